@@ -1,0 +1,4 @@
+//! sloguard: an AWS-native SLO engine. The domain (`slo`) is pure; `app` holds the
+//! use cases behind small ports; `aws` adapts those ports to the AWS SDK.
+
+pub mod slo;

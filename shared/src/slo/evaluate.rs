@@ -1,0 +1,176 @@
+//! Evaluate one SLO at time T from fetched metric data: attainment, budget,
+//! burn rates per window, which conditions are met, and the exhaustion forecast.
+
+use super::duration::label;
+use super::model::{BudgetingMethod, Indicator, Op, Severity, SloDefinition};
+use super::plan::{spans, EvalTime};
+use super::series::{ratio_sums, slice_counts, Gap, StreamData};
+
+/// Good and total (events or slices) over one window, and its burn rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowResult {
+    pub seconds: i64,
+    pub label: String,
+    pub good: f64,
+    pub total: f64,
+    /// Bad fraction over the error budget fraction; None when the window has no data.
+    pub burn_rate: Option<f64>,
+}
+
+/// A burn-rate condition at T: both windows' rates beside the threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConditionResult {
+    pub name: String,
+    pub severity: Severity,
+    pub op: Op,
+    pub threshold: f64,
+    pub long: String,
+    pub short: String,
+    pub long_rate: Option<f64>,
+    pub short_rate: Option<f64>,
+    /// Both windows pass the threshold and have at least `min-events` events.
+    pub met: bool,
+}
+
+/// Everything known about an SLO at one evaluation time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub slo: String,
+    pub evaluated_at: i64,
+    pub window_start: i64,
+    /// Length of the whole SLO window (the whole calendar period for calendar windows).
+    pub window_length: i64,
+    pub good: f64,
+    pub total: f64,
+    pub attainment: Option<f64>,
+    pub budget_remaining: Option<f64>,
+    /// Each alert window, shortest first.
+    pub windows: Vec<WindowResult>,
+    pub conditions: Vec<ConditionResult>,
+    pub exhausts_at: Option<i64>,
+}
+
+impl Evaluation {
+    /// The burn rate over the window with this label, when it had data.
+    pub fn burn_rate(&self, label: &str) -> Option<f64> {
+        self.windows.iter().find(|w| w.label == label).and_then(|w| w.burn_rate)
+    }
+}
+
+/// Why an SLO could not be evaluated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EvaluateError {
+    #[error("metric data does not cover {at} (the query plan and the data disagree)")]
+    Gap { at: i64 },
+    #[error("expected {expected} metric streams, got {got}")]
+    Streams { expected: usize, got: usize },
+}
+
+impl From<Gap> for EvaluateError {
+    fn from(g: Gap) -> Self {
+        EvaluateError::Gap { at: g.at }
+    }
+}
+
+/// Evaluate `slo` at `t`; `streams` are its metric streams in `metric_specs()` order.
+pub fn evaluate(slo: &SloDefinition, t: EvalTime, streams: &[&StreamData]) -> Result<Evaluation, EvaluateError> {
+    let expected = slo.metric_specs().len();
+    if streams.len() != expected {
+        return Err(EvaluateError::Streams {
+            expected,
+            got: streams.len(),
+        });
+    }
+    let sp = spans(slo, t);
+    let excl = &slo.settings.exclusions[..];
+    let target = slo.objective.target;
+    let counts = |start: i64| -> Result<(f64, f64), Gap> {
+        match (&slo.indicator, slo.method) {
+            (Indicator::Ratio { good, .. }, BudgetingMethod::Occurrences) => {
+                ratio_sums(streams[0], streams[1], *good, start, sp.end, excl)
+            }
+            (Indicator::Ratio { good, .. }, _) => {
+                let min = slo.objective.time_slice_target.unwrap_or(1.0);
+                let slice = sp.slice.unwrap_or(60);
+                slice_counts([streams[0], streams[1]], slice, start, sp.end, excl, |[n, tot]| {
+                    if tot.is_nan() || tot <= 0.0 {
+                        return None;
+                    }
+                    let n = if n.is_nan() { 0.0 } else { n.clamp(0.0, tot) };
+                    let ratio = if *good { n / tot } else { 1.0 - n / tot };
+                    Some(ratio >= min)
+                })
+            }
+            (Indicator::Threshold { .. }, _) => {
+                let op = slo.objective.op.unwrap_or(Op::Lte);
+                let value = slo.objective.value.unwrap_or(0.0);
+                let slice = sp.slice.unwrap_or(60);
+                slice_counts([streams[0]], slice, start, sp.end, excl, |[v]| (!v.is_nan()).then(|| op.holds(v, value)))
+            }
+        }
+    };
+    let burn = |good: f64, total: f64| (total > 0.0).then(|| (1.0 - good / total) / (1.0 - target));
+
+    let (good, total) = counts(sp.slo_start.start)?;
+    let attainment = (total > 0.0).then(|| good / total);
+    let budget_remaining = match slo.method {
+        BudgetingMethod::Occurrences => (total > 0.0).then(|| 1.0 - (total - good) / ((1.0 - target) * total)),
+        _ => {
+            // A slice budget is the bad slices the whole window allows.
+            let slices = (sp.slo_length / sp.slice.unwrap_or(60)).max(1) as f64;
+            (total > 0.0).then(|| 1.0 - (total - good) / ((1.0 - target) * slices))
+        }
+    };
+
+    let mut windows = Vec::with_capacity(sp.alerts.len());
+    for (len, edge) in &sp.alerts {
+        let (g, tot) = counts(edge.start)?;
+        windows.push(WindowResult {
+            seconds: *len,
+            label: label(*len),
+            good: g,
+            total: tot,
+            burn_rate: burn(g, tot),
+        });
+    }
+    let find = |secs: i64| windows.iter().find(|w| w.seconds == secs);
+    let min_events = slo.settings.min_events as f64;
+    let conditions = slo
+        .conditions
+        .iter()
+        .map(|c| {
+            let (l, s) = (find(c.long_seconds), find(c.short_seconds));
+            let passes = |w: Option<&WindowResult>| {
+                w.is_some_and(|w| w.total >= min_events.max(f64::MIN_POSITIVE) && w.burn_rate.is_some_and(|r| c.op.holds(r, c.threshold)))
+            };
+            ConditionResult {
+                name: c.name.clone(),
+                severity: c.severity,
+                op: c.op,
+                threshold: c.threshold,
+                long: label(c.long_seconds),
+                short: label(c.short_seconds),
+                long_rate: l.and_then(|w| w.burn_rate),
+                short_rate: s.and_then(|w| w.burn_rate),
+                met: passes(l) && passes(s),
+            }
+        })
+        .collect();
+    let exhausts_at = match (budget_remaining, find(3600).and_then(|w| w.burn_rate)) {
+        (Some(b), Some(rate)) if b > 0.0 && rate > 1.0 => Some(sp.end + (b * sp.slo_length as f64 / rate).round() as i64),
+        _ => None,
+    };
+    Ok(Evaluation {
+        slo: slo.name.clone(),
+        evaluated_at: sp.end,
+        window_start: sp.slo_start.start,
+        window_length: sp.slo_length,
+        good,
+        total,
+        attainment,
+        budget_remaining,
+        windows,
+        conditions,
+        exhausts_at,
+    })
+}

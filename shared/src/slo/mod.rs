@@ -1,0 +1,14 @@
+//! The SLO domain: pure functions over plain data, no AWS and no I/O.
+
+pub mod duration;
+pub mod evaluate;
+pub mod load;
+pub mod model;
+pub mod plan;
+pub mod series;
+pub mod status;
+pub mod window;
+pub mod yaml;
+
+#[cfg(test)]
+mod tests;

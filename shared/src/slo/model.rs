@@ -1,0 +1,240 @@
+//! The SLO model after loading and validation: plain data, no YAML, no AWS.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::duration::CalendarUnit;
+
+/// One SLO, fully resolved (indicator and alert policies inlined), ready to evaluate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloDefinition {
+    pub name: String,
+    pub display_name: Option<String>,
+    pub service: String,
+    pub description: Option<String>,
+    pub indicator: Indicator,
+    pub window: TimeWindow,
+    pub method: BudgetingMethod,
+    pub objective: Objective,
+    pub conditions: Vec<BurnRateCondition>,
+    pub settings: Settings,
+    /// Annotations outside the `sloguard.dev/` prefix, kept as written.
+    pub annotations: BTreeMap<String, String>,
+    /// Where the SLO was defined, for messages.
+    pub file: String,
+    pub line: usize,
+}
+
+/// What is measured: a ratio of two counts, or one metric compared to a threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Indicator {
+    Ratio {
+        /// True when the numerator counts good events, false when it counts bad ones.
+        good: bool,
+        numerator: MetricSpec,
+        total: MetricSpec,
+    },
+    Threshold {
+        metric: MetricSpec,
+    },
+}
+
+/// A CloudWatch metric query, as the Nobl9 CloudWatch source spec defines it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum MetricSpec {
+    /// A single metric with one statistic.
+    Metric {
+        region: String,
+        account_id: Option<String>,
+        namespace: String,
+        metric_name: String,
+        stat: String,
+        /// Sorted by name, so equal metrics compare equal.
+        dimensions: Vec<(String, String)>,
+    },
+    /// A list of MetricDataQuery objects (metric math), exactly one returning data.
+    Queries {
+        region: String,
+        queries: Vec<QuerySpec>,
+    },
+}
+
+/// One MetricDataQuery of a `json` spec: a metric with a stat, or an expression.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct QuerySpec {
+    pub id: String,
+    pub return_data: bool,
+    pub expression: Option<String>,
+    pub metric: Option<MetricStatSpec>,
+    pub account_id: Option<String>,
+}
+
+/// The metric half of a MetricDataQuery.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MetricStatSpec {
+    pub namespace: String,
+    pub metric_name: String,
+    pub stat: String,
+    pub dimensions: Vec<(String, String)>,
+}
+
+impl MetricSpec {
+    /// The AWS region the metric lives in; GetMetricData calls are per region.
+    pub fn region(&self) -> &str {
+        match self {
+            MetricSpec::Metric { region, .. } | MetricSpec::Queries { region, .. } => region,
+        }
+    }
+
+    /// The (namespace, name, dimensions) metrics this spec reads, to match alarms against.
+    pub fn metrics(&self) -> Vec<(&str, &str, &[(String, String)])> {
+        match self {
+            MetricSpec::Metric {
+                namespace,
+                metric_name,
+                dimensions,
+                ..
+            } => vec![(namespace, metric_name, dimensions)],
+            MetricSpec::Queries { queries, .. } => queries
+                .iter()
+                .filter_map(|q| q.metric.as_ref())
+                .map(|m| (m.namespace.as_str(), m.metric_name.as_str(), m.dimensions.as_slice()))
+                .collect(),
+        }
+    }
+}
+
+/// The SLO window: rolling (last N seconds) or the current calendar period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TimeWindow {
+    Rolling { seconds: i64 },
+    Calendar {
+        unit: CalendarUnit,
+        /// Fixes the week's first day; periods start at local midnight.
+        start: DateTime<Utc>,
+        tz: Tz,
+    },
+}
+
+/// How the budget is counted (OpenSLO `budgetingMethod`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BudgetingMethod {
+    Occurrences,
+    Timeslices,
+    RatioTimeslices,
+}
+
+/// Comparison used by threshold objectives and burn-rate conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+}
+
+impl Op {
+    /// Whether `left op right` holds.
+    pub fn holds(self, left: f64, right: f64) -> bool {
+        match self {
+            Op::Lt => left < right,
+            Op::Lte => left <= right,
+            Op::Gt => left > right,
+            Op::Gte => left >= right,
+        }
+    }
+
+    /// The OpenSLO spelling, for messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Lt => "lt",
+            Op::Lte => "lte",
+            Op::Gt => "gt",
+            Op::Gte => "gte",
+        }
+    }
+}
+
+/// The promise: a target fraction and, for timeslices, what makes a slice good.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Objective {
+    pub display_name: Option<String>,
+    /// 0 < target < 1.
+    pub target: f64,
+    /// For threshold indicators: a value is good when `value op threshold` holds.
+    pub op: Option<Op>,
+    pub value: Option<f64>,
+    /// For RatioTimeslices: a slice is good when its ratio is at least this.
+    pub time_slice_target: Option<f64>,
+    /// Slice length in seconds, for the timeslice methods.
+    pub time_slice_seconds: Option<i64>,
+}
+
+/// How urgent a notification is; also the SNS `severity` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Ticket,
+    Page,
+}
+
+impl Severity {
+    /// The contract spelling (`page`, `ticket`, `info`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Ticket => "ticket",
+            Severity::Page => "page",
+        }
+    }
+}
+
+/// A multiwindow burn-rate condition: fires when both windows burn past the threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BurnRateCondition {
+    pub name: String,
+    pub severity: Severity,
+    pub op: Op,
+    pub threshold: f64,
+    pub long_seconds: i64,
+    pub short_seconds: i64,
+    /// How long the condition must hold before it fires.
+    pub alert_after_seconds: i64,
+}
+
+/// sloguard's own settings, from `sloguard.dev/*` annotations.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Settings {
+    /// Alarm names or ARNs whose state changes re-evaluate this SLO.
+    pub alarms: Vec<String>,
+    pub runbook: Option<String>,
+    /// Low-traffic guard: a window with fewer events cannot fire a condition.
+    pub min_events: u64,
+    /// Maintenance windows removed from the budget, as [start, end) epoch seconds.
+    pub exclusions: Vec<(i64, i64)>,
+}
+
+impl SloDefinition {
+    /// Human label of the SLO window, as the JSON contract spells it ("30d", "calendar month").
+    pub fn window_label(&self) -> String {
+        match &self.window {
+            TimeWindow::Rolling { seconds } => super::duration::label(*seconds),
+            TimeWindow::Calendar { unit, .. } => format!("calendar {unit}"),
+        }
+    }
+
+    /// Every metric spec the indicator reads.
+    pub fn metric_specs(&self) -> Vec<&MetricSpec> {
+        match &self.indicator {
+            Indicator::Ratio {
+                numerator, total, ..
+            } => vec![numerator, total],
+            Indicator::Threshold { metric } => vec![metric],
+        }
+    }
+}

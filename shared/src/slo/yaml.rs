@@ -1,0 +1,235 @@
+//! A YAML tree that remembers the line of every node, so that validation can
+//! point at the exact line of the field it complains about.
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// Most nodes one file may hold: a guard against pathological input.
+const MAX_NODES: usize = 200_000;
+/// Deepest nesting accepted: OpenSLO documents are shallow.
+const MAX_DEPTH: usize = 64;
+
+/// The shape of a YAML node, with scalars kept as text until a field needs a type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `~`, `null` or an empty plain scalar.
+    Null,
+    /// A scalar; `quoted` tells a string `"1"` from the number `1`.
+    Scalar { text: String, quoted: bool },
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in document order.
+    Map(Vec<(Node, Node)>),
+}
+
+/// A YAML node and the 1-based line it starts on, for `file:line` messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub line: usize,
+}
+
+/// A YAML syntax error with the line it was found on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl Node {
+    /// The text of a scalar node, or None for other kinds.
+    pub fn as_scalar(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The entries of a mapping node, or None for other kinds.
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The items of a sequence node, or None for other kinds.
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The value under a scalar key of a mapping node.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_scalar() == Some(key))
+            .map(|(_, v)| v)
+    }
+
+    /// A short name of the node's kind, for "expected X, found Y" messages.
+    pub fn kind_name(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "null",
+            Value::Scalar { .. } => "a scalar",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+enum Frame {
+    Seq(Node),
+    Map(Node, Option<Node>),
+}
+
+struct Builder {
+    stack: Vec<Frame>,
+    docs: Vec<Node>,
+    nodes: usize,
+    error: Option<SyntaxError>,
+}
+
+impl Builder {
+    fn attach(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            None => self.docs.push(node),
+            Some(Frame::Seq(seq)) => {
+                if let Value::Seq(items) = &mut seq.value {
+                    items.push(node);
+                }
+            }
+            Some(Frame::Map(map, pending)) => match pending.take() {
+                None => *pending = Some(node),
+                Some(key) => {
+                    if let Value::Map(entries) = &mut map.value {
+                        entries.push((key, node));
+                    }
+                }
+            },
+        }
+    }
+
+    fn fail(&mut self, line: usize, message: &str) {
+        if self.error.is_none() {
+            self.error = Some(SyntaxError {
+                line,
+                message: message.to_string(),
+            });
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        let line = mark.line().max(1);
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            self.fail(line, "file has too many YAML nodes (limit 200000)");
+            return;
+        }
+        match ev {
+            Event::Scalar(text, style, _, _) => {
+                let quoted = !matches!(style, TScalarStyle::Plain);
+                let value = if !quoted && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL")
+                {
+                    Value::Null
+                } else {
+                    Value::Scalar { text, quoted }
+                };
+                self.attach(Node { value, line });
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    self.fail(line, "YAML nesting is too deep (limit 64 levels)");
+                    return;
+                }
+                let frame = if matches!(ev, Event::SequenceStart(..)) {
+                    Frame::Seq(Node {
+                        value: Value::Seq(Vec::new()),
+                        line,
+                    })
+                } else {
+                    Frame::Map(
+                        Node {
+                            value: Value::Map(Vec::new()),
+                            line,
+                        },
+                        None,
+                    )
+                };
+                self.stack.push(frame);
+            }
+            Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
+                Some(Frame::Seq(node)) | Some(Frame::Map(node, _)) => self.attach(node),
+                None => self.fail(line, "unbalanced YAML collection"),
+            },
+            Event::Alias(_) => self.fail(
+                line,
+                "YAML aliases (*name) are not supported in SLO files; write the value out",
+            ),
+            Event::DocumentEnd => {
+                // An empty document (`---` followed by nothing) yields no root node.
+            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart => {}
+        }
+    }
+}
+
+/// Parse every document of a YAML stream into line-marked trees.
+pub fn parse(text: &str) -> Result<Vec<Node>, SyntaxError> {
+    let mut builder = Builder {
+        stack: Vec::new(),
+        docs: Vec::new(),
+        nodes: 0,
+        error: None,
+    };
+    let mut parser = Parser::new_from_str(text);
+    if let Err(e) = parser.load(&mut builder, true) {
+        return Err(SyntaxError {
+            line: e.marker().line().max(1),
+            message: e.info().to_string(),
+        });
+    }
+    if let Some(err) = builder.error {
+        return Err(err);
+    }
+    Ok(builder
+        .docs
+        .into_iter()
+        .filter(|d| d.value != Value::Null)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_lines_of_nested_nodes() {
+        let docs = parse("a: 1\nb:\n  c: \"x\"\n  d: [1, 2]\n---\nkind: SLO\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        let b = docs[0].get("b").unwrap();
+        assert_eq!(b.get("c").unwrap().line, 3);
+        assert_eq!(b.get("c").unwrap().value, Value::Scalar { text: "x".into(), quoted: true });
+        assert_eq!(b.get("d").unwrap().as_seq().unwrap().len(), 2);
+        assert_eq!(docs[1].get("kind").unwrap().line, 6);
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_a_line() {
+        let err = parse("a: 1\nb: [1, 2\n").unwrap_err();
+        assert!(err.line >= 2, "{err:?}");
+    }
+
+    #[test]
+    fn rejects_aliases() {
+        let err = parse("a: &x 1\nb: *x\n").unwrap_err();
+        assert!(err.message.contains("aliases"));
+    }
+}
