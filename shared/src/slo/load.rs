@@ -227,7 +227,7 @@ fn read_header(ctx: &mut Ctx, at: At, node: &Node) -> Option<(&'static str, Stri
         }
         None => return None,
     };
-    let name = read_metadata_name(ctx, at, node, "metadata")?;
+    let name = read_metadata_name(ctx, at, node, "")?;
     if node.get("spec").is_none() {
         ctx.report(at.file, node.line, "spec", "missing required field");
         ok = false;
@@ -239,15 +239,16 @@ fn read_header(ctx: &mut Ctx, at: At, node: &Node) -> Option<(&'static str, Stri
     ok.then_some((kind, name))
 }
 
-fn read_metadata_name(ctx: &mut Ctx, at: At, parent: &Node, path: &str) -> Option<String> {
-    let meta = req_map(ctx, at, parent, "", path)?;
+fn read_metadata_name(ctx: &mut Ctx, at: At, parent: &Node, prefix: &str) -> Option<String> {
+    let meta = req_map(ctx, at, parent, prefix, "metadata")?;
+    let path = &join(prefix, "metadata");
     check_fields(ctx, at, meta, path, &["name", "displayName", "labels", "annotations", "namespace"]);
     let p = join(path, "name");
     let name = req_str(ctx, at, meta, path, "name")?;
     let line = meta.get("name").map_or(meta.line, |n| n.line);
     if let Err(msg) = check_name(name) {
+        // Reported, but the document is still read so that every other problem shows too.
         ctx.report(at.file, line, &p, msg);
-        return None;
     }
     Some(name.to_string())
 }
@@ -724,7 +725,7 @@ pub fn parse_queries_json(text: &str) -> Result<Vec<QuerySpec>, String> {
 // ---------- alert conditions and policies ----------
 
 fn read_condition(ctx: &mut Ctx, at: At, doc: &Node, path: &str) -> Option<BurnRateCondition> {
-    let name = read_metadata_name(ctx, at, doc, &join(path, "metadata"))?;
+    let name = read_metadata_name(ctx, at, doc, path)?;
     let meta = doc.get("metadata").expect("name was read");
     let mut short_override = None;
     for (key, value, line) in annotations(ctx, at, meta, &join(path, "metadata.annotations")) {
@@ -782,6 +783,7 @@ fn read_condition(ctx: &mut Ctx, at: At, doc: &Node, path: &str) -> Option<BurnR
     let long = req(ctx, at, cond, &cp, "lookbackWindow").and_then(|n| expect_minutes(ctx, at, n, &join(&cp, "lookbackWindow")));
     let alert_after = match opt(cond, "alertAfter") {
         None => Some(0),
+        Some(n) if n.as_scalar().is_some_and(|s| s.trim_end_matches(['s', 'm', 'h']).bytes().all(|b| b == b'0')) => Some(0),
         Some(n) => expect_minutes(ctx, at, n, &join(&cp, "alertAfter")),
     };
     let long = long?;
@@ -824,7 +826,7 @@ fn read_policy(
     path: &str,
     conditions: &HashMap<String, Option<BurnRateCondition>>,
 ) -> Option<Vec<BurnRateCondition>> {
-    read_metadata_name(ctx, at, doc, &join(path, "metadata"))?;
+    read_metadata_name(ctx, at, doc, path)?;
     let sp = join(path, "spec");
     let spec = req_map(ctx, at, doc, path, "spec")?;
     check_fields(
@@ -957,7 +959,7 @@ fn read_slo(
         (Some(ind), None) => expect_map(ctx, at, ind, "spec.indicator").and_then(|ind| {
             check_fields(ctx, at, ind, "spec.indicator", &["metadata", "spec", "kind", "apiVersion"]);
             if ind.get("metadata").is_some() {
-                read_metadata_name(ctx, at, ind, "spec.indicator.metadata");
+                read_metadata_name(ctx, at, ind, "spec.indicator");
             }
             let s = req(ctx, at, ind, "spec.indicator", "spec")?;
             read_sli_spec(ctx, at, s, "spec.indicator.spec")

@@ -80,6 +80,8 @@ pub struct Spans {
     pub alerts: Vec<(i64, Edge)>,
     /// Slice length for timeslice methods.
     pub slice: Option<i64>,
+    /// Exclusion boundaries inside the spans: the hour around each is fetched finely.
+    pub exclusion_edges: Vec<Edge>,
 }
 
 /// A window start, rounded down to `resolution`, the finest grid CloudWatch keeps at its age.
@@ -116,12 +118,25 @@ pub fn spans(slo: &SloDefinition, t: EvalTime) -> Spans {
         .into_iter()
         .map(|len| (len, edge(end - len.max(slice.unwrap_or(0)))))
         .collect();
+    let slo_start = edge(b.start);
+    let exclusion_edges = slo
+        .settings
+        .exclusions
+        .iter()
+        .flat_map(|&(s, e)| [s, e])
+        .filter(|&x| x > slo_start.start.min(end - HOUR) && x < end && x % HOUR != 0)
+        .map(|x| Edge {
+            start: floor(x, HOUR),
+            resolution: slice.unwrap_or_else(|| resolution_for_age(t.now - x)),
+        })
+        .collect();
     Spans {
         end,
-        slo_start: edge(b.start),
+        slo_start,
         slo_length: b.length,
         alerts,
         slice,
+        exclusion_edges,
     }
 }
 
@@ -236,6 +251,13 @@ fn segments_for(sp: &Spans) -> Vec<Segment> {
                 period: e.resolution,
             });
         }
+    }
+    for e in &sp.exclusion_edges {
+        out.push(Segment {
+            start: e.start.max(floor(min_start, e.resolution)),
+            end: (e.start + HOUR).min(sp.end),
+            period: e.resolution,
+        });
     }
     if ceil(min_start, HOUR) < th {
         out.push(Segment {

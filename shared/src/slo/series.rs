@@ -103,8 +103,12 @@ pub fn ratio_sums(
     let (mut good_sum, mut total_sum) = (0.0, 0.0);
     let mut x = start;
     while x < end {
-        let p = total.best_period(x, end, exclusions).ok_or(Gap { at: x })?;
-        if !excluded(x, exclusions) {
+        // Where an exclusion edge falls inside even the finest bucket, that bucket is dropped whole.
+        let (p, partly_excluded) = match total.best_period(x, end, exclusions) {
+            Some(p) => (p, false),
+            None => (total.best_period(x, end, &[]).ok_or(Gap { at: x })?, true),
+        };
+        if !partly_excluded && !excluded(x, exclusions) {
             let t = total.value_at(p, x).ok_or(Gap { at: x })?;
             if !t.is_nan() {
                 let n = numerator.value_at(p, x).ok_or(Gap { at: x })?;

@@ -1,0 +1,556 @@
+//! Hand-computed expectations for loading, budget math, alerting and status rules.
+
+use super::evaluate::{evaluate, Evaluation};
+use super::load::{default_conditions, load, SourceFile};
+use super::model::*;
+use super::plan::{EvalTime, QueryPlan};
+use super::series::{Series, StreamData};
+use super::status::{classify, decide, SloState, Status};
+
+const EXAMPLES: [(&str, &str); 5] = [
+    ("premium-support.yaml", include_str!("../../../examples/slos/premium-support.yaml")),
+    ("alerting.yaml", include_str!("../../../examples/slos/alerting.yaml")),
+    ("checkout-availability.yaml", include_str!("../../../examples/slos/checkout-availability.yaml")),
+    ("chat-wait-time.yaml", include_str!("../../../examples/slos/chat-wait-time.yaml")),
+    ("help-center-monthly.yaml", include_str!("../../../examples/slos/help-center-monthly.yaml")),
+];
+
+fn examples() -> Vec<SloDefinition> {
+    let files: Vec<SourceFile> = EXAMPLES
+        .iter()
+        .map(|(n, t)| SourceFile { name: n.to_string(), text: t.to_string() })
+        .collect();
+    let loaded = load(&files);
+    assert!(loaded.problems.is_empty(), "{:#?}", loaded.problems);
+    loaded.slos
+}
+
+fn example(name: &str) -> SloDefinition {
+    examples().into_iter().find(|s| s.name == name).unwrap()
+}
+
+fn ts(s: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+}
+
+/// Fill every planned segment of every stream from a per-bucket function.
+fn fetch(plan: &QueryPlan, f: impl Fn(usize, i64, i64) -> Option<f64>) -> Vec<StreamData> {
+    plan.segments
+        .iter()
+        .enumerate()
+        .map(|(i, segs)| {
+            StreamData::new(
+                segs.iter()
+                    .map(|g| {
+                        let mut s = Series::empty(g.start, g.end, g.period);
+                        let mut x = g.start;
+                        while x < g.end {
+                            if let Some(v) = f(i, x, g.period) {
+                                s.set(x, v);
+                            }
+                            x += g.period;
+                        }
+                        s
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Sum a per-minute function over a bucket; None when every minute is missing.
+fn per_minute(x: i64, period: i64, f: impl Fn(i64) -> Option<f64>) -> Option<f64> {
+    let vals: Vec<f64> = (0..period / 60).filter_map(|m| f(x + m * 60)).collect();
+    (!vals.is_empty()).then(|| vals.iter().sum())
+}
+
+fn run(slo: &SloDefinition, t: EvalTime, f: impl Fn(usize, i64, i64) -> Option<f64>) -> Evaluation {
+    let plan = QueryPlan::build(&[slo], t);
+    let data = fetch(&plan, f);
+    let streams: Vec<&StreamData> = plan.slo_streams[0].iter().map(|i| &data[*i]).collect();
+    evaluate(slo, t, &streams).unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9 * b.abs().max(1.0)
+}
+
+const T: &str = "2026-03-10T12:05:00Z";
+
+/// Checkout: 100 requests a minute for 30 days, 10 errors a minute in the last hour.
+fn checkout_incident(slo: &SloDefinition, t: i64) -> Evaluation {
+    run(slo, EvalTime { at: t, now: t }, |stream, x, p| {
+        per_minute(x, p, |m| {
+            Some(if stream == 0 {
+                if m >= t - 3600 { 10.0 } else { 0.0 }
+            } else {
+                100.0
+            })
+        })
+    })
+}
+
+#[test]
+fn examples_validate() {
+    let slos = examples();
+    let names: Vec<&str> = slos.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    let premium = example("premium-first-response");
+    assert_eq!(premium.objective.target, 0.95);
+    assert_eq!(premium.conditions.len(), 2);
+    assert_eq!(premium.conditions[1].short_seconds, 3600, "short-window annotation applies");
+    assert_eq!(premium.conditions[1].alert_after_seconds, 600);
+    assert_eq!(premium.settings.min_events, 20);
+    assert_eq!(premium.annotations.get("team").map(String::as_str), Some("support-engineering"));
+    let checkout = example("checkout-availability");
+    assert_eq!(checkout.settings.alarms.len(), 2);
+    assert!(matches!(checkout.indicator, Indicator::Ratio { good: false, .. }));
+    assert_eq!(checkout.window_label(), "30d");
+    assert_eq!(example("help-center-monthly").window_label(), "calendar month");
+}
+
+#[test]
+fn occurrences_budget_burn_rates_and_forecast() {
+    let slo = example("checkout-availability");
+    let t = ts(T);
+    let e = checkout_incident(&slo, t);
+    let total = 30.0 * 1440.0 * 100.0;
+    assert_eq!(e.total, total);
+    assert_eq!(e.total - e.good, 600.0);
+    assert!(close(e.attainment.unwrap(), 1.0 - 600.0 / total));
+    // budget = 0.1% of 4,320,000 = 4,320 events; 600 consumed
+    assert!(close(e.budget_remaining.unwrap(), 1.0 - 600.0 / 4320.0));
+    assert!(close(e.burn_rate("5m").unwrap(), 100.0));
+    assert!(close(e.burn_rate("1h").unwrap(), 100.0));
+    assert!(close(e.burn_rate("6h").unwrap(), 600.0 / 36_000.0 / 0.001));
+    assert!(close(e.burn_rate("3d").unwrap(), 600.0 / 432_000.0 / 0.001));
+    assert!(e.conditions.iter().all(|c| c.met), "{:?}", e.conditions);
+    // straight line: 0.8611 of a 30-day budget at 100x lasts 0.8611 * 30d / 100
+    let expected = t + ((1.0_f64 - 600.0 / 4320.0) * 2_592_000.0 / 100.0).round() as i64;
+    assert_eq!(e.exhausts_at, Some(expected));
+    assert_eq!(classify(&e, |_| true), Status::Breaching);
+}
+
+#[test]
+fn old_window_edges_round_to_what_cloudwatch_keeps() {
+    let slo = example("checkout-availability");
+    // 12:03: the 30-day edge is older than 15 days, where CloudWatch keeps 5-minute data only
+    let t = ts("2026-03-10T12:03:00Z");
+    let e = checkout_incident(&slo, t);
+    assert_eq!(e.window_start, t - 30 * 86_400 - 180);
+    assert_eq!(e.total, 30.0 * 1440.0 * 100.0 + 300.0);
+    // recent edges stay minute-exact
+    assert!(close(e.burn_rate("5m").unwrap(), 100.0));
+    assert_eq!(e.windows.iter().find(|w| w.label == "6h").unwrap().total, 36_000.0);
+}
+
+#[test]
+fn missing_datapoints_are_no_data_not_good_events() {
+    let slo = example("checkout-availability");
+    let t = ts(T);
+    // requests only during the last 2 hours; before that no datapoints at all
+    let e = run(&slo, EvalTime { at: t, now: t }, |stream, x, p| {
+        per_minute(x, p, |m| (m >= t - 7200).then_some(if stream == 0 { 1.0 } else { 100.0 }))
+    });
+    assert_eq!(e.total, 120.0 * 100.0);
+    assert!(close(e.attainment.unwrap(), 0.99));
+    // and no data at all is no_data, with no budget figure
+    let none = run(&slo, EvalTime { at: t, now: t }, |_, _, _| None);
+    assert_eq!(none.total, 0.0);
+    assert_eq!(none.budget_remaining, None);
+    assert_eq!(none.exhausts_at, None);
+    assert_eq!(classify(&none, |_| false), Status::NoData);
+}
+
+#[test]
+fn exclusions_are_removed_before_counting() {
+    let mut slo = example("checkout-availability");
+    let t = ts(T);
+    slo.settings.exclusions = vec![(t - 3600 - 90, t + 3600)];
+    let e = checkout_incident(&slo, t);
+    // the excluded range starts mid-minute: that minute is dropped whole (62 minutes in all)
+    assert_eq!(e.total - e.good, 0.0);
+    assert_eq!(e.total, 30.0 * 1440.0 * 100.0 - 62.0 * 100.0);
+    assert_eq!(e.budget_remaining, Some(1.0));
+    assert_eq!(e.burn_rate("5m"), None, "the whole short window is excluded");
+}
+
+#[test]
+fn timeslices_count_good_slices_against_a_whole_window_budget() {
+    let slo = example("chat-wait-time");
+    let t = ts(T);
+    let e = run(&slo, EvalTime { at: t, now: t }, |_, x, p| {
+        assert_eq!(p, 300);
+        let end = t - t % 300;
+        if x >= end - 3600 {
+            Some(120.0)
+        } else if x >= end - 86_400 && x < end - 86_400 + 3600 {
+            None
+        } else {
+            Some(30.0)
+        }
+    });
+    assert_eq!(e.total, 2016.0 - 12.0);
+    assert_eq!(e.good, 2016.0 - 24.0);
+    // budget: 1% of the 2016 slices of 7 days = 20.16 bad slices
+    assert!(close(e.budget_remaining.unwrap(), 1.0 - 12.0 / 20.16));
+    assert!(close(e.burn_rate("1h").unwrap(), 100.0));
+    // the 5m short window is one slice
+    assert!(close(e.burn_rate("5m").unwrap(), 100.0));
+}
+
+#[test]
+fn ratio_timeslices_on_a_calendar_month_across_dst() {
+    let slo = example("help-center-monthly");
+    // Berlin: March starts 2026-02-28T23:00Z; two days in
+    let t = ts("2026-03-02T23:00:00Z");
+    let start = ts("2026-02-28T23:00:00Z");
+    let e = run(&slo, EvalTime { at: t, now: t }, |stream, x, _| {
+        let k = (x - start) / 300;
+        Some(if stream == 1 {
+            100.0
+        } else if k < 10 {
+            90.0
+        } else if k < 15 {
+            96.0
+        } else {
+            100.0
+        })
+    });
+    assert_eq!(e.window_start, start);
+    assert_eq!(e.total, 576.0);
+    assert_eq!(e.good, 566.0);
+    // March in Berlin is 31 days less an hour: 8916 slices, 2% of them = 178.32
+    assert_eq!(e.window_length, 31 * 86_400 - 3600);
+    assert!(close(e.budget_remaining.unwrap(), 1.0 - 10.0 / 178.32));
+}
+
+#[test]
+fn default_thresholds_scale_with_the_window() {
+    let thresholds = |w| default_conditions(&w).iter().map(|c| c.threshold).collect::<Vec<_>>();
+    let t30 = thresholds(TimeWindow::Rolling { seconds: 30 * 86_400 });
+    assert!(close(t30[0], 14.4) && close(t30[1], 6.0) && close(t30[2], 1.0), "{t30:?}");
+    let t7 = thresholds(TimeWindow::Rolling { seconds: 7 * 86_400 });
+    assert!(close(t7[0], 3.36) && close(t7[1], 1.4) && close(t7[2], 0.1 * 7.0 / 3.0), "{t7:?}");
+    let c = default_conditions(&TimeWindow::Rolling { seconds: 30 * 86_400 });
+    assert_eq!((c[0].long_seconds, c[0].short_seconds), (3600, 300));
+    assert_eq!((c[1].long_seconds, c[1].short_seconds), (21_600, 1800));
+    assert_eq!((c[2].long_seconds, c[2].short_seconds), (259_200, 21_600));
+}
+
+#[test]
+fn both_windows_must_exceed_the_threshold() {
+    let slo = example("checkout-availability");
+    let t = ts(T);
+    // errors stopped 10 minutes ago: the 1h window still burns, the 5m window does not
+    let e = run(&slo, EvalTime { at: t, now: t }, |stream, x, p| {
+        per_minute(x, p, |m| Some(if stream == 0 { if m >= t - 3600 && m < t - 600 { 10.0 } else { 0.0 } } else { 100.0 }))
+    });
+    let page_1h = &e.conditions[0];
+    assert!(page_1h.long_rate.unwrap() > 14.4);
+    assert_eq!(page_1h.short_rate, Some(0.0));
+    assert!(!page_1h.met);
+    // the 6h/30m pair still fires: 30m window saw 20 minutes of errors
+    assert!(e.conditions[1].met);
+}
+
+#[test]
+fn low_traffic_guard_keeps_conditions_quiet() {
+    let mut slo = example("checkout-availability");
+    let t = ts(T);
+    slo.settings.min_events = 1000; // the 5m window holds only 500 requests
+    let e = checkout_incident(&slo, t);
+    assert!(!e.conditions[0].met, "page-1h needs 1000 events in its 5m window");
+    assert!(e.conditions[1].met, "the 30m window has 3000 events");
+}
+
+fn eval_with(status_inputs: (f64, Option<f64>, &[(&str, Severity, bool)]), at: i64) -> Evaluation {
+    let (total, budget, conds) = status_inputs;
+    Evaluation {
+        slo: "x".into(),
+        evaluated_at: at,
+        window_start: at - 100,
+        window_length: 100,
+        good: total,
+        total,
+        attainment: Some(1.0),
+        budget_remaining: budget,
+        windows: vec![],
+        conditions: conds
+            .iter()
+            .map(|(n, s, met)| super::evaluate::ConditionResult {
+                name: n.to_string(),
+                severity: *s,
+                op: Op::Gt,
+                threshold: 1.0,
+                long: "1h".into(),
+                short: "5m".into(),
+                long_rate: None,
+                short_rate: None,
+                met: *met,
+            })
+            .collect(),
+        exhausts_at: None,
+    }
+}
+
+#[test]
+fn status_precedence() {
+    let all = [("p", Severity::Page, true), ("t", Severity::Ticket, true)];
+    assert_eq!(classify(&eval_with((10.0, Some(-0.1), &all), 0), |_| true), Status::Exhausted);
+    assert_eq!(classify(&eval_with((10.0, Some(0.0), &[]), 0), |_| true), Status::Exhausted);
+    assert_eq!(classify(&eval_with((10.0, Some(0.5), &all), 0), |_| true), Status::Breaching);
+    assert_eq!(classify(&eval_with((10.0, Some(0.5), &all[1..]), 0), |_| true), Status::Warning);
+    assert_eq!(classify(&eval_with((10.0, Some(0.5), &all), 0), |_| false), Status::Ok);
+    assert_eq!(classify(&eval_with((0.0, None, &all), 0), |_| true), Status::NoData);
+}
+
+#[test]
+fn transitions_worse_at_once_better_after_holding_never_twice() {
+    let conds = default_conditions(&TimeWindow::Rolling { seconds: 2_592_000 });
+    let fire = |on: bool| vec![("page-1h", Severity::Page, on)];
+    let t0 = 1_000_000;
+    // first evaluation, ok: recorded quietly
+    let d = decide(&SloState::default(), &eval_with((10.0, Some(0.9), &fire(false)), t0), &conds);
+    assert_eq!((d.observed, d.change.is_none()), (Status::Ok, true));
+    let s = d.state.unwrap();
+    // fast burn: page at once
+    let d = decide(&s, &eval_with((10.0, Some(0.8), &fire(true)), t0 + 300), &conds);
+    let c = d.change.clone().unwrap();
+    assert_eq!((c.from, c.to, c.severity), (Some(Status::Ok), Status::Breaching, Severity::Page));
+    let s = d.state.unwrap();
+    // the same evaluation again (a duplicate delivery): nothing new
+    let again = decide(&s, &eval_with((10.0, Some(0.8), &fire(true)), t0 + 300), &conds);
+    assert!(again.change.is_none() && again.state.is_none());
+    // still breaching: no message
+    let d = decide(&s, &eval_with((10.0, Some(0.8), &fire(true)), t0 + 600), &conds);
+    assert!(d.change.is_none());
+    let s = d.state.unwrap();
+    // clear once: not yet announced
+    let d = decide(&s, &eval_with((10.0, Some(0.8), &fire(false)), t0 + 900), &conds);
+    assert!(d.change.is_none());
+    let s = d.state.unwrap();
+    assert_eq!(s.status, Some(Status::Breaching));
+    // clear for the 5m short window: one info message
+    let d = decide(&s, &eval_with((10.0, Some(0.8), &fire(false)), t0 + 1200), &conds);
+    let c = d.change.unwrap();
+    assert_eq!((c.to, c.severity), (Status::Ok, Severity::Info));
+    assert_eq!(d.state.unwrap().status, Some(Status::Ok));
+}
+
+#[test]
+fn a_first_evaluation_that_burns_pages_and_alert_after_delays_firing() {
+    let conds = default_conditions(&TimeWindow::Rolling { seconds: 2_592_000 });
+    let d = decide(&SloState::default(), &eval_with((10.0, Some(0.5), &[("page-1h", Severity::Page, true)]), 100), &conds);
+    assert_eq!(d.change.unwrap().to, Status::Breaching);
+
+    let mut slow = conds.clone();
+    slow[0].alert_after_seconds = 600;
+    let met = [("page-1h", Severity::Page, true)];
+    let d = decide(&SloState::default(), &eval_with((10.0, Some(0.5), &met), 1000), &slow);
+    assert_eq!(d.observed, Status::Ok, "not held for 10 minutes yet");
+    let d = decide(&d.state.unwrap(), &eval_with((10.0, Some(0.5), &met), 1300), &slow);
+    assert_eq!(d.observed, Status::Ok);
+    let d = decide(&d.state.unwrap(), &eval_with((10.0, Some(0.5), &met), 1600), &slow);
+    assert_eq!(d.observed, Status::Breaching);
+    assert_eq!(d.change.unwrap().severity, Severity::Page);
+}
+
+// ---------- validation messages ----------
+
+fn problems(text: &str) -> Vec<String> {
+    load(&[SourceFile { name: "f.yaml".into(), text: text.to_string() }])
+        .problems
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+fn assert_problem(all: &[String], expected: &str) {
+    assert!(all.iter().any(|p| p.contains(expected)), "no problem containing {expected:?} in {all:#?}");
+}
+
+const GOOD: &str = include_str!("../../../examples/slos/checkout-availability.yaml");
+
+#[test]
+fn every_problem_is_reported_with_file_line_and_path() {
+    let text = r#"apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: Bad_Name
+  annotations:
+    sloguard.dev/runbok: https://x
+    sloguard.dev/runbook: not a url
+    sloguard.dev/min-events: many
+    sloguard.dev/exclusions: 2026-01-02T00:00:00Z/2026-01-01T00:00:00Z
+spec:
+  service: shop
+  colour: blue
+  indicatorRef: nowhere
+  timeWindow:
+    - duration: 30x
+      isRolling: true
+  budgetingMethod: Sometimes
+  objectives:
+    - target: 1.5
+  alertPolicies:
+    - alertPolicyRef: missing-policy
+"#;
+    let p = problems(text);
+    assert_problem(&p, "f.yaml:4: metadata.name: `Bad_Name` is not a valid name");
+    assert_problem(&p, "f.yaml:6: metadata.annotations.sloguard.dev/runbok: unknown sloguard setting");
+    assert_problem(&p, "f.yaml:7: metadata.annotations.sloguard.dev/runbook: `not a url` is not an http(s) URL");
+    assert_problem(&p, "f.yaml:8: metadata.annotations.sloguard.dev/min-events: `many` is not a whole number");
+    assert_problem(&p, "f.yaml:9: metadata.annotations.sloguard.dev/exclusions:");
+    assert_problem(&p, "the start must be before the end");
+    assert_problem(&p, "f.yaml:12: spec.colour: unknown field");
+    assert_problem(&p, "f.yaml:13: spec.indicatorRef: no SLI named `nowhere`");
+    assert_problem(&p, "f.yaml:15: spec.timeWindow[0].duration: `30x` has unknown unit");
+    assert_problem(&p, "f.yaml:17: spec.budgetingMethod: unknown budgeting method `Sometimes`");
+    assert_problem(&p, "f.yaml:19: spec.objectives[0].target: 1.5 is out of range");
+    assert_problem(&p, "f.yaml:21: spec.alertPolicies[0].alertPolicyRef: no AlertPolicy named `missing-policy`");
+    // the name problem stops the SLO early, so check the others on a valid name too
+    let p = problems(&text.replace("Bad_Name", "bad-name"));
+    assert!(p.len() >= 10, "{p:#?}");
+}
+
+#[test]
+fn metric_source_problems() {
+    let p = problems(&GOOD.replace("region: eu-west-1\n              namespace: Shop\n              metricName: CheckoutErrors", "region: Europe\n              namespace: Shop\n              metricName: CheckoutErrors\n              sql: SELECT 1"));
+    assert_problem(&p, "spec.indicator.spec.ratioMetric.bad.metricSource.spec.region: `Europe` is not an AWS region");
+    assert_problem(&p, "spec.indicator.spec.ratioMetric.bad.metricSource.spec.sql: CloudWatch Metrics Insights (sql) is not supported yet");
+    let p = problems(&GOOD.replace("type: CloudWatch", "type: Prometheus"));
+    assert_problem(&p, "type `Prometheus` is not supported");
+    let p = problems(&GOOD.replace("type: CloudWatch", "type: cloudwatch"));
+    assert!(p.is_empty(), "type is case-insensitive: {p:?}");
+    let p = problems(&GOOD.replace("stat: Sum", "stat: Average"));
+    assert_problem(&p, "the stat must be Sum or SampleCount, not Average");
+    let p = problems(&GOOD.replace("stat: Sum", "stat: Median"));
+    assert_problem(&p, "`Median` is not a CloudWatch statistic");
+    let dims: String = (0..31).map(|i| format!("\n                - name: d{i}\n                  value: v")).collect();
+    let p = problems(&GOOD.replacen("stat: Sum", &format!("stat: Sum\n              dimensions:{dims}"), 1));
+    assert_problem(&p, "31 dimensions; CloudWatch allows at most 30");
+    let p = problems(&GOOD.replacen("stat: Sum", "stat: Sum\n              accountId: \"12\"", 1));
+    assert_problem(&p, "must be a 12-digit AWS account id");
+}
+
+#[test]
+fn json_metric_math_specs() {
+    let json = r#"'[{"Id":"e1","Expression":"m1-m2"},{"Id":"m1","MetricStat":{"Metric":{"Namespace":"Shop","MetricName":"A"},"Stat":"Sum"},"ReturnData":false},{"Id":"m2","MetricStat":{"Metric":{"Namespace":"Shop","MetricName":"B"},"Stat":"Sum"},"ReturnData":false}]'"#;
+    let text = GOOD.replacen(
+        "namespace: Shop\n              metricName: CheckoutErrors\n              stat: Sum",
+        &format!("json: {json}"),
+        1,
+    );
+    let loaded = load(&[SourceFile { name: "f.yaml".into(), text }]);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let Indicator::Ratio { numerator: MetricSpec::Queries { queries, .. }, .. } = &loaded.slos[0].indicator else {
+        panic!("json spec expected")
+    };
+    assert_eq!(queries.len(), 3);
+    let two = json.replace(r#","ReturnData":false}]"#, "}]");
+    let p = problems(&GOOD.replacen("namespace: Shop\n              metricName: CheckoutErrors\n              stat: Sum", &format!("json: {two}"), 1));
+    assert_problem(&p, "exactly one query must return data");
+}
+
+#[test]
+fn window_and_method_problems() {
+    let p = problems(&GOOD.replace("duration: 30d\n      isRolling: true", "duration: 1M\n      isRolling: true"));
+    assert_problem(&p, "a rolling window needs a fixed length");
+    let p = problems(&GOOD.replace("duration: 30d\n      isRolling: true", "duration: 1M\n      isRolling: false\n      calendar:\n        startTime: 2026-01-01\n        timeZone: Mars/Olympus"));
+    assert_problem(&p, "spec.timeWindow[0].calendar.timeZone: `Mars/Olympus` is not an IANA time zone");
+    let p = problems(&GOOD.replace("duration: 30d\n      isRolling: true", "duration: 500d\n      isRolling: true"));
+    assert_problem(&p, "CloudWatch keeps data for 455 days");
+    let p = problems(&GOOD.replace("    - target: 0.999", "    - target: 0.999\n    - target: 0.99"));
+    assert_problem(&p, "exactly one objective per SLO");
+    let p = problems(&GOOD.replace("target: 0.999", "targetPercent: 99.9"));
+    assert!(p.is_empty(), "{p:?}");
+    let p = problems(&GOOD.replace("target: 0.999", "target: 0.999\n      targetPercent: 99.9"));
+    assert_problem(&p, "set exactly one of target and targetPercent");
+    let p = problems(&GOOD.replace("budgetingMethod: Occurrences", "budgetingMethod: TimeSlices"));
+    assert_problem(&p, "Timeslices compares one metric to op/value and needs a thresholdMetric");
+    let p = problems(&GOOD.replace("budgetingMethod: Occurrences", "budgetingMethod: RatioTimeslices"));
+    assert_problem(&p, "missing required field for RatioTimeslices");
+    assert_problem(&p, "spec.objectives[0].timeSliceWindow: missing required field for timeslices");
+}
+
+#[test]
+fn one_minute_slices_over_thirty_days_say_which_slice_works() {
+    let chat = include_str!("../../../examples/slos/chat-wait-time.yaml");
+    let p = problems(&chat.replace("duration: 7d", "duration: 30d").replace("timeSliceWindow: 5m", "timeSliceWindow: 1m"));
+    assert_problem(
+        &p,
+        "spec.objectives[0].timeSliceWindow: 1m-slices need data back 30d, but CloudWatch keeps data at that resolution for 15d only; use timeSliceWindow: 5m",
+    );
+}
+
+#[test]
+fn duplicates_and_yaml_errors() {
+    let p = problems(&format!("{GOOD}---\n{GOOD}"));
+    assert_problem(&p, "duplicate SLO name `checkout-availability` (first defined at f.yaml:");
+    let p = problems("apiVersion: openslo/v1\nkind: SLO\nmetadata: [\n");
+    assert_problem(&p, "f.yaml:");
+    assert_problem(&p, "invalid YAML");
+    let p = problems("apiVersion: openslo/v2alpha\nkind: Dashboard\nmetadata:\n  name: x\nspec: {}\n");
+    assert_problem(&p, "f.yaml:1: apiVersion: unsupported apiVersion `openslo/v2alpha`");
+    assert_problem(&p, "f.yaml:2: kind: unknown kind `Dashboard`");
+    let p = problems("- just\n- a list\n");
+    assert_problem(&p, "an OpenSLO document must be a mapping");
+}
+
+#[test]
+fn alert_condition_problems() {
+    let alerting = include_str!("../../../examples/slos/alerting.yaml");
+    let p = problems(&alerting.replace("op: gt\n    threshold: 14", "op: above\n    threshold: -1").replace("kind: burnrate\n    op: gt\n    threshold: 2", "kind: errors\n    op: gt\n    threshold: 2"));
+    assert_problem(&p, "spec.condition.op: unknown op `above`");
+    assert_problem(&p, "spec.condition.threshold: a burn-rate threshold must be greater than 0");
+    assert_problem(&p, "spec.condition.kind: unknown condition kind `errors`");
+    let p = problems(&alerting.replace("severity: page", "severity: loud"));
+    assert_problem(&p, "unknown severity `loud`");
+    let p = problems(&alerting.replace("sloguard.dev/short-window: 1h", "sloguard.dev/short-window: 1h\n    sloguard.dev/shortwindow: 1h"));
+    assert_problem(&p, "metadata.annotations.sloguard.dev/shortwindow: unknown sloguard setting");
+}
+
+#[test]
+fn references_resolve_across_files() {
+    let premium = EXAMPLES[0];
+    let alone = load(&[SourceFile { name: premium.0.into(), text: premium.1.into() }]);
+    assert!(alone.problems.iter().any(|p| p.message.contains("no AlertPolicy named `support-burn-rate`")));
+    assert!(alone.problems[0].to_string().starts_with("premium-support.yaml:"));
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Arbitrary text never panics the loader.
+        #[test]
+        fn loader_never_panics_on_arbitrary_text(text in "\\PC{0,400}") {
+            let _ = load(&[SourceFile { name: "p.yaml".into(), text }]);
+        }
+
+        /// Mutated real SLO files never panic, and every problem names a line inside the file.
+        #[test]
+        fn loader_never_panics_on_mutated_slos(
+            which in 0usize..5,
+            cuts in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..8, "[ :\\-\\[\\]{}a-z0-9\"'\n]{0,6}"), 1..6),
+        ) {
+            let mut text = EXAMPLES[which].1.to_string();
+            for (at, del, ins) in cuts {
+                let mut i = at.index(text.len().max(1)).min(text.len());
+                while !text.is_char_boundary(i) { i -= 1; }
+                let mut j = (i + del).min(text.len());
+                while !text.is_char_boundary(j) { j -= 1; }
+                text.replace_range(i..j, &ins);
+            }
+            let lines = text.lines().count().max(1) + 1;
+            let loaded = load(&[SourceFile { name: "m.yaml".into(), text }]);
+            for p in &loaded.problems {
+                prop_assert!(p.line >= 1 && p.line <= lines, "{p}");
+            }
+        }
+    }
+}
