@@ -25,9 +25,9 @@ pub enum Duration {
 /// Parse `<n><unit>` with units s, m, h, d, w (fixed) and M, Q, y (calendar).
 pub fn parse(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("`{t}` has no unit; use a number and one of s, m, h, d, w, M, Q, y"))?;
+    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| {
+        format!("`{t}` has no unit; use a number and one of s, m, h, d, w, M, Q, y")
+    })?;
     let (num, unit) = t.split_at(split);
     let n: u32 = num
         .parse()
@@ -84,7 +84,10 @@ mod tests {
         assert_eq!(parse("28d"), Ok(Duration::Seconds(28 * 86_400)));
         assert_eq!(parse("4w"), Ok(Duration::Seconds(28 * 86_400)));
         assert_eq!(parse("1M"), Ok(Duration::Calendar(1, CalendarUnit::Month)));
-        assert_eq!(parse("1Q"), Ok(Duration::Calendar(1, CalendarUnit::Quarter)));
+        assert_eq!(
+            parse("1Q"),
+            Ok(Duration::Calendar(1, CalendarUnit::Quarter))
+        );
         assert!(parse("5").unwrap_err().contains("no unit"));
         assert!(parse("0m").unwrap_err().contains("zero"));
         assert!(parse("5x").unwrap_err().contains("unknown unit"));

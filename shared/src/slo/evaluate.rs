@@ -53,7 +53,10 @@ pub struct Evaluation {
 impl Evaluation {
     /// The burn rate over the window with this label, when it had data.
     pub fn burn_rate(&self, label: &str) -> Option<f64> {
-        self.windows.iter().find(|w| w.label == label).and_then(|w| w.burn_rate)
+        self.windows
+            .iter()
+            .find(|w| w.label == label)
+            .and_then(|w| w.burn_rate)
     }
 }
 
@@ -73,7 +76,11 @@ impl From<Gap> for EvaluateError {
 }
 
 /// Evaluate `slo` at `t`; `streams` are its metric streams in `metric_specs()` order.
-pub fn evaluate(slo: &SloDefinition, t: EvalTime, streams: &[&StreamData]) -> Result<Evaluation, EvaluateError> {
+pub fn evaluate(
+    slo: &SloDefinition,
+    t: EvalTime,
+    streams: &[&StreamData],
+) -> Result<Evaluation, EvaluateError> {
     let expected = slo.metric_specs().len();
     if streams.len() != expected {
         return Err(EvaluateError::Streams {
@@ -92,20 +99,29 @@ pub fn evaluate(slo: &SloDefinition, t: EvalTime, streams: &[&StreamData]) -> Re
             (Indicator::Ratio { good, .. }, _) => {
                 let min = slo.objective.time_slice_target.unwrap_or(1.0);
                 let slice = sp.slice.unwrap_or(60);
-                slice_counts([streams[0], streams[1]], slice, start, sp.end, excl, |[n, tot]| {
-                    if tot.is_nan() || tot <= 0.0 {
-                        return None;
-                    }
-                    let n = if n.is_nan() { 0.0 } else { n.clamp(0.0, tot) };
-                    let ratio = if *good { n / tot } else { 1.0 - n / tot };
-                    Some(ratio >= min)
-                })
+                slice_counts(
+                    [streams[0], streams[1]],
+                    slice,
+                    start,
+                    sp.end,
+                    excl,
+                    |[n, tot]| {
+                        if tot.is_nan() || tot <= 0.0 {
+                            return None;
+                        }
+                        let n = if n.is_nan() { 0.0 } else { n.clamp(0.0, tot) };
+                        let ratio = if *good { n / tot } else { 1.0 - n / tot };
+                        Some(ratio >= min)
+                    },
+                )
             }
             (Indicator::Threshold { .. }, _) => {
                 let op = slo.objective.op.unwrap_or(Op::Lte);
                 let value = slo.objective.value.unwrap_or(0.0);
                 let slice = sp.slice.unwrap_or(60);
-                slice_counts([streams[0]], slice, start, sp.end, excl, |[v]| (!v.is_nan()).then(|| op.holds(v, value)))
+                slice_counts([streams[0]], slice, start, sp.end, excl, |[v]| {
+                    (!v.is_nan()).then(|| op.holds(v, value))
+                })
             }
         }
     };
@@ -114,7 +130,9 @@ pub fn evaluate(slo: &SloDefinition, t: EvalTime, streams: &[&StreamData]) -> Re
     let (good, total) = counts(sp.slo_start.start)?;
     let attainment = (total > 0.0).then(|| good / total);
     let budget_remaining = match slo.method {
-        BudgetingMethod::Occurrences => (total > 0.0).then(|| 1.0 - (total - good) / ((1.0 - target) * total)),
+        BudgetingMethod::Occurrences => {
+            (total > 0.0).then(|| 1.0 - (total - good) / ((1.0 - target) * total))
+        }
         _ => {
             // A slice budget is the bad slices the whole window allows.
             let slices = (sp.slo_length / sp.slice.unwrap_or(60)).max(1) as f64;
@@ -141,7 +159,10 @@ pub fn evaluate(slo: &SloDefinition, t: EvalTime, streams: &[&StreamData]) -> Re
         .map(|c| {
             let (l, s) = (find(c.long_seconds), find(c.short_seconds));
             let passes = |w: Option<&WindowResult>| {
-                w.is_some_and(|w| w.total >= min_events.max(f64::MIN_POSITIVE) && w.burn_rate.is_some_and(|r| c.op.holds(r, c.threshold)))
+                w.is_some_and(|w| {
+                    w.total >= min_events.max(f64::MIN_POSITIVE)
+                        && w.burn_rate.is_some_and(|r| c.op.holds(r, c.threshold))
+                })
             };
             ConditionResult {
                 name: c.name.clone(),
@@ -157,7 +178,9 @@ pub fn evaluate(slo: &SloDefinition, t: EvalTime, streams: &[&StreamData]) -> Re
         })
         .collect();
     let exhausts_at = match (budget_remaining, find(3600).and_then(|w| w.burn_rate)) {
-        (Some(b), Some(rate)) if b > 0.0 && rate > 1.0 => Some(sp.end + (b * sp.slo_length as f64 / rate).round() as i64),
+        (Some(b), Some(rate)) if b > 0.0 && rate > 1.0 => {
+            Some(sp.end + (b * sp.slo_length as f64 / rate).round() as i64)
+        }
         _ => None,
     };
     Ok(Evaluation {

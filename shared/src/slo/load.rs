@@ -35,7 +35,11 @@ impl fmt::Display for Problem {
         if self.path.is_empty() {
             write!(f, "{}:{}: {}", self.file, self.line, self.message)
         } else {
-            write!(f, "{}:{}: {}: {}", self.file, self.line, self.path, self.message)
+            write!(
+                f,
+                "{}:{}: {}: {}",
+                self.file, self.line, self.path, self.message
+            )
         }
     }
 }
@@ -136,14 +140,19 @@ pub fn load(files: &[SourceFile]) -> Loaded {
                 if let Some((f0, l0)) = first_seen.get(&(kind, name.clone())) {
                     ctx.report(
                         file,
-                        node.get("metadata").and_then(|m| m.get("name")).map_or(node.line, |n| n.line),
+                        node.get("metadata")
+                            .and_then(|m| m.get("name"))
+                            .map_or(node.line, |n| n.line),
                         "metadata.name",
                         format!("duplicate {kind} name `{name}` (first defined at {f0}:{l0})"),
                     );
                     continue;
                 }
                 first_seen.insert((kind, name.clone()), (file.to_string(), node.line));
-                by_kind.entry(kind).or_default().push(Doc { file, node, name });
+                by_kind
+                    .entry(kind)
+                    .or_default()
+                    .push(Doc { file, node, name });
             }
         }
     }
@@ -187,11 +196,20 @@ fn read_header(ctx: &mut Ctx, at: At, node: &Node) -> Option<(&'static str, Stri
             at.file,
             node.line,
             "",
-            format!("an OpenSLO document must be a mapping, found {}", node.kind_name()),
+            format!(
+                "an OpenSLO document must be a mapping, found {}",
+                node.kind_name()
+            ),
         );
         return None;
     }
-    check_fields(ctx, at, node, "", &["apiVersion", "kind", "metadata", "spec"]);
+    check_fields(
+        ctx,
+        at,
+        node,
+        "",
+        &["apiVersion", "kind", "metadata", "spec"],
+    );
     let mut ok = true;
     match req_str(ctx, at, node, "", "apiVersion") {
         Some("openslo/v1") => {}
@@ -233,7 +251,12 @@ fn read_header(ctx: &mut Ctx, at: At, node: &Node) -> Option<(&'static str, Stri
         ok = false;
     } else if node.get("spec").and_then(Node::as_map).is_none() {
         let s = node.get("spec").expect("checked");
-        ctx.report(at.file, s.line, "spec", format!("expected a mapping, found {}", s.kind_name()));
+        ctx.report(
+            at.file,
+            s.line,
+            "spec",
+            format!("expected a mapping, found {}", s.kind_name()),
+        );
         ok = false;
     }
     ok.then_some((kind, name))
@@ -242,7 +265,13 @@ fn read_header(ctx: &mut Ctx, at: At, node: &Node) -> Option<(&'static str, Stri
 fn read_metadata_name(ctx: &mut Ctx, at: At, parent: &Node, prefix: &str) -> Option<String> {
     let meta = req_map(ctx, at, parent, prefix, "metadata")?;
     let path = &join(prefix, "metadata");
-    check_fields(ctx, at, meta, path, &["name", "displayName", "labels", "annotations", "namespace"]);
+    check_fields(
+        ctx,
+        at,
+        meta,
+        path,
+        &["name", "displayName", "labels", "annotations", "namespace"],
+    );
     let p = join(path, "name");
     let name = req_str(ctx, at, meta, path, "name")?;
     let line = meta.get("name").map_or(meta.line, |n| n.line);
@@ -257,7 +286,9 @@ fn read_metadata_name(ctx: &mut Ctx, at: At, parent: &Node, prefix: &str) -> Opt
 pub fn check_name(name: &str) -> Result<(), String> {
     let valid = !name.is_empty()
         && name.len() <= MAX_NAME_LEN
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
         && !name.ends_with('-');
     if valid {
@@ -311,7 +342,12 @@ fn req<'n>(ctx: &mut Ctx, at: At, node: &'n Node, path: &str, key: &str) -> Opti
             None
         }
         None => {
-            ctx.report(at.file, node.line, &join(path, key), "missing required field");
+            ctx.report(
+                at.file,
+                node.line,
+                &join(path, key),
+                "missing required field",
+            );
             None
         }
     }
@@ -326,7 +362,12 @@ fn expect_map<'n>(ctx: &mut Ctx, at: At, n: &'n Node, path: &str) -> Option<&'n 
     if n.as_map().is_some() {
         Some(n)
     } else {
-        ctx.report(at.file, n.line, path, format!("expected a mapping, found {}", n.kind_name()));
+        ctx.report(
+            at.file,
+            n.line,
+            path,
+            format!("expected a mapping, found {}", n.kind_name()),
+        );
         None
     }
 }
@@ -348,7 +389,12 @@ fn expect_str<'n>(ctx: &mut Ctx, at: At, n: &'n Node, path: &str) -> Option<&'n 
     match n.as_scalar() {
         Some(s) => Some(s),
         None => {
-            ctx.report(at.file, n.line, path, format!("expected a string, found {}", n.kind_name()));
+            ctx.report(
+                at.file,
+                n.line,
+                path,
+                format!("expected a string, found {}", n.kind_name()),
+            );
             None
         }
     }
@@ -362,12 +408,22 @@ fn expect_f64(ctx: &mut Ctx, at: At, n: &Node, path: &str) -> Option<f64> {
         } => match text.parse::<f64>() {
             Ok(v) if v.is_finite() => Some(v),
             _ => {
-                ctx.report(at.file, n.line, path, format!("expected a number, found `{}`", truncate(text, 40)));
+                ctx.report(
+                    at.file,
+                    n.line,
+                    path,
+                    format!("expected a number, found `{}`", truncate(text, 40)),
+                );
                 None
             }
         },
         _ => {
-            ctx.report(at.file, n.line, path, format!("expected a number, found {}", describe(n)));
+            ctx.report(
+                at.file,
+                n.line,
+                path,
+                format!("expected a number, found {}", describe(n)),
+            );
             None
         }
     }
@@ -384,7 +440,12 @@ fn expect_bool(ctx: &mut Ctx, at: At, n: &Node, path: &str) -> Option<bool> {
             quoted: false,
         } if matches!(text.as_str(), "false" | "False" | "FALSE") => Some(false),
         _ => {
-            ctx.report(at.file, n.line, path, format!("expected true or false, found {}", describe(n)));
+            ctx.report(
+                at.file,
+                n.line,
+                path,
+                format!("expected true or false, found {}", describe(n)),
+            );
             None
         }
     }
@@ -418,11 +479,21 @@ fn expect_minutes(ctx: &mut Ctx, at: At, n: &Node, path: &str) -> Option<i64> {
     match expect_duration(ctx, at, n, path)? {
         Duration::Seconds(s) if s % 60 == 0 => Some(s),
         Duration::Seconds(_) => {
-            ctx.report(at.file, n.line, path, "must be a whole number of minutes (CloudWatch periods are multiples of 60 s)");
+            ctx.report(
+                at.file,
+                n.line,
+                path,
+                "must be a whole number of minutes (CloudWatch periods are multiples of 60 s)",
+            );
             None
         }
         Duration::Calendar(..) => {
-            ctx.report(at.file, n.line, path, "must be a fixed duration (s, m, h, d or w), not a calendar unit");
+            ctx.report(
+                at.file,
+                n.line,
+                path,
+                "must be a fixed duration (s, m, h, d or w), not a calendar unit",
+            );
             None
         }
     }
@@ -432,14 +503,30 @@ fn expect_minutes(ctx: &mut Ctx, at: At, n: &Node, path: &str) -> Option<i64> {
 
 fn read_sli_spec(ctx: &mut Ctx, at: At, spec: &Node, path: &str) -> Option<Indicator> {
     let spec = expect_map(ctx, at, spec, path)?;
-    check_fields(ctx, at, spec, path, &["description", "thresholdMetric", "ratioMetric"]);
+    check_fields(
+        ctx,
+        at,
+        spec,
+        path,
+        &["description", "thresholdMetric", "ratioMetric"],
+    );
     match (opt(spec, "thresholdMetric"), opt(spec, "ratioMetric")) {
         (Some(_), Some(r)) => {
-            ctx.report(at.file, r.line, path, "set exactly one of thresholdMetric and ratioMetric, not both");
+            ctx.report(
+                at.file,
+                r.line,
+                path,
+                "set exactly one of thresholdMetric and ratioMetric, not both",
+            );
             None
         }
         (None, None) => {
-            ctx.report(at.file, spec.line, path, "missing indicator: set thresholdMetric or ratioMetric");
+            ctx.report(
+                at.file,
+                spec.line,
+                path,
+                "missing indicator: set thresholdMetric or ratioMetric",
+            );
             None
         }
         (Some(t), None) => {
@@ -449,28 +536,50 @@ fn read_sli_spec(ctx: &mut Ctx, at: At, spec: &Node, path: &str) -> Option<Indic
         (None, Some(r)) => {
             let p = join(path, "ratioMetric");
             let r = expect_map(ctx, at, r, &p)?;
-            check_fields(ctx, at, r, &p, &["counter", "good", "bad", "total", "rawType", "raw"]);
+            check_fields(
+                ctx,
+                at,
+                r,
+                &p,
+                &["counter", "good", "bad", "total", "rawType", "raw"],
+            );
             if let Some(c) = opt(r, "counter") {
                 // Sum per period is already an increment, so counter true/false read alike.
                 expect_bool(ctx, at, c, &join(&p, "counter"));
             }
             if let Some(raw) = opt(r, "raw") {
-                ctx.report(at.file, raw.line, &join(&p, "raw"), "raw ratio metrics are not supported; use good or bad with total");
+                ctx.report(
+                    at.file,
+                    raw.line,
+                    &join(&p, "raw"),
+                    "raw ratio metrics are not supported; use good or bad with total",
+                );
                 return None;
             }
             let (good, numerator) = match (opt(r, "good"), opt(r, "bad")) {
                 (Some(_), Some(b)) => {
-                    ctx.report(at.file, b.line, &join(&p, "bad"), "set exactly one of good and bad, not both");
+                    ctx.report(
+                        at.file,
+                        b.line,
+                        &join(&p, "bad"),
+                        "set exactly one of good and bad, not both",
+                    );
                     return None;
                 }
                 (None, None) => {
-                    ctx.report(at.file, r.line, &join(&p, "good"), "missing required field: set good or bad");
+                    ctx.report(
+                        at.file,
+                        r.line,
+                        &join(&p, "good"),
+                        "missing required field: set good or bad",
+                    );
                     return None;
                 }
                 (Some(g), None) => (true, read_metric(ctx, at, g, &join(&p, "good"))),
                 (None, Some(b)) => (false, read_metric(ctx, at, b, &join(&p, "bad"))),
             };
-            let total = req(ctx, at, r, &p, "total").and_then(|t| read_metric(ctx, at, t, &join(&p, "total")));
+            let total = req(ctx, at, r, &p, "total")
+                .and_then(|t| read_metric(ctx, at, t, &join(&p, "total")));
             Some(Indicator::Ratio {
                 good,
                 numerator: numerator?,
@@ -498,7 +607,15 @@ fn read_metric(ctx: &mut Ctx, at: At, node: &Node, path: &str) -> Option<MetricS
     let ty = req_str(ctx, at, src, &p, "type")?;
     if !ty.eq_ignore_ascii_case("cloudwatch") {
         let line = src.get("type").map_or(src.line, |n| n.line);
-        ctx.report(at.file, line, &join(&p, "type"), format!("sloguard reads CloudWatch metrics only; type `{}` is not supported", truncate(ty, 40)));
+        ctx.report(
+            at.file,
+            line,
+            &join(&p, "type"),
+            format!(
+                "sloguard reads CloudWatch metrics only; type `{}` is not supported",
+                truncate(ty, 40)
+            ),
+        );
         return None;
     }
     let sp = join(&p, "spec");
@@ -508,14 +625,28 @@ fn read_metric(ctx: &mut Ctx, at: At, node: &Node, path: &str) -> Option<MetricS
         at,
         spec,
         &sp,
-        &["region", "namespace", "metricName", "stat", "dimensions", "accountId", "json", "sql"],
+        &[
+            "region",
+            "namespace",
+            "metricName",
+            "stat",
+            "dimensions",
+            "accountId",
+            "json",
+            "sql",
+        ],
     );
     let region = req_str(ctx, at, spec, &sp, "region").and_then(|r| {
         let line = spec.get("region").map_or(spec.line, |n| n.line);
         if valid_region(r) {
             Some(r.to_string())
         } else {
-            ctx.report(at.file, line, &join(&sp, "region"), format!("`{}` is not an AWS region like us-east-1", truncate(r, 40)));
+            ctx.report(
+                at.file,
+                line,
+                &join(&sp, "region"),
+                format!("`{}` is not an AWS region like us-east-1", truncate(r, 40)),
+            );
             None
         }
     });
@@ -531,7 +662,12 @@ fn read_metric(ctx: &mut Ctx, at: At, node: &Node, path: &str) -> Option<MetricS
     if let Some(json) = opt(spec, "json") {
         for k in ["namespace", "metricName", "stat", "dimensions", "accountId"] {
             if let Some(n) = opt(spec, k) {
-                ctx.report(at.file, n.line, &join(&sp, k), "not allowed together with json; put it inside the json queries");
+                ctx.report(
+                    at.file,
+                    n.line,
+                    &join(&sp, k),
+                    "not allowed together with json; put it inside the json queries",
+                );
             }
         }
         let jp = join(&sp, "json");
@@ -565,7 +701,12 @@ fn read_metric(ctx: &mut Ctx, at: At, node: &Node, path: &str) -> Option<MetricS
             Some(Some(a.to_string()))
         } else {
             let line = spec.get("accountId").map_or(spec.line, |n| n.line);
-            ctx.report(at.file, line, &join(&sp, "accountId"), "must be a 12-digit AWS account id");
+            ctx.report(
+                at.file,
+                line,
+                &join(&sp, "accountId"),
+                "must be a 12-digit AWS account id",
+            );
             None
         }
     });
@@ -585,11 +726,27 @@ fn read_metric(ctx: &mut Ctx, at: At, node: &Node, path: &str) -> Option<MetricS
 
 fn read_dimensions(ctx: &mut Ctx, at: At, d: &Node, path: &str) -> Option<Vec<(String, String)>> {
     let Some(items) = d.as_seq() else {
-        ctx.report(at.file, d.line, path, format!("expected a list of {{name, value}}, found {}", d.kind_name()));
+        ctx.report(
+            at.file,
+            d.line,
+            path,
+            format!(
+                "expected a list of {{name, value}}, found {}",
+                d.kind_name()
+            ),
+        );
         return None;
     };
     if items.len() > MAX_DIMENSIONS {
-        ctx.report(at.file, d.line, path, format!("{} dimensions; CloudWatch allows at most {MAX_DIMENSIONS}", items.len()));
+        ctx.report(
+            at.file,
+            d.line,
+            path,
+            format!(
+                "{} dimensions; CloudWatch allows at most {MAX_DIMENSIONS}",
+                items.len()
+            ),
+        );
         return None;
     }
     let mut out = Vec::new();
@@ -601,7 +758,10 @@ fn read_dimensions(ctx: &mut Ctx, at: At, d: &Node, path: &str) -> Option<Vec<(S
             continue;
         };
         check_fields(ctx, at, item, &ip, &["name", "value"]);
-        match (req_str(ctx, at, item, &ip, "name"), req_str(ctx, at, item, &ip, "value")) {
+        match (
+            req_str(ctx, at, item, &ip, "name"),
+            req_str(ctx, at, item, &ip, "value"),
+        ) {
             (Some(n), Some(v)) => out.push((n.to_string(), v.to_string())),
             _ => ok = false,
         }
@@ -609,7 +769,12 @@ fn read_dimensions(ctx: &mut Ctx, at: At, d: &Node, path: &str) -> Option<Vec<(S
     out.sort();
     for w in out.windows(2) {
         if w[0].0 == w[1].0 {
-            ctx.report(at.file, d.line, path, format!("dimension `{}` is given twice", w[0].0));
+            ctx.report(
+                at.file,
+                d.line,
+                path,
+                format!("dimension `{}` is given twice", w[0].0),
+            );
             ok = false;
         }
     }
@@ -619,15 +784,31 @@ fn read_dimensions(ctx: &mut Ctx, at: At, d: &Node, path: &str) -> Option<Vec<(S
 fn valid_region(r: &str) -> bool {
     let parts: Vec<&str> = r.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn check_stat(s: &str) -> Result<(), String> {
     const NAMED: [&str; 6] = ["SampleCount", "Average", "Sum", "Minimum", "Maximum", "IQM"];
-    let extended = ["p", "tm", "wm", "tc", "ts", "pr", "TM", "WM", "TC", "TS", "PR"]
-        .iter()
-        .any(|pre| s.strip_prefix(pre).is_some_and(|rest| !rest.is_empty() && rest.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'(')));
+    let extended = [
+        "p", "tm", "wm", "tc", "ts", "pr", "TM", "WM", "TC", "TS", "PR",
+    ]
+    .iter()
+    .any(|pre| {
+        s.strip_prefix(pre).is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_digit() || b == b'(')
+        })
+    });
     if NAMED.contains(&s) || extended {
         Ok(())
     } else {
@@ -640,20 +821,41 @@ fn check_stat(s: &str) -> Result<(), String> {
 
 /// Parse the Nobl9 `json` spec: a list of MetricDataQuery objects, exactly one returning data.
 pub fn parse_queries_json(text: &str) -> Result<Vec<QuerySpec>, String> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("json is not valid JSON: {e}"))?;
-    let items = v.as_array().ok_or("json must be a list of MetricDataQuery objects")?;
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("json is not valid JSON: {e}"))?;
+    let items = v
+        .as_array()
+        .ok_or("json must be a list of MetricDataQuery objects")?;
     if items.is_empty() || items.len() > 50 {
-        return Err(format!("json must hold 1 to 50 queries, found {}", items.len()));
+        return Err(format!(
+            "json must hold 1 to 50 queries, found {}",
+            items.len()
+        ));
     }
     let mut out = Vec::new();
     for (i, q) in items.iter().enumerate() {
-        let obj = q.as_object().ok_or(format!("json[{i}] must be an object"))?;
+        let obj = q
+            .as_object()
+            .ok_or(format!("json[{i}] must be an object"))?;
         for k in obj.keys() {
-            if !["Id", "Expression", "MetricStat", "ReturnData", "AccountId", "Label", "Period"].contains(&k.as_str()) {
+            if ![
+                "Id",
+                "Expression",
+                "MetricStat",
+                "ReturnData",
+                "AccountId",
+                "Label",
+                "Period",
+            ]
+            .contains(&k.as_str())
+            {
                 return Err(format!("json[{i}].{k}: unknown MetricDataQuery field"));
             }
         }
-        let id = obj.get("Id").and_then(|x| x.as_str()).ok_or(format!("json[{i}].Id: missing or not a string"))?;
+        let id = obj
+            .get("Id")
+            .and_then(|x| x.as_str())
+            .ok_or(format!("json[{i}].Id: missing or not a string"))?;
         let id_ok = id.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
             && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
             && id.len() <= 255;
@@ -665,16 +867,33 @@ pub fn parse_queries_json(text: &str) -> Result<Vec<QuerySpec>, String> {
         }
         let return_data = match obj.get("ReturnData") {
             None => true,
-            Some(b) => b.as_bool().ok_or(format!("json[{i}].ReturnData: expected true or false"))?,
+            Some(b) => b
+                .as_bool()
+                .ok_or(format!("json[{i}].ReturnData: expected true or false"))?,
         };
-        let account_id = obj.get("AccountId").and_then(|x| x.as_str()).map(str::to_string);
-        let expression = obj.get("Expression").map(|e| e.as_str().map(str::to_string).ok_or(format!("json[{i}].Expression: expected a string"))).transpose()?;
+        let account_id = obj
+            .get("AccountId")
+            .and_then(|x| x.as_str())
+            .map(str::to_string);
+        let expression = obj
+            .get("Expression")
+            .map(|e| {
+                e.as_str()
+                    .map(str::to_string)
+                    .ok_or(format!("json[{i}].Expression: expected a string"))
+            })
+            .transpose()?;
         let metric = match obj.get("MetricStat") {
             None => None,
             Some(ms) => {
-                let m = ms.get("Metric").ok_or(format!("json[{i}].MetricStat.Metric: missing"))?;
+                let m = ms
+                    .get("Metric")
+                    .ok_or(format!("json[{i}].MetricStat.Metric: missing"))?;
                 let s = |o: &serde_json::Value, k: &str, p: &str| -> Result<String, String> {
-                    o.get(k).and_then(|x| x.as_str()).map(str::to_string).ok_or(format!("json[{i}].{p}{k}: missing or not a string"))
+                    o.get(k)
+                        .and_then(|x| x.as_str())
+                        .map(str::to_string)
+                        .ok_or(format!("json[{i}].{p}{k}: missing or not a string"))
                 };
                 let namespace = s(m, "Namespace", "MetricStat.Metric.")?;
                 let metric_name = s(m, "MetricName", "MetricStat.Metric.")?;
@@ -682,12 +901,19 @@ pub fn parse_queries_json(text: &str) -> Result<Vec<QuerySpec>, String> {
                 check_stat(&stat).map_err(|e| format!("json[{i}].MetricStat.Stat: {e}"))?;
                 let mut dimensions = Vec::new();
                 if let Some(ds) = m.get("Dimensions") {
-                    let ds = ds.as_array().ok_or(format!("json[{i}].MetricStat.Metric.Dimensions: expected a list"))?;
+                    let ds = ds.as_array().ok_or(format!(
+                        "json[{i}].MetricStat.Metric.Dimensions: expected a list"
+                    ))?;
                     if ds.len() > MAX_DIMENSIONS {
-                        return Err(format!("json[{i}].MetricStat.Metric.Dimensions: at most {MAX_DIMENSIONS}"));
+                        return Err(format!(
+                            "json[{i}].MetricStat.Metric.Dimensions: at most {MAX_DIMENSIONS}"
+                        ));
                     }
                     for d in ds {
-                        dimensions.push((s(d, "Name", "MetricStat.Metric.Dimensions[].")?, s(d, "Value", "MetricStat.Metric.Dimensions[].")?));
+                        dimensions.push((
+                            s(d, "Name", "MetricStat.Metric.Dimensions[].")?,
+                            s(d, "Value", "MetricStat.Metric.Dimensions[].")?,
+                        ));
                     }
                 }
                 dimensions.sort();
@@ -701,7 +927,9 @@ pub fn parse_queries_json(text: &str) -> Result<Vec<QuerySpec>, String> {
         };
         match (&expression, &metric) {
             (Some(_), Some(_)) | (None, None) => {
-                return Err(format!("json[{i}]: set exactly one of Expression and MetricStat"));
+                return Err(format!(
+                    "json[{i}]: set exactly one of Expression and MetricStat"
+                ));
             }
             _ => {}
         }
@@ -729,40 +957,83 @@ fn read_condition(ctx: &mut Ctx, at: At, doc: &Node, path: &str) -> Option<BurnR
     let meta = doc.get("metadata").expect("name was read");
     let mut short_override = None;
     for (key, value, line) in annotations(ctx, at, meta, &join(path, "metadata.annotations")) {
-        let ap = format!("{}.metadata.annotations.{key}", path).trim_start_matches('.').to_string();
+        let ap = format!("{}.metadata.annotations.{key}", path)
+            .trim_start_matches('.')
+            .to_string();
         if let Some(k) = key.strip_prefix(ANNOTATION_PREFIX) {
             if CONDITION_ANNOTATIONS.contains(&k) {
                 match duration::parse(&value) {
                     Ok(Duration::Seconds(s)) if s % 60 == 0 => short_override = Some(s),
-                    _ => ctx.report(at.file, line, &ap, format!("`{}` is not a whole-minute duration like 5m", truncate(&value, 40))),
+                    _ => ctx.report(
+                        at.file,
+                        line,
+                        &ap,
+                        format!(
+                            "`{}` is not a whole-minute duration like 5m",
+                            truncate(&value, 40)
+                        ),
+                    ),
                 }
             } else {
-                ctx.report(at.file, line, &ap, format!("unknown sloguard setting; AlertConditions accept: {}", prefixed(&CONDITION_ANNOTATIONS)));
+                ctx.report(
+                    at.file,
+                    line,
+                    &ap,
+                    format!(
+                        "unknown sloguard setting; AlertConditions accept: {}",
+                        prefixed(&CONDITION_ANNOTATIONS)
+                    ),
+                );
             }
         }
     }
     let sp = join(path, "spec");
     let spec = req_map(ctx, at, doc, path, "spec")?;
-    check_fields(ctx, at, spec, &sp, &["description", "severity", "condition"]);
+    check_fields(
+        ctx,
+        at,
+        spec,
+        &sp,
+        &["description", "severity", "condition"],
+    );
     let severity = req_str(ctx, at, spec, &sp, "severity").and_then(|s| {
         let line = spec.get("severity").map_or(spec.line, |n| n.line);
         match s.to_ascii_lowercase().as_str() {
             "page" | "critical" | "high" => Some(Severity::Page),
             "ticket" | "warning" | "medium" | "low" => Some(Severity::Ticket),
             _ => {
-                ctx.report(at.file, line, &join(&sp, "severity"), format!("unknown severity `{}`; use page or ticket", truncate(s, 40)));
+                ctx.report(
+                    at.file,
+                    line,
+                    &join(&sp, "severity"),
+                    format!("unknown severity `{}`; use page or ticket", truncate(s, 40)),
+                );
                 None
             }
         }
     });
     let cp = join(&sp, "condition");
     let cond = req_map(ctx, at, spec, &sp, "condition")?;
-    check_fields(ctx, at, cond, &cp, &["kind", "op", "threshold", "lookbackWindow", "alertAfter"]);
+    check_fields(
+        ctx,
+        at,
+        cond,
+        &cp,
+        &["kind", "op", "threshold", "lookbackWindow", "alertAfter"],
+    );
     let kind_ok = match req_str(ctx, at, cond, &cp, "kind") {
         Some("burnrate") => true,
         Some(k) => {
             let line = cond.get("kind").map_or(cond.line, |n| n.line);
-            ctx.report(at.file, line, &join(&cp, "kind"), format!("unknown condition kind `{}`; sloguard evaluates `burnrate`", truncate(k, 40)));
+            ctx.report(
+                at.file,
+                line,
+                &join(&cp, "kind"),
+                format!(
+                    "unknown condition kind `{}`; sloguard evaluates `burnrate`",
+                    truncate(k, 40)
+                ),
+            );
             false
         }
         None => false,
@@ -776,20 +1047,39 @@ fn read_condition(ctx: &mut Ctx, at: At, doc: &Node, path: &str) -> Option<BurnR
         if v > 0.0 {
             Some(v)
         } else {
-            ctx.report(at.file, n.line, &join(&cp, "threshold"), "a burn-rate threshold must be greater than 0");
+            ctx.report(
+                at.file,
+                n.line,
+                &join(&cp, "threshold"),
+                "a burn-rate threshold must be greater than 0",
+            );
             None
         }
     });
-    let long = req(ctx, at, cond, &cp, "lookbackWindow").and_then(|n| expect_minutes(ctx, at, n, &join(&cp, "lookbackWindow")));
+    let long = req(ctx, at, cond, &cp, "lookbackWindow")
+        .and_then(|n| expect_minutes(ctx, at, n, &join(&cp, "lookbackWindow")));
     let alert_after = match opt(cond, "alertAfter") {
         None => Some(0),
-        Some(n) if n.as_scalar().is_some_and(|s| s.trim_end_matches(['s', 'm', 'h']).bytes().all(|b| b == b'0')) => Some(0),
+        Some(n)
+            if n.as_scalar().is_some_and(|s| {
+                s.trim_end_matches(['s', 'm', 'h'])
+                    .bytes()
+                    .all(|b| b == b'0')
+            }) =>
+        {
+            Some(0)
+        }
         Some(n) => expect_minutes(ctx, at, n, &join(&cp, "alertAfter")),
     };
     let long = long?;
     let short = short_override.unwrap_or_else(|| (long / 12 / 60).max(1) * 60);
     if short > long {
-        ctx.report(at.file, meta.line, &join(path, "metadata.annotations"), "sloguard.dev/short-window must not be longer than lookbackWindow");
+        ctx.report(
+            at.file,
+            meta.line,
+            &join(path, "metadata.annotations"),
+            "sloguard.dev/short-window must not be longer than lookbackWindow",
+        );
         return None;
     }
     if !kind_ok {
@@ -813,7 +1103,12 @@ fn parse_op(ctx: &mut Ctx, at: At, o: &str, line: usize, path: &str) -> Option<O
         "gt" => Some(Op::Gt),
         "gte" => Some(Op::Gte),
         _ => {
-            ctx.report(at.file, line, path, format!("unknown op `{}`; use lt, lte, gt or gte", truncate(o, 20)));
+            ctx.report(
+                at.file,
+                line,
+                path,
+                format!("unknown op `{}`; use lt, lte, gt or gte", truncate(o, 20)),
+            );
             None
         }
     }
@@ -834,7 +1129,14 @@ fn read_policy(
         at,
         spec,
         &sp,
-        &["description", "alertWhenNoData", "alertWhenResolved", "alertWhenBreaching", "conditions", "notificationTargets"],
+        &[
+            "description",
+            "alertWhenNoData",
+            "alertWhenResolved",
+            "alertWhenBreaching",
+            "conditions",
+            "notificationTargets",
+        ],
     );
     for k in ["alertWhenNoData", "alertWhenResolved", "alertWhenBreaching"] {
         if let Some(n) = opt(spec, k) {
@@ -844,11 +1146,21 @@ fn read_policy(
     let cp = join(&sp, "conditions");
     let list = req(ctx, at, spec, &sp, "conditions")?;
     let Some(items) = list.as_seq() else {
-        ctx.report(at.file, list.line, &cp, format!("expected a list, found {}", list.kind_name()));
+        ctx.report(
+            at.file,
+            list.line,
+            &cp,
+            format!("expected a list, found {}", list.kind_name()),
+        );
         return None;
     };
     if items.is_empty() {
-        ctx.report(at.file, list.line, &cp, "an alert policy needs at least one condition");
+        ctx.report(
+            at.file,
+            list.line,
+            &cp,
+            "an alert policy needs at least one condition",
+        );
         return None;
     }
     let mut out = Vec::new();
@@ -869,16 +1181,35 @@ fn read_policy(
                 Some(Some(c)) => out.push(c.clone()),
                 Some(None) => ok = false, // reported where it is defined
                 None => {
-                    ctx.report(at.file, r.line, &join(&ip, "conditionRef"), format!("no AlertCondition named `{}` in the files given", truncate(name, 80)));
+                    ctx.report(
+                        at.file,
+                        r.line,
+                        &join(&ip, "conditionRef"),
+                        format!(
+                            "no AlertCondition named `{}` in the files given",
+                            truncate(name, 80)
+                        ),
+                    );
                     ok = false;
                 }
             }
         } else {
-            check_fields(ctx, at, item, &ip, &["kind", "metadata", "spec", "apiVersion"]);
+            check_fields(
+                ctx,
+                at,
+                item,
+                &ip,
+                &["kind", "metadata", "spec", "apiVersion"],
+            );
             if let Some(k) = opt_str(ctx, at, item, &ip, "kind") {
                 if k != "AlertCondition" {
                     let line = item.get("kind").map_or(item.line, |n| n.line);
-                    ctx.report(at.file, line, &join(&ip, "kind"), "an inline condition must have kind AlertCondition");
+                    ctx.report(
+                        at.file,
+                        line,
+                        &join(&ip, "kind"),
+                        "an inline condition must have kind AlertCondition",
+                    );
                     ok = false;
                     continue;
                 }
@@ -893,19 +1224,34 @@ fn read_policy(
 }
 
 fn prefixed(keys: &[&str]) -> String {
-    keys.iter().map(|k| format!("{ANNOTATION_PREFIX}{k}")).collect::<Vec<_>>().join(", ")
+    keys.iter()
+        .map(|k| format!("{ANNOTATION_PREFIX}{k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn annotations(ctx: &mut Ctx, at: At, meta: &Node, path: &str) -> Vec<(String, String, usize)> {
-    let Some(a) = opt(meta, "annotations") else { return Vec::new() };
+    let Some(a) = opt(meta, "annotations") else {
+        return Vec::new();
+    };
     let Some(entries) = a.as_map() else {
-        ctx.report(at.file, a.line, path, format!("expected a mapping of strings, found {}", a.kind_name()));
+        ctx.report(
+            at.file,
+            a.line,
+            path,
+            format!("expected a mapping of strings, found {}", a.kind_name()),
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
     for (k, v) in entries {
         let (Some(key), Some(text)) = (k.as_scalar(), v.as_scalar()) else {
-            ctx.report(at.file, k.line, path, "annotation keys and values must be strings");
+            ctx.report(
+                at.file,
+                k.line,
+                path,
+                "annotation keys and values must be strings",
+            );
             continue;
         };
         out.push((key.to_string(), text.to_string(), v.line));
@@ -933,7 +1279,16 @@ fn read_slo(
         at,
         spec,
         "spec",
-        &["description", "service", "indicator", "indicatorRef", "timeWindow", "budgetingMethod", "objectives", "alertPolicies"],
+        &[
+            "description",
+            "service",
+            "indicator",
+            "indicatorRef",
+            "timeWindow",
+            "budgetingMethod",
+            "objectives",
+            "alertPolicies",
+        ],
     );
     let description = opt_str(ctx, at, spec, "spec", "description").map(str::to_string);
     let service = req_str(ctx, at, spec, "spec", "service").and_then(|s| {
@@ -949,28 +1304,51 @@ fn read_slo(
 
     let indicator = match (opt(spec, "indicator"), opt(spec, "indicatorRef")) {
         (Some(_), Some(r)) => {
-            ctx.report(at.file, r.line, "spec.indicatorRef", "set exactly one of indicator and indicatorRef, not both");
+            ctx.report(
+                at.file,
+                r.line,
+                "spec.indicatorRef",
+                "set exactly one of indicator and indicatorRef, not both",
+            );
             None
         }
         (None, None) => {
-            ctx.report(at.file, spec.line, "spec.indicator", "missing required field: set indicator or indicatorRef");
+            ctx.report(
+                at.file,
+                spec.line,
+                "spec.indicator",
+                "missing required field: set indicator or indicatorRef",
+            );
             None
         }
         (Some(ind), None) => expect_map(ctx, at, ind, "spec.indicator").and_then(|ind| {
-            check_fields(ctx, at, ind, "spec.indicator", &["metadata", "spec", "kind", "apiVersion"]);
+            check_fields(
+                ctx,
+                at,
+                ind,
+                "spec.indicator",
+                &["metadata", "spec", "kind", "apiVersion"],
+            );
             if ind.get("metadata").is_some() {
                 read_metadata_name(ctx, at, ind, "spec.indicator");
             }
             let s = req(ctx, at, ind, "spec.indicator", "spec")?;
             read_sli_spec(ctx, at, s, "spec.indicator.spec")
         }),
-        (None, Some(r)) => expect_str(ctx, at, r, "spec.indicatorRef").and_then(|name| match slis.get(name) {
-            Some(i) => i.clone(),
-            None => {
-                ctx.report(at.file, r.line, "spec.indicatorRef", format!("no SLI named `{}` in the files given", truncate(name, 80)));
-                None
-            }
-        }),
+        (None, Some(r)) => {
+            expect_str(ctx, at, r, "spec.indicatorRef").and_then(|name| match slis.get(name) {
+                Some(i) => i.clone(),
+                None => {
+                    ctx.report(
+                        at.file,
+                        r.line,
+                        "spec.indicatorRef",
+                        format!("no SLI named `{}` in the files given", truncate(name, 80)),
+                    );
+                    None
+                }
+            })
+        }
     };
 
     let window = read_window(ctx, at, spec);
@@ -993,10 +1371,20 @@ fn read_slo(
         Some(list) => read_slo_policies(ctx, at, list, policies, conditions).map(Some),
     };
 
-    let (indicator, window, method, objective, conds, service) = (indicator?, window?, method?, objective?, conds?, service?);
+    let (indicator, window, method, objective, conds, service) =
+        (indicator?, window?, method?, objective?, conds?, service?);
     let objective = check_method(ctx, at, spec, &indicator, method, objective)?;
     let conditions = conds.unwrap_or_else(|| default_conditions(&window));
-    check_retention(ctx, at, spec, &window, method, &objective, &conditions, &indicator)?;
+    check_retention(
+        ctx,
+        at,
+        spec,
+        &window,
+        method,
+        &objective,
+        &conditions,
+        &indicator,
+    )?;
     Some(SloDefinition {
         name: d.name.clone(),
         display_name,
@@ -1014,7 +1402,11 @@ fn read_slo(
     })
 }
 
-fn read_settings(ctx: &mut Ctx, at: At, meta: &Node) -> (Option<Settings>, BTreeMap<String, String>) {
+fn read_settings(
+    ctx: &mut Ctx,
+    at: At,
+    meta: &Node,
+) -> (Option<Settings>, BTreeMap<String, String>) {
     let mut settings = Settings::default();
     let mut others = BTreeMap::new();
     let mut ok = true;
@@ -1034,7 +1426,10 @@ fn read_settings(ctx: &mut Ctx, at: At, meta: &Node) -> (Option<Settings>, BTree
                     if a.is_empty() || a.len() > 255 || a.chars().any(|c| c.is_control()) {
                         bad(ctx, format!("`{}` is not an alarm name or ARN (1 to 255 printable characters, comma-separated)", truncate(a, 60)));
                     } else if a.starts_with("arn:") && !a.starts_with("arn:aws") {
-                        bad(ctx, format!("`{}` is not a CloudWatch alarm ARN", truncate(a, 60)));
+                        bad(
+                            ctx,
+                            format!("`{}` is not a CloudWatch alarm ARN", truncate(a, 60)),
+                        );
                     } else {
                         settings.alarms.push(a.to_string());
                     }
@@ -1046,22 +1441,40 @@ fn read_settings(ctx: &mut Ctx, at: At, meta: &Node) -> (Option<Settings>, BTree
             },
             "min-events" => match value.trim().parse::<u64>() {
                 Ok(n) => settings.min_events = n,
-                Err(_) => bad(ctx, format!("`{}` is not a whole number of events", truncate(&value, 40))),
+                Err(_) => bad(
+                    ctx,
+                    format!("`{}` is not a whole number of events", truncate(&value, 40)),
+                ),
             },
             "exclusions" => match parse_exclusions(&value) {
                 Ok(x) => settings.exclusions = x,
                 Err(m) => bad(ctx, m),
             },
-            _ => bad(ctx, format!("unknown sloguard setting; SLOs accept: {}", prefixed(&SLO_ANNOTATIONS))),
+            _ => bad(
+                ctx,
+                format!(
+                    "unknown sloguard setting; SLOs accept: {}",
+                    prefixed(&SLO_ANNOTATIONS)
+                ),
+            ),
         }
     }
     (ok.then_some(settings), others)
 }
 
 fn check_url(u: &str) -> Result<(), String> {
-    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"));
     match rest {
-        Some(r) if !r.is_empty() && !r.starts_with('/') && !u.chars().any(|c| c.is_whitespace() || c.is_control()) && u.len() <= 2048 => Ok(()),
+        Some(r)
+            if !r.is_empty()
+                && !r.starts_with('/')
+                && !u.chars().any(|c| c.is_whitespace() || c.is_control())
+                && u.len() <= 2048 =>
+        {
+            Ok(())
+        }
         _ => Err(format!("`{}` is not an http(s) URL", truncate(u, 60))),
     }
 }
@@ -1070,17 +1483,28 @@ fn check_url(u: &str) -> Result<(), String> {
 pub fn parse_exclusions(v: &str) -> Result<Vec<(i64, i64)>, String> {
     let mut out = Vec::new();
     for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (a, b) = part
-            .split_once('/')
-            .ok_or_else(|| format!("`{}` is not a range `start/end` of RFC 3339 times", truncate(part, 60)))?;
+        let (a, b) = part.split_once('/').ok_or_else(|| {
+            format!(
+                "`{}` is not a range `start/end` of RFC 3339 times",
+                truncate(part, 60)
+            )
+        })?;
         let parse = |s: &str| {
             DateTime::parse_from_rfc3339(s.trim())
                 .map(|t| t.timestamp())
-                .map_err(|_| format!("`{}` is not an RFC 3339 time like 2026-01-31T22:00:00Z", truncate(s, 40)))
+                .map_err(|_| {
+                    format!(
+                        "`{}` is not an RFC 3339 time like 2026-01-31T22:00:00Z",
+                        truncate(s, 40)
+                    )
+                })
         };
         let (a, b) = (parse(a)?, parse(b)?);
         if a >= b {
-            return Err(format!("`{}`: the start must be before the end", truncate(part, 60)));
+            return Err(format!(
+                "`{}`: the start must be before the end",
+                truncate(part, 60)
+            ));
         }
         out.push((a, b));
     }
@@ -1091,11 +1515,21 @@ pub fn parse_exclusions(v: &str) -> Result<Vec<(i64, i64)>, String> {
 fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
     let list = req(ctx, at, spec, "spec", "timeWindow")?;
     let Some(items) = list.as_seq() else {
-        ctx.report(at.file, list.line, "spec.timeWindow", format!("expected a list with one entry, found {}", list.kind_name()));
+        ctx.report(
+            at.file,
+            list.line,
+            "spec.timeWindow",
+            format!("expected a list with one entry, found {}", list.kind_name()),
+        );
         return None;
     };
     if items.len() != 1 {
-        ctx.report(at.file, list.line, "spec.timeWindow", format!("must have exactly one entry, found {}", items.len()));
+        ctx.report(
+            at.file,
+            list.line,
+            "spec.timeWindow",
+            format!("must have exactly one entry, found {}", items.len()),
+        );
         return None;
     }
     let p = "spec.timeWindow[0]";
@@ -1109,16 +1543,31 @@ fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
     };
     if rolling {
         if let Some(c) = opt(w, "calendar") {
-            ctx.report(at.file, c.line, &join(p, "calendar"), "a rolling window has no calendar; drop it or set isRolling: false");
+            ctx.report(
+                at.file,
+                c.line,
+                &join(p, "calendar"),
+                "a rolling window has no calendar; drop it or set isRolling: false",
+            );
             return None;
         }
         return match dur {
             Duration::Seconds(s) if s % 60 != 0 || s < 300 => {
-                ctx.report(at.file, dn.line, &join(p, "duration"), "a rolling window must be whole minutes and at least 5m");
+                ctx.report(
+                    at.file,
+                    dn.line,
+                    &join(p, "duration"),
+                    "a rolling window must be whole minutes and at least 5m",
+                );
                 None
             }
             Duration::Seconds(s) if s > 455 * 86_400 => {
-                ctx.report(at.file, dn.line, &join(p, "duration"), "CloudWatch keeps data for 455 days; the window must not be longer");
+                ctx.report(
+                    at.file,
+                    dn.line,
+                    &join(p, "duration"),
+                    "CloudWatch keeps data for 455 days; the window must not be longer",
+                );
                 None
             }
             Duration::Seconds(seconds) => Some(TimeWindow::Rolling { seconds }),
@@ -1133,7 +1582,12 @@ fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
         Duration::Seconds(604_800) => CalendarUnit::Week,
         Duration::Calendar(1, u) => u,
         _ => {
-            ctx.report(at.file, dn.line, &join(p, "duration"), "a calendar window is one of 1d, 1w, 1M, 1Q, 1y");
+            ctx.report(
+                at.file,
+                dn.line,
+                &join(p, "duration"),
+                "a calendar window is one of 1d, 1w, 1M, 1Q, 1y",
+            );
             return None;
         }
     };
@@ -1145,10 +1599,27 @@ fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
         let parsed = DateTime::parse_from_rfc3339(s)
             .map(|t| t.with_timezone(&Utc))
             .ok()
-            .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok().map(|n| n.and_utc()))
-            .or_else(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|n| n.and_utc()));
+            .or_else(|| {
+                NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+                    .ok()
+                    .map(|n| n.and_utc())
+            })
+            .or_else(|| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|n| n.and_utc())
+            });
         if parsed.is_none() {
-            ctx.report(at.file, line, &join(&cp, "startTime"), format!("`{}` is not a time like 2026-01-05 00:00:00", truncate(s, 40)));
+            ctx.report(
+                at.file,
+                line,
+                &join(&cp, "startTime"),
+                format!(
+                    "`{}` is not a time like 2026-01-05 00:00:00",
+                    truncate(s, 40)
+                ),
+            );
         }
         parsed
     });
@@ -1157,7 +1628,15 @@ fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
         match z.parse::<Tz>() {
             Ok(tz) => Some(tz),
             Err(_) => {
-                ctx.report(at.file, line, &join(&cp, "timeZone"), format!("`{}` is not an IANA time zone like Europe/Berlin or UTC", truncate(z, 40)));
+                ctx.report(
+                    at.file,
+                    line,
+                    &join(&cp, "timeZone"),
+                    format!(
+                        "`{}` is not an IANA time zone like Europe/Berlin or UTC",
+                        truncate(z, 40)
+                    ),
+                );
                 None
             }
         }
@@ -1172,7 +1651,12 @@ fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
 fn read_objective(ctx: &mut Ctx, at: At, spec: &Node) -> Option<Objective> {
     let list = req(ctx, at, spec, "spec", "objectives")?;
     let Some(items) = list.as_seq() else {
-        ctx.report(at.file, list.line, "spec.objectives", format!("expected a list, found {}", list.kind_name()));
+        ctx.report(
+            at.file,
+            list.line,
+            "spec.objectives",
+            format!("expected a list, found {}", list.kind_name()),
+        );
         return None;
     };
     if items.len() != 1 {
@@ -1191,11 +1675,27 @@ fn read_objective(ctx: &mut Ctx, at: At, spec: &Node) -> Option<Objective> {
         at,
         o,
         p,
-        &["displayName", "op", "value", "target", "targetPercent", "timeSliceTarget", "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight"],
+        &[
+            "displayName",
+            "op",
+            "value",
+            "target",
+            "targetPercent",
+            "timeSliceTarget",
+            "timeSliceWindow",
+            "indicator",
+            "indicatorRef",
+            "compositeWeight",
+        ],
     );
     for k in ["indicator", "indicatorRef", "compositeWeight"] {
         if let Some(n) = opt(o, k) {
-            ctx.report(at.file, n.line, &join(p, k), "composite SLOs are not supported; give the indicator in spec.indicator");
+            ctx.report(
+                at.file,
+                n.line,
+                &join(p, k),
+                "composite SLOs are not supported; give the indicator in spec.indicator",
+            );
         }
     }
     let display_name = opt_str(ctx, at, o, p, "displayName").map(str::to_string);
@@ -1235,11 +1735,17 @@ fn read_objective(ctx: &mut Ctx, at: At, spec: &Node) -> Option<Objective> {
         if v > 0.0 && v <= 1.0 {
             Some(v)
         } else {
-            ctx.report(at.file, n.line, &join(p, "timeSliceTarget"), format!("{v} is out of range: a fraction in (0, 1]"));
+            ctx.report(
+                at.file,
+                n.line,
+                &join(p, "timeSliceTarget"),
+                format!("{v} is out of range: a fraction in (0, 1]"),
+            );
             None
         }
     });
-    let time_slice_seconds = opt(o, "timeSliceWindow").and_then(|n| expect_minutes(ctx, at, n, &join(p, "timeSliceWindow")));
+    let time_slice_seconds = opt(o, "timeSliceWindow")
+        .and_then(|n| expect_minutes(ctx, at, n, &join(p, "timeSliceWindow")));
     Some(Objective {
         display_name,
         target: target?,
@@ -1251,8 +1757,19 @@ fn read_objective(ctx: &mut Ctx, at: At, spec: &Node) -> Option<Objective> {
 }
 
 /// Cross-field rules between indicator, budgeting method and objective.
-fn check_method(ctx: &mut Ctx, at: At, spec: &Node, ind: &Indicator, method: BudgetingMethod, obj: Objective) -> Option<Objective> {
-    let o = spec.get("objectives").and_then(|l| l.as_seq()).and_then(|s| s.first()).expect("objective was read");
+fn check_method(
+    ctx: &mut Ctx,
+    at: At,
+    spec: &Node,
+    ind: &Indicator,
+    method: BudgetingMethod,
+    obj: Objective,
+) -> Option<Objective> {
+    let o = spec
+        .get("objectives")
+        .and_then(|l| l.as_seq())
+        .and_then(|s| s.first())
+        .expect("objective was read");
     let p = "spec.objectives[0]";
     let line_of = |k: &str| o.get(k).map_or(o.line, |n| n.line);
     let mut ok = true;
@@ -1266,7 +1783,10 @@ fn check_method(ctx: &mut Ctx, at: At, spec: &Node, ind: &Indicator, method: Bud
             if threshold {
                 report(ctx, line_of("op"), "spec.budgetingMethod", "Occurrences counts events and needs a ratioMetric; a thresholdMetric needs Timeslices");
             }
-            if let Indicator::Ratio { numerator, total, .. } = ind {
+            if let Indicator::Ratio {
+                numerator, total, ..
+            } = ind
+            {
                 for m in [numerator, total] {
                     if let MetricSpec::Metric { stat, .. } = m {
                         if stat != "Sum" && stat != "SampleCount" {
@@ -1283,7 +1803,12 @@ fn check_method(ctx: &mut Ctx, at: At, spec: &Node, ind: &Indicator, method: Bud
         }
         BudgetingMethod::RatioTimeslices => {
             if threshold {
-                report(ctx, line_of("target"), "spec.budgetingMethod", "RatioTimeslices needs a ratioMetric");
+                report(
+                    ctx,
+                    line_of("target"),
+                    "spec.budgetingMethod",
+                    "RatioTimeslices needs a ratioMetric",
+                );
             }
             if obj.time_slice_target.is_none() {
                 report(ctx, o.line, &join(p, "timeSliceTarget"), "missing required field for RatioTimeslices: the ratio a slice must reach to be good");
@@ -1292,26 +1817,51 @@ fn check_method(ctx: &mut Ctx, at: At, spec: &Node, ind: &Indicator, method: Bud
     }
     if threshold {
         if obj.op.is_none() {
-            report(ctx, o.line, &join(p, "op"), "missing required field for a thresholdMetric: lt, lte, gt or gte");
+            report(
+                ctx,
+                o.line,
+                &join(p, "op"),
+                "missing required field for a thresholdMetric: lt, lte, gt or gte",
+            );
         }
         if obj.value.is_none() {
-            report(ctx, o.line, &join(p, "value"), "missing required field for a thresholdMetric: the threshold a good value meets");
+            report(
+                ctx,
+                o.line,
+                &join(p, "value"),
+                "missing required field for a thresholdMetric: the threshold a good value meets",
+            );
         }
     } else {
         for k in ["op", "value"] {
             if o.get(k).is_some() {
-                report(ctx, line_of(k), &join(p, k), "op and value apply to thresholdMetric indicators only");
+                report(
+                    ctx,
+                    line_of(k),
+                    &join(p, k),
+                    "op and value apply to thresholdMetric indicators only",
+                );
             }
         }
     }
     if method == BudgetingMethod::Occurrences {
         for k in ["timeSliceTarget", "timeSliceWindow"] {
             if o.get(k).is_some() {
-                report(ctx, line_of(k), &join(p, k), "applies to Timeslices and RatioTimeslices only");
+                report(
+                    ctx,
+                    line_of(k),
+                    &join(p, k),
+                    "applies to Timeslices and RatioTimeslices only",
+                );
             }
         }
     } else if obj.time_slice_seconds.is_none() && o.get("timeSliceWindow").is_none() {
-        report(ctx, o.line, &join(p, "timeSliceWindow"), "missing required field for timeslices: the slice length, e.g. 5m");
+        report(
+            ctx,
+            o.line,
+            &join(p, "timeSliceWindow"),
+            "missing required field for timeslices: the slice length, e.g. 5m",
+        );
     } else if obj.time_slice_seconds.is_none() {
         ok = false;
     }
@@ -1337,17 +1887,29 @@ fn check_retention(
         .max()
         .unwrap_or(0);
     if lookback > 455 * 86_400 {
-        ctx.report(at.file, spec.line, "spec.alertPolicies", "an alert lookbackWindow goes back further than the 455 days CloudWatch keeps data");
+        ctx.report(
+            at.file,
+            spec.line,
+            "spec.alertPolicies",
+            "an alert lookbackWindow goes back further than the 455 days CloudWatch keeps data",
+        );
         return None;
     }
     if method == BudgetingMethod::Occurrences {
         return Some(());
     }
     let slice = obj.time_slice_seconds.expect("checked by check_method");
-    let o = spec.get("objectives").and_then(|l| l.as_seq()).and_then(|s| s.first()).expect("objective was read");
+    let o = spec
+        .get("objectives")
+        .and_then(|l| l.as_seq())
+        .and_then(|s| s.first())
+        .expect("objective was read");
     let line = o.get("timeSliceWindow").map_or(o.line, |n| n.line);
     if lookback > retention_seconds(slice) {
-        let fits = [300, 3600].into_iter().find(|s| lookback <= retention_seconds(*s)).map_or("none fits".to_string(), duration::label);
+        let fits = [300, 3600]
+            .into_iter()
+            .find(|s| lookback <= retention_seconds(*s))
+            .map_or("none fits".to_string(), duration::label);
         ctx.report(
             at.file,
             line,
@@ -1373,7 +1935,12 @@ fn read_slo_policies(
 ) -> Option<Vec<BurnRateCondition>> {
     let p = "spec.alertPolicies";
     let Some(items) = list.as_seq() else {
-        ctx.report(at.file, list.line, p, format!("expected a list, found {}", list.kind_name()));
+        ctx.report(
+            at.file,
+            list.line,
+            p,
+            format!("expected a list, found {}", list.kind_name()),
+        );
         return None;
     };
     let mut out: Vec<BurnRateCondition> = Vec::new();
@@ -1386,22 +1953,43 @@ fn read_slo_policies(
         };
         let got = if let Some(r) = item.get("alertPolicyRef") {
             check_fields(ctx, at, item, &ip, &["alertPolicyRef"]);
-            expect_str(ctx, at, r, &join(&ip, "alertPolicyRef")).and_then(|name| match policies.get(name) {
-                Some(p) => p.clone(),
-                None => {
-                    ctx.report(at.file, r.line, &join(&ip, "alertPolicyRef"), format!("no AlertPolicy named `{}` in the files given", truncate(name, 80)));
-                    None
+            expect_str(ctx, at, r, &join(&ip, "alertPolicyRef")).and_then(|name| {
+                match policies.get(name) {
+                    Some(p) => p.clone(),
+                    None => {
+                        ctx.report(
+                            at.file,
+                            r.line,
+                            &join(&ip, "alertPolicyRef"),
+                            format!(
+                                "no AlertPolicy named `{}` in the files given",
+                                truncate(name, 80)
+                            ),
+                        );
+                        None
+                    }
                 }
             })
         } else {
-            check_fields(ctx, at, item, &ip, &["kind", "metadata", "spec", "apiVersion"]);
+            check_fields(
+                ctx,
+                at,
+                item,
+                &ip,
+                &["kind", "metadata", "spec", "apiVersion"],
+            );
             read_policy(ctx, at, item, &ip, conditions)
         };
         match got {
             Some(cs) => {
                 for c in cs {
                     if out.iter().any(|o| o.name == c.name) {
-                        ctx.report(at.file, item.line, &ip, format!("condition `{}` is used twice", c.name));
+                        ctx.report(
+                            at.file,
+                            item.line,
+                            &ip,
+                            format!("condition `{}` is used twice", c.name),
+                        );
                         ok = false;
                     }
                     out.push(c);
@@ -1411,7 +1999,12 @@ fn read_slo_policies(
         }
     }
     if out.is_empty() && ok {
-        ctx.report(at.file, list.line, p, "empty list; omit alertPolicies to use the default multiwindow policy");
+        ctx.report(
+            at.file,
+            list.line,
+            p,
+            "empty list; omit alertPolicies to use the default multiwindow policy",
+        );
         return None;
     }
     ok.then_some(out)

@@ -89,28 +89,46 @@ impl MetricSpec {
         }
     }
 
-    /// The (namespace, name, dimensions) metrics this spec reads, to match alarms against.
-    pub fn metrics(&self) -> Vec<(&str, &str, &[(String, String)])> {
+    /// The metrics this spec reads, to match alarms against.
+    pub fn metrics(&self) -> Vec<MetricRef<'_>> {
         match self {
             MetricSpec::Metric {
                 namespace,
                 metric_name,
                 dimensions,
                 ..
-            } => vec![(namespace, metric_name, dimensions)],
+            } => vec![MetricRef {
+                namespace,
+                metric_name,
+                dimensions,
+            }],
             MetricSpec::Queries { queries, .. } => queries
                 .iter()
                 .filter_map(|q| q.metric.as_ref())
-                .map(|m| (m.namespace.as_str(), m.metric_name.as_str(), m.dimensions.as_slice()))
+                .map(|m| MetricRef {
+                    namespace: &m.namespace,
+                    metric_name: &m.metric_name,
+                    dimensions: &m.dimensions,
+                })
                 .collect(),
         }
     }
 }
 
+/// A metric by identity (namespace, name, dimensions), as alarms name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricRef<'a> {
+    pub namespace: &'a str,
+    pub metric_name: &'a str,
+    pub dimensions: &'a [(String, String)],
+}
+
 /// The SLO window: rolling (last N seconds) or the current calendar period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TimeWindow {
-    Rolling { seconds: i64 },
+    Rolling {
+        seconds: i64,
+    },
     Calendar {
         unit: CalendarUnit,
         /// Fixes the week's first day; periods start at local midnight.

@@ -170,7 +170,9 @@ impl MetricRequest {
     pub fn datapoints(&self, streams: &[MetricSpec]) -> usize {
         self.queries
             .iter()
-            .map(|q| query_weight(&streams[q.stream]) * ((self.end - self.start) / q.period) as usize)
+            .map(|q| {
+                query_weight(&streams[q.stream]) * ((self.end - self.start) / q.period) as usize
+            })
             .sum()
     }
 }
@@ -275,19 +277,27 @@ fn merge(mut segs: Vec<Segment>) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
     for s in segs {
         match out.last_mut() {
-            Some(last) if last.period == s.period && s.start <= last.end => last.end = last.end.max(s.end),
+            Some(last) if last.period == s.period && s.start <= last.end => {
+                last.end = last.end.max(s.end)
+            }
             _ => out.push(s),
         }
     }
     out
 }
 
+/// (region, start, end): the queries of one GetMetricData call share these.
+type RangeKey<'a> = (&'a str, i64, i64);
+
 /// Group segments into calls by (region, range), then split by the per-call limits.
 fn pack(streams: &[MetricSpec], segments: &[Vec<Segment>]) -> Vec<MetricRequest> {
-    let mut groups: BTreeMap<(&str, i64, i64), Vec<(usize, i64)>> = BTreeMap::new();
+    let mut groups: BTreeMap<RangeKey, Vec<(usize, i64)>> = BTreeMap::new();
     for (i, segs) in segments.iter().enumerate() {
         for s in segs {
-            groups.entry((streams[i].region(), s.start, s.end)).or_default().push((i, s.period));
+            groups
+                .entry((streams[i].region(), s.start, s.end))
+                .or_default()
+                .push((i, s.period));
         }
     }
     let mut out = Vec::new();
@@ -302,7 +312,9 @@ fn pack(streams: &[MetricSpec], segments: &[Vec<Segment>]) -> Vec<MetricRequest>
         for (stream, period) in queries {
             let w = query_weight(&streams[stream]);
             let p = w * ((end - start) / period) as usize;
-            if !current.queries.is_empty() && (n + w > MAX_QUERIES_PER_CALL || points + p > MAX_DATAPOINTS_PER_CALL) {
+            if !current.queries.is_empty()
+                && (n + w > MAX_QUERIES_PER_CALL || points + p > MAX_DATAPOINTS_PER_CALL)
+            {
                 out.push(std::mem::replace(
                     &mut current,
                     MetricRequest {
@@ -344,7 +356,10 @@ pub fn expand_queries(queries: &[QuerySpec], id: &str) -> Vec<QuerySpec> {
         .iter()
         .map(|q| QuerySpec {
             id: rename(&q.id),
-            expression: q.expression.as_deref().map(|e| rewrite_identifiers(e, &rename)),
+            expression: q
+                .expression
+                .as_deref()
+                .map(|e| rewrite_identifiers(e, &rename)),
             ..q.clone()
         })
         .collect()
@@ -427,7 +442,10 @@ spec:
     - target: 0.999
 "#
         );
-        let l = load(&[SourceFile { name: "t.yaml".into(), text }]);
+        let l = load(&[SourceFile {
+            name: "t.yaml".into(),
+            text,
+        }]);
         assert!(l.problems.is_empty(), "{:?}", l.problems);
         l.slos.into_iter().next().unwrap()
     }
@@ -437,7 +455,10 @@ spec:
     #[test]
     fn thirty_day_window_is_hourly_in_the_middle_and_fine_at_the_edges() {
         let s = slo("", "30d");
-        let t = EvalTime { at: T, now: T + 120 };
+        let t = EvalTime {
+            at: T,
+            now: T + 120,
+        };
         let plan = QueryPlan::build(&[&s], t);
         assert_eq!(plan.streams.len(), 2);
         let segs = &plan.segments[0];
@@ -447,7 +468,9 @@ spec:
         let sp = spans(&s, t);
         assert_eq!(sp.slo_start.start % 300, 0);
         assert_eq!(sp.slo_start.resolution, 300);
-        assert!(segs.iter().any(|g| g.period == 300 && g.start == sp.slo_start.start));
+        assert!(segs
+            .iter()
+            .any(|g| g.period == 300 && g.start == sp.slo_start.start));
         let points: i64 = segs.iter().map(|g| (g.end - g.start) / g.period).sum();
         assert!(points < 1200, "{points} datapoints per stream");
         for r in &plan.requests {
@@ -469,7 +492,10 @@ spec:
             assert!(r.queries.len() <= MAX_QUERIES_PER_CALL);
             assert!(r.datapoints(&plan.streams) <= MAX_DATAPOINTS_PER_CALL);
             for q in &r.queries {
-                assert!(seen.insert((r.start, r.end, q.stream, q.period)), "fetched twice");
+                assert!(
+                    seen.insert((r.start, r.end, q.stream, q.period)),
+                    "fetched twice"
+                );
             }
         }
         assert!(plan.requests.len() < 40, "{} calls", plan.requests.len());
@@ -496,6 +522,9 @@ spec:
         let e = expand_queries(&q, "m7_60");
         assert_eq!(e[0].id, "m7_60");
         assert_eq!(e[1].id, "m7_60_m1");
-        assert_eq!(e[0].expression.as_deref(), Some("m7_60_m1 / m7_60_m2 * 100 + SUM(METRICS(\"m1\"))"));
+        assert_eq!(
+            e[0].expression.as_deref(),
+            Some("m7_60_m1 / m7_60_m2 * 100 + SUM(METRICS(\"m1\"))")
+        );
     }
 }

@@ -30,7 +30,10 @@ impl Series {
         if timestamp < self.start || (timestamp - self.start) % self.period != 0 {
             return;
         }
-        if let Some(slot) = self.values.get_mut(((timestamp - self.start) / self.period) as usize) {
+        if let Some(slot) = self
+            .values
+            .get_mut(((timestamp - self.start) / self.period) as usize)
+        {
             *slot = if slot.is_nan() { value } else { *slot + value };
         }
     }
@@ -82,11 +85,54 @@ impl StreamData {
 }
 
 fn straddles(a: i64, b: i64, exclusions: &[(i64, i64)]) -> bool {
-    exclusions.iter().any(|&(s, e)| (s > a && s < b) || (e > a && e < b))
+    exclusions
+        .iter()
+        .any(|&(s, e)| (s > a && s < b) || (e > a && e < b))
 }
 
 fn excluded(a: i64, exclusions: &[(i64, i64)]) -> bool {
     exclusions.iter().any(|&(s, e)| a >= s && a < e)
+}
+
+/// The next exclusion boundary after x (or `end`): runs of buckets stop there.
+fn next_boundary(x: i64, end: i64, exclusions: &[(i64, i64)]) -> i64 {
+    exclusions
+        .iter()
+        .flat_map(|&(s, e)| [s, e])
+        .filter(|&b| b > x)
+        .fold(end, i64::min)
+}
+
+/// A run of whole buckets of one period, [x, run_end), that no exclusion edge cuts.
+struct Run<'a> {
+    period: i64,
+    end: i64,
+    values: &'a [f64],
+}
+
+impl StreamData {
+    /// The series of this period that holds bucket x, and x's index in it.
+    #[inline]
+    fn holding(&self, period: i64, x: i64) -> Option<(&Series, usize)> {
+        self.series
+            .iter()
+            .find(|s| {
+                s.period == period && x >= s.start && x < s.end() && (x - s.start) % period == 0
+            })
+            .map(|s| (s, ((x - s.start) / period) as usize))
+    }
+
+    /// The longest run of `period` buckets from x that ends by `limit`.
+    #[inline]
+    fn run(&self, period: i64, x: i64, limit: i64) -> Option<Run<'_>> {
+        let (s, i) = self.holding(period, x)?;
+        let n = ((limit.min(s.end()) - x) / period).max(0) as usize;
+        (n > 0).then(|| Run {
+            period,
+            end: x + n as i64 * period,
+            values: &s.values[i..i + n],
+        })
+    }
 }
 
 /// Good and total of a ratio over [start, end): a bucket counts only when `total`
@@ -103,22 +149,27 @@ pub fn ratio_sums(
     let (mut good_sum, mut total_sum) = (0.0, 0.0);
     let mut x = start;
     while x < end {
-        // Where an exclusion edge falls inside even the finest bucket, that bucket is dropped whole.
-        let (p, partly_excluded) = match total.best_period(x, end, exclusions) {
-            Some(p) => (p, false),
-            None => (total.best_period(x, end, &[]).ok_or(Gap { at: x })?, true),
+        let boundary = next_boundary(x, end, exclusions);
+        let Some(p) = total.best_period(x, end, exclusions) else {
+            // An exclusion edge inside even the finest bucket: that bucket is dropped whole.
+            x += total.best_period(x, end, &[]).ok_or(Gap { at: x })?;
+            continue;
         };
-        if !partly_excluded && !excluded(x, exclusions) {
-            let t = total.value_at(p, x).ok_or(Gap { at: x })?;
-            if !t.is_nan() {
-                let n = numerator.value_at(p, x).ok_or(Gap { at: x })?;
-                let n = if n.is_nan() { 0.0 } else { n.clamp(0.0, t.max(0.0)) };
-                let t = t.max(0.0);
-                total_sum += t;
-                good_sum += if good { n } else { t - n };
+        let limit = x + (boundary - x) / p * p;
+        let tot = total.run(p, x, limit).ok_or(Gap { at: x })?;
+        let num = numerator.run(p, x, tot.end).ok_or(Gap { at: x })?;
+        if !excluded(x, exclusions) {
+            for (&t, &n) in tot.values.iter().zip(num.values) {
+                if !t.is_nan() {
+                    let t = t.max(0.0);
+                    let n = if n.is_nan() { 0.0 } else { n.clamp(0.0, t) };
+                    total_sum += t;
+                    good_sum += if good { n } else { t - n };
+                }
             }
         }
-        x += p;
+        debug_assert_eq!(num.period, tot.period);
+        x = num.end;
     }
     Ok((good_sum, total_sum))
 }
@@ -136,19 +187,35 @@ pub fn slice_counts<const N: usize>(
     let (mut good, mut total) = (0.0, 0.0);
     let mut x = start;
     while x + slice <= end {
-        if !excluded(x, exclusions) && !straddles(x, x + slice, exclusions) {
-            let mut vals = [0.0; N];
-            for (v, s) in vals.iter_mut().zip(streams) {
-                *v = s.value_at(slice, x).ok_or(Gap { at: x })?;
-            }
-            if let Some(g) = is_good(vals) {
-                total += 1.0;
-                if g {
-                    good += 1.0;
+        let boundary = next_boundary(x, end, exclusions);
+        let mut limit = x + (boundary - x) / slice * slice;
+        if limit == x {
+            // An exclusion edge falls inside this slice: drop it.
+            x += slice;
+            continue;
+        }
+        let mut runs: [&[f64]; N] = [&[]; N];
+        for (r, s) in runs.iter_mut().zip(streams) {
+            let run = s.run(slice, x, limit).ok_or(Gap { at: x })?;
+            limit = run.end;
+            *r = run.values;
+        }
+        let n = ((limit - x) / slice) as usize;
+        if !excluded(x, exclusions) {
+            for k in 0..n {
+                let mut vals = [0.0; N];
+                for (v, r) in vals.iter_mut().zip(&runs) {
+                    *v = r[k];
+                }
+                if let Some(g) = is_good(vals) {
+                    total += 1.0;
+                    if g {
+                        good += 1.0;
+                    }
                 }
             }
         }
-        x += slice;
+        x = limit;
     }
     Ok((good, total))
 }
@@ -158,7 +225,11 @@ mod tests {
     use super::*;
 
     fn series(start: i64, period: i64, vals: &[f64]) -> Series {
-        Series { start, period, values: vals.to_vec() }
+        Series {
+            start,
+            period,
+            values: vals.to_vec(),
+        }
     }
 
     #[test]
@@ -166,8 +237,8 @@ mod tests {
         // hourly buckets [3600, 10800) and minute buckets around the edges
         let total = StreamData::new(vec![
             series(3600, 3600, &[600.0, 600.0]),
-            series(3000, 60, &[10.0; 10]),   // [3000, 3600)
-            series(10800, 60, &[10.0; 5]),   // [10800, 11100)
+            series(3000, 60, &[10.0; 10]), // [3000, 3600)
+            series(10800, 60, &[10.0; 5]), // [10800, 11100)
         ]);
         let bad = StreamData::new(vec![
             series(3600, 3600, &[6.0, f64::NAN]),
@@ -183,8 +254,14 @@ mod tests {
     fn missing_total_is_no_data_and_gaps_are_errors() {
         let total = StreamData::new(vec![series(0, 60, &[f64::NAN, 10.0])]);
         let good = StreamData::new(vec![series(0, 60, &[5.0, f64::NAN])]);
-        assert_eq!(ratio_sums(&good, &total, true, 0, 120, &[]), Ok((0.0, 10.0)));
-        assert_eq!(ratio_sums(&good, &total, true, 0, 180, &[]), Err(Gap { at: 120 }));
+        assert_eq!(
+            ratio_sums(&good, &total, true, 0, 120, &[]),
+            Ok((0.0, 10.0))
+        );
+        assert_eq!(
+            ratio_sums(&good, &total, true, 0, 180, &[]),
+            Err(Gap { at: 120 })
+        );
     }
 
     #[test]
@@ -200,7 +277,10 @@ mod tests {
     #[test]
     fn slices_skip_missing_data() {
         let lat = StreamData::new(vec![series(0, 300, &[100.0, f64::NAN, 400.0, 250.0])]);
-        let (good, total) = slice_counts([&lat], 300, 0, 1200, &[], |[v]| (!v.is_nan()).then_some(v <= 300.0)).unwrap();
+        let (good, total) = slice_counts([&lat], 300, 0, 1200, &[], |[v]| {
+            (!v.is_nan()).then_some(v <= 300.0)
+        })
+        .unwrap();
         assert_eq!((good, total), (2.0, 3.0));
     }
 }

@@ -45,9 +45,15 @@ impl Status {
 
     /// Parse the contract spelling.
     pub fn parse(s: &str) -> Option<Status> {
-        [Status::Ok, Status::NoData, Status::Warning, Status::Breaching, Status::Exhausted]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [
+            Status::Ok,
+            Status::NoData,
+            Status::Warning,
+            Status::Breaching,
+            Status::Exhausted,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 
     /// The severity of a change that makes this the new, worse status.
@@ -74,7 +80,11 @@ pub fn classify(eval: &Evaluation, firing: impl Fn(&str) -> bool) -> Status {
     if eval.budget_remaining.is_some_and(|b| b <= 0.0) {
         return Status::Exhausted;
     }
-    let fired = |sev| eval.conditions.iter().any(|c| c.severity == sev && firing(&c.name));
+    let fired = |sev| {
+        eval.conditions
+            .iter()
+            .any(|c| c.severity == sev && firing(&c.name))
+    };
     if fired(Severity::Page) {
         Status::Breaching
     } else if fired(Severity::Ticket) {
@@ -122,12 +132,26 @@ pub fn decide(prev: &SloState, eval: &Evaluation, conditions: &[BurnRateConditio
     let mut met_since = BTreeMap::new();
     for c in &eval.conditions {
         if c.met {
-            let since = prev.met_since.get(&c.name).copied().filter(|s| *s <= t).unwrap_or(t);
+            let since = prev
+                .met_since
+                .get(&c.name)
+                .copied()
+                .filter(|s| *s <= t)
+                .unwrap_or(t);
             met_since.insert(c.name.clone(), since);
         }
     }
-    let after = |name: &str| conditions.iter().find(|c| c.name == name).map_or(0, |c| c.alert_after_seconds);
-    let observed = classify(eval, |name| met_since.get(name).is_some_and(|since| t - since >= after(name)));
+    let after = |name: &str| {
+        conditions
+            .iter()
+            .find(|c| c.name == name)
+            .map_or(0, |c| c.alert_after_seconds)
+    };
+    let observed = classify(eval, |name| {
+        met_since
+            .get(name)
+            .is_some_and(|since| t - since >= after(name))
+    });
 
     if prev.last_evaluated_at.is_some_and(|last| last >= t) {
         return Decision {
@@ -136,7 +160,11 @@ pub fn decide(prev: &SloState, eval: &Evaluation, conditions: &[BurnRateConditio
             change: None,
         };
     }
-    let hold = conditions.iter().map(|c| c.short_seconds).min().unwrap_or(300);
+    let hold = conditions
+        .iter()
+        .map(|c| c.short_seconds)
+        .min()
+        .unwrap_or(300);
     let mut next = SloState {
         status: prev.status,
         status_since: prev.status_since,

@@ -8,17 +8,35 @@ use super::series::{Series, StreamData};
 use super::status::{classify, decide, SloState, Status};
 
 const EXAMPLES: [(&str, &str); 5] = [
-    ("premium-support.yaml", include_str!("../../../examples/slos/premium-support.yaml")),
-    ("alerting.yaml", include_str!("../../../examples/slos/alerting.yaml")),
-    ("checkout-availability.yaml", include_str!("../../../examples/slos/checkout-availability.yaml")),
-    ("chat-wait-time.yaml", include_str!("../../../examples/slos/chat-wait-time.yaml")),
-    ("help-center-monthly.yaml", include_str!("../../../examples/slos/help-center-monthly.yaml")),
+    (
+        "premium-support.yaml",
+        include_str!("../../../examples/slos/premium-support.yaml"),
+    ),
+    (
+        "alerting.yaml",
+        include_str!("../../../examples/slos/alerting.yaml"),
+    ),
+    (
+        "checkout-availability.yaml",
+        include_str!("../../../examples/slos/checkout-availability.yaml"),
+    ),
+    (
+        "chat-wait-time.yaml",
+        include_str!("../../../examples/slos/chat-wait-time.yaml"),
+    ),
+    (
+        "help-center-monthly.yaml",
+        include_str!("../../../examples/slos/help-center-monthly.yaml"),
+    ),
 ];
 
 fn examples() -> Vec<SloDefinition> {
     let files: Vec<SourceFile> = EXAMPLES
         .iter()
-        .map(|(n, t)| SourceFile { name: n.to_string(), text: t.to_string() })
+        .map(|(n, t)| SourceFile {
+            name: n.to_string(),
+            text: t.to_string(),
+        })
         .collect();
     let loaded = load(&files);
     assert!(loaded.problems.is_empty(), "{:#?}", loaded.problems);
@@ -82,7 +100,11 @@ fn checkout_incident(slo: &SloDefinition, t: i64) -> Evaluation {
     run(slo, EvalTime { at: t, now: t }, |stream, x, p| {
         per_minute(x, p, |m| {
             Some(if stream == 0 {
-                if m >= t - 3600 { 10.0 } else { 0.0 }
+                if m >= t - 3600 {
+                    10.0
+                } else {
+                    0.0
+                }
             } else {
                 100.0
             })
@@ -98,15 +120,27 @@ fn examples_validate() {
     let premium = example("premium-first-response");
     assert_eq!(premium.objective.target, 0.95);
     assert_eq!(premium.conditions.len(), 2);
-    assert_eq!(premium.conditions[1].short_seconds, 3600, "short-window annotation applies");
+    assert_eq!(
+        premium.conditions[1].short_seconds, 3600,
+        "short-window annotation applies"
+    );
     assert_eq!(premium.conditions[1].alert_after_seconds, 600);
     assert_eq!(premium.settings.min_events, 20);
-    assert_eq!(premium.annotations.get("team").map(String::as_str), Some("support-engineering"));
+    assert_eq!(
+        premium.annotations.get("team").map(String::as_str),
+        Some("support-engineering")
+    );
     let checkout = example("checkout-availability");
     assert_eq!(checkout.settings.alarms.len(), 2);
-    assert!(matches!(checkout.indicator, Indicator::Ratio { good: false, .. }));
+    assert!(matches!(
+        checkout.indicator,
+        Indicator::Ratio { good: false, .. }
+    ));
     assert_eq!(checkout.window_label(), "30d");
-    assert_eq!(example("help-center-monthly").window_label(), "calendar month");
+    assert_eq!(
+        example("help-center-monthly").window_label(),
+        "calendar month"
+    );
 }
 
 #[test]
@@ -141,7 +175,10 @@ fn old_window_edges_round_to_what_cloudwatch_keeps() {
     assert_eq!(e.total, 30.0 * 1440.0 * 100.0 + 300.0);
     // recent edges stay minute-exact
     assert!(close(e.burn_rate("5m").unwrap(), 100.0));
-    assert_eq!(e.windows.iter().find(|w| w.label == "6h").unwrap().total, 36_000.0);
+    assert_eq!(
+        e.windows.iter().find(|w| w.label == "6h").unwrap().total,
+        36_000.0
+    );
 }
 
 #[test]
@@ -150,7 +187,9 @@ fn missing_datapoints_are_no_data_not_good_events() {
     let t = ts(T);
     // requests only during the last 2 hours; before that no datapoints at all
     let e = run(&slo, EvalTime { at: t, now: t }, |stream, x, p| {
-        per_minute(x, p, |m| (m >= t - 7200).then_some(if stream == 0 { 1.0 } else { 100.0 }))
+        per_minute(x, p, |m| {
+            (m >= t - 7200).then_some(if stream == 0 { 1.0 } else { 100.0 })
+        })
     });
     assert_eq!(e.total, 120.0 * 100.0);
     assert!(close(e.attainment.unwrap(), 0.99));
@@ -172,7 +211,11 @@ fn exclusions_are_removed_before_counting() {
     assert_eq!(e.total - e.good, 0.0);
     assert_eq!(e.total, 30.0 * 1440.0 * 100.0 - 62.0 * 100.0);
     assert_eq!(e.budget_remaining, Some(1.0));
-    assert_eq!(e.burn_rate("5m"), None, "the whole short window is excluded");
+    assert_eq!(
+        e.burn_rate("5m"),
+        None,
+        "the whole short window is excluded"
+    );
 }
 
 #[test]
@@ -227,12 +270,29 @@ fn ratio_timeslices_on_a_calendar_month_across_dst() {
 
 #[test]
 fn default_thresholds_scale_with_the_window() {
-    let thresholds = |w| default_conditions(&w).iter().map(|c| c.threshold).collect::<Vec<_>>();
-    let t30 = thresholds(TimeWindow::Rolling { seconds: 30 * 86_400 });
-    assert!(close(t30[0], 14.4) && close(t30[1], 6.0) && close(t30[2], 1.0), "{t30:?}");
-    let t7 = thresholds(TimeWindow::Rolling { seconds: 7 * 86_400 });
-    assert!(close(t7[0], 3.36) && close(t7[1], 1.4) && close(t7[2], 0.1 * 7.0 / 3.0), "{t7:?}");
-    let c = default_conditions(&TimeWindow::Rolling { seconds: 30 * 86_400 });
+    let thresholds = |w| {
+        default_conditions(&w)
+            .iter()
+            .map(|c| c.threshold)
+            .collect::<Vec<_>>()
+    };
+    let t30 = thresholds(TimeWindow::Rolling {
+        seconds: 30 * 86_400,
+    });
+    assert!(
+        close(t30[0], 14.4) && close(t30[1], 6.0) && close(t30[2], 1.0),
+        "{t30:?}"
+    );
+    let t7 = thresholds(TimeWindow::Rolling {
+        seconds: 7 * 86_400,
+    });
+    assert!(
+        close(t7[0], 3.36) && close(t7[1], 1.4) && close(t7[2], 0.1 * 7.0 / 3.0),
+        "{t7:?}"
+    );
+    let c = default_conditions(&TimeWindow::Rolling {
+        seconds: 30 * 86_400,
+    });
     assert_eq!((c[0].long_seconds, c[0].short_seconds), (3600, 300));
     assert_eq!((c[1].long_seconds, c[1].short_seconds), (21_600, 1800));
     assert_eq!((c[2].long_seconds, c[2].short_seconds), (259_200, 21_600));
@@ -244,7 +304,17 @@ fn both_windows_must_exceed_the_threshold() {
     let t = ts(T);
     // errors stopped 10 minutes ago: the 1h window still burns, the 5m window does not
     let e = run(&slo, EvalTime { at: t, now: t }, |stream, x, p| {
-        per_minute(x, p, |m| Some(if stream == 0 { if m >= t - 3600 && m < t - 600 { 10.0 } else { 0.0 } } else { 100.0 }))
+        per_minute(x, p, |m| {
+            Some(if stream == 0 {
+                if m >= t - 3600 && m < t - 600 {
+                    10.0
+                } else {
+                    0.0
+                }
+            } else {
+                100.0
+            })
+        })
     });
     let page_1h = &e.conditions[0];
     assert!(page_1h.long_rate.unwrap() > 14.4);
@@ -260,11 +330,17 @@ fn low_traffic_guard_keeps_conditions_quiet() {
     let t = ts(T);
     slo.settings.min_events = 1000; // the 5m window holds only 500 requests
     let e = checkout_incident(&slo, t);
-    assert!(!e.conditions[0].met, "page-1h needs 1000 events in its 5m window");
+    assert!(
+        !e.conditions[0].met,
+        "page-1h needs 1000 events in its 5m window"
+    );
     assert!(e.conditions[1].met, "the 30m window has 3000 events");
 }
 
-fn eval_with(status_inputs: (f64, Option<f64>, &[(&str, Severity, bool)]), at: i64) -> Evaluation {
+/// (name, severity, met) of a condition, for status tests.
+type Cond<'a> = (&'a str, Severity, bool);
+
+fn eval_with(status_inputs: (f64, Option<f64>, &[Cond]), at: i64) -> Evaluation {
     let (total, budget, conds) = status_inputs;
     Evaluation {
         slo: "x".into(),
@@ -297,12 +373,30 @@ fn eval_with(status_inputs: (f64, Option<f64>, &[(&str, Severity, bool)]), at: i
 #[test]
 fn status_precedence() {
     let all = [("p", Severity::Page, true), ("t", Severity::Ticket, true)];
-    assert_eq!(classify(&eval_with((10.0, Some(-0.1), &all), 0), |_| true), Status::Exhausted);
-    assert_eq!(classify(&eval_with((10.0, Some(0.0), &[]), 0), |_| true), Status::Exhausted);
-    assert_eq!(classify(&eval_with((10.0, Some(0.5), &all), 0), |_| true), Status::Breaching);
-    assert_eq!(classify(&eval_with((10.0, Some(0.5), &all[1..]), 0), |_| true), Status::Warning);
-    assert_eq!(classify(&eval_with((10.0, Some(0.5), &all), 0), |_| false), Status::Ok);
-    assert_eq!(classify(&eval_with((0.0, None, &all), 0), |_| true), Status::NoData);
+    assert_eq!(
+        classify(&eval_with((10.0, Some(-0.1), &all), 0), |_| true),
+        Status::Exhausted
+    );
+    assert_eq!(
+        classify(&eval_with((10.0, Some(0.0), &[]), 0), |_| true),
+        Status::Exhausted
+    );
+    assert_eq!(
+        classify(&eval_with((10.0, Some(0.5), &all), 0), |_| true),
+        Status::Breaching
+    );
+    assert_eq!(
+        classify(&eval_with((10.0, Some(0.5), &all[1..]), 0), |_| true),
+        Status::Warning
+    );
+    assert_eq!(
+        classify(&eval_with((10.0, Some(0.5), &all), 0), |_| false),
+        Status::Ok
+    );
+    assert_eq!(
+        classify(&eval_with((0.0, None, &all), 0), |_| true),
+        Status::NoData
+    );
 }
 
 #[test]
@@ -311,28 +405,55 @@ fn transitions_worse_at_once_better_after_holding_never_twice() {
     let fire = |on: bool| vec![("page-1h", Severity::Page, on)];
     let t0 = 1_000_000;
     // first evaluation, ok: recorded quietly
-    let d = decide(&SloState::default(), &eval_with((10.0, Some(0.9), &fire(false)), t0), &conds);
+    let d = decide(
+        &SloState::default(),
+        &eval_with((10.0, Some(0.9), &fire(false)), t0),
+        &conds,
+    );
     assert_eq!((d.observed, d.change.is_none()), (Status::Ok, true));
     let s = d.state.unwrap();
     // fast burn: page at once
-    let d = decide(&s, &eval_with((10.0, Some(0.8), &fire(true)), t0 + 300), &conds);
+    let d = decide(
+        &s,
+        &eval_with((10.0, Some(0.8), &fire(true)), t0 + 300),
+        &conds,
+    );
     let c = d.change.clone().unwrap();
-    assert_eq!((c.from, c.to, c.severity), (Some(Status::Ok), Status::Breaching, Severity::Page));
+    assert_eq!(
+        (c.from, c.to, c.severity),
+        (Some(Status::Ok), Status::Breaching, Severity::Page)
+    );
     let s = d.state.unwrap();
     // the same evaluation again (a duplicate delivery): nothing new
-    let again = decide(&s, &eval_with((10.0, Some(0.8), &fire(true)), t0 + 300), &conds);
+    let again = decide(
+        &s,
+        &eval_with((10.0, Some(0.8), &fire(true)), t0 + 300),
+        &conds,
+    );
     assert!(again.change.is_none() && again.state.is_none());
     // still breaching: no message
-    let d = decide(&s, &eval_with((10.0, Some(0.8), &fire(true)), t0 + 600), &conds);
+    let d = decide(
+        &s,
+        &eval_with((10.0, Some(0.8), &fire(true)), t0 + 600),
+        &conds,
+    );
     assert!(d.change.is_none());
     let s = d.state.unwrap();
     // clear once: not yet announced
-    let d = decide(&s, &eval_with((10.0, Some(0.8), &fire(false)), t0 + 900), &conds);
+    let d = decide(
+        &s,
+        &eval_with((10.0, Some(0.8), &fire(false)), t0 + 900),
+        &conds,
+    );
     assert!(d.change.is_none());
     let s = d.state.unwrap();
     assert_eq!(s.status, Some(Status::Breaching));
     // clear for the 5m short window: one info message
-    let d = decide(&s, &eval_with((10.0, Some(0.8), &fire(false)), t0 + 1200), &conds);
+    let d = decide(
+        &s,
+        &eval_with((10.0, Some(0.8), &fire(false)), t0 + 1200),
+        &conds,
+    );
     let c = d.change.unwrap();
     assert_eq!((c.to, c.severity), (Status::Ok, Severity::Info));
     assert_eq!(d.state.unwrap().status, Some(Status::Ok));
@@ -341,17 +462,33 @@ fn transitions_worse_at_once_better_after_holding_never_twice() {
 #[test]
 fn a_first_evaluation_that_burns_pages_and_alert_after_delays_firing() {
     let conds = default_conditions(&TimeWindow::Rolling { seconds: 2_592_000 });
-    let d = decide(&SloState::default(), &eval_with((10.0, Some(0.5), &[("page-1h", Severity::Page, true)]), 100), &conds);
+    let d = decide(
+        &SloState::default(),
+        &eval_with((10.0, Some(0.5), &[("page-1h", Severity::Page, true)]), 100),
+        &conds,
+    );
     assert_eq!(d.change.unwrap().to, Status::Breaching);
 
     let mut slow = conds.clone();
     slow[0].alert_after_seconds = 600;
     let met = [("page-1h", Severity::Page, true)];
-    let d = decide(&SloState::default(), &eval_with((10.0, Some(0.5), &met), 1000), &slow);
+    let d = decide(
+        &SloState::default(),
+        &eval_with((10.0, Some(0.5), &met), 1000),
+        &slow,
+    );
     assert_eq!(d.observed, Status::Ok, "not held for 10 minutes yet");
-    let d = decide(&d.state.unwrap(), &eval_with((10.0, Some(0.5), &met), 1300), &slow);
+    let d = decide(
+        &d.state.unwrap(),
+        &eval_with((10.0, Some(0.5), &met), 1300),
+        &slow,
+    );
     assert_eq!(d.observed, Status::Ok);
-    let d = decide(&d.state.unwrap(), &eval_with((10.0, Some(0.5), &met), 1600), &slow);
+    let d = decide(
+        &d.state.unwrap(),
+        &eval_with((10.0, Some(0.5), &met), 1600),
+        &slow,
+    );
     assert_eq!(d.observed, Status::Breaching);
     assert_eq!(d.change.unwrap().severity, Severity::Page);
 }
@@ -359,15 +496,21 @@ fn a_first_evaluation_that_burns_pages_and_alert_after_delays_firing() {
 // ---------- validation messages ----------
 
 fn problems(text: &str) -> Vec<String> {
-    load(&[SourceFile { name: "f.yaml".into(), text: text.to_string() }])
-        .problems
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+    load(&[SourceFile {
+        name: "f.yaml".into(),
+        text: text.to_string(),
+    }])
+    .problems
+    .iter()
+    .map(ToString::to_string)
+    .collect()
 }
 
 fn assert_problem(all: &[String], expected: &str) {
-    assert!(all.iter().any(|p| p.contains(expected)), "no problem containing {expected:?} in {all:#?}");
+    assert!(
+        all.iter().any(|p| p.contains(expected)),
+        "no problem containing {expected:?} in {all:#?}"
+    );
 }
 
 const GOOD: &str = include_str!("../../../examples/slos/checkout-availability.yaml");
@@ -397,18 +540,45 @@ spec:
     - alertPolicyRef: missing-policy
 "#;
     let p = problems(text);
-    assert_problem(&p, "f.yaml:4: metadata.name: `Bad_Name` is not a valid name");
-    assert_problem(&p, "f.yaml:6: metadata.annotations.sloguard.dev/runbok: unknown sloguard setting");
-    assert_problem(&p, "f.yaml:7: metadata.annotations.sloguard.dev/runbook: `not a url` is not an http(s) URL");
-    assert_problem(&p, "f.yaml:8: metadata.annotations.sloguard.dev/min-events: `many` is not a whole number");
-    assert_problem(&p, "f.yaml:9: metadata.annotations.sloguard.dev/exclusions:");
+    assert_problem(
+        &p,
+        "f.yaml:4: metadata.name: `Bad_Name` is not a valid name",
+    );
+    assert_problem(
+        &p,
+        "f.yaml:6: metadata.annotations.sloguard.dev/runbok: unknown sloguard setting",
+    );
+    assert_problem(
+        &p,
+        "f.yaml:7: metadata.annotations.sloguard.dev/runbook: `not a url` is not an http(s) URL",
+    );
+    assert_problem(
+        &p,
+        "f.yaml:8: metadata.annotations.sloguard.dev/min-events: `many` is not a whole number",
+    );
+    assert_problem(
+        &p,
+        "f.yaml:9: metadata.annotations.sloguard.dev/exclusions:",
+    );
     assert_problem(&p, "the start must be before the end");
     assert_problem(&p, "f.yaml:12: spec.colour: unknown field");
     assert_problem(&p, "f.yaml:13: spec.indicatorRef: no SLI named `nowhere`");
-    assert_problem(&p, "f.yaml:15: spec.timeWindow[0].duration: `30x` has unknown unit");
-    assert_problem(&p, "f.yaml:17: spec.budgetingMethod: unknown budgeting method `Sometimes`");
-    assert_problem(&p, "f.yaml:19: spec.objectives[0].target: 1.5 is out of range");
-    assert_problem(&p, "f.yaml:21: spec.alertPolicies[0].alertPolicyRef: no AlertPolicy named `missing-policy`");
+    assert_problem(
+        &p,
+        "f.yaml:15: spec.timeWindow[0].duration: `30x` has unknown unit",
+    );
+    assert_problem(
+        &p,
+        "f.yaml:17: spec.budgetingMethod: unknown budgeting method `Sometimes`",
+    );
+    assert_problem(
+        &p,
+        "f.yaml:19: spec.objectives[0].target: 1.5 is out of range",
+    );
+    assert_problem(
+        &p,
+        "f.yaml:21: spec.alertPolicies[0].alertPolicyRef: no AlertPolicy named `missing-policy`",
+    );
     // the name problem stops the SLO early, so check the others on a valid name too
     let p = problems(&text.replace("Bad_Name", "bad-name"));
     assert!(p.len() >= 10, "{p:#?}");
@@ -427,8 +597,14 @@ fn metric_source_problems() {
     assert_problem(&p, "the stat must be Sum or SampleCount, not Average");
     let p = problems(&GOOD.replace("stat: Sum", "stat: Median"));
     assert_problem(&p, "`Median` is not a CloudWatch statistic");
-    let dims: String = (0..31).map(|i| format!("\n                - name: d{i}\n                  value: v")).collect();
-    let p = problems(&GOOD.replacen("stat: Sum", &format!("stat: Sum\n              dimensions:{dims}"), 1));
+    let dims: String = (0..31)
+        .map(|i| format!("\n                - name: d{i}\n                  value: v"))
+        .collect();
+    let p = problems(&GOOD.replacen(
+        "stat: Sum",
+        &format!("stat: Sum\n              dimensions:{dims}"),
+        1,
+    ));
     assert_problem(&p, "31 dimensions; CloudWatch allows at most 30");
     let p = problems(&GOOD.replacen("stat: Sum", "stat: Sum\n              accountId: \"12\"", 1));
     assert_problem(&p, "must be a 12-digit AWS account id");
@@ -442,42 +618,81 @@ fn json_metric_math_specs() {
         &format!("json: {json}"),
         1,
     );
-    let loaded = load(&[SourceFile { name: "f.yaml".into(), text }]);
+    let loaded = load(&[SourceFile {
+        name: "f.yaml".into(),
+        text,
+    }]);
     assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
-    let Indicator::Ratio { numerator: MetricSpec::Queries { queries, .. }, .. } = &loaded.slos[0].indicator else {
+    let Indicator::Ratio {
+        numerator: MetricSpec::Queries { queries, .. },
+        ..
+    } = &loaded.slos[0].indicator
+    else {
         panic!("json spec expected")
     };
     assert_eq!(queries.len(), 3);
     let two = json.replace(r#","ReturnData":false}]"#, "}]");
-    let p = problems(&GOOD.replacen("namespace: Shop\n              metricName: CheckoutErrors\n              stat: Sum", &format!("json: {two}"), 1));
+    let p = problems(&GOOD.replacen(
+        "namespace: Shop\n              metricName: CheckoutErrors\n              stat: Sum",
+        &format!("json: {two}"),
+        1,
+    ));
     assert_problem(&p, "exactly one query must return data");
 }
 
 #[test]
 fn window_and_method_problems() {
-    let p = problems(&GOOD.replace("duration: 30d\n      isRolling: true", "duration: 1M\n      isRolling: true"));
+    let p = problems(&GOOD.replace(
+        "duration: 30d\n      isRolling: true",
+        "duration: 1M\n      isRolling: true",
+    ));
     assert_problem(&p, "a rolling window needs a fixed length");
     let p = problems(&GOOD.replace("duration: 30d\n      isRolling: true", "duration: 1M\n      isRolling: false\n      calendar:\n        startTime: 2026-01-01\n        timeZone: Mars/Olympus"));
-    assert_problem(&p, "spec.timeWindow[0].calendar.timeZone: `Mars/Olympus` is not an IANA time zone");
-    let p = problems(&GOOD.replace("duration: 30d\n      isRolling: true", "duration: 500d\n      isRolling: true"));
+    assert_problem(
+        &p,
+        "spec.timeWindow[0].calendar.timeZone: `Mars/Olympus` is not an IANA time zone",
+    );
+    let p = problems(&GOOD.replace(
+        "duration: 30d\n      isRolling: true",
+        "duration: 500d\n      isRolling: true",
+    ));
     assert_problem(&p, "CloudWatch keeps data for 455 days");
-    let p = problems(&GOOD.replace("    - target: 0.999", "    - target: 0.999\n    - target: 0.99"));
+    let p = problems(&GOOD.replace(
+        "    - target: 0.999",
+        "    - target: 0.999\n    - target: 0.99",
+    ));
     assert_problem(&p, "exactly one objective per SLO");
     let p = problems(&GOOD.replace("target: 0.999", "targetPercent: 99.9"));
     assert!(p.is_empty(), "{p:?}");
     let p = problems(&GOOD.replace("target: 0.999", "target: 0.999\n      targetPercent: 99.9"));
     assert_problem(&p, "set exactly one of target and targetPercent");
-    let p = problems(&GOOD.replace("budgetingMethod: Occurrences", "budgetingMethod: TimeSlices"));
-    assert_problem(&p, "Timeslices compares one metric to op/value and needs a thresholdMetric");
-    let p = problems(&GOOD.replace("budgetingMethod: Occurrences", "budgetingMethod: RatioTimeslices"));
+    let p = problems(&GOOD.replace(
+        "budgetingMethod: Occurrences",
+        "budgetingMethod: TimeSlices",
+    ));
+    assert_problem(
+        &p,
+        "Timeslices compares one metric to op/value and needs a thresholdMetric",
+    );
+    let p = problems(&GOOD.replace(
+        "budgetingMethod: Occurrences",
+        "budgetingMethod: RatioTimeslices",
+    ));
     assert_problem(&p, "missing required field for RatioTimeslices");
-    assert_problem(&p, "spec.objectives[0].timeSliceWindow: missing required field for timeslices");
+    assert_problem(
+        &p,
+        "spec.objectives[0].timeSliceWindow: missing required field for timeslices",
+    );
 }
 
 #[test]
 fn one_minute_slices_over_thirty_days_say_which_slice_works() {
     let chat = include_str!("../../../examples/slos/chat-wait-time.yaml");
-    let p = problems(&chat.replace("duration: 7d", "duration: 30d").replace("timeSliceWindow: 5m", "timeSliceWindow: 1m"));
+    let p = problems(
+        &chat
+            .replace("duration: 7d", "duration: 30d")
+            .replace("timeSliceWindow: 5m", "timeSliceWindow: 1m"),
+    );
     assert_problem(
         &p,
         "spec.objectives[0].timeSliceWindow: 1m-slices need data back 30d, but CloudWatch keeps data at that resolution for 15d only; use timeSliceWindow: 5m",
@@ -487,12 +702,19 @@ fn one_minute_slices_over_thirty_days_say_which_slice_works() {
 #[test]
 fn duplicates_and_yaml_errors() {
     let p = problems(&format!("{GOOD}---\n{GOOD}"));
-    assert_problem(&p, "duplicate SLO name `checkout-availability` (first defined at f.yaml:");
+    assert_problem(
+        &p,
+        "duplicate SLO name `checkout-availability` (first defined at f.yaml:",
+    );
     let p = problems("apiVersion: openslo/v1\nkind: SLO\nmetadata: [\n");
     assert_problem(&p, "f.yaml:");
     assert_problem(&p, "invalid YAML");
-    let p = problems("apiVersion: openslo/v2alpha\nkind: Dashboard\nmetadata:\n  name: x\nspec: {}\n");
-    assert_problem(&p, "f.yaml:1: apiVersion: unsupported apiVersion `openslo/v2alpha`");
+    let p =
+        problems("apiVersion: openslo/v2alpha\nkind: Dashboard\nmetadata:\n  name: x\nspec: {}\n");
+    assert_problem(
+        &p,
+        "f.yaml:1: apiVersion: unsupported apiVersion `openslo/v2alpha`",
+    );
     assert_problem(&p, "f.yaml:2: kind: unknown kind `Dashboard`");
     let p = problems("- just\n- a list\n");
     assert_problem(&p, "an OpenSLO document must be a mapping");
@@ -501,22 +723,45 @@ fn duplicates_and_yaml_errors() {
 #[test]
 fn alert_condition_problems() {
     let alerting = include_str!("../../../examples/slos/alerting.yaml");
-    let p = problems(&alerting.replace("op: gt\n    threshold: 14", "op: above\n    threshold: -1").replace("kind: burnrate\n    op: gt\n    threshold: 2", "kind: errors\n    op: gt\n    threshold: 2"));
+    let p = problems(
+        &alerting
+            .replace("op: gt\n    threshold: 14", "op: above\n    threshold: -1")
+            .replace(
+                "kind: burnrate\n    op: gt\n    threshold: 2",
+                "kind: errors\n    op: gt\n    threshold: 2",
+            ),
+    );
     assert_problem(&p, "spec.condition.op: unknown op `above`");
-    assert_problem(&p, "spec.condition.threshold: a burn-rate threshold must be greater than 0");
+    assert_problem(
+        &p,
+        "spec.condition.threshold: a burn-rate threshold must be greater than 0",
+    );
     assert_problem(&p, "spec.condition.kind: unknown condition kind `errors`");
     let p = problems(&alerting.replace("severity: page", "severity: loud"));
     assert_problem(&p, "unknown severity `loud`");
-    let p = problems(&alerting.replace("sloguard.dev/short-window: 1h", "sloguard.dev/short-window: 1h\n    sloguard.dev/shortwindow: 1h"));
-    assert_problem(&p, "metadata.annotations.sloguard.dev/shortwindow: unknown sloguard setting");
+    let p = problems(&alerting.replace(
+        "sloguard.dev/short-window: 1h",
+        "sloguard.dev/short-window: 1h\n    sloguard.dev/shortwindow: 1h",
+    ));
+    assert_problem(
+        &p,
+        "metadata.annotations.sloguard.dev/shortwindow: unknown sloguard setting",
+    );
 }
 
 #[test]
 fn references_resolve_across_files() {
     let premium = EXAMPLES[0];
-    let alone = load(&[SourceFile { name: premium.0.into(), text: premium.1.into() }]);
-    assert!(alone.problems.iter().any(|p| p.message.contains("no AlertPolicy named `support-burn-rate`")));
-    assert!(alone.problems[0].to_string().starts_with("premium-support.yaml:"));
+    let alone = load(&[SourceFile {
+        name: premium.0.into(),
+        text: premium.1.into(),
+    }]);
+    assert!(alone.problems.iter().any(|p| p
+        .message
+        .contains("no AlertPolicy named `support-burn-rate`")));
+    assert!(alone.problems[0]
+        .to_string()
+        .starts_with("premium-support.yaml:"));
 }
 
 mod props {

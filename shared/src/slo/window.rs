@@ -79,13 +79,21 @@ fn calendar_period(unit: CalendarUnit, anchor: DateTime<Utc>, tz: Tz, t: i64) ->
         }
         CalendarUnit::Month => {
             let s = first(date.year(), date.month());
-            let n = if date.month() == 12 { first(date.year() + 1, 1) } else { first(date.year(), date.month() + 1) };
+            let n = if date.month() == 12 {
+                first(date.year() + 1, 1)
+            } else {
+                first(date.year(), date.month() + 1)
+            };
             (s, n)
         }
         CalendarUnit::Quarter => {
             let qm = (date.month() - 1) / 3 * 3 + 1;
             let s = first(date.year(), qm);
-            let n = if qm == 10 { first(date.year() + 1, 1) } else { first(date.year(), qm + 3) };
+            let n = if qm == 10 {
+                first(date.year() + 1, 1)
+            } else {
+                first(date.year(), qm + 3)
+            };
             (s, n)
         }
         CalendarUnit::Year => (first(date.year(), 1), first(date.year() + 1, 1)),
@@ -96,12 +104,16 @@ fn calendar_period(unit: CalendarUnit, anchor: DateTime<Utc>, tz: Tz, t: i64) ->
 /// The first instant of a local date; where midnight does not exist (a DST gap), the first that does.
 fn local_midnight(date: NaiveDate, tz: Tz) -> i64 {
     for minutes in (0..=180).step_by(15) {
-        let naive = date.and_hms_opt(0, 0, 0).expect("midnight is valid") + ChronoDuration::minutes(minutes);
+        let naive = date.and_hms_opt(0, 0, 0).expect("midnight is valid")
+            + ChronoDuration::minutes(minutes);
         if let Some(t) = tz.from_local_datetime(&naive).earliest() {
             return t.timestamp();
         }
     }
-    date.and_hms_opt(0, 0, 0).expect("midnight is valid").and_utc().timestamp()
+    date.and_hms_opt(0, 0, 0)
+        .expect("midnight is valid")
+        .and_utc()
+        .timestamp()
 }
 
 #[cfg(test)]
@@ -115,15 +127,28 @@ mod tests {
     fn cal(unit: CalendarUnit, tz: &str) -> TimeWindow {
         TimeWindow::Calendar {
             unit,
-            start: DateTime::parse_from_rfc3339("2026-01-05T00:00:00Z").unwrap().with_timezone(&Utc),
+            start: DateTime::parse_from_rfc3339("2026-01-05T00:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
             tz: tz.parse().unwrap(),
         }
     }
 
     #[test]
     fn rolling_window_ends_at_t() {
-        let b = bounds(&TimeWindow::Rolling { seconds: 30 * 86_400 }, 1_000_000_000);
-        assert_eq!(b, WindowBounds { start: 1_000_000_000 - 2_592_000, length: 2_592_000 });
+        let b = bounds(
+            &TimeWindow::Rolling {
+                seconds: 30 * 86_400,
+            },
+            1_000_000_000,
+        );
+        assert_eq!(
+            b,
+            WindowBounds {
+                start: 1_000_000_000 - 2_592_000,
+                length: 2_592_000
+            }
+        );
     }
 
     #[test]
@@ -166,7 +191,10 @@ mod tests {
         let b = bounds(&w, ts("2026-01-15T10:00:00Z")); // a Thursday
         assert_eq!(b.start, ts("2026-01-12T00:00:00Z"));
         assert_eq!(b.length, 7 * 86_400);
-        let q = bounds(&cal(CalendarUnit::Quarter, "UTC"), ts("2026-05-20T00:00:00Z"));
+        let q = bounds(
+            &cal(CalendarUnit::Quarter, "UTC"),
+            ts("2026-05-20T00:00:00Z"),
+        );
         assert_eq!(q.start, ts("2026-04-01T00:00:00Z"));
         assert_eq!(q.length, 91 * 86_400);
         let y = bounds(&cal(CalendarUnit::Year, "UTC"), ts("2028-05-20T00:00:00Z"));

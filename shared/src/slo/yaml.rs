@@ -136,12 +136,12 @@ impl MarkedEventReceiver for Builder {
         match ev {
             Event::Scalar(text, style, _, _) => {
                 let quoted = !matches!(style, TScalarStyle::Plain);
-                let value = if !quoted && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL")
-                {
-                    Value::Null
-                } else {
-                    Value::Scalar { text, quoted }
-                };
+                let value =
+                    if !quoted && matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL") {
+                        Value::Null
+                    } else {
+                        Value::Scalar { text, quoted }
+                    };
                 self.attach(Node { value, line });
             }
             Event::SequenceStart(..) | Event::MappingStart(..) => {
@@ -216,7 +216,13 @@ mod tests {
         assert_eq!(docs.len(), 2);
         let b = docs[0].get("b").unwrap();
         assert_eq!(b.get("c").unwrap().line, 3);
-        assert_eq!(b.get("c").unwrap().value, Value::Scalar { text: "x".into(), quoted: true });
+        assert_eq!(
+            b.get("c").unwrap().value,
+            Value::Scalar {
+                text: "x".into(),
+                quoted: true
+            }
+        );
         assert_eq!(b.get("d").unwrap().as_seq().unwrap().len(), 2);
         assert_eq!(docs[1].get("kind").unwrap().line, 6);
     }

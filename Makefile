@@ -1,0 +1,35 @@
+# sloguard: `make test` is what CI runs; `make demo` is the local tour.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON ?= python3
+MOTO := $(CURDIR)/$(VENV)/bin/moto_server
+export SLOGUARD_MOTO_SERVER := $(MOTO)
+
+.PHONY: test fmt-check lint unit demo bench venv clean
+
+test: fmt-check lint unit
+
+fmt-check:
+	cargo fmt --all -- --check
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit: venv
+	cargo test --workspace
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+demo: venv
+	cargo run --quiet -p sloguard-cli -- demo --moto-server $(MOTO)
+
+bench:
+	cargo bench -p sloguard --bench engine
+
+clean:
+	rm -rf $(VENV) target
