@@ -3,9 +3,11 @@
 pub mod duration;
 pub mod evaluate;
 pub mod load;
+pub mod message;
 pub mod model;
 pub mod plan;
 pub mod series;
+pub mod shard;
 pub mod status;
 pub mod window;
 pub mod yaml;

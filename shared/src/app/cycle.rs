@@ -1,0 +1,339 @@
+//! The evaluation cycle: fetch what the plan needs, evaluate each SLO, record
+//! the snapshot, commit state changes with their notifications, and deliver
+//! the outbox. One SLO's failure is reported and never stops the others.
+
+use std::collections::HashMap;
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::slo::evaluate::evaluate;
+use crate::slo::message::{compose, rfc3339, AlarmNote};
+use crate::slo::model::SloDefinition;
+use crate::slo::plan::{EvalTime, QueryPlan};
+use crate::slo::series::{Series, StreamData};
+use crate::slo::shard::in_shard;
+use crate::slo::status::decide;
+
+use super::events::{parse_schedule, EventError};
+use super::ports::{BudgetStore, Channel, Claim, MetricSource, Notifier, StoreError, StoredState};
+use super::snapshot::Snapshot;
+use super::App;
+
+/// Attempts at committing a state change when other evaluators keep winning the race.
+const COMMIT_ATTEMPTS: usize = 4;
+
+/// What to evaluate, and when.
+#[derive(Debug, Clone, Default)]
+pub struct CycleRequest {
+    /// The trigger time (epoch seconds): schedule time, alarm timestamp or `--at`.
+    pub trigger: i64,
+    /// The wall clock.
+    pub now: i64,
+    /// Only these SLOs (None: all).
+    pub only: Option<Vec<String>>,
+    pub shard: Option<(u32, u32)>,
+    /// The alarm transition behind this cycle, named in snapshots and messages.
+    pub alarm: Option<AlarmNote>,
+}
+
+/// What happened to one SLO.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SloOutcome {
+    pub slo: String,
+    pub status: Option<String>,
+    /// "ok -> breaching" when the announced status changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
+    pub notifications_sent: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The cycle's report: the Lambda response and the CLI's summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CycleReport {
+    pub evaluated_at: String,
+    pub slos: Vec<SloOutcome>,
+    pub evaluated: usize,
+    pub failed: usize,
+    pub notifications_sent: usize,
+    pub metric_requests: usize,
+}
+
+/// Why a whole cycle failed (so Lambda retries it or sends it to the failure destination).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CycleError {
+    #[error(transparent)]
+    BadEvent(#[from] EventError),
+    #[error("cannot read SLO definitions: {0}")]
+    Definitions(StoreError),
+    #[error("cannot read SLO state: {0}")]
+    States(StoreError),
+    #[error("no SLO could be evaluated ({failed} failed); first error: {first}")]
+    NothingEvaluated { failed: usize, first: String },
+}
+
+impl CycleError {
+    /// A stable error type for Lambda diagnostics and alarms.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            CycleError::BadEvent(_) => "BadEvent",
+            CycleError::Definitions(_) => "DefinitionsUnavailable",
+            CycleError::States(_) => "StateUnavailable",
+            CycleError::NothingEvaluated { .. } => "NothingEvaluated",
+        }
+    }
+}
+
+/// The scheduled evaluator's handler: parse the event, run one cycle.
+pub async fn handle_scheduled_event<M: MetricSource, S: BudgetStore, N: Notifier>(
+    app: &App<M, S, N>,
+    payload: &Value,
+    now: i64,
+) -> Result<CycleReport, CycleError> {
+    let input = parse_schedule(payload)?;
+    run_cycle(
+        app,
+        CycleRequest {
+            trigger: input.time.unwrap_or(now),
+            now,
+            only: input.slo.map(|s| vec![s]),
+            shard: input.shard,
+            alarm: None,
+        },
+    )
+    .await
+}
+
+/// One evaluation cycle over the stored definitions.
+pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
+    app: &App<M, S, N>,
+    req: CycleRequest,
+) -> Result<CycleReport, CycleError> {
+    let stored = app.store.definitions().await.map_err(CycleError::Definitions)?;
+    let t = EvalTime::from_trigger(req.trigger, app.config.lag_seconds, req.now);
+    let mut outcomes = Vec::new();
+    let mut slos: Vec<SloDefinition> = Vec::new();
+    for d in stored {
+        if !req.only.as_ref().is_none_or(|names| names.contains(&d.name)) {
+            continue;
+        }
+        if let Some((shard, shards)) = req.shard {
+            if !in_shard(&d.name, shard, shards) {
+                continue;
+            }
+        }
+        match d.definition {
+            Ok(def) => slos.push(def),
+            Err(e) => outcomes.push(failed(&d.name, format!("stored definition v{} is unreadable: {e}", d.version))),
+        }
+    }
+    if let Some(names) = &req.only {
+        for n in names {
+            if !slos.iter().any(|s| &s.name == n) && !outcomes.iter().any(|o: &SloOutcome| &o.slo == n) {
+                outcomes.push(failed(n, "no such SLO in the table (apply it first)".into()));
+            }
+        }
+    }
+    let states = if slos.is_empty() {
+        HashMap::new()
+    } else {
+        app.store.states().await.map_err(CycleError::States)?
+    };
+
+    let refs: Vec<&SloDefinition> = slos.iter().collect();
+    let plan = QueryPlan::build(&refs, t);
+    let data = fetch(app, &plan).await;
+
+    let results: Vec<SloOutcome> = stream::iter(slos.iter().enumerate())
+        .map(|(i, slo)| {
+            let streams: Result<Vec<&StreamData>, String> = plan.slo_streams[i]
+                .iter()
+                .map(|s| data[*s].as_ref().map_err(Clone::clone))
+                .collect();
+            let state = states.get(&slo.name).cloned().unwrap_or_default();
+            let alarm = req.alarm.as_ref();
+            async move {
+                match streams {
+                    Err(e) => failed(&slo.name, e),
+                    Ok(streams) => match process(app, slo, t, &streams, state, alarm).await {
+                        Ok(o) => o,
+                        Err(e) => failed(&slo.name, e),
+                    },
+                }
+            }
+        })
+        .buffer_unordered(app.config.concurrency.max(1))
+        .collect()
+        .await;
+    outcomes.extend(results);
+    outcomes.sort_by(|a, b| a.slo.cmp(&b.slo));
+
+    let failed_count = outcomes.iter().filter(|o| o.error.is_some()).count();
+    for o in outcomes.iter().filter(|o| o.error.is_some()) {
+        tracing::warn!(slo = %o.slo, error = o.error.as_deref().unwrap_or(""), "SLO not evaluated");
+    }
+    if failed_count > 0 && failed_count == outcomes.len() {
+        return Err(CycleError::NothingEvaluated {
+            failed: failed_count,
+            first: outcomes[0].error.clone().unwrap_or_default(),
+        });
+    }
+    Ok(CycleReport {
+        evaluated_at: rfc3339(t.at),
+        evaluated: outcomes.len() - failed_count,
+        failed: failed_count,
+        notifications_sent: outcomes.iter().map(|o| o.notifications_sent).sum(),
+        metric_requests: plan.requests.len(),
+        slos: outcomes,
+    })
+}
+
+fn failed(slo: &str, error: String) -> SloOutcome {
+    SloOutcome {
+        slo: slo.to_string(),
+        status: None,
+        change: None,
+        notifications_sent: 0,
+        error: Some(error),
+    }
+}
+
+/// Run every planned request (bounded concurrency) and assemble each stream's series.
+async fn fetch<M: MetricSource, S, N>(app: &App<M, S, N>, plan: &QueryPlan) -> Vec<Result<StreamData, String>> {
+    let responses: Vec<_> = stream::iter(plan.requests.iter())
+        .map(|r| async move { (r, app.metrics.get_metric_data(r, &plan.streams).await) })
+        .buffer_unordered(app.config.concurrency.max(1))
+        .collect()
+        .await;
+    let mut series: Vec<Result<Vec<Series>, String>> = vec![Ok(Vec::new()); plan.streams.len()];
+    for (req, result) in responses {
+        match result {
+            Err(e) => {
+                tracing::warn!(region = %req.region, queries = req.queries.len(), error = %e, "GetMetricData failed");
+                for q in &req.queries {
+                    series[q.stream] = Err(e.to_string());
+                }
+            }
+            Ok(results) => {
+                let by_id: HashMap<&str, &Vec<(i64, f64)>> = results.iter().map(|r| (r.id.as_str(), &r.points)).collect();
+                for q in &req.queries {
+                    if let Ok(list) = &mut series[q.stream] {
+                        let mut s = Series::empty(req.start, req.end, q.period);
+                        for (ts, v) in by_id.get(q.id.as_str()).map(|p| p.as_slice()).unwrap_or(&[]) {
+                            if v.is_finite() {
+                                s.set(*ts, *v);
+                            }
+                        }
+                        list.push(s);
+                    }
+                }
+            }
+        }
+    }
+    series.into_iter().map(|r| r.map(StreamData::new)).collect()
+}
+
+/// Evaluate one SLO, record it, commit a change with its notification, deliver the outbox.
+async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
+    app: &App<M, S, N>,
+    slo: &SloDefinition,
+    t: EvalTime,
+    streams: &[&StreamData],
+    mut stored: StoredState,
+    alarm: Option<&AlarmNote>,
+) -> Result<SloOutcome, String> {
+    let eval = evaluate(slo, t, streams).map_err(|e| e.to_string())?;
+    let channels = app.notifier.channels();
+    let expires = t.at + app.config.history_days * 86_400;
+    let mut attempt = 0;
+    let (observed, change, pending) = loop {
+        attempt += 1;
+        let decision = decide(&stored.state, &eval, &slo.conditions);
+        let snap = Snapshot::new(slo, &eval, decision.observed, decision.change.as_ref(), alarm);
+        app.store.put_snapshot(&snap, expires).await.map_err(|e| e.to_string())?;
+        let Some(new_state) = decision.state else {
+            break (decision.observed, None, stored.pending);
+        };
+        // An alarm that changes nothing still tells on-call it fired (info, never a page).
+        let notification = match (&decision.change, alarm) {
+            (Some(c), _) => Some(compose(slo, &eval, c.to, Some(c), alarm)),
+            (None, Some(a)) if a.state == "ALARM" => Some(compose(slo, &eval, decision.observed, None, alarm)),
+            _ => None,
+        };
+        let committed = app
+            .store
+            .commit(&slo.name, stored.version, &new_state, &snap, notification.as_ref(), &channels)
+            .await
+            .map_err(|e| e.to_string())?;
+        if committed {
+            let mut pending = stored.pending;
+            if let Some(n) = &notification {
+                pending.extend(channels.iter().map(|c| format!("{}#{}", n.id, c.as_str())));
+            }
+            break (decision.observed, decision.change, pending);
+        }
+        if attempt >= COMMIT_ATTEMPTS {
+            return Err(format!("lost the race to update state {attempt} times; the next cycle retries"));
+        }
+        tracing::info!(slo = %slo.name, attempt, "state changed under us; re-reading");
+        stored = app.store.state(&slo.name).await.map_err(|e| e.to_string())?.unwrap_or_default();
+    };
+
+    let mut sent = 0;
+    let mut errors = Vec::new();
+    for key in dedup(pending) {
+        match deliver(app, &slo.name, &key, t.now).await {
+            Ok(true) => sent += 1,
+            Ok(false) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    Ok(SloOutcome {
+        slo: slo.name.clone(),
+        status: Some(observed.as_str().to_string()),
+        change: change.map(|c| format!("{} -> {}", c.from.map_or("new", |s| s.as_str()), c.to)),
+        notifications_sent: sent,
+        // The state is committed; an undelivered notification stays pending for the next cycle.
+        error: (!errors.is_empty()).then(|| format!("notification pending: {}", errors.join("; "))),
+    })
+}
+
+fn dedup(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Claim, publish, mark sent: at most one process publishes each outbox item.
+async fn deliver<M, S: BudgetStore, N: Notifier>(app: &App<M, S, N>, slo: &str, key: &str, now: i64) -> Result<bool, String> {
+    let channel = key.rsplit('#').next().and_then(Channel::parse).unwrap_or(Channel::People);
+    let claimant = &app.config.claimant;
+    match app
+        .store
+        .claim(slo, key, claimant, now, app.config.claim_lease_seconds)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Claim::Claimed(n) => match app.notifier.publish(channel, &n).await {
+            Ok(()) => {
+                app.store.mark_sent(slo, key, claimant, now).await.map_err(|e| e.to_string())?;
+                tracing::info!(slo, key, severity = n.severity.as_str(), status = n.status.as_str(), "notification sent");
+                Ok(true)
+            }
+            Err(e) => {
+                if let Err(r) = app.store.release(slo, key, claimant).await {
+                    tracing::warn!(slo, key, error = %r, "could not release claim; it expires on its own");
+                }
+                Err(e.to_string())
+            }
+        },
+        Claim::AlreadySent | Claim::Missing => {
+            app.store.forget_pending(slo, key).await.map_err(|e| e.to_string())?;
+            Ok(false)
+        }
+        Claim::Busy => Ok(false),
+    }
+}

@@ -1,0 +1,46 @@
+//! Use cases: the evaluation cycle, applying definitions and reading history,
+//! written against small ports so the same code runs in Lambda, the CLI and tests.
+
+pub mod apply;
+pub mod cycle;
+pub mod events;
+pub mod ports;
+pub mod snapshot;
+
+pub use ports::{BudgetStore, Channel, Claim, MetricSource, Notifier, QueryResult, StoredDefinition, StoredState};
+pub use snapshot::Snapshot;
+
+/// Settings of a running sloguard, from the environment or CLI flags.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Data lag subtracted from the trigger time (SLO_LAG_SECONDS, default 120).
+    pub lag_seconds: i64,
+    /// How long history snapshots are kept (DynamoDB TTL), in days.
+    pub history_days: i64,
+    /// GetMetricData calls and SLOs processed at once.
+    pub concurrency: usize,
+    /// Who claims outbox items: unique per process, so two evaluators never send the same message.
+    pub claimant: String,
+    /// How long a claim on an outbox item holds before another process may retry it.
+    pub claim_lease_seconds: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            lag_seconds: 120,
+            history_days: 400,
+            concurrency: 8,
+            claimant: format!("pid-{}-{}", std::process::id(), chrono::Utc::now().timestamp_micros()),
+            claim_lease_seconds: 300,
+        }
+    }
+}
+
+/// The ports and settings one invocation works with, built once per cold start.
+pub struct App<M, S, N> {
+    pub metrics: M,
+    pub store: S,
+    pub notifier: N,
+    pub config: Config,
+}

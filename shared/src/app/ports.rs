@@ -1,0 +1,177 @@
+//! The ports: what the use cases need from metrics, storage and notification,
+//! and nothing more. `crate::aws` implements them with the AWS SDK.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use crate::slo::message::Notification;
+use crate::slo::model::{MetricSpec, SloDefinition};
+use crate::slo::plan::MetricRequest;
+use crate::slo::status::SloState;
+
+use super::snapshot::Snapshot;
+
+/// The datapoints of one planned query (by its id), timestamps in epoch seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryResult {
+    pub id: String,
+    pub points: Vec<(i64, f64)>,
+}
+
+/// Why metric data could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SourceError {
+    #[error("CloudWatch throttled the request after retries: {0}")]
+    Throttled(String),
+    #[error("CloudWatch could not be reached: {0}")]
+    Unavailable(String),
+    #[error("CloudWatch rejected the query: {0}")]
+    Rejected(String),
+}
+
+/// Reads metric data: one GetMetricData call's worth, all pages.
+pub trait MetricSource: Send + Sync {
+    /// Run one planned request; `streams` resolves each query's stream index.
+    fn get_metric_data(
+        &self,
+        request: &MetricRequest,
+        streams: &[MetricSpec],
+    ) -> impl Future<Output = Result<Vec<QueryResult>, SourceError>> + Send;
+}
+
+/// Why storage failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StoreError {
+    #[error("table `{0}` does not exist: run `sloguard init` or deploy the stack")]
+    TableMissing(String),
+    #[error("DynamoDB throttled the request after retries: {0}")]
+    Throttled(String),
+    #[error("DynamoDB could not be reached: {0}")]
+    Unavailable(String),
+    #[error("stored item {key} is unreadable: {message}")]
+    Corrupt { key: String, message: String },
+    #[error("DynamoDB rejected the request: {0}")]
+    Rejected(String),
+}
+
+/// A definition as stored; a definition that no longer parses is reported, not fatal.
+#[derive(Debug, Clone)]
+pub struct StoredDefinition {
+    pub name: String,
+    pub version: u64,
+    pub definition: Result<SloDefinition, String>,
+}
+
+/// An SLO's remembered state, its optimistic-lock version and undelivered notifications.
+#[derive(Debug, Clone, Default)]
+pub struct StoredState {
+    pub state: SloState,
+    /// 0 when nothing is stored yet.
+    pub version: u64,
+    /// Outbox keys (`<notification id>#<channel>`) not yet delivered.
+    pub pending: Vec<String>,
+    pub latest: Option<Snapshot>,
+}
+
+/// What `apply` did to one definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    Created,
+    Updated { version: u64 },
+    Unchanged,
+}
+
+/// Result of trying to claim an outbox item for delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// Ours to publish.
+    Claimed(Notification),
+    /// Already delivered (by us earlier, or by another process).
+    AlreadySent,
+    /// Another process holds an unexpired claim.
+    Busy,
+    /// No such item (it expired): nothing to send.
+    Missing,
+}
+
+/// Where a notification goes: people (plain text with attributes) or machines (JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    People,
+    Events,
+}
+
+impl Channel {
+    /// The suffix of outbox keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::People => "people",
+            Channel::Events => "events",
+        }
+    }
+
+    /// Parse an outbox key suffix.
+    pub fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "people" => Some(Channel::People),
+            "events" => Some(Channel::Events),
+            _ => None,
+        }
+    }
+}
+
+/// Everything sloguard keeps: definitions, state, history and the outbox.
+pub trait BudgetStore: Send + Sync {
+    /// Every stored definition.
+    fn definitions(&self) -> impl Future<Output = Result<Vec<StoredDefinition>, StoreError>> + Send;
+    /// Store a definition; unchanged definitions are left alone.
+    fn put_definition(&self, def: &SloDefinition) -> impl Future<Output = Result<ApplyOutcome, StoreError>> + Send;
+    /// Remove a definition (its history stays until it expires).
+    fn delete_definition(&self, name: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The state of every SLO that has one.
+    fn states(&self) -> impl Future<Output = Result<HashMap<String, StoredState>, StoreError>> + Send;
+    /// The state of one SLO (re-read after a lost race).
+    fn state(&self, slo: &str) -> impl Future<Output = Result<Option<StoredState>, StoreError>> + Send;
+    /// Write a history snapshot; the same SLO and time written twice is one item.
+    fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Atomically: the new state (if still at `expected_version`), the latest snapshot, and
+    /// outbox items for `notification` on `channels`. Returns false when another writer won.
+    fn commit(
+        &self,
+        slo: &str,
+        expected_version: u64,
+        state: &SloState,
+        latest: &Snapshot,
+        notification: Option<&Notification>,
+        channels: &[Channel],
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Claim an outbox item for delivery until `now + lease`.
+    fn claim(&self, slo: &str, key: &str, claimant: &str, now: i64, lease: i64) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+    /// Mark a claimed item delivered and drop it from the SLO's pending set.
+    fn mark_sent(&self, slo: &str, key: &str, claimant: &str, now: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Give a claim back after a failed publish, so the next cycle retries at once.
+    fn release(&self, slo: &str, key: &str, claimant: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Drop a key from the pending set (it was already delivered or expired).
+    fn forget_pending(&self, slo: &str, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Snapshots with evaluated_at in [since, until], oldest first.
+    fn history(&self, slo: &str, since: i64, until: i64) -> impl Future<Output = Result<Vec<Snapshot>, StoreError>> + Send;
+}
+
+/// Why a notification could not be published.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NotifyError {
+    #[error("SNS topic {0} does not exist")]
+    TopicMissing(String),
+    #[error("SNS could not be reached: {0}")]
+    Unavailable(String),
+    #[error("SNS rejected the message: {0}")]
+    Rejected(String),
+}
+
+/// Publishes notifications.
+pub trait Notifier: Send + Sync {
+    /// The channels configured (people always; events when a second topic is set).
+    fn channels(&self) -> Vec<Channel>;
+    /// Publish one notification on one channel.
+    fn publish(&self, channel: Channel, n: &Notification) -> impl Future<Output = Result<(), NotifyError>> + Send;
+}

@@ -1,0 +1,495 @@
+//! DynamoDB store: one table, keys `pk` (partition) and `sk` (sort), TTL on `expires_at`.
+//!
+//! | item            | pk               | sk                          | attributes |
+//! |-----------------|------------------|-----------------------------|------------|
+//! | definition      | `DEF`            | SLO name                    | `definition` (JSON), `version`, `service`, `applied_at` |
+//! | state           | `STATE`          | SLO name                    | `state` (JSON), `version` (optimistic lock), `pending` (string set of outbox keys), `latest` (snapshot JSON) |
+//! | history         | `SNAP#<slo>`     | evaluated_at (RFC 3339)     | `snapshot` (JSON), `expires_at` (TTL) |
+//! | outbox          | `OUTBOX#<slo>`   | `<notification id>#<channel>` | `notification` (JSON), `delivery` (`pending`/`sent`), `claimant`, `claimed_until`, `expires_at` |
+//! | alarm dedup     | `ALARM#<alarm>`  | state timestamp             | `expires_at` |
+//!
+//! Definitions and states each live in one partition, so a cycle lists all of
+//! them with one paginated Query instead of scanning history. A snapshot's key is
+//! the SLO and its evaluation time, so writing the same evaluation twice is one item.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem, Update,
+};
+use aws_sdk_dynamodb::Client;
+use serde::de::DeserializeOwned;
+
+use crate::app::ports::{ApplyOutcome, BudgetStore, Channel, Claim, StoreError, StoredDefinition, StoredState};
+use crate::app::snapshot::Snapshot;
+use crate::slo::message::{rfc3339, Notification};
+use crate::slo::model::SloDefinition;
+use crate::slo::status::SloState;
+
+use super::{classify, Failure};
+
+/// Partition key attribute.
+pub const PK: &str = "pk";
+/// Sort key attribute.
+pub const SK: &str = "sk";
+/// The TTL attribute (epoch seconds) of history, outbox and dedup items.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// How long a delivered outbox item is kept, for audit.
+const OUTBOX_DAYS: i64 = 30;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The sloguard table, through the DynamoDB API.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
+}
+
+fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+fn get_n(item: &Item, name: &str) -> Option<i64> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+}
+
+fn json<T: DeserializeOwned>(item: &Item, name: &str) -> Result<T, StoreError> {
+    let text = get_s(item, name).ok_or_else(|| corrupt(item, format!("missing attribute `{name}`")))?;
+    serde_json::from_str(text).map_err(|e| corrupt(item, format!("`{name}`: {e}")))
+}
+
+fn corrupt(item: &Item, message: String) -> StoreError {
+    StoreError::Corrupt {
+        key: format!("{}/{}", get_s(item, PK).unwrap_or("?"), get_s(item, SK).unwrap_or("?")),
+        message,
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("plain data serializes")
+}
+
+impl DynamoStore {
+    /// A store over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn err<E, R>(&self, e: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match classify(&e) {
+            Failure::Missing(_) => StoreError::TableMissing(self.table.clone()),
+            Failure::Throttled(m) => StoreError::Throttled(m),
+            Failure::Unavailable(m) | Failure::Credentials(m) => StoreError::Unavailable(m),
+            Failure::Conditional(m) | Failure::Other(m) => StoreError::Rejected(m),
+        }
+    }
+
+    /// Every item of one partition, following pagination.
+    async fn partition(&self, pk: &str, range: Option<(String, String)>) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start.take());
+            q = match &range {
+                None => q.key_condition_expression("pk = :pk"),
+                Some((a, b)) => q
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
+                    .expression_attribute_values(":a", s(a.clone()))
+                    .expression_attribute_values(":b", s(b.clone())),
+            };
+            let page = q.send().await.map_err(|e| self.err(e))?;
+            out.extend(page.items().iter().cloned());
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    fn stored_state(item: &Item) -> Result<StoredState, StoreError> {
+        Ok(StoredState {
+            state: json(item, "state")?,
+            version: get_n(item, "version").unwrap_or(0) as u64,
+            pending: item.get("pending").and_then(|v| v.as_ss().ok()).cloned().unwrap_or_default(),
+            latest: match get_s(item, "latest") {
+                Some(_) => Some(json(item, "latest")?),
+                None => None,
+            },
+        })
+    }
+
+    /// Create the table (and its TTL) when missing; true when it was created.
+    pub async fn create_table_if_missing(&self) -> Result<bool, StoreError> {
+        match self.client.describe_table().table_name(&self.table).send().await {
+            Ok(_) => return Ok(false),
+            Err(e) => match self.err(e) {
+                StoreError::TableMissing(_) => {}
+                other => return Err(other),
+            },
+        }
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("name and type set")
+        };
+        let key_el = |name: &str, kt| KeySchemaElement::builder().attribute_name(name).key_type(kt).build().expect("set");
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr(PK))
+            .attribute_definitions(attr(SK))
+            .key_schema(key_el(PK, KeyType::Hash))
+            .key_schema(key_el(SK, KeyType::Range))
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(e) if format!("{e:?}").contains("ResourceInUse") => return Ok(false),
+            Err(e) => return Err(self.err(e)),
+        }
+        // A new table is briefly CREATING; wait for ACTIVE before turning on TTL.
+        for _ in 0..60 {
+            let d = self.client.describe_table().table_name(&self.table).send().await.map_err(|e| self.err(e))?;
+            if d.table().and_then(|t| t.table_status()).map(|s| s.as_str() == "ACTIVE").unwrap_or(false) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .enabled(true)
+                    .build()
+                    .expect("set"),
+            )
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(true)
+    }
+
+    /// Record an alarm transition once: false when the same transition was seen before.
+    pub async fn record_once(&self, pk: &str, sk: &str, expires_at: i64) -> Result<bool, StoreError> {
+        let mut item = key(pk, sk);
+        item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) => match classify(&e) {
+                Failure::Conditional(_) => Ok(false),
+                _ => Err(self.err(e)),
+            },
+        }
+    }
+}
+
+impl BudgetStore for DynamoStore {
+    async fn definitions(&self) -> Result<Vec<StoredDefinition>, StoreError> {
+        let items = self.partition("DEF", None).await?;
+        Ok(items
+            .iter()
+            .map(|item| StoredDefinition {
+                name: get_s(item, SK).unwrap_or_default().to_string(),
+                version: get_n(item, "version").unwrap_or(0) as u64,
+                definition: json::<SloDefinition>(item, "definition").map_err(|e| e.to_string()),
+            })
+            .collect())
+    }
+
+    async fn put_definition(&self, def: &SloDefinition) -> Result<ApplyOutcome, StoreError> {
+        let current = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key("DEF", &def.name)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        let (version, unchanged) = match current.item() {
+            None => (0, false),
+            Some(item) => {
+                let old: Result<SloDefinition, _> = json(item, "definition");
+                let same = old.is_ok_and(|o| crate::app::apply::same(&o, def));
+                (get_n(item, "version").unwrap_or(0) as u64, same)
+            }
+        };
+        if unchanged {
+            return Ok(ApplyOutcome::Unchanged);
+        }
+        let mut item = key("DEF", &def.name);
+        item.insert("definition".into(), s(to_json(def)));
+        item.insert("version".into(), n(version + 1));
+        item.insert("service".into(), s(&def.service));
+        item.insert("applied_at".into(), s(rfc3339(chrono::Utc::now().timestamp())));
+        let cond = if version == 0 { "attribute_not_exists(pk)" } else { "version = :v" };
+        let mut put = self.client.put_item().table_name(&self.table).set_item(Some(item)).condition_expression(cond);
+        if version > 0 {
+            put = put.expression_attribute_values(":v", n(version));
+        }
+        put.send().await.map_err(|e| match classify(&e) {
+            Failure::Conditional(_) => StoreError::Rejected(format!("definition `{}` was changed concurrently; apply again", def.name)),
+            _ => self.err(e),
+        })?;
+        Ok(if version == 0 {
+            ApplyOutcome::Created
+        } else {
+            ApplyOutcome::Updated { version: version + 1 }
+        })
+    }
+
+    async fn delete_definition(&self, name: &str) -> Result<(), StoreError> {
+        for pk in ["DEF", "STATE"] {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key(pk, name)))
+                .send()
+                .await
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    async fn states(&self) -> Result<HashMap<String, StoredState>, StoreError> {
+        let items = self.partition("STATE", None).await?;
+        items
+            .iter()
+            .map(|item| Ok((get_s(item, SK).unwrap_or_default().to_string(), Self::stored_state(item)?)))
+            .collect()
+    }
+
+    async fn state(&self, slo: &str) -> Result<Option<StoredState>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key("STATE", slo)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        out.item().map(Self::stored_state).transpose()
+    }
+
+    async fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> Result<(), StoreError> {
+        let mut item = key(format!("SNAP#{}", snap.slo), &snap.evaluated_at);
+        item.insert("snapshot".into(), s(to_json(snap)));
+        item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    async fn commit(
+        &self,
+        slo: &str,
+        expected_version: u64,
+        state: &SloState,
+        latest: &Snapshot,
+        notification: Option<&Notification>,
+        channels: &[Channel],
+    ) -> Result<bool, StoreError> {
+        let keys: Vec<String> = notification
+            .map(|n| channels.iter().map(|c| format!("{}#{}", n.id, c.as_str())).collect())
+            .unwrap_or_default();
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key("STATE", slo)))
+            .expression_attribute_values(":state", s(to_json(state)))
+            .expression_attribute_values(":latest", s(to_json(latest)))
+            .expression_attribute_values(":next", n(expected_version + 1));
+        let mut expr = "SET #state = :state, latest = :latest, version = :next".to_string();
+        if !keys.is_empty() {
+            expr.push_str(" ADD pending :keys");
+            update = update.expression_attribute_values(":keys", AttributeValue::Ss(keys.clone()));
+        }
+        update = update.update_expression(expr).expression_attribute_names("#state", "state");
+        update = if expected_version == 0 {
+            update.condition_expression("attribute_not_exists(pk)")
+        } else {
+            update
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", n(expected_version))
+        };
+        let mut items = vec![TransactWriteItem::builder()
+            .update(update.build().map_err(|e| StoreError::Rejected(e.to_string()))?)
+            .build()];
+        if let Some(note) = notification {
+            for k in &keys {
+                let mut item = key(format!("OUTBOX#{slo}"), k);
+                item.insert("notification".into(), s(to_json(note)));
+                item.insert("delivery".into(), s("pending"));
+                item.insert(TTL_ATTRIBUTE.into(), n(chrono::Utc::now().timestamp() + OUTBOX_DAYS * 86_400));
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map_err(|e| StoreError::Rejected(e.to_string()))?;
+                items.push(TransactWriteItem::builder().put(put).build());
+            }
+        }
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(true),
+            Err(e) => match classify(&e) {
+                Failure::Conditional(_) => Ok(false),
+                _ => Err(self.err(e)),
+            },
+        }
+    }
+
+    async fn claim(&self, slo: &str, key_: &str, claimant: &str, now: i64, lease: i64) -> Result<Claim, StoreError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("OUTBOX#{slo}"), key_)))
+            .update_expression("SET claimant = :me, claimed_until = :until")
+            .condition_expression("delivery = :pending AND (attribute_not_exists(claimed_until) OR claimed_until < :now)")
+            .expression_attribute_values(":me", s(claimant))
+            .expression_attribute_values(":until", n(now + lease))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":pending", s("pending"))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match res {
+            Ok(out) => {
+                let item = out.attributes().cloned().unwrap_or_default();
+                Ok(Claim::Claimed(json(&item, "notification")?))
+            }
+            Err(e) => match classify(&e) {
+                Failure::Conditional(_) => {
+                    let got = self
+                        .client
+                        .get_item()
+                        .table_name(&self.table)
+                        .set_key(Some(key(format!("OUTBOX#{slo}"), key_)))
+                        .consistent_read(true)
+                        .send()
+                        .await
+                        .map_err(|e| self.err(e))?;
+                    Ok(match got.item() {
+                        None => Claim::Missing,
+                        Some(i) if get_s(i, "delivery") == Some("sent") => Claim::AlreadySent,
+                        Some(_) => Claim::Busy,
+                    })
+                }
+                _ => Err(self.err(e)),
+            },
+        }
+    }
+
+    async fn mark_sent(&self, slo: &str, key_: &str, claimant: &str, now: i64) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("OUTBOX#{slo}"), key_)))
+            .update_expression("SET delivery = :sent, sent_at = :at REMOVE claimed_until")
+            .condition_expression("claimant = :me")
+            .expression_attribute_values(":sent", s("sent"))
+            .expression_attribute_values(":at", s(rfc3339(now)))
+            .expression_attribute_values(":me", s(claimant))
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        self.forget_pending(slo, key_).await
+    }
+
+    async fn release(&self, slo: &str, key_: &str, claimant: &str) -> Result<(), StoreError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("OUTBOX#{slo}"), key_)))
+            .update_expression("REMOVE claimed_until")
+            .condition_expression("claimant = :me")
+            .expression_attribute_values(":me", s(claimant))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => match classify(&e) {
+                Failure::Conditional(_) => Ok(()),
+                _ => Err(self.err(e)),
+            },
+        }
+    }
+
+    async fn forget_pending(&self, slo: &str, key_: &str) -> Result<(), StoreError> {
+        let res = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key("STATE", slo)))
+            .update_expression("DELETE pending :k")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":k", AttributeValue::Ss(vec![key_.to_string()]))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => match classify(&e) {
+                Failure::Conditional(_) => Ok(()),
+                _ => Err(self.err(e)),
+            },
+        }
+    }
+
+    async fn history(&self, slo: &str, since: i64, until: i64) -> Result<Vec<Snapshot>, StoreError> {
+        let items = self.partition(&format!("SNAP#{slo}"), Some((rfc3339(since), rfc3339(until)))).await?;
+        items.iter().map(|i| json(i, "snapshot")).collect()
+    }
+}
