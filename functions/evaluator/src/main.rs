@@ -1,1 +1,60 @@
-fn main() {}
+//! `slo-evaluator`: EventBridge schedule -> one evaluation cycle. Thin on purpose:
+//! the logic is `sloguard::app::cycle::handle_scheduled_event`, shared with the CLI.
+
+use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
+use serde_json::Value;
+use sloguard::app::cycle::{handle_scheduled_event, CycleError, CycleReport};
+use sloguard::aws::{build_app, load_config, AwsApp, Settings};
+
+/// A failed cycle, with a stable `error_type` for alarms and failure destinations.
+#[derive(Debug)]
+struct Failure(CycleError);
+
+impl From<Failure> for Diagnostic {
+    fn from(f: Failure) -> Self {
+        Diagnostic {
+            error_type: f.0.error_type().to_string(),
+            error_message: f.0.to_string(),
+        }
+    }
+}
+
+async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<CycleReport, Failure> {
+    let now = chrono::Utc::now().timestamp();
+    let report = handle_scheduled_event(app, &event.payload, now)
+        .await
+        .map_err(|e| {
+            tracing::error!(error_type = e.error_type(), error = %e, "cycle failed");
+            Failure(e)
+        })?;
+    tracing::info!(
+        evaluated = report.evaluated,
+        failed = report.failed,
+        notifications = report.notifications_sent,
+        metric_requests = report.metric_requests,
+        evaluated_at = %report.evaluated_at,
+        "cycle complete"
+    );
+    Ok(report)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_current_span(false)
+        .with_target(false)
+        .without_time()
+        .init();
+    let settings = Settings::from_env()?;
+    if settings.topic_arn.is_none() {
+        return Err("SLO_TOPIC_ARN: not set; the evaluator needs a topic to notify".into());
+    }
+    // Clients are built once per cold start and shared by every invocation.
+    let app = build_app(&settings, &load_config().await);
+    let app = &app;
+    run(service_fn(move |event| handle(app, event))).await
+}

@@ -24,7 +24,12 @@ pub enum ApplyError {
 }
 
 /// Validate `files` and store their SLOs; `prune` deletes stored SLOs the files no longer define.
-pub async fn apply<S: BudgetStore>(store: &S, files: &[SourceFile], dry_run: bool, prune: bool) -> Result<Vec<(String, Change)>, ApplyError> {
+pub async fn apply<S: BudgetStore>(
+    store: &S,
+    files: &[SourceFile],
+    dry_run: bool,
+    prune: bool,
+) -> Result<Vec<(String, Change)>, ApplyError> {
     let slos = load(files).into_result().map_err(ApplyError::Invalid)?;
     let stored = store.definitions().await?;
     let mut out = Vec::new();
@@ -33,7 +38,9 @@ pub async fn apply<S: BudgetStore>(store: &S, files: &[SourceFile], dry_run: boo
         let change = match before {
             None => Change::Created,
             Some(d) if d.definition.as_ref().is_ok_and(|old| same(old, slo)) => Change::Unchanged,
-            Some(d) => Change::Updated { version: d.version + 1 },
+            Some(d) => Change::Updated {
+                version: d.version + 1,
+            },
         };
         let change = if dry_run || change == Change::Unchanged {
             change
@@ -47,7 +54,10 @@ pub async fn apply<S: BudgetStore>(store: &S, files: &[SourceFile], dry_run: boo
         out.push((slo.name.clone(), change));
     }
     if prune {
-        for d in stored.iter().filter(|d| !slos.iter().any(|s| s.name == d.name)) {
+        for d in stored
+            .iter()
+            .filter(|d| !slos.iter().any(|s| s.name == d.name))
+        {
             if !dry_run {
                 store.delete_definition(&d.name).await?;
             }

@@ -112,12 +112,20 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
     app: &App<M, S, N>,
     req: CycleRequest,
 ) -> Result<CycleReport, CycleError> {
-    let stored = app.store.definitions().await.map_err(CycleError::Definitions)?;
+    let stored = app
+        .store
+        .definitions()
+        .await
+        .map_err(CycleError::Definitions)?;
     let t = EvalTime::from_trigger(req.trigger, app.config.lag_seconds, req.now);
     let mut outcomes = Vec::new();
     let mut slos: Vec<SloDefinition> = Vec::new();
     for d in stored {
-        if !req.only.as_ref().is_none_or(|names| names.contains(&d.name)) {
+        if !req
+            .only
+            .as_ref()
+            .is_none_or(|names| names.contains(&d.name))
+        {
             continue;
         }
         if let Some((shard, shards)) = req.shard {
@@ -127,13 +135,21 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
         }
         match d.definition {
             Ok(def) => slos.push(def),
-            Err(e) => outcomes.push(failed(&d.name, format!("stored definition v{} is unreadable: {e}", d.version))),
+            Err(e) => outcomes.push(failed(
+                &d.name,
+                format!("stored definition v{} is unreadable: {e}", d.version),
+            )),
         }
     }
     if let Some(names) = &req.only {
         for n in names {
-            if !slos.iter().any(|s| &s.name == n) && !outcomes.iter().any(|o: &SloOutcome| &o.slo == n) {
-                outcomes.push(failed(n, "no such SLO in the table (apply it first)".into()));
+            if !slos.iter().any(|s| &s.name == n)
+                && !outcomes.iter().any(|o: &SloOutcome| &o.slo == n)
+            {
+                outcomes.push(failed(
+                    n,
+                    "no such SLO in the table (apply it first)".into(),
+                ));
             }
         }
     }
@@ -202,7 +218,10 @@ fn failed(slo: &str, error: String) -> SloOutcome {
 }
 
 /// Run every planned request (bounded concurrency) and assemble each stream's series.
-async fn fetch<M: MetricSource, S, N>(app: &App<M, S, N>, plan: &QueryPlan) -> Vec<Result<StreamData, String>> {
+async fn fetch<M: MetricSource, S, N>(
+    app: &App<M, S, N>,
+    plan: &QueryPlan,
+) -> Vec<Result<StreamData, String>> {
     let responses: Vec<_> = stream::iter(plan.requests.iter())
         .map(|r| async move { (r, app.metrics.get_metric_data(r, &plan.streams).await) })
         .buffer_unordered(app.config.concurrency.max(1))
@@ -218,11 +237,16 @@ async fn fetch<M: MetricSource, S, N>(app: &App<M, S, N>, plan: &QueryPlan) -> V
                 }
             }
             Ok(results) => {
-                let by_id: HashMap<&str, &Vec<(i64, f64)>> = results.iter().map(|r| (r.id.as_str(), &r.points)).collect();
+                let by_id: HashMap<&str, &Vec<(i64, f64)>> =
+                    results.iter().map(|r| (r.id.as_str(), &r.points)).collect();
                 for q in &req.queries {
                     if let Ok(list) = &mut series[q.stream] {
                         let mut s = Series::empty(req.start, req.end, q.period);
-                        for (ts, v) in by_id.get(q.id.as_str()).map(|p| p.as_slice()).unwrap_or(&[]) {
+                        for (ts, v) in by_id
+                            .get(q.id.as_str())
+                            .map(|p| p.as_slice())
+                            .unwrap_or(&[])
+                        {
                             if v.is_finite() {
                                 s.set(*ts, *v);
                             }
@@ -252,20 +276,38 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
     let (observed, change, pending) = loop {
         attempt += 1;
         let decision = decide(&stored.state, &eval, &slo.conditions);
-        let snap = Snapshot::new(slo, &eval, decision.observed, decision.change.as_ref(), alarm);
-        app.store.put_snapshot(&snap, expires).await.map_err(|e| e.to_string())?;
+        let snap = Snapshot::new(
+            slo,
+            &eval,
+            decision.observed,
+            decision.change.as_ref(),
+            alarm,
+        );
+        app.store
+            .put_snapshot(&snap, expires)
+            .await
+            .map_err(|e| e.to_string())?;
         let Some(new_state) = decision.state else {
             break (decision.observed, None, stored.pending);
         };
         // An alarm that changes nothing still tells on-call it fired (info, never a page).
         let notification = match (&decision.change, alarm) {
             (Some(c), _) => Some(compose(slo, &eval, c.to, Some(c), alarm)),
-            (None, Some(a)) if a.state == "ALARM" => Some(compose(slo, &eval, decision.observed, None, alarm)),
+            (None, Some(a)) if a.state == "ALARM" => {
+                Some(compose(slo, &eval, decision.observed, None, alarm))
+            }
             _ => None,
         };
         let committed = app
             .store
-            .commit(&slo.name, stored.version, &new_state, &snap, notification.as_ref(), &channels)
+            .commit(
+                &slo.name,
+                stored.version,
+                &new_state,
+                &snap,
+                notification.as_ref(),
+                &channels,
+            )
             .await
             .map_err(|e| e.to_string())?;
         if committed {
@@ -276,10 +318,17 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             break (decision.observed, decision.change, pending);
         }
         if attempt >= COMMIT_ATTEMPTS {
-            return Err(format!("lost the race to update state {attempt} times; the next cycle retries"));
+            return Err(format!(
+                "lost the race to update state {attempt} times; the next cycle retries"
+            ));
         }
         tracing::info!(slo = %slo.name, attempt, "state changed under us; re-reading");
-        stored = app.store.state(&slo.name).await.map_err(|e| e.to_string())?.unwrap_or_default();
+        stored = app
+            .store
+            .state(&slo.name)
+            .await
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default();
     };
 
     let mut sent = 0;
@@ -308,8 +357,17 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
 }
 
 /// Claim, publish, mark sent: at most one process publishes each outbox item.
-async fn deliver<M, S: BudgetStore, N: Notifier>(app: &App<M, S, N>, slo: &str, key: &str, now: i64) -> Result<bool, String> {
-    let channel = key.rsplit('#').next().and_then(Channel::parse).unwrap_or(Channel::People);
+async fn deliver<M, S: BudgetStore, N: Notifier>(
+    app: &App<M, S, N>,
+    slo: &str,
+    key: &str,
+    now: i64,
+) -> Result<bool, String> {
+    let channel = key
+        .rsplit('#')
+        .next()
+        .and_then(Channel::parse)
+        .unwrap_or(Channel::People);
     let claimant = &app.config.claimant;
     match app
         .store
@@ -319,8 +377,17 @@ async fn deliver<M, S: BudgetStore, N: Notifier>(app: &App<M, S, N>, slo: &str, 
     {
         Claim::Claimed(n) => match app.notifier.publish(channel, &n).await {
             Ok(()) => {
-                app.store.mark_sent(slo, key, claimant, now).await.map_err(|e| e.to_string())?;
-                tracing::info!(slo, key, severity = n.severity.as_str(), status = n.status.as_str(), "notification sent");
+                app.store
+                    .mark_sent(slo, key, claimant, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tracing::info!(
+                    slo,
+                    key,
+                    severity = n.severity.as_str(),
+                    status = n.status.as_str(),
+                    "notification sent"
+                );
                 Ok(true)
             }
             Err(e) => {
@@ -331,7 +398,10 @@ async fn deliver<M, S: BudgetStore, N: Notifier>(app: &App<M, S, N>, slo: &str, 
             }
         },
         Claim::AlreadySent | Claim::Missing => {
-            app.store.forget_pending(slo, key).await.map_err(|e| e.to_string())?;
+            app.store
+                .forget_pending(slo, key)
+                .await
+                .map_err(|e| e.to_string())?;
             Ok(false)
         }
         Claim::Busy => Ok(false),

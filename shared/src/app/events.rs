@@ -27,12 +27,19 @@ pub struct ScheduleInput {
 pub fn parse_schedule(v: &Value) -> Result<ScheduleInput, EventError> {
     let size = v.to_string().len();
     if size > MAX_EVENT_BYTES {
-        return Err(EventError(format!("payload is {size} bytes; a schedule event is at most {MAX_EVENT_BYTES}")));
+        return Err(EventError(format!(
+            "payload is {size} bytes; a schedule event is at most {MAX_EVENT_BYTES}"
+        )));
     }
     let obj = match v {
         Value::Object(o) => o,
         Value::Null => return Ok(ScheduleInput::default()),
-        other => return Err(EventError(format!("expected a JSON object, found {}", kind(other)))),
+        other => {
+            return Err(EventError(format!(
+                "expected a JSON object, found {}",
+                kind(other)
+            )))
+        }
     };
     if let Some(dt) = obj.get("detail-type") {
         if dt.as_str() != Some("Scheduled Event") {
@@ -45,12 +52,25 @@ pub fn parse_schedule(v: &Value) -> Result<ScheduleInput, EventError> {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(
             DateTime::parse_from_rfc3339(s)
-                .map_err(|_| EventError(format!("time `{}` is not RFC 3339 (e.g. 2026-11-25T12:00:00Z)", short(s))))?
+                .map_err(|_| {
+                    EventError(format!(
+                        "time `{}` is not RFC 3339 (e.g. 2026-11-25T12:00:00Z)",
+                        short(s)
+                    ))
+                })?
                 .timestamp(),
         ),
-        Some(other) => return Err(EventError(format!("time must be an RFC 3339 string, found {}", kind(other)))),
+        Some(other) => {
+            return Err(EventError(format!(
+                "time must be an RFC 3339 string, found {}",
+                kind(other)
+            )))
+        }
     };
-    let field = |name: &str| obj.get(name).or_else(|| obj.get("detail").and_then(|d| d.get(name)));
+    let field = |name: &str| {
+        obj.get(name)
+            .or_else(|| obj.get("detail").and_then(|d| d.get(name)))
+    };
     let num = |name: &str| -> Result<Option<u32>, EventError> {
         match field(name) {
             None | Some(Value::Null) => Ok(None),
@@ -70,7 +90,12 @@ pub fn parse_schedule(v: &Value) -> Result<ScheduleInput, EventError> {
     let slo = match field("slo") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => return Err(EventError(format!("slo must be a string, found {}", kind(other)))),
+        Some(other) => {
+            return Err(EventError(format!(
+                "slo must be a string, found {}",
+                kind(other)
+            )))
+        }
     };
     Ok(ScheduleInput { time, shard, slo })
 }
@@ -102,11 +127,28 @@ mod tests {
             "resources":["arn:aws:events:eu-west-1:123456789012:rule/slo-evaluator"],"detail":{}});
         let s = parse_schedule(&eb).unwrap();
         assert_eq!(s.time, Some(1_795_608_000));
-        assert_eq!(parse_schedule(&json!({"shard": 1, "shards": 4})).unwrap().shard, Some((1, 4)));
-        assert_eq!(parse_schedule(&json!({})).unwrap(), ScheduleInput::default());
-        assert!(parse_schedule(&json!({"shard": 4, "shards": 4})).unwrap_err().0.contains("not in 0..4"));
-        assert!(parse_schedule(&json!({"time": "yesterday"})).unwrap_err().0.contains("RFC 3339"));
-        assert!(parse_schedule(&json!([1])).unwrap_err().0.contains("an array"));
+        assert_eq!(
+            parse_schedule(&json!({"shard": 1, "shards": 4}))
+                .unwrap()
+                .shard,
+            Some((1, 4))
+        );
+        assert_eq!(
+            parse_schedule(&json!({})).unwrap(),
+            ScheduleInput::default()
+        );
+        assert!(parse_schedule(&json!({"shard": 4, "shards": 4}))
+            .unwrap_err()
+            .0
+            .contains("not in 0..4"));
+        assert!(parse_schedule(&json!({"time": "yesterday"}))
+            .unwrap_err()
+            .0
+            .contains("RFC 3339"));
+        assert!(parse_schedule(&json!([1]))
+            .unwrap_err()
+            .0
+            .contains("an array"));
         assert!(parse_schedule(&json!({"detail-type": "CloudWatch Alarm State Change"})).is_err());
     }
 }

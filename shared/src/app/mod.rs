@@ -7,7 +7,9 @@ pub mod events;
 pub mod ports;
 pub mod snapshot;
 
-pub use ports::{BudgetStore, Channel, Claim, MetricSource, Notifier, QueryResult, StoredDefinition, StoredState};
+pub use ports::{
+    BudgetStore, Channel, Claim, MetricSource, Notifier, QueryResult, StoredDefinition, StoredState,
+};
 pub use snapshot::Snapshot;
 
 /// Settings of a running sloguard, from the environment or CLI flags.
@@ -31,7 +33,11 @@ impl Default for Config {
             lag_seconds: 120,
             history_days: 400,
             concurrency: 8,
-            claimant: format!("pid-{}-{}", std::process::id(), chrono::Utc::now().timestamp_micros()),
+            claimant: format!(
+                "pid-{}-{}",
+                std::process::id(),
+                chrono::Utc::now().timestamp_micros()
+            ),
             claim_lease_seconds: 300,
         }
     }

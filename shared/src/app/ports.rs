@@ -123,17 +123,30 @@ impl Channel {
 /// Everything sloguard keeps: definitions, state, history and the outbox.
 pub trait BudgetStore: Send + Sync {
     /// Every stored definition.
-    fn definitions(&self) -> impl Future<Output = Result<Vec<StoredDefinition>, StoreError>> + Send;
+    fn definitions(&self)
+        -> impl Future<Output = Result<Vec<StoredDefinition>, StoreError>> + Send;
     /// Store a definition; unchanged definitions are left alone.
-    fn put_definition(&self, def: &SloDefinition) -> impl Future<Output = Result<ApplyOutcome, StoreError>> + Send;
+    fn put_definition(
+        &self,
+        def: &SloDefinition,
+    ) -> impl Future<Output = Result<ApplyOutcome, StoreError>> + Send;
     /// Remove a definition (its history stays until it expires).
     fn delete_definition(&self, name: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The state of every SLO that has one.
-    fn states(&self) -> impl Future<Output = Result<HashMap<String, StoredState>, StoreError>> + Send;
+    fn states(
+        &self,
+    ) -> impl Future<Output = Result<HashMap<String, StoredState>, StoreError>> + Send;
     /// The state of one SLO (re-read after a lost race).
-    fn state(&self, slo: &str) -> impl Future<Output = Result<Option<StoredState>, StoreError>> + Send;
+    fn state(
+        &self,
+        slo: &str,
+    ) -> impl Future<Output = Result<Option<StoredState>, StoreError>> + Send;
     /// Write a history snapshot; the same SLO and time written twice is one item.
-    fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn put_snapshot(
+        &self,
+        snap: &Snapshot,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Atomically: the new state (if still at `expected_version`), the latest snapshot, and
     /// outbox items for `notification` on `channels`. Returns false when another writer won.
     fn commit(
@@ -146,15 +159,42 @@ pub trait BudgetStore: Send + Sync {
         channels: &[Channel],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Claim an outbox item for delivery until `now + lease`.
-    fn claim(&self, slo: &str, key: &str, claimant: &str, now: i64, lease: i64) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+    fn claim(
+        &self,
+        slo: &str,
+        key: &str,
+        claimant: &str,
+        now: i64,
+        lease: i64,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
     /// Mark a claimed item delivered and drop it from the SLO's pending set.
-    fn mark_sent(&self, slo: &str, key: &str, claimant: &str, now: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn mark_sent(
+        &self,
+        slo: &str,
+        key: &str,
+        claimant: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Give a claim back after a failed publish, so the next cycle retries at once.
-    fn release(&self, slo: &str, key: &str, claimant: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn release(
+        &self,
+        slo: &str,
+        key: &str,
+        claimant: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Drop a key from the pending set (it was already delivered or expired).
-    fn forget_pending(&self, slo: &str, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn forget_pending(
+        &self,
+        slo: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Snapshots with evaluated_at in [since, until], oldest first.
-    fn history(&self, slo: &str, since: i64, until: i64) -> impl Future<Output = Result<Vec<Snapshot>, StoreError>> + Send;
+    fn history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+    ) -> impl Future<Output = Result<Vec<Snapshot>, StoreError>> + Send;
 }
 
 /// Why a notification could not be published.
@@ -173,5 +213,9 @@ pub trait Notifier: Send + Sync {
     /// The channels configured (people always; events when a second topic is set).
     fn channels(&self) -> Vec<Channel>;
     /// Publish one notification on one channel.
-    fn publish(&self, channel: Channel, n: &Notification) -> impl Future<Output = Result<(), NotifyError>> + Send;
+    fn publish(
+        &self,
+        channel: Channel,
+        n: &Notification,
+    ) -> impl Future<Output = Result<(), NotifyError>> + Send;
 }

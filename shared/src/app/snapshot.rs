@@ -49,7 +49,13 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Build from an evaluation and what the status rules decided.
-    pub fn new(slo: &SloDefinition, eval: &Evaluation, status: Status, change: Option<&StatusChange>, alarm: Option<&AlarmNote>) -> Self {
+    pub fn new(
+        slo: &SloDefinition,
+        eval: &Evaluation,
+        status: Status,
+        change: Option<&StatusChange>,
+        alarm: Option<&AlarmNote>,
+    ) -> Self {
         Snapshot {
             slo: slo.name.clone(),
             service: slo.service.clone(),
@@ -59,7 +65,11 @@ impl Snapshot {
             status,
             attainment: eval.attainment,
             budget_remaining: eval.budget_remaining,
-            burn_rates: eval.windows.iter().map(|w| (w.label.clone(), w.burn_rate)).collect(),
+            burn_rates: eval
+                .windows
+                .iter()
+                .map(|w| (w.label.clone(), w.burn_rate))
+                .collect(),
             exhausts_at: eval.exhausts_at.map(rfc3339),
             good: eval.good,
             total: eval.total,

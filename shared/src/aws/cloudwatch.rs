@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use aws_config::{Region, SdkConfig};
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StatusCode};
+use aws_sdk_cloudwatch::types::{
+    Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StatusCode,
+};
 use aws_sdk_cloudwatch::Client;
 use aws_smithy_types::DateTime;
 
@@ -36,7 +38,10 @@ impl CloudWatchSource {
     /// Use one prepared client for every region (tests with a mocked client).
     pub fn with_client(config: SdkConfig, region: &str, client: Client) -> Self {
         let s = Self::new(config);
-        s.clients.lock().expect("fresh mutex").insert(region.to_string(), client);
+        s.clients
+            .lock()
+            .expect("fresh mutex")
+            .insert(region.to_string(), client);
         s
     }
 
@@ -45,20 +50,32 @@ impl CloudWatchSource {
         clients
             .entry(region.to_string())
             .or_insert_with(|| {
-                let conf = aws_sdk_cloudwatch::config::Builder::from(&self.config).region(Region::new(region.to_string())).build();
+                let conf = aws_sdk_cloudwatch::config::Builder::from(&self.config)
+                    .region(Region::new(region.to_string()))
+                    .build();
                 Client::from_conf(conf)
             })
             .clone()
     }
 }
 
-fn stat_query(id: &str, m: &MetricStatSpec, period: i64, return_data: bool, account: Option<&str>) -> Result<MetricDataQuery, SourceError> {
+fn stat_query(
+    id: &str,
+    m: &MetricStatSpec,
+    period: i64,
+    return_data: bool,
+    account: Option<&str>,
+) -> Result<MetricDataQuery, SourceError> {
     let dims = m
         .dimensions
         .iter()
         .map(|(n, v)| Dimension::builder().name(n).value(v).build())
         .collect::<Vec<_>>();
-    let metric = Metric::builder().namespace(&m.namespace).metric_name(&m.metric_name).set_dimensions(Some(dims)).build();
+    let metric = Metric::builder()
+        .namespace(&m.namespace)
+        .metric_name(&m.metric_name)
+        .set_dimensions(Some(dims))
+        .build();
     let stat = MetricStat::builder()
         .metric(metric)
         .period(period as i32)
@@ -73,7 +90,11 @@ fn stat_query(id: &str, m: &MetricStatSpec, period: i64, return_data: bool, acco
 }
 
 /// The SDK queries for one planned query.
-pub fn build_queries(spec: &MetricSpec, id: &str, period: i64) -> Result<Vec<MetricDataQuery>, SourceError> {
+pub fn build_queries(
+    spec: &MetricSpec,
+    id: &str,
+    period: i64,
+) -> Result<Vec<MetricDataQuery>, SourceError> {
     match spec {
         MetricSpec::Metric {
             account_id,
@@ -89,26 +110,41 @@ pub fn build_queries(spec: &MetricSpec, id: &str, period: i64) -> Result<Vec<Met
                 stat: stat.clone(),
                 dimensions: dimensions.clone(),
             };
-            Ok(vec![stat_query(id, &m, period, true, account_id.as_deref())?])
+            Ok(vec![stat_query(
+                id,
+                &m,
+                period,
+                true,
+                account_id.as_deref(),
+            )?])
         }
         MetricSpec::Queries { queries, .. } => expand_queries(queries, id)
             .iter()
             .map(|q: &QuerySpec| match (&q.metric, &q.expression) {
-                (Some(m), _) => stat_query(&q.id, m, period, q.return_data, q.account_id.as_deref()),
+                (Some(m), _) => {
+                    stat_query(&q.id, m, period, q.return_data, q.account_id.as_deref())
+                }
                 (None, Some(expr)) => Ok(MetricDataQuery::builder()
                     .id(&q.id)
                     .expression(expr)
                     .period(period as i32)
                     .return_data(q.return_data)
                     .build()),
-                (None, None) => Err(SourceError::Rejected(format!("query {} has neither metric nor expression", q.id))),
+                (None, None) => Err(SourceError::Rejected(format!(
+                    "query {} has neither metric nor expression",
+                    q.id
+                ))),
             })
             .collect(),
     }
 }
 
 impl MetricSource for CloudWatchSource {
-    async fn get_metric_data(&self, request: &MetricRequest, streams: &[MetricSpec]) -> Result<Vec<QueryResult>, SourceError> {
+    async fn get_metric_data(
+        &self,
+        request: &MetricRequest,
+        streams: &[MetricSpec],
+    ) -> Result<Vec<QueryResult>, SourceError> {
         let mut queries = Vec::new();
         for q in &request.queries {
             queries.extend(build_queries(&streams[q.stream], &q.id, q.period)?);
@@ -128,35 +164,60 @@ impl MetricSource for CloudWatchSource {
                 .await
                 .map_err(|e| match classify(&e) {
                     Failure::Throttled(m) => SourceError::Throttled(m),
-                    Failure::Unavailable(m) | Failure::Credentials(m) => SourceError::Unavailable(m),
-                    Failure::Missing(m) | Failure::Conditional(m) | Failure::Other(m) => SourceError::Rejected(m),
+                    Failure::Unavailable(m) | Failure::Credentials(m) => {
+                        SourceError::Unavailable(m)
+                    }
+                    Failure::Missing(m) | Failure::Conditional(m) | Failure::Other(m) => {
+                        SourceError::Rejected(m)
+                    }
                 })?;
             for r in out.metric_data_results() {
                 let id = r.id().unwrap_or_default().to_string();
                 match r.status_code() {
                     Some(StatusCode::InternalError) => {
-                        return Err(SourceError::Unavailable(format!("query {id}: CloudWatch InternalError {:?}", r.messages())));
+                        return Err(SourceError::Unavailable(format!(
+                            "query {id}: CloudWatch InternalError {:?}",
+                            r.messages()
+                        )));
                     }
                     Some(StatusCode::Forbidden) => {
-                        return Err(SourceError::Rejected(format!("query {id}: access to the metric is forbidden {:?}", r.messages())));
+                        return Err(SourceError::Rejected(format!(
+                            "query {id}: access to the metric is forbidden {:?}",
+                            r.messages()
+                        )));
                     }
                     _ => {}
                 }
                 let entry = points.entry(id).or_default();
-                entry.extend(r.timestamps().iter().map(|t| t.secs()).zip(r.values().iter().copied()));
+                entry.extend(
+                    r.timestamps()
+                        .iter()
+                        .map(|t| t.secs())
+                        .zip(r.values().iter().copied()),
+                );
             }
             token = out.next_token().map(str::to_string);
-            let partial = out.metric_data_results().iter().any(|r| r.status_code() == Some(&StatusCode::PartialData));
+            let partial = out
+                .metric_data_results()
+                .iter()
+                .any(|r| r.status_code() == Some(&StatusCode::PartialData));
             match (&token, partial) {
                 (Some(_), _) => continue,
                 (None, true) => {
-                    return Err(SourceError::Unavailable("CloudWatch returned PartialData without a NextToken".into()));
+                    return Err(SourceError::Unavailable(
+                        "CloudWatch returned PartialData without a NextToken".into(),
+                    ));
                 }
                 (None, false) => {
-                    return Ok(points.into_iter().map(|(id, points)| QueryResult { id, points }).collect());
+                    return Ok(points
+                        .into_iter()
+                        .map(|(id, points)| QueryResult { id, points })
+                        .collect());
                 }
             }
         }
-        Err(SourceError::Rejected(format!("more than {MAX_PAGES} pages for one request")))
+        Err(SourceError::Rejected(format!(
+            "more than {MAX_PAGES} pages for one request"
+        )))
     }
 }

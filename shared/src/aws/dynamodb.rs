@@ -15,13 +15,15 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put, ScalarAttributeType, TimeToLiveSpecification,
-    TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
-use crate::app::ports::{ApplyOutcome, BudgetStore, Channel, Claim, StoreError, StoredDefinition, StoredState};
+use crate::app::ports::{
+    ApplyOutcome, BudgetStore, Channel, Claim, StoreError, StoredDefinition, StoredState,
+};
 use crate::app::snapshot::Snapshot;
 use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::SloDefinition;
@@ -60,21 +62,30 @@ fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
 }
 
 fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }
 
 fn get_n(item: &Item, name: &str) -> Option<i64> {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok())
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
 }
 
 fn json<T: DeserializeOwned>(item: &Item, name: &str) -> Result<T, StoreError> {
-    let text = get_s(item, name).ok_or_else(|| corrupt(item, format!("missing attribute `{name}`")))?;
+    let text =
+        get_s(item, name).ok_or_else(|| corrupt(item, format!("missing attribute `{name}`")))?;
     serde_json::from_str(text).map_err(|e| corrupt(item, format!("`{name}`: {e}")))
 }
 
 fn corrupt(item: &Item, message: String) -> StoreError {
     StoreError::Corrupt {
-        key: format!("{}/{}", get_s(item, PK).unwrap_or("?"), get_s(item, SK).unwrap_or("?")),
+        key: format!(
+            "{}/{}",
+            get_s(item, PK).unwrap_or("?"),
+            get_s(item, SK).unwrap_or("?")
+        ),
         message,
     }
 }
@@ -111,7 +122,11 @@ impl DynamoStore {
     }
 
     /// Every item of one partition, following pagination.
-    async fn partition(&self, pk: &str, range: Option<(String, String)>) -> Result<Vec<Item>, StoreError> {
+    async fn partition(
+        &self,
+        pk: &str,
+        range: Option<(String, String)>,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -142,7 +157,11 @@ impl DynamoStore {
         Ok(StoredState {
             state: json(item, "state")?,
             version: get_n(item, "version").unwrap_or(0) as u64,
-            pending: item.get("pending").and_then(|v| v.as_ss().ok()).cloned().unwrap_or_default(),
+            pending: item
+                .get("pending")
+                .and_then(|v| v.as_ss().ok())
+                .cloned()
+                .unwrap_or_default(),
             latest: match get_s(item, "latest") {
                 Some(_) => Some(json(item, "latest")?),
                 None => None,
@@ -152,7 +171,13 @@ impl DynamoStore {
 
     /// Create the table (and its TTL) when missing; true when it was created.
     pub async fn create_table_if_missing(&self) -> Result<bool, StoreError> {
-        match self.client.describe_table().table_name(&self.table).send().await {
+        match self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+        {
             Ok(_) => return Ok(false),
             Err(e) => match self.err(e) {
                 StoreError::TableMissing(_) => {}
@@ -166,7 +191,13 @@ impl DynamoStore {
                 .build()
                 .expect("name and type set")
         };
-        let key_el = |name: &str, kt| KeySchemaElement::builder().attribute_name(name).key_type(kt).build().expect("set");
+        let key_el = |name: &str, kt| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kt)
+                .build()
+                .expect("set")
+        };
         let created = self
             .client
             .create_table()
@@ -185,8 +216,18 @@ impl DynamoStore {
         }
         // A new table is briefly CREATING; wait for ACTIVE before turning on TTL.
         for _ in 0..60 {
-            let d = self.client.describe_table().table_name(&self.table).send().await.map_err(|e| self.err(e))?;
-            if d.table().and_then(|t| t.table_status()).map(|s| s.as_str() == "ACTIVE").unwrap_or(false) {
+            let d = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| self.err(e))?;
+            if d.table()
+                .and_then(|t| t.table_status())
+                .map(|s| s.as_str() == "ACTIVE")
+                .unwrap_or(false)
+            {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -208,7 +249,12 @@ impl DynamoStore {
     }
 
     /// Record an alarm transition once: false when the same transition was seen before.
-    pub async fn record_once(&self, pk: &str, sk: &str, expires_at: i64) -> Result<bool, StoreError> {
+    pub async fn record_once(
+        &self,
+        pk: &str,
+        sk: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
         let mut item = key(pk, sk);
         item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
         match self
@@ -267,20 +313,37 @@ impl BudgetStore for DynamoStore {
         item.insert("definition".into(), s(to_json(def)));
         item.insert("version".into(), n(version + 1));
         item.insert("service".into(), s(&def.service));
-        item.insert("applied_at".into(), s(rfc3339(chrono::Utc::now().timestamp())));
-        let cond = if version == 0 { "attribute_not_exists(pk)" } else { "version = :v" };
-        let mut put = self.client.put_item().table_name(&self.table).set_item(Some(item)).condition_expression(cond);
+        item.insert(
+            "applied_at".into(),
+            s(rfc3339(chrono::Utc::now().timestamp())),
+        );
+        let cond = if version == 0 {
+            "attribute_not_exists(pk)"
+        } else {
+            "version = :v"
+        };
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(cond);
         if version > 0 {
             put = put.expression_attribute_values(":v", n(version));
         }
         put.send().await.map_err(|e| match classify(&e) {
-            Failure::Conditional(_) => StoreError::Rejected(format!("definition `{}` was changed concurrently; apply again", def.name)),
+            Failure::Conditional(_) => StoreError::Rejected(format!(
+                "definition `{}` was changed concurrently; apply again",
+                def.name
+            )),
             _ => self.err(e),
         })?;
         Ok(if version == 0 {
             ApplyOutcome::Created
         } else {
-            ApplyOutcome::Updated { version: version + 1 }
+            ApplyOutcome::Updated {
+                version: version + 1,
+            }
         })
     }
 
@@ -301,7 +364,12 @@ impl BudgetStore for DynamoStore {
         let items = self.partition("STATE", None).await?;
         items
             .iter()
-            .map(|item| Ok((get_s(item, SK).unwrap_or_default().to_string(), Self::stored_state(item)?)))
+            .map(|item| {
+                Ok((
+                    get_s(item, SK).unwrap_or_default().to_string(),
+                    Self::stored_state(item)?,
+                ))
+            })
             .collect()
     }
 
@@ -342,7 +410,12 @@ impl BudgetStore for DynamoStore {
         channels: &[Channel],
     ) -> Result<bool, StoreError> {
         let keys: Vec<String> = notification
-            .map(|n| channels.iter().map(|c| format!("{}#{}", n.id, c.as_str())).collect())
+            .map(|n| {
+                channels
+                    .iter()
+                    .map(|c| format!("{}#{}", n.id, c.as_str()))
+                    .collect()
+            })
             .unwrap_or_default();
         let mut update = Update::builder()
             .table_name(&self.table)
@@ -355,7 +428,9 @@ impl BudgetStore for DynamoStore {
             expr.push_str(" ADD pending :keys");
             update = update.expression_attribute_values(":keys", AttributeValue::Ss(keys.clone()));
         }
-        update = update.update_expression(expr).expression_attribute_names("#state", "state");
+        update = update
+            .update_expression(expr)
+            .expression_attribute_names("#state", "state");
         update = if expected_version == 0 {
             update.condition_expression("attribute_not_exists(pk)")
         } else {
@@ -364,14 +439,21 @@ impl BudgetStore for DynamoStore {
                 .expression_attribute_values(":expected", n(expected_version))
         };
         let mut items = vec![TransactWriteItem::builder()
-            .update(update.build().map_err(|e| StoreError::Rejected(e.to_string()))?)
+            .update(
+                update
+                    .build()
+                    .map_err(|e| StoreError::Rejected(e.to_string()))?,
+            )
             .build()];
         if let Some(note) = notification {
             for k in &keys {
                 let mut item = key(format!("OUTBOX#{slo}"), k);
                 item.insert("notification".into(), s(to_json(note)));
                 item.insert("delivery".into(), s("pending"));
-                item.insert(TTL_ATTRIBUTE.into(), n(chrono::Utc::now().timestamp() + OUTBOX_DAYS * 86_400));
+                item.insert(
+                    TTL_ATTRIBUTE.into(),
+                    n(chrono::Utc::now().timestamp() + OUTBOX_DAYS * 86_400),
+                );
                 let put = Put::builder()
                     .table_name(&self.table)
                     .set_item(Some(item))
@@ -381,7 +463,13 @@ impl BudgetStore for DynamoStore {
                 items.push(TransactWriteItem::builder().put(put).build());
             }
         }
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(true),
             Err(e) => match classify(&e) {
                 Failure::Conditional(_) => Ok(false),
@@ -390,7 +478,14 @@ impl BudgetStore for DynamoStore {
         }
     }
 
-    async fn claim(&self, slo: &str, key_: &str, claimant: &str, now: i64, lease: i64) -> Result<Claim, StoreError> {
+    async fn claim(
+        &self,
+        slo: &str,
+        key_: &str,
+        claimant: &str,
+        now: i64,
+        lease: i64,
+    ) -> Result<Claim, StoreError> {
         let res = self
             .client
             .update_item()
@@ -432,7 +527,13 @@ impl BudgetStore for DynamoStore {
         }
     }
 
-    async fn mark_sent(&self, slo: &str, key_: &str, claimant: &str, now: i64) -> Result<(), StoreError> {
+    async fn mark_sent(
+        &self,
+        slo: &str,
+        key_: &str,
+        claimant: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -488,8 +589,18 @@ impl BudgetStore for DynamoStore {
         }
     }
 
-    async fn history(&self, slo: &str, since: i64, until: i64) -> Result<Vec<Snapshot>, StoreError> {
-        let items = self.partition(&format!("SNAP#{slo}"), Some((rfc3339(since), rfc3339(until)))).await?;
+    async fn history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<Snapshot>, StoreError> {
+        let items = self
+            .partition(
+                &format!("SNAP#{slo}"),
+                Some((rfc3339(since), rfc3339(until))),
+            )
+            .await?;
         items.iter().map(|i| json(i, "snapshot")).collect()
     }
 }

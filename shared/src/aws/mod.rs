@@ -61,20 +61,155 @@ where
     match err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Failure::Unavailable(text),
         SdkError::ServiceError(se) => match se.err().code().unwrap_or_default() {
-            "ResourceNotFoundException" | "NotFound" | "NotFoundException" => Failure::Missing(text),
-            "ProvisionedThroughputExceededException" | "ThrottlingException" | "Throttling" | "RequestLimitExceeded" | "Throttled" => {
-                Failure::Throttled(text)
+            "ResourceNotFoundException" | "NotFound" | "NotFoundException" => {
+                Failure::Missing(text)
             }
+            "ProvisionedThroughputExceededException"
+            | "ThrottlingException"
+            | "Throttling"
+            | "RequestLimitExceeded"
+            | "Throttled" => Failure::Throttled(text),
             "ConditionalCheckFailedException" => Failure::Conditional(text),
-            "TransactionCanceledException" if text.contains("ConditionalCheckFailed") => Failure::Conditional(text),
-            "TransactionCanceledException" if text.contains("ThroughputExceeded") || text.contains("TransactionConflict") => {
+            "TransactionCanceledException" if text.contains("ConditionalCheckFailed") => {
+                Failure::Conditional(text)
+            }
+            "TransactionCanceledException"
+                if text.contains("ThroughputExceeded") || text.contains("TransactionConflict") =>
+            {
                 Failure::Throttled(text)
             }
-            "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException" | "ExpiredToken" | "ExpiredTokenException" => {
-                Failure::Credentials(text)
-            }
+            "UnrecognizedClientException"
+            | "InvalidClientTokenId"
+            | "InvalidSignatureException"
+            | "ExpiredToken"
+            | "ExpiredTokenException" => Failure::Credentials(text),
             _ => Failure::Other(text),
         },
         _ => Failure::Other(text),
+    }
+}
+
+/// Settings read from the environment (the contract in DESIGN.md), validated once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// SLO_TABLE.
+    pub table: String,
+    /// SLO_TOPIC_ARN: required to notify; read-only commands work without it.
+    pub topic_arn: Option<String>,
+    /// SLO_EVENTS_TOPIC_ARN: optional JSON topic.
+    pub events_topic_arn: Option<String>,
+    /// SLO_LAG_SECONDS (default 120).
+    pub lag_seconds: i64,
+    /// SLO_HISTORY_DAYS (default 400).
+    pub history_days: i64,
+}
+
+/// A missing or malformed setting, naming the variable.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct SettingsError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl Settings {
+    /// Read from a variable lookup (the process environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+        let non_empty = |var: &'static str| {
+            get(var)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let int =
+            |var: &'static str, default: i64, min: i64, max: i64| -> Result<i64, SettingsError> {
+                match non_empty(var) {
+                    None => Ok(default),
+                    Some(v) => match v.parse::<i64>() {
+                        Ok(n) if (min..=max).contains(&n) => Ok(n),
+                        _ => Err(SettingsError {
+                            var,
+                            message: format!("`{v}` is not a whole number from {min} to {max}"),
+                        }),
+                    },
+                }
+            };
+        let arn = |var: &'static str| -> Result<Option<String>, SettingsError> {
+            match non_empty(var) {
+                Some(v) if !v.starts_with("arn:") => Err(SettingsError {
+                    var,
+                    message: format!(
+                        "`{v}` is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
+                    ),
+                }),
+                other => Ok(other),
+            }
+        };
+        Ok(Settings {
+            table: non_empty("SLO_TABLE").ok_or(SettingsError {
+                var: "SLO_TABLE",
+                message: "not set: name the DynamoDB table (or pass --table)".into(),
+            })?,
+            topic_arn: arn("SLO_TOPIC_ARN")?,
+            events_topic_arn: arn("SLO_EVENTS_TOPIC_ARN")?,
+            lag_seconds: int("SLO_LAG_SECONDS", 120, 0, 3600)?,
+            history_days: int("SLO_HISTORY_DAYS", 400, 1, 3650)?,
+        })
+    }
+
+    /// Read from the process environment.
+    pub fn from_env() -> Result<Settings, SettingsError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+}
+
+/// The production wiring: the three adapters over one SDK config.
+pub type AwsApp = crate::app::App<CloudWatchSource, DynamoStore, SnsNotifier>;
+
+/// Build every client once (per cold start) and wire them into the use cases.
+pub fn build_app(settings: &Settings, sdk: &SdkConfig) -> AwsApp {
+    crate::app::App {
+        metrics: CloudWatchSource::new(sdk.clone()),
+        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), settings.table.clone()),
+        notifier: SnsNotifier::new(
+            aws_sdk_sns::Client::new(sdk),
+            settings.topic_arn.clone().unwrap_or_default(),
+            settings.events_topic_arn.clone(),
+        ),
+        config: crate::app::Config {
+            lag_seconds: settings.lag_seconds,
+            history_days: settings.history_days,
+            ..crate::app::Config::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_name_the_variable_that_is_wrong() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let s = Settings::from_lookup(env(&[
+            ("SLO_TABLE", "t"),
+            ("SLO_TOPIC_ARN", "arn:aws:sns:eu-west-1:1:x"),
+        ]))
+        .unwrap();
+        assert_eq!((s.lag_seconds, s.history_days), (120, 400));
+        let e = Settings::from_lookup(env(&[])).unwrap_err();
+        assert_eq!(e.var, "SLO_TABLE");
+        let e = Settings::from_lookup(env(&[("SLO_TABLE", "t"), ("SLO_LAG_SECONDS", "soon")]))
+            .unwrap_err();
+        assert!(e.to_string().starts_with("SLO_LAG_SECONDS: `soon`"), "{e}");
+        let e = Settings::from_lookup(env(&[("SLO_TABLE", "t"), ("SLO_TOPIC_ARN", "my-topic")]))
+            .unwrap_err();
+        assert_eq!(e.var, "SLO_TOPIC_ARN");
     }
 }

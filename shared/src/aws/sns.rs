@@ -4,7 +4,7 @@
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sns::Client;
 
-use crate::app::ports::{Channel, NotifyError, Notifier};
+use crate::app::ports::{Channel, Notifier, NotifyError};
 use crate::slo::message::Notification;
 
 use super::{classify, Failure};
@@ -65,7 +65,9 @@ impl Notifier for SnsNotifier {
             .map(|_| ())
             .map_err(|e| match classify(&e) {
                 Failure::Missing(_) => NotifyError::TopicMissing(topic.clone()),
-                Failure::Unavailable(m) | Failure::Throttled(m) | Failure::Credentials(m) => NotifyError::Unavailable(m),
+                Failure::Unavailable(m) | Failure::Throttled(m) | Failure::Credentials(m) => {
+                    NotifyError::Unavailable(m)
+                }
                 Failure::Conditional(m) | Failure::Other(m) => NotifyError::Rejected(m),
             })
     }

@@ -63,7 +63,15 @@ fn rate(x: Option<f64>) -> String {
 pub fn clean_subject(s: &str) -> String {
     let mut out: String = s
         .chars()
-        .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else if c.is_whitespace() { ' ' } else { '?' })
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else if c.is_whitespace() {
+                ' '
+            } else {
+                '?'
+            }
+        })
         .collect();
     if out.len() > MAX_SUBJECT {
         out.truncate(MAX_SUBJECT - 3);
@@ -73,14 +81,25 @@ pub fn clean_subject(s: &str) -> String {
 }
 
 /// Compose the notification for a status change (or an alarm with no change, `change` None).
-pub fn compose(slo: &SloDefinition, eval: &Evaluation, status: Status, change: Option<&StatusChange>, alarm: Option<&AlarmNote>) -> Notification {
+pub fn compose(
+    slo: &SloDefinition,
+    eval: &Evaluation,
+    status: Status,
+    change: Option<&StatusChange>,
+    alarm: Option<&AlarmNote>,
+) -> Notification {
     let severity = change.map_or(Severity::Info, |c| c.severity);
     let sev = severity.as_str().to_uppercase();
     let headline = match (change, alarm) {
         (Some(c), _) if c.to == Status::Ok => format!("{} is back to ok", slo.name),
-        (Some(c), _) if c.severity == Severity::Info => format!("{} improved to {}", slo.name, c.to),
+        (Some(c), _) if c.severity == Severity::Info => {
+            format!("{} improved to {}", slo.name, c.to)
+        }
         (Some(c), _) => format!("{} is {}", slo.name, c.to),
-        (None, Some(a)) => format!("{} alarm {} is {}, no burn-rate condition met", slo.name, a.name, a.state),
+        (None, Some(a)) => format!(
+            "{} alarm {} is {}, no burn-rate condition met",
+            slo.name, a.name, a.state
+        ),
         (None, None) => format!("{} is {}", slo.name, status),
     };
     let tail = match status {
@@ -108,9 +127,16 @@ pub fn compose(slo: &SloDefinition, eval: &Evaluation, status: Status, change: O
             c.to,
             rfc3339(c.at)
         )),
-        None => b.push_str(&format!("Status:       {status} (unchanged) at {}\n", rfc3339(eval.evaluated_at))),
+        None => b.push_str(&format!(
+            "Status:       {status} (unchanged) at {}\n",
+            rfc3339(eval.evaluated_at)
+        )),
     }
-    b.push_str(&format!("Objective:    {} over {}\n", pct(Some(slo.objective.target), 3), slo.window_label()));
+    b.push_str(&format!(
+        "Objective:    {} over {}\n",
+        pct(Some(slo.objective.target), 3),
+        slo.window_label()
+    ));
     b.push_str(&format!(
         "Attainment:   {} ({:.0} good of {:.0} since {})\n",
         pct(eval.attainment, 3),
@@ -118,9 +144,15 @@ pub fn compose(slo: &SloDefinition, eval: &Evaluation, status: Status, change: O
         eval.total,
         rfc3339(eval.window_start)
     ));
-    b.push_str(&format!("Budget left:  {} of the error budget\n", pct(eval.budget_remaining, 1)));
+    b.push_str(&format!(
+        "Budget left:  {} of the error budget\n",
+        pct(eval.budget_remaining, 1)
+    ));
     match eval.exhausts_at {
-        Some(t) => b.push_str(&format!("Exhausted at: {} if the last hour's burn rate goes on\n", rfc3339(t))),
+        Some(t) => b.push_str(&format!(
+            "Exhausted at: {} if the last hour's burn rate goes on\n",
+            rfc3339(t)
+        )),
         None => b.push_str("Exhausted at: not on the current trend (1h burn rate at most 1)\n"),
     }
     b.push_str("\nBurn-rate conditions (both windows must exceed the threshold):\n");
@@ -143,7 +175,10 @@ pub fn compose(slo: &SloDefinition, eval: &Evaluation, status: Status, change: O
             "\nTriggered by alarm {} -> {}{} at {}\n  {}\n",
             a.name,
             a.state,
-            a.previous_state.as_deref().map(|p| format!(" (was {p})")).unwrap_or_default(),
+            a.previous_state
+                .as_deref()
+                .map(|p| format!(" (was {p})"))
+                .unwrap_or_default(),
             rfc3339(a.timestamp),
             a.reason
         ));

@@ -3,7 +3,9 @@
 
 /// FNV-1a 64: tiny, stable across builds and platforms (unlike std's SipHash keys).
 pub fn stable_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Whether the SLO named `name` is evaluated by shard `shard` of `shards`.

@@ -1,0 +1,230 @@
+//! `sloguard demo`: the whole loop on a local emulator, no AWS account.
+//! moto starts on a free port; the example SLOs are applied; a few hours of
+//! customer-service metrics with an incident are written; evaluation cycles run
+//! through the scheduled Lambda's own handler; then on-call's view: the status
+//! table, the budget history and the notifications as an SQS subscriber got them.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use sloguard::app::apply::apply;
+use sloguard::app::cycle::handle_scheduled_event;
+use sloguard::aws::{build_app, Settings};
+use sloguard::slo::message::rfc3339;
+use sloguard_cli::emulator::{self, Moto, Point};
+
+const REGION: &str = "eu-west-1";
+const HOUR: i64 = 3600;
+const DAY: i64 = 86_400;
+
+fn point(ns: &str, metric: &str, dims: &[(&str, &str)], t: i64, v: f64) -> Point {
+    Point {
+        namespace: ns.into(),
+        metric: metric.into(),
+        dimensions: dims
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+        timestamp: t,
+        value: v,
+    }
+}
+
+/// Synthetic traffic: 4 hours at minute resolution with an incident 3h..2h20m ago,
+/// and hourly totals for the 27 days before (so 28- and 30-day budgets are realistic).
+fn synthetic(end: i64) -> Vec<Point> {
+    let start = end - 4 * HOUR;
+    let incident = |t: i64| t >= end - 3 * HOUR && t < end - 3 * HOUR + 40 * 60;
+    let premium = [("Tier", "premium")];
+    let mut pts = Vec::new();
+    // Older history, one datapoint per hour.
+    let mut t = start - 27 * DAY;
+    while t < start {
+        pts.push(point("Shop", "CheckoutRequests", &[], t, 12_000.0));
+        pts.push(point("Shop", "CheckoutErrors", &[], t, 3.0));
+        pts.push(point(
+            "CustomerService",
+            "TicketsOpened",
+            &premium,
+            t,
+            600.0,
+        ));
+        pts.push(point(
+            "CustomerService",
+            "FirstResponseWithinTarget",
+            &premium,
+            t,
+            590.0,
+        ));
+        t += HOUR;
+    }
+    let mut t = start;
+    while t < end {
+        let minute = (t / 60) % 7;
+        pts.push(point("Shop", "CheckoutRequests", &[], t, 200.0));
+        pts.push(point(
+            "Shop",
+            "CheckoutErrors",
+            &[],
+            t,
+            if incident(t) {
+                14.0
+            } else if minute == 0 {
+                1.0
+            } else {
+                0.0
+            },
+        ));
+        pts.push(point("CustomerService", "TicketsOpened", &premium, t, 10.0));
+        pts.push(point(
+            "CustomerService",
+            "FirstResponseWithinTarget",
+            &premium,
+            t,
+            if incident(t) { 2.0 } else { 10.0 },
+        ));
+        if t % 300 == 0 {
+            let wait = if t >= end - 3 * HOUR + 10 * 60 && t < end - 3 * HOUR + 55 * 60 {
+                140.0
+            } else {
+                25.0 + (minute as f64) * 3.0
+            };
+            pts.push(point(
+                "CustomerService",
+                "ChatWaitSeconds",
+                &[("Channel", "chat")],
+                t,
+                wait,
+            ));
+            pts.push(point(
+                "CustomerService",
+                "HelpCenterPageLoads",
+                &[],
+                t,
+                500.0,
+            ));
+            pts.push(point(
+                "CustomerService",
+                "HelpCenterPageLoadsOk",
+                &[],
+                t,
+                499.0,
+            ));
+        }
+        t += 60;
+    }
+    pts
+}
+
+/// The tour.
+pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
+    let started = Instant::now();
+    let binary = emulator::find_moto(moto_server)?;
+    let moto = Moto::start(&binary)?;
+    println!(
+        "== sloguard demo: local AWS emulator (moto) at {}",
+        moto.endpoint
+    );
+    let sdk = moto.sdk_config(REGION).await;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let topic = emulator::create_topic(&sns, "sloguard-demo").await?;
+    let queue = emulator::subscribe_queue(&sqs, &sns, &topic, "oncall-inbox").await?;
+    let settings = Settings {
+        table: "sloguard-demo".into(),
+        topic_arn: Some(topic.clone()),
+        events_topic_arn: None,
+        lag_seconds: 0,
+        history_days: 400,
+    };
+    let app = build_app(&settings, &sdk);
+
+    println!("\n== sloguard init");
+    app.store.create_table_if_missing().await?;
+    println!("table {} created; topic {topic}; an SQS queue subscribed to it stands in for on-call's inbox", settings.table);
+
+    println!("\n== sloguard apply {}", slo_dir.display());
+    let files = super::read_files(&[slo_dir.to_path_buf()])?;
+    for (name, change) in apply(&app.store, &files, false, false)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        println!("{name}: {change:?}");
+    }
+
+    let now = chrono::Utc::now().timestamp();
+    let end = now - now % 60;
+    let points = synthetic(end);
+    let calls = emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &points).await?;
+    println!(
+        "\n== metrics: {} datapoints in {calls} PutMetricData calls: 4 hours of checkout, support and chat traffic,\n   with an incident from {} for 40 minutes (checkout errors 7%, premium tickets answered late, chat queue backing up)",
+        points.len(),
+        rfc3339(end - 3 * HOUR)
+    );
+
+    println!("\n== evaluation cycles, through the scheduled Lambda's handler (one every 15 minutes of the last 3.5 hours)");
+    let mut t = end - 3 * HOUR - 30 * 60;
+    while t <= end {
+        let event = json!({"version": "0", "id": format!("demo-{t}"), "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": rfc3339(t), "region": REGION, "resources": [], "detail": {}});
+        let report = handle_scheduled_event(&app, &event, now)
+            .await
+            .context("evaluation cycle")?;
+        let changes: Vec<String> = report
+            .slos
+            .iter()
+            .filter_map(|o| {
+                o.change
+                    .as_ref()
+                    .map(|c| format!("{}: {c}", o.slo))
+                    .or_else(|| o.error.as_ref().map(|e| format!("{}: error {e}", o.slo)))
+            })
+            .collect();
+        println!(
+            "  {}  {} SLOs, {} GetMetricData calls, {} sent{}",
+            report.evaluated_at,
+            report.evaluated,
+            report.metric_requests,
+            report.notifications_sent,
+            if changes.is_empty() {
+                String::new()
+            } else {
+                format!("  <- {}", changes.join("; "))
+            }
+        );
+        t += 15 * 60;
+    }
+
+    println!("\n== sloguard status");
+    super::print_status(&app, false).await?;
+    println!("\n== sloguard history checkout-availability");
+    super::print_history(&app, "checkout-availability", end - 4 * HOUR, end, false).await?;
+
+    let inbox = emulator::drain(&sqs, &queue).await?;
+    println!(
+        "\n== what on-call received: {} notification(s) on {topic}",
+        inbox.len()
+    );
+    for m in &inbox {
+        println!("\n--- Subject: {}", m.subject);
+        println!(
+            "    Attributes: {}",
+            m.attributes
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        for line in m.message.lines() {
+            println!("    {line}");
+        }
+    }
+    println!(
+        "\n== done in {:.0} s; the emulator is stopped. Next: README.md, \"Write an SLO for your own metrics\".",
+        started.elapsed().as_secs_f64()
+    );
+    drop(moto);
+    Ok(())
+}

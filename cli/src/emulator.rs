@@ -1,0 +1,258 @@
+//! The local AWS emulator (moto server) on a free loopback port, and the few
+//! calls the demo and the tests make around sloguard: topics, an SQS queue
+//! subscribed to read what was published, and synthetic metrics.
+
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use aws_smithy_types::DateTime;
+
+/// A running moto server, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+    pub port: u16,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where moto_server is: `explicit`, else $SLOGUARD_MOTO_SERVER, else `.venv/bin/moto_server`
+/// in this directory or a parent (the Makefile's virtualenv).
+pub fn find_moto(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        return if p.exists() {
+            Ok(p.to_path_buf())
+        } else {
+            bail!("moto server not found at {}", p.display())
+        };
+    }
+    if let Ok(p) = std::env::var("SLOGUARD_MOTO_SERVER") {
+        let p = PathBuf::from(p);
+        if p.exists() {
+            return Ok(p);
+        }
+    }
+    let mut dir = std::env::current_dir()?;
+    loop {
+        let candidate = dir.join(".venv/bin/moto_server");
+        if candidate.exists() {
+            return Ok(candidate);
+        }
+        if !dir.pop() {
+            bail!("moto_server not found: run `make venv` (it installs the pinned moto[server] into .venv) or set SLOGUARD_MOTO_SERVER");
+        }
+    }
+}
+
+impl Moto {
+    /// Start moto on a free loopback port and wait until it answers.
+    pub fn start(binary: &Path) -> Result<Moto> {
+        let mut last_err = None;
+        for _ in 0..3 {
+            let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+            let child = Command::new(binary)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .with_context(|| format!("cannot start {}", binary.display()))?;
+            let mut moto = Moto {
+                child,
+                endpoint: format!("http://127.0.0.1:{port}"),
+                port,
+            };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(status)) = moto.child.try_wait() {
+                    last_err = Some(format!("moto exited with {status}"));
+                    break;
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Ok(moto);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = moto.child.kill();
+            last_err.get_or_insert_with(|| "moto did not open its port within 30 s".into());
+        }
+        bail!("{}", last_err.unwrap_or_default())
+    }
+
+    /// SDK configuration pointing every client at this emulator, with dummy credentials.
+    pub async fn sdk_config(&self, region: &str) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_sns::config::Credentials::new(
+                "testing", "testing", None, None, "moto",
+            ))
+            .load()
+            .await
+    }
+}
+
+/// Create (or find) a topic; returns its ARN.
+pub async fn create_topic(sns: &aws_sdk_sns::Client, name: &str) -> Result<String> {
+    let out = sns
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .context("CreateTopic")?;
+    out.topic_arn()
+        .map(str::to_string)
+        .context("CreateTopic returned no ARN")
+}
+
+/// An SQS queue subscribed to `topic_arn`: the way tests and the demo read what on-call receives.
+pub async fn subscribe_queue(
+    sqs: &aws_sdk_sqs::Client,
+    sns: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    name: &str,
+) -> Result<String> {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .context("CreateQueue")?
+        .queue_url()
+        .unwrap_or_default()
+        .to_string();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .context("GetQueueAttributes")?;
+    let arn = attrs
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .cloned()
+        .context("queue has no ARN")?;
+    sns.subscribe()
+        .topic_arn(topic_arn)
+        .protocol("sqs")
+        .endpoint(arn)
+        .send()
+        .await
+        .context("Subscribe")?;
+    Ok(url)
+}
+
+/// One message as a subscriber receives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub subject: String,
+    pub message: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Read and delete everything in the queue.
+pub async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<Vec<Received>> {
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .context("ReceiveMessage")?;
+        let msgs = got.messages();
+        if msgs.is_empty() {
+            return Ok(out);
+        }
+        for m in msgs {
+            let envelope: serde_json::Value = serde_json::from_str(m.body().unwrap_or("{}"))
+                .context("SNS envelope is not JSON")?;
+            let attributes = envelope["MessageAttributes"]
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                v["Value"].as_str().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push(Received {
+                subject: envelope["Subject"].as_str().unwrap_or_default().to_string(),
+                message: envelope["Message"].as_str().unwrap_or_default().to_string(),
+                attributes,
+            });
+            if let Some(h) = m.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(h)
+                    .send()
+                    .await
+                    .context("DeleteMessage")?;
+            }
+        }
+    }
+}
+
+/// One synthetic datapoint.
+#[derive(Debug, Clone)]
+pub struct Point {
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: Vec<(String, String)>,
+    pub timestamp: i64,
+    pub value: f64,
+}
+
+/// PutMetricData in batches of what the API takes, grouped by namespace.
+pub async fn put_metrics(cw: &aws_sdk_cloudwatch::Client, points: &[Point]) -> Result<usize> {
+    let mut by_ns: BTreeMap<&str, Vec<&Point>> = BTreeMap::new();
+    for p in points {
+        by_ns.entry(&p.namespace).or_default().push(p);
+    }
+    let mut calls = 0;
+    for (ns, pts) in by_ns {
+        for chunk in pts.chunks(500) {
+            let data = chunk
+                .iter()
+                .map(|p| {
+                    MetricDatum::builder()
+                        .metric_name(&p.metric)
+                        .set_dimensions(Some(
+                            p.dimensions
+                                .iter()
+                                .map(|(n, v)| Dimension::builder().name(n).value(v).build())
+                                .collect(),
+                        ))
+                        .timestamp(DateTime::from_secs(p.timestamp))
+                        .value(p.value)
+                        .unit(StandardUnit::Count)
+                        .build()
+                })
+                .collect();
+            cw.put_metric_data()
+                .namespace(ns)
+                .set_metric_data(Some(data))
+                .send()
+                .await
+                .context("PutMetricData")?;
+            calls += 1;
+        }
+    }
+    Ok(calls)
+}

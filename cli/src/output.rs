@@ -1,0 +1,192 @@
+//! Human output: aligned tables, with colour only on a terminal (and never with NO_COLOR).
+
+use std::io::IsTerminal;
+
+use serde_json::{json, Value};
+use sloguard::app::Snapshot;
+use sloguard::slo::duration;
+use sloguard::slo::status::Status;
+
+/// Whether to colour stdout.
+pub fn colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn paint(text: &str, status: Option<Status>, on: bool) -> String {
+    let code = match status {
+        _ if !on => return text.to_string(),
+        Some(Status::Ok) => "32",
+        Some(Status::Warning) | Some(Status::NoData) => "33",
+        Some(Status::Breaching) | Some(Status::Exhausted) => "31",
+        None => return text.to_string(),
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// Render rows as columns separated by two spaces; `status_col` is coloured.
+pub fn table(
+    header: &[&str],
+    rows: &[Vec<String>],
+    status_col: Option<usize>,
+    colour: bool,
+) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: Vec<String>, out: &mut String, is_header: bool| {
+        let mut parts = Vec::new();
+        for (i, c) in cells.iter().enumerate() {
+            let pad = widths[i].saturating_sub(c.chars().count());
+            let cell = if !is_header && Some(i) == status_col {
+                paint(c, Status::parse(c), colour)
+            } else {
+                c.clone()
+            };
+            parts.push(format!("{cell}{}", " ".repeat(pad)));
+        }
+        out.push_str(parts.join("  ").trim_end());
+        out.push('\n');
+    };
+    line(
+        header.iter().map(|s| s.to_string()).collect(),
+        &mut out,
+        true,
+    );
+    for r in rows {
+        line(r.clone(), &mut out, false);
+    }
+    out
+}
+
+/// A fraction as a percentage, or "-".
+pub fn pct(x: Option<f64>, digits: usize) -> String {
+    x.map_or("-".into(), |v| format!("{:.*}%", digits, v * 100.0))
+}
+
+/// Burn rates ordered by window length: "5m 0.1 1h 2.3 ...".
+pub fn burn_rates(s: &Snapshot) -> String {
+    let mut rates: Vec<(i64, &String, &Option<f64>)> = s
+        .burn_rates
+        .iter()
+        .map(|(k, v)| {
+            let secs = match duration::parse(k) {
+                Ok(duration::Duration::Seconds(x)) => x,
+                _ => i64::MAX,
+            };
+            (secs, k, v)
+        })
+        .collect();
+    rates.sort_by_key(|r| r.0);
+    rates
+        .iter()
+        .map(|(_, k, v)| format!("{k}:{}", v.map_or("-".into(), |r| format!("{r:.2}"))))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The `status --json` object of the contract for one SLO (never evaluated: status no_data, numbers null).
+pub fn status_json(
+    name: &str,
+    service: &str,
+    objective: f64,
+    window: &str,
+    latest: Option<&Snapshot>,
+) -> Value {
+    match latest {
+        Some(s) => json!({
+            "slo": s.slo, "service": s.service, "objective": s.objective, "window": s.window,
+            "evaluated_at": s.evaluated_at, "status": s.status, "attainment": s.attainment,
+            "budget_remaining": s.budget_remaining, "burn_rates": s.burn_rates, "exhausts_at": s.exhausts_at,
+        }),
+        None => json!({
+            "slo": name, "service": service, "objective": objective, "window": window,
+            "evaluated_at": null, "status": "no_data", "attainment": null,
+            "budget_remaining": null, "burn_rates": {}, "exhausts_at": null,
+        }),
+    }
+}
+
+/// The `history --json` object of one snapshot.
+pub fn history_json(s: &Snapshot) -> Value {
+    let mut v = json!({
+        "evaluated_at": s.evaluated_at, "status": s.status, "attainment": s.attainment,
+        "budget_remaining": s.budget_remaining, "burn_rates": s.burn_rates,
+    });
+    if let Some(c) = &s.change {
+        v["change"] = json!(c);
+    }
+    if let Some(a) = &s.alarm {
+        v["alarm"] = json!({"name": a.name, "state": a.state, "reason": a.reason});
+    }
+    v
+}
+
+/// One row of the status table.
+pub fn status_row(name: &str, s: Option<&Snapshot>) -> Vec<String> {
+    match s {
+        None => vec![
+            name.into(),
+            "no_data".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            "never evaluated".into(),
+        ],
+        Some(s) => vec![
+            s.slo.clone(),
+            s.status.as_str().into(),
+            format!("{} / {}", pct(Some(s.objective), 2), s.window),
+            pct(s.attainment, 3),
+            pct(s.budget_remaining, 1),
+            burn_rates(s),
+            s.exhausts_at.clone().unwrap_or_else(|| "-".into()),
+            s.evaluated_at.clone(),
+        ],
+    }
+}
+
+/// Header of the status table.
+pub const STATUS_HEADER: [&str; 8] = [
+    "SLO",
+    "STATUS",
+    "OBJECTIVE",
+    "ATTAINMENT",
+    "BUDGET LEFT",
+    "BURN RATES",
+    "EXHAUSTS AT",
+    "EVALUATED AT",
+];
+
+/// One row of the history table.
+pub fn history_row(s: &Snapshot) -> Vec<String> {
+    let note = match (&s.change, &s.alarm) {
+        (Some(c), Some(a)) => format!("{c}; alarm {} {}", a.name, a.state),
+        (Some(c), None) => c.clone(),
+        (None, Some(a)) => format!("alarm {} {}", a.name, a.state),
+        (None, None) => String::new(),
+    };
+    vec![
+        s.evaluated_at.clone(),
+        s.status.as_str().into(),
+        pct(s.attainment, 3),
+        pct(s.budget_remaining, 1),
+        burn_rates(s),
+        note,
+    ]
+}
+
+/// Header of the history table.
+pub const HISTORY_HEADER: [&str; 6] = [
+    "EVALUATED AT",
+    "STATUS",
+    "ATTAINMENT",
+    "BUDGET LEFT",
+    "BURN RATES",
+    "CHANGE / ALARM",
+];
