@@ -1,1 +1,163 @@
+//! Test harness: each test gets its own moto server (a free loopback port, so
+//! state never leaks between tests), a table, a topic and an SQS queue
+//! subscribed to it to read exactly what on-call would receive.
 
+use anyhow::{Context, Result};
+use serde_json::json;
+use sloguard::app::apply::apply;
+use sloguard::app::cycle::{handle_scheduled_event, CycleReport};
+use sloguard::app::{BudgetStore, Snapshot};
+use sloguard::aws::{build_app, AwsApp, Settings};
+use sloguard::slo::load::SourceFile;
+use sloguard::slo::message::rfc3339;
+use sloguard_cli::emulator::{self, Moto, Point, Received};
+
+pub const REGION: &str = "eu-west-1";
+pub const HOUR: i64 = 3600;
+pub const DAY: i64 = 86_400;
+
+/// One isolated emulator with sloguard's table, topic and an inbox queue.
+pub struct Env {
+    pub moto: Moto,
+    pub sdk: aws_config::SdkConfig,
+    pub settings: Settings,
+    pub app: AwsApp,
+    pub sqs: aws_sdk_sqs::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub queue: String,
+    /// The minute all synthetic data ends at; tests evaluate around it.
+    pub end: i64,
+}
+
+impl Env {
+    /// Start moto (a missing moto is an error, never a skip) and create everything.
+    pub async fn new() -> Result<Env> {
+        let binary = emulator::find_moto(None).context("the end-to-end tests need moto: run `make venv` or `make test`")?;
+        let moto = Moto::start(&binary)?;
+        let sdk = moto.sdk_config(REGION).await;
+        let sns = aws_sdk_sns::Client::new(&sdk);
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let topic = emulator::create_topic(&sns, "sloguard").await?;
+        let queue = emulator::subscribe_queue(&sqs, &sns, &topic, "inbox").await?;
+        let settings = Settings {
+            table: "sloguard-test".into(),
+            topic_arn: Some(topic),
+            events_topic_arn: None,
+            lag_seconds: 0,
+            history_days: 400,
+        };
+        let app = build_app(&settings, &sdk);
+        app.store.create_table_if_missing().await?;
+        let now = chrono::Utc::now().timestamp();
+        Ok(Env {
+            moto,
+            sdk,
+            settings,
+            app,
+            sqs,
+            sns,
+            queue,
+            end: now - now % HOUR - 2 * HOUR,
+        })
+    }
+
+    /// Another sloguard process (its own clients and claimant) over the same emulator.
+    pub fn second_app(&self, settings: &Settings) -> AwsApp {
+        build_app(settings, &self.sdk)
+    }
+
+    /// Apply SLO YAML.
+    pub async fn apply(&self, yaml: &str) -> Result<()> {
+        let files = [SourceFile {
+            name: "test.yaml".into(),
+            text: yaml.into(),
+        }];
+        apply(&self.app.store, &files, false, false).await?;
+        Ok(())
+    }
+
+    /// Write checkout traffic: 100 requests a minute for 30 days (hourly totals before
+    /// the last 4 hours, per minute after), with `errors(minute)` errors per minute.
+    pub async fn checkout_traffic(&self, errors: impl Fn(i64) -> f64) -> Result<()> {
+        let mut pts = Vec::new();
+        let recent = self.end - 4 * HOUR;
+        let mut t = self.end - 30 * DAY;
+        while t < recent {
+            pts.push(point("Requests", t, 6000.0));
+            t += HOUR;
+        }
+        while t < self.end {
+            pts.push(point("Requests", t, 100.0));
+            let e = errors(t);
+            if e > 0.0 {
+                pts.push(point("Errors", t, e));
+            }
+            t += 60;
+        }
+        emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&self.sdk), &pts).await?;
+        Ok(())
+    }
+
+    /// Deliver a scheduled event for `time` to the evaluator's handler.
+    pub async fn scheduled(&self, app: &AwsApp, time: i64) -> Result<CycleReport> {
+        let event = json!({"version": "0", "id": format!("ev-{time}"), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012", "time": rfc3339(time), "region": REGION,
+            "resources": ["arn:aws:events:eu-west-1:123456789012:rule/sloguard"], "detail": {}});
+        Ok(handle_scheduled_event(app, &event, chrono::Utc::now().timestamp()).await?)
+    }
+
+    /// Everything published since the last call.
+    pub async fn inbox(&self) -> Result<Vec<Received>> {
+        emulator::drain(&self.sqs, &self.queue).await
+    }
+
+    /// Stored history of one SLO over the last two days.
+    pub async fn history(&self, slo: &str) -> Result<Vec<Snapshot>> {
+        Ok(self.app.store.history(slo, self.end - 2 * DAY, self.end + DAY).await?)
+    }
+}
+
+fn point(metric: &str, t: i64, v: f64) -> Point {
+    Point {
+        namespace: "Test".into(),
+        metric: metric.into(),
+        dimensions: vec![("Endpoint".into(), "checkout".into())],
+        timestamp: t,
+        value: v,
+    }
+}
+
+/// A 99.9% / 30-day checkout SLO (bad/total) over the test metrics, default alerting.
+pub fn checkout_slo(name: &str) -> String {
+    format!(
+        r#"apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: {name}
+  annotations:
+    sloguard.dev/runbook: https://runbooks.example.com/{name}
+spec:
+  service: webshop
+  indicator:
+    metadata:
+      name: {name}-errors
+    spec:
+      ratioMetric:
+        counter: true
+        bad:
+          metricSource:
+            type: CloudWatch
+            spec: {{region: eu-west-1, namespace: Test, metricName: Errors, stat: Sum, dimensions: [{{name: Endpoint, value: checkout}}]}}
+        total:
+          metricSource:
+            type: CloudWatch
+            spec: {{region: eu-west-1, namespace: Test, metricName: Requests, stat: Sum, dimensions: [{{name: Endpoint, value: checkout}}]}}
+  timeWindow:
+    - duration: 30d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.999
+"#
+    )
+}

@@ -47,8 +47,12 @@ pub struct SloOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<String>,
     pub notifications_sent: usize,
+    /// Why the SLO could not be evaluated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why a notification could not be delivered yet; it stays pending for the next cycle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_error: Option<String>,
 }
 
 /// The cycle's report: the Lambda response and the CLI's summary.
@@ -188,8 +192,13 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
     outcomes.sort_by(|a, b| a.slo.cmp(&b.slo));
 
     let failed_count = outcomes.iter().filter(|o| o.error.is_some()).count();
-    for o in outcomes.iter().filter(|o| o.error.is_some()) {
-        tracing::warn!(slo = %o.slo, error = o.error.as_deref().unwrap_or(""), "SLO not evaluated");
+    for o in &outcomes {
+        if let Some(e) = &o.error {
+            tracing::warn!(slo = %o.slo, error = %e, "SLO not evaluated");
+        }
+        if let Some(e) = &o.notify_error {
+            tracing::warn!(slo = %o.slo, error = %e, "notification left pending");
+        }
     }
     if failed_count > 0 && failed_count == outcomes.len() {
         return Err(CycleError::NothingEvaluated {
@@ -214,6 +223,7 @@ fn failed(slo: &str, error: String) -> SloOutcome {
         change: None,
         notifications_sent: 0,
         error: Some(error),
+        notify_error: None,
     }
 }
 
@@ -345,8 +355,9 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
         status: Some(observed.as_str().to_string()),
         change: change.map(|c| format!("{} -> {}", c.from.map_or("new", |s| s.as_str()), c.to)),
         notifications_sent: sent,
+        error: None,
         // The state is committed; an undelivered notification stays pending for the next cycle.
-        error: (!errors.is_empty()).then(|| format!("notification pending: {}", errors.join("; "))),
+        notify_error: (!errors.is_empty()).then(|| format!("notification pending: {}", errors.join("; "))),
     })
 }
 

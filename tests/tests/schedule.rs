@@ -1,0 +1,180 @@
+//! Scheduled evaluation end to end against moto: CloudWatch in, DynamoDB
+//! history and state, SNS out (read back through an SQS subscription).
+
+use anyhow::Result;
+use sloguard::app::BudgetStore;
+use sloguard::slo::status::Status;
+use sloguard_e2e::{checkout_slo, Env, HOUR};
+
+const MIN: i64 = 60;
+
+/// 10 errors a minute (10%) from 90 to 60 minutes before the end of the data.
+async fn incident(env: &Env) -> Result<()> {
+    env.apply(&checkout_slo("checkout")).await?;
+    let end = env.end;
+    env.checkout_traffic(|t| if t >= end - 90 * MIN && t < end - 60 * MIN { 10.0 } else { 0.0 }).await
+}
+
+#[tokio::test]
+async fn steady_traffic_is_ok_and_sends_nothing() -> Result<()> {
+    let env = Env::new().await?;
+    env.apply(&checkout_slo("checkout")).await?;
+    env.checkout_traffic(|_| 0.0).await?;
+    let report = env.scheduled(&env.app, env.end).await?;
+    assert_eq!(report.evaluated, 1, "{report:?}");
+    assert_eq!(report.slos[0].status.as_deref(), Some("ok"));
+    assert!(env.inbox().await?.is_empty());
+    let h = env.history("checkout").await?;
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].total, 30.0 * 24.0 * 6000.0);
+    assert_eq!(h[0].budget_remaining, Some(1.0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn fast_burn_pages_once_with_the_right_numbers_then_recovers_once() -> Result<()> {
+    let env = Env::new().await?;
+    incident(&env).await?;
+    let t = env.end - 70 * MIN;
+    env.scheduled(&env.app, t - 30 * MIN).await?; // before the incident: ok, quiet
+    let report = env.scheduled(&env.app, t).await?;
+    assert_eq!(report.slos[0].status.as_deref(), Some("breaching"), "{report:?}");
+    let inbox = env.inbox().await?;
+    assert_eq!(inbox.len(), 1, "{inbox:#?}");
+    let page = &inbox[0];
+    assert_eq!(page.attributes["severity"], "page");
+    assert_eq!(page.attributes["status"], "breaching");
+    assert_eq!(page.attributes["slo"], "checkout");
+    assert_eq!(page.attributes["service"], "webshop");
+    // 200 bad of 6000 in the last hour at a 0.1% budget: burn 33.3; 200 of 4,313,000 in 30 days
+    assert_eq!(page.subject, "[PAGE] checkout is breaching: budget 95% left, 1h burn 33.3x");
+    assert!(page.subject.len() <= 99);
+    assert!(page.message.contains("Budget left:  95.4% of the error budget"), "{}", page.message);
+    assert!(page.message.contains("page-1h                1h    33.3x     5m   100.0x   gt 14.4   MET"), "{}", page.message);
+    assert!(page.message.contains("Runbook: https://runbooks.example.com/checkout"));
+    let snap = env.history("checkout").await?.pop().unwrap();
+    assert_eq!(snap.total, 4_313_000.0);
+    assert_eq!(snap.good, 4_313_000.0 - 200.0);
+    assert!((snap.burn_rates["1h"].unwrap() - 200.0 / 6000.0 / 0.001).abs() < 1e-9);
+
+    // still burning: no second page
+    env.scheduled(&env.app, t + 5 * MIN).await?;
+    assert!(env.inbox().await?.is_empty());
+    // errors stopped at end-60m: clear at end-30m, held for 5m at end-25m -> one info
+    let r = env.scheduled(&env.app, env.end - 30 * MIN).await?;
+    assert_eq!(r.slos[0].status.as_deref(), Some("ok"));
+    assert!(env.inbox().await?.is_empty(), "recovery waits for the short window");
+    env.scheduled(&env.app, env.end - 25 * MIN).await?;
+    env.scheduled(&env.app, env.end - 20 * MIN).await?;
+    let inbox = env.inbox().await?;
+    assert_eq!(inbox.len(), 1, "{inbox:#?}");
+    assert_eq!(inbox[0].attributes["severity"], "info");
+    assert_eq!(inbox[0].attributes["status"], "ok");
+    assert!(inbox[0].subject.starts_with("[INFO] checkout is back to ok"));
+    let state = env.app.store.state("checkout").await?.unwrap();
+    assert_eq!(state.state.status, Some(Status::Ok));
+    assert!(state.pending.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_overspent_budget_is_exhausted() -> Result<()> {
+    let env = Env::new().await?;
+    env.apply(&checkout_slo("checkout")).await?;
+    let end = env.end;
+    // 5,000 bad of 4,320,000: more than the 4,320 the budget allows
+    env.checkout_traffic(|t| if t >= end - HOUR && t < end - 10 * MIN { 100.0 } else { 0.0 }).await?;
+    let r = env.scheduled(&env.app, end).await?;
+    assert_eq!(r.slos[0].status.as_deref(), Some("exhausted"));
+    let inbox = env.inbox().await?;
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].attributes["status"], "exhausted");
+    assert_eq!(inbox[0].attributes["severity"], "page");
+    let snap = env.history("checkout").await?.pop().unwrap();
+    assert!((snap.budget_remaining.unwrap() - (1.0 - 5000.0 / 4320.0)).abs() < 1e-9);
+    assert_eq!(snap.exhausts_at, None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_same_event_twice_gives_one_snapshot_and_one_message() -> Result<()> {
+    let env = Env::new().await?;
+    incident(&env).await?;
+    let t = env.end - 70 * MIN;
+    let first = env.scheduled(&env.app, t).await?;
+    let second = env.scheduled(&env.app, t).await?;
+    assert_eq!(first.notifications_sent, 1);
+    assert_eq!(second.notifications_sent, 0);
+    assert_eq!(second.slos[0].status.as_deref(), Some("breaching"));
+    assert_eq!(env.history("checkout").await?.len(), 1);
+    assert_eq!(env.inbox().await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_evaluators_racing_on_one_slo_send_one_message() -> Result<()> {
+    let env = Env::new().await?;
+    incident(&env).await?;
+    let other = env.second_app(&env.settings);
+    let t = env.end - 70 * MIN;
+    let (a, b) = tokio::join!(env.scheduled(&env.app, t), env.scheduled(&other, t));
+    let (a, b) = (a?, b?);
+    assert_eq!(a.slos[0].status.as_deref(), Some("breaching"));
+    assert_eq!(b.slos[0].status.as_deref(), Some("breaching"));
+    assert_eq!(a.notifications_sent + b.notifications_sent, 1, "{a:?} {b:?}");
+    assert_eq!(env.inbox().await?.len(), 1);
+    assert_eq!(env.history("checkout").await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failed_publish_is_sent_by_the_next_cycle_once() -> Result<()> {
+    let env = Env::new().await?;
+    incident(&env).await?;
+    let mut settings = env.settings.clone();
+    settings.topic_arn = Some("arn:aws:sns:eu-west-1:123456789012:late-topic".into());
+    let app = env.second_app(&settings);
+    let t = env.end - 70 * MIN;
+    let r = env.scheduled(&app, t).await?;
+    assert_eq!(r.failed, 0, "the SLO was evaluated: {r:?}");
+    assert_eq!(r.notifications_sent, 0);
+    assert!(r.slos[0].notify_error.as_deref().unwrap_or_default().contains("late-topic"), "{r:?}");
+    assert_eq!(env.app.store.state("checkout").await?.unwrap().pending.len(), 1);
+
+    // the topic appears; the next cycle (no new change) delivers the pending page, once
+    let topic = sloguard_cli::emulator::create_topic(&env.sns, "late-topic").await?;
+    let queue = sloguard_cli::emulator::subscribe_queue(&env.sqs, &env.sns, &topic, "late-inbox").await?;
+    let r = env.scheduled(&app, t + 5 * MIN).await?;
+    assert_eq!(r.notifications_sent, 1, "{r:?}");
+    env.scheduled(&app, t + 10 * MIN).await?;
+    let got = sloguard_cli::emulator::drain(&env.sqs, &queue).await?;
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].attributes["status"], "breaching");
+    assert!(got[0].message.contains("new -> breaching"), "{}", got[0].message);
+    assert!(env.app.store.state("checkout").await?.unwrap().pending.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bad_slo_among_good_ones_does_not_stop_them() -> Result<()> {
+    let env = Env::new().await?;
+    incident(&env).await?;
+    // a stored definition that no longer parses
+    aws_sdk_dynamodb::Client::new(&env.sdk)
+        .put_item()
+        .table_name(&env.settings.table)
+        .item("pk", aws_sdk_dynamodb::types::AttributeValue::S("DEF".into()))
+        .item("sk", aws_sdk_dynamodb::types::AttributeValue::S("broken".into()))
+        .item("definition", aws_sdk_dynamodb::types::AttributeValue::S("{not json".into()))
+        .item("version", aws_sdk_dynamodb::types::AttributeValue::N("3".into()))
+        .send()
+        .await?;
+    let r = env.scheduled(&env.app, env.end - 70 * MIN).await?;
+    assert_eq!((r.evaluated, r.failed), (1, 1), "{r:?}");
+    let broken = r.slos.iter().find(|o| o.slo == "broken").unwrap();
+    assert!(broken.error.as_deref().unwrap().contains("stored definition v3 is unreadable"), "{broken:?}");
+    let good = r.slos.iter().find(|o| o.slo == "checkout").unwrap();
+    assert_eq!(good.status.as_deref(), Some("breaching"));
+    assert_eq!(env.inbox().await?.len(), 1);
+    Ok(())
+}
