@@ -9,12 +9,18 @@ use sloguard_cli::emulator::{self, Moto, Point};
 const BIN: &str = env!("CARGO_BIN_EXE_sloguard");
 
 fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn sloguard(moto: Option<&Moto>, args: &[&str]) -> Output {
     let mut c = Command::new(BIN);
-    c.current_dir(root()).args(args).env("NO_COLOR", "1").env_remove("SLO_TOPIC_ARN");
+    c.current_dir(root())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("SLO_TOPIC_ARN");
     match moto {
         Some(m) => c
             .env("AWS_ENDPOINT_URL", &m.endpoint)
@@ -28,7 +34,11 @@ fn sloguard(moto: Option<&Moto>, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -40,13 +50,23 @@ fn validate_lists_every_problem_with_file_and_line() -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let bad = dir.join("bad.yaml");
     let good = std::fs::read_to_string(root().join("examples/slos/checkout-availability.yaml"))?;
-    std::fs::write(&bad, good.replace("target: 0.999", "target: 99.9").replace("stat: Sum", "stat: Total"))?;
+    std::fs::write(
+        &bad,
+        good.replace("target: 0.999", "target: 99.9")
+            .replace("stat: Sum", "stat: Total"),
+    )?;
     let out = sloguard(None, &["validate", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let t = text(&out);
-    let lines: Vec<&str> = t.lines().filter(|l| l.starts_with(bad.to_str().unwrap())).collect();
+    let lines: Vec<&str> = t
+        .lines()
+        .filter(|l| l.starts_with(bad.to_str().unwrap()))
+        .collect();
     assert_eq!(lines.len(), 3, "{t}");
-    assert!(t.contains(":41: spec.objectives[0].target: 99.9 is out of range"), "{t}");
+    assert!(
+        t.contains(":41: spec.objectives[0].target: 99.9 is out of range"),
+        "{t}"
+    );
     assert!(t.contains(":27: spec.indicator.spec.ratioMetric.bad.metricSource.spec.stat: `Total` is not a CloudWatch statistic"), "{t}");
     Ok(())
 }
@@ -67,7 +87,11 @@ fn clear_errors_without_a_table_or_an_endpoint() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("cannot reach the endpoint http://127.0.0.1:9"), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot reach the endpoint http://127.0.0.1:9"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[tokio::test]
@@ -75,7 +99,11 @@ async fn init_apply_evaluate_status_history() -> Result<()> {
     let moto = Moto::start(&emulator::find_moto(None)?)?;
     let out = sloguard(Some(&moto), &["status"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("table `cli-test` does not exist: run `sloguard init`"), "{}", text(&out));
+    assert!(
+        text(&out).contains("table `cli-test` does not exist: run `sloguard init`"),
+        "{}",
+        text(&out)
+    );
 
     for _ in 0..2 {
         let out = sloguard(Some(&moto), &["init", "--create-topic", "cli-topic"]);
@@ -84,12 +112,17 @@ async fn init_apply_evaluate_status_history() -> Result<()> {
     assert!(text(&sloguard(Some(&moto), &["init"])).contains("table cli-test: exists"));
 
     let dry = sloguard(Some(&moto), &["apply", "examples/slos", "--dry-run"]);
-    assert!(text(&dry).contains("checkout-availability: would be created"), "{}", text(&dry));
+    assert!(
+        text(&dry).contains("checkout-availability: would be created"),
+        "{}",
+        text(&dry)
+    );
     let status = sloguard(Some(&moto), &["status"]);
     assert!(text(&status).contains("no SLOs in the table yet"));
     let applied = sloguard(Some(&moto), &["apply", "examples/slos"]);
     assert!(text(&applied).contains("checkout-availability: created"));
-    assert!(text(&sloguard(Some(&moto), &["apply", "examples/slos"])).contains("checkout-availability: unchanged"));
+    assert!(text(&sloguard(Some(&moto), &["apply", "examples/slos"]))
+        .contains("checkout-availability: unchanged"));
 
     // an hour of checkout traffic with 1% errors
     let sdk = moto.sdk_config("eu-west-1").await;
@@ -98,13 +131,28 @@ async fn init_apply_evaluate_status_history() -> Result<()> {
     let mut pts = Vec::new();
     for m in 0..60 {
         let t = end - 3600 + m * 60;
-        pts.push(Point { namespace: "Shop".into(), metric: "CheckoutRequests".into(), dimensions: vec![], timestamp: t, value: 100.0 });
-        pts.push(Point { namespace: "Shop".into(), metric: "CheckoutErrors".into(), dimensions: vec![], timestamp: t, value: 1.0 });
+        pts.push(Point {
+            namespace: "Shop".into(),
+            metric: "CheckoutRequests".into(),
+            dimensions: vec![],
+            timestamp: t,
+            value: 100.0,
+        });
+        pts.push(Point {
+            namespace: "Shop".into(),
+            metric: "CheckoutErrors".into(),
+            dimensions: vec![],
+            timestamp: t,
+            value: 1.0,
+        });
     }
     emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &pts).await?;
 
     let at = sloguard::slo::message::rfc3339(end);
-    let out = sloguard(Some(&moto), &["evaluate", "--at", &at, "--lag", "0", "--json"]);
+    let out = sloguard(
+        Some(&moto),
+        &["evaluate", "--at", &at, "--lag", "0", "--json"],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let report: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(report["evaluated"], 4);
@@ -114,18 +162,35 @@ async fn init_apply_evaluate_status_history() -> Result<()> {
     let arr = status.as_array().unwrap();
     assert_eq!(arr.len(), 4);
     for o in arr {
-        for key in ["slo", "service", "objective", "window", "evaluated_at", "status", "attainment", "budget_remaining", "burn_rates", "exhausts_at"] {
+        for key in [
+            "slo",
+            "service",
+            "objective",
+            "window",
+            "evaluated_at",
+            "status",
+            "attainment",
+            "budget_remaining",
+            "burn_rates",
+            "exhausts_at",
+        ] {
             assert!(o.get(key).is_some(), "{key} missing in {o}");
         }
     }
-    let checkout = arr.iter().find(|o| o["slo"] == "checkout-availability").unwrap();
+    let checkout = arr
+        .iter()
+        .find(|o| o["slo"] == "checkout-availability")
+        .unwrap();
     assert_eq!(checkout["status"], "exhausted");
     assert_eq!(checkout["window"], "30d");
     assert_eq!(checkout["objective"], 0.999);
     assert_eq!(checkout["evaluated_at"], at.as_str());
     assert!((checkout["attainment"].as_f64().unwrap() - 0.99).abs() < 1e-12);
     assert!((checkout["burn_rates"]["1h"].as_f64().unwrap() - 10.0).abs() < 1e-9);
-    let help = arr.iter().find(|o| o["slo"] == "help-center-monthly").unwrap();
+    let help = arr
+        .iter()
+        .find(|o| o["slo"] == "help-center-monthly")
+        .unwrap();
     assert_eq!(help["status"], "no_data");
     assert_eq!(help["window"], "calendar month");
     assert!(help["attainment"].is_null());
@@ -138,7 +203,13 @@ async fn init_apply_evaluate_status_history() -> Result<()> {
     let hist: Value = serde_json::from_slice(&out.stdout)?;
     let h = hist.as_array().unwrap();
     assert_eq!(h.len(), 1);
-    for key in ["evaluated_at", "status", "attainment", "budget_remaining", "burn_rates"] {
+    for key in [
+        "evaluated_at",
+        "status",
+        "attainment",
+        "budget_remaining",
+        "burn_rates",
+    ] {
         assert!(h[0].get(key).is_some(), "{key}");
     }
     assert_eq!(h[0]["change"], "new -> exhausted");

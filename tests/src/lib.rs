@@ -32,7 +32,8 @@ pub struct Env {
 impl Env {
     /// Start moto (a missing moto is an error, never a skip) and create everything.
     pub async fn new() -> Result<Env> {
-        let binary = emulator::find_moto(None).context("the end-to-end tests need moto: run `make venv` or `make test`")?;
+        let binary = emulator::find_moto(None)
+            .context("the end-to-end tests need moto: run `make venv` or `make test`")?;
         let moto = Moto::start(&binary)?;
         let sdk = moto.sdk_config(REGION).await;
         let sns = aws_sdk_sns::Client::new(&sdk);
@@ -113,7 +114,11 @@ impl Env {
 
     /// Stored history of one SLO over the last two days.
     pub async fn history(&self, slo: &str) -> Result<Vec<Snapshot>> {
-        Ok(self.app.store.history(slo, self.end - 2 * DAY, self.end + DAY).await?)
+        Ok(self
+            .app
+            .store
+            .history(slo, self.end - 2 * DAY, self.end + DAY)
+            .await?)
     }
 }
 

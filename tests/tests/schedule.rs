@@ -12,7 +12,14 @@ const MIN: i64 = 60;
 async fn incident(env: &Env) -> Result<()> {
     env.apply(&checkout_slo("checkout")).await?;
     let end = env.end;
-    env.checkout_traffic(|t| if t >= end - 90 * MIN && t < end - 60 * MIN { 10.0 } else { 0.0 }).await
+    env.checkout_traffic(|t| {
+        if t >= end - 90 * MIN && t < end - 60 * MIN {
+            10.0
+        } else {
+            0.0
+        }
+    })
+    .await
 }
 
 #[tokio::test]
@@ -38,7 +45,11 @@ async fn fast_burn_pages_once_with_the_right_numbers_then_recovers_once() -> Res
     let t = env.end - 70 * MIN;
     env.scheduled(&env.app, t - 30 * MIN).await?; // before the incident: ok, quiet
     let report = env.scheduled(&env.app, t).await?;
-    assert_eq!(report.slos[0].status.as_deref(), Some("breaching"), "{report:?}");
+    assert_eq!(
+        report.slos[0].status.as_deref(),
+        Some("breaching"),
+        "{report:?}"
+    );
     let inbox = env.inbox().await?;
     assert_eq!(inbox.len(), 1, "{inbox:#?}");
     let page = &inbox[0];
@@ -47,11 +58,26 @@ async fn fast_burn_pages_once_with_the_right_numbers_then_recovers_once() -> Res
     assert_eq!(page.attributes["slo"], "checkout");
     assert_eq!(page.attributes["service"], "webshop");
     // 200 bad of 6000 in the last hour at a 0.1% budget: burn 33.3; 200 of 4,313,000 in 30 days
-    assert_eq!(page.subject, "[PAGE] checkout is breaching: budget 95% left, 1h burn 33.3x");
+    assert_eq!(
+        page.subject,
+        "[PAGE] checkout is breaching: budget 95% left, 1h burn 33.3x"
+    );
     assert!(page.subject.len() <= 99);
-    assert!(page.message.contains("Budget left:  95.4% of the error budget"), "{}", page.message);
-    assert!(page.message.contains("page-1h                1h    33.3x     5m   100.0x   gt 14.4   MET"), "{}", page.message);
-    assert!(page.message.contains("Runbook: https://runbooks.example.com/checkout"));
+    assert!(
+        page.message
+            .contains("Budget left:  95.4% of the error budget"),
+        "{}",
+        page.message
+    );
+    assert!(
+        page.message
+            .contains("page-1h                1h    33.3x     5m   100.0x   gt 14.4   MET"),
+        "{}",
+        page.message
+    );
+    assert!(page
+        .message
+        .contains("Runbook: https://runbooks.example.com/checkout"));
     let snap = env.history("checkout").await?.pop().unwrap();
     assert_eq!(snap.total, 4_313_000.0);
     assert_eq!(snap.good, 4_313_000.0 - 200.0);
@@ -63,14 +89,19 @@ async fn fast_burn_pages_once_with_the_right_numbers_then_recovers_once() -> Res
     // errors stopped at end-60m: clear at end-30m, held for 5m at end-25m -> one info
     let r = env.scheduled(&env.app, env.end - 30 * MIN).await?;
     assert_eq!(r.slos[0].status.as_deref(), Some("ok"));
-    assert!(env.inbox().await?.is_empty(), "recovery waits for the short window");
+    assert!(
+        env.inbox().await?.is_empty(),
+        "recovery waits for the short window"
+    );
     env.scheduled(&env.app, env.end - 25 * MIN).await?;
     env.scheduled(&env.app, env.end - 20 * MIN).await?;
     let inbox = env.inbox().await?;
     assert_eq!(inbox.len(), 1, "{inbox:#?}");
     assert_eq!(inbox[0].attributes["severity"], "info");
     assert_eq!(inbox[0].attributes["status"], "ok");
-    assert!(inbox[0].subject.starts_with("[INFO] checkout is back to ok"));
+    assert!(inbox[0]
+        .subject
+        .starts_with("[INFO] checkout is back to ok"));
     let state = env.app.store.state("checkout").await?.unwrap();
     assert_eq!(state.state.status, Some(Status::Ok));
     assert!(state.pending.is_empty());
@@ -83,7 +114,14 @@ async fn an_overspent_budget_is_exhausted() -> Result<()> {
     env.apply(&checkout_slo("checkout")).await?;
     let end = env.end;
     // 5,000 bad of 4,320,000: more than the 4,320 the budget allows
-    env.checkout_traffic(|t| if t >= end - HOUR && t < end - 10 * MIN { 100.0 } else { 0.0 }).await?;
+    env.checkout_traffic(|t| {
+        if t >= end - HOUR && t < end - 10 * MIN {
+            100.0
+        } else {
+            0.0
+        }
+    })
+    .await?;
     let r = env.scheduled(&env.app, end).await?;
     assert_eq!(r.slos[0].status.as_deref(), Some("exhausted"));
     let inbox = env.inbox().await?;
@@ -121,7 +159,11 @@ async fn two_evaluators_racing_on_one_slo_send_one_message() -> Result<()> {
     let (a, b) = (a?, b?);
     assert_eq!(a.slos[0].status.as_deref(), Some("breaching"));
     assert_eq!(b.slos[0].status.as_deref(), Some("breaching"));
-    assert_eq!(a.notifications_sent + b.notifications_sent, 1, "{a:?} {b:?}");
+    assert_eq!(
+        a.notifications_sent + b.notifications_sent,
+        1,
+        "{a:?} {b:?}"
+    );
     assert_eq!(env.inbox().await?.len(), 1);
     assert_eq!(env.history("checkout").await?.len(), 1);
     Ok(())
@@ -138,20 +180,48 @@ async fn a_failed_publish_is_sent_by_the_next_cycle_once() -> Result<()> {
     let r = env.scheduled(&app, t).await?;
     assert_eq!(r.failed, 0, "the SLO was evaluated: {r:?}");
     assert_eq!(r.notifications_sent, 0);
-    assert!(r.slos[0].notify_error.as_deref().unwrap_or_default().contains("late-topic"), "{r:?}");
-    assert_eq!(env.app.store.state("checkout").await?.unwrap().pending.len(), 1);
+    assert!(
+        r.slos[0]
+            .notify_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("late-topic"),
+        "{r:?}"
+    );
+    assert_eq!(
+        env.app
+            .store
+            .state("checkout")
+            .await?
+            .unwrap()
+            .pending
+            .len(),
+        1
+    );
 
     // the topic appears; the next cycle (no new change) delivers the pending page, once
     let topic = sloguard_cli::emulator::create_topic(&env.sns, "late-topic").await?;
-    let queue = sloguard_cli::emulator::subscribe_queue(&env.sqs, &env.sns, &topic, "late-inbox").await?;
+    let queue =
+        sloguard_cli::emulator::subscribe_queue(&env.sqs, &env.sns, &topic, "late-inbox").await?;
     let r = env.scheduled(&app, t + 5 * MIN).await?;
     assert_eq!(r.notifications_sent, 1, "{r:?}");
     env.scheduled(&app, t + 10 * MIN).await?;
     let got = sloguard_cli::emulator::drain(&env.sqs, &queue).await?;
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!(got[0].attributes["status"], "breaching");
-    assert!(got[0].message.contains("new -> breaching"), "{}", got[0].message);
-    assert!(env.app.store.state("checkout").await?.unwrap().pending.is_empty());
+    assert!(
+        got[0].message.contains("new -> breaching"),
+        "{}",
+        got[0].message
+    );
+    assert!(env
+        .app
+        .store
+        .state("checkout")
+        .await?
+        .unwrap()
+        .pending
+        .is_empty());
     Ok(())
 }
 
@@ -163,16 +233,35 @@ async fn a_bad_slo_among_good_ones_does_not_stop_them() -> Result<()> {
     aws_sdk_dynamodb::Client::new(&env.sdk)
         .put_item()
         .table_name(&env.settings.table)
-        .item("pk", aws_sdk_dynamodb::types::AttributeValue::S("DEF".into()))
-        .item("sk", aws_sdk_dynamodb::types::AttributeValue::S("broken".into()))
-        .item("definition", aws_sdk_dynamodb::types::AttributeValue::S("{not json".into()))
-        .item("version", aws_sdk_dynamodb::types::AttributeValue::N("3".into()))
+        .item(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("DEF".into()),
+        )
+        .item(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("broken".into()),
+        )
+        .item(
+            "definition",
+            aws_sdk_dynamodb::types::AttributeValue::S("{not json".into()),
+        )
+        .item(
+            "version",
+            aws_sdk_dynamodb::types::AttributeValue::N("3".into()),
+        )
         .send()
         .await?;
     let r = env.scheduled(&env.app, env.end - 70 * MIN).await?;
     assert_eq!((r.evaluated, r.failed), (1, 1), "{r:?}");
     let broken = r.slos.iter().find(|o| o.slo == "broken").unwrap();
-    assert!(broken.error.as_deref().unwrap().contains("stored definition v3 is unreadable"), "{broken:?}");
+    assert!(
+        broken
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("stored definition v3 is unreadable"),
+        "{broken:?}"
+    );
     let good = r.slos.iter().find(|o| o.slo == "checkout").unwrap();
     assert_eq!(good.status.as_deref(), Some("breaching"));
     assert_eq!(env.inbox().await?.len(), 1);

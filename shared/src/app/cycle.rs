@@ -357,7 +357,8 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
         notifications_sent: sent,
         error: None,
         // The state is committed; an undelivered notification stays pending for the next cycle.
-        notify_error: (!errors.is_empty()).then(|| format!("notification pending: {}", errors.join("; "))),
+        notify_error: (!errors.is_empty())
+            .then(|| format!("notification pending: {}", errors.join("; "))),
     })
 }
 

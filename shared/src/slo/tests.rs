@@ -725,7 +725,7 @@ fn alert_condition_problems() {
     let alerting = include_str!("../../../examples/slos/alerting.yaml");
     let p = problems(
         &alerting
-            .replace("op: gt\n    threshold: 14", "op: above\n    threshold: -1")
+            .replace("op: gt\n    threshold: 10", "op: above\n    threshold: -1")
             .replace(
                 "kind: burnrate\n    op: gt\n    threshold: 2",
                 "kind: errors\n    op: gt\n    threshold: 2",
