@@ -16,7 +16,7 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
 unit: venv
-	set -o pipefail; cargo test --workspace 2>&1 | tee target/test-output.log
+	mkdir -p target && set -o pipefail && cargo test --workspace 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' target/test-output.log
 
 venv: $(VENV)/.installed
