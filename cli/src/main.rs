@@ -168,10 +168,14 @@ fn advise(e: anyhow::Error) -> anyhow::Error {
         },
         |u| format!("the endpoint {u}"),
     );
-    if text.contains("could not be reached") || text.contains("dispatch failure") {
-        anyhow!("cannot reach {where_}: check AWS_REGION and AWS_ENDPOINT_URL, and that the service is up\n  ({text})")
-    } else if text.to_ascii_lowercase().contains("credentials") {
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("no credentials")
+        || lower.contains("credential provider")
+        || lower.contains("security token")
+    {
         anyhow!("no usable AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY\n  ({text})")
+    } else if text.contains("could not be reached") || text.contains("dispatch failure") {
+        anyhow!("cannot reach {where_}: check AWS_REGION and AWS_ENDPOINT_URL, and that the service is up\n  ({text})")
     } else {
         e
     }

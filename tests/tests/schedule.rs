@@ -267,3 +267,57 @@ async fn a_bad_slo_among_good_ones_does_not_stop_them() -> Result<()> {
     assert_eq!(env.inbox().await?.len(), 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn machines_get_the_json_document_on_the_events_topic() -> Result<()> {
+    let env = Env::new().await?;
+    incident(&env).await?;
+    let events = sloguard_cli::emulator::create_topic(&env.sns, "sloguard-events").await?;
+    let queue =
+        sloguard_cli::emulator::subscribe_queue(&env.sqs, &env.sns, &events, "machines").await?;
+    let mut settings = env.settings.clone();
+    settings.events_topic_arn = Some(events);
+    let app = env.second_app(&settings);
+    let r = env.scheduled(&app, env.end - 70 * MIN).await?;
+    assert_eq!(r.notifications_sent, 2, "people and machines: {r:?}");
+    assert_eq!(env.inbox().await?.len(), 1);
+    let got = sloguard_cli::emulator::drain(&env.sqs, &queue).await?;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].attributes["severity"], "page");
+    let doc: serde_json::Value = serde_json::from_str(&got[0].message)?;
+    assert_eq!(doc["slo"], "checkout");
+    assert_eq!(doc["status"], "breaching");
+    assert_eq!(doc["previous_status"], serde_json::Value::Null);
+    assert!((doc["burn_rates"]["1h"].as_f64().unwrap() - 33.333333).abs() < 1e-3);
+    assert_eq!(doc["conditions"][0]["met"], true);
+    Ok(())
+}
+
+#[tokio::test]
+async fn shards_split_the_fleet_without_overlap() -> Result<()> {
+    let env = Env::new().await?;
+    let names: Vec<String> = (0..6).map(|i| format!("checkout-{i}")).collect();
+    env.apply(
+        &names
+            .iter()
+            .map(|n| checkout_slo(n))
+            .collect::<Vec<_>>()
+            .join("---\n"),
+    )
+    .await?;
+    env.checkout_traffic(|_| 0.0).await?;
+    let mut seen = Vec::new();
+    for shard in 0..3 {
+        let event = serde_json::json!({"time": sloguard::slo::message::rfc3339(env.end), "shard": shard, "shards": 3});
+        let r = sloguard::app::cycle::handle_scheduled_event(
+            &env.app,
+            &event,
+            chrono::Utc::now().timestamp(),
+        )
+        .await?;
+        seen.extend(r.slos.into_iter().map(|o| o.slo));
+    }
+    seen.sort();
+    assert_eq!(seen, names, "every SLO exactly once across the shards");
+    Ok(())
+}
