@@ -297,16 +297,22 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             .put_snapshot(&snap, expires)
             .await
             .map_err(|e| e.to_string())?;
-        let Some(new_state) = decision.state else {
-            break (decision.observed, None, stored.pending);
+        // An alarm that fires while no burn-rate condition is met still tells on-call (info, never a page).
+        let alarm_info = alarm.filter(|a| {
+            a.state == "ALARM"
+                && decision.change.is_none()
+                && !eval.conditions.iter().any(|c| c.met)
+        });
+        let new_state = match (decision.state, alarm_info) {
+            (Some(s), _) => s,
+            // Not newer than the state (the schedule got there first): keep the state, still queue the info.
+            (None, Some(_)) => stored.state.clone(),
+            (None, None) => break (decision.observed, None, stored.pending),
         };
-        // An alarm that changes nothing still tells on-call it fired (info, never a page).
-        let notification = match (&decision.change, alarm) {
+        let notification = match (&decision.change, alarm_info) {
             (Some(c), _) => Some(compose(slo, &eval, c.to, Some(c), alarm)),
-            (None, Some(a)) if a.state == "ALARM" => {
-                Some(compose(slo, &eval, decision.observed, None, alarm))
-            }
-            _ => None,
+            (None, Some(a)) => Some(compose(slo, &eval, decision.observed, None, Some(a))),
+            (None, None) => None,
         };
         let committed = app
             .store

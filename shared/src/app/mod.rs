@@ -1,6 +1,8 @@
 //! Use cases: the evaluation cycle, applying definitions and reading history,
 //! written against small ports so the same code runs in Lambda, the CLI and tests.
 
+pub mod alarm;
+pub mod alarm_events;
 pub mod apply;
 pub mod cycle;
 pub mod events;

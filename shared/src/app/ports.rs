@@ -29,8 +29,17 @@ pub enum SourceError {
     Rejected(String),
 }
 
-/// Reads metric data: one GetMetricData call's worth, all pages.
+/// Reads metric data: one GetMetricData call's worth, all pages; and which metrics an alarm watches.
 pub trait MetricSource: Send + Sync {
+    /// The metrics each named alarm watches (to map composite alarms' children to SLOs).
+    fn alarm_metrics(
+        &self,
+        region: &str,
+        alarm_names: &[String],
+    ) -> impl Future<
+        Output = Result<Vec<(String, Vec<crate::app::alarm_events::AlarmMetric>)>, SourceError>,
+    > + Send;
+
     /// Run one planned request; `streams` resolves each query's stream index.
     fn get_metric_data(
         &self,
@@ -187,6 +196,19 @@ pub trait BudgetStore: Send + Sync {
         &self,
         slo: &str,
         key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Record a one-time event (an alarm transition); false when it was recorded before.
+    fn record_once(
+        &self,
+        key: &str,
+        at: &str,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Forget a one-time record, so a failed handling can be retried.
+    fn forget_record(
+        &self,
+        key: &str,
+        at: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Snapshots with evaluated_at in [since, until], oldest first.
     fn history(

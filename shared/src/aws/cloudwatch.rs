@@ -11,6 +11,7 @@ use aws_sdk_cloudwatch::types::{
 use aws_sdk_cloudwatch::Client;
 use aws_smithy_types::DateTime;
 
+use crate::app::alarm_events::AlarmMetric;
 use crate::app::ports::{MetricSource, QueryResult, SourceError};
 use crate::slo::model::{MetricSpec, MetricStatSpec, QuerySpec};
 use crate::slo::plan::{expand_queries, MetricRequest};
@@ -140,6 +141,58 @@ pub fn build_queries(
 }
 
 impl MetricSource for CloudWatchSource {
+    async fn alarm_metrics(
+        &self,
+        region: &str,
+        alarm_names: &[String],
+    ) -> Result<Vec<(String, Vec<AlarmMetric>)>, SourceError> {
+        let client = self.client(region);
+        let mut out = Vec::new();
+        // DescribeAlarms takes at most 100 names per call.
+        for chunk in alarm_names.chunks(100) {
+            let res = client
+                .describe_alarms()
+                .set_alarm_names(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| {
+                    SourceError::Unavailable(
+                        aws_sdk_cloudwatch::error::DisplayErrorContext(e).to_string(),
+                    )
+                })?;
+            for a in res.metric_alarms() {
+                let mut metrics = Vec::new();
+                let mut push = |ns: Option<&str>, name: Option<&str>, dims: &[Dimension]| {
+                    if let (Some(ns), Some(name)) = (ns, name) {
+                        let mut dimensions: Vec<(String, String)> = dims
+                            .iter()
+                            .map(|d| {
+                                (
+                                    d.name().unwrap_or_default().to_string(),
+                                    d.value().unwrap_or_default().to_string(),
+                                )
+                            })
+                            .collect();
+                        dimensions.sort();
+                        metrics.push(AlarmMetric {
+                            namespace: ns.to_string(),
+                            name: name.to_string(),
+                            dimensions,
+                        });
+                    }
+                };
+                push(a.namespace(), a.metric_name(), a.dimensions());
+                for q in a.metrics() {
+                    if let Some(m) = q.metric_stat().and_then(|s| s.metric()) {
+                        push(m.namespace(), m.metric_name(), m.dimensions());
+                    }
+                }
+                out.push((a.alarm_name().unwrap_or_default().to_string(), metrics));
+            }
+        }
+        Ok(out)
+    }
+
     async fn get_metric_data(
         &self,
         request: &MetricRequest,

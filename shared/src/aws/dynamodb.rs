@@ -247,14 +247,10 @@ impl DynamoStore {
             .map_err(|e| self.err(e))?;
         Ok(true)
     }
+}
 
-    /// Record an alarm transition once: false when the same transition was seen before.
-    pub async fn record_once(
-        &self,
-        pk: &str,
-        sk: &str,
-        expires_at: i64,
-    ) -> Result<bool, StoreError> {
+impl BudgetStore for DynamoStore {
+    async fn record_once(&self, pk: &str, sk: &str, expires_at: i64) -> Result<bool, StoreError> {
         let mut item = key(pk, sk);
         item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
         match self
@@ -273,9 +269,18 @@ impl DynamoStore {
             },
         }
     }
-}
 
-impl BudgetStore for DynamoStore {
+    async fn forget_record(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     async fn definitions(&self) -> Result<Vec<StoredDefinition>, StoreError> {
         let items = self.partition("DEF", None).await?;
         Ok(items

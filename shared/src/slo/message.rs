@@ -182,7 +182,7 @@ pub fn compose(
             rfc3339(a.timestamp),
             a.reason
         ));
-        if change.is_none() {
+        if change.is_none() && !eval.conditions.iter().any(|c| c.met) {
             b.push_str("  The alarm fired, but no burn-rate condition is met: the budget is not at risk yet.\n");
         }
     }

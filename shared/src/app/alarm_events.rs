@@ -1,0 +1,518 @@
+//! CloudWatch alarm state changes, in all three ways they reach Lambda, read
+//! with tolerant types of our own: an EventBridge event, the payload of a
+//! direct alarm action, or an SNS event carrying a classic alarm notification.
+//! Metric, metric-math, anomaly-detection and composite alarms all parse.
+
+use chrono::DateTime;
+use serde_json::{Map, Value};
+
+use super::events::EventError;
+
+/// Largest payload accepted: Lambda's async limit is 256 KB.
+pub const MAX_ALARM_PAYLOAD_BYTES: usize = 256 * 1024;
+
+/// A metric an alarm watches: namespace, name and sorted dimensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmMetric {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+}
+
+/// One alarm state transition, whatever shape it arrived in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmEvent {
+    pub name: String,
+    pub arn: Option<String>,
+    /// ALARM, OK or INSUFFICIENT_DATA.
+    pub state: String,
+    pub previous_state: Option<String>,
+    pub reason: String,
+    /// The state timestamp, in milliseconds (the identity of the transition).
+    pub timestamp_ms: i64,
+    /// Metrics of the alarm (metric-math helpers included; expressions skipped).
+    pub metrics: Vec<AlarmMetric>,
+    pub composite: bool,
+    /// Names of the child alarms that triggered a composite alarm.
+    pub children: Vec<String>,
+    /// `eventbridge`, `alarm-action` or `sns`.
+    pub shape: &'static str,
+}
+
+impl AlarmEvent {
+    /// The state timestamp in seconds.
+    pub fn timestamp(&self) -> i64 {
+        self.timestamp_ms.div_euclid(1000)
+    }
+}
+
+fn bad(msg: impl Into<String>) -> EventError {
+    EventError(msg.into())
+}
+
+/// The alarm name at the end of an alarm ARN (`arn:aws:cloudwatch:r:a:alarm:NAME`).
+pub fn name_from_arn(arn: &str) -> Option<&str> {
+    arn.split_once(":alarm:").map(|(_, n)| n.trim())
+}
+
+/// Parse AWS alarm timestamps: RFC 3339 or `2019-10-02T17:04:40.989+0000`; stray spaces tolerated.
+pub fn parse_timestamp_ms(s: &str) -> Option<i64> {
+    let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    DateTime::parse_from_rfc3339(&compact)
+        .or_else(|_| DateTime::parse_from_str(&compact, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .or_else(|_| DateTime::parse_from_str(&compact, "%Y-%m-%dT%H:%M:%S%z"))
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+fn text<'a>(o: &'a Value, key: &str) -> Option<&'a str> {
+    o.get(key).and_then(Value::as_str)
+}
+
+fn required<'a>(o: &'a Value, key: &str, at: &str) -> Result<&'a str, EventError> {
+    text(o, key).ok_or_else(|| bad(format!("{at}.{key} is missing or not a string")))
+}
+
+fn check_state(v: &str, at: &str) -> Result<String, EventError> {
+    match v {
+        "ALARM" | "OK" | "INSUFFICIENT_DATA" => Ok(v.to_string()),
+        other => Err(bad(format!(
+            "{at} is `{}`; expected ALARM, OK or INSUFFICIENT_DATA",
+            short(other)
+        ))),
+    }
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
+fn dims_from_object(d: Option<&Value>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = match d {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect(),
+        // Classic notifications list dimensions as [{name, value}] (lowercase) or [{Name, Value}].
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| {
+                let n = text(i, "name").or_else(|| text(i, "Name"))?;
+                let v = text(i, "value").or_else(|| text(i, "Value"))?;
+                Some((n.to_string(), v.to_string()))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    out.sort();
+    out
+}
+
+/// Child alarms named in `reasonData.triggeringAlarms`, or else in the `ALARM(name)` terms of the rule.
+fn children(reason_data: Option<&str>, rule: Option<&str>, listed: Option<&Value>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    fn push(out: &mut Vec<String>, arn_or_name: &str) {
+        let n = name_from_arn(arn_or_name)
+            .unwrap_or(arn_or_name)
+            .trim()
+            .to_string();
+        if !n.is_empty() && !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    let mut add = |arn_or_name: &str| push(&mut out, arn_or_name);
+    if let Some(rd) = reason_data.and_then(|r| serde_json::from_str::<Value>(r).ok()) {
+        for t in rd
+            .get("triggeringAlarms")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(a) = text(t, "arn") {
+                add(a);
+            }
+        }
+    }
+    for c in listed.and_then(Value::as_array).into_iter().flatten() {
+        if let Some(a) = text(c, "Arn").or_else(|| text(c, "arn")) {
+            add(a);
+        }
+    }
+    drop(add);
+    if out.is_empty() {
+        if let Some(rule) = rule {
+            let mut rest = rule;
+            while let Some(i) = rest.find("ALARM(") {
+                rest = &rest[i + 6..];
+                let Some(j) = rest.find(')') else { break };
+                push(
+                    &mut out,
+                    rest[..j].trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace()),
+                );
+                rest = &rest[j..];
+            }
+        }
+    }
+    out
+}
+
+/// The `detail` of an EventBridge event or the `alarmData` of an alarm action.
+fn parse_modern(
+    d: &Value,
+    arn: Option<&str>,
+    shape: &'static str,
+    at: &str,
+) -> Result<AlarmEvent, EventError> {
+    if !d.is_object() {
+        return Err(bad(format!("{at} must be an object")));
+    }
+    let name = required(d, "alarmName", at)?;
+    let state = d
+        .get("state")
+        .ok_or_else(|| bad(format!("{at}.state is missing")))?;
+    let value = check_state(
+        required(state, "value", &format!("{at}.state"))?,
+        &format!("{at}.state.value"),
+    )?;
+    let ts = required(state, "timestamp", &format!("{at}.state"))?;
+    let timestamp_ms = parse_timestamp_ms(ts).ok_or_else(|| {
+        bad(format!(
+            "{at}.state.timestamp `{}` is not a time",
+            short(ts)
+        ))
+    })?;
+    let config = d.get("configuration");
+    let metrics = config
+        .and_then(|c| c.get("metrics"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            let metric = m.get("metricStat")?.get("metric")?;
+            Some(AlarmMetric {
+                namespace: text(metric, "namespace")?.to_string(),
+                name: text(metric, "name")?.to_string(),
+                dimensions: dims_from_object(metric.get("dimensions")),
+            })
+        })
+        .collect();
+    let rule = config.and_then(|c| text(c, "alarmRule"));
+    let reason_data = text(state, "reasonData");
+    let kids = children(reason_data, rule, None);
+    Ok(AlarmEvent {
+        name: name.to_string(),
+        arn: arn.map(|a| a.split_whitespace().collect()),
+        state: value,
+        previous_state: d
+            .get("previousState")
+            .and_then(|p| text(p, "value"))
+            .map(str::to_string),
+        reason: text(state, "reason").unwrap_or_default().to_string(),
+        timestamp_ms,
+        metrics,
+        composite: rule.is_some() || !kids.is_empty(),
+        children: kids,
+        shape,
+    })
+}
+
+/// A classic alarm notification (the JSON string inside an SNS message).
+fn parse_classic(m: &Value, at: &str) -> Result<AlarmEvent, EventError> {
+    let name = required(m, "AlarmName", at)?;
+    let state = check_state(
+        required(m, "NewStateValue", at)?,
+        &format!("{at}.NewStateValue"),
+    )?;
+    let ts = required(m, "StateChangeTime", at)?;
+    let timestamp_ms = parse_timestamp_ms(ts).ok_or_else(|| {
+        bad(format!(
+            "{at}.StateChangeTime `{}` is not a time",
+            short(ts)
+        ))
+    })?;
+    let mut metrics = Vec::new();
+    if let Some(t) = m.get("Trigger").filter(|t| t.is_object()) {
+        if let (Some(ns), Some(n)) = (text(t, "Namespace"), text(t, "MetricName")) {
+            metrics.push(AlarmMetric {
+                namespace: ns.to_string(),
+                name: n.to_string(),
+                dimensions: dims_from_object(t.get("Dimensions")),
+            });
+        }
+        for q in t
+            .get("Metrics")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(metric) = q.get("MetricStat").and_then(|s| s.get("Metric")) else {
+                continue;
+            };
+            if let (Some(ns), Some(n)) = (text(metric, "Namespace"), text(metric, "MetricName")) {
+                metrics.push(AlarmMetric {
+                    namespace: ns.to_string(),
+                    name: n.to_string(),
+                    dimensions: dims_from_object(metric.get("Dimensions")),
+                });
+            }
+        }
+    }
+    let rule = text(m, "AlarmRule");
+    let kids = children(None, rule, m.get("TriggeringChildren"));
+    Ok(AlarmEvent {
+        name: name.to_string(),
+        arn: text(m, "AlarmArn").map(str::to_string),
+        state,
+        previous_state: text(m, "OldStateValue").map(str::to_string),
+        reason: text(m, "NewStateReason").unwrap_or_default().to_string(),
+        timestamp_ms,
+        metrics,
+        composite: rule.is_some() || !kids.is_empty(),
+        children: kids,
+        shape: "sns",
+    })
+}
+
+fn keys(o: &Map<String, Value>) -> String {
+    let mut k: Vec<&str> = o.keys().map(String::as_str).take(12).collect();
+    k.sort_unstable();
+    k.join(", ")
+}
+
+/// Recognise the payload by its shape and read every alarm transition in it.
+pub fn parse_alarm_payload(v: &Value) -> Result<Vec<AlarmEvent>, EventError> {
+    let size = v.to_string().len();
+    if size > MAX_ALARM_PAYLOAD_BYTES {
+        return Err(bad(format!(
+            "payload is {size} bytes; at most {MAX_ALARM_PAYLOAD_BYTES} are accepted"
+        )));
+    }
+    let Value::Object(o) = v else {
+        return Err(bad(
+            "expected a JSON object (an alarm event), found something else",
+        ));
+    };
+    if let Some(dt) = o.get("detail-type") {
+        if dt.as_str() != Some("CloudWatch Alarm State Change") {
+            return Err(bad(format!(
+                "EventBridge detail-type {dt} is not `CloudWatch Alarm State Change`"
+            )));
+        }
+        if o.get("source").and_then(Value::as_str) != Some("aws.cloudwatch") {
+            return Err(bad(
+                "EventBridge alarm event whose source is not aws.cloudwatch",
+            ));
+        }
+        let detail = o
+            .get("detail")
+            .ok_or_else(|| bad("EventBridge event without detail"))?;
+        let arn = o
+            .get("resources")
+            .and_then(Value::as_array)
+            .and_then(|r| r.first())
+            .and_then(Value::as_str);
+        return Ok(vec![parse_modern(detail, arn, "eventbridge", "detail")?]);
+    }
+    if let Some(data) = o.get("alarmData") {
+        let arn = o.get("alarmArn").and_then(Value::as_str);
+        return Ok(vec![parse_modern(data, arn, "alarm-action", "alarmData")?]);
+    }
+    if let Some(records) = o.get("Records") {
+        let records = records
+            .as_array()
+            .ok_or_else(|| bad("Records must be a list"))?;
+        if records.is_empty() {
+            return Err(bad("SNS event with no Records"));
+        }
+        let mut out = Vec::new();
+        for (i, r) in records.iter().enumerate() {
+            let at = format!("Records[{i}].Sns");
+            let sns = r
+                .get("Sns")
+                .ok_or_else(|| bad(format!("{at} is missing: not an SNS event")))?;
+            let message = required(sns, "Message", &at)?;
+            let m: Value = serde_json::from_str(message).map_err(|e| {
+                bad(format!(
+                    "{at}.Message is not a CloudWatch alarm notification (not JSON: {e})"
+                ))
+            })?;
+            out.push(parse_classic(&m, &format!("{at}.Message"))?);
+        }
+        return Ok(out);
+    }
+    Err(bad(format!(
+        "unrecognised payload (keys: {}): expected an EventBridge `CloudWatch Alarm State Change` event, \
+         a CloudWatch alarm action payload (alarmArn, alarmData) or an SNS event with an alarm notification",
+        keys(o)
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Value {
+        let path = format!("{}/../examples/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn eventbridge_metric_alarm() {
+        let a = &parse_alarm_payload(&fixture("alarm-eventbridge-metric.json")).unwrap()[0];
+        assert_eq!(a.name, "checkout-5xx-high");
+        assert_eq!(a.state, "ALARM");
+        assert_eq!(a.previous_state.as_deref(), Some("OK"));
+        assert_eq!(a.shape, "eventbridge");
+        assert_eq!(
+            a.arn.as_deref(),
+            Some("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-5xx-high")
+        );
+        assert_eq!(a.metrics[0].namespace, "Shop");
+        assert_eq!(
+            a.timestamp_ms,
+            parse_timestamp_ms("2026-11-25T10:04:40.989Z").unwrap()
+        );
+        assert!(!a.composite);
+    }
+
+    #[test]
+    fn eventbridge_metric_math_and_anomaly_detection() {
+        let a = &parse_alarm_payload(&fixture("alarm-eventbridge-metric-math.json")).unwrap()[0];
+        assert_eq!(a.metrics.len(), 2, "two metric helpers, expression skipped");
+        let b = &parse_alarm_payload(&fixture("alarm-eventbridge-anomaly.json")).unwrap()[0];
+        assert_eq!(b.metrics.len(), 1);
+        assert_eq!(b.state, "ALARM");
+    }
+
+    #[test]
+    fn eventbridge_composite_with_suppressor() {
+        let a = &parse_alarm_payload(&fixture("alarm-eventbridge-composite.json")).unwrap()[0];
+        assert!(a.composite);
+        assert_eq!(a.children, vec!["checkout-5xx-high".to_string()]);
+    }
+
+    #[test]
+    fn direct_alarm_action_metric_and_composite() {
+        let a = &parse_alarm_payload(&fixture("alarm-action-metric.json")).unwrap()[0];
+        assert_eq!(a.shape, "alarm-action");
+        assert_eq!(
+            a.metrics[0].dimensions,
+            vec![("Endpoint".to_string(), "checkout".to_string())]
+        );
+        let c = &parse_alarm_payload(&fixture("alarm-action-composite.json")).unwrap()[0];
+        assert!(c.composite);
+        assert_eq!(c.children, vec!["checkout-5xx-high".to_string()]);
+    }
+
+    #[test]
+    fn sns_classic_metric_and_math_notifications() {
+        let a = &parse_alarm_payload(&fixture("alarm-sns-metric.json")).unwrap()[0];
+        assert_eq!(a.shape, "sns");
+        assert_eq!(a.name, "checkout-5xx-high");
+        assert_eq!(a.metrics[0].name, "CheckoutErrors");
+        let m = &parse_alarm_payload(&fixture("alarm-sns-metric-math.json")).unwrap()[0];
+        assert_eq!(m.metrics.len(), 2);
+    }
+
+    #[test]
+    fn the_same_transition_has_the_same_identity_in_every_shape() {
+        let ids: Vec<(String, i64, String)> = [
+            "alarm-eventbridge-metric.json",
+            "alarm-action-metric.json",
+            "alarm-sns-metric.json",
+        ]
+        .iter()
+        .map(|f| {
+            let a = parse_alarm_payload(&fixture(f)).unwrap().remove(0);
+            (a.name, a.timestamp_ms, a.state)
+        })
+        .collect();
+        assert_eq!(ids[0], ids[1]);
+        assert_eq!(ids[0], ids[2]);
+    }
+
+    #[test]
+    fn bad_payloads_say_what_is_wrong() {
+        let e = parse_alarm_payload(&serde_json::json!({"hello": 1})).unwrap_err();
+        assert!(e.0.contains("unrecognised payload (keys: hello)"), "{e}");
+        let e = parse_alarm_payload(&serde_json::json!({"alarmData": {"alarmName": "x", "state": {"value": "RED", "timestamp": "2026-01-01T00:00:00Z"}}})).unwrap_err();
+        assert!(e.0.contains("alarmData.state.value is `RED`"), "{e}");
+        let e = parse_alarm_payload(&serde_json::json!({"Records": [{"Sns": {"Message": "hi"}}]}))
+            .unwrap_err();
+        assert!(
+            e.0.contains("Records[0].Sns.Message is not a CloudWatch alarm notification"),
+            "{e}"
+        );
+        let e = parse_alarm_payload(&serde_json::json!({"detail-type": "Scheduled Event"}))
+            .unwrap_err();
+        assert!(e.0.contains("not `CloudWatch Alarm State Change`"));
+        assert!(parse_alarm_payload(&serde_json::json!([])).is_err());
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(|n| Value::from(n)),
+                prop_oneof![
+                    "[a-zA-Z0-9 :.+\\-]{0,30}",
+                    Just("ALARM".to_string()),
+                    Just("2026-11-25T10:04:40.989+0000".to_string()),
+                    Just(
+                        "{\"triggeringAlarms\":[{\"arn\":\"arn:aws:cloudwatch:r:1:alarm:x\"}]}"
+                            .to_string()
+                    ),
+                ]
+                .prop_map(Value::String),
+            ];
+            let keys = prop_oneof![
+                Just("alarmData"),
+                Just("alarmName"),
+                Just("state"),
+                Just("value"),
+                Just("timestamp"),
+                Just("reasonData"),
+                Just("configuration"),
+                Just("metrics"),
+                Just("metricStat"),
+                Just("metric"),
+                Just("dimensions"),
+                Just("Records"),
+                Just("Sns"),
+                Just("Message"),
+                Just("detail"),
+                Just("detail-type"),
+                Just("source"),
+                Just("alarmRule"),
+                Just("x"),
+            ];
+            leaf.prop_recursive(5, 64, 8, move |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::vec((keys.clone(), inner), 0..6).prop_map(
+                        |kv| Value::Object(
+                            kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+                        )
+                    ),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+            /// Arbitrary JSON never panics the parser; it parses or names a reason.
+            #[test]
+            fn parser_never_panics(v in json()) {
+                match parse_alarm_payload(&v) {
+                    Ok(alarms) => prop_assert!(!alarms.is_empty()),
+                    Err(e) => prop_assert!(!e.0.is_empty()),
+                }
+            }
+        }
+    }
+}
