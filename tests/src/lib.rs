@@ -112,6 +112,18 @@ impl Env {
         emulator::drain(&self.sqs, &self.queue).await
     }
 
+    /// Deliver an alarm payload to the alarm handler.
+    pub async fn alarm(
+        &self,
+        app: &AwsApp,
+        payload: &serde_json::Value,
+    ) -> Result<sloguard::app::alarm::AlarmReport> {
+        Ok(
+            sloguard::app::alarm::handle_alarm_event(app, payload, chrono::Utc::now().timestamp())
+                .await?,
+        )
+    }
+
     /// Stored history of one SLO over the last two days.
     pub async fn history(&self, slo: &str) -> Result<Vec<Snapshot>> {
         Ok(self
@@ -134,13 +146,23 @@ fn point(metric: &str, t: i64, v: f64) -> Point {
 
 /// A 99.9% / 30-day checkout SLO (bad/total) over the test metrics, default alerting.
 pub fn checkout_slo(name: &str) -> String {
+    checkout_slo_with_alarms(name, "")
+}
+
+/// The checkout SLO with a `sloguard.dev/alarms` annotation (empty: none).
+pub fn checkout_slo_with_alarms(name: &str, alarms: &str) -> String {
+    let alarms = if alarms.is_empty() {
+        String::new()
+    } else {
+        format!("\n    sloguard.dev/alarms: {alarms}")
+    };
     format!(
         r#"apiVersion: openslo/v1
 kind: SLO
 metadata:
   name: {name}
   annotations:
-    sloguard.dev/runbook: https://runbooks.example.com/{name}
+    sloguard.dev/runbook: https://runbooks.example.com/{name}{alarms}
 spec:
   service: webshop
   indicator:
@@ -165,4 +187,21 @@ spec:
     - target: 0.999
 "#
     )
+}
+
+/// An alarm fixture from `examples/events`, moved to time `t` and onto the test metrics
+/// (namespace Test, metric Errors, dimension Endpoint=checkout).
+pub fn alarm_fixture(name: &str, t: i64) -> Result<serde_json::Value> {
+    let path = format!("{}/../examples/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path)?;
+    let stamp = chrono::DateTime::from_timestamp(t, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%S.000+0000")
+        .to_string();
+    let text = text
+        .replace("2026-11-25T10:04:40.989+0000", &stamp)
+        .replace("2026-11-25T10:06:12.132+0000", &stamp)
+        .replace("Shop", "Test")
+        .replace("CheckoutErrors", "Errors");
+    Ok(serde_json::from_str(&text)?)
 }
