@@ -120,7 +120,6 @@ fn children(reason_data: Option<&str>, rule: Option<&str>, listed: Option<&Value
             out.push(n);
         }
     }
-    let mut add = |arn_or_name: &str| push(&mut out, arn_or_name);
     if let Some(rd) = reason_data.and_then(|r| serde_json::from_str::<Value>(r).ok()) {
         for t in rd
             .get("triggeringAlarms")
@@ -129,16 +128,15 @@ fn children(reason_data: Option<&str>, rule: Option<&str>, listed: Option<&Value
             .flatten()
         {
             if let Some(a) = text(t, "arn") {
-                add(a);
+                push(&mut out, a);
             }
         }
     }
     for c in listed.and_then(Value::as_array).into_iter().flatten() {
         if let Some(a) = text(c, "Arn").or_else(|| text(c, "arn")) {
-            add(a);
+            push(&mut out, a);
         }
     }
-    drop(add);
     if out.is_empty() {
         if let Some(rule) = rule {
             let mut rest = rule;
@@ -457,7 +455,7 @@ mod tests {
             let leaf = prop_oneof![
                 Just(Value::Null),
                 any::<bool>().prop_map(Value::Bool),
-                any::<i64>().prop_map(|n| Value::from(n)),
+                any::<i64>().prop_map(Value::from),
                 prop_oneof![
                     "[a-zA-Z0-9 :.+\\-]{0,30}",
                     Just("ALARM".to_string()),
