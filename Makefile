@@ -5,9 +5,13 @@ PYTHON ?= python3
 MOTO := $(CURDIR)/$(VENV)/bin/moto_server
 export SLOGUARD_MOTO_SERVER := $(MOTO)
 
-.PHONY: test fmt-check lint unit demo bench venv clean
+.PHONY: test fmt-check lint unit demo bench venv clean infra-check infra-tools
 
-test: fmt-check lint unit
+INFRA_VENV := .venv-infra
+CHECKOV_VENV := .venv-checkov
+INFRA_ENV := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(INFRA_VENV)/bin:$$PATH"
+
+test: fmt-check lint unit infra-check
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -26,6 +30,31 @@ $(VENV)/.installed: requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+infra-tools: $(INFRA_VENV)/.installed $(CHECKOV_VENV)/.installed
+
+$(INFRA_VENV)/.installed: infra/requirements.txt
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
+	touch $@
+
+# The template, checked offline: lint, SAM's own lint, checkov (skips justified in the
+# template), and the Lambda artifacts built the way `sam build` builds them.
+infra-check: infra-tools
+	$(INFRA_ENV) cfn-lint infra/template.yaml
+	$(INFRA_ENV) sam validate --lint -t infra/template.yaml
+	$(CHECKOV_VENV)/bin/checkov -f infra/template.yaml --framework cloudformation --skip-download --compact --quiet
+	$(INFRA_ENV) sam build --beta-features -t infra/template.yaml --build-dir infra/.aws-sam/build-x86_64 --parameter-overrides Architecture=x86_64
+	test -x infra/.aws-sam/build-x86_64/EvaluatorFunction/bootstrap && test -x infra/.aws-sam/build-x86_64/AlarmHandlerFunction/bootstrap
+	@if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then \
+	  $(INFRA_ENV) sam build --beta-features -t infra/template.yaml --build-dir infra/.aws-sam/build-arm64 --parameter-overrides Architecture=arm64 && \
+	  test -x infra/.aws-sam/build-arm64/EvaluatorFunction/bootstrap; \
+	else echo "arm64 build skipped: rustup target aarch64-unknown-linux-gnu is not installed (rustup target add aarch64-unknown-linux-gnu)"; fi
+
 demo: venv
 	cargo run --quiet -p sloguard-cli -- demo --moto-server $(MOTO)
 
@@ -33,4 +62,4 @@ bench:
 	cargo bench -p sloguard --bench engine
 
 clean:
-	rm -rf $(VENV) target
+	rm -rf $(VENV) $(INFRA_VENV) $(CHECKOV_VENV) target infra/.aws-sam

@@ -321,3 +321,64 @@ async fn shards_split_the_fleet_without_overlap() -> Result<()> {
     assert_eq!(seen, names, "every SLO exactly once across the shards");
     Ok(())
 }
+
+#[tokio::test]
+async fn the_same_event_five_times_at_once_gives_one_snapshot_and_one_message() -> Result<()> {
+    let env = Env::new().await?;
+    incident(&env).await?;
+    let apps: Vec<_> = (0..5).map(|_| env.second_app(&env.settings)).collect();
+    let t = env.end - 70 * MIN;
+    let results = futures::future::join_all(apps.iter().map(|a| env.scheduled(a, t))).await;
+    let sent: usize = results
+        .into_iter()
+        .map(|r| r.map(|r| r.notifications_sent))
+        .sum::<Result<usize>>()?;
+    assert_eq!(sent, 1);
+    assert_eq!(env.inbox().await?.len(), 1);
+    assert_eq!(env.history("checkout").await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn overlapping_shards_announce_each_change_once() -> Result<()> {
+    let env = Env::new().await?;
+    incident(&env).await?;
+    let t = env.end - 70 * MIN;
+    let other = env.second_app(&env.settings);
+    // one evaluator runs everything, another shard 0 of 1: both cover checkout
+    let all = serde_json::json!({"time": sloguard::slo::message::rfc3339(t)});
+    let shard =
+        serde_json::json!({"time": sloguard::slo::message::rfc3339(t), "shard": 0, "shards": 1});
+    let now = chrono::Utc::now().timestamp();
+    let (a, b) = tokio::join!(
+        sloguard::app::cycle::handle_scheduled_event(&env.app, &all, now),
+        sloguard::app::cycle::handle_scheduled_event(&other, &shard, now)
+    );
+    assert_eq!(a?.notifications_sent + b?.notifications_sent, 1);
+    assert_eq!(env.inbox().await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cycle_at_its_deadline_stops_cleanly_and_the_next_one_catches_up() -> Result<()> {
+    let env = Env::new().await?;
+    incident(&env).await?;
+    let t = env.end - 70 * MIN;
+    let event = serde_json::json!({"time": sloguard::slo::message::rfc3339(t)});
+    let now = chrono::Utc::now();
+    let near = Some(now.timestamp_millis() + 1_000);
+    let err =
+        sloguard::app::cycle::handle_scheduled_event_until(&env.app, &event, now.timestamp(), near)
+            .await
+            .unwrap_err();
+    assert!(err.to_string().contains("deferred"), "{err}");
+    // nothing half-written
+    assert!(env.history("checkout").await?.is_empty());
+    assert!(env.app.store.state("checkout").await?.is_none());
+    assert!(env.inbox().await?.is_empty());
+    // the next cycle does the work, once
+    let r = env.scheduled(&env.app, t).await?;
+    assert_eq!(r.notifications_sent, 1);
+    assert_eq!(env.inbox().await?.len(), 1);
+    Ok(())
+}

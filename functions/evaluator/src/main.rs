@@ -3,7 +3,8 @@
 
 use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
 use serde_json::Value;
-use sloguard::app::cycle::{handle_scheduled_event, CycleError, CycleReport};
+use sloguard::app::cycle::{handle_scheduled_event_until, CycleError, CycleReport};
+use sloguard::app::emf;
 use sloguard::aws::{build_app, load_config, AwsApp, Settings};
 
 /// A failed cycle, with a stable `error_type` for alarms and failure destinations.
@@ -20,8 +21,11 @@ impl From<Failure> for Diagnostic {
 }
 
 async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<CycleReport, Failure> {
-    let now = chrono::Utc::now().timestamp();
-    let report = handle_scheduled_event(app, &event.payload, now)
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let now = now_ms / 1000;
+    // SLOs not started before the invocation's deadline are left for the next cycle.
+    let deadline_ms = i64::try_from(event.context.deadline).ok();
+    let report = handle_scheduled_event_until(app, &event.payload, now, deadline_ms)
         .await
         .map_err(|e| {
             tracing::error!(error_type = e.error_type(), error = %e, "cycle failed");
@@ -35,6 +39,10 @@ async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<CycleReport, 
         evaluated_at = %report.evaluated_at,
         "cycle complete"
     );
+    // Embedded metric format on stdout: the dead man's switch and the fleet dashboard, no API call.
+    for line in emf::cycle_lines("slo-evaluator", &report, now_ms) {
+        println!("{line}");
+    }
     Ok(report)
 }
 

@@ -186,6 +186,7 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
             only: Some(outcome.touched.clone()),
             shard: None,
             alarm: Some(note),
+            deadline_ms: None,
         };
         match run_cycle(app, request).await {
             Ok(report) => outcome.cycle = Some(report),

@@ -36,6 +36,16 @@ pub struct CycleRequest {
     pub shard: Option<(u32, u32)>,
     /// The alarm transition behind this cycle, named in snapshots and messages.
     pub alarm: Option<AlarmNote>,
+    /// Wall-clock deadline (epoch milliseconds), e.g. the Lambda invocation's: SLOs not
+    /// started by `deadline - DEADLINE_MARGIN_MS` are left for the next cycle.
+    pub deadline_ms: Option<i64>,
+}
+
+/// Time kept in reserve before the deadline: an SLO started later could be cut off half-way.
+pub const DEADLINE_MARGIN_MS: i64 = 10_000;
+
+fn past_deadline(deadline_ms: Option<i64>) -> bool {
+    deadline_ms.is_some_and(|d| chrono::Utc::now().timestamp_millis() > d - DEADLINE_MARGIN_MS)
 }
 
 /// What happened to one SLO.
@@ -53,6 +63,9 @@ pub struct SloOutcome {
     /// Why a notification could not be delivered yet; it stays pending for the next cycle.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify_error: Option<String>,
+    /// The recorded snapshot (for metrics; not part of the response).
+    #[serde(skip)]
+    pub snapshot: Option<Snapshot>,
 }
 
 /// The cycle's report: the Lambda response and the CLI's summary.
@@ -97,6 +110,16 @@ pub async fn handle_scheduled_event<M: MetricSource, S: BudgetStore, N: Notifier
     payload: &Value,
     now: i64,
 ) -> Result<CycleReport, CycleError> {
+    handle_scheduled_event_until(app, payload, now, None).await
+}
+
+/// The scheduled handler with the invocation's deadline (epoch milliseconds).
+pub async fn handle_scheduled_event_until<M: MetricSource, S: BudgetStore, N: Notifier>(
+    app: &App<M, S, N>,
+    payload: &Value,
+    now: i64,
+    deadline_ms: Option<i64>,
+) -> Result<CycleReport, CycleError> {
     let input = parse_schedule(payload)?;
     run_cycle(
         app,
@@ -106,6 +129,7 @@ pub async fn handle_scheduled_event<M: MetricSource, S: BudgetStore, N: Notifier
             only: input.slo.map(|s| vec![s]),
             shard: input.shard,
             alarm: None,
+            deadline_ms,
         },
     )
     .await
@@ -175,7 +199,15 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
                 .collect();
             let state = states.get(&slo.name).cloned().unwrap_or_default();
             let alarm = req.alarm.as_ref();
+            let deadline = req.deadline_ms;
             async move {
+                if past_deadline(deadline) {
+                    return failed(
+                        &slo.name,
+                        "deferred: the invocation's deadline is near; the next cycle evaluates it"
+                            .into(),
+                    );
+                }
                 match streams {
                     Err(e) => failed(&slo.name, e),
                     Ok(streams) => match process(app, slo, t, &streams, state, alarm).await {
@@ -224,6 +256,7 @@ fn failed(slo: &str, error: String) -> SloOutcome {
         notifications_sent: 0,
         error: Some(error),
         notify_error: None,
+        snapshot: None,
     }
 }
 
@@ -283,7 +316,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
     let channels = app.notifier.channels();
     let expires = t.at + app.config.history_days * 86_400;
     let mut attempt = 0;
-    let (observed, change, pending) = loop {
+    let (observed, change, pending, snap) = loop {
         attempt += 1;
         let decision = decide(&stored.state, &eval, &slo.conditions);
         let snap = Snapshot::new(
@@ -307,7 +340,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             (Some(s), _) => s,
             // Not newer than the state (the schedule got there first): keep the state, still queue the info.
             (None, Some(_)) => stored.state.clone(),
-            (None, None) => break (decision.observed, None, stored.pending),
+            (None, None) => break (decision.observed, None, stored.pending, snap),
         };
         let notification = match (&decision.change, alarm_info) {
             (Some(c), _) => Some(compose(slo, &eval, c.to, Some(c), alarm)),
@@ -331,7 +364,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             if let Some(n) = &notification {
                 pending.extend(channels.iter().map(|c| format!("{}#{}", n.id, c.as_str())));
             }
-            break (decision.observed, decision.change, pending);
+            break (decision.observed, decision.change, pending, snap);
         }
         if attempt >= COMMIT_ATTEMPTS {
             return Err(format!(
@@ -362,6 +395,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
         change: change.map(|c| format!("{} -> {}", c.from.map_or("new", |s| s.as_str()), c.to)),
         notifications_sent: sent,
         error: None,
+        snapshot: Some(snap),
         // The state is committed; an undelivered notification stays pending for the next cycle.
         notify_error: (!errors.is_empty())
             .then(|| format!("notification pending: {}", errors.join("; "))),

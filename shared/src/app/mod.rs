@@ -5,6 +5,7 @@ pub mod alarm;
 pub mod alarm_events;
 pub mod apply;
 pub mod cycle;
+pub mod emf;
 pub mod events;
 pub mod ports;
 pub mod snapshot;

@@ -154,6 +154,11 @@ impl DynamoStore {
     }
 
     fn stored_state(item: &Item) -> Result<StoredState, StoreError> {
+        if get_s(item, "state").is_none() && get_n(item, "version").is_none() {
+            // Only keys so far (a writer is mid-way, as an emulator can show): no state yet.
+            // A commit against it fails its version check and re-reads.
+            return Ok(StoredState::default());
+        }
         Ok(StoredState {
             state: json(item, "state")?,
             version: get_n(item, "version").unwrap_or(0) as u64,
@@ -367,15 +372,18 @@ impl BudgetStore for DynamoStore {
 
     async fn states(&self) -> Result<HashMap<String, StoredState>, StoreError> {
         let items = self.partition("STATE", None).await?;
-        items
+        // One unreadable state must not stop the cycle: that SLO is re-read on its own
+        // (its commit fails on the version check) and fails alone if it is really corrupt.
+        Ok(items
             .iter()
-            .map(|item| {
-                Ok((
-                    get_s(item, SK).unwrap_or_default().to_string(),
-                    Self::stored_state(item)?,
-                ))
+            .filter_map(|item| match Self::stored_state(item) {
+                Ok(s) => Some((get_s(item, SK).unwrap_or_default().to_string(), s)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "skipping unreadable state item");
+                    None
+                }
             })
-            .collect()
+            .collect())
     }
 
     async fn state(&self, slo: &str) -> Result<Option<StoredState>, StoreError> {
@@ -607,5 +615,72 @@ impl BudgetStore for DynamoStore {
             )
             .await?;
         items.iter().map(|i| json(i, "snapshot")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::slo::yaml;
+
+    /// `sloguard init` and the SAM template must create the same table.
+    #[test]
+    fn the_template_table_has_the_shape_init_creates() {
+        let text = std::fs::read_to_string(format!(
+            "{}/../infra/template.yaml",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let doc = yaml::parse(&text).unwrap().remove(0);
+        let props = doc
+            .get("Resources")
+            .and_then(|r| r.get("Table"))
+            .and_then(|t| t.get("Properties"))
+            .expect("Resources.Table.Properties");
+        let s = |n: &yaml::Node| n.as_scalar().unwrap().to_string();
+        assert_eq!(s(props.get("BillingMode").unwrap()), "PAY_PER_REQUEST");
+        let keys: Vec<(String, String)> = props
+            .get("KeySchema")
+            .unwrap()
+            .as_seq()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                (
+                    s(k.get("AttributeName").unwrap()),
+                    s(k.get("KeyType").unwrap()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                (PK.to_string(), "HASH".to_string()),
+                (SK.to_string(), "RANGE".to_string())
+            ]
+        );
+        let attrs: Vec<(String, String)> = props
+            .get("AttributeDefinitions")
+            .unwrap()
+            .as_seq()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                (
+                    s(k.get("AttributeName").unwrap()),
+                    s(k.get("AttributeType").unwrap()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            attrs,
+            vec![
+                (PK.to_string(), "S".to_string()),
+                (SK.to_string(), "S".to_string())
+            ]
+        );
+        let ttl = props.get("TimeToLiveSpecification").unwrap();
+        assert_eq!(s(ttl.get("AttributeName").unwrap()), TTL_ATTRIBUTE);
+        assert_eq!(s(ttl.get("Enabled").unwrap()), "true");
     }
 }
