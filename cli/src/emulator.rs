@@ -102,6 +102,18 @@ impl Moto {
     }
 }
 
+/// SDK configuration for an emulator (or a proxy in front of it) at `endpoint`, with dummy credentials.
+pub async fn sdk_config_for(endpoint: &str, region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_sns::config::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
+        .load()
+        .await
+}
+
 /// Create (or find) a topic; returns its ARN.
 pub async fn create_topic(sns: &aws_sdk_sns::Client, name: &str) -> Result<String> {
     let out = sns

@@ -2,6 +2,8 @@
 //! state never leaks between tests), a table, a topic and an SQS queue
 //! subscribed to it to read exactly what on-call would receive.
 
+pub mod proxy;
+
 use anyhow::{Context, Result};
 use serde_json::json;
 use sloguard::app::apply::apply;

@@ -167,7 +167,8 @@ pub trait BudgetStore: Send + Sync {
         notification: Option<&Notification>,
         channels: &[Channel],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Claim an outbox item for delivery until `now + lease`.
+    /// Claim an outbox item for delivery until `now + lease`; the same claimant may claim again
+    /// (its earlier claim may have been applied while the answer was lost).
     fn claim(
         &self,
         slo: &str,

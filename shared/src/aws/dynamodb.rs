@@ -505,7 +505,7 @@ impl BudgetStore for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key(format!("OUTBOX#{slo}"), key_)))
             .update_expression("SET claimant = :me, claimed_until = :until")
-            .condition_expression("delivery = :pending AND (attribute_not_exists(claimed_until) OR claimed_until < :now)")
+            .condition_expression("delivery = :pending AND (attribute_not_exists(claimed_until) OR claimed_until < :now OR claimant = :me)")
             .expression_attribute_values(":me", s(claimant))
             .expression_attribute_values(":until", n(now + lease))
             .expression_attribute_values(":now", n(now))
