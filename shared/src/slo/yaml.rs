@@ -189,14 +189,21 @@ pub fn parse(text: &str) -> Result<Vec<Node>, SyntaxError> {
         nodes: 0,
         error: None,
     };
+    // An error at the end of input is reported on the last line, not one past it.
+    let last_line = text
+        .replace("\r\n", "\n")
+        .split(['\n', '\r'])
+        .count()
+        .max(1);
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, true) {
         return Err(SyntaxError {
-            line: e.marker().line().max(1),
+            line: e.marker().line().clamp(1, last_line),
             message: e.info().to_string(),
         });
     }
-    if let Some(err) = builder.error {
+    if let Some(mut err) = builder.error {
+        err.line = err.line.clamp(1, last_line);
         return Err(err);
     }
     Ok(builder
@@ -231,6 +238,13 @@ mod tests {
     fn reports_syntax_errors_with_a_line() {
         let err = parse("a: 1\nb: [1, 2\n").unwrap_err();
         assert!(err.line >= 2, "{err:?}");
+    }
+
+    #[test]
+    fn an_error_at_the_end_points_at_the_last_line() {
+        // Found by the fuzz target: "[" was reported on line 2 of a 1-line file.
+        assert_eq!(parse("[").unwrap_err().line, 1);
+        assert_eq!(parse("a: 1\nb: [").unwrap_err().line, 2);
     }
 
     #[test]
