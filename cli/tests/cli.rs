@@ -81,12 +81,16 @@ fn clear_errors_without_a_table_or_an_endpoint() {
         .args(["status", "--table", "t"])
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .env("AWS_REGION", "eu-west-1")
-        .env("AWS_ACCESS_KEY_ID", "x")
-        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_ACCESS_KEY_ID", "AKIASLOGUARDTESTKEY1")
+        .env("AWS_SECRET_ACCESS_KEY", "sloguard-test-secret-9f3a")
         .env("AWS_MAX_ATTEMPTS", "1")
+        .env("SLOGUARD_LOG", "debug")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    // even with debug logs, errors never echo credentials
+    assert!(!text(&out).contains("sloguard-test-secret-9f3a"));
+    assert!(!text(&out).contains("AKIASLOGUARDTESTKEY1"));
     assert!(
         text(&out).contains("cannot reach the endpoint http://127.0.0.1:9"),
         "{}",

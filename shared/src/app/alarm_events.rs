@@ -73,6 +73,16 @@ fn required<'a>(o: &'a Value, key: &str, at: &str) -> Result<&'a str, EventError
     text(o, key).ok_or_else(|| bad(format!("{at}.{key} is missing or not a string")))
 }
 
+/// CloudWatch alarm names are 1 to 255 characters; longer would also break a DynamoDB key.
+fn check_name<'a>(name: &'a str, at: &str) -> Result<&'a str, EventError> {
+    if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
+        return Err(bad(format!(
+            "{at} is not an alarm name (1 to 255 printable characters)"
+        )));
+    }
+    Ok(name)
+}
+
 fn check_state(v: &str, at: &str) -> Result<String, EventError> {
     match v {
         "ALARM" | "OK" | "INSUFFICIENT_DATA" => Ok(v.to_string()),
@@ -164,7 +174,7 @@ fn parse_modern(
     if !d.is_object() {
         return Err(bad(format!("{at} must be an object")));
     }
-    let name = required(d, "alarmName", at)?;
+    let name = check_name(required(d, "alarmName", at)?, &format!("{at}.alarmName"))?;
     let state = d
         .get("state")
         .ok_or_else(|| bad(format!("{at}.state is missing")))?;
@@ -216,7 +226,7 @@ fn parse_modern(
 
 /// A classic alarm notification (the JSON string inside an SNS message).
 fn parse_classic(m: &Value, at: &str) -> Result<AlarmEvent, EventError> {
-    let name = required(m, "AlarmName", at)?;
+    let name = check_name(required(m, "AlarmName", at)?, &format!("{at}.AlarmName"))?;
     let state = check_state(
         required(m, "NewStateValue", at)?,
         &format!("{at}.NewStateValue"),
@@ -445,6 +455,18 @@ mod tests {
             .unwrap_err();
         assert!(e.0.contains("not `CloudWatch Alarm State Change`"));
         assert!(parse_alarm_payload(&serde_json::json!([])).is_err());
+        let long = "x".repeat(300);
+        let e = parse_alarm_payload(&serde_json::json!({"alarmData": {"alarmName": long, "state": {"value": "OK", "timestamp": "2026-01-01T00:00:00Z"}}})).unwrap_err();
+        assert!(
+            e.0.contains("alarmData.alarmName is not an alarm name"),
+            "{e}"
+        );
+        let big =
+            serde_json::json!({"alarmData": {"alarmName": "x", "pad": "y".repeat(300 * 1024)}});
+        assert!(parse_alarm_payload(&big)
+            .unwrap_err()
+            .0
+            .contains("at most 262144 are accepted"));
     }
 
     mod props {

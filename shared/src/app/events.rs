@@ -150,5 +150,10 @@ mod tests {
             .0
             .contains("an array"));
         assert!(parse_schedule(&json!({"detail-type": "CloudWatch Alarm State Change"})).is_err());
+        let big = json!({"time": null, "pad": "x".repeat(70_000)});
+        assert!(parse_schedule(&big)
+            .unwrap_err()
+            .0
+            .contains("a schedule event is at most 65536"));
     }
 }

@@ -244,6 +244,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bodies_stay_inside_what_sns_accepts() {
+        let files = [crate::slo::load::SourceFile {
+            name: "c.yaml".into(),
+            text: include_str!("../../../examples/slos/checkout-availability.yaml").into(),
+        }];
+        let slo = crate::slo::load::load(&files).slos.remove(0);
+        let eval = Evaluation {
+            slo: slo.name.clone(),
+            evaluated_at: 0,
+            window_start: 0,
+            window_length: 1,
+            good: 1.0,
+            total: 1.0,
+            attainment: Some(1.0),
+            budget_remaining: Some(1.0),
+            windows: vec![],
+            conditions: vec![],
+            exhausts_at: None,
+        };
+        let alarm = AlarmNote {
+            name: "a".repeat(255),
+            arn: None,
+            state: "ALARM".into(),
+            previous_state: None,
+            reason: "r".repeat(400 * 1024),
+            timestamp: 0,
+        };
+        let n = compose(&slo, &eval, Status::Ok, None, Some(&alarm));
+        assert!(n.body.len() <= MAX_BODY_BYTES + 32, "{}", n.body.len());
+        assert!(n.body.ends_with("[truncated]\n"));
+        assert!(n.subject.len() <= MAX_SUBJECT);
+        assert_eq!(n.severity, Severity::Info);
+    }
+
+    #[test]
     fn subjects_are_one_short_ascii_line() {
         let s = clean_subject(&format!("[PAGE] caf\u{e9}\nline {}", "x".repeat(200)));
         assert_eq!(s.len(), MAX_SUBJECT);
