@@ -13,6 +13,9 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use aws_smithy_types::DateTime;
 
+/// The launcher that serves moto one request at a time, like DynamoDB's atomic item writes.
+const SERIAL_SERVER: &str = include_str!("moto_serial.py");
+
 /// A running moto server, stopped when dropped.
 pub struct Moto {
     child: Child,
@@ -61,12 +64,21 @@ impl Moto {
         let mut last_err = None;
         for _ in 0..3 {
             let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-            let child = Command::new(binary)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // moto_server's own python runs moto serially (see moto_serial.py for why).
+            let python = binary.with_file_name("python");
+            if !python.exists() {
+                bail!(
+                    "{} not found beside {}: moto must be installed in a virtualenv (make venv)",
+                    python.display(),
+                    binary.display()
+                );
+            }
+            let child = Command::new(&python)
+                .args(["-c", SERIAL_SERVER, "127.0.0.1", &port.to_string()])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .with_context(|| format!("cannot start {}", binary.display()))?;
+                .with_context(|| format!("cannot start moto with {}", python.display()))?;
             let mut moto = Moto {
                 child,
                 endpoint: format!("http://127.0.0.1:{port}"),

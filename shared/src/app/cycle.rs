@@ -22,7 +22,7 @@ use super::snapshot::Snapshot;
 use super::App;
 
 /// Attempts at committing a state change when other evaluators keep winning the race.
-const COMMIT_ATTEMPTS: usize = 4;
+const COMMIT_ATTEMPTS: usize = 8;
 
 /// What to evaluate, and when.
 #[derive(Debug, Clone, Default)]
@@ -372,6 +372,13 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             ));
         }
         tracing::info!(slo = %slo.name, attempt, "state changed under us; re-reading");
+        // Back off with jitter (from the claimant id) so racing evaluators do not collide in step.
+        let jitter =
+            crate::slo::shard::stable_hash(&format!("{}{attempt}", app.config.claimant)) % 50;
+        tokio::time::sleep(std::time::Duration::from_millis(
+            20 * attempt as u64 + jitter,
+        ))
+        .await;
         stored = app
             .store
             .state(&slo.name)
