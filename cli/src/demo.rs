@@ -37,6 +37,8 @@ fn point(ns: &str, metric: &str, dims: &[(&str, &str)], t: i64, v: f64) -> Point
 fn synthetic(end: i64) -> Vec<Point> {
     let start = end - 4 * HOUR;
     let incident = |t: i64| t >= end - 3 * HOUR && t < end - 3 * HOUR + 40 * 60;
+    // The support queue takes longer to drain: premium tickets are answered late for an hour.
+    let support_backlog = |t: i64| t >= end - 3 * HOUR && t < end - 2 * HOUR;
     let premium = [("Tier", "premium")];
     let mut pts = Vec::new();
     // Older history, one datapoint per hour.
@@ -83,7 +85,7 @@ fn synthetic(end: i64) -> Vec<Point> {
             "FirstResponseWithinTarget",
             &premium,
             t,
-            if incident(t) { 2.0 } else { 10.0 },
+            if support_backlog(t) { 2.0 } else { 10.0 },
         ));
         if t % 300 == 0 {
             let wait = if t >= end - 3 * HOUR + 10 * 60 && t < end - 3 * HOUR + 55 * 60 {
@@ -159,7 +161,7 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     let points = synthetic(end);
     let calls = emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &points).await?;
     println!(
-        "\n== metrics: {} datapoints in {calls} PutMetricData calls: 4 hours of checkout, support and chat traffic,\n   with an incident from {} for 40 minutes (checkout errors 7%, premium tickets answered late, chat queue backing up)",
+        "\n== metrics: {} datapoints in {calls} PutMetricData calls: 4 hours of checkout, support and chat traffic,\n   with an incident from {} (checkout errors at 7% for 40 minutes, chat queue backing up,\n   80% of premium tickets answered late for an hour)",
         points.len(),
         rfc3339(end - 3 * HOUR)
     );
