@@ -1512,28 +1512,37 @@ pub fn parse_exclusions(v: &str) -> Result<Vec<(i64, i64)>, String> {
     Ok(out)
 }
 
-fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
-    let list = req(ctx, at, spec, "spec", "timeWindow")?;
+/// The one mapping in the list `spec.<key>`; `many` words the problem when there are more or fewer.
+fn single_entry<'n>(
+    ctx: &mut Ctx,
+    at: At,
+    spec: &'n Node,
+    key: &str,
+    many: &dyn Fn(usize) -> String,
+) -> Option<&'n Node> {
+    let path = join("spec", key);
+    let list = req(ctx, at, spec, "spec", key)?;
     let Some(items) = list.as_seq() else {
         ctx.report(
             at.file,
             list.line,
-            "spec.timeWindow",
+            &path,
             format!("expected a list with one entry, found {}", list.kind_name()),
         );
         return None;
     };
     if items.len() != 1 {
-        ctx.report(
-            at.file,
-            list.line,
-            "spec.timeWindow",
-            format!("must have exactly one entry, found {}", items.len()),
-        );
+        ctx.report(at.file, list.line, &path, many(items.len()));
         return None;
     }
+    expect_map(ctx, at, &items[0], &format!("{path}[0]"))
+}
+
+fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
+    let w = single_entry(ctx, at, spec, "timeWindow", &|n| {
+        format!("must have exactly one entry, found {n}")
+    })?;
     let p = "spec.timeWindow[0]";
-    let w = expect_map(ctx, at, &items[0], p)?;
     check_fields(ctx, at, w, p, &["duration", "isRolling", "calendar"]);
     let dn = req(ctx, at, w, p, "duration")?;
     let dur = expect_duration(ctx, at, dn, &join(p, "duration"))?;
@@ -1649,27 +1658,10 @@ fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
 }
 
 fn read_objective(ctx: &mut Ctx, at: At, spec: &Node) -> Option<Objective> {
-    let list = req(ctx, at, spec, "spec", "objectives")?;
-    let Some(items) = list.as_seq() else {
-        ctx.report(
-            at.file,
-            list.line,
-            "spec.objectives",
-            format!("expected a list, found {}", list.kind_name()),
-        );
-        return None;
-    };
-    if items.len() != 1 {
-        ctx.report(
-            at.file,
-            list.line,
-            "spec.objectives",
-            format!("sloguard evaluates exactly one objective per SLO, found {}; split them into several SLOs", items.len()),
-        );
-        return None;
-    }
+    let o = single_entry(ctx, at, spec, "objectives", &|n| {
+        format!("sloguard evaluates exactly one objective per SLO, found {n}; split them into several SLOs")
+    })?;
     let p = "spec.objectives[0]";
-    let o = expect_map(ctx, at, &items[0], p)?;
     check_fields(
         ctx,
         at,
