@@ -101,6 +101,21 @@ impl Env {
         Ok(())
     }
 
+    /// Apply `slo_yaml` and write checkout traffic with the standard incident:
+    /// 10 errors a minute (10%) from 90 to 60 minutes before the end of the data.
+    pub async fn incident(&self, slo_yaml: &str) -> Result<()> {
+        self.apply(slo_yaml).await?;
+        let end = self.end;
+        self.checkout_traffic(|t| {
+            if t >= end - 90 * 60 && t < end - 60 * 60 {
+                10.0
+            } else {
+                0.0
+            }
+        })
+        .await
+    }
+
     /// Deliver a scheduled event for `time` to the evaluator's handler.
     pub async fn scheduled(&self, app: &AwsApp, time: i64) -> Result<CycleReport> {
         let event = json!({"version": "0", "id": format!("ev-{time}"), "detail-type": "Scheduled Event",

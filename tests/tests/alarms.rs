@@ -6,23 +6,10 @@ use sloguard_e2e::{alarm_fixture, checkout_slo, checkout_slo_with_alarms, Env};
 
 const MIN: i64 = 60;
 
-async fn incident(env: &Env, slo_yaml: &str) -> Result<()> {
-    env.apply(slo_yaml).await?;
-    let end = env.end;
-    env.checkout_traffic(|t| {
-        if t >= end - 90 * MIN && t < end - 60 * MIN {
-            10.0
-        } else {
-            0.0
-        }
-    })
-    .await
-}
-
 /// The alarm in `fixture` (matched by its metric) pages at once, naming the alarm.
 async fn pages_for(fixture: &str, shape: &str) -> Result<()> {
     let env = Env::new().await?;
-    incident(&env, &checkout_slo("checkout")).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     let t = env.end - 70 * MIN;
     let report = env.alarm(&env.app, &alarm_fixture(fixture, t)?).await?;
     let a = &report.alarms[0];
@@ -81,11 +68,8 @@ async fn sns_alarm_notification_pages() -> Result<()> {
 #[tokio::test]
 async fn metric_math_alarm_matches_by_annotation() -> Result<()> {
     let env = Env::new().await?;
-    incident(
-        &env,
-        &checkout_slo_with_alarms("checkout", "checkout-error-rate"),
-    )
-    .await?;
+    env.incident(&checkout_slo_with_alarms("checkout", "checkout-error-rate"))
+        .await?;
     let mut payload = alarm_fixture("alarm-sns-metric-math.json", env.end - 70 * MIN)?;
     // the fixture's state time is the one shared by the metric fixtures
     let msg = payload["Records"][0]["Sns"]["Message"]
@@ -107,7 +91,7 @@ async fn metric_math_alarm_matches_by_annotation() -> Result<()> {
 #[tokio::test]
 async fn composite_alarm_touches_what_its_children_touch() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env, &checkout_slo("checkout")).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     // the child is a real alarm on the SLO's error metric; the composite names only the child
     aws_sdk_cloudwatch::Client::new(&env.sdk)
         .put_metric_alarm()
@@ -158,7 +142,7 @@ async fn composite_alarm_touches_what_its_children_touch() -> Result<()> {
 #[tokio::test]
 async fn the_same_transition_in_two_shapes_is_handled_once() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env, &checkout_slo("checkout")).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     let t = env.end - 70 * MIN;
     let first = env
         .alarm(
@@ -186,7 +170,7 @@ async fn the_same_transition_in_two_shapes_is_handled_once() -> Result<()> {
 #[tokio::test]
 async fn an_alarm_that_touches_no_slo_is_acknowledged() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env, &checkout_slo("checkout")).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     let r = env
         .alarm(
             &env.app,
@@ -239,7 +223,7 @@ async fn an_alarm_without_a_burn_gives_info_never_a_page() -> Result<()> {
 #[tokio::test]
 async fn alarm_handler_racing_the_schedule_sends_one_message() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env, &checkout_slo("checkout")).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     let scheduler = env.second_app(&env.settings);
     let t = env.end - 70 * MIN;
     let payload = alarm_fixture("alarm-eventbridge-metric.json", t)?;

@@ -8,20 +8,6 @@ use sloguard_e2e::{checkout_slo, Env, HOUR};
 
 const MIN: i64 = 60;
 
-/// 10 errors a minute (10%) from 90 to 60 minutes before the end of the data.
-async fn incident(env: &Env) -> Result<()> {
-    env.apply(&checkout_slo("checkout")).await?;
-    let end = env.end;
-    env.checkout_traffic(|t| {
-        if t >= end - 90 * MIN && t < end - 60 * MIN {
-            10.0
-        } else {
-            0.0
-        }
-    })
-    .await
-}
-
 #[tokio::test]
 async fn steady_traffic_is_ok_and_sends_nothing() -> Result<()> {
     let env = Env::new().await?;
@@ -41,7 +27,7 @@ async fn steady_traffic_is_ok_and_sends_nothing() -> Result<()> {
 #[tokio::test]
 async fn fast_burn_pages_once_with_the_right_numbers_then_recovers_once() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     let t = env.end - 70 * MIN;
     env.scheduled(&env.app, t - 30 * MIN).await?; // before the incident: ok, quiet
     let report = env.scheduled(&env.app, t).await?;
@@ -137,7 +123,7 @@ async fn an_overspent_budget_is_exhausted() -> Result<()> {
 #[tokio::test]
 async fn the_same_event_twice_gives_one_snapshot_and_one_message() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     let t = env.end - 70 * MIN;
     let first = env.scheduled(&env.app, t).await?;
     let second = env.scheduled(&env.app, t).await?;
@@ -152,7 +138,7 @@ async fn the_same_event_twice_gives_one_snapshot_and_one_message() -> Result<()>
 #[tokio::test]
 async fn two_evaluators_racing_on_one_slo_send_one_message() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     let other = env.second_app(&env.settings);
     let t = env.end - 70 * MIN;
     let (a, b) = tokio::join!(env.scheduled(&env.app, t), env.scheduled(&other, t));
@@ -172,7 +158,7 @@ async fn two_evaluators_racing_on_one_slo_send_one_message() -> Result<()> {
 #[tokio::test]
 async fn a_failed_publish_is_sent_by_the_next_cycle_once() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     let mut settings = env.settings.clone();
     settings.topic_arn = Some("arn:aws:sns:eu-west-1:123456789012:late-topic".into());
     let app = env.second_app(&settings);
@@ -228,7 +214,7 @@ async fn a_failed_publish_is_sent_by_the_next_cycle_once() -> Result<()> {
 #[tokio::test]
 async fn a_bad_slo_among_good_ones_does_not_stop_them() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     // a stored definition that no longer parses
     aws_sdk_dynamodb::Client::new(&env.sdk)
         .put_item()
@@ -271,7 +257,7 @@ async fn a_bad_slo_among_good_ones_does_not_stop_them() -> Result<()> {
 #[tokio::test]
 async fn machines_get_the_json_document_on_the_events_topic() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     let events = sloguard_cli::emulator::create_topic(&env.sns, "sloguard-events").await?;
     let queue =
         sloguard_cli::emulator::subscribe_queue(&env.sqs, &env.sns, &events, "machines").await?;
@@ -325,7 +311,7 @@ async fn shards_split_the_fleet_without_overlap() -> Result<()> {
 #[tokio::test]
 async fn the_same_event_five_times_at_once_gives_one_snapshot_and_one_message() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     let apps: Vec<_> = (0..5).map(|_| env.second_app(&env.settings)).collect();
     let t = env.end - 70 * MIN;
     let results = futures::future::join_all(apps.iter().map(|a| env.scheduled(a, t))).await;
@@ -342,7 +328,7 @@ async fn the_same_event_five_times_at_once_gives_one_snapshot_and_one_message() 
 #[tokio::test]
 async fn overlapping_shards_announce_each_change_once() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     let t = env.end - 70 * MIN;
     let other = env.second_app(&env.settings);
     // one evaluator runs everything, another shard 0 of 1: both cover checkout
@@ -362,7 +348,7 @@ async fn overlapping_shards_announce_each_change_once() -> Result<()> {
 #[tokio::test]
 async fn a_cycle_at_its_deadline_stops_cleanly_and_the_next_one_catches_up() -> Result<()> {
     let env = Env::new().await?;
-    incident(&env).await?;
+    env.incident(&checkout_slo("checkout")).await?;
     let t = env.end - 70 * MIN;
     let event = serde_json::json!({"time": sloguard::slo::message::rfc3339(t)});
     let now = chrono::Utc::now();
