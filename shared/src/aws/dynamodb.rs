@@ -639,19 +639,18 @@ mod tests {
             .expect("Resources.Table.Properties");
         let s = |n: &yaml::Node| n.as_scalar().unwrap().to_string();
         assert_eq!(s(props.get("BillingMode").unwrap()), "PAY_PER_REQUEST");
-        let keys: Vec<(String, String)> = props
-            .get("KeySchema")
-            .unwrap()
-            .as_seq()
-            .unwrap()
-            .iter()
-            .map(|k| {
-                (
-                    s(k.get("AttributeName").unwrap()),
-                    s(k.get("KeyType").unwrap()),
-                )
-            })
-            .collect();
+        // (first, second) field of every entry of a list property
+        let pairs = |list: &str, first: &str, second: &str| -> Vec<(String, String)> {
+            props
+                .get(list)
+                .unwrap()
+                .as_seq()
+                .unwrap()
+                .iter()
+                .map(|k| (s(k.get(first).unwrap()), s(k.get(second).unwrap())))
+                .collect()
+        };
+        let keys = pairs("KeySchema", "AttributeName", "KeyType");
         assert_eq!(
             keys,
             vec![
@@ -659,19 +658,7 @@ mod tests {
                 (SK.to_string(), "RANGE".to_string())
             ]
         );
-        let attrs: Vec<(String, String)> = props
-            .get("AttributeDefinitions")
-            .unwrap()
-            .as_seq()
-            .unwrap()
-            .iter()
-            .map(|k| {
-                (
-                    s(k.get("AttributeName").unwrap()),
-                    s(k.get("AttributeType").unwrap()),
-                )
-            })
-            .collect();
+        let attrs = pairs("AttributeDefinitions", "AttributeName", "AttributeType");
         assert_eq!(
             attrs,
             vec![
