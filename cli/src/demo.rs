@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde_json::json;
-use sloguard::app::apply::apply;
+use sloguard::app::apply::{apply, ApplyOptions};
 use sloguard::app::cycle::handle_scheduled_event;
 use sloguard::aws::{build_app, Settings};
 use sloguard::slo::message::rfc3339;
@@ -149,7 +149,7 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
 
     println!("\n== sloguard apply {}", slo_dir.display());
     let files = super::read_files(&[slo_dir.to_path_buf()])?;
-    for (name, change) in apply(&app.store, &files, false, false)
+    for (name, change) in apply(&app.store, &files, ApplyOptions::default())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand};
-use sloguard::app::apply::{apply, ApplyError, Change};
+use sloguard::app::apply::{apply, prune_needs_confirmation, ApplyError, ApplyOptions, Change};
 use sloguard::app::cycle::{run_cycle, CycleRequest};
 use sloguard::app::BudgetStore;
 use sloguard::aws::{build_app, load_config, AwsApp, Settings};
@@ -53,9 +53,12 @@ enum Command {
         /// Show what would change, store nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Delete stored SLOs the files no longer define.
+        /// Delete stored SLOs the files no longer define (more than 3, or all of them, needs --yes).
         #[arg(long)]
         prune: bool,
+        /// Confirm a large --prune.
+        #[arg(long, requires = "prune")]
+        yes: bool,
     },
     /// Run one evaluation cycle now (or at --at), persisting and notifying like the schedule.
     Evaluate {
@@ -100,18 +103,22 @@ enum Command {
     },
 }
 
-/// Read SLO files, expanding directories to their .yaml/.yml files.
+/// Read SLO files; a directory is read whole (subfolders too, hidden ones skipped), so
+/// `validate slos/` checks every file `apply slos/` would store.
 fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("cannot read directory {}", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|e| e.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-                .collect();
-            entries.sort();
-            out.extend(read_files(&entries)?);
+            let mut found = Vec::new();
+            yaml_files_under(p, &mut found)?;
+            if found.is_empty() {
+                bail!(
+                    "{}: no .yaml or .yml files in this folder or its subfolders",
+                    p.display()
+                );
+            }
+            found.sort();
+            out.extend(read_files(&found)?);
         } else {
             let meta =
                 std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
@@ -132,6 +139,26 @@ fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
         }
     }
     Ok(out)
+}
+
+/// Collect the YAML files below `dir`, descending into subfolders but not hidden ones
+/// (`.git`, `.github`...), which hold no SLOs.
+fn yaml_files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read directory {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot read directory {}", dir.display()))?;
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if path.is_dir() {
+            if !hidden {
+                yaml_files_under(&path, out)?;
+            }
+        } else if !hidden && path.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 fn parse_time(s: &str, flag: &str) -> Result<i64> {
@@ -186,6 +213,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate { files } => {
             let files = read_files(files)?;
             let loaded = load(&files);
+            if loaded.problems.is_empty() && loaded.slos.is_empty() {
+                eprintln!(
+                    "error: {} file(s) read, but none defines an SLO (kind: SLO)",
+                    files.len()
+                );
+                return Ok(ExitCode::from(1));
+            }
             if loaded.problems.is_empty() {
                 println!(
                     "{} file(s), {} SLO(s): valid",
@@ -232,10 +266,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             files,
             dry_run,
             prune,
+            yes,
         } => {
             let sources = read_files(files)?;
             let (app, _, _) = connect(&cli).await?;
-            match apply(&app.store, &sources, *dry_run, *prune).await {
+            let options = ApplyOptions {
+                dry_run: *dry_run,
+                prune: *prune,
+                confirmed: *yes,
+            };
+            match apply(&app.store, &sources, options).await {
                 Ok(changes) => {
                     let verb = if *dry_run { "would be " } else { "" };
                     for (name, c) in &changes {
@@ -249,7 +289,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         };
                         println!("{name}: {what}");
                     }
+                    let pruned = changes.iter().filter(|(_, c)| *c == Change::Pruned).count();
+                    let stored = changes
+                        .iter()
+                        .filter(|(_, c)| *c != Change::Created)
+                        .count();
+                    if *dry_run && !*yes && prune_needs_confirmation(pruned, stored) {
+                        eprintln!("note: deleting {pruned} SLO(s) will need --yes");
+                    }
                     Ok(ExitCode::SUCCESS)
+                }
+                Err(e @ (ApplyError::NoSlos | ApplyError::PruneRefused { .. })) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
                 }
                 Err(ApplyError::Invalid(problems)) => {
                     for p in &problems {

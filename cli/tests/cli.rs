@@ -219,3 +219,154 @@ async fn init_apply_evaluate_status_history() -> Result<()> {
     assert_eq!(h[0]["change"], "new -> exhausted");
     Ok(())
 }
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sloguard-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn folders_are_read_whole_and_an_empty_one_is_an_error() -> Result<()> {
+    let dir = scratch("tree");
+    let nested = dir.join("team-a").join("shop");
+    std::fs::create_dir_all(&nested)?;
+    std::fs::create_dir_all(dir.join(".git"))?;
+    for (src, dst) in [
+        ("checkout-availability.yaml", nested.join("checkout.yaml")),
+        ("chat-wait-time.yaml", dir.join("chat.yml")),
+        (
+            "premium-support.yaml",
+            dir.join(".git").join("ignored.yaml"),
+        ),
+    ] {
+        std::fs::copy(root().join("examples/slos").join(src), dst)?;
+    }
+    std::fs::write(dir.join("notes.txt"), "not yaml")?;
+    let out = sloguard(None, &["validate", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("2 file(s), 2 SLO(s): valid"),
+        "{}",
+        text(&out)
+    );
+
+    let empty = scratch("empty");
+    let out = sloguard(None, &["validate", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("no .yaml or .yml files"),
+        "{}",
+        text(&out)
+    );
+
+    // YAML that holds no SLO document at all is not "valid" either.
+    std::fs::write(
+        empty.join("service.yaml"),
+        "apiVersion: openslo/v1\nkind: Service\nmetadata:\n  name: shop\nspec: {}\n",
+    )?;
+    let out = sloguard(None, &["validate", empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("none defines an SLO"), "{}", text(&out));
+    Ok(())
+}
+
+#[tokio::test]
+async fn prune_never_wipes_a_fleet_by_mistake() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    // Six SLOs: the examples (four) plus two copies under other names.
+    let fleet = scratch("fleet");
+    for f in std::fs::read_dir(root().join("examples/slos"))? {
+        let f = f?.path();
+        std::fs::copy(&f, fleet.join(f.file_name().unwrap()))?;
+    }
+    let extra = std::fs::read_to_string(root().join("examples/slos/checkout-availability.yaml"))?;
+    for n in ["a", "b"] {
+        std::fs::write(
+            fleet.join(format!("extra-{n}.yaml")),
+            extra.replace(
+                "name: checkout-availability",
+                &format!("name: checkout-{n}"),
+            ),
+        )?;
+    }
+    let out = sloguard(Some(&moto), &["apply", fleet.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stored = || -> Result<usize> {
+        let out = sloguard(Some(&moto), &["status", "--json"]);
+        let v: Value = serde_json::from_slice(&out.stdout)?;
+        Ok(v.as_array().unwrap().len())
+    };
+    assert_eq!(stored()?, 6);
+
+    // An empty folder and a folder with no SLO store and delete nothing.
+    let empty = scratch("prune-empty");
+    let out = sloguard(Some(&moto), &["apply", empty.to_str().unwrap(), "--prune"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    std::fs::write(
+        empty.join("svc.yaml"),
+        "apiVersion: openslo/v1\nkind: Service\nmetadata:\n  name: shop\nspec: {}\n",
+    )?;
+    let out = sloguard(
+        Some(&moto),
+        &["apply", empty.to_str().unwrap(), "--prune", "--yes"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("define no SLO"), "{}", text(&out));
+    assert_eq!(stored()?, 6);
+
+    // One file left: pruning five needs --yes; the dry run lists them and says so.
+    let one = root().join("examples/slos/checkout-availability.yaml");
+    let out = sloguard(
+        Some(&moto),
+        &["apply", one.to_str().unwrap(), "--prune", "--dry-run"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        text(&out).matches("would be deleted").count(),
+        5,
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("will need --yes"), "{}", text(&out));
+    let out = sloguard(Some(&moto), &["apply", one.to_str().unwrap(), "--prune"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("--prune would delete 5 of the 6 stored SLO(s)"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("checkout-a, checkout-b"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(stored()?, 6);
+
+    // A small prune (two) goes through on its own.
+    std::fs::remove_file(fleet.join("extra-a.yaml"))?;
+    std::fs::remove_file(fleet.join("extra-b.yaml"))?;
+    let out = sloguard(Some(&moto), &["apply", fleet.to_str().unwrap(), "--prune"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(text(&out).matches(": deleted").count(), 2, "{}", text(&out));
+    assert_eq!(stored()?, 4);
+
+    // Deleting every stored SLO needs --yes, even when it is few.
+    let other = scratch("other");
+    std::fs::write(
+        other.join("x.yaml"),
+        extra.replace("name: checkout-availability", "name: brand-new"),
+    )?;
+    let out = sloguard(Some(&moto), &["apply", other.to_str().unwrap(), "--prune"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(stored()?, 4);
+    let out = sloguard(
+        Some(&moto),
+        &["apply", other.to_str().unwrap(), "--prune", "--yes"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(stored()?, 1);
+    Ok(())
+}

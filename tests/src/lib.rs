@@ -6,7 +6,7 @@ pub mod proxy;
 
 use anyhow::{Context, Result};
 use serde_json::json;
-use sloguard::app::apply::apply;
+use sloguard::app::apply::{apply, ApplyOptions};
 use sloguard::app::cycle::{handle_scheduled_event, CycleReport};
 use sloguard::app::{BudgetStore, Snapshot};
 use sloguard::aws::{build_app, AwsApp, Settings};
@@ -75,7 +75,7 @@ impl Env {
             name: "test.yaml".into(),
             text: yaml.into(),
         }];
-        apply(&self.app.store, &files, false, false).await?;
+        apply(&self.app.store, &files, ApplyOptions::default()).await?;
         Ok(())
     }
 

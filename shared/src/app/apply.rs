@@ -14,24 +14,76 @@ pub enum Change {
     Pruned,
 }
 
+/// How far `--prune` may go on its own: deleting more than this many SLOs, or every
+/// stored SLO, needs an explicit `--yes` (a wrong folder must never wipe a fleet).
+pub const PRUNE_WITHOUT_CONFIRMATION: usize = 3;
+
+/// What the user asked `apply` to do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Decide and report, store nothing.
+    pub dry_run: bool,
+    /// Delete stored SLOs the files no longer define.
+    pub prune: bool,
+    /// Allow a large prune (`--yes`).
+    pub confirmed: bool,
+}
+
 /// Why apply stored nothing.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApplyError {
     #[error("{} problem(s) in the SLO files; nothing was applied", .0.len())]
     Invalid(Vec<Problem>),
+    #[error("the files define no SLO; nothing was applied (is this the right folder?)")]
+    NoSlos,
+    #[error(
+        "--prune would delete {} of the {stored} stored SLO(s): {}; nothing was applied. \
+         Check the files, or add --yes to delete them",
+        .names.len(),
+        .names.join(", ")
+    )]
+    PruneRefused { names: Vec<String>, stored: usize },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Whether deleting `deleting` of `stored` SLOs is large enough to need `--yes`.
+pub fn prune_needs_confirmation(deleting: usize, stored: usize) -> bool {
+    deleting > PRUNE_WITHOUT_CONFIRMATION || (deleting > 0 && deleting == stored)
 }
 
 /// Validate `files` and store their SLOs; `prune` deletes stored SLOs the files no longer define.
 pub async fn apply<S: BudgetStore>(
     store: &S,
     files: &[SourceFile],
-    dry_run: bool,
-    prune: bool,
+    options: ApplyOptions,
 ) -> Result<Vec<(String, Change)>, ApplyError> {
+    let ApplyOptions {
+        dry_run,
+        prune,
+        confirmed,
+    } = options;
     let slos = load(files).into_result().map_err(ApplyError::Invalid)?;
+    if slos.is_empty() {
+        return Err(ApplyError::NoSlos);
+    }
     let stored = store.definitions().await?;
+    let doomed: Vec<String> = if prune {
+        stored
+            .iter()
+            .filter(|d| !slos.iter().any(|s| s.name == d.name))
+            .map(|d| d.name.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // A dry run shows the list; a real run refuses a large prune before it stores anything.
+    if !dry_run && !confirmed && prune_needs_confirmation(doomed.len(), stored.len()) {
+        return Err(ApplyError::PruneRefused {
+            names: doomed,
+            stored: stored.len(),
+        });
+    }
     let mut out = Vec::new();
     for slo in &slos {
         let before = stored.iter().find(|d| d.name == slo.name);
@@ -53,16 +105,11 @@ pub async fn apply<S: BudgetStore>(
         };
         out.push((slo.name.clone(), change));
     }
-    if prune {
-        for d in stored
-            .iter()
-            .filter(|d| !slos.iter().any(|s| s.name == d.name))
-        {
-            if !dry_run {
-                store.delete_definition(&d.name).await?;
-            }
-            out.push((d.name.clone(), Change::Pruned));
+    for name in doomed {
+        if !dry_run {
+            store.delete_definition(&name).await?;
         }
+        out.push((name, Change::Pruned));
     }
     Ok(out)
 }

@@ -14,7 +14,14 @@ use super::yaml::{self, Node, Value};
 
 /// Annotation prefix of sloguard's own settings.
 pub const ANNOTATION_PREFIX: &str = "sloguard.dev/";
-const SLO_ANNOTATIONS: [&str; 4] = ["alarms", "runbook", "min-events", "exclusions"];
+const SLO_ANNOTATIONS: [&str; 6] = [
+    "alarms",
+    "runbook",
+    "min-events",
+    "exclusions",
+    "budget-alerts",
+    "exhaustion-severity",
+];
 const CONDITION_ANNOTATIONS: [&str; 1] = ["short-window"];
 /// Largest SLO file accepted: definitions are small; anything bigger is a mistake.
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
@@ -74,6 +81,8 @@ struct Doc<'a> {
     file: &'a str,
     node: &'a Node,
     name: String,
+    /// A second definition of a name: still validated (every problem is reported), never used.
+    duplicate: bool,
 }
 
 struct Ctx {
@@ -137,22 +146,31 @@ pub fn load(files: &[SourceFile]) -> Loaded {
         for node in docs {
             let at = At { file };
             if let Some((kind, name)) = read_header(&mut ctx, at, node) {
-                if let Some((f0, l0)) = first_seen.get(&(kind, name.clone())) {
-                    ctx.report(
-                        file,
-                        node.get("metadata")
-                            .and_then(|m| m.get("name"))
-                            .map_or(node.line, |n| n.line),
-                        "metadata.name",
-                        format!("duplicate {kind} name `{name}` (first defined at {f0}:{l0})"),
-                    );
-                    continue;
-                }
-                first_seen.insert((kind, name.clone()), (file.to_string(), node.line));
-                by_kind
-                    .entry(kind)
-                    .or_default()
-                    .push(Doc { file, node, name });
+                let name_line = node
+                    .get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .map_or(node.line, |n| n.line);
+                let duplicate = match first_seen.get(&(kind, name.clone())) {
+                    Some((f0, l0)) => {
+                        ctx.report(
+                            file,
+                            name_line,
+                            "metadata.name",
+                            format!("duplicate {kind} name `{name}` (first defined at {f0}:{l0})"),
+                        );
+                        true
+                    }
+                    None => {
+                        first_seen.insert((kind, name.clone()), (file.to_string(), name_line));
+                        false
+                    }
+                };
+                by_kind.entry(kind).or_default().push(Doc {
+                    file,
+                    node,
+                    name,
+                    duplicate,
+                });
             }
         }
     }
@@ -164,23 +182,31 @@ pub fn load(files: &[SourceFile]) -> Loaded {
     for d in docs_of("SLI") {
         let spec = d.node.get("spec");
         let ind = spec.and_then(|s| read_sli_spec(&mut ctx, At { file: d.file }, s, "spec"));
-        slis.insert(d.name.clone(), ind);
+        if !d.duplicate {
+            slis.insert(d.name.clone(), ind);
+        }
     }
     let mut conditions: HashMap<String, Option<BurnRateCondition>> = HashMap::new();
     for d in docs_of("AlertCondition") {
         let c = read_condition(&mut ctx, At { file: d.file }, d.node, "");
-        conditions.insert(d.name.clone(), c);
+        if !d.duplicate {
+            conditions.insert(d.name.clone(), c);
+        }
     }
     let mut policies: HashMap<String, Option<Vec<BurnRateCondition>>> = HashMap::new();
     for d in docs_of("AlertPolicy") {
         let p = read_policy(&mut ctx, At { file: d.file }, d.node, "", &conditions);
-        policies.insert(d.name.clone(), p);
+        if !d.duplicate {
+            policies.insert(d.name.clone(), p);
+        }
     }
 
     let mut slos = Vec::new();
     for d in docs_of("SLO") {
         if let Some(slo) = read_slo(&mut ctx, d, &slis, &policies, &conditions) {
-            slos.push(slo);
+            if !d.duplicate {
+                slos.push(slo);
+            }
         }
     }
     Loaded {
@@ -1450,6 +1476,18 @@ fn read_settings(
                 Ok(x) => settings.exclusions = x,
                 Err(m) => bad(ctx, m),
             },
+            "budget-alerts" => match parse_budget_alerts(&value) {
+                Ok(x) => settings.budget_alerts = x,
+                Err(m) => bad(ctx, m),
+            },
+            "exhaustion-severity" => match value.trim() {
+                "page" => settings.exhaustion_severity = Severity::Page,
+                "ticket" => settings.exhaustion_severity = Severity::Ticket,
+                other => bad(
+                    ctx,
+                    format!("`{}` is not `page` or `ticket`", truncate(other, 40)),
+                ),
+            },
             _ => bad(
                 ctx,
                 format!(
@@ -1460,6 +1498,25 @@ fn read_settings(
         }
     }
     (ok.then_some(settings), others)
+}
+
+/// Parse `50,75,100`: percentages of the error budget consumed, each announced once a period.
+pub fn parse_budget_alerts(v: &str) -> Result<Vec<u32>, String> {
+    let mut out = Vec::new();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.trim_end_matches('%').parse::<u32>() {
+            Ok(n) if (1..=100).contains(&n) => out.push(n),
+            _ => {
+                return Err(format!(
+                    "`{}` is not a percentage of the budget consumed (1 to 100, e.g. 50,75,100)",
+                    truncate(part, 40)
+                ))
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
 }
 
 fn check_url(u: &str) -> Result<(), String> {
@@ -2009,7 +2066,8 @@ pub fn default_conditions(window: &TimeWindow) -> Vec<BurnRateCondition> {
         name: name.to_string(),
         severity,
         op: Op::Gt,
-        threshold: consumption * w / long as f64,
+        // A burn rate of at most 1 cannot spend the budget within the window: never alert below it.
+        threshold: (consumption * w / long as f64).max(1.0),
         long_seconds: long,
         short_seconds: short,
         alert_after_seconds: 0,

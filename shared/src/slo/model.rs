@@ -226,7 +226,7 @@ pub struct BurnRateCondition {
 }
 
 /// sloguard's own settings, from `sloguard.dev/*` annotations.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     /// Alarm names or ARNs whose state changes re-evaluate this SLO.
     pub alarms: Vec<String>,
@@ -235,6 +235,30 @@ pub struct Settings {
     pub min_events: u64,
     /// Maintenance windows removed from the budget, as [start, end) epoch seconds.
     pub exclusions: Vec<(i64, i64)>,
+    /// Percent of the budget consumed at which to tell the owners (once a window period each);
+    /// exhaustion (100) is always announced.
+    #[serde(default)]
+    pub budget_alerts: Vec<u32>,
+    /// Severity of the exhaustion message: ticket unless the SLO asks for a page.
+    #[serde(default = "ticket")]
+    pub exhaustion_severity: Severity,
+}
+
+fn ticket() -> Severity {
+    Severity::Ticket
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            alarms: Vec::new(),
+            runbook: None,
+            min_events: 0,
+            exclusions: Vec::new(),
+            budget_alerts: Vec::new(),
+            exhaustion_severity: Severity::Ticket,
+        }
+    }
 }
 
 impl SloDefinition {
