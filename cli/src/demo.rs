@@ -140,6 +140,7 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         events_topic_arn: None,
         lag_seconds: 0,
         history_days: 400,
+        schedule_minutes: 5,
     };
     let app = build_app(&settings, &sdk);
 
@@ -171,7 +172,7 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     while t <= end {
         let event = json!({"version": "0", "id": format!("demo-{t}"), "detail-type": "Scheduled Event", "source": "aws.events",
             "account": "123456789012", "time": rfc3339(t), "region": REGION, "resources": [], "detail": {}});
-        let report = handle_scheduled_event(&app, &event, now)
+        let report = handle_scheduled_event(&app, &event, t)
             .await
             .context("evaluation cycle")?;
         let changes: Vec<String> = report

@@ -1,6 +1,7 @@
 //! `sloguard`: validate and apply SLOs, run an evaluation cycle, read status and
 //! history, and take the local demo tour. Uses the same use cases as the Lambdas.
 
+mod commands;
 mod demo;
 
 use std::path::{Path, PathBuf};
@@ -8,7 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand};
+use commands::parse_time;
 use sloguard::app::apply::{apply, prune_needs_confirmation, ApplyError, ApplyOptions, Change};
+use sloguard::app::backfill::BackfillRequest;
 use sloguard::app::cycle::{run_cycle, CycleRequest};
 use sloguard::app::BudgetStore;
 use sloguard::aws::{build_app, load_config, AwsApp, Settings};
@@ -74,6 +77,47 @@ enum Command {
         /// Print the cycle report as JSON.
         #[arg(long)]
         json: bool,
+        /// Notify even for a past --at (by default a past evaluation only records history).
+        #[arg(long)]
+        notify: bool,
+    },
+    /// Rebuild history from CloudWatch over a time range; never notifies, safe to re-run.
+    Backfill {
+        /// SLOs to rebuild (default: all).
+        slos: Vec<String>,
+        /// First evaluation time (RFC 3339).
+        #[arg(long)]
+        from: String,
+        /// End of the range, exclusive (RFC 3339).
+        #[arg(long)]
+        to: String,
+        /// Time between evaluations (e.g. 5m, 1h).
+        #[arg(long, default_value = "1h")]
+        step: String,
+    },
+    /// Hold back an SLO's page and ticket messages for a while (it is still evaluated and recorded).
+    Silence {
+        /// The SLO to silence.
+        slo: String,
+        /// How long (e.g. 90m, 2h, 1d).
+        #[arg(
+            long = "for",
+            value_name = "DURATION",
+            conflicts_with = "until",
+            required_unless_present = "until"
+        )]
+        for_: Option<String>,
+        /// Until this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// Why: shown in `status` and history.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a silence.
+    Unsilence {
+        /// The SLO to unsilence.
+        slo: String,
     },
     /// The current state of every SLO.
     Status {
@@ -159,12 +203,6 @@ fn yaml_files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn parse_time(s: &str, flag: &str) -> Result<i64> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.timestamp())
-        .map_err(|_| anyhow!("{flag}: `{s}` is not an RFC 3339 time like 2026-11-25T12:00:00Z"))
 }
 
 async fn connect(cli: &Cli) -> Result<(AwsApp, Settings, aws_config::SdkConfig)> {
@@ -313,7 +351,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 Err(ApplyError::Store(e)) => Err(e.into()),
             }
         }
-        Command::Evaluate { at, slo, lag, json } => {
+        Command::Evaluate {
+            at,
+            slo,
+            lag,
+            json,
+            notify,
+        } => {
             let (mut app, settings, _) = connect(&cli).await?;
             if let Some(l) = lag {
                 app.config.lag_seconds = *l;
@@ -333,6 +377,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     trigger,
                     now,
                     only: slo.clone().map(|s| vec![s]),
+                    notify_past: *notify,
                     ..CycleRequest::default()
                 },
             )
@@ -391,6 +436,47 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             print_history(&app, slo, since, until, *json).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Backfill {
+            slos,
+            from,
+            to,
+            step,
+        } => {
+            let (app, _, _) = connect(&cli).await?;
+            let request = BackfillRequest {
+                slos: (!slos.is_empty()).then(|| slos.clone()),
+                from: parse_time(from, "--from")?,
+                to: parse_time(to, "--to")?,
+                step: commands::parse_span(step, "--step")?,
+                now: chrono::Utc::now().timestamp(),
+            };
+            Ok(if commands::backfill::run(&app, request).await? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Command::Silence {
+            slo,
+            for_,
+            until,
+            reason,
+        } => {
+            let (app, _, _) = connect(&cli).await?;
+            let now = chrono::Utc::now().timestamp();
+            let until = match (for_, until) {
+                (Some(d), _) => now + commands::parse_span(d, "--for")?,
+                (None, Some(u)) => parse_time(u, "--until")?,
+                (None, None) => bail!("give --for DURATION or --until TIME"),
+            };
+            commands::silence::silence(&app, slo, until, reason, now).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Unsilence { slo } => {
+            let (app, _, _) = connect(&cli).await?;
+            commands::silence::unsilence(&app, slo).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { moto_server, slos } => {
             demo::run(moto_server.as_deref(), slos).await?;
             Ok(ExitCode::SUCCESS)
@@ -402,11 +488,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 pub async fn print_status(app: &AwsApp, json: bool) -> Result<()> {
     let defs = app.store.definitions().await?;
     let states = app.store.states().await?;
+    let now = chrono::Utc::now().timestamp();
     if json {
         let arr: Vec<serde_json::Value> = defs
             .iter()
             .map(|d| {
-                let latest = states.get(&d.name).and_then(|s| s.latest.as_ref());
+                let state = states.get(&d.name);
                 let (service, objective, window) = match &d.definition {
                     Ok(def) => (
                         def.service.clone(),
@@ -415,7 +502,7 @@ pub async fn print_status(app: &AwsApp, json: bool) -> Result<()> {
                     ),
                     Err(_) => (String::new(), f64::NAN, String::new()),
                 };
-                output::status_json(&d.name, &service, objective, &window, latest)
+                output::status_json(&d.name, &service, objective, &window, state, now)
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&arr)?);
@@ -427,7 +514,7 @@ pub async fn print_status(app: &AwsApp, json: bool) -> Result<()> {
     }
     let rows: Vec<Vec<String>> = defs
         .iter()
-        .map(|d| output::status_row(&d.name, states.get(&d.name).and_then(|s| s.latest.as_ref())))
+        .map(|d| output::status_row(&d.name, states.get(&d.name), now))
         .collect();
     print!(
         "{}",

@@ -3,8 +3,9 @@
 use std::io::IsTerminal;
 
 use serde_json::{json, Value};
-use sloguard::app::Snapshot;
+use sloguard::app::{Snapshot, StoredState};
 use sloguard::slo::duration;
+use sloguard::slo::message::rfc3339;
 use sloguard::slo::status::Status;
 
 /// Whether to colour stdout.
@@ -88,15 +89,18 @@ pub fn burn_rates(s: &Snapshot) -> String {
         .join(" ")
 }
 
-/// The `status --json` object of the contract for one SLO (never evaluated: status no_data, numbers null).
+/// The `status --json` object of the contract for one SLO (never evaluated: status no_data,
+/// numbers null), with the open incident and an active silence.
 pub fn status_json(
     name: &str,
     service: &str,
     objective: f64,
     window: &str,
-    latest: Option<&Snapshot>,
+    state: Option<&StoredState>,
+    now: i64,
 ) -> Value {
-    match latest {
+    let latest = state.and_then(|s| s.latest.as_ref());
+    let mut v = match latest {
         Some(s) => json!({
             "slo": s.slo, "service": s.service, "objective": s.objective, "window": s.window,
             "evaluated_at": s.evaluated_at, "status": s.status, "attainment": s.attainment,
@@ -107,7 +111,41 @@ pub fn status_json(
             "evaluated_at": null, "status": "no_data", "attainment": null,
             "budget_remaining": null, "burn_rates": {}, "exhausts_at": null,
         }),
+    };
+    let incident = state.and_then(|s| s.state.incident.as_ref());
+    v["incident"] = incident.map_or(
+        Value::Null,
+        |i| json!({"severity": i.severity.as_str(), "opened_at": rfc3339(i.opened_at)}),
+    );
+    let silence = state
+        .and_then(|s| s.silence.as_ref())
+        .filter(|x| x.active_at(now));
+    v["silenced_until"] = json!(silence.map(|x| rfc3339(x.until)));
+    v["silence_reason"] = json!(silence.map(|x| x.reason.clone()));
+    v
+}
+
+/// What on-call should know at a glance beside the numbers: an open incident, a silence.
+pub fn status_note(state: Option<&StoredState>, now: i64) -> String {
+    let mut notes = Vec::new();
+    if let Some(i) = state.and_then(|s| s.state.incident.as_ref()) {
+        notes.push(format!(
+            "{} incident since {}",
+            i.severity.as_str(),
+            rfc3339(i.opened_at)
+        ));
     }
+    if let Some(x) = state
+        .and_then(|s| s.silence.as_ref())
+        .filter(|x| x.active_at(now))
+    {
+        notes.push(format!(
+            "silenced until {} ({})",
+            rfc3339(x.until),
+            x.reason
+        ));
+    }
+    notes.join("; ")
 }
 
 /// The `history --json` object of one snapshot.
@@ -122,12 +160,16 @@ pub fn history_json(s: &Snapshot) -> Value {
     if let Some(a) = &s.alarm {
         v["alarm"] = json!({"name": a.name, "state": a.state, "reason": a.reason});
     }
+    if !s.notifications.is_empty() {
+        v["notifications"] = json!(s.notifications);
+    }
     v
 }
 
 /// One row of the status table.
-pub fn status_row(name: &str, s: Option<&Snapshot>) -> Vec<String> {
-    match s {
+pub fn status_row(name: &str, state: Option<&StoredState>, now: i64) -> Vec<String> {
+    let note = status_note(state, now);
+    let mut row = match state.and_then(|s| s.latest.as_ref()) {
         None => vec![
             name.into(),
             "no_data".into(),
@@ -148,11 +190,13 @@ pub fn status_row(name: &str, s: Option<&Snapshot>) -> Vec<String> {
             s.exhausts_at.clone().unwrap_or_else(|| "-".into()),
             s.evaluated_at.clone(),
         ],
-    }
+    };
+    row.push(note);
+    row
 }
 
 /// Header of the status table.
-pub const STATUS_HEADER: [&str; 8] = [
+pub const STATUS_HEADER: [&str; 9] = [
     "SLO",
     "STATUS",
     "OBJECTIVE",
@@ -161,16 +205,17 @@ pub const STATUS_HEADER: [&str; 8] = [
     "BURN RATES",
     "EXHAUSTS AT",
     "EVALUATED AT",
+    "INCIDENT / SILENCE",
 ];
 
 /// One row of the history table.
 pub fn history_row(s: &Snapshot) -> Vec<String> {
-    let note = match (&s.change, &s.alarm) {
-        (Some(c), Some(a)) => format!("{c}; alarm {} {}", a.name, a.state),
-        (Some(c), None) => c.clone(),
-        (None, Some(a)) => format!("alarm {} {}", a.name, a.state),
-        (None, None) => String::new(),
-    };
+    let mut notes: Vec<String> = s.change.iter().cloned().collect();
+    if let Some(a) = &s.alarm {
+        notes.push(format!("alarm {} {}", a.name, a.state));
+    }
+    notes.extend(s.notifications.iter().cloned());
+    let note = notes.join("; ");
     vec![
         s.evaluated_at.clone(),
         s.status.as_str().into(),
@@ -188,5 +233,5 @@ pub const HISTORY_HEADER: [&str; 6] = [
     "ATTAINMENT",
     "BUDGET LEFT",
     "BURN RATES",
-    "CHANGE / ALARM",
+    "CHANGE / ALARM / MESSAGES",
 ];

@@ -227,7 +227,7 @@ async fn dynamodb_lost_races_and_throttling() {
             3,
             &SloState::default(),
             &snapshot(),
-            None,
+            &[],
             &[Channel::People],
         )
         .await

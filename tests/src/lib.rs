@@ -48,6 +48,7 @@ impl Env {
             events_topic_arn: None,
             lag_seconds: 0,
             history_days: 400,
+            schedule_minutes: 5,
         };
         let app = build_app(&settings, &sdk);
         app.store.create_table_if_missing().await?;
@@ -121,7 +122,8 @@ impl Env {
         let event = json!({"version": "0", "id": format!("ev-{time}"), "detail-type": "Scheduled Event",
             "source": "aws.events", "account": "123456789012", "time": rfc3339(time), "region": REGION,
             "resources": ["arn:aws:events:eu-west-1:123456789012:rule/sloguard"], "detail": {}});
-        Ok(handle_scheduled_event(app, &event, chrono::Utc::now().timestamp()).await?)
+        // The clock stands at the scheduled time, as it does for the deployed schedule.
+        Ok(handle_scheduled_event(app, &event, time).await?)
     }
 
     /// Everything published since the last call.

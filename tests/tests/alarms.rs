@@ -23,7 +23,7 @@ async fn pages_for(fixture: &str, shape: &str) -> Result<()> {
     assert!(
         inbox[0]
             .message
-            .contains("Triggered by alarm checkout-5xx-high -> ALARM (was OK)"),
+            .contains("ALARM\n  checkout-5xx-high -> ALARM (was OK)"),
         "{}",
         inbox[0].message
     );
@@ -36,7 +36,7 @@ async fn pages_for(fixture: &str, shape: &str) -> Result<()> {
     );
     assert!(inbox[0]
         .message
-        .contains("Runbook: https://runbooks.example.com/checkout"));
+        .contains("RUNBOOK\n  https://runbooks.example.com/checkout"));
     // the transition is in the history beside the budget
     let snap = env.history("checkout").await?.pop().unwrap();
     assert_eq!(
@@ -135,7 +135,7 @@ async fn composite_alarm_touches_what_its_children_touch() -> Result<()> {
     );
     assert!(inbox[0]
         .message
-        .contains("Triggered by alarm checkout-degraded -> ALARM"));
+        .contains("ALARM\n  checkout-degraded -> ALARM"));
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use crate::slo::message::{rfc3339, AlarmNote};
 use crate::slo::model::SloDefinition;
 
 use super::alarm_events::{name_from_arn, parse_alarm_payload, AlarmEvent, AlarmMetric};
-use super::cycle::{run_cycle, CycleError, CycleReport, CycleRequest};
+use super::cycle::{run_cycle, CycleError, CycleReport, CycleRequest, MAX_FUTURE_SECONDS};
 use super::events::EventError;
 use super::ports::{BudgetStore, MetricSource, Notifier, StoreError};
 use super::App;
@@ -29,7 +29,13 @@ pub struct AlarmOutcome {
     pub touched: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cycle: Option<CycleReport>,
+    /// Why the transition was not acted on (a timestamp from the future).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
+
+/// An alarm older than this is re-evaluated at the current time: what matters is the budget now.
+pub const STALE_ALARM_SECONDS: i64 = 86_400;
 
 /// The alarm handler's response.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -155,7 +161,19 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
             duplicate: false,
             touched: Vec::new(),
             cycle: None,
+            refused: None,
         };
+        if alarm.timestamp() > now + MAX_FUTURE_SECONDS {
+            let why = format!(
+                "alarm timestamp {} is ahead of the clock ({}); ignored",
+                rfc3339(alarm.timestamp()),
+                rfc3339(now)
+            );
+            tracing::warn!(alarm = %alarm.name, "{why}");
+            outcome.refused = Some(why);
+            outcomes.push(outcome);
+            continue;
+        }
         if !app
             .store
             .record_once(&key, &at, now + DEDUP_DAYS * 86_400)
@@ -180,13 +198,22 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
             reason: alarm.reason.chars().take(1024).collect(),
             timestamp: alarm.timestamp(),
         };
+        let trigger = if now - alarm.timestamp() > STALE_ALARM_SECONDS {
+            now
+        } else {
+            alarm.timestamp()
+        };
         let request = CycleRequest {
-            trigger: alarm.timestamp(),
+            trigger,
             now,
             only: Some(outcome.touched.clone()),
             shard: None,
             alarm: Some(note),
             deadline_ms: None,
+            // An alarm is a live event: its evaluation may notify even when delivered late
+            // (a state already newer than it still decides nothing twice).
+            notify_past: true,
+            history_only: false,
         };
         match run_cycle(app, request).await {
             Ok(report) => outcome.cycle = Some(report),

@@ -14,7 +14,7 @@ use crate::slo::model::SloDefinition;
 use crate::slo::plan::{EvalTime, QueryPlan};
 use crate::slo::series::{Series, StreamData};
 use crate::slo::shard::in_shard;
-use crate::slo::status::decide;
+use crate::slo::status::{decide, Rules};
 
 use super::events::{parse_schedule, EventError};
 use super::ports::{BudgetStore, Channel, Claim, MetricSource, Notifier, StoreError, StoredState};
@@ -39,6 +39,23 @@ pub struct CycleRequest {
     /// Wall-clock deadline (epoch milliseconds), e.g. the Lambda invocation's: SLOs not
     /// started by `deadline - DEADLINE_MARGIN_MS` are left for the next cycle.
     pub deadline_ms: Option<i64>,
+    /// Notify even when the trigger time is in the past (`--notify`); otherwise a past
+    /// evaluation only records history.
+    pub notify_past: bool,
+    /// Record history only, whatever the time (backfill).
+    pub history_only: bool,
+}
+
+/// Trigger times further ahead of the wall clock than this are refused: a typo or a wrong
+/// clock must never become the state's "last evaluated" and silence the real cycles.
+pub const MAX_FUTURE_SECONDS: i64 = 300;
+
+impl CycleRequest {
+    /// A past evaluation (older than one schedule period, with a minute's slack for delivery)
+    /// rebuilds history; it must never page anyone about the past.
+    pub fn is_backfill(&self, schedule_seconds: i64) -> bool {
+        self.history_only || (!self.notify_past && self.now - self.trigger > schedule_seconds + 60)
+    }
 }
 
 /// Time kept in reserve before the deadline: an SLO started later could be cut off half-way.
@@ -90,6 +107,8 @@ pub enum CycleError {
     States(StoreError),
     #[error("no SLO could be evaluated ({failed} failed); first error: {first}")]
     NothingEvaluated { failed: usize, first: String },
+    #[error("trigger time {} is {} s ahead of the clock ({}); more than {MAX_FUTURE_SECONDS} s ahead is refused", rfc3339(*.trigger), .trigger - .now, rfc3339(*.now))]
+    FutureTrigger { trigger: i64, now: i64 },
 }
 
 impl CycleError {
@@ -100,6 +119,7 @@ impl CycleError {
             CycleError::Definitions(_) => "DefinitionsUnavailable",
             CycleError::States(_) => "StateUnavailable",
             CycleError::NothingEvaluated { .. } => "NothingEvaluated",
+            CycleError::FutureTrigger { .. } => "FutureTrigger",
         }
     }
 }
@@ -130,6 +150,7 @@ pub async fn handle_scheduled_event_until<M: MetricSource, S: BudgetStore, N: No
             shard: input.shard,
             alarm: None,
             deadline_ms,
+            ..CycleRequest::default()
         },
     )
     .await
@@ -140,6 +161,13 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
     app: &App<M, S, N>,
     req: CycleRequest,
 ) -> Result<CycleReport, CycleError> {
+    if req.trigger > req.now + MAX_FUTURE_SECONDS {
+        return Err(CycleError::FutureTrigger {
+            trigger: req.trigger,
+            now: req.now,
+        });
+    }
+    let backfill = req.is_backfill(app.config.schedule_seconds);
     let stored = app
         .store
         .definitions()
@@ -210,10 +238,12 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
                 }
                 match streams {
                     Err(e) => failed(&slo.name, e),
-                    Ok(streams) => match process(app, slo, t, &streams, state, alarm).await {
-                        Ok(o) => o,
-                        Err(e) => failed(&slo.name, e),
-                    },
+                    Ok(streams) => {
+                        match process(app, slo, t, &streams, state, alarm, backfill).await {
+                            Ok(o) => o,
+                            Err(e) => failed(&slo.name, e),
+                        }
+                    }
                 }
             }
         })
@@ -303,7 +333,8 @@ async fn fetch<M: MetricSource, S, N>(
     series.into_iter().map(|r| r.map(StreamData::new)).collect()
 }
 
-/// Evaluate one SLO, record it, commit a change with its notification, deliver the outbox.
+/// Evaluate one SLO, record it, commit its state with what to tell people, deliver the outbox.
+/// A backfill (a past evaluation) records history only.
 async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
     app: &App<M, S, N>,
     slo: &SloDefinition,
@@ -311,19 +342,49 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
     streams: &[&StreamData],
     mut stored: StoredState,
     alarm: Option<&AlarmNote>,
+    backfill: bool,
 ) -> Result<SloOutcome, String> {
     let eval = evaluate(slo, t, streams).map_err(|e| e.to_string())?;
     let channels = app.notifier.channels();
     let expires = t.at + app.config.history_days * 86_400;
+    if let Some(last) = stored
+        .state
+        .last_evaluated_at
+        .filter(|l| *l > t.now + MAX_FUTURE_SECONDS)
+    {
+        // A state from the future (a wrong clock, or a trigger accepted before times were
+        // checked) would make every real cycle look old: repair it, never obey it.
+        tracing::warn!(slo = %slo.name, last_evaluated_at = %rfc3339(last), "state was evaluated in the future; repairing");
+        stored.state.last_evaluated_at = None;
+    }
+    if backfill {
+        let decision = decide(&stored.state, &eval, &Rules::for_slo(slo, false));
+        let snap = Snapshot::new(slo, &eval, decision.observed, None, &[], alarm);
+        app.store
+            .put_snapshot(&snap, expires)
+            .await
+            .map_err(|e| e.to_string())?;
+        return Ok(SloOutcome {
+            slo: slo.name.clone(),
+            status: Some(decision.observed.as_str().to_string()),
+            change: None,
+            notifications_sent: 0,
+            error: None,
+            notify_error: None,
+            snapshot: Some(snap),
+        });
+    }
     let mut attempt = 0;
     let (observed, change, pending, snap) = loop {
         attempt += 1;
-        let decision = decide(&stored.state, &eval, &slo.conditions);
+        let silenced = stored.silence.as_ref().is_some_and(|s| s.active_at(t.now));
+        let decision = decide(&stored.state, &eval, &Rules::for_slo(slo, silenced));
         let snap = Snapshot::new(
             slo,
             &eval,
             decision.observed,
             decision.change.as_ref(),
+            &decision.announcements,
             alarm,
         );
         app.store
@@ -333,7 +394,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
         // An alarm that fires while no burn-rate condition is met still tells on-call (info, never a page).
         let alarm_info = alarm.filter(|a| {
             a.state == "ALARM"
-                && decision.change.is_none()
+                && decision.announcements.is_empty()
                 && !eval.conditions.iter().any(|c| c.met)
         });
         let new_state = match (decision.state, alarm_info) {
@@ -342,11 +403,15 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             (None, Some(_)) => stored.state.clone(),
             (None, None) => break (decision.observed, None, stored.pending, snap),
         };
-        let notification = match (&decision.change, alarm_info) {
-            (Some(c), _) => Some(compose(slo, &eval, c.to, Some(c), alarm)),
-            (None, Some(a)) => Some(compose(slo, &eval, decision.observed, None, Some(a))),
-            (None, None) => None,
-        };
+        let mut notifications: Vec<_> = decision
+            .announcements
+            .iter()
+            .filter(|a| !a.suppressed)
+            .map(|a| compose(slo, &eval, decision.observed, Some(a), alarm))
+            .collect();
+        if let Some(a) = alarm_info {
+            notifications.push(compose(slo, &eval, decision.observed, None, Some(a)));
+        }
         let committed = app
             .store
             .commit(
@@ -354,14 +419,14 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
                 stored.version,
                 &new_state,
                 &snap,
-                notification.as_ref(),
+                &notifications,
                 &channels,
             )
             .await
             .map_err(|e| e.to_string())?;
         if committed {
             let mut pending = stored.pending;
-            if let Some(n) = &notification {
+            for n in &notifications {
                 pending.extend(channels.iter().map(|c| format!("{}#{}", n.id, c.as_str())));
             }
             break (decision.observed, decision.change, pending, snap);
@@ -399,7 +464,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
     Ok(SloOutcome {
         slo: slo.name.clone(),
         status: Some(observed.as_str().to_string()),
-        change: change.map(|c| format!("{} -> {}", c.from.map_or("new", |s| s.as_str()), c.to)),
+        change: change.map(|c| c.to_string()),
         notifications_sent: sent,
         error: None,
         snapshot: Some(snap),

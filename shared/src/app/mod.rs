@@ -4,6 +4,7 @@
 pub mod alarm;
 pub mod alarm_events;
 pub mod apply;
+pub mod backfill;
 pub mod cycle;
 pub mod emf;
 pub mod events;
@@ -11,7 +12,8 @@ pub mod ports;
 pub mod snapshot;
 
 pub use ports::{
-    BudgetStore, Channel, Claim, MetricSource, Notifier, QueryResult, StoredDefinition, StoredState,
+    BudgetStore, Channel, Claim, MetricSource, Notifier, QueryResult, Silence, StoredDefinition,
+    StoredState,
 };
 pub use snapshot::Snapshot;
 
@@ -28,6 +30,8 @@ pub struct Config {
     pub claimant: String,
     /// How long a claim on an outbox item holds before another process may retry it.
     pub claim_lease_seconds: i64,
+    /// The schedule period (SLO_SCHEDULE_MINUTES): evaluations further in the past only record history.
+    pub schedule_seconds: i64,
 }
 
 impl Default for Config {
@@ -42,6 +46,7 @@ impl Default for Config {
                 chrono::Utc::now().timestamp_micros()
             ),
             claim_lease_seconds: 300,
+            schedule_seconds: 300,
         }
     }
 }

@@ -80,6 +80,23 @@ pub struct StoredState {
     /// Outbox keys (`<notification id>#<channel>`) not yet delivered.
     pub pending: Vec<String>,
     pub latest: Option<Snapshot>,
+    /// A silence set by `sloguard silence` (it may have expired: check `until`).
+    pub silence: Option<Silence>,
+}
+
+/// Holds back an SLO's page and ticket messages until `until`, with the reason people gave.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Silence {
+    pub until: i64,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+impl Silence {
+    /// Whether it holds back messages at time `t`.
+    pub fn active_at(&self, t: i64) -> bool {
+        t < self.until
+    }
 }
 
 /// What `apply` did to one definition.
@@ -157,16 +174,22 @@ pub trait BudgetStore: Send + Sync {
         expires_at: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Atomically: the new state (if still at `expected_version`), the latest snapshot, and
-    /// outbox items for `notification` on `channels`. Returns false when another writer won.
+    /// outbox items for each notification on `channels`. Returns false when another writer won.
     fn commit(
         &self,
         slo: &str,
         expected_version: u64,
         state: &SloState,
         latest: &Snapshot,
-        notification: Option<&Notification>,
+        notifications: &[Notification],
         channels: &[Channel],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Set (Some) or lift (None) an SLO's silence, without touching its evaluated state.
+    fn set_silence(
+        &self,
+        slo: &str,
+        silence: Option<&Silence>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Claim an outbox item for delivery until `now + lease`; the same claimant may claim again
     /// (its earlier claim may have been applied while the answer was lost).
     fn claim(

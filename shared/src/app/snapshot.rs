@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::slo::evaluate::Evaluation;
 use crate::slo::message::{rfc3339, AlarmNote};
 use crate::slo::model::SloDefinition;
-use crate::slo::status::{Status, StatusChange};
+use crate::slo::status::{Announcement, Status, StatusChange};
 
 /// One burn-rate condition at a snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,6 +45,9 @@ pub struct Snapshot {
     /// The alarm transition that triggered this evaluation, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alarm: Option<AlarmNote>,
+    /// What this evaluation told people (`page: opened`), silenced ones marked `(silenced)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<String>,
 }
 
 impl Snapshot {
@@ -54,6 +57,7 @@ impl Snapshot {
         eval: &Evaluation,
         status: Status,
         change: Option<&StatusChange>,
+        announcements: &[Announcement],
         alarm: Option<&AlarmNote>,
     ) -> Self {
         Snapshot {
@@ -87,8 +91,9 @@ impl Snapshot {
                     met: c.met,
                 })
                 .collect(),
-            change: change.map(|c| format!("{} -> {}", c.from.map_or("new", Status::as_str), c.to)),
+            change: change.map(ToString::to_string),
             alarm: alarm.cloned(),
+            notifications: announcements.iter().map(Announcement::label).collect(),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! | item            | pk               | sk                          | attributes |
 //! |-----------------|------------------|-----------------------------|------------|
 //! | definition      | `DEF`            | SLO name                    | `definition` (JSON), `version`, `service`, `applied_at` |
-//! | state           | `STATE`          | SLO name                    | `state` (JSON), `version` (optimistic lock), `pending` (string set of outbox keys), `latest` (snapshot JSON) |
+//! | state           | `STATE`          | SLO name                    | `state` (JSON), `version` (optimistic lock), `pending` (string set of outbox keys), `latest` (snapshot JSON), `silence` (JSON, outside the lock) |
 //! | history         | `SNAP#<slo>`     | evaluated_at (RFC 3339)     | `snapshot` (JSON), `expires_at` (TTL) |
 //! | outbox          | `OUTBOX#<slo>`   | `<notification id>#<channel>` | `notification` (JSON), `delivery` (`pending`/`sent`), `claimant`, `claimed_until`, `expires_at` |
 //! | alarm dedup     | `ALARM#<alarm>`  | state timestamp             | `expires_at` |
@@ -22,7 +22,7 @@ use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
 use crate::app::ports::{
-    ApplyOutcome, BudgetStore, Channel, Claim, StoreError, StoredDefinition, StoredState,
+    ApplyOutcome, BudgetStore, Channel, Claim, Silence, StoreError, StoredDefinition, StoredState,
 };
 use crate::app::snapshot::Snapshot;
 use crate::slo::message::{rfc3339, Notification};
@@ -154,12 +154,20 @@ impl DynamoStore {
     }
 
     fn stored_state(item: &Item) -> Result<StoredState, StoreError> {
+        // Only keys (or only a silence) so far: no state yet. A writer mid-way, as an
+        // emulator can show, makes the commit fail its version check and re-read.
+        let silence = match get_s(item, "silence") {
+            Some(_) => Some(json(item, "silence")?),
+            None => None,
+        };
         if get_s(item, "state").is_none() && get_n(item, "version").is_none() {
-            // Only keys so far (a writer is mid-way, as an emulator can show): no state yet.
-            // A commit against it fails its version check and re-reads.
-            return Ok(StoredState::default());
+            return Ok(StoredState {
+                silence,
+                ..StoredState::default()
+            });
         }
         Ok(StoredState {
+            silence,
             state: json(item, "state")?,
             version: get_n(item, "version").unwrap_or(0) as u64,
             pending: item
@@ -419,17 +427,18 @@ impl BudgetStore for DynamoStore {
         expected_version: u64,
         state: &SloState,
         latest: &Snapshot,
-        notification: Option<&Notification>,
+        notifications: &[Notification],
         channels: &[Channel],
     ) -> Result<bool, StoreError> {
-        let keys: Vec<String> = notification
-            .map(|n| {
+        let outbox: Vec<(String, &Notification)> = notifications
+            .iter()
+            .flat_map(|n| {
                 channels
                     .iter()
-                    .map(|c| format!("{}#{}", n.id, c.as_str()))
-                    .collect()
+                    .map(move |c| (format!("{}#{}", n.id, c.as_str()), n))
             })
-            .unwrap_or_default();
+            .collect();
+        let keys: Vec<String> = outbox.iter().map(|(k, _)| k.clone()).collect();
         let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key("STATE", slo)))
@@ -445,7 +454,8 @@ impl BudgetStore for DynamoStore {
             .update_expression(expr)
             .expression_attribute_names("#state", "state");
         update = if expected_version == 0 {
-            update.condition_expression("attribute_not_exists(pk)")
+            // A silence may have created the item before any evaluation: no version yet.
+            update.condition_expression("attribute_not_exists(version)")
         } else {
             update
                 .condition_expression("version = :expected")
@@ -458,23 +468,21 @@ impl BudgetStore for DynamoStore {
                     .map_err(|e| StoreError::Rejected(e.to_string()))?,
             )
             .build()];
-        if let Some(note) = notification {
-            for k in &keys {
-                let mut item = key(format!("OUTBOX#{slo}"), k);
-                item.insert("notification".into(), s(to_json(note)));
-                item.insert("delivery".into(), s("pending"));
-                item.insert(
-                    TTL_ATTRIBUTE.into(),
-                    n(chrono::Utc::now().timestamp() + OUTBOX_DAYS * 86_400),
-                );
-                let put = Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build()
-                    .map_err(|e| StoreError::Rejected(e.to_string()))?;
-                items.push(TransactWriteItem::builder().put(put).build());
-            }
+        for (k, note) in &outbox {
+            let mut item = key(format!("OUTBOX#{slo}"), k.as_str());
+            item.insert("notification".into(), s(to_json(note)));
+            item.insert("delivery".into(), s("pending"));
+            item.insert(
+                TTL_ATTRIBUTE.into(),
+                n(chrono::Utc::now().timestamp() + OUTBOX_DAYS * 86_400),
+            );
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(|e| StoreError::Rejected(e.to_string()))?;
+            items.push(TransactWriteItem::builder().put(put).build());
         }
         match self
             .client
@@ -600,6 +608,23 @@ impl BudgetStore for DynamoStore {
                 _ => Err(self.err(e)),
             },
         }
+    }
+
+    async fn set_silence(&self, slo: &str, silence: Option<&Silence>) -> Result<(), StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key("STATE", slo)));
+        // Not part of the evaluator's optimistic lock: the version is left alone.
+        update = match silence {
+            Some(x) => update
+                .update_expression("SET silence = :s")
+                .expression_attribute_values(":s", s(to_json(x))),
+            None => update.update_expression("REMOVE silence"),
+        };
+        update.send().await.map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     async fn history(

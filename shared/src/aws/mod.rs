@@ -102,6 +102,8 @@ pub struct Settings {
     pub lag_seconds: i64,
     /// SLO_HISTORY_DAYS (default 400).
     pub history_days: i64,
+    /// SLO_SCHEDULE_MINUTES (default 5): evaluations older than one period only record history.
+    pub schedule_minutes: i64,
 }
 
 /// A missing or malformed setting, naming the variable.
@@ -153,6 +155,7 @@ impl Settings {
             events_topic_arn: arn("SLO_EVENTS_TOPIC_ARN")?,
             lag_seconds: int("SLO_LAG_SECONDS", 120, 0, 3600)?,
             history_days: int("SLO_HISTORY_DAYS", 400, 1, 3650)?,
+            schedule_minutes: int("SLO_SCHEDULE_MINUTES", 5, 1, 60)?,
         })
     }
 
@@ -178,6 +181,7 @@ pub fn build_app(settings: &Settings, sdk: &SdkConfig) -> AwsApp {
         config: crate::app::Config {
             lag_seconds: settings.lag_seconds,
             history_days: settings.history_days,
+            schedule_seconds: settings.schedule_minutes * 60,
             ..crate::app::Config::default()
         },
     }

@@ -56,9 +56,28 @@ pub struct Evaluation {
     pub windows: Vec<WindowResult>,
     pub conditions: Vec<ConditionResult>,
     pub exhausts_at: Option<i64>,
+    /// Slice length of timeslice methods (None for Occurrences).
+    pub slice_seconds: Option<i64>,
 }
 
 impl Evaluation {
+    /// The events the budget is a share of: all events (Occurrences) or every slice of the
+    /// window, with data or not (timeslices), so budget and counts describe the same things.
+    pub fn budget_base(&self) -> f64 {
+        match self.slice_seconds {
+            None => self.total,
+            Some(s) => (self.window_length / s.max(1)).max(1) as f64,
+        }
+    }
+
+    /// Slices of the window so far that had no data (timeslice methods only).
+    pub fn slices_without_data(&self) -> Option<f64> {
+        self.slice_seconds.map(|s| {
+            let so_far = ((self.evaluated_at - self.window_start) / s.max(1)).max(0) as f64;
+            (so_far - self.total).max(0.0)
+        })
+    }
+
     /// The burn rate over the window with this label, when it had data.
     pub fn burn_rate(&self, label: &str) -> Option<f64> {
         self.windows
@@ -203,5 +222,9 @@ pub fn evaluate(
         windows,
         conditions,
         exhausts_at,
+        slice_seconds: match slo.method {
+            BudgetingMethod::Occurrences => None,
+            _ => Some(sp.slice.unwrap_or(60)),
+        },
     })
 }

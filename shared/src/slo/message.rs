@@ -5,9 +5,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::evaluate::Evaluation;
+use super::duration::label;
+use super::evaluate::{ConditionResult, Evaluation};
 use super::model::{Severity, SloDefinition};
-use super::status::{Status, StatusChange};
+use super::status::{Announcement, Event, Status};
 
 /// SNS subjects must be under 100 characters, one line, ASCII.
 pub const MAX_SUBJECT: usize = 99;
@@ -59,6 +60,43 @@ fn rate(x: Option<f64>) -> String {
     }
 }
 
+/// A count as people read it: thousands separated, at most one decimal when not whole.
+pub fn thousands(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let rounded = (x * 10.0).round() / 10.0;
+    let whole = rounded.trunc().abs() as u64;
+    let digits = whole.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    let frac = (rounded.abs() - whole as f64) * 10.0;
+    if frac.round() >= 1.0 {
+        out.push_str(&format!(".{}", frac.round() as u64));
+    }
+    if rounded < 0.0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// A span of time in the unit that reads best: `45 min`, `29 h`, `6 d`.
+pub fn relative(seconds: i64) -> String {
+    let s = seconds.max(0);
+    if s < 90 * 60 {
+        format!("{} min", (s + 30) / 60)
+    } else if s < 72 * 3600 {
+        format!("{} h", (s + 1800) / 3600)
+    } else {
+        format!("{} d", (s + 43_200) / 86_400)
+    }
+}
+
 /// Make a subject SNS accepts: one ASCII line of at most 99 characters.
 pub fn clean_subject(s: &str) -> String {
     let mut out: String = s
@@ -80,99 +118,264 @@ pub fn clean_subject(s: &str) -> String {
     out
 }
 
-/// Compose the notification for a status change (or an alarm with no change, `change` None).
+/// What one "event" is for this SLO: requests for a ratio, slices for timeslices.
+fn unit(eval: &Evaluation) -> String {
+    match eval.slice_seconds {
+        None => "events".into(),
+        Some(s) => format!("{} slices", label(s)),
+    }
+}
+
+/// The condition that speaks for "now": the most severe firing one, else the first.
+fn leading(eval: &Evaluation) -> Option<&ConditionResult> {
+    eval.conditions
+        .iter()
+        .filter(|c| c.met)
+        .max_by_key(|c| c.severity)
+        .or_else(|| eval.conditions.first())
+}
+
+/// "when the budget is gone", for subjects: `budget gone in ~29 h`.
+fn outlook(eval: &Evaluation) -> String {
+    match (eval.budget_remaining, eval.exhausts_at) {
+        (Some(b), _) if b <= 0.0 => "budget already spent".into(),
+        (_, Some(at)) => format!("budget gone in ~{}", relative(at - eval.evaluated_at)),
+        _ => format!("budget {} left", pct(eval.budget_remaining, 0)),
+    }
+}
+
+/// Compose what on-call reads for an announcement (or, `announcement` None, for an alarm
+/// that fired while no burn-rate condition is met).
 pub fn compose(
     slo: &SloDefinition,
     eval: &Evaluation,
     status: Status,
-    change: Option<&StatusChange>,
+    announcement: Option<&Announcement>,
     alarm: Option<&AlarmNote>,
 ) -> Notification {
-    let severity = change.map_or(Severity::Info, |c| c.severity);
+    let severity = announcement.map_or(Severity::Info, |a| a.severity);
     let sev = severity.as_str().to_uppercase();
-    let headline = match (change, alarm) {
-        (Some(c), _) if c.to == Status::Ok => format!("{} is back to ok", slo.name),
-        (Some(c), _) if c.severity == Severity::Info => {
-            format!("{} improved to {}", slo.name, c.to)
+    let who = format!("{} {}", slo.service, slo.name);
+    let lead = leading(eval);
+    let bad_now = lead
+        .and_then(|c| c.short_rate.or(c.long_rate))
+        .map(|r| r * (1.0 - slo.objective.target));
+    let unit = unit(eval);
+    let left = eval.budget_remaining;
+    let incident = announcement.and_then(|a| a.incident.as_ref());
+    let event = announcement.map(|a| a.event);
+    let (headline, subject_tail) = match event {
+        Some(Event::Opened | Event::Escalated) => (
+            format!(
+                "{} incident {}: {} of {unit} bad",
+                severity.as_str(),
+                if event == Some(Event::Opened) {
+                    "opened"
+                } else {
+                    "escalated"
+                },
+                pct(bad_now, 1)
+            ),
+            format!("{} of {unit} bad, {}", pct(bad_now, 1), outlook(eval)),
+        ),
+        Some(Event::DeEscalated) => (
+            "burn slowed to ticket level, incident still open".to_string(),
+            format!("burn slowed to ticket level, {}", outlook(eval)),
+        ),
+        Some(Event::Resolved) => {
+            let used = incident
+                .and_then(|i| i.budget_at_open)
+                .zip(left)
+                .map(|(a, b)| (a - b).max(0.0));
+            (
+                "RESOLVED: no burn-rate condition fired for the hold time".to_string(),
+                format!(
+                    "RESOLVED, {} of the budget spent since it opened, {} left",
+                    pct(used, 1),
+                    pct(left, 1)
+                ),
+            )
         }
-        (Some(c), _) => format!("{} is {}", slo.name, c.to),
-        (None, Some(a)) => format!(
-            "{} alarm {} is {}, no burn-rate condition met",
-            slo.name, a.name, a.state
+        Some(Event::Exhausted) => (
+            "error budget exhausted".to_string(),
+            format!(
+                "error budget exhausted, overspent by {}",
+                pct(left.map(|b| -b), 1)
+            ),
         ),
-        (None, None) => format!("{} is {}", slo.name, status),
-    };
-    let tail = match status {
-        Status::NoData => ": no data in the window".to_string(),
-        _ => format!(
-            ": budget {} left, 1h burn {}",
-            pct(eval.budget_remaining, 0),
-            rate(eval.burn_rate("1h"))
+        Some(Event::BudgetConsumed { percent }) => (
+            format!("{percent}% of the error budget consumed"),
+            format!(
+                "{percent}% of the error budget consumed, {} left",
+                pct(left, 1)
+            ),
         ),
+        Some(Event::SilenceEnded) => (
+            format!(
+                "silence ended; the {} incident is still open",
+                incident.map_or("", |i| i.severity.as_str())
+            ),
+            format!(
+                "silence ended, {} incident still open, {}",
+                incident.map_or("", |i| i.severity.as_str()),
+                outlook(eval)
+            ),
+        ),
+        None => {
+            let a = alarm.map_or(String::new(), |a| {
+                format!("alarm {} is {}", a.name, a.state)
+            });
+            (
+                format!("{a}; no burn-rate condition met"),
+                format!("{a}, no burn-rate condition met"),
+            )
+        }
     };
-    let subject = clean_subject(&format!("[{sev}] {headline}{tail}"));
+    let subject = clean_subject(&format!("[{sev}] {who}: {subject_tail}"));
 
     let mut b = String::new();
     let title = slo.display_name.as_deref().unwrap_or(&slo.name);
-    b.push_str(&format!("{headline}\n\n"));
-    b.push_str(&format!("SLO:          {} ({title})\n", slo.name));
-    b.push_str(&format!("Service:      {}\n", slo.service));
-    if let Some(d) = &slo.description {
-        b.push_str(&format!("Promise:      {d}\n"));
-    }
-    match change {
-        Some(c) => b.push_str(&format!(
-            "Status:       {} -> {} at {}\n",
-            c.from.map_or("new", Status::as_str),
-            c.to,
-            rfc3339(c.at)
-        )),
-        None => b.push_str(&format!(
-            "Status:       {status} (unchanged) at {}\n",
-            rfc3339(eval.evaluated_at)
-        )),
-    }
+    b.push_str(&format!("[{sev}] {who}: {headline}\n"));
     b.push_str(&format!(
-        "Objective:    {} over {}\n",
-        pct(Some(slo.objective.target), 3),
+        "{title} ({}): {} over {}\n",
+        status,
+        slo.description
+            .clone()
+            .unwrap_or_else(|| format!("objective {}", pct(Some(slo.objective.target), 3))),
         slo.window_label()
     ));
+
+    let allowed = 1.0 - slo.objective.target;
+    if event != Some(Event::Resolved) {
+        b.push_str("\nWHAT IS WRONG NOW\n");
+        match lead {
+            Some(c) if status != Status::NoData => {
+                let frac = |r: Option<f64>| pct(r.map(|r| r * allowed), 2);
+                b.push_str(&format!(
+                    "  {} of {unit} bad over the last {}, {} over the last {}; the objective allows {}.\n",
+                    frac(c.short_rate),
+                    c.short,
+                    frac(c.long_rate),
+                    c.long,
+                    pct(Some(allowed), 2)
+                ));
+                b.push_str(&format!(
+                    "  That spends the budget {} as fast as the window allows ({}), {} over {}.\n",
+                    rate(c.short_rate),
+                    c.short,
+                    rate(c.long_rate),
+                    c.long
+                ));
+            }
+            _ => b.push_str("  No data in the window: the metrics may have stopped.\n"),
+        }
+    }
+
+    b.push_str("\nBUDGET\n");
+    let base = eval.budget_base();
+    let bad = (eval.total - eval.good).max(0.0);
+    match left {
+        Some(l) if l < 0.0 => b.push_str(&format!(
+            "  Overspent by {}: {} bad {unit} against the {} the window allows.\n",
+            pct(Some(-l), 1),
+            thousands(bad),
+            thousands(allowed * base)
+        )),
+        Some(l) => b.push_str(&format!(
+            "  {} left: {} of the {} bad {unit} the window allows are used.\n",
+            pct(Some(l), 1),
+            thousands(bad),
+            thousands(allowed * base)
+        )),
+        None => b.push_str("  Unknown: no data in the window.\n"),
+    }
     b.push_str(&format!(
-        "Attainment:   {} ({:.0} good of {:.0} since {})\n",
+        "  Attainment {} ({} good of {} {unit} with data, since {}).\n",
         pct(eval.attainment, 3),
-        eval.good,
-        eval.total,
+        thousands(eval.good),
+        thousands(eval.total),
         rfc3339(eval.window_start)
     ));
-    b.push_str(&format!(
-        "Budget left:  {} of the error budget\n",
-        pct(eval.budget_remaining, 1)
-    ));
-    match eval.exhausts_at {
-        Some(t) => b.push_str(&format!(
-            "Exhausted at: {} if the last hour's burn rate goes on\n",
-            rfc3339(t)
-        )),
-        None => b.push_str("Exhausted at: not on the current trend (1h burn rate at most 1)\n"),
-    }
-    b.push_str("\nBurn-rate conditions (both windows must exceed the threshold):\n");
-    for c in &eval.conditions {
+    if let Some(none) = eval.slices_without_data() {
         b.push_str(&format!(
-            "  {:<7} {:<20} {:>4} {:>8}   {:>4} {:>8}   {} {}{}\n",
-            c.severity.as_str(),
-            c.name,
-            c.long,
-            rate(c.long_rate),
-            c.short,
-            rate(c.short_rate),
-            c.op.as_str(),
-            c.threshold_label(),
-            if c.met { "   MET" } else { "" }
+            "  {} slices of the window so far had no data; the budget counts all {} slices of the window.\n",
+            thousands(none),
+            thousands(base)
         ));
+    }
+    if event == Some(Event::Resolved) {
+        if let Some(i) = incident {
+            let used = i.budget_at_open.zip(left).map(|(a, b)| (a - b).max(0.0));
+            b.push_str(&format!(
+                "  The incident lasted {} (opened {}); {} of the budget was spent since it opened.\n",
+                relative(eval.evaluated_at - i.opened_at),
+                rfc3339(i.opened_at),
+                pct(used, 1)
+            ));
+        }
+    } else {
+        match (left, eval.exhausts_at) {
+            (Some(l), _) if l <= 0.0 => {}
+            (_, Some(at)) => b.push_str(&format!(
+                "  Runs out in ~{}, at {}, if the last hour's burn rate goes on.\n",
+                relative(at - eval.evaluated_at),
+                rfc3339(at)
+            )),
+            _ => {
+                b.push_str("  Not running out at the last hour's rate (1h burn rate at most 1).\n")
+            }
+        }
+    }
+
+    if !eval.conditions.is_empty() {
+        b.push_str("\nWHY IT FIRED\n");
+        let rows: Vec<[String; 5]> = eval
+            .conditions
+            .iter()
+            .map(|c| {
+                [
+                    c.name.clone(),
+                    c.severity.as_str().to_string(),
+                    format!(
+                        "{} over {}, {} over {}",
+                        rate(c.long_rate),
+                        c.long,
+                        rate(c.short_rate),
+                        c.short
+                    ),
+                    format!("burn {} {}x in both", c.op.symbol(), c.threshold_label()),
+                    if c.met {
+                        "FIRING".into()
+                    } else {
+                        "quiet".into()
+                    },
+                ]
+            })
+            .collect();
+        let header = ["condition", "severity", "burn rate", "fires when", "now"];
+        let width = |i: usize| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        };
+        let widths: Vec<usize> = (0..5).map(width).collect();
+        let line = |cells: [&str; 5]| {
+            let mut l = String::from("  ");
+            for (i, c) in cells.iter().enumerate() {
+                l.push_str(&format!("{:<w$}  ", c, w = widths[i]));
+            }
+            format!("{}\n", l.trim_end())
+        };
+        b.push_str(&line(header));
+        for r in &rows {
+            b.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
+        }
     }
     if let Some(a) = alarm {
         b.push_str(&format!(
-            "\nTriggered by alarm {} -> {}{} at {}\n  {}\n",
+            "\nALARM\n  {} -> {}{} at {}\n  {}\n",
             a.name,
             a.state,
             a.previous_state
@@ -182,13 +385,27 @@ pub fn compose(
             rfc3339(a.timestamp),
             a.reason
         ));
-        if change.is_none() && !eval.conditions.iter().any(|c| c.met) {
+        if announcement.is_none() {
             b.push_str("  The alarm fired, but no burn-rate condition is met: the budget is not at risk yet.\n");
         }
     }
     match &slo.settings.runbook {
-        Some(r) => b.push_str(&format!("\nRunbook: {r}\n")),
-        None => b.push_str("\nRunbook: none set (add the sloguard.dev/runbook annotation)\n"),
+        Some(r) => b.push_str(&format!("\nRUNBOOK\n  {r}\n")),
+        None => b.push_str("\nRUNBOOK\n  none set (add the sloguard.dev/runbook annotation)\n"),
+    }
+    b.push_str(&format!(
+        "\nLOOK CLOSER\n  sloguard status\n  sloguard history {} --since {}\n",
+        slo.name,
+        rfc3339(eval.evaluated_at - 6 * 3600)
+    ));
+    if matches!(
+        event,
+        Some(Event::Opened | Event::Escalated | Event::DeEscalated)
+    ) {
+        b.push_str(&format!(
+            "  sloguard silence {} --for 2h --reason \"...\"   (hold back pages while you work)\n",
+            slo.name
+        ));
     }
     if b.len() > MAX_BODY_BYTES {
         let mut cut = MAX_BODY_BYTES;
@@ -205,7 +422,8 @@ pub fn compose(
         "service": slo.service,
         "severity": severity.as_str(),
         "status": status.as_str(),
-        "previous_status": change.and_then(|c| c.from).map(Status::as_str),
+        "event": event.map(Event::key),
+        "incident": incident.map(|i| json!({"severity": i.severity.as_str(), "opened_at": rfc3339(i.opened_at)})),
         "evaluated_at": rfc3339(eval.evaluated_at),
         "objective": slo.objective.target,
         "window": slo.window_label(),
@@ -222,8 +440,8 @@ pub fn compose(
         "alarm": alarm,
         "subject": subject,
     });
-    let id = match (change, alarm) {
-        (Some(c), _) => format!("{}#{}", rfc3339(c.at), c.to),
+    let id = match (announcement, alarm) {
+        (Some(a), _) => format!("{}#{}", rfc3339(a.at), a.event.key()),
         (None, Some(a)) => format!("{}#alarm#{}", rfc3339(a.timestamp), a.name),
         (None, None) => format!("{}#{}", rfc3339(eval.evaluated_at), status),
     };
@@ -262,6 +480,7 @@ mod tests {
             windows: vec![],
             conditions: vec![],
             exhausts_at: None,
+            slice_seconds: None,
         };
         let alarm = AlarmNote {
             name: "a".repeat(255),

@@ -13,4 +13,6 @@ pub mod window;
 pub mod yaml;
 
 #[cfg(test)]
+mod status_tests;
+#[cfg(test)]
 mod tests;

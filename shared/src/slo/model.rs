@@ -175,6 +175,16 @@ impl Op {
             Op::Gte => "gte",
         }
     }
+
+    /// The symbol people read at a glance: `burn > 14.4x`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Lte => "<=",
+            Op::Gt => ">",
+            Op::Gte => ">=",
+        }
+    }
 }
 
 /// The promise: a target fraction and, for timeslices, what makes a slice good.
