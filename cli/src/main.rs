@@ -371,17 +371,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|a| parse_time(a, "--at"))
                 .transpose()?
                 .unwrap_or(now);
-            let report = run_cycle(
-                &app,
-                CycleRequest {
-                    trigger,
-                    now,
-                    only: slo.clone().map(|s| vec![s]),
-                    notify_past: *notify,
-                    ..CycleRequest::default()
-                },
-            )
-            .await?;
+            let request = CycleRequest {
+                trigger,
+                now,
+                only: slo.clone().map(|s| vec![s]),
+                notify_past: *notify,
+                ..CycleRequest::default()
+            };
+            if request.is_backfill(app.config.schedule_seconds) {
+                eprintln!("note: --at is in the past: history is recorded and nothing is sent (add --notify to send)");
+            }
+            let report = run_cycle(&app, request).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

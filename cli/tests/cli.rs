@@ -370,3 +370,112 @@ async fn prune_never_wipes_a_fleet_by_mistake() -> Result<()> {
     assert_eq!(stored()?, 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn silence_unsilence_backfill_and_a_past_evaluate() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    assert!(sloguard(Some(&moto), &["apply", "examples/slos"])
+        .status
+        .success());
+
+    let out = sloguard(
+        Some(&moto),
+        &[
+            "silence",
+            "checkout-availability",
+            "--for",
+            "2h",
+            "--reason",
+            "deploying the fix",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("checkout-availability: silenced until"),
+        "{}",
+        text(&out)
+    );
+    let human = text(&sloguard(Some(&moto), &["status"]));
+    assert!(human.contains("INCIDENT / SILENCE"), "{human}");
+    assert!(human.contains("(deploying the fix)"), "{human}");
+    let out = sloguard(Some(&moto), &["status", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout)?;
+    let c = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["slo"] == "checkout-availability")
+        .unwrap();
+    assert_eq!(c["silence_reason"], "deploying the fix");
+    assert!(c["silenced_until"].is_string());
+
+    let out = sloguard(Some(&moto), &["unsilence", "checkout-availability"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = sloguard(Some(&moto), &["status", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout)?;
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["silenced_until"].is_null()));
+
+    let out = sloguard(
+        Some(&moto),
+        &["silence", "nope", "--for", "1h", "--reason", "x"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("no SLO named `nope`"), "{}", text(&out));
+    let out = sloguard(
+        Some(&moto),
+        &[
+            "silence",
+            "checkout-availability",
+            "--for",
+            "1M",
+            "--reason",
+            "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("--for"), "{}", text(&out));
+
+    let now = chrono::Utc::now().timestamp();
+    let hour = now - now % 3600;
+    let (from, to) = (
+        sloguard::slo::message::rfc3339(hour - 6 * 3600),
+        sloguard::slo::message::rfc3339(hour - 3600),
+    );
+    for expected in [
+        "5 time(s), 20 snapshot(s) written, 0 already there",
+        "5 time(s), 0 snapshot(s) written, 20 already there",
+    ] {
+        let out = sloguard(
+            Some(&moto),
+            &["backfill", "--from", &from, "--to", &to, "--step", "1h"],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains(expected), "{}", text(&out));
+        assert!(text(&out).contains("nothing was sent"), "{}", text(&out));
+    }
+    let out = sloguard(
+        Some(&moto),
+        &["backfill", "nope", "--from", &from, "--to", &to],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("no such SLO: nope"), "{}", text(&out));
+
+    let past = sloguard::slo::message::rfc3339(hour - 2 * 3600);
+    let out = sloguard(Some(&moto), &["evaluate", "--at", &past]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("history is recorded and nothing is sent"),
+        "{}",
+        text(&out)
+    );
+    let future = sloguard::slo::message::rfc3339(now + 86_400);
+    let out = sloguard(Some(&moto), &["evaluate", "--at", &future]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("ahead of the clock"), "{}", text(&out));
+    Ok(())
+}
