@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use sloguard::app::apply::{apply, ApplyOptions};
 use sloguard::app::cycle::handle_scheduled_event;
+use sloguard::app::{BudgetStore, Silence};
 use sloguard::aws::{build_app, Settings};
 use sloguard::slo::message::rfc3339;
 use sloguard_cli::emulator::{self, Moto, Point};
@@ -37,6 +38,8 @@ fn point(ns: &str, metric: &str, dims: &[(&str, &str)], t: i64, v: f64) -> Point
 fn synthetic(end: i64) -> Vec<Point> {
     let start = end - 4 * HOUR;
     let incident = |t: i64| t >= end - 3 * HOUR && t < end - 3 * HOUR + 40 * 60;
+    // With the budget already spent, a new outage: half of all checkouts fail for 15 minutes.
+    let second_outage = |t: i64| t >= end - 50 * 60 && t < end - 35 * 60;
     // The support queue takes longer to drain: premium tickets are answered late for an hour.
     let support_backlog = |t: i64| t >= end - 3 * HOUR && t < end - 2 * HOUR;
     let premium = [("Tier", "premium")];
@@ -45,7 +48,8 @@ fn synthetic(end: i64) -> Vec<Point> {
     let mut t = start - 27 * DAY;
     while t < start {
         pts.push(point("Shop", "CheckoutRequests", &[], t, 12_000.0));
-        pts.push(point("Shop", "CheckoutErrors", &[], t, 3.0));
+        // Errors have eaten almost all of checkout's 30-day budget before the tour starts.
+        pts.push(point("Shop", "CheckoutErrors", &[], t, 12.0));
         pts.push(point(
             "CustomerService",
             "TicketsOpened",
@@ -71,7 +75,9 @@ fn synthetic(end: i64) -> Vec<Point> {
             "CheckoutErrors",
             &[],
             t,
-            if incident(t) {
+            if second_outage(t) {
+                100.0
+            } else if incident(t) {
                 14.0
             } else if minute == 0 {
                 1.0
@@ -162,10 +168,29 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     let points = synthetic(end);
     let calls = emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &points).await?;
     println!(
-        "\n== metrics: {} datapoints in {calls} PutMetricData calls: 4 hours of checkout, support and chat traffic,\n   with an incident from {} (checkout errors at 7% for 40 minutes, chat queue backing up,\n   80% of premium tickets answered late for an hour)",
+        "\n== metrics: {} datapoints in {calls} PutMetricData calls: 4 hours of checkout, support and chat traffic,\n   with an incident from {} (checkout errors at 7% for 40 minutes, chat queue backing up,\n   80% of premium tickets answered late for an hour), then a second checkout outage from {}\n   (half of all checkouts failing) after checkout's budget is already spent",
         points.len(),
-        rfc3339(end - 3 * HOUR)
+        rfc3339(end - 3 * HOUR),
+        rfc3339(end - 50 * 60)
     );
+
+    // The chat team knows about the queue and asks for quiet while they work on it.
+    let until = end - 3 * HOUR + 35 * 60;
+    println!(
+        "\n== sloguard silence chat-wait-time --until {} --reason \"chat team is on the queue\"",
+        rfc3339(until)
+    );
+    app.store
+        .set_silence(
+            "chat-wait-time",
+            Some(&Silence {
+                until,
+                reason: "chat team is on the queue".into(),
+                created_at: end - 4 * HOUR,
+            }),
+        )
+        .await?;
+    println!("chat-wait-time: still evaluated and recorded; page and ticket messages held back until then");
 
     println!("\n== evaluation cycles, through the scheduled Lambda's handler (one every 15 minutes of the last 3.5 hours)");
     let mut t = end - 3 * HOUR - 30 * 60;
@@ -178,11 +203,14 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         let changes: Vec<String> = report
             .slos
             .iter()
-            .filter_map(|o| {
-                o.change
-                    .as_ref()
-                    .map(|c| format!("{}: {c}", o.slo))
-                    .or_else(|| o.error.as_ref().map(|e| format!("{}: error {e}", o.slo)))
+            .flat_map(|o| {
+                let told = o
+                    .snapshot
+                    .iter()
+                    .flat_map(|s| s.notifications.iter())
+                    .map(|n| format!("{} {n}", o.slo));
+                let failed = o.error.iter().map(|e| format!("{}: error {e}", o.slo));
+                told.chain(failed).collect::<Vec<_>>()
             })
             .collect();
         println!(
@@ -204,6 +232,8 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     super::print_status(&app, false).await?;
     println!("\n== sloguard history checkout-availability");
     super::print_history(&app, "checkout-availability", end - 4 * HOUR, end, false).await?;
+    println!("\n== sloguard history chat-wait-time (the silenced page is recorded, not sent)");
+    super::print_history(&app, "chat-wait-time", end - 4 * HOUR, end, false).await?;
 
     let inbox = emulator::drain(&sqs, &queue).await?;
     println!(

@@ -86,7 +86,7 @@ async fn fast_burn_pages_once_with_the_right_numbers_then_recovers_once() -> Res
     assert!(
         inbox[0]
             .subject
-            .starts_with("[INFO] webshop checkout: RESOLVED, 2.3% of the budget spent since it opened, 93.1% left"),
+            .starts_with("[INFO] webshop checkout: RESOLVED, used 2.3% of the budget, 93.1% left"),
         "{}",
         inbox[0].subject
     );

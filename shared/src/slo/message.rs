@@ -190,7 +190,7 @@ pub fn compose(
             (
                 "RESOLVED: no burn-rate condition fired for the hold time".to_string(),
                 format!(
-                    "RESOLVED, {} of the budget spent since it opened, {} left",
+                    "RESOLVED, used {} of the budget, {} left",
                     pct(used, 1),
                     pct(left, 1)
                 ),
@@ -216,9 +216,8 @@ pub fn compose(
                 incident.map_or("", |i| i.severity.as_str())
             ),
             format!(
-                "silence ended, {} incident still open, {}",
-                incident.map_or("", |i| i.severity.as_str()),
-                outlook(eval)
+                "silence ended, {} incident still open",
+                incident.map_or("", |i| i.severity.as_str())
             ),
         ),
         None => {
@@ -237,13 +236,13 @@ pub fn compose(
     let title = slo.display_name.as_deref().unwrap_or(&slo.name);
     b.push_str(&format!("[{sev}] {who}: {headline}\n"));
     b.push_str(&format!(
-        "{title} ({}): {} over {}\n",
-        status,
-        slo.description
-            .clone()
-            .unwrap_or_else(|| format!("objective {}", pct(Some(slo.objective.target), 3))),
+        "{title}: {} of {unit} good over {}; status now {status}.\n",
+        pct(Some(slo.objective.target), 3),
         slo.window_label()
     ));
+    if let Some(d) = &slo.description {
+        b.push_str(&format!("Promise: {d}\n"));
+    }
 
     let allowed = 1.0 - slo.objective.target;
     if event != Some(Event::Resolved) {
@@ -328,7 +327,13 @@ pub fn compose(
     }
 
     if !eval.conditions.is_empty() {
-        b.push_str("\nWHY IT FIRED\n");
+        b.push_str(
+            if event == Some(Event::Resolved) || announcement.is_none() {
+                "\nCONDITIONS NOW\n"
+            } else {
+                "\nWHY IT FIRED\n"
+            },
+        );
         let rows: Vec<[String; 5]> = eval
             .conditions
             .iter()
