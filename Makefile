@@ -56,7 +56,9 @@ infra-check: infra-tools
 	else echo "arm64 build skipped: rustup target aarch64-unknown-linux-gnu is not installed (rustup target add aarch64-unknown-linux-gnu)"; fi
 
 demo: venv
-	cargo run --quiet -p sloguard-cli -- demo --moto-server $(MOTO)
+	@echo "== building sloguard with the demo (the first build compiles the AWS SDK: 5-10 minutes on 2 cores)"
+	cargo build -p sloguard-cli --features demo
+	./target/debug/sloguard demo --moto-server $(MOTO)
 
 bench:
 	cargo bench -p sloguard --bench engine

@@ -14,7 +14,7 @@ use sloguard::app::cycle::handle_scheduled_event;
 use sloguard::app::{BudgetStore, Silence};
 use sloguard::aws::{build_app, Settings};
 use sloguard::slo::message::rfc3339;
-use sloguard_cli::emulator::{self, Moto, Point};
+use sloguard_testing::emulator::{self, Moto, Point};
 
 const REGION: &str = "eu-west-1";
 const HOUR: i64 = 3600;
@@ -137,7 +137,7 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     );
     let sdk = moto.sdk_config(REGION).await;
     let sns = aws_sdk_sns::Client::new(&sdk);
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let sqs = sloguard_testing::aws_sdk_sqs::Client::new(&sdk);
     let topic = emulator::create_topic(&sns, "sloguard-demo").await?;
     let queue = emulator::subscribe_queue(&sqs, &sns, &topic, "oncall-inbox").await?;
     let settings = Settings {

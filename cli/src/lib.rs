@@ -1,5 +1,3 @@
-//! Support for the `sloguard` binary: human output and the local emulator used
-//! by `sloguard demo` and the end-to-end tests.
+//! Support for the `sloguard` binary: human output shared by the verbs.
 
-pub mod emulator;
 pub mod output;

@@ -2,6 +2,7 @@
 //! history, and take the local demo tour. Uses the same use cases as the Lambdas.
 
 mod commands;
+#[cfg(feature = "demo")]
 mod demo;
 
 use std::path::{Path, PathBuf};
@@ -137,6 +138,7 @@ enum Command {
         json: bool,
     },
     /// The local tour: a moto emulator, the example SLOs, an incident, the notifications on-call gets.
+    #[cfg(feature = "demo")]
     Demo {
         /// Path of moto_server (default: $SLOGUARD_MOTO_SERVER or .venv/bin/moto_server).
         #[arg(long)]
@@ -477,6 +479,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             commands::silence::unsilence(&app, slo).await?;
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "demo")]
         Command::Demo { moto_server, slos } => {
             demo::run(moto_server.as_deref(), slos).await?;
             Ok(ExitCode::SUCCESS)
@@ -549,11 +552,6 @@ pub async fn print_history(
     Ok(())
 }
 
-/// Whether the path exists, for friendlier messages.
-fn exists(p: &Path) -> bool {
-    p.exists()
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -564,8 +562,9 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    #[cfg(feature = "demo")]
     if let Command::Demo { slos, .. } = &cli.command {
-        if !exists(slos) {
+        if !slos.exists() {
             eprintln!(
                 "error: {} not found: run the demo from the repository root (make demo)",
                 slos.display()

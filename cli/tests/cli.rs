@@ -4,7 +4,7 @@ use std::process::{Command, Output};
 
 use anyhow::Result;
 use serde_json::Value;
-use sloguard_cli::emulator::{self, Moto, Point};
+use sloguard_testing::emulator::{self, Moto, Point};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sloguard");
 

@@ -12,7 +12,7 @@ use sloguard::app::{BudgetStore, Snapshot};
 use sloguard::aws::{build_app, AwsApp, Settings};
 use sloguard::slo::load::SourceFile;
 use sloguard::slo::message::rfc3339;
-use sloguard_cli::emulator::{self, Moto, Point, Received};
+use sloguard_testing::emulator::{self, Moto, Point, Received};
 
 pub const REGION: &str = "eu-west-1";
 pub const HOUR: i64 = 3600;

@@ -28,7 +28,11 @@ fn slo_with(annotations: &[&str], policy: bool) -> String {
 }
 
 /// Run the schedule every 5 minutes over [from, to] and return what on-call got, in order.
-async fn cycles(env: &Env, from: i64, to: i64) -> Result<Vec<sloguard_cli::emulator::Received>> {
+async fn cycles(
+    env: &Env,
+    from: i64,
+    to: i64,
+) -> Result<Vec<sloguard_testing::emulator::Received>> {
     let mut got = Vec::new();
     let mut t = from;
     while t <= to {

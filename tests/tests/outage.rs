@@ -35,7 +35,7 @@ async fn cut_mid_cycle_then_healed_loses_nothing_and_repeats_nothing() -> Result
         .await?;
 
         let proxy = Proxy::start(env.moto.port).await?;
-        let sdk = sloguard_cli::emulator::sdk_config_for(&proxy.endpoint, REGION).await;
+        let sdk = sloguard_testing::emulator::sdk_config_for(&proxy.endpoint, REGION).await;
         let app = build_app(&env.settings, &sdk);
         let t1 = end - 70 * MIN;
         proxy.fail_after(cut_after);

@@ -203,13 +203,14 @@ async fn a_failed_publish_is_sent_by_the_next_cycle_once() -> Result<()> {
     );
 
     // the topic appears; the next cycle (no new change) delivers the pending page, once
-    let topic = sloguard_cli::emulator::create_topic(&env.sns, "late-topic").await?;
+    let topic = sloguard_testing::emulator::create_topic(&env.sns, "late-topic").await?;
     let queue =
-        sloguard_cli::emulator::subscribe_queue(&env.sqs, &env.sns, &topic, "late-inbox").await?;
+        sloguard_testing::emulator::subscribe_queue(&env.sqs, &env.sns, &topic, "late-inbox")
+            .await?;
     let r = env.scheduled(&app, t + 5 * MIN).await?;
     assert_eq!(r.notifications_sent, 1, "{r:?}");
     env.scheduled(&app, t + 10 * MIN).await?;
-    let got = sloguard_cli::emulator::drain(&env.sqs, &queue).await?;
+    let got = sloguard_testing::emulator::drain(&env.sqs, &queue).await?;
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!(got[0].attributes["status"], "breaching");
     assert!(
@@ -275,16 +276,17 @@ async fn a_bad_slo_among_good_ones_does_not_stop_them() -> Result<()> {
 async fn machines_get_the_json_document_on_the_events_topic() -> Result<()> {
     let env = Env::new().await?;
     env.incident(&checkout_slo("checkout")).await?;
-    let events = sloguard_cli::emulator::create_topic(&env.sns, "sloguard-events").await?;
+    let events = sloguard_testing::emulator::create_topic(&env.sns, "sloguard-events").await?;
     let queue =
-        sloguard_cli::emulator::subscribe_queue(&env.sqs, &env.sns, &events, "machines").await?;
+        sloguard_testing::emulator::subscribe_queue(&env.sqs, &env.sns, &events, "machines")
+            .await?;
     let mut settings = env.settings.clone();
     settings.events_topic_arn = Some(events);
     let app = env.second_app(&settings);
     let r = env.scheduled(&app, env.end - 70 * MIN).await?;
     assert_eq!(r.notifications_sent, 2, "people and machines: {r:?}");
     assert_eq!(env.inbox().await?.len(), 1);
-    let got = sloguard_cli::emulator::drain(&env.sqs, &queue).await?;
+    let got = sloguard_testing::emulator::drain(&env.sqs, &queue).await?;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].attributes["severity"], "page");
     let doc: serde_json::Value = serde_json::from_str(&got[0].message)?;
