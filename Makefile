@@ -18,6 +18,7 @@ fmt-check:
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p sloguard-cli --features demo -- -D warnings
 
 unit: venv
 	mkdir -p target && set -o pipefail && cargo test --workspace 2>&1 | tee target/test-output.log

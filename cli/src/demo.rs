@@ -155,7 +155,7 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     println!("table {} created; topic {topic}; an SQS queue subscribed to it stands in for on-call's inbox", settings.table);
 
     println!("\n== sloguard apply {}", slo_dir.display());
-    let files = super::read_files(&[slo_dir.to_path_buf()])?;
+    let files = super::commands::read_files(&[slo_dir.to_path_buf()])?;
     for (name, change) in apply(&app.store, &files, ApplyOptions::default())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -229,11 +229,12 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     }
 
     println!("\n== sloguard status");
-    super::print_status(&app, false).await?;
+    super::commands::status::print(&app, false).await?;
     println!("\n== sloguard history checkout-availability");
-    super::print_history(&app, "checkout-availability", end - 4 * HOUR, end, false).await?;
+    super::commands::history::print(&app, "checkout-availability", end - 4 * HOUR, end, false)
+        .await?;
     println!("\n== sloguard history chat-wait-time (the silenced page is recorded, not sent)");
-    super::print_history(&app, "chat-wait-time", end - 4 * HOUR, end, false).await?;
+    super::commands::history::print(&app, "chat-wait-time", end - 4 * HOUR, end, false).await?;
 
     let inbox = emulator::drain(&sqs, &queue).await?;
     println!(

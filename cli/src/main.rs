@@ -1,23 +1,20 @@
 //! `sloguard`: validate and apply SLOs, run an evaluation cycle, read status and
-//! history, and take the local demo tour. Uses the same use cases as the Lambdas.
+//! history, silence, backfill, and take the local demo tour. Each verb is a module of
+//! `commands`; they call the same use cases as the Lambdas.
 
 mod commands;
 #[cfg(feature = "demo")]
 mod demo;
 
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
-use commands::parse_time;
-use sloguard::app::apply::{apply, prune_needs_confirmation, ApplyError, ApplyOptions, Change};
+use commands::{connect, parse_span, parse_time};
+use sloguard::app::apply::ApplyOptions;
 use sloguard::app::backfill::BackfillRequest;
-use sloguard::app::cycle::{run_cycle, CycleRequest};
-use sloguard::app::BudgetStore;
-use sloguard::aws::{build_app, load_config, AwsApp, Settings};
-use sloguard::slo::load::{load, SourceFile};
-use sloguard_cli::output;
 
 #[derive(Parser)]
 #[command(
@@ -32,6 +29,9 @@ struct Cli {
     /// SNS topic ARN for notifications (overrides SLO_TOPIC_ARN).
     #[arg(long, global = true)]
     topic_arn: Option<String>,
+    /// Show the AWS SDK's details with errors.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -46,12 +46,13 @@ enum Command {
     },
     /// Check SLO files; exit 1 and list every problem as file:line: path: message.
     Validate {
-        /// Files or directories of .yaml/.yml files.
+        /// SLO files, or folders read with their subfolders (.yaml/.yml).
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// Store SLO definitions in the table and print what changed.
     Apply {
+        /// SLO files, or folders read with their subfolders (.yaml/.yml).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Show what would change, store nothing.
@@ -122,11 +123,13 @@ enum Command {
     },
     /// The current state of every SLO.
     Status {
+        /// Print the JSON array of the contract instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// The stored budget history of one SLO.
     History {
+        /// The SLO whose history to print.
         slo: String,
         /// From this time (RFC 3339); default 24 hours ago.
         #[arg(long)]
@@ -134,6 +137,7 @@ enum Command {
         /// Until this time (RFC 3339); default now.
         #[arg(long)]
         until: Option<String>,
+        /// Print a JSON array of snapshots instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -149,157 +153,12 @@ enum Command {
     },
 }
 
-/// Read SLO files; a directory is read whole (subfolders too, hidden ones skipped), so
-/// `validate slos/` checks every file `apply slos/` would store.
-fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found = Vec::new();
-            yaml_files_under(p, &mut found)?;
-            if found.is_empty() {
-                bail!(
-                    "{}: no .yaml or .yml files in this folder or its subfolders",
-                    p.display()
-                );
-            }
-            found.sort();
-            out.extend(read_files(&found)?);
-        } else {
-            let meta =
-                std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
-            if meta.len() > sloguard::slo::load::MAX_FILE_BYTES as u64 {
-                bail!(
-                    "{}: {} bytes; SLO files may be at most {} bytes",
-                    p.display(),
-                    meta.len(),
-                    sloguard::slo::load::MAX_FILE_BYTES
-                );
-            }
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read {}", p.display()))?;
-            out.push(SourceFile {
-                name: p.display().to_string(),
-                text,
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// Collect the YAML files below `dir`, descending into subfolders but not hidden ones
-/// (`.git`, `.github`...), which hold no SLOs.
-fn yaml_files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read directory {}", dir.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot read directory {}", dir.display()))?;
-        let path = entry.path();
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        if path.is_dir() {
-            if !hidden {
-                yaml_files_under(&path, out)?;
-            }
-        } else if !hidden && path.extension().is_some_and(|x| x == "yaml" || x == "yml") {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-async fn connect(cli: &Cli) -> Result<(AwsApp, Settings, aws_config::SdkConfig)> {
-    let table = cli.table.clone();
-    let topic = cli.topic_arn.clone();
-    let settings = Settings::from_lookup(|k| match k {
-        "SLO_TABLE" if table.is_some() => table.clone(),
-        "SLO_TOPIC_ARN" if topic.is_some() => topic.clone(),
-        _ => std::env::var(k).ok(),
-    })?;
-    let sdk = load_config().await;
-    if sdk.region().is_none() {
-        bail!("no AWS region: set AWS_REGION (e.g. export AWS_REGION=eu-west-1)");
-    }
-    Ok((build_app(&settings, &sdk), settings, sdk))
-}
-
-/// Turn SDK-level failures into advice a user can act on.
-fn advise(e: anyhow::Error) -> anyhow::Error {
-    let text = format!("{e:#}");
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
-    let where_ = endpoint.as_deref().map_or_else(
-        || {
-            format!(
-                "AWS in region {}",
-                std::env::var("AWS_REGION").unwrap_or_else(|_| "?".into())
-            )
-        },
-        |u| format!("the endpoint {u}"),
-    );
-    let lower = text.to_ascii_lowercase();
-    if lower.contains("no credentials")
-        || lower.contains("credential provider")
-        || lower.contains("security token")
-    {
-        anyhow!("no usable AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY\n  ({text})")
-    } else if text.contains("could not be reached") || text.contains("dispatch failure") {
-        anyhow!("cannot reach {where_}: check AWS_REGION and AWS_ENDPOINT_URL, and that the service is up\n  ({text})")
-    } else {
-        e
-    }
-}
-
 async fn run(cli: Cli) -> Result<ExitCode> {
+    let conn = || connect(cli.table.as_deref(), cli.topic_arn.as_deref());
     match &cli.command {
-        Command::Validate { files } => {
-            let files = read_files(files)?;
-            let loaded = load(&files);
-            if loaded.problems.is_empty() && loaded.slos.is_empty() {
-                eprintln!(
-                    "error: {} file(s) read, but none defines an SLO (kind: SLO)",
-                    files.len()
-                );
-                return Ok(ExitCode::from(1));
-            }
-            if loaded.problems.is_empty() {
-                println!(
-                    "{} file(s), {} SLO(s): valid",
-                    files.len(),
-                    loaded.slos.len()
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
-            for p in &loaded.problems {
-                println!("{p}");
-            }
-            eprintln!("{} problem(s)", loaded.problems.len());
-            Ok(ExitCode::from(1))
-        }
+        Command::Validate { files } => commands::validate::run(files),
         Command::Init { create_topic } => {
-            let (app, settings, sdk) = connect(&cli).await?;
-            let created = app.store.create_table_if_missing().await?;
-            println!(
-                "table {}: {}",
-                settings.table,
-                if created { "created" } else { "exists" }
-            );
-            if let Some(name) = create_topic {
-                let arn = aws_sdk_sns::Client::new(&sdk)
-                    .create_topic()
-                    .name(name)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        anyhow!(
-                            "CreateTopic {name}: {}",
-                            aws_sdk_sns::error::DisplayErrorContext(e)
-                        )
-                    })?;
-                println!("topic {}: {}", name, arn.topic_arn().unwrap_or_default());
-                println!(
-                    "export SLO_TOPIC_ARN={}",
-                    arn.topic_arn().unwrap_or_default()
-                );
-            }
+            commands::init::run(&conn().await?, create_topic.as_deref()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Apply {
@@ -308,50 +167,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             prune,
             yes,
         } => {
-            let sources = read_files(files)?;
-            let (app, _, _) = connect(&cli).await?;
             let options = ApplyOptions {
                 dry_run: *dry_run,
                 prune: *prune,
                 confirmed: *yes,
             };
-            match apply(&app.store, &sources, options).await {
-                Ok(changes) => {
-                    let verb = if *dry_run { "would be " } else { "" };
-                    for (name, c) in &changes {
-                        let what = match c {
-                            Change::Created => format!("{verb}created"),
-                            Change::Updated { version } => {
-                                format!("{verb}updated (version {version})")
-                            }
-                            Change::Unchanged => "unchanged".into(),
-                            Change::Pruned => format!("{verb}deleted"),
-                        };
-                        println!("{name}: {what}");
-                    }
-                    let pruned = changes.iter().filter(|(_, c)| *c == Change::Pruned).count();
-                    let stored = changes
-                        .iter()
-                        .filter(|(_, c)| *c != Change::Created)
-                        .count();
-                    if *dry_run && !*yes && prune_needs_confirmation(pruned, stored) {
-                        eprintln!("note: deleting {pruned} SLO(s) will need --yes");
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e @ (ApplyError::NoSlos | ApplyError::PruneRefused { .. })) => {
-                    eprintln!("error: {e}");
-                    Ok(ExitCode::from(1))
-                }
-                Err(ApplyError::Invalid(problems)) => {
-                    for p in &problems {
-                        println!("{p}");
-                    }
-                    eprintln!("{} problem(s); nothing was applied", problems.len());
-                    Ok(ExitCode::from(1))
-                }
-                Err(ApplyError::Store(e)) => Err(e.into()),
-            }
+            commands::apply::run(&conn().await?, files, options).await
         }
         Command::Evaluate {
             at,
@@ -360,61 +181,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             json,
             notify,
         } => {
-            let (mut app, settings, _) = connect(&cli).await?;
-            if let Some(l) = lag {
-                app.config.lag_seconds = *l;
-            }
-            if settings.topic_arn.is_none() {
-                eprintln!("note: SLO_TOPIC_ARN is not set; status changes are recorded and their notifications stay pending");
-            }
-            let now = chrono::Utc::now().timestamp();
-            let trigger = at
-                .as_deref()
-                .map(|a| parse_time(a, "--at"))
-                .transpose()?
-                .unwrap_or(now);
-            let request = CycleRequest {
-                trigger,
-                now,
-                only: slo.clone().map(|s| vec![s]),
-                notify_past: *notify,
-                ..CycleRequest::default()
+            let options = commands::evaluate::EvaluateOptions {
+                at: at.as_deref(),
+                slo: slo.as_deref(),
+                lag: *lag,
+                json: *json,
+                notify: *notify,
             };
-            if request.is_backfill(app.config.schedule_seconds) {
-                eprintln!("note: --at is in the past: history is recorded and nothing is sent (add --notify to send)");
-            }
-            let report = run_cycle(&app, request).await?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                println!(
-                    "evaluated {} SLO(s) at {} ({} GetMetricData call(s)), {} failed, {} notification(s) sent",
-                    report.evaluated, report.evaluated_at, report.metric_requests, report.failed, report.notifications_sent
-                );
-                for o in &report.slos {
-                    let status = o.status.clone().unwrap_or_else(|| "error".into());
-                    let extra = o
-                        .change
-                        .as_deref()
-                        .map(|c| format!("  ({c})"))
-                        .unwrap_or_default();
-                    let err = o
-                        .error
-                        .as_deref()
-                        .map(|e| format!("  error: {e}"))
-                        .unwrap_or_default();
-                    println!("  {:<32} {status}{extra}{err}", o.slo);
-                }
-            }
-            Ok(if report.failed > 0 {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            })
+            commands::evaluate::run(&mut conn().await?, options).await
         }
         Command::Status { json } => {
-            let (app, _, _) = connect(&cli).await?;
-            print_status(&app, *json).await?;
+            commands::status::print(&conn().await?.app, *json).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::History {
@@ -423,7 +200,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             until,
             json,
         } => {
-            let (app, _, _) = connect(&cli).await?;
             let now = chrono::Utc::now().timestamp();
             let until = until
                 .as_deref()
@@ -435,7 +211,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|s| parse_time(s, "--since"))
                 .transpose()?
                 .unwrap_or(until - 86_400);
-            print_history(&app, slo, since, until, *json).await?;
+            commands::history::print(&conn().await?.app, slo, since, until, *json).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Backfill {
@@ -444,15 +220,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             to,
             step,
         } => {
-            let (app, _, _) = connect(&cli).await?;
             let request = BackfillRequest {
                 slos: (!slos.is_empty()).then(|| slos.clone()),
                 from: parse_time(from, "--from")?,
                 to: parse_time(to, "--to")?,
-                step: commands::parse_span(step, "--step")?,
+                step: parse_span(step, "--step")?,
                 now: chrono::Utc::now().timestamp(),
             };
-            Ok(if commands::backfill::run(&app, request).await? {
+            let complete = commands::backfill::run(&conn().await?.app, request).await?;
+            Ok(if complete {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(2)
@@ -464,118 +240,54 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             until,
             reason,
         } => {
-            let (app, _, _) = connect(&cli).await?;
             let now = chrono::Utc::now().timestamp();
             let until = match (for_, until) {
-                (Some(d), _) => now + commands::parse_span(d, "--for")?,
+                (Some(d), _) => now + parse_span(d, "--for")?,
                 (None, Some(u)) => parse_time(u, "--until")?,
                 (None, None) => bail!("give --for DURATION or --until TIME"),
             };
-            commands::silence::silence(&app, slo, until, reason, now).await?;
+            commands::silence::silence(&conn().await?.app, slo, until, reason, now).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Unsilence { slo } => {
-            let (app, _, _) = connect(&cli).await?;
-            commands::silence::unsilence(&app, slo).await?;
+            commands::silence::unsilence(&conn().await?.app, slo).await?;
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "demo")]
         Command::Demo { moto_server, slos } => {
+            if !slos.exists() {
+                bail!(
+                    "{} not found: run the demo from the repository root (make demo)",
+                    slos.display()
+                );
+            }
             demo::run(moto_server.as_deref(), slos).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-/// Print the status table (or the JSON array of the contract).
-pub async fn print_status(app: &AwsApp, json: bool) -> Result<()> {
-    let defs = app.store.definitions().await?;
-    let states = app.store.states().await?;
-    let now = chrono::Utc::now().timestamp();
-    if json {
-        let arr: Vec<serde_json::Value> = defs
-            .iter()
-            .map(|d| {
-                let state = states.get(&d.name);
-                let (service, objective, window) = match &d.definition {
-                    Ok(def) => (
-                        def.service.clone(),
-                        def.objective.target,
-                        def.window_label(),
-                    ),
-                    Err(_) => (String::new(), f64::NAN, String::new()),
-                };
-                output::status_json(&d.name, &service, objective, &window, state, now)
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&arr)?);
-        return Ok(());
-    }
-    if defs.is_empty() {
-        println!("no SLOs in the table yet: `sloguard apply FILE...`");
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = defs
-        .iter()
-        .map(|d| output::status_row(&d.name, states.get(&d.name), now))
-        .collect();
-    print!(
-        "{}",
-        output::table(&output::STATUS_HEADER, &rows, Some(1), output::colour())
-    );
-    Ok(())
-}
-
-/// Print one SLO's history table (or the JSON array of the contract).
-pub async fn print_history(
-    app: &AwsApp,
-    slo: &str,
-    since: i64,
-    until: i64,
-    json: bool,
-) -> Result<()> {
-    let snaps = app.store.history(slo, since, until).await?;
-    if json {
-        let arr: Vec<serde_json::Value> = snaps.iter().map(output::history_json).collect();
-        println!("{}", serde_json::to_string_pretty(&arr)?);
-        return Ok(());
-    }
-    if snaps.is_empty() {
-        println!("no history for {slo} in that range");
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = snaps.iter().map(output::history_row).collect();
-    print!(
-        "{}",
-        output::table(&output::HISTORY_HEADER, &rows, Some(1), output::colour())
-    );
-    Ok(())
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The AWS SDK's own warnings (IMDS probes, config files) are noise for a CLI user:
+    // only its errors by default; SLOGUARD_LOG=debug shows everything.
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SLOGUARD_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("SLOGUARD_LOG").unwrap_or_else(|_| {
+                "warn,aws_config=error,aws_runtime=error,aws_smithy_runtime=error,aws_smithy_runtime_api=error"
+                    .into()
+            }),
         )
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    #[cfg(feature = "demo")]
-    if let Command::Demo { slos, .. } = &cli.command {
-        if !slos.exists() {
-            eprintln!(
-                "error: {} not found: run the demo from the repository root (make demo)",
-                slos.display()
-            );
-            return ExitCode::from(1);
-        }
-    }
+    let verbose = cli.verbose;
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {:#}", advise(e));
+            eprintln!("error: {}", commands::advise(e, verbose));
             ExitCode::from(1)
         }
     }

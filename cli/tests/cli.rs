@@ -479,3 +479,41 @@ async fn silence_unsilence_backfill_and_a_past_evaluate() -> Result<()> {
     assert!(text(&out).contains("ahead of the clock"), "{}", text(&out));
     Ok(())
 }
+
+#[test]
+fn missing_credentials_are_named_as_such_without_a_dump() {
+    let run = |verbose: bool| {
+        let mut c = Command::new(BIN);
+        c.current_dir(root())
+            .args(["status", "--table", "t"])
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("AWS_REGION", "eu-west-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/config")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+            .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE");
+        if verbose {
+            c.arg("-v");
+        }
+        c.output().unwrap()
+    };
+    let out = run(false);
+    assert_eq!(out.status.code(), Some(1));
+    let t = text(&out);
+    assert!(
+        t.contains("no usable AWS credentials (missing or expired)"),
+        "{t}"
+    );
+    assert!(t.contains("run with -v"), "{t}");
+    assert!(t.len() < 600, "no SDK dump without -v: {t}");
+    let t = text(&run(true));
+    assert!(t.contains("no usable AWS credentials"), "{t}");
+    assert!(t.len() > 600, "the SDK's details with -v: {t}");
+}

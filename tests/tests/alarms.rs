@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use sloguard::app::BudgetStore;
+use sloguard::slo::status::Status;
 use sloguard_e2e::{alarm_fixture, checkout_slo, checkout_slo_with_alarms, Env};
 
 const MIN: i64 = 60;
@@ -16,7 +17,7 @@ async fn pages_for(fixture: &str, shape: &str) -> Result<()> {
     assert_eq!((a.shape, a.duplicate), (shape, false));
     assert_eq!(a.touched, vec!["checkout".to_string()], "matched by metric");
     let cycle = a.cycle.as_ref().unwrap();
-    assert_eq!(cycle.slos[0].status.as_deref(), Some("breaching"));
+    assert_eq!(cycle.slos[0].status, Some(Status::Breaching));
     let inbox = env.inbox().await?;
     assert_eq!(inbox.len(), 1, "{inbox:#?}");
     assert_eq!(inbox[0].attributes["severity"], "page");
@@ -194,10 +195,8 @@ async fn an_alarm_without_a_burn_gives_info_never_a_page() -> Result<()> {
         .alarm(&env.app, &alarm_fixture("alarm-action-metric.json", t)?)
         .await?;
     assert_eq!(
-        r.alarms[0].cycle.as_ref().unwrap().slos[0]
-            .status
-            .as_deref(),
-        Some("ok")
+        r.alarms[0].cycle.as_ref().unwrap().slos[0].status,
+        Some(Status::Ok)
     );
     let inbox = env.inbox().await?;
     assert_eq!(inbox.len(), 1);

@@ -7,6 +7,7 @@ use sloguard::app::cycle::{handle_scheduled_event, run_cycle, CycleError, CycleR
 use sloguard::app::{BudgetStore, Silence};
 use sloguard::slo::message::rfc3339;
 use sloguard::slo::status::SloState;
+use sloguard::slo::status::Status;
 use sloguard_e2e::{checkout_slo, Env, HOUR};
 
 const MIN: i64 = 60;
@@ -69,7 +70,7 @@ async fn an_exhausted_budget_still_pages_on_a_new_fast_burn() -> Result<()> {
     );
     cycles(&env, e - 2 * HOUR, e - 65 * MIN).await?;
     let r = env.scheduled(&env.app, e - 50 * MIN).await?;
-    assert_eq!(r.slos[0].status.as_deref(), Some("exhausted"));
+    assert_eq!(r.slos[0].status, Some(Status::Exhausted));
     let got = env.inbox().await?;
     assert_eq!(got.len(), 1, "one page for the new burn: {got:#?}");
     assert_eq!(got[0].attributes["severity"], "page");
@@ -192,7 +193,7 @@ async fn a_silence_holds_back_the_page_and_history_shows_it() -> Result<()> {
         )
         .await?;
     let r = env.scheduled(&env.app, t).await?;
-    assert_eq!(r.slos[0].status.as_deref(), Some("breaching"));
+    assert_eq!(r.slos[0].status, Some(Status::Breaching));
     assert!(env.inbox().await?.is_empty(), "the page is held back");
     let snap = env.history("checkout").await?.pop().unwrap();
     assert_eq!(
@@ -268,7 +269,7 @@ async fn past_evaluations_and_backfill_publish_nothing() -> Result<()> {
         },
     )
     .await?;
-    assert_eq!(r.slos[0].status.as_deref(), Some("breaching"));
+    assert_eq!(r.slos[0].status, Some(Status::Breaching));
     assert_eq!(r.notifications_sent, 0);
     assert!(
         env.app.store.state("checkout").await?.is_none(),

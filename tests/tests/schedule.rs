@@ -15,7 +15,7 @@ async fn steady_traffic_is_ok_and_sends_nothing() -> Result<()> {
     env.checkout_traffic(|_| 0.0).await?;
     let report = env.scheduled(&env.app, env.end).await?;
     assert_eq!(report.evaluated, 1, "{report:?}");
-    assert_eq!(report.slos[0].status.as_deref(), Some("ok"));
+    assert_eq!(report.slos[0].status, Some(Status::Ok));
     assert!(env.inbox().await?.is_empty());
     let h = env.history("checkout").await?;
     assert_eq!(h.len(), 1);
@@ -31,11 +31,7 @@ async fn fast_burn_pages_once_with_the_right_numbers_then_recovers_once() -> Res
     let t = env.end - 70 * MIN;
     env.scheduled(&env.app, t - 30 * MIN).await?; // before the incident: ok, quiet
     let report = env.scheduled(&env.app, t).await?;
-    assert_eq!(
-        report.slos[0].status.as_deref(),
-        Some("breaching"),
-        "{report:?}"
-    );
+    assert_eq!(report.slos[0].status, Some(Status::Breaching), "{report:?}");
     let inbox = env.inbox().await?;
     assert_eq!(inbox.len(), 1, "{inbox:#?}");
     let page = &inbox[0];
@@ -72,7 +68,7 @@ async fn fast_burn_pages_once_with_the_right_numbers_then_recovers_once() -> Res
     assert!(env.inbox().await?.is_empty());
     // errors stopped at end-60m: clear at end-30m, held for 5m at end-25m -> one info
     let r = env.scheduled(&env.app, env.end - 30 * MIN).await?;
-    assert_eq!(r.slos[0].status.as_deref(), Some("ok"));
+    assert_eq!(r.slos[0].status, Some(Status::Ok));
     assert!(
         env.inbox().await?.is_empty(),
         "recovery waits for the short window"
@@ -115,7 +111,7 @@ async fn an_overspent_budget_is_exhausted() -> Result<()> {
     })
     .await?;
     let r = env.scheduled(&env.app, end).await?;
-    assert_eq!(r.slos[0].status.as_deref(), Some("exhausted"));
+    assert_eq!(r.slos[0].status, Some(Status::Exhausted));
     let mut inbox = env.inbox().await?;
     inbox.sort_by(|a, b| a.subject.cmp(&b.subject));
     // The 6h condition still fires (20 bad minutes in the last 30): a page incident; and,
@@ -146,7 +142,7 @@ async fn the_same_event_twice_gives_one_snapshot_and_one_message() -> Result<()>
     let second = env.scheduled(&env.app, t).await?;
     assert_eq!(first.notifications_sent, 1);
     assert_eq!(second.notifications_sent, 0);
-    assert_eq!(second.slos[0].status.as_deref(), Some("breaching"));
+    assert_eq!(second.slos[0].status, Some(Status::Breaching));
     assert_eq!(env.history("checkout").await?.len(), 1);
     assert_eq!(env.inbox().await?.len(), 1);
     Ok(())
@@ -160,8 +156,8 @@ async fn two_evaluators_racing_on_one_slo_send_one_message() -> Result<()> {
     let t = env.end - 70 * MIN;
     let (a, b) = tokio::join!(env.scheduled(&env.app, t), env.scheduled(&other, t));
     let (a, b) = (a?, b?);
-    assert_eq!(a.slos[0].status.as_deref(), Some("breaching"));
-    assert_eq!(b.slos[0].status.as_deref(), Some("breaching"));
+    assert_eq!(a.slos[0].status, Some(Status::Breaching));
+    assert_eq!(b.slos[0].status, Some(Status::Breaching));
     assert_eq!(
         a.notifications_sent + b.notifications_sent,
         1,
@@ -184,11 +180,10 @@ async fn a_failed_publish_is_sent_by_the_next_cycle_once() -> Result<()> {
     assert_eq!(r.failed, 0, "the SLO was evaluated: {r:?}");
     assert_eq!(r.notifications_sent, 0);
     assert!(
-        r.slos[0]
-            .notify_error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("late-topic"),
+        matches!(
+            &r.slos[0].notify_errors[..],
+            [sloguard::app::cycle::DeliveryError::Notify(sloguard::app::ports::NotifyError::TopicMissing(t))] if t.contains("late-topic")
+        ),
         "{r:?}"
     );
     assert_eq!(
@@ -259,15 +254,20 @@ async fn a_bad_slo_among_good_ones_does_not_stop_them() -> Result<()> {
     assert_eq!((r.evaluated, r.failed), (1, 1), "{r:?}");
     let broken = r.slos.iter().find(|o| o.slo == "broken").unwrap();
     assert!(
-        broken
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("stored definition v3 is unreadable"),
+        matches!(
+            broken.error,
+            Some(sloguard::app::cycle::SloError::Unreadable { version: 3, .. })
+        ),
         "{broken:?}"
     );
+    assert!(broken
+        .error
+        .as_ref()
+        .unwrap()
+        .to_string()
+        .starts_with("stored definition v3 is unreadable"));
     let good = r.slos.iter().find(|o| o.slo == "checkout").unwrap();
-    assert_eq!(good.status.as_deref(), Some("breaching"));
+    assert_eq!(good.status, Some(Status::Breaching));
     assert_eq!(env.inbox().await?.len(), 1);
     Ok(())
 }

@@ -8,16 +8,19 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::slo::evaluate::evaluate;
+use crate::slo::evaluate::{evaluate, EvaluateError};
 use crate::slo::message::{compose, rfc3339, AlarmNote};
 use crate::slo::model::SloDefinition;
 use crate::slo::plan::{EvalTime, QueryPlan};
 use crate::slo::series::{Series, StreamData};
 use crate::slo::shard::in_shard;
-use crate::slo::status::{decide, Rules};
+use crate::slo::status::{decide, Rules, Status, StatusChange};
 
 use super::events::{parse_schedule, EventError};
-use super::ports::{BudgetStore, Channel, Claim, MetricSource, Notifier, StoreError, StoredState};
+use super::ports::{
+    AccessProblem, BudgetStore, Channel, Claim, MetricSource, Notifier, NotifyError, SourceError,
+    StoreError, StoredState,
+};
 use super::snapshot::Snapshot;
 use super::App;
 
@@ -65,21 +68,67 @@ fn past_deadline(deadline_ms: Option<i64>) -> bool {
     deadline_ms.is_some_and(|d| chrono::Utc::now().timestamp_millis() > d - DEADLINE_MARGIN_MS)
 }
 
+/// Why one SLO was not evaluated this cycle (the others go on).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SloError {
+    #[error("stored definition v{version} is unreadable: {message}")]
+    Unreadable { version: u64, message: String },
+    #[error("no such SLO in the table (apply it first)")]
+    Unknown,
+    #[error("deferred: the invocation's deadline is near; the next cycle evaluates it")]
+    Deferred,
+    #[error(transparent)]
+    Metrics(#[from] SourceError),
+    #[error(transparent)]
+    Evaluate(#[from] EvaluateError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("lost the race to update state {0} times; the next cycle retries")]
+    LostRace(usize),
+}
+
+/// Why a committed notification is not delivered yet (it stays pending for the next cycle).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DeliveryError {
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn display<T: std::fmt::Display, S: serde::Serializer>(
+    v: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) => s.collect_str(x),
+        None => s.serialize_none(),
+    }
+}
+
+fn display_all<T: std::fmt::Display, S: serde::Serializer>(
+    v: &[T],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(ToString::to_string))
+}
+
 /// What happened to one SLO.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SloOutcome {
     pub slo: String,
-    pub status: Option<String>,
-    /// "ok -> breaching" when the announced status changed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub change: Option<String>,
+    /// None when the SLO could not be evaluated.
+    pub status: Option<Status>,
+    /// The shown status changed ("ok -> breaching" in JSON).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "display")]
+    pub change: Option<StatusChange>,
     pub notifications_sent: usize,
     /// Why the SLO could not be evaluated.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Why a notification could not be delivered yet; it stays pending for the next cycle.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub notify_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "display")]
+    pub error: Option<SloError>,
+    /// Why notifications could not be delivered yet; they stay pending for the next cycle.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "display_all")]
+    pub notify_errors: Vec<DeliveryError>,
     /// The recorded snapshot (for metrics; not part of the response).
     #[serde(skip)]
     pub snapshot: Option<Snapshot>,
@@ -106,12 +155,32 @@ pub enum CycleError {
     #[error("cannot read SLO state: {0}")]
     States(StoreError),
     #[error("no SLO could be evaluated ({failed} failed); first error: {first}")]
-    NothingEvaluated { failed: usize, first: String },
+    NothingEvaluated { failed: usize, first: SloError },
     #[error("trigger time {} is {} s ahead of the clock ({}); more than {MAX_FUTURE_SECONDS} s ahead is refused", rfc3339(*.trigger), .trigger - .now, rfc3339(*.now))]
     FutureTrigger { trigger: i64, now: i64 },
 }
 
+impl SloError {
+    /// A credentials or reachability problem behind this failure, if that is what it is.
+    pub fn access(&self) -> Option<AccessProblem> {
+        match self {
+            SloError::Metrics(e) => e.access(),
+            SloError::Store(e) => e.access(),
+            _ => None,
+        }
+    }
+}
+
 impl CycleError {
+    /// A credentials or reachability problem behind the whole cycle's failure, if any.
+    pub fn access(&self) -> Option<AccessProblem> {
+        match self {
+            CycleError::Definitions(e) | CycleError::States(e) => e.access(),
+            CycleError::NothingEvaluated { first, .. } => first.access(),
+            _ => None,
+        }
+    }
+
     /// A stable error type for Lambda diagnostics and alarms.
     pub fn error_type(&self) -> &'static str {
         match self {
@@ -191,9 +260,12 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
         }
         match d.definition {
             Ok(def) => slos.push(def),
-            Err(e) => outcomes.push(failed(
+            Err(message) => outcomes.push(failed(
                 &d.name,
-                format!("stored definition v{} is unreadable: {e}", d.version),
+                SloError::Unreadable {
+                    version: d.version,
+                    message,
+                },
             )),
         }
     }
@@ -202,10 +274,7 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
             if !slos.iter().any(|s| &s.name == n)
                 && !outcomes.iter().any(|o: &SloOutcome| &o.slo == n)
             {
-                outcomes.push(failed(
-                    n,
-                    "no such SLO in the table (apply it first)".into(),
-                ));
+                outcomes.push(failed(n, SloError::Unknown));
             }
         }
     }
@@ -221,7 +290,7 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
 
     let results: Vec<SloOutcome> = stream::iter(slos.iter().enumerate())
         .map(|(i, slo)| {
-            let streams: Result<Vec<&StreamData>, String> = plan.slo_streams[i]
+            let streams: Result<Vec<&StreamData>, SourceError> = plan.slo_streams[i]
                 .iter()
                 .map(|s| data[*s].as_ref().map_err(Clone::clone))
                 .collect();
@@ -230,14 +299,10 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
             let deadline = req.deadline_ms;
             async move {
                 if past_deadline(deadline) {
-                    return failed(
-                        &slo.name,
-                        "deferred: the invocation's deadline is near; the next cycle evaluates it"
-                            .into(),
-                    );
+                    return failed(&slo.name, SloError::Deferred);
                 }
                 match streams {
-                    Err(e) => failed(&slo.name, e),
+                    Err(e) => failed(&slo.name, e.into()),
                     Ok(streams) => {
                         match process(app, slo, t, &streams, state, alarm, backfill).await {
                             Ok(o) => o,
@@ -258,14 +323,14 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
         if let Some(e) = &o.error {
             tracing::warn!(slo = %o.slo, error = %e, "SLO not evaluated");
         }
-        if let Some(e) = &o.notify_error {
+        for e in &o.notify_errors {
             tracing::warn!(slo = %o.slo, error = %e, "notification left pending");
         }
     }
     if failed_count > 0 && failed_count == outcomes.len() {
         return Err(CycleError::NothingEvaluated {
             failed: failed_count,
-            first: outcomes[0].error.clone().unwrap_or_default(),
+            first: outcomes[0].error.clone().unwrap_or(SloError::Unknown),
         });
     }
     Ok(CycleReport {
@@ -278,14 +343,14 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
     })
 }
 
-fn failed(slo: &str, error: String) -> SloOutcome {
+fn failed(slo: &str, error: SloError) -> SloOutcome {
     SloOutcome {
         slo: slo.to_string(),
         status: None,
         change: None,
         notifications_sent: 0,
         error: Some(error),
-        notify_error: None,
+        notify_errors: Vec::new(),
         snapshot: None,
     }
 }
@@ -294,19 +359,20 @@ fn failed(slo: &str, error: String) -> SloOutcome {
 async fn fetch<M: MetricSource, S, N>(
     app: &App<M, S, N>,
     plan: &QueryPlan,
-) -> Vec<Result<StreamData, String>> {
+) -> Vec<Result<StreamData, SourceError>> {
     let responses: Vec<_> = stream::iter(plan.requests.iter())
         .map(|r| async move { (r, app.metrics.get_metric_data(r, &plan.streams).await) })
         .buffer_unordered(app.config.concurrency.max(1))
         .collect()
         .await;
-    let mut series: Vec<Result<Vec<Series>, String>> = vec![Ok(Vec::new()); plan.streams.len()];
+    let mut series: Vec<Result<Vec<Series>, SourceError>> =
+        vec![Ok(Vec::new()); plan.streams.len()];
     for (req, result) in responses {
         match result {
             Err(e) => {
                 tracing::warn!(region = %req.region, queries = req.queries.len(), error = %e, "GetMetricData failed");
                 for q in &req.queries {
-                    series[q.stream] = Err(e.to_string());
+                    series[q.stream] = Err(e.clone());
                 }
             }
             Ok(results) => {
@@ -343,8 +409,8 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
     mut stored: StoredState,
     alarm: Option<&AlarmNote>,
     backfill: bool,
-) -> Result<SloOutcome, String> {
-    let eval = evaluate(slo, t, streams).map_err(|e| e.to_string())?;
+) -> Result<SloOutcome, SloError> {
+    let eval = evaluate(slo, t, streams)?;
     let channels = app.notifier.channels();
     let expires = t.at + app.config.history_days * 86_400;
     if let Some(last) = stored
@@ -360,17 +426,14 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
     if backfill {
         let decision = decide(&stored.state, &eval, &Rules::for_slo(slo, false));
         let snap = Snapshot::new(slo, &eval, decision.observed, None, &[], alarm);
-        app.store
-            .put_snapshot(&snap, expires)
-            .await
-            .map_err(|e| e.to_string())?;
+        app.store.put_snapshot(&snap, expires).await?;
         return Ok(SloOutcome {
             slo: slo.name.clone(),
-            status: Some(decision.observed.as_str().to_string()),
+            status: Some(decision.observed),
             change: None,
             notifications_sent: 0,
             error: None,
-            notify_error: None,
+            notify_errors: Vec::new(),
             snapshot: Some(snap),
         });
     }
@@ -387,10 +450,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             &decision.announcements,
             alarm,
         );
-        app.store
-            .put_snapshot(&snap, expires)
-            .await
-            .map_err(|e| e.to_string())?;
+        app.store.put_snapshot(&snap, expires).await?;
         // An alarm that fires while no burn-rate condition is met still tells on-call (info, never a page).
         let alarm_info = alarm.filter(|a| {
             a.state == "ALARM"
@@ -422,8 +482,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
                 &notifications,
                 &channels,
             )
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         if committed {
             let mut pending = stored.pending;
             for n in &notifications {
@@ -432,9 +491,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             break (decision.observed, decision.change, pending, snap);
         }
         if attempt >= COMMIT_ATTEMPTS {
-            return Err(format!(
-                "lost the race to update state {attempt} times; the next cycle retries"
-            ));
+            return Err(SloError::LostRace(attempt));
         }
         tracing::info!(slo = %slo.name, attempt, "state changed under us; re-reading");
         // Back off with jitter (from the claimant id) so racing evaluators do not collide in step.
@@ -444,12 +501,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             20 * attempt as u64 + jitter,
         ))
         .await;
-        stored = app
-            .store
-            .state(&slo.name)
-            .await
-            .map_err(|e| e.to_string())?
-            .unwrap_or_default();
+        stored = app.store.state(&slo.name).await?.unwrap_or_default();
     };
 
     let mut sent = 0;
@@ -463,14 +515,13 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
     }
     Ok(SloOutcome {
         slo: slo.name.clone(),
-        status: Some(observed.as_str().to_string()),
-        change: change.map(|c| c.to_string()),
+        status: Some(observed),
+        change,
         notifications_sent: sent,
         error: None,
         snapshot: Some(snap),
         // The state is committed; an undelivered notification stays pending for the next cycle.
-        notify_error: (!errors.is_empty())
-            .then(|| format!("notification pending: {}", errors.join("; "))),
+        notify_errors: errors,
     })
 }
 
@@ -486,7 +537,7 @@ async fn deliver<M, S: BudgetStore, N: Notifier>(
     slo: &str,
     key: &str,
     now: i64,
-) -> Result<bool, String> {
+) -> Result<bool, DeliveryError> {
     let channel = key
         .rsplit('#')
         .next()
@@ -496,15 +547,11 @@ async fn deliver<M, S: BudgetStore, N: Notifier>(
     match app
         .store
         .claim(slo, key, claimant, now, app.config.claim_lease_seconds)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
     {
         Claim::Claimed(n) => match app.notifier.publish(channel, &n).await {
             Ok(()) => {
-                app.store
-                    .mark_sent(slo, key, claimant, now)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                app.store.mark_sent(slo, key, claimant, now).await?;
                 tracing::info!(
                     slo,
                     key,
@@ -518,14 +565,11 @@ async fn deliver<M, S: BudgetStore, N: Notifier>(
                 if let Err(r) = app.store.release(slo, key, claimant).await {
                     tracing::warn!(slo, key, error = %r, "could not release claim; it expires on its own");
                 }
-                Err(e.to_string())
+                Err(e.into())
             }
         },
         Claim::AlreadySent | Claim::Missing => {
-            app.store
-                .forget_pending(slo, key)
-                .await
-                .map_err(|e| e.to_string())?;
+            app.store.forget_pending(slo, key).await?;
             Ok(false)
         }
         Claim::Busy => Ok(false),

@@ -85,11 +85,11 @@ mod tests {
             evaluated_at: "2026-11-25T12:00:00Z".into(),
             slos: vec![SloOutcome {
                 slo: "checkout".into(),
-                status: Some("breaching".into()),
+                status: Some(crate::slo::status::Status::Breaching),
                 change: None,
                 notifications_sent: 0,
                 error: None,
-                notify_error: None,
+                notify_errors: Vec::new(),
                 snapshot: Some(snap),
             }],
             evaluated: 1,

@@ -18,9 +18,20 @@ pub struct QueryResult {
     pub points: Vec<(i64, f64)>,
 }
 
+/// Why AWS could not be used at all: the two problems a person must fix before anything works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessProblem {
+    /// No credentials, or credentials AWS refused (expired, wrong key).
+    Credentials,
+    /// No answer: a wrong region or endpoint, or the network.
+    Unreachable,
+}
+
 /// Why metric data could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SourceError {
+    #[error("no usable AWS credentials for CloudWatch: {0}")]
+    Credentials(String),
     #[error("CloudWatch throttled the request after retries: {0}")]
     Throttled(String),
     #[error("CloudWatch could not be reached: {0}")]
@@ -51,6 +62,8 @@ pub trait MetricSource: Send + Sync {
 /// Why storage failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StoreError {
+    #[error("no usable AWS credentials for DynamoDB: {0}")]
+    Credentials(String),
     #[error("table `{0}` does not exist: run `sloguard init` or deploy the stack")]
     TableMissing(String),
     #[error("DynamoDB throttled the request after retries: {0}")]
@@ -246,6 +259,8 @@ pub trait BudgetStore: Send + Sync {
 /// Why a notification could not be published.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum NotifyError {
+    #[error("no usable AWS credentials for SNS: {0}")]
+    Credentials(String),
     #[error("SNS topic {0} does not exist")]
     TopicMissing(String),
     #[error("SNS could not be reached: {0}")]
@@ -264,4 +279,37 @@ pub trait Notifier: Send + Sync {
         channel: Channel,
         n: &Notification,
     ) -> impl Future<Output = Result<(), NotifyError>> + Send;
+}
+
+impl SourceError {
+    /// Whether this is a credentials or reachability problem rather than one of this request.
+    pub fn access(&self) -> Option<AccessProblem> {
+        match self {
+            SourceError::Credentials(_) => Some(AccessProblem::Credentials),
+            SourceError::Unavailable(_) => Some(AccessProblem::Unreachable),
+            _ => None,
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether this is a credentials or reachability problem rather than one of this request.
+    pub fn access(&self) -> Option<AccessProblem> {
+        match self {
+            StoreError::Credentials(_) => Some(AccessProblem::Credentials),
+            StoreError::Unavailable(_) => Some(AccessProblem::Unreachable),
+            _ => None,
+        }
+    }
+}
+
+impl NotifyError {
+    /// Whether this is a credentials or reachability problem rather than one of this message.
+    pub fn access(&self) -> Option<AccessProblem> {
+        match self {
+            NotifyError::Credentials(_) => Some(AccessProblem::Credentials),
+            NotifyError::Unavailable(_) => Some(AccessProblem::Unreachable),
+            _ => None,
+        }
+    }
 }

@@ -217,9 +217,8 @@ impl MetricSource for CloudWatchSource {
                 .await
                 .map_err(|e| match classify(&e) {
                     Failure::Throttled(m) => SourceError::Throttled(m),
-                    Failure::Unavailable(m) | Failure::Credentials(m) => {
-                        SourceError::Unavailable(m)
-                    }
+                    Failure::Credentials(m) => SourceError::Credentials(m),
+                    Failure::Unavailable(m) => SourceError::Unavailable(m),
                     Failure::Missing(m) | Failure::Conditional(m) | Failure::Other(m) => {
                         SourceError::Rejected(m)
                     }

@@ -116,7 +116,8 @@ impl DynamoStore {
         match classify(&e) {
             Failure::Missing(_) => StoreError::TableMissing(self.table.clone()),
             Failure::Throttled(m) => StoreError::Throttled(m),
-            Failure::Unavailable(m) | Failure::Credentials(m) => StoreError::Unavailable(m),
+            Failure::Credentials(m) => StoreError::Credentials(m),
+            Failure::Unavailable(m) => StoreError::Unavailable(m),
             Failure::Conditional(m) | Failure::Other(m) => StoreError::Rejected(m),
         }
     }

@@ -65,9 +65,8 @@ impl Notifier for SnsNotifier {
             .map(|_| ())
             .map_err(|e| match classify(&e) {
                 Failure::Missing(_) => NotifyError::TopicMissing(topic.clone()),
-                Failure::Unavailable(m) | Failure::Throttled(m) | Failure::Credentials(m) => {
-                    NotifyError::Unavailable(m)
-                }
+                Failure::Credentials(m) => NotifyError::Credentials(m),
+                Failure::Unavailable(m) | Failure::Throttled(m) => NotifyError::Unavailable(m),
                 Failure::Conditional(m) | Failure::Other(m) => NotifyError::Rejected(m),
             })
     }

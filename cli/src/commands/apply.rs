@@ -1,0 +1,49 @@
+//! `sloguard apply`: store definitions, print what changed; a large prune needs `--yes`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use sloguard::app::apply::{apply, prune_needs_confirmation, ApplyError, ApplyOptions, Change};
+
+use super::{read_files, Connection};
+
+/// Apply `paths`; exit 1 on invalid files, no SLO, or a refused prune.
+pub async fn run(c: &Connection, paths: &[PathBuf], options: ApplyOptions) -> Result<ExitCode> {
+    let sources = read_files(paths)?;
+    match apply(&c.app.store, &sources, options).await {
+        Ok(changes) => {
+            let verb = if options.dry_run { "would be " } else { "" };
+            for (name, change) in &changes {
+                let what = match change {
+                    Change::Created => format!("{verb}created"),
+                    Change::Updated { version } => format!("{verb}updated (version {version})"),
+                    Change::Unchanged => "unchanged".into(),
+                    Change::Pruned => format!("{verb}deleted"),
+                };
+                println!("{name}: {what}");
+            }
+            let pruned = changes.iter().filter(|(_, c)| *c == Change::Pruned).count();
+            let stored = changes
+                .iter()
+                .filter(|(_, c)| *c != Change::Created)
+                .count();
+            if options.dry_run && !options.confirmed && prune_needs_confirmation(pruned, stored) {
+                eprintln!("note: deleting {pruned} SLO(s) will need --yes");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ (ApplyError::NoSlos | ApplyError::PruneRefused { .. })) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+        Err(ApplyError::Invalid(problems)) => {
+            for p in &problems {
+                println!("{p}");
+            }
+            eprintln!("{} problem(s); nothing was applied", problems.len());
+            Ok(ExitCode::from(1))
+        }
+        Err(e @ ApplyError::Store(_)) => Err(e.into()),
+    }
+}

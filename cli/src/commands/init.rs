@@ -1,0 +1,32 @@
+//! `sloguard init`: the table (and a topic, if asked) for trying sloguard out.
+
+use anyhow::{anyhow, Result};
+
+use super::Connection;
+
+/// Create what is missing; idempotent.
+pub async fn run(c: &Connection, create_topic: Option<&str>) -> Result<()> {
+    let created = c.app.store.create_table_if_missing().await?;
+    println!(
+        "table {}: {}",
+        c.settings.table,
+        if created { "created" } else { "exists" }
+    );
+    if let Some(name) = create_topic {
+        let arn = aws_sdk_sns::Client::new(&c.sdk)
+            .create_topic()
+            .name(name)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "CreateTopic {name}: {}",
+                    aws_sdk_sns::error::DisplayErrorContext(e)
+                )
+            })?;
+        let arn = arn.topic_arn().unwrap_or_default();
+        println!("topic {name}: {arn}");
+        println!("export SLO_TOPIC_ARN={arn}");
+    }
+    Ok(())
+}
