@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use sloguard::app::apply::{apply, ApplyOptions};
 use sloguard::app::cycle::handle_scheduled_event;
-use sloguard::app::{BudgetStore, Silence};
+use sloguard::app::{Silence, StateStore};
 use sloguard::aws::{build_app, Settings};
 use sloguard::slo::message::rfc3339;
 use sloguard_testing::emulator::{self, Moto, Point};

@@ -9,7 +9,8 @@ use aws_smithy_runtime_api::http::{Response, StatusCode as HttpStatus};
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::DateTime;
 use sloguard::app::ports::{
-    BudgetStore, Channel, MetricSource, Notifier, NotifyError, SourceError, StoreError,
+    Channel, DefinitionStore, HistoryStore, MetricSource, Notifier, NotifyError, SourceError,
+    StateStore, StoreError,
 };
 use sloguard::app::Snapshot;
 use sloguard::aws::{CloudWatchSource, DynamoStore, SnsNotifier};

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use sloguard::app::apply::{apply, ApplyOptions};
 use sloguard::app::cycle::{handle_scheduled_event, CycleReport};
-use sloguard::app::{BudgetStore, Snapshot};
+use sloguard::app::{HistoryStore, Snapshot};
 use sloguard::aws::{build_app, AwsApp, Settings};
 use sloguard::slo::load::SourceFile;
 use sloguard::slo::message::rfc3339;

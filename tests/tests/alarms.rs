@@ -1,7 +1,7 @@
 //! Alarm-triggered evaluation end to end against moto, for every payload shape.
 
 use anyhow::Result;
-use sloguard::app::BudgetStore;
+use sloguard::app::StateStore;
 use sloguard::slo::status::Status;
 use sloguard_e2e::{alarm_fixture, checkout_slo, checkout_slo_with_alarms, Env};
 

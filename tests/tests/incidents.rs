@@ -4,7 +4,7 @@
 use anyhow::Result;
 use sloguard::app::backfill::{backfill, BackfillRequest};
 use sloguard::app::cycle::{handle_scheduled_event, run_cycle, CycleError, CycleRequest};
-use sloguard::app::{BudgetStore, Silence};
+use sloguard::app::{HistoryStore, Silence, StateStore};
 use sloguard::slo::message::rfc3339;
 use sloguard::slo::status::SloState;
 use sloguard::slo::status::Status;

@@ -2,7 +2,7 @@
 //! history and state, SNS out (read back through an SQS subscription).
 
 use anyhow::Result;
-use sloguard::app::BudgetStore;
+use sloguard::app::StateStore;
 use sloguard::slo::status::Status;
 use sloguard_e2e::{checkout_slo, Env, HOUR};
 

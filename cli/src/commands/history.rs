@@ -1,7 +1,7 @@
 //! `sloguard history`: the stored budget history of one SLO.
 
 use anyhow::Result;
-use sloguard::app::BudgetStore;
+use sloguard::app::HistoryStore;
 use sloguard::aws::AwsApp;
 use sloguard_cli::output;
 

@@ -1,7 +1,7 @@
 //! `sloguard silence` / `unsilence`: hold back an SLO's page and ticket messages for a while.
 
 use anyhow::{bail, Result};
-use sloguard::app::{BudgetStore, Silence};
+use sloguard::app::{DefinitionStore, Silence, StateStore};
 use sloguard::aws::AwsApp;
 use sloguard::slo::message::rfc3339;
 

@@ -1,7 +1,7 @@
 //! `sloguard status`: the current state of every SLO (table or the JSON contract).
 
 use anyhow::Result;
-use sloguard::app::BudgetStore;
+use sloguard::app::{DefinitionStore, StateStore};
 use sloguard::aws::AwsApp;
 use sloguard_cli::output;
 

@@ -151,8 +151,7 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
         .collect();
     let mut outcomes = Vec::new();
     for alarm in alarms {
-        let key = format!("ALARM#{}", alarm.name);
-        let at = format!("{}#{}", alarm.timestamp_ms, alarm.state);
+        let transition = format!("{}#{}", alarm.timestamp_ms, alarm.state);
         let mut outcome = AlarmOutcome {
             alarm: alarm.name.clone(),
             state: alarm.state.clone(),
@@ -176,7 +175,7 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
         }
         if !app
             .store
-            .record_once(&key, &at, now + DEDUP_DAYS * 86_400)
+            .record_alarm_transition(&alarm.name, &transition, now + DEDUP_DAYS * 86_400)
             .await?
         {
             tracing::info!(alarm = %alarm.name, state = %alarm.state, "duplicate alarm transition; already handled");
@@ -219,7 +218,11 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
             Ok(report) => outcome.cycle = Some(report),
             Err(error) => {
                 // Forget the transition so that Lambda's retry handles it again.
-                if let Err(e) = app.store.forget_record(&key, &at).await {
+                if let Err(e) = app
+                    .store
+                    .forget_alarm_transition(&alarm.name, &transition)
+                    .await
+                {
                     tracing::warn!(alarm = %alarm.name, error = %e, "cannot forget the dedup record; the retry will be dropped");
                 }
                 return Err(AlarmError::Cycle {
@@ -232,3 +235,7 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
     }
     Ok(AlarmReport { alarms: outcomes })
 }
+
+#[cfg(test)]
+#[path = "alarm_tests.rs"]
+mod tests;

@@ -3,7 +3,7 @@
 use crate::slo::load::{load, Problem, SourceFile};
 use crate::slo::model::SloDefinition;
 
-use super::ports::{ApplyOutcome, BudgetStore, StoreError};
+use super::ports::{ApplyOutcome, DefinitionStore, StoreError};
 
 /// What apply did (or, with --dry-run, would do) to one SLO.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub fn prune_needs_confirmation(deleting: usize, stored: usize) -> bool {
 }
 
 /// Validate `files` and store their SLOs; `prune` deletes stored SLOs the files no longer define.
-pub async fn apply<S: BudgetStore>(
+pub async fn apply<S: DefinitionStore>(
     store: &S,
     files: &[SourceFile],
     options: ApplyOptions,
@@ -122,4 +122,72 @@ pub fn same(a: &SloDefinition, b: &SloDefinition) -> bool {
         ..s.clone()
     };
     strip(a) == strip(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::cycle::tests::checkout_yaml;
+    use crate::app::memory::MemoryStore;
+    use crate::app::ports::DefinitionStore;
+
+    fn files(yaml: &str) -> Vec<SourceFile> {
+        vec![SourceFile {
+            name: "f.yaml".into(),
+            text: yaml.into(),
+        }]
+    }
+
+    #[tokio::test]
+    async fn create_unchanged_update_and_a_guarded_prune() {
+        let store = MemoryStore::default();
+        let yaml = checkout_yaml();
+        let opts = ApplyOptions::default();
+        let changes = apply(&store, &files(&yaml), opts).await.unwrap();
+        assert_eq!(changes, vec![("checkout".to_string(), Change::Created)]);
+        let changes = apply(&store, &files(&yaml), opts).await.unwrap();
+        assert_eq!(changes, vec![("checkout".to_string(), Change::Unchanged)]);
+        let tighter = yaml.replace("target: 0.999", "target: 0.9995");
+        let changes = apply(&store, &files(&tighter), opts).await.unwrap();
+        assert_eq!(
+            changes,
+            vec![("checkout".to_string(), Change::Updated { version: 2 })]
+        );
+        // Replacing the only stored SLO by another deletes every stored SLO: refused.
+        let other = yaml.replace("name: checkout", "name: payments");
+        let prune = ApplyOptions {
+            prune: true,
+            ..opts
+        };
+        let err = apply(&store, &files(&other), prune).await.unwrap_err();
+        assert!(
+            matches!(err, ApplyError::PruneRefused { ref names, stored: 1 } if names == &["checkout"])
+        );
+        assert_eq!(
+            store.definitions().await.unwrap().len(),
+            1,
+            "nothing applied"
+        );
+        let changes = apply(
+            &store,
+            &files(&other),
+            ApplyOptions {
+                confirmed: true,
+                ..prune
+            },
+        )
+        .await
+        .unwrap();
+        assert!(changes.contains(&("checkout".to_string(), Change::Pruned)));
+        assert_eq!(store.definitions().await.unwrap().len(), 1);
+        assert_eq!(
+            apply(
+                &store,
+                &files("apiVersion: openslo/v1\nkind: Service\nmetadata:\n  name: x\nspec: {}\n"),
+                opts
+            )
+            .await,
+            Err(ApplyError::NoSlos)
+        );
+    }
 }

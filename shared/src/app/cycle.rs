@@ -575,3 +575,7 @@ async fn deliver<M, S: BudgetStore, N: Notifier>(
         Claim::Busy => Ok(false),
     }
 }
+
+#[cfg(test)]
+#[path = "cycle_tests.rs"]
+pub(crate) mod tests;

@@ -8,12 +8,14 @@ pub mod backfill;
 pub mod cycle;
 pub mod emf;
 pub mod events;
+#[cfg(test)]
+pub mod memory;
 pub mod ports;
 pub mod snapshot;
 
 pub use ports::{
-    BudgetStore, Channel, Claim, MetricSource, Notifier, QueryResult, Silence, StoredDefinition,
-    StoredState,
+    BudgetStore, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, MetricSource, Notifier,
+    Outbox, QueryResult, Silence, StateStore, StoredDefinition, StoredState,
 };
 pub use snapshot::Snapshot;
 

@@ -159,8 +159,26 @@ impl Channel {
     }
 }
 
-/// Everything sloguard keeps: definitions, state, history and the outbox.
-pub trait BudgetStore: Send + Sync {
+/// Remembers events handled once (alarm transitions), so duplicates are dropped.
+pub trait DedupStore: Send + Sync {
+    /// Record an alarm transition (`transition`: its timestamp and state); false when it
+    /// was recorded before, so the same transition delivered twice is handled once.
+    fn record_alarm_transition(
+        &self,
+        alarm: &str,
+        transition: &str,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Forget a recorded transition, so a failed handling can be retried.
+    fn forget_alarm_transition(
+        &self,
+        alarm: &str,
+        transition: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The applied SLO definitions, versioned.
+pub trait DefinitionStore: Send + Sync {
     /// Every stored definition.
     fn definitions(&self)
         -> impl Future<Output = Result<Vec<StoredDefinition>, StoreError>> + Send;
@@ -171,6 +189,10 @@ pub trait BudgetStore: Send + Sync {
     ) -> impl Future<Output = Result<ApplyOutcome, StoreError>> + Send;
     /// Remove a definition (its history stays until it expires).
     fn delete_definition(&self, name: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Each SLO's state, written with an optimistic lock together with its outbox items.
+pub trait StateStore: Send + Sync {
     /// The state of every SLO that has one.
     fn states(
         &self,
@@ -180,13 +202,6 @@ pub trait BudgetStore: Send + Sync {
         &self,
         slo: &str,
     ) -> impl Future<Output = Result<Option<StoredState>, StoreError>> + Send;
-    /// Write a history snapshot; the same SLO and time written twice is one item.
-    fn put_snapshot(
-        &self,
-        snap: &Snapshot,
-        expires_at: i64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Atomically: the new state (if still at `expected_version`), the latest snapshot, and
     /// outbox items for each notification on `channels`. Returns false when another writer won.
     fn commit(
         &self,
@@ -203,7 +218,10 @@ pub trait BudgetStore: Send + Sync {
         slo: &str,
         silence: Option<&Silence>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Claim an outbox item for delivery until `now + lease`; the same claimant may claim again
+}
+
+/// Delivery of committed notifications: claim, publish, mark sent, exactly once.
+pub trait Outbox: Send + Sync {
     /// (its earlier claim may have been applied while the answer was lost).
     fn claim(
         &self,
@@ -234,18 +252,15 @@ pub trait BudgetStore: Send + Sync {
         slo: &str,
         key: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Record a one-time event (an alarm transition); false when it was recorded before.
-    fn record_once(
+}
+
+/// The budget history: one snapshot per SLO and evaluation time.
+pub trait HistoryStore: Send + Sync {
+    /// Write a history snapshot; the same SLO and time written twice is one item.
+    fn put_snapshot(
         &self,
-        key: &str,
-        at: &str,
+        snap: &Snapshot,
         expires_at: i64,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Forget a one-time record, so a failed handling can be retried.
-    fn forget_record(
-        &self,
-        key: &str,
-        at: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Snapshots with evaluated_at in [since, until], oldest first.
     fn history(
@@ -255,6 +270,11 @@ pub trait BudgetStore: Send + Sync {
         until: i64,
     ) -> impl Future<Output = Result<Vec<Snapshot>, StoreError>> + Send;
 }
+
+/// Everything sloguard keeps, as one bound for use cases that need all of it.
+pub trait BudgetStore: DefinitionStore + StateStore + Outbox + HistoryStore + DedupStore {}
+
+impl<T: DefinitionStore + StateStore + Outbox + HistoryStore + DedupStore> BudgetStore for T {}
 
 /// Why a notification could not be published.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

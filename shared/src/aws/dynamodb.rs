@@ -22,7 +22,8 @@ use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
 use crate::app::ports::{
-    ApplyOutcome, BudgetStore, Channel, Claim, Silence, StoreError, StoredDefinition, StoredState,
+    ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, Outbox, Silence,
+    StateStore, StoreError, StoredDefinition, StoredState,
 };
 use crate::app::snapshot::Snapshot;
 use crate::slo::message::{rfc3339, Notification};
@@ -263,9 +264,14 @@ impl DynamoStore {
     }
 }
 
-impl BudgetStore for DynamoStore {
-    async fn record_once(&self, pk: &str, sk: &str, expires_at: i64) -> Result<bool, StoreError> {
-        let mut item = key(pk, sk);
+impl DedupStore for DynamoStore {
+    async fn record_alarm_transition(
+        &self,
+        alarm: &str,
+        transition: &str,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let mut item = key(format!("ALARM#{alarm}"), transition);
         item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
         match self
             .client
@@ -284,17 +290,23 @@ impl BudgetStore for DynamoStore {
         }
     }
 
-    async fn forget_record(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+    async fn forget_alarm_transition(
+        &self,
+        alarm: &str,
+        transition: &str,
+    ) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(pk, sk)))
+            .set_key(Some(key(format!("ALARM#{alarm}"), transition)))
             .send()
             .await
             .map_err(|e| self.err(e))?;
         Ok(())
     }
+}
 
+impl DefinitionStore for DynamoStore {
     async fn definitions(&self) -> Result<Vec<StoredDefinition>, StoreError> {
         let items = self.partition("DEF", None).await?;
         Ok(items
@@ -378,7 +390,9 @@ impl BudgetStore for DynamoStore {
         }
         Ok(())
     }
+}
 
+impl StateStore for DynamoStore {
     async fn states(&self) -> Result<HashMap<String, StoredState>, StoreError> {
         let items = self.partition("STATE", None).await?;
         // One unreadable state must not stop the cycle: that SLO is re-read on its own
@@ -406,20 +420,6 @@ impl BudgetStore for DynamoStore {
             .await
             .map_err(|e| self.err(e))?;
         out.item().map(Self::stored_state).transpose()
-    }
-
-    async fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> Result<(), StoreError> {
-        let mut item = key(format!("SNAP#{}", snap.slo), &snap.evaluated_at);
-        item.insert("snapshot".into(), s(to_json(snap)));
-        item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| self.err(e))?;
-        Ok(())
     }
 
     async fn commit(
@@ -500,6 +500,25 @@ impl BudgetStore for DynamoStore {
         }
     }
 
+    async fn set_silence(&self, slo: &str, silence: Option<&Silence>) -> Result<(), StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key("STATE", slo)));
+        // Not part of the evaluator's optimistic lock: the version is left alone.
+        update = match silence {
+            Some(x) => update
+                .update_expression("SET silence = :s")
+                .expression_attribute_values(":s", s(to_json(x))),
+            None => update.update_expression("REMOVE silence"),
+        };
+        update.send().await.map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+impl Outbox for DynamoStore {
     async fn claim(
         &self,
         slo: &str,
@@ -610,21 +629,20 @@ impl BudgetStore for DynamoStore {
             },
         }
     }
+}
 
-    async fn set_silence(&self, slo: &str, silence: Option<&Silence>) -> Result<(), StoreError> {
-        let mut update = self
-            .client
-            .update_item()
+impl HistoryStore for DynamoStore {
+    async fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> Result<(), StoreError> {
+        let mut item = key(format!("SNAP#{}", snap.slo), &snap.evaluated_at);
+        item.insert("snapshot".into(), s(to_json(snap)));
+        item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
+        self.client
+            .put_item()
             .table_name(&self.table)
-            .set_key(Some(key("STATE", slo)));
-        // Not part of the evaluator's optimistic lock: the version is left alone.
-        update = match silence {
-            Some(x) => update
-                .update_expression("SET silence = :s")
-                .expression_attribute_values(":s", s(to_json(x))),
-            None => update.update_expression("REMOVE silence"),
-        };
-        update.send().await.map_err(|e| self.err(e))?;
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 

@@ -1,0 +1,224 @@
+//! The evaluation cycle over in-memory ports: each incident transition, the outbox
+//! path (a failed publish stays pending and goes out once), backfill and time checks.
+
+use super::*;
+use crate::app::memory::{FakeMetrics, FakeNotifier, MemoryStore};
+use crate::app::ports::{HistoryStore, StateStore};
+use crate::app::{apply, Config};
+use crate::slo::load::SourceFile;
+
+/// An hour boundary (2027-01-15T08:00:00Z) the tests evaluate around.
+pub(crate) const T: i64 = 1_800_000_000;
+const MIN: i64 = 60;
+
+pub(crate) fn checkout_yaml() -> String {
+    r#"apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: checkout
+  annotations:
+    sloguard.dev/alarms: checkout-5xx-high
+spec:
+  service: webshop
+  indicator:
+    metadata:
+      name: checkout-errors
+    spec:
+      ratioMetric:
+        counter: true
+        bad:
+          metricSource:
+            type: CloudWatch
+            spec: {region: eu-west-1, namespace: Test, metricName: Errors, stat: Sum}
+        total:
+          metricSource:
+            type: CloudWatch
+            spec: {region: eu-west-1, namespace: Test, metricName: Requests, stat: Sum}
+  timeWindow:
+    - duration: 30d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.999
+"#
+    .to_string()
+}
+
+pub(crate) type TestApp = App<FakeMetrics, MemoryStore, FakeNotifier>;
+
+/// The checkout SLO applied; 100 requests a minute, `errors(minute)` of them failing.
+pub(crate) async fn app_with(errors: impl Fn(i64) -> f64 + Send + Sync + 'static) -> TestApp {
+    let app = App {
+        metrics: FakeMetrics::new(move |name, t| match name {
+            "Requests" => Some(100.0),
+            "Errors" => Some(errors(t)),
+            _ => None,
+        }),
+        store: MemoryStore::default(),
+        notifier: FakeNotifier::default(),
+        config: Config {
+            lag_seconds: 0,
+            ..Config::default()
+        },
+    };
+    let files = [SourceFile {
+        name: "checkout.yaml".into(),
+        text: checkout_yaml(),
+    }];
+    apply::apply(&app.store, &files, apply::ApplyOptions::default())
+        .await
+        .expect("valid SLO");
+    app
+}
+
+/// A cycle at `t` with the clock at `t`, as the schedule delivers it.
+pub(crate) async fn at(app: &TestApp, t: i64) -> CycleReport {
+    run_cycle(
+        app,
+        CycleRequest {
+            trigger: t,
+            now: t,
+            ..CycleRequest::default()
+        },
+    )
+    .await
+    .expect("cycle runs")
+}
+
+fn subjects(app: &TestApp) -> Vec<String> {
+    app.notifier.take().into_iter().map(|n| n.subject).collect()
+}
+
+/// 10% errors for 30 minutes starting at T.
+fn incident(t: i64) -> f64 {
+    if (T..T + 30 * MIN).contains(&t) {
+        10.0
+    } else {
+        0.0
+    }
+}
+
+#[tokio::test]
+async fn steady_traffic_is_ok_and_tells_nobody() {
+    let app = app_with(|_| 0.0).await;
+    let r = at(&app, T).await;
+    assert_eq!(r.slos[0].status, Some(Status::Ok));
+    assert!(subjects(&app).is_empty());
+    let state = app.store.state("checkout").await.unwrap().unwrap();
+    assert_eq!(state.version, 1);
+    assert!(state.state.incident.is_none());
+}
+
+#[tokio::test]
+async fn a_burn_opens_one_page_and_resolves_once() {
+    let app = app_with(incident).await;
+    at(&app, T).await;
+    let r = at(&app, T + 10 * MIN).await;
+    assert_eq!(r.slos[0].status, Some(Status::Breaching));
+    let said = subjects(&app);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with("[PAGE] webshop checkout: 10.0% of events bad"),
+        "{}",
+        said[0]
+    );
+    // the same trigger again, and later cycles still burning: nothing new
+    at(&app, T + 10 * MIN).await;
+    at(&app, T + 15 * MIN).await;
+    assert!(subjects(&app).is_empty());
+    // errors stop at T+30m; the 6h condition's 30m short window is clear at T+60m, and
+    // after the 5m hold: one RESOLVED
+    for m in (35..=75).step_by(5) {
+        at(&app, T + m * MIN).await;
+    }
+    let said = subjects(&app);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("RESOLVED"), "{}", said[0]);
+    assert_eq!(app.store.unsent(), 0);
+}
+
+#[tokio::test]
+async fn a_failed_publish_stays_pending_and_goes_out_once_with_the_next_cycle() {
+    let app = app_with(incident).await;
+    app.notifier
+        .failures
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    let r = at(&app, T + 10 * MIN).await;
+    assert_eq!(r.notifications_sent, 0);
+    assert!(matches!(
+        r.slos[0].notify_errors[..],
+        [DeliveryError::Notify(NotifyError::Unavailable(_))]
+    ));
+    assert_eq!(app.store.unsent(), 1);
+    let pending = app.store.state("checkout").await.unwrap().unwrap().pending;
+    assert_eq!(pending.len(), 1);
+    let r = at(&app, T + 15 * MIN).await;
+    assert_eq!(r.notifications_sent, 1);
+    assert_eq!(subjects(&app).len(), 1);
+    at(&app, T + 20 * MIN).await;
+    assert!(subjects(&app).is_empty(), "sent once");
+    assert_eq!(app.store.unsent(), 0);
+}
+
+#[tokio::test]
+async fn a_past_trigger_records_history_only_and_a_future_one_is_refused() {
+    let app = app_with(incident).await;
+    let r = run_cycle(
+        &app,
+        CycleRequest {
+            trigger: T + 10 * MIN,
+            now: T + 3 * 3600,
+            ..CycleRequest::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.slos[0].status, Some(Status::Breaching));
+    assert!(subjects(&app).is_empty());
+    assert!(app.store.state("checkout").await.unwrap().is_none());
+    assert_eq!(
+        app.store
+            .history("checkout", T, T + 3600)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let err = run_cycle(
+        &app,
+        CycleRequest {
+            trigger: T + 3600,
+            now: T,
+            ..CycleRequest::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, CycleError::FutureTrigger { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn an_unknown_slo_fails_alone_with_a_typed_error() {
+    let app = app_with(|_| 0.0).await;
+    let r = run_cycle(
+        &app,
+        CycleRequest {
+            trigger: T,
+            now: T,
+            only: Some(vec!["checkout".into(), "nope".into()]),
+            ..CycleRequest::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.evaluated, r.failed), (1, 1));
+    let nope = r.slos.iter().find(|o| o.slo == "nope").unwrap();
+    assert_eq!(nope.error, Some(SloError::Unknown));
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        json["slos"][1]["error"],
+        "no such SLO in the table (apply it first)"
+    );
+    assert_eq!(json["slos"][0]["status"], "ok");
+}

@@ -1,0 +1,368 @@
+//! In-memory ports for fast unit tests of the use cases (test-only): they keep the
+//! contracts the DynamoDB, CloudWatch and SNS adapters keep (optimistic lock, outbox
+//! claims, idempotent snapshots), so a use case can be tested without an emulator.
+//! The end-to-end tests against moto stay the proof that the real adapters agree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::slo::message::{rfc3339, Notification};
+use crate::slo::model::{MetricSpec, SloDefinition};
+use crate::slo::plan::MetricRequest;
+use crate::slo::status::SloState;
+
+use super::alarm_events::AlarmMetric;
+use super::ports::{
+    ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, MetricSource,
+    Notifier, NotifyError, Outbox, QueryResult, Silence, SourceError, StateStore, StoreError,
+    StoredDefinition, StoredState,
+};
+use super::snapshot::Snapshot;
+
+struct OutboxItem {
+    notification: Notification,
+    sent: bool,
+    claim: Option<(String, i64)>,
+}
+
+#[derive(Default)]
+struct Tables {
+    definitions: BTreeMap<String, (u64, SloDefinition)>,
+    states: BTreeMap<String, StoredState>,
+    history: BTreeMap<(String, String), Snapshot>,
+    outbox: BTreeMap<(String, String), OutboxItem>,
+    transitions: BTreeSet<(String, String)>,
+}
+
+/// The store, in memory.
+#[derive(Default)]
+pub struct MemoryStore {
+    tables: Mutex<Tables>,
+}
+
+impl MemoryStore {
+    fn with<R>(&self, f: impl FnOnce(&mut Tables) -> R) -> R {
+        f(&mut self
+            .tables
+            .lock()
+            .expect("no test panics while holding the lock"))
+    }
+
+    /// Outbox items not yet sent, for assertions.
+    pub fn unsent(&self) -> usize {
+        self.with(|t| t.outbox.values().filter(|o| !o.sent).count())
+    }
+}
+
+impl DefinitionStore for MemoryStore {
+    async fn definitions(&self) -> Result<Vec<StoredDefinition>, StoreError> {
+        Ok(self.with(|t| {
+            t.definitions
+                .iter()
+                .map(|(name, (version, def))| StoredDefinition {
+                    name: name.clone(),
+                    version: *version,
+                    definition: Ok(def.clone()),
+                })
+                .collect()
+        }))
+    }
+
+    async fn put_definition(&self, def: &SloDefinition) -> Result<ApplyOutcome, StoreError> {
+        Ok(self.with(|t| match t.definitions.get(&def.name) {
+            Some((_, old)) if super::apply::same(old, def) => ApplyOutcome::Unchanged,
+            Some((v, _)) => {
+                let version = v + 1;
+                t.definitions
+                    .insert(def.name.clone(), (version, def.clone()));
+                ApplyOutcome::Updated { version }
+            }
+            None => {
+                t.definitions.insert(def.name.clone(), (1, def.clone()));
+                ApplyOutcome::Created
+            }
+        }))
+    }
+
+    async fn delete_definition(&self, name: &str) -> Result<(), StoreError> {
+        self.with(|t| t.definitions.remove(name));
+        Ok(())
+    }
+}
+
+impl StateStore for MemoryStore {
+    async fn states(&self) -> Result<std::collections::HashMap<String, StoredState>, StoreError> {
+        Ok(self.with(|t| t.states.clone().into_iter().collect()))
+    }
+
+    async fn state(&self, slo: &str) -> Result<Option<StoredState>, StoreError> {
+        Ok(self.with(|t| t.states.get(slo).cloned()))
+    }
+
+    async fn commit(
+        &self,
+        slo: &str,
+        expected_version: u64,
+        state: &SloState,
+        latest: &Snapshot,
+        notifications: &[Notification],
+        channels: &[Channel],
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(|t| {
+            let current = t.states.get(slo).map_or(0, |s| s.version);
+            let keys: Vec<(String, &Notification)> = notifications
+                .iter()
+                .flat_map(|n| {
+                    channels
+                        .iter()
+                        .map(move |c| (format!("{}#{}", n.id, c.as_str()), n))
+                })
+                .collect();
+            // Like the DynamoDB transaction: the version check and every outbox put, or nothing.
+            if current != expected_version
+                || keys
+                    .iter()
+                    .any(|(k, _)| t.outbox.contains_key(&(slo.to_string(), k.clone())))
+            {
+                return false;
+            }
+            let entry = t.states.entry(slo.to_string()).or_default();
+            entry.state = state.clone();
+            entry.version = expected_version + 1;
+            entry.latest = Some(latest.clone());
+            for (k, n) in keys {
+                entry.pending.push(k.clone());
+                t.outbox.insert(
+                    (slo.to_string(), k),
+                    OutboxItem {
+                        notification: n.clone(),
+                        sent: false,
+                        claim: None,
+                    },
+                );
+            }
+            true
+        }))
+    }
+
+    async fn set_silence(&self, slo: &str, silence: Option<&Silence>) -> Result<(), StoreError> {
+        self.with(|t| t.states.entry(slo.to_string()).or_default().silence = silence.cloned());
+        Ok(())
+    }
+}
+
+impl Outbox for MemoryStore {
+    async fn claim(
+        &self,
+        slo: &str,
+        key: &str,
+        claimant: &str,
+        now: i64,
+        lease: i64,
+    ) -> Result<Claim, StoreError> {
+        Ok(self.with(
+            |t| match t.outbox.get_mut(&(slo.to_string(), key.to_string())) {
+                None => Claim::Missing,
+                Some(o) if o.sent => Claim::AlreadySent,
+                Some(o) => match &o.claim {
+                    Some((who, until)) if who != claimant && *until > now => Claim::Busy,
+                    _ => {
+                        o.claim = Some((claimant.to_string(), now + lease));
+                        Claim::Claimed(o.notification.clone())
+                    }
+                },
+            },
+        ))
+    }
+
+    async fn mark_sent(
+        &self,
+        slo: &str,
+        key: &str,
+        _claimant: &str,
+        _now: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|t| {
+            if let Some(o) = t.outbox.get_mut(&(slo.to_string(), key.to_string())) {
+                o.sent = true;
+            }
+            if let Some(s) = t.states.get_mut(slo) {
+                s.pending.retain(|k| k != key);
+            }
+        });
+        Ok(())
+    }
+
+    async fn release(&self, slo: &str, key: &str, claimant: &str) -> Result<(), StoreError> {
+        self.with(|t| {
+            if let Some(o) = t.outbox.get_mut(&(slo.to_string(), key.to_string())) {
+                if o.claim.as_ref().is_some_and(|(who, _)| who == claimant) {
+                    o.claim = None;
+                }
+            }
+        });
+        Ok(())
+    }
+
+    async fn forget_pending(&self, slo: &str, key: &str) -> Result<(), StoreError> {
+        self.with(|t| {
+            if let Some(s) = t.states.get_mut(slo) {
+                s.pending.retain(|k| k != key);
+            }
+        });
+        Ok(())
+    }
+}
+
+impl HistoryStore for MemoryStore {
+    async fn put_snapshot(&self, snap: &Snapshot, _expires_at: i64) -> Result<(), StoreError> {
+        self.with(|t| {
+            t.history
+                .insert((snap.slo.clone(), snap.evaluated_at.clone()), snap.clone())
+        });
+        Ok(())
+    }
+
+    async fn history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<Snapshot>, StoreError> {
+        let (a, b) = (rfc3339(since), rfc3339(until));
+        Ok(self.with(|t| {
+            t.history
+                .range((slo.to_string(), a)..=(slo.to_string(), b))
+                .map(|(_, s)| s.clone())
+                .collect()
+        }))
+    }
+}
+
+impl DedupStore for MemoryStore {
+    async fn record_alarm_transition(
+        &self,
+        alarm: &str,
+        transition: &str,
+        _expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(|t| {
+            t.transitions
+                .insert((alarm.to_string(), transition.to_string()))
+        }))
+    }
+
+    async fn forget_alarm_transition(
+        &self,
+        alarm: &str,
+        transition: &str,
+    ) -> Result<(), StoreError> {
+        self.with(|t| {
+            t.transitions
+                .remove(&(alarm.to_string(), transition.to_string()))
+        });
+        Ok(())
+    }
+}
+
+/// Per-minute values of a metric (by name) at a minute's start; None is no data.
+pub type Minutes = Box<dyn Fn(&str, i64) -> Option<f64> + Send + Sync>;
+
+/// CloudWatch, computed: each bucket is the sum of the per-minute values inside it.
+pub struct FakeMetrics {
+    pub minutes: Minutes,
+    /// GetMetricData calls made, for assertions.
+    pub calls: AtomicUsize,
+}
+
+impl FakeMetrics {
+    /// Metrics from a per-minute function.
+    pub fn new(minutes: impl Fn(&str, i64) -> Option<f64> + Send + Sync + 'static) -> Self {
+        FakeMetrics {
+            minutes: Box::new(minutes),
+            calls: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl MetricSource for FakeMetrics {
+    async fn alarm_metrics(
+        &self,
+        _region: &str,
+        _alarm_names: &[String],
+    ) -> Result<Vec<(String, Vec<AlarmMetric>)>, SourceError> {
+        Ok(Vec::new())
+    }
+
+    async fn get_metric_data(
+        &self,
+        request: &MetricRequest,
+        streams: &[MetricSpec],
+    ) -> Result<Vec<QueryResult>, SourceError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        Ok(request
+            .queries
+            .iter()
+            .map(|q| {
+                let name = match &streams[q.stream] {
+                    MetricSpec::Metric { metric_name, .. } => metric_name.clone(),
+                    MetricSpec::Queries { .. } => String::new(),
+                };
+                let points = (request.start..request.end)
+                    .step_by(q.period as usize)
+                    .filter_map(|b| {
+                        let values: Vec<f64> = (b..b + q.period)
+                            .step_by(60)
+                            .filter_map(|m| (self.minutes)(&name, m))
+                            .collect();
+                        (!values.is_empty()).then(|| (b, values.iter().sum()))
+                    })
+                    .collect();
+                QueryResult {
+                    id: q.id.clone(),
+                    points,
+                }
+            })
+            .collect())
+    }
+}
+
+/// SNS, recorded; it can be told to fail, to test what stays pending.
+#[derive(Default)]
+pub struct FakeNotifier {
+    pub sent: Mutex<Vec<(Channel, Notification)>>,
+    /// Publishes to fail before succeeding again.
+    pub failures: AtomicUsize,
+}
+
+impl FakeNotifier {
+    /// Take what was published so far.
+    pub fn take(&self) -> Vec<Notification> {
+        std::mem::take(&mut *self.sent.lock().expect("unpoisoned"))
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect()
+    }
+}
+
+impl Notifier for FakeNotifier {
+    fn channels(&self) -> Vec<Channel> {
+        vec![Channel::People]
+    }
+
+    async fn publish(&self, channel: Channel, n: &Notification) -> Result<(), NotifyError> {
+        if self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))
+            .is_ok()
+        {
+            return Err(NotifyError::Unavailable("injected failure".into()));
+        }
+        self.sent
+            .lock()
+            .expect("unpoisoned")
+            .push((channel, n.clone()));
+        Ok(())
+    }
+}
