@@ -12,7 +12,7 @@ use serde_json::json;
 use sloguard::app::apply::{apply, ApplyOptions};
 use sloguard::app::cycle::handle_scheduled_event;
 use sloguard::app::{Silence, StateStore};
-use sloguard::aws::{build_app, Settings};
+use sloguard::aws::{build_app, Environment};
 use sloguard::slo::message::rfc3339;
 use sloguard_testing::emulator::{self, Moto, Point};
 
@@ -140,7 +140,7 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     let sqs = sloguard_testing::aws_sdk_sqs::Client::new(&sdk);
     let topic = emulator::create_topic(&sns, "sloguard-demo").await?;
     let queue = emulator::subscribe_queue(&sqs, &sns, &topic, "oncall-inbox").await?;
-    let settings = Settings {
+    let settings = Environment {
         table: "sloguard-demo".into(),
         topic_arn: Some(topic.clone()),
         events_topic_arn: None,

@@ -3,4 +3,6 @@
 
 pub mod app;
 pub mod aws;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod slo;

@@ -9,7 +9,7 @@ use serde_json::json;
 use sloguard::app::apply::{apply, ApplyOptions};
 use sloguard::app::cycle::{handle_scheduled_event, CycleReport};
 use sloguard::app::{HistoryStore, Snapshot};
-use sloguard::aws::{build_app, AwsApp, Settings};
+use sloguard::aws::{build_app, AwsApp, Environment};
 use sloguard::slo::load::SourceFile;
 use sloguard::slo::message::rfc3339;
 use sloguard_testing::emulator::{self, Moto, Point, Received};
@@ -22,7 +22,7 @@ pub const DAY: i64 = 86_400;
 pub struct Env {
     pub moto: Moto,
     pub sdk: aws_config::SdkConfig,
-    pub settings: Settings,
+    pub settings: Environment,
     pub app: AwsApp,
     pub sqs: aws_sdk_sqs::Client,
     pub sns: aws_sdk_sns::Client,
@@ -42,7 +42,7 @@ impl Env {
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let topic = emulator::create_topic(&sns, "sloguard").await?;
         let queue = emulator::subscribe_queue(&sqs, &sns, &topic, "inbox").await?;
-        let settings = Settings {
+        let settings = Environment {
             table: "sloguard-test".into(),
             topic_arn: Some(topic),
             events_topic_arn: None,
@@ -66,7 +66,7 @@ impl Env {
     }
 
     /// Another sloguard process (its own clients and claimant) over the same emulator.
-    pub fn second_app(&self, settings: &Settings) -> AwsApp {
+    pub fn second_app(&self, settings: &Environment) -> AwsApp {
         build_app(settings, &self.sdk)
     }
 

@@ -17,19 +17,19 @@ use sloguard::app::apply::ApplyError;
 use sloguard::app::backfill::BackfillError;
 use sloguard::app::cycle::CycleError;
 use sloguard::app::ports::{AccessProblem, NotifyError, SourceError, StoreError};
-use sloguard::aws::{build_app, load_config, AwsApp, Settings};
+use sloguard::aws::{build_app, load_config, AwsApp, Environment};
 use sloguard::slo::load::SourceFile;
 
 /// The clients and settings a verb works with, built once.
 pub struct Connection {
     pub app: AwsApp,
-    pub settings: Settings,
+    pub settings: Environment,
     pub sdk: aws_config::SdkConfig,
 }
 
 /// Read the environment (with the global flags on top) and build the AWS clients.
 pub async fn connect(table: Option<&str>, topic_arn: Option<&str>) -> Result<Connection> {
-    let settings = Settings::from_lookup(|k| match k {
+    let settings = Environment::from_lookup(|k| match k {
         "SLO_TABLE" if table.is_some() => table.map(str::to_string),
         "SLO_TOPIC_ARN" if topic_arn.is_some() => topic_arn.map(str::to_string),
         _ => std::env::var(k).ok(),

@@ -1,24 +1,12 @@
 //! `slo-evaluator`: EventBridge schedule -> one evaluation cycle. Thin on purpose:
-//! the logic is `sloguard::app::cycle::handle_scheduled_event`, shared with the CLI.
+//! the logic is `sloguard::app::cycle::handle_scheduled_event_until`, the same cycle the CLI runs.
 
-use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use sloguard::app::cycle::{handle_scheduled_event_until, CycleError, CycleReport};
+use sloguard::app::cycle::{handle_scheduled_event_until, CycleReport};
 use sloguard::app::emf;
-use sloguard::aws::{build_app, load_config, AwsApp, Settings};
-
-/// A failed cycle, with a stable `error_type` for alarms and failure destinations.
-#[derive(Debug)]
-struct Failure(CycleError);
-
-impl From<Failure> for Diagnostic {
-    fn from(f: Failure) -> Self {
-        Diagnostic {
-            error_type: f.0.error_type().to_string(),
-            error_message: f.0.to_string(),
-        }
-    }
-}
+use sloguard::aws::{build_app, load_config, AwsApp, Environment};
+use sloguard::lambda::{init_tracing, Failure};
 
 async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<CycleReport, Failure> {
     let now_ms = chrono::Utc::now().timestamp_millis();
@@ -27,10 +15,7 @@ async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<CycleReport, 
     let deadline_ms = i64::try_from(event.context.deadline).ok();
     let report = handle_scheduled_event_until(app, &event.payload, now, deadline_ms)
         .await
-        .map_err(|e| {
-            tracing::error!(error_type = e.error_type(), error = %e, "cycle failed");
-            Failure(e)
-        })?;
+        .map_err(|e| Failure::logged(e, "cycle failed"))?;
     tracing::info!(
         evaluated = report.evaluated,
         failed = report.failed,
@@ -48,16 +33,8 @@ async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<CycleReport, 
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_current_span(false)
-        .with_target(false)
-        .without_time()
-        .init();
-    let settings = Settings::from_env()?;
+    init_tracing();
+    let settings = Environment::from_env()?;
     if settings.topic_arn.is_none() {
         return Err("SLO_TOPIC_ARN: not set; the evaluator needs a topic to notify".into());
     }

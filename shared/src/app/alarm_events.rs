@@ -1,8 +1,17 @@
-//! CloudWatch alarm state changes, in all three ways they reach Lambda, read
-//! with tolerant types of our own: an EventBridge event, the payload of a
-//! direct alarm action, or an SNS event carrying a classic alarm notification.
-//! Metric, metric-math, anomaly-detection and composite alarms all parse.
+//! CloudWatch alarm state changes, in all three ways they reach Lambda: an
+//! EventBridge event, the payload of a direct alarm action, or an SNS event
+//! carrying a classic alarm notification. The envelopes are `aws_lambda_events`
+//! types (the EventBridge event generic over its detail, the SNS records, the
+//! alarm action with its configuration and reason data left as JSON). The alarm
+//! inside (an EventBridge `detail`, an action's `alarmData`, an SNS `Message`) is
+//! read by one tolerant reader of our own: there is no typed struct for the
+//! classic SNS notification, and the configuration of metric-math, anomaly and
+//! composite alarms differs too much for one. Metric, metric-math,
+//! anomaly-detection and composite alarms all parse.
 
+use aws_lambda_events::event::cloudwatch_alarms::CloudWatchAlarm;
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use aws_lambda_events::event::sns::SnsEvent;
 use chrono::DateTime;
 use serde_json::{Map, Value};
 
@@ -300,46 +309,54 @@ pub fn parse_alarm_payload(v: &Value) -> Result<Vec<AlarmEvent>, EventError> {
             "expected a JSON object (an alarm event), found something else",
         ));
     };
-    if let Some(dt) = o.get("detail-type") {
-        if dt.as_str() != Some("CloudWatch Alarm State Change") {
+    if o.contains_key("detail-type") {
+        let ev: EventBridgeEvent<Value> = serde_json::from_value(v.clone())
+            .map_err(|e| bad(format!("not an EventBridge event: {e}")))?;
+        if ev.detail_type != "CloudWatch Alarm State Change" {
             return Err(bad(format!(
-                "EventBridge detail-type {dt} is not `CloudWatch Alarm State Change`"
+                "EventBridge detail-type `{}` is not `CloudWatch Alarm State Change`",
+                short(&ev.detail_type)
             )));
         }
-        if o.get("source").and_then(Value::as_str) != Some("aws.cloudwatch") {
+        if ev.source != "aws.cloudwatch" {
             return Err(bad(
                 "EventBridge alarm event whose source is not aws.cloudwatch",
             ));
         }
-        let detail = o
-            .get("detail")
-            .ok_or_else(|| bad("EventBridge event without detail"))?;
-        let arn = o
-            .get("resources")
-            .and_then(Value::as_array)
+        let arn = ev
+            .resources
+            .as_ref()
             .and_then(|r| r.first())
-            .and_then(Value::as_str);
-        return Ok(vec![parse_modern(detail, arn, "eventbridge", "detail")?]);
+            .map(String::as_str);
+        return Ok(vec![parse_modern(
+            &ev.detail,
+            arn,
+            "eventbridge",
+            "detail",
+        )?]);
     }
-    if let Some(data) = o.get("alarmData") {
-        let arn = o.get("alarmArn").and_then(Value::as_str);
-        return Ok(vec![parse_modern(data, arn, "alarm-action", "alarmData")?]);
+    if o.contains_key("alarmData") {
+        // The typed alarm action, its configuration and reason data left as JSON.
+        let action: CloudWatchAlarm<Value, Value> = serde_json::from_value(v.clone())
+            .map_err(|e| bad(format!("not a CloudWatch alarm action payload: {e}")))?;
+        let data = &o["alarmData"];
+        return Ok(vec![parse_modern(
+            data,
+            action.alarm_arn.as_deref(),
+            "alarm-action",
+            "alarmData",
+        )?]);
     }
-    if let Some(records) = o.get("Records") {
-        let records = records
-            .as_array()
-            .ok_or_else(|| bad("Records must be a list"))?;
-        if records.is_empty() {
+    if o.contains_key("Records") {
+        let event: SnsEvent = serde_json::from_value(v.clone())
+            .map_err(|e| bad(format!("not an SNS event (Records[].Sns): {e}")))?;
+        if event.records.is_empty() {
             return Err(bad("SNS event with no Records"));
         }
         let mut out = Vec::new();
-        for (i, r) in records.iter().enumerate() {
+        for (i, r) in event.records.iter().enumerate() {
             let at = format!("Records[{i}].Sns");
-            let sns = r
-                .get("Sns")
-                .ok_or_else(|| bad(format!("{at} is missing: not an SNS event")))?;
-            let message = required(sns, "Message", &at)?;
-            let m: Value = serde_json::from_str(message).map_err(|e| {
+            let m: Value = serde_json::from_str(&r.sns.message).map_err(|e| {
                 bad(format!(
                     "{at}.Message is not a CloudWatch alarm notification (not JSON: {e})"
                 ))
@@ -440,23 +457,66 @@ mod tests {
     }
 
     #[test]
+    fn the_envelopes_are_the_aws_lambda_events_types() {
+        for f in [
+            "alarm-eventbridge-metric.json",
+            "alarm-eventbridge-metric-math.json",
+            "alarm-eventbridge-anomaly.json",
+            "alarm-eventbridge-composite.json",
+        ] {
+            let ev: EventBridgeEvent<Value> = serde_json::from_value(fixture(f)).unwrap();
+            assert_eq!(ev.detail_type, "CloudWatch Alarm State Change", "{f}");
+        }
+        for f in ["alarm-sns-metric.json", "alarm-sns-metric-math.json"] {
+            let ev: SnsEvent = serde_json::from_value(fixture(f)).unwrap();
+            assert_eq!(ev.records.len(), 1, "{f}");
+        }
+        // The typed alarm action takes the real metric and composite payloads whole.
+        for f in ["alarm-action-metric.json", "alarm-action-composite.json"] {
+            let a: CloudWatchAlarm<Value, Value> = serde_json::from_value(fixture(f)).unwrap();
+            assert!(a.alarm_arn.is_some(), "{f}");
+        }
+    }
+
+    #[test]
     fn bad_payloads_say_what_is_wrong() {
         let e = parse_alarm_payload(&serde_json::json!({"hello": 1})).unwrap_err();
         assert!(e.0.contains("unrecognised payload (keys: hello)"), "{e}");
-        let e = parse_alarm_payload(&serde_json::json!({"alarmData": {"alarmName": "x", "state": {"value": "RED", "timestamp": "2026-01-01T00:00:00Z"}}})).unwrap_err();
-        assert!(e.0.contains("alarmData.state.value is `RED`"), "{e}");
-        let e = parse_alarm_payload(&serde_json::json!({"Records": [{"Sns": {"Message": "hi"}}]}))
+        let e = parse_alarm_payload(&serde_json::json!({"time": "2026-01-01T00:00:00Z", "alarmData": {"alarmName": "x", "state": {"value": "RED", "timestamp": "2026-01-01T00:00:00Z"}}})).unwrap_err();
+        assert!(
+            e.0.contains("unknown variant `RED`, expected one of `OK`, `ALARM`"),
+            "{e}"
+        );
+        let mut sns = fixture("alarm-sns-metric.json");
+        sns["Records"][0]["Sns"]["Message"] = Value::from("hi");
+        let e = parse_alarm_payload(&sns).unwrap_err();
+        let e2 = parse_alarm_payload(&serde_json::json!({"Records": [{"Sns": {"Message": "hi"}}]}))
             .unwrap_err();
+        assert!(e2.0.contains("not an SNS event (Records[].Sns)"), "{e2}");
+        let e3 =
+            parse_alarm_payload(&serde_json::json!({"alarmData": {"alarmName": "x"}})).unwrap_err();
+        assert!(
+            e3.0.contains("not a CloudWatch alarm action payload: missing field"),
+            "{e3}"
+        );
         assert!(
             e.0.contains("Records[0].Sns.Message is not a CloudWatch alarm notification"),
             "{e}"
         );
-        let e = parse_alarm_payload(&serde_json::json!({"detail-type": "Scheduled Event"}))
+        let e = parse_alarm_payload(&serde_json::json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}))
             .unwrap_err();
-        assert!(e.0.contains("not `CloudWatch Alarm State Change`"));
+        assert!(e.0.contains("not `CloudWatch Alarm State Change`"), "{e}");
+        let e = parse_alarm_payload(
+            &serde_json::json!({"detail-type": "CloudWatch Alarm State Change"}),
+        )
+        .unwrap_err();
+        assert!(
+            e.0.contains("not an EventBridge event: missing field"),
+            "{e}"
+        );
         assert!(parse_alarm_payload(&serde_json::json!([])).is_err());
         let long = "x".repeat(300);
-        let e = parse_alarm_payload(&serde_json::json!({"alarmData": {"alarmName": long, "state": {"value": "OK", "timestamp": "2026-01-01T00:00:00Z"}}})).unwrap_err();
+        let e = parse_alarm_payload(&serde_json::json!({"time": "2026-01-01T00:00:00Z", "alarmData": {"alarmName": long, "configuration": {}, "state": {"value": "OK", "reason": "r", "timestamp": "2026-01-01T00:00:00Z"}}})).unwrap_err();
         assert!(
             e.0.contains("alarmData.alarmName is not an alarm name"),
             "{e}"

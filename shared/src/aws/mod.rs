@@ -89,9 +89,9 @@ where
     }
 }
 
-/// Settings read from the environment (the contract in DESIGN.md), validated once.
+/// sloguard's environment variables (SLO_TABLE, SLO_TOPIC_ARN, ...), read and validated once.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
+pub struct Environment {
     /// SLO_TABLE.
     pub table: String,
     /// SLO_TOPIC_ARN: required to notify; read-only commands work without it.
@@ -109,35 +109,40 @@ pub struct Settings {
 /// A missing or malformed setting, naming the variable.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{var}: {message}")]
-pub struct SettingsError {
+pub struct EnvironmentError {
     pub var: &'static str,
     pub message: String,
 }
 
-impl Settings {
+impl Environment {
     /// Read from a variable lookup (the process environment, or a map in tests).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+    pub fn from_lookup(
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Environment, EnvironmentError> {
         let non_empty = |var: &'static str| {
             get(var)
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let int =
-            |var: &'static str, default: i64, min: i64, max: i64| -> Result<i64, SettingsError> {
-                match non_empty(var) {
-                    None => Ok(default),
-                    Some(v) => match v.parse::<i64>() {
-                        Ok(n) if (min..=max).contains(&n) => Ok(n),
-                        _ => Err(SettingsError {
-                            var,
-                            message: format!("`{v}` is not a whole number from {min} to {max}"),
-                        }),
-                    },
-                }
-            };
-        let arn = |var: &'static str| -> Result<Option<String>, SettingsError> {
+        let int = |var: &'static str,
+                   default: i64,
+                   min: i64,
+                   max: i64|
+         -> Result<i64, EnvironmentError> {
             match non_empty(var) {
-                Some(v) if !v.starts_with("arn:") => Err(SettingsError {
+                None => Ok(default),
+                Some(v) => match v.parse::<i64>() {
+                    Ok(n) if (min..=max).contains(&n) => Ok(n),
+                    _ => Err(EnvironmentError {
+                        var,
+                        message: format!("`{v}` is not a whole number from {min} to {max}"),
+                    }),
+                },
+            }
+        };
+        let arn = |var: &'static str| -> Result<Option<String>, EnvironmentError> {
+            match non_empty(var) {
+                Some(v) if !v.starts_with("arn:") => Err(EnvironmentError {
                     var,
                     message: format!(
                         "`{v}` is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)"
@@ -146,8 +151,8 @@ impl Settings {
                 other => Ok(other),
             }
         };
-        Ok(Settings {
-            table: non_empty("SLO_TABLE").ok_or(SettingsError {
+        Ok(Environment {
+            table: non_empty("SLO_TABLE").ok_or(EnvironmentError {
                 var: "SLO_TABLE",
                 message: "not set: name the DynamoDB table (or pass --table)".into(),
             })?,
@@ -160,7 +165,7 @@ impl Settings {
     }
 
     /// Read from the process environment.
-    pub fn from_env() -> Result<Settings, SettingsError> {
+    pub fn from_env() -> Result<Environment, EnvironmentError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 }
@@ -169,7 +174,7 @@ impl Settings {
 pub type AwsApp = crate::app::App<CloudWatchSource, DynamoStore, SnsNotifier>;
 
 /// Build every client once (per cold start) and wire them into the use cases.
-pub fn build_app(settings: &Settings, sdk: &SdkConfig) -> AwsApp {
+pub fn build_app(settings: &Environment, sdk: &SdkConfig) -> AwsApp {
     crate::app::App {
         metrics: CloudWatchSource::new(sdk.clone()),
         store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), settings.table.clone()),
@@ -201,18 +206,18 @@ mod tests {
                     .map(|(_, v)| v.to_string())
             }
         };
-        let s = Settings::from_lookup(env(&[
+        let s = Environment::from_lookup(env(&[
             ("SLO_TABLE", "t"),
             ("SLO_TOPIC_ARN", "arn:aws:sns:eu-west-1:1:x"),
         ]))
         .unwrap();
         assert_eq!((s.lag_seconds, s.history_days), (120, 400));
-        let e = Settings::from_lookup(env(&[])).unwrap_err();
+        let e = Environment::from_lookup(env(&[])).unwrap_err();
         assert_eq!(e.var, "SLO_TABLE");
-        let e = Settings::from_lookup(env(&[("SLO_TABLE", "t"), ("SLO_LAG_SECONDS", "soon")]))
+        let e = Environment::from_lookup(env(&[("SLO_TABLE", "t"), ("SLO_LAG_SECONDS", "soon")]))
             .unwrap_err();
         assert!(e.to_string().starts_with("SLO_LAG_SECONDS: `soon`"), "{e}");
-        let e = Settings::from_lookup(env(&[("SLO_TABLE", "t"), ("SLO_TOPIC_ARN", "my-topic")]))
+        let e = Environment::from_lookup(env(&[("SLO_TABLE", "t"), ("SLO_TOPIC_ARN", "my-topic")]))
             .unwrap_err();
         assert_eq!(e.var, "SLO_TOPIC_ARN");
     }
