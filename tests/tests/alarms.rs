@@ -246,13 +246,12 @@ async fn alarm_handler_racing_the_schedule_sends_one_message() -> Result<()> {
 #[tokio::test]
 async fn a_malformed_payload_fails_with_a_reason() -> Result<()> {
     let env = Env::new().await?;
-    let err = env
-        .alarm(
-            &env.app,
-            &serde_json::json!({"alarmData": {"alarmName": "x"}}),
-        )
-        .await
-        .unwrap_err();
+    let mut payload = alarm_fixture("alarm-action-metric.json", env.end)?;
+    payload["alarmData"]
+        .as_object_mut()
+        .unwrap()
+        .remove("state");
+    let err = env.alarm(&env.app, &payload).await.unwrap_err();
     assert!(
         err.to_string().contains("alarmData.state is missing"),
         "{err}"
