@@ -18,8 +18,8 @@ use crate::slo::status::{decide, Rules, Status, StatusChange};
 
 use super::events::{parse_schedule, EventError};
 use super::ports::{
-    AccessProblem, BudgetStore, Channel, Claim, MetricSource, Notifier, NotifyError, SourceError,
-    StoreError, StoredState,
+    outbox_items, AccessProblem, BudgetStore, Channel, Claim, MetricSource, Notifier, NotifyError,
+    SourceError, StoreError, StoredState,
 };
 use super::snapshot::Snapshot;
 use super::App;
@@ -485,9 +485,11 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             .await?;
         if committed {
             let mut pending = stored.pending;
-            for n in &notifications {
-                pending.extend(channels.iter().map(|c| format!("{}#{}", n.id, c.as_str())));
-            }
+            pending.extend(
+                outbox_items(&notifications, &channels)
+                    .into_iter()
+                    .map(|(k, _)| k),
+            );
             break (decision.observed, decision.change, pending, snap);
         }
         if attempt >= COMMIT_ATTEMPTS {

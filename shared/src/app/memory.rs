@@ -14,9 +14,9 @@ use crate::slo::status::SloState;
 
 use super::alarm_events::AlarmMetric;
 use super::ports::{
-    ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, MetricSource,
-    Notifier, NotifyError, Outbox, QueryResult, Silence, SourceError, StateStore, StoreError,
-    StoredDefinition, StoredState,
+    outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore,
+    MetricSource, Notifier, NotifyError, Outbox, QueryResult, Silence, SourceError, StateStore,
+    StoreError, StoredDefinition, StoredState,
 };
 use super::snapshot::Snapshot;
 
@@ -111,14 +111,7 @@ impl StateStore for MemoryStore {
     ) -> Result<bool, StoreError> {
         Ok(self.with(|t| {
             let current = t.states.get(slo).map_or(0, |s| s.version);
-            let keys: Vec<(String, &Notification)> = notifications
-                .iter()
-                .flat_map(|n| {
-                    channels
-                        .iter()
-                        .map(move |c| (format!("{}#{}", n.id, c.as_str()), n))
-                })
-                .collect();
+            let keys = outbox_items(notifications, channels);
             // Like the DynamoDB transaction: the version check and every outbox put, or nothing.
             if current != expected_version
                 || keys

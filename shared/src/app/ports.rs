@@ -140,6 +140,22 @@ pub enum Channel {
     Events,
 }
 
+/// The outbox items of `notifications` on `channels`: key (`<notification id>#<channel>`)
+/// and notification, in order. One notification is one item per channel, delivered once each.
+pub fn outbox_items<'a>(
+    notifications: &'a [Notification],
+    channels: &'a [Channel],
+) -> Vec<(String, &'a Notification)> {
+    notifications
+        .iter()
+        .flat_map(|n| {
+            channels
+                .iter()
+                .map(move |c| (format!("{}#{}", n.id, c.as_str()), n))
+        })
+        .collect()
+}
+
 impl Channel {
     /// The suffix of outbox keys.
     pub fn as_str(self) -> &'static str {

@@ -22,8 +22,8 @@ use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
 use crate::app::ports::{
-    ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, Outbox, Silence,
-    StateStore, StoreError, StoredDefinition, StoredState,
+    outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, Outbox,
+    Silence, StateStore, StoreError, StoredDefinition, StoredState,
 };
 use crate::app::snapshot::Snapshot;
 use crate::slo::message::{rfc3339, Notification};
@@ -431,14 +431,7 @@ impl StateStore for DynamoStore {
         notifications: &[Notification],
         channels: &[Channel],
     ) -> Result<bool, StoreError> {
-        let outbox: Vec<(String, &Notification)> = notifications
-            .iter()
-            .flat_map(|n| {
-                channels
-                    .iter()
-                    .map(move |c| (format!("{}#{}", n.id, c.as_str()), n))
-            })
-            .collect();
+        let outbox = outbox_items(notifications, channels);
         let keys: Vec<String> = outbox.iter().map(|(k, _)| k.clone()).collect();
         let mut update = Update::builder()
             .table_name(&self.table)
