@@ -5,4 +5,5 @@ pub mod app;
 pub mod aws;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod report;
 pub mod slo;

@@ -11,7 +11,7 @@ use crate::slo::model::SloDefinition;
 use super::alarm_events::{name_from_arn, parse_alarm_payload, AlarmEvent, AlarmMetric};
 use super::cycle::{run_cycle, CycleError, CycleReport, CycleRequest, MAX_FUTURE_SECONDS};
 use super::events::EventError;
-use super::ports::{BudgetStore, MetricSource, Notifier, StoreError};
+use super::ports::{BudgetStore, MetricSource, Notifier, Once, StoreError};
 use super::App;
 
 /// How long a handled transition is remembered, to drop duplicate deliveries.
@@ -175,7 +175,13 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
         }
         if !app
             .store
-            .record_alarm_transition(&alarm.name, &transition, now + DEDUP_DAYS * 86_400)
+            .record_once(
+                Once::AlarmTransition {
+                    alarm: &alarm.name,
+                    transition: &transition,
+                },
+                now + DEDUP_DAYS * 86_400,
+            )
             .await?
         {
             tracing::info!(alarm = %alarm.name, state = %alarm.state, "duplicate alarm transition; already handled");
@@ -220,7 +226,10 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
                 // Forget the transition so that Lambda's retry handles it again.
                 if let Err(e) = app
                     .store
-                    .forget_alarm_transition(&alarm.name, &transition)
+                    .forget_once(Once::AlarmTransition {
+                        alarm: &alarm.name,
+                        transition: &transition,
+                    })
                     .await
                 {
                     tracing::warn!(alarm = %alarm.name, error = %e, "cannot forget the dedup record; the retry will be dropped");

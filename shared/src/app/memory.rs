@@ -15,8 +15,8 @@ use crate::slo::status::SloState;
 use super::alarm_events::AlarmMetric;
 use super::ports::{
     outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore,
-    MetricSource, Notifier, NotifyError, Outbox, QueryResult, Silence, SourceError, StateStore,
-    StoreError, StoredDefinition, StoredState,
+    MetricSource, Notifier, NotifyError, Once, Outbox, QueryResult, Silence, SourceError,
+    StateStore, StoreError, StoredDefinition, StoredState,
 };
 use super::snapshot::Snapshot;
 
@@ -32,7 +32,7 @@ struct Tables {
     states: BTreeMap<String, StoredState>,
     history: BTreeMap<(String, String), Snapshot>,
     outbox: BTreeMap<(String, String), OutboxItem>,
-    transitions: BTreeSet<(String, String)>,
+    once: BTreeSet<String>,
 }
 
 /// The store, in memory.
@@ -234,27 +234,12 @@ impl HistoryStore for MemoryStore {
 }
 
 impl DedupStore for MemoryStore {
-    async fn record_alarm_transition(
-        &self,
-        alarm: &str,
-        transition: &str,
-        _expires_at: i64,
-    ) -> Result<bool, StoreError> {
-        Ok(self.with(|t| {
-            t.transitions
-                .insert((alarm.to_string(), transition.to_string()))
-        }))
+    async fn record_once(&self, event: Once<'_>, _expires_at: i64) -> Result<bool, StoreError> {
+        Ok(self.with(|t| t.once.insert(format!("{event:?}"))))
     }
 
-    async fn forget_alarm_transition(
-        &self,
-        alarm: &str,
-        transition: &str,
-    ) -> Result<(), StoreError> {
-        self.with(|t| {
-            t.transitions
-                .remove(&(alarm.to_string(), transition.to_string()))
-        });
+    async fn forget_once(&self, event: Once<'_>) -> Result<(), StoreError> {
+        self.with(|t| t.once.remove(&format!("{event:?}")));
         Ok(())
     }
 }

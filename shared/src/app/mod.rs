@@ -11,6 +11,7 @@ pub mod events;
 #[cfg(test)]
 pub mod memory;
 pub mod ports;
+pub mod report;
 pub mod snapshot;
 
 pub use ports::{

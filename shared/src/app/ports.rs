@@ -175,22 +175,26 @@ impl Channel {
     }
 }
 
+/// An event handled once; the store turns it into keys of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Once<'a> {
+    /// An alarm transition: the alarm and its state timestamp and value.
+    AlarmTransition { alarm: &'a str, transition: &'a str },
+    /// The review digest of one period (e.g. a week number).
+    Review { period: &'a str },
+}
+
 /// Remembers events handled once (alarm transitions), so duplicates are dropped.
 pub trait DedupStore: Send + Sync {
-    /// Record an alarm transition (`transition`: its timestamp and state); false when it
-    /// was recorded before, so the same transition delivered twice is handled once.
-    fn record_alarm_transition(
+    /// Record a one-time event; false when it was recorded before, so the same event
+    /// delivered twice is handled once.
+    fn record_once(
         &self,
-        alarm: &str,
-        transition: &str,
+        event: Once<'_>,
         expires_at: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Forget a recorded transition, so a failed handling can be retried.
-    fn forget_alarm_transition(
-        &self,
-        alarm: &str,
-        transition: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Forget a recorded event, so a failed handling can be retried.
+    fn forget_once(&self, event: Once<'_>) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The applied SLO definitions, versioned.

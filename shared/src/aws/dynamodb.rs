@@ -7,6 +7,7 @@
 //! | history         | `SNAP#<slo>`     | evaluated_at (RFC 3339)     | `snapshot` (JSON), `expires_at` (TTL) |
 //! | outbox          | `OUTBOX#<slo>`   | `<notification id>#<channel>` | `notification` (JSON), `delivery` (`pending`/`sent`), `claimant`, `claimed_until`, `expires_at` |
 //! | alarm dedup     | `ALARM#<alarm>`  | state timestamp             | `expires_at` |
+//! | review dedup    | `REVIEW`         | period (week number)        | `expires_at` |
 //!
 //! Definitions and states each live in one partition, so a cycle lists all of
 //! them with one paginated Query instead of scanning history. A snapshot's key is
@@ -22,8 +23,8 @@ use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
 use crate::app::ports::{
-    outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, Outbox,
-    Silence, StateStore, StoreError, StoredDefinition, StoredState,
+    outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, Once,
+    Outbox, Silence, StateStore, StoreError, StoredDefinition, StoredState,
 };
 use crate::app::snapshot::Snapshot;
 use crate::slo::message::{rfc3339, Notification};
@@ -60,6 +61,14 @@ fn n(v: impl ToString) -> AttributeValue {
 
 fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
     HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
+}
+
+/// The keys of a one-time record: `ALARM#<alarm>` / transition, `REVIEW` / period.
+fn once_key(event: Once<'_>) -> Item {
+    match event {
+        Once::AlarmTransition { alarm, transition } => key(format!("ALARM#{alarm}"), transition),
+        Once::Review { period } => key("REVIEW", period),
+    }
 }
 
 fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
@@ -265,13 +274,8 @@ impl DynamoStore {
 }
 
 impl DedupStore for DynamoStore {
-    async fn record_alarm_transition(
-        &self,
-        alarm: &str,
-        transition: &str,
-        expires_at: i64,
-    ) -> Result<bool, StoreError> {
-        let mut item = key(format!("ALARM#{alarm}"), transition);
+    async fn record_once(&self, event: Once<'_>, expires_at: i64) -> Result<bool, StoreError> {
+        let mut item = once_key(event);
         item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
         match self
             .client
@@ -290,15 +294,11 @@ impl DedupStore for DynamoStore {
         }
     }
 
-    async fn forget_alarm_transition(
-        &self,
-        alarm: &str,
-        transition: &str,
-    ) -> Result<(), StoreError> {
+    async fn forget_once(&self, event: Once<'_>) -> Result<(), StoreError> {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(format!("ALARM#{alarm}"), transition)))
+            .set_key(Some(once_key(event)))
             .send()
             .await
             .map_err(|e| self.err(e))?;

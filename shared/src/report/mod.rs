@@ -1,0 +1,274 @@
+//! Budget charts and the pages that hold them, from an SLO's stored history: one
+//! renderer for `sloguard report` (a self-contained HTML file), the dashboard's
+//! custom widget and the weekly review. Pure: snapshots in, text out.
+
+pub mod review;
+pub mod svg;
+
+use std::fmt::Write;
+
+use crate::app::Snapshot;
+use crate::slo::message::{rfc3339, thousands};
+use crate::slo::status::Status;
+
+use svg::{esc, Size};
+
+/// Epoch seconds of an RFC 3339 time (as snapshots store them).
+pub fn parse_time(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.timestamp())
+}
+
+/// An incident as history shows it: from its opening message to its RESOLVED one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    pub start: i64,
+    /// None while it is still open.
+    pub end: Option<i64>,
+    /// `page` or `ticket`: the highest level it reached.
+    pub severity: String,
+    pub budget_at_start: Option<f64>,
+    pub budget_at_end: Option<f64>,
+}
+
+/// Incidents from the messages recorded in history (silenced ones count: they happened).
+pub fn incidents(history: &[Snapshot]) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
+    for s in history {
+        let Some(t) = parse_time(&s.evaluated_at) else {
+            continue;
+        };
+        for n in &s.notifications {
+            let (sev, event) = n.split_once(": ").unwrap_or(("", n));
+            let event = event.trim_end_matches(" (silenced)");
+            let open = out.last_mut().filter(|x| x.end.is_none());
+            match (event, open) {
+                ("opened", None) => out.push(Span {
+                    start: t,
+                    end: None,
+                    severity: sev.to_string(),
+                    budget_at_start: s.budget_remaining,
+                    budget_at_end: None,
+                }),
+                ("escalated", Some(x)) => x.severity = "page".into(),
+                ("resolved", Some(x)) => {
+                    x.end = Some(t);
+                    x.budget_at_end = s.budget_remaining;
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// One SLO as the pages show it.
+#[derive(Debug, Clone)]
+pub struct SloView {
+    pub name: String,
+    pub service: String,
+    pub objective: f64,
+    /// "30d" or "calendar month".
+    pub window: String,
+    /// The window's time zone, for calendar windows.
+    pub time_zone: Option<String>,
+    /// Oldest first.
+    pub history: Vec<Snapshot>,
+}
+
+impl SloView {
+    fn latest(&self) -> Option<&Snapshot> {
+        self.history.last()
+    }
+
+    fn budget(&self) -> f64 {
+        self.latest()
+            .and_then(|s| s.budget_remaining)
+            .unwrap_or(f64::INFINITY)
+    }
+}
+
+fn pct(x: Option<f64>, digits: usize) -> String {
+    x.map_or("-".into(), |v| format!("{:.*}%", digits, v * 100.0))
+}
+
+/// The light/dark palette and layout, inline so the page needs nothing else.
+pub const STYLE: &str = r#"
+:root { color-scheme: light dark; --fg:#1b1f24; --bg:#ffffff; --muted:#6a737d; --grid:#e1e4e8; --line:#0969da;
+  --page:#cf222e; --ticket:#bf8700; --ok:#1a7f37; --proj:#8250df; --shade-page:rgba(207,34,46,.12); --shade-ticket:rgba(191,135,0,.12); }
+@media (prefers-color-scheme: dark) { :root { --fg:#e6edf3; --bg:#0d1117; --muted:#8b949e; --grid:#30363d; --line:#58a6ff;
+  --page:#ff7b72; --ticket:#d29922; --ok:#3fb950; --proj:#d2a8ff; --shade-page:rgba(255,123,114,.18); --shade-ticket:rgba(210,153,34,.18); } }
+body.dark { --fg:#e6edf3; --bg:#0d1117; --muted:#8b949e; --grid:#30363d; --line:#58a6ff; --page:#ff7b72; --ticket:#d29922; --ok:#3fb950; --proj:#d2a8ff; --shade-page:rgba(255,123,114,.18); --shade-ticket:rgba(210,153,34,.18); }
+body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); margin: 16px; }
+h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; } .muted { color: var(--muted); }
+table.fleet { border-collapse: collapse; } table.fleet td, table.fleet th { padding: 4px 10px; text-align: left; border-bottom: 1px solid var(--grid); }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.status-ok { color: var(--ok); } .status-warning, .status-no_data { color: var(--ticket); } .status-breaching, .status-exhausted { color: var(--page); font-weight: 600; }
+svg.chart { display: block; margin: 6px 0 14px; max-width: 100%; height: auto; }
+svg text { fill: var(--muted); font-size: 11px; } svg text.empty { font-size: 14px; }
+.grid { stroke: var(--grid); stroke-width: 1; } .zero { stroke: var(--fg); stroke-width: 1.5; }
+.budget { stroke: var(--line); stroke-width: 2; } .projection { stroke: var(--proj); stroke-width: 1.5; stroke-dasharray: 5 4; }
+.incident.page { fill: var(--shade-page); } .incident.ticket { fill: var(--shade-ticket); }
+.threshold { stroke-dasharray: 3 3; stroke-width: 1; } .threshold.page { stroke: var(--page); } .threshold.ticket { stroke: var(--ticket); }
+.rate { stroke-width: 1.5; } .s0 { stroke: #0969da; fill: #0969da; } .s1 { stroke: #8250df; fill: #8250df; } .s2 { stroke: #1a7f37; fill: #1a7f37; }
+.s3 { stroke: #bf8700; fill: #bf8700; } .s4 { stroke: #cf222e; fill: #cf222e; } .s5 { stroke: #57606a; fill: #57606a; }
+text.legend { font-weight: 600; } .alarm-mark { fill: var(--page); } .message-mark { fill: var(--proj); }
+@media print { body { margin: 0; } section { break-inside: avoid; } }
+"#;
+
+/// Every SLO sorted by budget left (least first): status, attainment against objective, a sparkline.
+pub fn fleet_overview(views: &[SloView]) -> String {
+    let mut sorted: Vec<&SloView> = views.iter().collect();
+    sorted.sort_by(|a, b| a.budget().total_cmp(&b.budget()).then(a.name.cmp(&b.name)));
+    let mut out = String::from(
+        r#"<table class="fleet"><thead><tr><th>SLO</th><th>service</th><th>status</th><th>attainment / objective</th><th>budget left</th><th>events</th><th>budget, over the range</th></tr></thead><tbody>"#,
+    );
+    for v in sorted {
+        let l = v.latest();
+        let status = l.map_or(Status::NoData, |s| s.status);
+        let _ = write!(
+            out,
+            r##"<tr data-slo="{name}"><td><a href="#slo-{name}">{name}</a></td><td>{service}</td><td class="status-{st}">{st}</td><td class="num">{att} / {obj}</td><td class="num">{left}</td><td class="num">{events}</td><td>{spark}</td></tr>"##,
+            name = esc(&v.name),
+            service = esc(&v.service),
+            st = status.as_str(),
+            att = pct(l.and_then(|s| s.attainment), 3),
+            obj = pct(Some(v.objective), 3),
+            left = pct(l.and_then(|s| s.budget_remaining), 1),
+            events = l.map_or("-".into(), |s| thousands(s.total)),
+            spark = svg::sparkline(
+                &v.history,
+                Size {
+                    width: 160.0,
+                    height: 28.0
+                }
+            ),
+        );
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+/// One SLO's section: its numbers, the burn-down and the burn rates.
+pub fn slo_section(v: &SloView, range: (i64, i64), size: Size) -> String {
+    let l = v.latest();
+    let tz = v
+        .time_zone
+        .as_deref()
+        .map(|z| format!(" (the window's periods follow {})", esc(z)))
+        .unwrap_or_default();
+    let spans = incidents(&v.history);
+    let mut out = format!(
+        r#"<section id="slo-{name}" data-slo="{name}"><h2>{name} <span class="muted">{service}</span></h2><p>{obj} over {window}{tz}; status <b class="status-{st}">{st}</b>, budget left <b>{left}</b>, attainment {att}{exhausts}. {n} incident(s) in range. Times in UTC.</p>"#,
+        name = esc(&v.name),
+        service = esc(&v.service),
+        obj = pct(Some(v.objective), 3),
+        window = esc(&v.window),
+        st = l.map_or(Status::NoData, |s| s.status).as_str(),
+        left = pct(l.and_then(|s| s.budget_remaining), 1),
+        att = pct(l.and_then(|s| s.attainment), 3),
+        exhausts = l
+            .and_then(|s| s.exhausts_at.as_deref())
+            .map(|t| format!(", exhausted at {t} at the last hour's rate"))
+            .unwrap_or_default(),
+        n = spans.len(),
+    );
+    out.push_str(&svg::burn_down(&v.name, &v.history, range, size));
+    out.push_str(&svg::burn_rates(&v.name, &v.history, range, size));
+    out.push_str("</section>");
+    out
+}
+
+/// The whole report: one self-contained HTML file, printable, fleet overview first.
+pub fn page(title: &str, views: &[SloView], range: (i64, i64), generated_at: i64) -> String {
+    let mut out = format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1><p class="muted">{n} SLO(s), {from} to {to} (UTC); generated {gen}.</p><h2>Fleet, by budget left</h2>"#,
+        t = esc(title),
+        n = views.len(),
+        from = rfc3339(range.0),
+        to = rfc3339(range.1),
+        gen = rfc3339(generated_at),
+    );
+    out.push_str(&fleet_overview(views));
+    let size = Size {
+        width: 860.0,
+        height: 220.0,
+    };
+    for v in views {
+        out.push_str(&slo_section(v, range, size));
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// What the dashboard's custom widget shows: the fleet, or one SLO, sized to the widget.
+pub fn widget(views: &[SloView], range: (i64, i64), width: f64, dark: bool) -> String {
+    let size = Size {
+        width: (width - 40.0).max(320.0),
+        height: 200.0,
+    };
+    let body = match views {
+        [one] => slo_section(one, range, size),
+        _ => fleet_overview(views),
+    };
+    format!(
+        r#"<style>{STYLE}</style><div class="{}">{body}</div>"#,
+        if dark { "dark" } else { "light" }
+    )
+}
+
+/// A readable panel for a widget request that could not be served.
+pub fn error_panel(message: &str) -> String {
+    format!(
+        r#"<div style="font:14px system-ui,sans-serif;color:#cf222e;padding:8px"><b>sloguard widget:</b> {}</div>"#,
+        esc(message)
+    )
+}
+
+/// Aggregation of history into periods: per period the last budget, the highest burn
+/// rate of each window and the worst status (for `history --every`).
+pub fn aggregate(history: &[Snapshot], every: i64) -> Vec<Snapshot> {
+    let mut out: Vec<Snapshot> = Vec::new();
+    let mut current: Option<i64> = None;
+    for s in history {
+        let Some(t) = parse_time(&s.evaluated_at) else {
+            continue;
+        };
+        let period = t - t.rem_euclid(every.max(60));
+        if current != Some(period) {
+            current = Some(period);
+            let mut first = s.clone();
+            first.evaluated_at = rfc3339(period);
+            out.push(first);
+            continue;
+        }
+        let agg = out.last_mut().expect("a period is open");
+        if s.status.rank() > agg.status.rank() {
+            agg.status = s.status;
+        }
+        for (w, r) in &s.burn_rates {
+            let e = agg.burn_rates.entry(w.clone()).or_insert(None);
+            *e = match (*e, *r) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        agg.budget_remaining = s.budget_remaining;
+        agg.attainment = s.attainment;
+        agg.exhausts_at = s.exhausts_at.clone();
+        agg.good = s.good;
+        agg.total = s.total;
+        agg.notifications.extend(s.notifications.iter().cloned());
+        if s.change.is_some() {
+            agg.change = s.change.clone();
+        }
+        if s.alarm.is_some() {
+            agg.alarm = s.alarm.clone();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
