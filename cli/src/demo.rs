@@ -236,6 +236,11 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     println!("\n== sloguard history chat-wait-time (the silenced page is recorded, not sent)");
     super::commands::history::print(&app, "chat-wait-time", end - 4 * HOUR, end, false).await?;
 
+    let report = Path::new("target/demo-report.html");
+    std::fs::create_dir_all("target")?;
+    println!("\n== sloguard report --since 4h --out {}", report.display());
+    super::commands::report::report(&app, &[], 4 * HOUR, report, end).await?;
+
     let inbox = emulator::drain(&sqs, &queue).await?;
     println!(
         "\n== what on-call received: {} notification(s) on {topic}",
@@ -256,7 +261,7 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         }
     }
     println!(
-        "\n== done in {:.0} s; the emulator is stopped. Next: README.md, \"Write an SLO for your own metrics\".",
+        "\n== done in {:.0} s; the emulator is stopped. Budget charts: target/demo-report.html. Next: README.md, \"Write an SLO for your own metrics\".",
         started.elapsed().as_secs_f64()
     );
     drop(moto);

@@ -116,6 +116,26 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Write budget charts of every SLO (or those named) to one self-contained HTML file.
+    Report {
+        /// SLOs to include (default: all).
+        slos: Vec<String>,
+        /// How far back (e.g. 7d, 30d).
+        #[arg(long, default_value = "30d")]
+        since: String,
+        /// The HTML file to write.
+        #[arg(long, value_name = "FILE.html")]
+        out: PathBuf,
+    },
+    /// The SLO review: attainment, budget spent, incidents and hints per SLO.
+    Review {
+        /// How far back (e.g. 28d).
+        #[arg(long, default_value = "28d")]
+        since: String,
+        /// Send it to the topic as one info message (once a week) instead of printing it.
+        #[arg(long)]
+        send: bool,
+    },
     /// Lift a silence.
     Unsilence {
         /// The SLO to unsilence.
@@ -247,6 +267,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 (None, None) => bail!("give --for DURATION or --until TIME"),
             };
             commands::silence::silence(&conn().await?.app, slo, until, reason, now).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { slos, since, out } => {
+            let now = chrono::Utc::now().timestamp();
+            let span = parse_span(since, "--since")?;
+            commands::report::report(&conn().await?.app, slos, span, out, now).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Review { since, send } => {
+            let now = chrono::Utc::now().timestamp();
+            let span = parse_span(since, "--since")?;
+            commands::report::review(&conn().await?.app, span, *send, now).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Unsilence { slo } => {

@@ -6,6 +6,7 @@ pub mod backfill;
 pub mod evaluate;
 pub mod history;
 pub mod init;
+pub mod report;
 pub mod silence;
 pub mod status;
 pub mod validate;
@@ -17,6 +18,7 @@ use sloguard::app::apply::ApplyError;
 use sloguard::app::backfill::BackfillError;
 use sloguard::app::cycle::CycleError;
 use sloguard::app::ports::{AccessProblem, NotifyError, SourceError, StoreError};
+use sloguard::app::report::ReportError;
 use sloguard::aws::{build_app, load_config, AwsApp, Environment};
 use sloguard::slo::load::SourceFile;
 
@@ -137,6 +139,11 @@ fn access_problem(e: &anyhow::Error) -> Option<AccessProblem> {
             .or_else(|| c.downcast_ref::<CycleError>().and_then(CycleError::access))
             .or_else(|| match c.downcast_ref::<ApplyError>() {
                 Some(ApplyError::Store(s)) => s.access(),
+                _ => None,
+            })
+            .or_else(|| match c.downcast_ref::<ReportError>() {
+                Some(ReportError::Store(s)) => s.access(),
+                Some(ReportError::Notify(n)) => n.access(),
                 _ => None,
             })
             .or_else(|| match c.downcast_ref::<BackfillError>() {

@@ -111,16 +111,25 @@ svg text { fill: var(--muted); font-size: 11px; } svg text.empty { font-size: 14
 .budget { stroke: var(--line); stroke-width: 2; } .projection { stroke: var(--proj); stroke-width: 1.5; stroke-dasharray: 5 4; }
 .incident.page { fill: var(--shade-page); } .incident.ticket { fill: var(--shade-ticket); }
 .threshold { stroke-dasharray: 3 3; stroke-width: 1; } .threshold.page { stroke: var(--page); } .threshold.ticket { stroke: var(--ticket); }
-.rate { stroke-width: 1.5; } .s0 { stroke: #0969da; fill: #0969da; } .s1 { stroke: #8250df; fill: #8250df; } .s2 { stroke: #1a7f37; fill: #1a7f37; }
-.s3 { stroke: #bf8700; fill: #bf8700; } .s4 { stroke: #cf222e; fill: #cf222e; } .s5 { stroke: #57606a; fill: #57606a; }
+.rate { stroke-width: 1.5; fill: none; } .rate.s0 { stroke: #0969da; } .rate.s1 { stroke: #8250df; } .rate.s2 { stroke: #1a7f37; }
+.rate.s3 { stroke: #bf8700; } .rate.s4 { stroke: #cf222e; } .rate.s5 { stroke: #57606a; }
+svg text.legend.s0 { fill: #0969da; } svg text.legend.s1 { fill: #8250df; } svg text.legend.s2 { fill: #1a7f37; }
+svg text.legend.s3 { fill: #bf8700; } svg text.legend.s4 { fill: #cf222e; } svg text.legend.s5 { fill: #57606a; }
+polyline.budget { fill: none; }
 text.legend { font-weight: 600; } .alarm-mark { fill: var(--page); } .message-mark { fill: var(--proj); }
 @media print { body { margin: 0; } section { break-inside: avoid; } }
 "#;
 
-/// Every SLO sorted by budget left (least first): status, attainment against objective, a sparkline.
-pub fn fleet_overview(views: &[SloView]) -> String {
+/// Least budget left first, then by name: the order people should look in.
+fn by_budget(views: &[SloView]) -> Vec<&SloView> {
     let mut sorted: Vec<&SloView> = views.iter().collect();
     sorted.sort_by(|a, b| a.budget().total_cmp(&b.budget()).then(a.name.cmp(&b.name)));
+    sorted
+}
+
+/// Every SLO sorted by budget left (least first): status, attainment against objective, a sparkline.
+pub fn fleet_overview(views: &[SloView]) -> String {
+    let sorted = by_budget(views);
     let mut out = String::from(
         r#"<table class="fleet"><thead><tr><th>SLO</th><th>service</th><th>status</th><th>attainment / objective</th><th>budget left</th><th>events</th><th>budget, over the range</th></tr></thead><tbody>"#,
     );
@@ -195,7 +204,7 @@ pub fn page(title: &str, views: &[SloView], range: (i64, i64), generated_at: i64
         width: 860.0,
         height: 220.0,
     };
-    for v in views {
+    for v in by_budget(views) {
         out.push_str(&slo_section(v, range, size));
     }
     out.push_str("</body></html>\n");

@@ -172,10 +172,11 @@ pub fn burn_down(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size)
     };
     shade_incidents(&mut out, &f, &incidents(history));
     f.time_axis(&mut out);
-    for v in [lo, 0.0, 0.5, 1.0] {
-        if v < lo || v > hi || (v == lo && v == 0.0 && lo != 0.0) {
-            continue;
-        }
+    let mut ticks = vec![lo, 0.0, 0.5, 1.0];
+    ticks.retain(|v| (lo..=hi).contains(v));
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
+    for v in ticks {
         let class = if v == 0.0 { "zero" } else { "grid" };
         let y = f.y(v);
         let _ = write!(
