@@ -1,9 +1,10 @@
 //! Hand-computed expectations for loading, budget math, alerting and status rules.
 
 use super::evaluate::{evaluate, Evaluation};
-use super::load::{default_conditions, load, SourceFile};
+use super::load::{load, SourceFile};
 use super::model::*;
 use super::plan::{EvalTime, QueryPlan};
+use super::policy::default_conditions;
 use super::series::{Series, StreamData};
 use super::status::{classify, Status};
 

@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use super::model::{BurnRateCondition, Op, Severity, SloDefinition, TimeWindow};
+use super::model::SloDefinition;
 use super::yaml::{self, Node};
 
 mod alerting;
@@ -25,6 +25,8 @@ mod indicator;
 mod settings;
 mod slo;
 
+// The default policy lives in `slo::policy`; re-exported so `load::default_conditions` still works.
+pub use super::policy::default_conditions;
 pub use document::check_name;
 pub use indicator::parse_queries_json;
 pub use settings::{parse_budget_alerts, parse_exclusions};
@@ -140,24 +142,4 @@ pub fn load(files: &[SourceFile]) -> Loaded {
         slos,
         problems: ctx.problems,
     }
-}
-
-/// The SRE-workbook policy as budget consumption, scaled to the SLO window.
-pub fn default_conditions(window: &TimeWindow) -> Vec<BurnRateCondition> {
-    let w = super::window::nominal_length(window) as f64;
-    let cond = |name: &str, severity, consumption: f64, long: i64, short: i64| BurnRateCondition {
-        name: name.to_string(),
-        severity,
-        op: Op::Gt,
-        // A burn rate of at most 1 cannot spend the budget within the window: never alert below it.
-        threshold: (consumption * w / long as f64).max(1.0),
-        long_seconds: long,
-        short_seconds: short,
-        alert_after_seconds: 0,
-    };
-    vec![
-        cond("page-1h", Severity::Page, 0.02, 3600, 300),
-        cond("page-6h", Severity::Page, 0.05, 6 * 3600, 1800),
-        cond("ticket-3d", Severity::Ticket, 0.10, 3 * 86_400, 6 * 3600),
-    ]
 }

@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
-use super::default_conditions;
 use crate::slo::duration::{self, CalendarUnit, Duration};
 use crate::slo::model::{
     BudgetingMethod, BurnRateCondition, Indicator, MetricSpec, Objective, SloDefinition, TimeWindow,
 };
 use crate::slo::plan::retention_seconds;
+use crate::slo::policy::default_conditions;
 use crate::slo::window::max_length;
 use crate::slo::yaml::Node;
 
