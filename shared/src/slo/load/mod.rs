@@ -24,6 +24,8 @@ mod document;
 mod indicator;
 mod settings;
 mod slo;
+#[cfg(test)]
+mod tests;
 
 // The default policy lives in `slo::policy`; re-exported so `load::default_conditions` still works.
 pub use super::policy::default_conditions;
