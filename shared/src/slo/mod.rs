@@ -6,6 +6,7 @@ pub mod load;
 pub mod message;
 pub mod model;
 pub mod plan;
+pub mod policy;
 pub mod series;
 pub mod shard;
 pub mod status;

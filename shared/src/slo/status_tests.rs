@@ -1,8 +1,8 @@
 //! The alerting model, transition by transition: incidents, budget events, silences.
 
 use super::evaluate::{ConditionResult, Evaluation};
-use super::load::default_conditions;
 use super::model::{BurnRateCondition, Op, Severity, TimeWindow};
+use super::policy::default_conditions;
 use super::status::{decide, Event, Rules, SloState, Status};
 
 const DAY: i64 = 86_400;

@@ -1,0 +1,259 @@
+//! Alerting: AlertConditions (burn-rate conditions), AlertPolicies that group them, and an
+//! SLO's `alertPolicies`, whether referenced by name or written inline.
+
+use std::collections::HashMap;
+
+use crate::slo::model::{BurnRateCondition, Severity};
+use crate::slo::yaml::Node;
+
+use super::diag::{
+    check_fields, each_map, expect_bool, expect_f64, expect_list, expect_minutes, join, line_of,
+    opt, opt_str, parse_op, req, req_map, req_parse, truncate, At, Ctx,
+};
+use super::document::{read_metadata_name, resolve, Refs};
+use super::settings::read_condition_settings;
+
+/// An AlertCondition document, or an inline condition, at `path`.
+pub(super) fn read_condition(
+    ctx: &mut Ctx,
+    at: At,
+    doc: &Node,
+    path: &str,
+) -> Option<BurnRateCondition> {
+    let name = read_metadata_name(ctx, at, doc, path)?;
+    let meta = doc.get("metadata").expect("name was read");
+    let short_override = read_condition_settings(ctx, at, meta, path);
+    let sp = join(path, "spec");
+    let spec = req_map(ctx, at, doc, path, "spec")?;
+    check_fields(
+        ctx,
+        at,
+        spec,
+        &sp,
+        &["description", "severity", "condition"],
+    );
+    let severity = req_parse(ctx, at, spec, &sp, "severity", |s| {
+        match s.to_ascii_lowercase().as_str() {
+            "page" | "critical" | "high" => Ok(Severity::Page),
+            "ticket" | "warning" | "medium" | "low" => Ok(Severity::Ticket),
+            _ => Err(format!(
+                "unknown severity `{}`; use page or ticket",
+                truncate(s, 40)
+            )),
+        }
+    });
+    let cp = join(&sp, "condition");
+    let cond = req_map(ctx, at, spec, &sp, "condition")?;
+    check_fields(
+        ctx,
+        at,
+        cond,
+        &cp,
+        &["kind", "op", "threshold", "lookbackWindow", "alertAfter"],
+    );
+    let kind_ok = req_parse(ctx, at, cond, &cp, "kind", |k| {
+        if k == "burnrate" {
+            Ok(())
+        } else {
+            Err(format!(
+                "unknown condition kind `{}`; sloguard evaluates `burnrate`",
+                truncate(k, 40)
+            ))
+        }
+    })
+    .is_some();
+    let op = req_parse(ctx, at, cond, &cp, "op", parse_op);
+    let threshold = req(ctx, at, cond, &cp, "threshold").and_then(|n| {
+        let v = expect_f64(ctx, at, n, &join(&cp, "threshold"))?;
+        if v > 0.0 {
+            Some(v)
+        } else {
+            ctx.report(
+                at.file,
+                n.line,
+                &join(&cp, "threshold"),
+                "a burn-rate threshold must be greater than 0",
+            );
+            None
+        }
+    });
+    let long = req(ctx, at, cond, &cp, "lookbackWindow")
+        .and_then(|n| expect_minutes(ctx, at, n, &join(&cp, "lookbackWindow")));
+    let alert_after = match opt(cond, "alertAfter") {
+        None => Some(0),
+        Some(n)
+            if n.as_scalar().is_some_and(|s| {
+                s.trim_end_matches(['s', 'm', 'h'])
+                    .bytes()
+                    .all(|b| b == b'0')
+            }) =>
+        {
+            Some(0)
+        }
+        Some(n) => expect_minutes(ctx, at, n, &join(&cp, "alertAfter")),
+    };
+    let long = long?;
+    let short = short_override.unwrap_or_else(|| (long / 12 / 60).max(1) * 60);
+    if short > long {
+        ctx.report(
+            at.file,
+            meta.line,
+            &join(path, "metadata.annotations"),
+            "sloguard.dev/short-window must not be longer than lookbackWindow",
+        );
+        return None;
+    }
+    if !kind_ok {
+        return None;
+    }
+    Some(BurnRateCondition {
+        name,
+        severity: severity?,
+        op: op?,
+        threshold: threshold?,
+        long_seconds: long,
+        short_seconds: short,
+        alert_after_seconds: alert_after?,
+    })
+}
+
+/// An AlertPolicy document, or an inline policy, at `path`: its conditions, by reference or inline.
+pub(super) fn read_policy(
+    ctx: &mut Ctx,
+    at: At,
+    doc: &Node,
+    path: &str,
+    conditions: &HashMap<String, Option<BurnRateCondition>>,
+) -> Option<Vec<BurnRateCondition>> {
+    read_metadata_name(ctx, at, doc, path)?;
+    let sp = join(path, "spec");
+    let spec = req_map(ctx, at, doc, path, "spec")?;
+    check_fields(
+        ctx,
+        at,
+        spec,
+        &sp,
+        &[
+            "description",
+            "alertWhenNoData",
+            "alertWhenResolved",
+            "alertWhenBreaching",
+            "conditions",
+            "notificationTargets",
+        ],
+    );
+    for k in ["alertWhenNoData", "alertWhenResolved", "alertWhenBreaching"] {
+        if let Some(n) = opt(spec, k) {
+            expect_bool(ctx, at, n, &join(&sp, k));
+        }
+    }
+    let cp = join(&sp, "conditions");
+    let list = req(ctx, at, spec, &sp, "conditions")?;
+    let items = expect_list(ctx, at, list, &cp, "a list")?;
+    if items.is_empty() {
+        ctx.report(
+            at.file,
+            list.line,
+            &cp,
+            "an alert policy needs at least one condition",
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    let ok = each_map(ctx, at, items, &cp, |ctx, ip, item| {
+        let condition = if let Some(r) = item.get("conditionRef") {
+            check_fields(ctx, at, item, ip, &["conditionRef"]);
+            resolve(
+                ctx,
+                at,
+                conditions,
+                "AlertCondition",
+                r,
+                &join(ip, "conditionRef"),
+            )
+        } else {
+            check_fields(
+                ctx,
+                at,
+                item,
+                ip,
+                &["kind", "metadata", "spec", "apiVersion"],
+            );
+            if let Some(k) = opt_str(ctx, at, item, ip, "kind") {
+                if k != "AlertCondition" {
+                    ctx.report(
+                        at.file,
+                        line_of(item, "kind"),
+                        &join(ip, "kind"),
+                        "an inline condition must have kind AlertCondition",
+                    );
+                    return false;
+                }
+            }
+            read_condition(ctx, at, item, ip)
+        };
+        condition.map(|c| out.push(c)).is_some()
+    });
+    ok.then_some(out)
+}
+
+/// An SLO's `alertPolicies` list: the conditions of all its policies, each name once.
+pub(super) fn read_slo_policies(
+    ctx: &mut Ctx,
+    at: At,
+    list: &Node,
+    refs: &Refs,
+) -> Option<Vec<BurnRateCondition>> {
+    let p = "spec.alertPolicies";
+    let items = expect_list(ctx, at, list, p, "a list")?;
+    let mut out: Vec<BurnRateCondition> = Vec::new();
+    let ok = each_map(ctx, at, items, p, |ctx, ip, item| {
+        let policy = if let Some(r) = item.get("alertPolicyRef") {
+            check_fields(ctx, at, item, ip, &["alertPolicyRef"]);
+            resolve(
+                ctx,
+                at,
+                &refs.policies,
+                "AlertPolicy",
+                r,
+                &join(ip, "alertPolicyRef"),
+            )
+        } else {
+            check_fields(
+                ctx,
+                at,
+                item,
+                ip,
+                &["kind", "metadata", "spec", "apiVersion"],
+            );
+            read_policy(ctx, at, item, ip, &refs.conditions)
+        };
+        let Some(conditions) = policy else {
+            return false;
+        };
+        let mut ok = true;
+        for c in conditions {
+            if out.iter().any(|o| o.name == c.name) {
+                ctx.report(
+                    at.file,
+                    item.line,
+                    ip,
+                    format!("condition `{}` is used twice", c.name),
+                );
+                ok = false;
+            }
+            out.push(c);
+        }
+        ok
+    });
+    if out.is_empty() && ok {
+        ctx.report(
+            at.file,
+            list.line,
+            p,
+            "empty list; omit alertPolicies to use the default multiwindow policy",
+        );
+        return None;
+    }
+    ok.then_some(out)
+}

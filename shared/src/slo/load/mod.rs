@@ -1,0 +1,147 @@
+//! Load OpenSLO v1 documents from several files, resolve references across
+//! them, and validate everything at once, so a user sees every problem in one run.
+//!
+//! The stages, each in its own module:
+//! - [`document`]: every document's header (apiVersion, kind, metadata.name), duplicates,
+//!   and references by name from one document to another;
+//! - [`indicator`]: SLIs and their CloudWatch metrics;
+//! - [`alerting`]: AlertConditions, AlertPolicies and an SLO's `alertPolicies`;
+//! - [`slo`]: SLOs (window, objective, budgeting method) and the rules across their fields;
+//! - [`settings`]: sloguard's own `sloguard.dev/` annotations;
+//! - [`diag`]: where problems are collected, and the field readers all stages share.
+//!
+//! Referenced kinds (SLI, AlertCondition, AlertPolicy) are validated once, where they are
+//! defined; a reference to one that failed is not reported again.
+
+use std::fmt;
+
+use super::model::SloDefinition;
+use super::yaml::{self, Node};
+
+mod alerting;
+mod diag;
+mod document;
+mod indicator;
+mod settings;
+mod slo;
+#[cfg(test)]
+mod tests;
+
+// The default policy lives in `slo::policy`; re-exported so `load::default_conditions` still works.
+pub use super::policy::default_conditions;
+pub use document::check_name;
+pub use indicator::parse_queries_json;
+pub use settings::{parse_budget_alerts, parse_exclusions};
+
+use diag::Ctx;
+use document::{define, Refs};
+
+/// Annotation prefix of sloguard's own settings.
+pub const ANNOTATION_PREFIX: &str = "sloguard.dev/";
+/// Largest SLO file accepted: definitions are small; anything bigger is a mistake.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// One validation problem, printed as `file:line: path.to.field: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}: {}: {}",
+                self.file, self.line, self.path, self.message
+            )
+        }
+    }
+}
+
+/// A file's name (for messages) and its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// Everything loaded: the valid SLOs and every problem found on the way.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub slos: Vec<SloDefinition>,
+    pub problems: Vec<Problem>,
+}
+
+impl Loaded {
+    /// The SLOs when there were no problems at all, else the problems.
+    pub fn into_result(self) -> Result<Vec<SloDefinition>, Vec<Problem>> {
+        if self.problems.is_empty() {
+            Ok(self.slos)
+        } else {
+            Err(self.problems)
+        }
+    }
+}
+
+/// Load and validate OpenSLO documents from several files at once.
+pub fn load(files: &[SourceFile]) -> Loaded {
+    let mut ctx = Ctx::default();
+    let mut trees: Vec<(&str, Vec<Node>)> = Vec::new();
+    for f in files {
+        if f.text.len() > MAX_FILE_BYTES {
+            ctx.report(
+                &f.name,
+                1,
+                "",
+                format!(
+                    "file is {} bytes; SLO files may be at most {} bytes: split it",
+                    f.text.len(),
+                    MAX_FILE_BYTES
+                ),
+            );
+            continue;
+        }
+        match yaml::parse(&f.text) {
+            Ok(docs) => trees.push((&f.name, docs)),
+            Err(e) => ctx.report(&f.name, e.line, "", format!("invalid YAML: {}", e.message)),
+        }
+    }
+
+    let by_kind = document::index(&mut ctx, &trees);
+    let docs_of = |k: &str| by_kind.get(k).map(Vec::as_slice).unwrap_or(&[]);
+
+    // Referenced kinds are validated once each, where they are defined.
+    let mut refs = Refs::default();
+    for d in docs_of("SLI") {
+        let spec = d.node.get("spec");
+        let ind = spec.and_then(|s| indicator::read_sli_spec(&mut ctx, d.at(), s, "spec"));
+        define(&mut refs.slis, d, ind);
+    }
+    for d in docs_of("AlertCondition") {
+        let c = alerting::read_condition(&mut ctx, d.at(), d.node, "");
+        define(&mut refs.conditions, d, c);
+    }
+    for d in docs_of("AlertPolicy") {
+        let p = alerting::read_policy(&mut ctx, d.at(), d.node, "", &refs.conditions);
+        define(&mut refs.policies, d, p);
+    }
+
+    let mut slos = Vec::new();
+    for d in docs_of("SLO") {
+        if let Some(slo) = slo::read_slo(&mut ctx, d, &refs) {
+            if !d.duplicate {
+                slos.push(slo);
+            }
+        }
+    }
+    Loaded {
+        slos,
+        problems: ctx.problems,
+    }
+}

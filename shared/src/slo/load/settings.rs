@@ -1,0 +1,246 @@
+//! sloguard's own settings, given as `sloguard.dev/` annotations on SLOs and AlertConditions.
+//! Other annotations are kept as they are and passed on with the SLO.
+
+use std::collections::BTreeMap;
+
+use chrono::DateTime;
+
+use crate::slo::duration::{self, Duration};
+use crate::slo::model::{Settings, Severity};
+use crate::slo::yaml::Node;
+
+use super::diag::{join, opt, truncate, At, Ctx};
+use super::ANNOTATION_PREFIX;
+
+const SLO_ANNOTATIONS: [&str; 6] = [
+    "alarms",
+    "runbook",
+    "min-events",
+    "exclusions",
+    "budget-alerts",
+    "exhaustion-severity",
+];
+const CONDITION_ANNOTATIONS: [&str; 1] = ["short-window"];
+
+/// The settings among the annotations of an SLO's `metadata`, and the other annotations.
+pub(super) fn read_settings(
+    ctx: &mut Ctx,
+    at: At,
+    meta: &Node,
+) -> (Option<Settings>, BTreeMap<String, String>) {
+    let mut settings = Settings::default();
+    let mut others = BTreeMap::new();
+    let mut ok = true;
+    for (key, value, line) in annotations(ctx, at, meta, "metadata.annotations") {
+        let path = format!("metadata.annotations.{key}");
+        let Some(k) = key.strip_prefix(ANNOTATION_PREFIX) else {
+            others.insert(key, value);
+            continue;
+        };
+        let mut bad = |ctx: &mut Ctx, msg: String| {
+            ctx.report(at.file, line, &path, msg);
+            ok = false;
+        };
+        match k {
+            "alarms" => {
+                for a in value.split(',').map(str::trim) {
+                    if a.is_empty() || a.len() > 255 || a.chars().any(|c| c.is_control()) {
+                        bad(ctx, format!("`{}` is not an alarm name or ARN (1 to 255 printable characters, comma-separated)", truncate(a, 60)));
+                    } else if a.starts_with("arn:") && !a.starts_with("arn:aws") {
+                        bad(
+                            ctx,
+                            format!("`{}` is not a CloudWatch alarm ARN", truncate(a, 60)),
+                        );
+                    } else {
+                        settings.alarms.push(a.to_string());
+                    }
+                }
+            }
+            "runbook" => match check_url(&value) {
+                Ok(()) => settings.runbook = Some(value),
+                Err(m) => bad(ctx, m),
+            },
+            "min-events" => match value.trim().parse::<u64>() {
+                Ok(n) => settings.min_events = n,
+                Err(_) => bad(
+                    ctx,
+                    format!("`{}` is not a whole number of events", truncate(&value, 40)),
+                ),
+            },
+            "exclusions" => match parse_exclusions(&value) {
+                Ok(x) => settings.exclusions = x,
+                Err(m) => bad(ctx, m),
+            },
+            "budget-alerts" => match parse_budget_alerts(&value) {
+                Ok(x) => settings.budget_alerts = x,
+                Err(m) => bad(ctx, m),
+            },
+            "exhaustion-severity" => match value.trim() {
+                "page" => settings.exhaustion_severity = Severity::Page,
+                "ticket" => settings.exhaustion_severity = Severity::Ticket,
+                other => bad(
+                    ctx,
+                    format!("`{}` is not `page` or `ticket`", truncate(other, 40)),
+                ),
+            },
+            _ => bad(
+                ctx,
+                format!(
+                    "unknown sloguard setting; SLOs accept: {}",
+                    prefixed(&SLO_ANNOTATIONS)
+                ),
+            ),
+        }
+    }
+    (ok.then_some(settings), others)
+}
+
+/// The short window an AlertCondition's `sloguard.dev/short-window` sets, in seconds, if any.
+/// A bad value is reported and leaves the default.
+pub(super) fn read_condition_settings(
+    ctx: &mut Ctx,
+    at: At,
+    meta: &Node,
+    path: &str,
+) -> Option<i64> {
+    let mut short = None;
+    let annotations_path = join(path, "metadata.annotations");
+    for (key, value, line) in annotations(ctx, at, meta, &annotations_path) {
+        let ap = join(&annotations_path, &key);
+        let Some(k) = key.strip_prefix(ANNOTATION_PREFIX) else {
+            continue;
+        };
+        if CONDITION_ANNOTATIONS.contains(&k) {
+            match duration::parse(&value) {
+                Ok(Duration::Seconds(s)) if s % 60 == 0 => short = Some(s),
+                _ => ctx.report(
+                    at.file,
+                    line,
+                    &ap,
+                    format!(
+                        "`{}` is not a whole-minute duration like 5m",
+                        truncate(&value, 40)
+                    ),
+                ),
+            }
+        } else {
+            ctx.report(
+                at.file,
+                line,
+                &ap,
+                format!(
+                    "unknown sloguard setting; AlertConditions accept: {}",
+                    prefixed(&CONDITION_ANNOTATIONS)
+                ),
+            );
+        }
+    }
+    short
+}
+
+/// `sloguard.dev/`-prefixed keys, for messages.
+fn prefixed(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| format!("{ANNOTATION_PREFIX}{k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `annotations` of `meta` as (key, value, line of the value).
+fn annotations(ctx: &mut Ctx, at: At, meta: &Node, path: &str) -> Vec<(String, String, usize)> {
+    let Some(a) = opt(meta, "annotations") else {
+        return Vec::new();
+    };
+    let Some(entries) = a.as_map() else {
+        ctx.report(
+            at.file,
+            a.line,
+            path,
+            format!("expected a mapping of strings, found {}", a.kind_name()),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in entries {
+        let (Some(key), Some(text)) = (k.as_scalar(), v.as_scalar()) else {
+            ctx.report(
+                at.file,
+                k.line,
+                path,
+                "annotation keys and values must be strings",
+            );
+            continue;
+        };
+        out.push((key.to_string(), text.to_string(), v.line));
+    }
+    out
+}
+
+/// Parse `50,75,100`: percentages of the error budget consumed, each announced once a period.
+pub fn parse_budget_alerts(v: &str) -> Result<Vec<u32>, String> {
+    let mut out = Vec::new();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.trim_end_matches('%').parse::<u32>() {
+            Ok(n) if (1..=100).contains(&n) => out.push(n),
+            _ => {
+                return Err(format!(
+                    "`{}` is not a percentage of the budget consumed (1 to 100, e.g. 50,75,100)",
+                    truncate(part, 40)
+                ))
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+fn check_url(u: &str) -> Result<(), String> {
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"));
+    match rest {
+        Some(r)
+            if !r.is_empty()
+                && !r.starts_with('/')
+                && !u.chars().any(|c| c.is_whitespace() || c.is_control())
+                && u.len() <= 2048 =>
+        {
+            Ok(())
+        }
+        _ => Err(format!("`{}` is not an http(s) URL", truncate(u, 60))),
+    }
+}
+
+/// Parse `start/end,start/end` RFC 3339 ranges into sorted [start, end) epoch seconds.
+pub fn parse_exclusions(v: &str) -> Result<Vec<(i64, i64)>, String> {
+    let mut out = Vec::new();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (a, b) = part.split_once('/').ok_or_else(|| {
+            format!(
+                "`{}` is not a range `start/end` of RFC 3339 times",
+                truncate(part, 60)
+            )
+        })?;
+        let parse = |s: &str| {
+            DateTime::parse_from_rfc3339(s.trim())
+                .map(|t| t.timestamp())
+                .map_err(|_| {
+                    format!(
+                        "`{}` is not an RFC 3339 time like 2026-01-31T22:00:00Z",
+                        truncate(s, 40)
+                    )
+                })
+        };
+        let (a, b) = (parse(a)?, parse(b)?);
+        if a >= b {
+            return Err(format!(
+                "`{}`: the start must be before the end",
+                truncate(part, 60)
+            ));
+        }
+        out.push((a, b));
+    }
+    out.sort();
+    Ok(out)
+}

@@ -1,0 +1,275 @@
+//! Table-driven loader tests: every case in `shared/testdata/load/` is loaded and must report
+//! exactly the problems its `.expected` file lists, no more and no fewer.
+//!
+//! A case is `NAME.yaml` (one file), or a folder `NAME/` of `.yaml` files loaded together in
+//! name order, plus `NAME.expected`: one problem per line as [`Problem`]'s Display prints it,
+//! with the file named by its path in the cases folder (`NAME.yaml` or `NAME/a.yaml`). An
+//! empty `.expected` file means the input is valid. Order does not matter; repeats do.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{load, Problem, SourceFile};
+use crate::slo::model::{Indicator, MetricSpec};
+
+/// The table must not shrink unnoticed: as many cases as when it was written.
+const MIN_CASES: usize = 31;
+
+#[derive(Debug)]
+struct Case {
+    name: String,
+    files: Vec<SourceFile>,
+    expected: Vec<String>,
+}
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/load")
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every case in `dir`, by name; a stray file, a folder without `.yaml` files, or an input
+/// without `.expected` (or the other way round) is an error, so no case is skipped silently.
+fn read_cases(dir: &Path) -> Result<Vec<Case>, String> {
+    let mut inputs: Vec<(String, Vec<SourceFile>)> = Vec::new();
+    let mut expected_names: Vec<String> = Vec::new();
+    let mut errors = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let file_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| format!("{}: not a UTF-8 name", path.display()))?
+            .to_string();
+        if path.is_dir() {
+            let mut files = Vec::new();
+            for inner in fs::read_dir(&path).map_err(|e| e.to_string())? {
+                let inner = inner.map_err(|e| e.to_string())?.path();
+                let inner_name = inner.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if inner_name.ends_with(".yaml") && inner.is_file() {
+                    files.push(SourceFile {
+                        name: format!("{file_name}/{inner_name}"),
+                        text: read(&inner),
+                    });
+                } else {
+                    errors.push(format!("{file_name}/{inner_name}: not a .yaml file"));
+                }
+            }
+            if files.is_empty() {
+                errors.push(format!("{file_name}/: a folder case needs .yaml files"));
+            }
+            files.sort_by(|a, b| a.name.cmp(&b.name));
+            inputs.push((file_name, files));
+        } else if let Some(name) = file_name.strip_suffix(".yaml") {
+            let text = read(&path);
+            inputs.push((
+                name.to_string(),
+                vec![SourceFile {
+                    name: file_name,
+                    text,
+                }],
+            ));
+        } else if let Some(name) = file_name.strip_suffix(".expected") {
+            expected_names.push(name.to_string());
+        } else if file_name != "README.md" {
+            errors.push(format!(
+                "{file_name}: not NAME.yaml, NAME/ or NAME.expected"
+            ));
+        }
+    }
+    for name in &expected_names {
+        if !inputs.iter().any(|(n, _)| n == name) {
+            errors.push(format!(
+                "{name}.expected: no {name}.yaml or {name}/ beside it"
+            ));
+        }
+    }
+    let mut cases = Vec::new();
+    for (name, files) in inputs {
+        if !expected_names.contains(&name) {
+            errors.push(format!(
+                "{name}: no {name}.expected (an empty one means valid)"
+            ));
+            continue;
+        }
+        let expected = read(&dir.join(format!("{name}.expected")))
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        cases.push(Case {
+            name,
+            files,
+            expected,
+        });
+    }
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    if errors.is_empty() {
+        Ok(cases)
+    } else {
+        errors.sort();
+        Err(errors.join("\n"))
+    }
+}
+
+/// `None` when `reported` holds exactly the `expected` lines (in any order, each as often),
+/// else a readable diff: `-` expected but not reported, `+` reported but not expected.
+fn diff(expected: &[String], reported: &[Problem]) -> Option<String> {
+    let mut unmatched: Vec<String> = reported.iter().map(ToString::to_string).collect();
+    let mut missing = Vec::new();
+    for line in expected {
+        match unmatched.iter().position(|r| r == line) {
+            Some(i) => {
+                unmatched.remove(i);
+            }
+            None => missing.push(line),
+        }
+    }
+    if missing.is_empty() && unmatched.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    for line in missing {
+        out.push_str(&format!("  - {line}\n"));
+    }
+    for line in &unmatched {
+        out.push_str(&format!("  + {line}\n"));
+    }
+    Some(out)
+}
+
+fn check(case: &Case) -> Result<(), String> {
+    match diff(&case.expected, &load(&case.files).problems) {
+        None => Ok(()),
+        Some(d) => Err(format!(
+            "case {} (- expected but not reported, + reported but not expected):\n{d}",
+            case.name
+        )),
+    }
+}
+
+fn all_cases() -> Vec<Case> {
+    read_cases(&cases_dir()).unwrap_or_else(|e| panic!("testdata/load:\n{e}"))
+}
+
+fn case(name: &str) -> Case {
+    all_cases()
+        .into_iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no case {name}"))
+}
+
+#[test]
+fn every_case_reports_exactly_its_expected_problems() {
+    let cases = all_cases();
+    let failures: Vec<String> = cases.iter().filter_map(|c| check(c).err()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases in testdata/load differ:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_table_holds_its_cases() {
+    let cases = all_cases();
+    assert!(
+        cases.len() >= MIN_CASES,
+        "only {} cases in testdata/load, expected at least {MIN_CASES}",
+        cases.len()
+    );
+}
+
+#[test]
+fn a_case_fails_when_its_input_does_not_produce_its_lines() {
+    let prometheus = case("metric-type-prometheus");
+    assert_eq!(prometheus.expected.len(), 2);
+    assert!(check(&prometheus).is_ok());
+
+    // The input no longer produces the lines (here: the valid case's input).
+    let valid = case("metric-type-is-case-insensitive");
+    let wrong_input = Case {
+        files: valid.files,
+        ..case("metric-type-prometheus")
+    };
+    let err = check(&wrong_input).unwrap_err();
+    assert!(
+        err.contains(&format!("  - {}", prometheus.expected[0])),
+        "{err}"
+    );
+
+    // A problem reported but not listed.
+    let mut missing_line = case("metric-type-prometheus");
+    missing_line.expected.pop();
+    let err = check(&missing_line).unwrap_err();
+    assert!(
+        err.contains(&format!("  + {}", prometheus.expected[1])),
+        "{err}"
+    );
+
+    // A line listed but not reported, or listed twice but reported once.
+    for extra in [
+        "metric-type-prometheus.yaml:1: no such problem".to_string(),
+        prometheus.expected[0].clone(),
+    ] {
+        let mut c = case("metric-type-prometheus");
+        c.expected.push(extra.clone());
+        let err = check(&c).unwrap_err();
+        assert!(err.contains(&format!("  - {extra}")), "{err}");
+    }
+
+    // Same message on another line.
+    let mut moved = case("metric-type-prometheus");
+    moved.expected[0] = moved.expected[0].replacen(".yaml:21:", ".yaml:22:", 1);
+    assert_ne!(moved.expected[0], prometheus.expected[0]);
+    assert!(check(&moved).is_err());
+
+    // A valid input that starts reporting a problem.
+    let mut valid = case("target-percent");
+    valid.files[0].text =
+        valid.files[0]
+            .text
+            .replacen("targetPercent: 99.9", "targetPercent: 100", 1);
+    assert!(check(&valid).is_err());
+}
+
+#[test]
+fn a_stray_file_or_a_case_without_expectations_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("sloguard-load-cases-{}", std::process::id()));
+    fs::create_dir_all(dir.join("folder")).unwrap();
+    fs::write(dir.join("a.yaml"), "").unwrap();
+    fs::write(dir.join("a.expected"), "").unwrap();
+    fs::write(dir.join("b.yml"), "").unwrap();
+    fs::write(dir.join("c.yaml"), "").unwrap();
+    fs::write(dir.join("d.expected"), "").unwrap();
+    fs::write(dir.join("folder.expected"), "").unwrap();
+    let err = read_cases(&dir).unwrap_err();
+    fs::remove_dir_all(&dir).unwrap();
+    for needle in [
+        "b.yml: not NAME.yaml",
+        "c: no c.expected",
+        "d.expected: no d.yaml",
+        "folder/: a folder case needs .yaml files",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in:\n{err}");
+    }
+    assert!(!err.contains("a:"), "{err}");
+}
+
+#[test]
+fn json_metric_math_reads_every_query() {
+    let loaded = load(&case("json-metric-math").files);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let Indicator::Ratio {
+        numerator: MetricSpec::Queries { queries, .. },
+        ..
+    } = &loaded.slos[0].indicator
+    else {
+        panic!("json spec expected")
+    };
+    assert_eq!(queries.len(), 3);
+}
