@@ -2,6 +2,7 @@
 //! the calls tests and the demo make around sloguard. Kept out of the released
 //! binaries: only dev-dependencies and the CLI's `demo` feature use it.
 
+pub mod browser;
 pub mod emulator;
 
 /// The SQS client the inbox helpers take, re-exported so users need no SQS dependency of their own.
