@@ -13,6 +13,7 @@ pub mod memory;
 pub mod ports;
 pub mod report;
 pub mod snapshot;
+pub mod widget;
 
 pub use ports::{
     BudgetStore, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, MetricSource, Notifier,

@@ -173,6 +173,11 @@ impl Environment {
 /// The production wiring: the three adapters over one SDK config.
 pub type AwsApp = crate::app::App<CloudWatchSource, DynamoStore, SnsNotifier>;
 
+/// Only the store, for the read-only dashboard widget.
+pub fn build_store(env: &Environment, sdk: &SdkConfig) -> DynamoStore {
+    DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.table.clone())
+}
+
 /// Build every client once (per cold start) and wire them into the use cases.
 pub fn build_app(settings: &Environment, sdk: &SdkConfig) -> AwsApp {
     crate::app::App {

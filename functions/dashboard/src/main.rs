@@ -1,0 +1,23 @@
+//! `slo-dashboard`: the CloudWatch dashboard's custom widget -> budget charts as HTML,
+//! read from DynamoDB (read-only). The logic is `sloguard::app::widget::handle_widget_event`.
+
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use serde_json::Value;
+use sloguard::app::widget::handle_widget_event;
+use sloguard::aws::{build_store, load_config, DynamoStore, Environment};
+use sloguard::lambda::init_tracing;
+
+async fn handle(store: &DynamoStore, event: LambdaEvent<Value>) -> Result<Value, Error> {
+    // A bad request or a store failure is an error panel in the widget, not a failed call.
+    Ok(handle_widget_event(store, &event.payload).await)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_tracing();
+    let env = Environment::from_env()?;
+    // The client is built once per cold start and shared by every invocation.
+    let store = build_store(&env, &load_config().await);
+    let store = &store;
+    run(service_fn(move |event| handle(store, event))).await
+}

@@ -1,0 +1,152 @@
+//! Budget charts seen in a real browser: the report and the dashboard widget, drawn
+//! from a moto scenario's history, rendered by headless Chromium; the DOM holds one
+//! chart per SLO with every point, and the screenshot is not blank.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sloguard::app::report::slo_views;
+use sloguard::app::widget::handle_widget_event;
+use sloguard::report::page;
+use sloguard_e2e::{checkout_slo, Env, HOUR};
+use sloguard_testing::browser;
+
+const MIN: i64 = 60;
+
+fn out_dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/charts")
+        .join(std::process::id().to_string());
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Share of pixels that differ from the top-left (background) pixel, and whether the
+/// budget line's blue is there.
+fn ink(png: &Path) -> Result<(f64, bool)> {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png)?));
+    let mut reader = decoder.read_info()?;
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf)?;
+    let channels = info.color_type.samples();
+    let px: Vec<&[u8]> = buf[..info.buffer_size()].chunks(channels).collect();
+    let bg = px[0];
+    let different = px.iter().filter(|p| p[..3] != bg[..3]).count();
+    // #0969da, the burn-down line, give or take anti-aliasing
+    let blue = px
+        .iter()
+        .any(|p| p[0] < 40 && (80..=130).contains(&p[1]) && p[2] > 190);
+    Ok((different as f64 / px.len() as f64, blue))
+}
+
+/// Two SLOs with history every 10 minutes over 2 hours around the standard incident.
+async fn scenario() -> Result<(Env, i64, i64)> {
+    let env = Env::new().await?;
+    env.incident(&format!(
+        "{}---\n{}",
+        checkout_slo("checkout"),
+        checkout_slo("checkout-b")
+    ))
+    .await?;
+    let (from, to) = (env.end - 2 * HOUR, env.end);
+    let mut t = from;
+    while t <= to {
+        env.scheduled(&env.app, t).await?;
+        t += 10 * MIN;
+    }
+    Ok((env, from, to))
+}
+
+#[tokio::test]
+async fn the_report_draws_one_chart_per_slo_in_a_real_browser() -> Result<()> {
+    let (env, from, to) = scenario().await?;
+    let views = slo_views(&env.app.store, None, from, to).await?;
+    assert_eq!(views.len(), 2);
+    let html = page("SLO report", &views, (from, to), to);
+    let dir = out_dir();
+    let file = dir.join("report.html");
+    std::fs::write(&file, &html)?;
+
+    let dom = browser::dump_dom(&file).context("the browser renders the report")?;
+    for v in &views {
+        assert_eq!(v.history.len(), 13, "{}", v.name);
+        let chart = format!(
+            r#"<svg class="chart burn-down" data-slo="{}" data-points="13""#,
+            v.name
+        );
+        assert_eq!(
+            dom.matches(&chart).count(),
+            1,
+            "one burn-down for {}",
+            v.name
+        );
+        let rates = format!(r#"<svg class="chart burn-rates" data-slo="{}""#, v.name);
+        assert_eq!(dom.matches(&rates).count(), 1);
+    }
+    // the incident opened a page in each SLO: shaded in the browser's DOM
+    assert!(dom.matches(r#"class="incident page""#).count() >= 2);
+
+    let png = dir.join("report.png");
+    browser::screenshot(&file, &png, 1000, 1400)?;
+    let (share, blue) = ink(&png)?;
+    assert!(share > 0.03, "the screenshot is nearly blank: {share}");
+    assert!(blue, "the budget line is drawn");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_dashboard_widget_answers_a_recorded_request() -> Result<()> {
+    let (env, from, to) = scenario().await?;
+    let fixture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/events/widget-context.json"),
+    )?;
+    let mut event: serde_json::Value = serde_json::from_str(&fixture)?;
+    // The recorded request, moved to the scenario's time range and SLO.
+    event["widgetContext"]["timeRange"]["start"] = (from * 1000).into();
+    event["widgetContext"]["timeRange"]["end"] = (to * 1000).into();
+    event["widgetContext"]["params"]["slo"] = "checkout".into();
+    let answer = handle_widget_event(&env.app.store, &event).await;
+    let html = answer.as_str().context("the widget answers HTML")?;
+    assert!(html.contains(r#"data-slo="checkout" data-points="13""#));
+    assert!(
+        !html.contains(r#"data-slo="checkout-b""#),
+        "only the chosen SLO"
+    );
+
+    let dir = out_dir();
+    let file = dir.join("widget.html");
+    std::fs::write(
+        &file,
+        format!("<!DOCTYPE html><html><body>{html}</body></html>"),
+    )?;
+    let dom = browser::dump_dom(&file)?;
+    assert_eq!(dom.matches(r#"class="chart burn-down""#).count(), 1);
+    let png = dir.join("widget.png");
+    browser::screenshot(&file, &png, 620, 560)?;
+    let (share, blue) = ink(&png)?;
+    assert!(share > 0.03 && blue, "{share} {blue}");
+
+    // Without an SLO: the fleet table, both SLOs
+    event["widgetContext"]["params"]["slo"] = "ALL_SLOS".into();
+    event["slo"] = "ALL_SLOS".into();
+    let fleet = handle_widget_event(&env.app.store, &event).await;
+    let fleet = fleet.as_str().unwrap();
+    assert!(
+        fleet.contains(r#"<tr data-slo="checkout">"#)
+            && fleet.contains(r#"<tr data-slo="checkout-b">"#)
+    );
+
+    // A malformed request and an unknown SLO get a readable panel, not a failure.
+    let panel = handle_widget_event(&env.app.store, &serde_json::json!({"oops": 1})).await;
+    assert!(panel.as_str().unwrap().contains("widgetContext is missing"));
+    event["widgetContext"]["params"]["slo"] = "nope".into();
+    let panel = handle_widget_event(&env.app.store, &event).await;
+    assert!(panel.as_str().unwrap().contains("no SLO named `nope`"));
+    let describe =
+        handle_widget_event(&env.app.store, &serde_json::json!({"describe": true})).await;
+    assert!(describe["markdown"]
+        .as_str()
+        .unwrap()
+        .contains("sloguard budget charts"));
+    Ok(())
+}
