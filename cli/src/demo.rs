@@ -147,6 +147,7 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         lag_seconds: 0,
         history_days: 400,
         schedule_minutes: 5,
+        dashboard_url: None,
     };
     let app = build_app(&settings, &sdk);
 

@@ -28,6 +28,16 @@ impl ErrorType for crate::app::cycle::CycleError {
     }
 }
 
+impl ErrorType for crate::app::report::ReportError {
+    fn error_type(&self) -> &'static str {
+        match self {
+            crate::app::report::ReportError::UnknownSlo { .. } => "UnknownSlo",
+            crate::app::report::ReportError::Store(_) => "StoreUnavailable",
+            crate::app::report::ReportError::Notify(_) => "NotifyFailed",
+        }
+    }
+}
+
 impl ErrorType for crate::app::alarm::AlarmError {
     fn error_type(&self) -> &'static str {
         crate::app::alarm::AlarmError::error_type(self)

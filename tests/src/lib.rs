@@ -49,6 +49,7 @@ impl Env {
             lag_seconds: 0,
             history_days: 400,
             schedule_minutes: 5,
+            dashboard_url: None,
         };
         let app = build_app(&settings, &sdk);
         app.store.create_table_if_missing().await?;

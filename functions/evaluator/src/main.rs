@@ -3,14 +3,22 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use sloguard::app::cycle::{handle_scheduled_event_until, CycleReport};
+use sloguard::app::cycle::handle_scheduled_event_until;
 use sloguard::app::emf;
+use sloguard::app::report::{review_request, send_review};
 use sloguard::aws::{build_app, load_config, AwsApp, Environment};
 use sloguard::lambda::{init_tracing, Failure};
 
-async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<CycleReport, Failure> {
+async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<Value, Failure> {
     let now_ms = chrono::Utc::now().timestamp_millis();
     let now = now_ms / 1000;
+    // The weekly review schedule sends `{"review": {"days": 28}}`: one digest, once a week.
+    if let Some(days) = review_request(&event.payload) {
+        let sent = send_review(&app.store, &app.notifier, days, now)
+            .await
+            .map_err(|e| Failure::logged(e, "review not sent"))?;
+        return Ok(serde_json::json!({ "review_sent": sent }));
+    }
     // SLOs not started before the invocation's deadline are left for the next cycle.
     let deadline_ms = i64::try_from(event.context.deadline).ok();
     let report = handle_scheduled_event_until(app, &event.payload, now, deadline_ms)
@@ -28,7 +36,7 @@ async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<CycleReport, 
     for line in emf::cycle_lines("slo-evaluator", &report, now_ms) {
         println!("{line}");
     }
-    Ok(report)
+    Ok(serde_json::to_value(&report).unwrap_or_default())
 }
 
 #[tokio::main]

@@ -437,6 +437,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             snapshot: Some(snap),
         });
     }
+    let dashboard = app.config.dashboard_url.as_deref();
     let mut attempt = 0;
     let (observed, change, pending, snap) = loop {
         attempt += 1;
@@ -467,10 +468,17 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             .announcements
             .iter()
             .filter(|a| !a.suppressed)
-            .map(|a| compose(slo, &eval, decision.observed, Some(a), alarm))
+            .map(|a| compose(slo, &eval, decision.observed, Some(a), alarm, dashboard))
             .collect();
         if let Some(a) = alarm_info {
-            notifications.push(compose(slo, &eval, decision.observed, None, Some(a)));
+            notifications.push(compose(
+                slo,
+                &eval,
+                decision.observed,
+                None,
+                Some(a),
+                dashboard,
+            ));
         }
         let committed = app
             .store

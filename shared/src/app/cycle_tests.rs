@@ -222,3 +222,20 @@ async fn an_unknown_slo_fails_alone_with_a_typed_error() {
     );
     assert_eq!(json["slos"][0]["status"], "ok");
 }
+
+#[tokio::test]
+async fn messages_link_the_stack_dashboard_when_it_is_known() {
+    let mut app = app_with(incident).await;
+    app.config.dashboard_url = Some(
+        "https://eu-west-1.console.aws.amazon.com/cloudwatch/home#dashboards/dashboard/s-slos"
+            .into(),
+    );
+    at(&app, T + 10 * MIN).await;
+    let sent = app.notifier.take();
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].body.contains("dashboard: https://eu-west-1.console.aws.amazon.com/cloudwatch/home#dashboards/dashboard/s-slos  (type checkout in its SLO field)"),
+        "{}",
+        sent[0].body
+    );
+}

@@ -36,6 +36,8 @@ pub struct Config {
     pub claim_lease_seconds: i64,
     /// The schedule period (SLO_SCHEDULE_MINUTES): evaluations further in the past only record history.
     pub schedule_seconds: i64,
+    /// The stack's dashboard (SLO_DASHBOARD_URL), linked from every message.
+    pub dashboard_url: Option<String>,
 }
 
 impl Default for Config {
@@ -51,6 +53,7 @@ impl Default for Config {
             ),
             claim_lease_seconds: 300,
             schedule_seconds: 300,
+            dashboard_url: None,
         }
     }
 }

@@ -121,6 +121,17 @@ pub fn digest_notification(views: &[SloView], days: i64, now: i64) -> Notificati
     }
 }
 
+/// The review a schedule asks for: `{"review": {"days": 28}}` (days default 28).
+pub fn review_request(payload: &serde_json::Value) -> Option<i64> {
+    let r = payload.get("review")?;
+    Some(
+        r.get("days")
+            .and_then(serde_json::Value::as_i64)
+            .filter(|d| (1..=455).contains(d))
+            .unwrap_or(28),
+    )
+}
+
 /// Send the weekly digest once per week, however often the schedule delivers it.
 /// Returns false when this week's digest was already sent.
 pub async fn send_review<S: DefinitionStore + HistoryStore + DedupStore, N: Notifier>(
@@ -204,6 +215,23 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "no SLO named `checkuot` in the table; did you mean checkout?"
+        );
+    }
+}
+
+#[cfg(test)]
+mod request_tests {
+    #[test]
+    fn the_review_schedule_input_is_recognised() {
+        use super::review_request;
+        assert_eq!(
+            review_request(&serde_json::json!({"review": {"days": 7}})),
+            Some(7)
+        );
+        assert_eq!(review_request(&serde_json::json!({"review": {}})), Some(28));
+        assert_eq!(
+            review_request(&serde_json::json!({"time": "2026-01-01T00:00:00Z"})),
+            None
         );
     }
 }

@@ -104,6 +104,8 @@ pub struct Environment {
     pub history_days: i64,
     /// SLO_SCHEDULE_MINUTES (default 5): evaluations older than one period only record history.
     pub schedule_minutes: i64,
+    /// SLO_DASHBOARD_URL: the dashboard messages link to (the stack sets it).
+    pub dashboard_url: Option<String>,
 }
 
 /// A missing or malformed setting, naming the variable.
@@ -161,6 +163,7 @@ impl Environment {
             lag_seconds: int("SLO_LAG_SECONDS", 120, 0, 3600)?,
             history_days: int("SLO_HISTORY_DAYS", 400, 1, 3650)?,
             schedule_minutes: int("SLO_SCHEDULE_MINUTES", 5, 1, 60)?,
+            dashboard_url: non_empty("SLO_DASHBOARD_URL").filter(|u| u.starts_with("https://")),
         })
     }
 
@@ -192,6 +195,7 @@ pub fn build_app(settings: &Environment, sdk: &SdkConfig) -> AwsApp {
             lag_seconds: settings.lag_seconds,
             history_days: settings.history_days,
             schedule_seconds: settings.schedule_minutes * 60,
+            dashboard_url: settings.dashboard_url.clone(),
             ..crate::app::Config::default()
         },
     }

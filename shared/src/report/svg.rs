@@ -55,7 +55,8 @@ impl Frame {
 
     /// Time ticks along the bottom, UTC.
     fn time_axis(&self, out: &mut String) {
-        let ticks = 5;
+        // One label per ~140 px, so narrow widgets do not overlap their labels.
+        let ticks = ((self.size.width / 140.0) as i64).clamp(2, 6);
         for i in 0..=ticks {
             let t = self.t0 + (self.t1 - self.t0) * i / ticks;
             let x = self.x(t);
@@ -181,12 +182,12 @@ pub fn burn_down(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size)
         let y = f.y(v);
         let _ = write!(
             out,
-            r#"<line class="{class}" x1="{l}" y1="{y:.1}" x2="{r:.1}" y2="{y:.1}"/><text class="tick" x="{tx}" y="{ty:.1}" text-anchor="end">{label}</text>"#,
+            r#"<line class="{class}" x1="{l}" y1="{y:.1}" x2="{r:.1}" y2="{y:.1}"/><text class="tick" x="{tx}" y="{ty:.1}" text-anchor="end">{label:.0}%</text>"#,
             l = PAD_LEFT,
             r = size.width - PAD_RIGHT,
             tx = PAD_LEFT - 6.0,
             ty = y + 4.0,
-            label = format!("{:.0}%", v * 100.0),
+            label = v * 100.0,
         );
     }
     let line: Vec<String> = pts

@@ -152,6 +152,7 @@ pub fn compose(
     status: Status,
     announcement: Option<&Announcement>,
     alarm: Option<&AlarmNote>,
+    dashboard_url: Option<&str>,
 ) -> Notification {
     let severity = announcement.map_or(Severity::Info, |a| a.severity);
     let sev = severity.as_str().to_uppercase();
@@ -403,6 +404,12 @@ pub fn compose(
         slo.name,
         rfc3339(eval.evaluated_at - 6 * 3600)
     ));
+    if let Some(url) = dashboard_url {
+        b.push_str(&format!(
+            "  dashboard: {url}  (type {} in its SLO field)\n",
+            slo.name
+        ));
+    }
     if matches!(
         event,
         Some(Event::Opened | Event::Escalated | Event::DeEscalated)
@@ -495,7 +502,7 @@ mod tests {
             reason: "r".repeat(400 * 1024),
             timestamp: 0,
         };
-        let n = compose(&slo, &eval, Status::Ok, None, Some(&alarm));
+        let n = compose(&slo, &eval, Status::Ok, None, Some(&alarm), None);
         assert!(n.body.len() <= MAX_BODY_BYTES + 32, "{}", n.body.len());
         assert!(n.body.ends_with("[truncated]\n"));
         assert!(n.subject.len() <= MAX_SUBJECT);
