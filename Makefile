@@ -5,7 +5,7 @@ PYTHON ?= python3
 MOTO := $(CURDIR)/$(VENV)/bin/moto_server
 export SLOGUARD_MOTO_SERVER := $(MOTO)
 
-.PHONY: test fmt-check lint unit demo bench venv clean infra-check infra-tools
+.PHONY: test fmt-check lint unit demo bench venv browser clean infra-check infra-tools
 
 INFRA_VENV := .venv-infra
 CHECKOV_VENV := .venv-checkov
@@ -24,11 +24,16 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p sloguard-cli --features demo -- -D warnings
 
-unit: venv
+unit: venv browser
 	mkdir -p target && set -o pipefail && cargo test --workspace 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' target/test-output.log
 
 venv: $(VENV)/.installed
+
+# Pages people see are tested in a real browser: Debian's headless Chromium.
+browser:
+	@command -v chromium-headless-shell >/dev/null || command -v chromium >/dev/null || \
+	  { echo "installing chromium-headless-shell (apt)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null; }
 
 $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
