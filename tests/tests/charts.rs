@@ -150,3 +150,75 @@ async fn the_dashboard_widget_answers_a_recorded_request() -> Result<()> {
         .contains("sloguard budget charts"));
     Ok(())
 }
+
+#[tokio::test]
+async fn the_review_digest_names_the_noisy_alarm_and_the_exhausted_slo() -> Result<()> {
+    use sloguard_e2e::{alarm_fixture, checkout_slo_with_alarms};
+    use sloguard_testing::emulator::{self, Point};
+    let env = Env::new().await?;
+    // checkout: quiet traffic, and an alarm of its own that fires anyway;
+    // payments: half of all requests failing for an hour, far past its budget.
+    let payments = checkout_slo("payments").replace("value: checkout", "value: payments");
+    env.apply(&format!(
+        "{}---\n{payments}",
+        checkout_slo_with_alarms("checkout", "checkout-5xx-high")
+    ))
+    .await?;
+    env.checkout_traffic(|_| 0.0).await?;
+    let mut pts = Vec::new();
+    let mut t = env.end - 30 * 86_400;
+    while t < env.end {
+        let recent = t >= env.end - 2 * HOUR;
+        let (requests, errors) = if recent { (100.0, 50.0) } else { (6000.0, 0.0) };
+        for (metric, v) in [("Requests", requests), ("Errors", errors)] {
+            pts.push(Point {
+                namespace: "Test".into(),
+                metric: metric.into(),
+                dimensions: vec![("Endpoint".into(), "payments".into())],
+                timestamp: t,
+                value: v,
+            });
+        }
+        t += if recent { MIN } else { HOUR };
+    }
+    emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&env.sdk), &pts).await?;
+    env.scheduled(&env.app, env.end - 20 * MIN).await?;
+    env.alarm(
+        &env.app,
+        &alarm_fixture("alarm-action-metric.json", env.end - 15 * MIN)?,
+    )
+    .await?;
+    env.scheduled(&env.app, env.end - 10 * MIN).await?;
+    env.inbox().await?;
+
+    let sent =
+        sloguard::app::report::send_review(&env.app.store, &env.app.notifier, 28, env.end).await?;
+    assert!(sent);
+    let got = env.inbox().await?;
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let digest = &got[0];
+    assert_eq!(digest.attributes["severity"], "info");
+    assert!(
+        digest.subject.contains("2 SLOs") && digest.subject.contains("1 exhausted"),
+        "{}",
+        digest.subject
+    );
+    assert!(
+        digest.message.contains(
+            "noisy alarm: checkout-5xx-high fired 1 time(s) with no burn-rate condition met"
+        ),
+        "{}",
+        digest.message
+    );
+    assert!(
+        digest.message.contains("objective too tight?"),
+        "{}",
+        digest.message
+    );
+    // the same week again: nothing more
+    assert!(
+        !sloguard::app::report::send_review(&env.app.store, &env.app.notifier, 28, env.end + 60)
+            .await?
+    );
+    Ok(())
+}
