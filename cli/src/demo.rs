@@ -148,6 +148,8 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         history_days: 400,
         schedule_minutes: 5,
         dashboard_url: None,
+        stack_name: "sloguard-demo".into(),
+        slo_metrics: Default::default(),
     };
     let app = build_app(&settings, &sdk);
 

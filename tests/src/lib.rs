@@ -50,6 +50,8 @@ impl Env {
             history_days: 400,
             schedule_minutes: 5,
             dashboard_url: None,
+            stack_name: "sloguard-test".into(),
+            slo_metrics: Default::default(),
         };
         let app = build_app(&settings, &sdk);
         app.store.create_table_if_missing().await?;

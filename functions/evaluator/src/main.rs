@@ -5,11 +5,16 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use sloguard::app::cycle::handle_scheduled_event_until;
 use sloguard::app::emf;
+use sloguard::app::events::parse_schedule;
 use sloguard::app::report::{review_request, send_review};
 use sloguard::aws::{build_app, load_config, AwsApp, Environment};
 use sloguard::lambda::{init_tracing, Failure};
 
-async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<Value, Failure> {
+async fn handle(
+    app: &AwsApp,
+    env: &Environment,
+    event: LambdaEvent<Value>,
+) -> Result<Value, Failure> {
     let now_ms = chrono::Utc::now().timestamp_millis();
     let now = now_ms / 1000;
     // The weekly review schedule sends `{"review": {"days": 28}}`: one digest, once a week.
@@ -33,7 +38,15 @@ async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<Value, Failur
         "cycle complete"
     );
     // Embedded metric format on stdout: the dead man's switch and the fleet dashboard, no API call.
-    for line in emf::cycle_lines("slo-evaluator", &report, now_ms) {
+    let source = emf::Source {
+        stack: env.stack_name.clone(),
+        shard: parse_schedule(&event.payload)
+            .ok()
+            .and_then(|s| s.shard)
+            .map_or("0".into(), |(shard, _)| shard.to_string()),
+        slo_metrics: env.slo_metrics,
+    };
+    for line in emf::cycle_lines(&source, &report, now_ms) {
         println!("{line}");
     }
     Ok(serde_json::to_value(&report).unwrap_or_default())
@@ -48,6 +61,6 @@ async fn main() -> Result<(), Error> {
     }
     // Clients are built once per cold start and shared by every invocation.
     let app = build_app(&settings, &load_config().await);
-    let app = &app;
-    run(service_fn(move |event| handle(app, event))).await
+    let (app, env) = (&app, &settings);
+    run(service_fn(move |event| handle(app, env, event))).await
 }

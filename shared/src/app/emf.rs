@@ -1,5 +1,12 @@
 //! CloudWatch embedded metric format: metrics written as log lines, so the
-//! evaluator publishes its health and every SLO's budget with no extra API call.
+//! evaluator publishes its health (and, when asked, per-SLO metrics) with no extra
+//! API call.
+//!
+//! Health metrics carry the stack and the shard as dimensions, so two stacks in one
+//! account, or two shards of one stack, never keep each other's dead man's switch
+//! green. Every line says `"level": "FATAL"`: Lambda's log-level filtering drops JSON
+//! lines below the configured level and reads a missing level as INFO, so a function
+//! whose log level is raised to WARN or ERROR would otherwise stop its own metrics.
 
 use serde_json::{json, Map, Value};
 
@@ -8,20 +15,53 @@ use super::cycle::CycleReport;
 /// Namespace of every sloguard metric.
 pub const NAMESPACE: &str = "sloguard";
 
-fn envelope(timestamp_ms: i64, dimension: &str, metrics: &[(&str, &str)]) -> Value {
-    json!({"_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [{
+/// Which per-SLO custom metrics to emit (each distinct SLO and metric name is billed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SloMetrics {
+    /// None: the dashboard reads history from DynamoDB (the default, and the cheapest).
+    #[default]
+    None,
+    /// BudgetRemaining per SLO, for users who want CloudWatch alarms on it.
+    Budget,
+    /// Budget, attainment and every window's burn rate.
+    All,
+}
+
+impl SloMetrics {
+    /// Parse SLO_METRICS (`none`, `budget`, `all`).
+    pub fn parse(s: &str) -> Option<SloMetrics> {
+        match s {
+            "none" => Some(SloMetrics::None),
+            "budget" => Some(SloMetrics::Budget),
+            "all" => Some(SloMetrics::All),
+            _ => None,
+        }
+    }
+}
+
+/// Where the metrics come from: the stack and the shard become dimensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub stack: String,
+    /// "0".."3", or "0" for an unsharded fleet.
+    pub shard: String,
+    pub slo_metrics: SloMetrics,
+}
+
+fn envelope(timestamp_ms: i64, dimensions: Value, metrics: &[(&str, &str)]) -> Value {
+    json!({"level": "FATAL", "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [{
         "Namespace": NAMESPACE,
-        "Dimensions": [[dimension]],
+        "Dimensions": dimensions,
         "Metrics": metrics.iter().map(|(n, u)| json!({"Name": n, "Unit": u})).collect::<Vec<_>>(),
     }]}})
 }
 
-/// EMF lines for one completed cycle: the health line (feeds the dead man's switch)
-/// and one line per evaluated SLO (budget, attainment, burn rate per window).
-pub fn cycle_lines(function: &str, report: &CycleReport, timestamp_ms: i64) -> Vec<String> {
+/// EMF lines for one completed cycle: the health line (per stack and shard, and per
+/// stack over its shards) and, when asked, one line per evaluated SLO.
+pub fn cycle_lines(source: &Source, report: &CycleReport, timestamp_ms: i64) -> Vec<String> {
     let mut health = envelope(
         timestamp_ms,
-        "Function",
+        json!([["Stack", "Shard"], ["Stack"]]),
         &[
             ("CyclesCompleted", "Count"),
             ("SlosEvaluated", "Count"),
@@ -29,32 +69,39 @@ pub fn cycle_lines(function: &str, report: &CycleReport, timestamp_ms: i64) -> V
             ("NotificationsSent", "Count"),
         ],
     );
-    health["Function"] = json!(function);
+    health["Stack"] = json!(source.stack);
+    health["Shard"] = json!(source.shard);
     health["CyclesCompleted"] = json!(1);
     health["SlosEvaluated"] = json!(report.evaluated);
     health["SlosFailed"] = json!(report.failed);
     health["NotificationsSent"] = json!(report.notifications_sent);
     let mut lines = vec![health.to_string()];
+    if source.slo_metrics == SloMetrics::None {
+        return lines;
+    }
     for o in &report.slos {
         let Some(s) = &o.snapshot else { continue };
         let mut values: Vec<(String, f64)> = Vec::new();
         if let Some(b) = s.budget_remaining {
             values.push(("BudgetRemaining".into(), b));
         }
-        if let Some(a) = s.attainment {
-            values.push(("Attainment".into(), a));
-        }
-        for (label, rate) in &s.burn_rates {
-            if let Some(r) = rate {
-                values.push((format!("BurnRate{label}"), *r));
+        if source.slo_metrics == SloMetrics::All {
+            if let Some(a) = s.attainment {
+                values.push(("Attainment".into(), a));
+            }
+            for (label, rate) in &s.burn_rates {
+                if let Some(r) = rate {
+                    values.push((format!("BurnRate{label}"), *r));
+                }
             }
         }
         if values.is_empty() {
             continue;
         }
         let names: Vec<(&str, &str)> = values.iter().map(|(n, _)| (n.as_str(), "None")).collect();
-        let mut line = envelope(timestamp_ms, "SLO", &names);
+        let mut line = envelope(timestamp_ms, json!([["Stack", "SLO"]]), &names);
         let obj: &mut Map<String, Value> = line.as_object_mut().expect("envelope is an object");
+        obj.insert("Stack".into(), json!(source.stack));
         obj.insert("SLO".into(), json!(s.slo));
         obj.insert("Service".into(), json!(s.service));
         obj.insert("Status".into(), json!(s.status));
@@ -72,8 +119,7 @@ mod tests {
     use crate::app::cycle::SloOutcome;
     use crate::app::Snapshot;
 
-    #[test]
-    fn health_and_slo_lines_are_valid_emf() {
+    fn report() -> CycleReport {
         let snap: Snapshot = serde_json::from_value(json!({
             "slo": "checkout", "service": "webshop", "objective": 0.999, "window": "30d",
             "evaluated_at": "2026-11-25T12:00:00Z", "status": "breaching", "attainment": 0.998,
@@ -81,7 +127,7 @@ mod tests {
             "good": 998.0, "total": 1000.0, "conditions": []
         }))
         .unwrap();
-        let report = CycleReport {
+        CycleReport {
             evaluated_at: "2026-11-25T12:00:00Z".into(),
             slos: vec![SloOutcome {
                 slo: "checkout".into(),
@@ -96,22 +142,58 @@ mod tests {
             failed: 0,
             notifications_sent: 0,
             metric_requests: 2,
-        };
-        let lines = cycle_lines("slo-evaluator", &report, 1_795_608_000_000);
-        assert_eq!(lines.len(), 2);
+        }
+    }
+
+    fn source(slo_metrics: SloMetrics) -> Source {
+        Source {
+            stack: "prod-slos".into(),
+            shard: "1".into(),
+            slo_metrics,
+        }
+    }
+
+    #[test]
+    fn health_lines_name_the_stack_and_shard_and_survive_any_log_level() {
+        let lines = cycle_lines(&source(SloMetrics::None), &report(), 1_795_608_000_000);
+        assert_eq!(lines.len(), 1, "no per-SLO metrics by default");
         let health: Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(
+            health["level"], "FATAL",
+            "never filtered by the function's log level"
+        );
         assert_eq!(health["CyclesCompleted"], 1);
         assert_eq!(
             health["_aws"]["CloudWatchMetrics"][0]["Namespace"],
             "sloguard"
         );
         assert_eq!(
-            health["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0],
-            "Function"
+            health["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Stack", "Shard"], ["Stack"]])
         );
+        assert_eq!(
+            (&health["Stack"], &health["Shard"]),
+            (&json!("prod-slos"), &json!("1"))
+        );
+        // another stack's line differs in its dimension values
+        let other = Source {
+            stack: "staging-slos".into(),
+            ..source(SloMetrics::None)
+        };
+        let theirs: Value = serde_json::from_str(&cycle_lines(&other, &report(), 0)[0]).unwrap();
+        assert_ne!(theirs["Stack"], health["Stack"]);
+    }
+
+    #[test]
+    fn per_slo_metrics_only_when_asked() {
+        let lines = cycle_lines(&source(SloMetrics::Budget), &report(), 0);
+        assert_eq!(lines.len(), 2);
+        let slo: Value = serde_json::from_str(&lines[1]).unwrap();
+        assert_eq!(slo["BudgetRemaining"], 0.4);
+        assert!(slo.get("BurnRate1h").is_none());
+        let lines = cycle_lines(&source(SloMetrics::All), &report(), 0);
         let slo: Value = serde_json::from_str(&lines[1]).unwrap();
         assert_eq!(slo["SLO"], "checkout");
-        assert_eq!(slo["BudgetRemaining"], 0.4);
         assert_eq!(slo["BurnRate1h"], 20.0);
         assert!(
             slo.get("BurnRate5m").is_none(),
@@ -123,9 +205,10 @@ mod tests {
             .iter()
             .map(|m| m["Name"].as_str().unwrap())
             .collect();
-        // every declared metric has a value in the line
         for n in names {
             assert!(slo.get(n).is_some(), "{n}");
         }
+        assert_eq!(SloMetrics::parse("budget"), Some(SloMetrics::Budget));
+        assert_eq!(SloMetrics::parse("lots"), None);
     }
 }

@@ -106,6 +106,10 @@ pub struct Environment {
     pub schedule_minutes: i64,
     /// SLO_DASHBOARD_URL: the dashboard messages link to (the stack sets it).
     pub dashboard_url: Option<String>,
+    /// SLO_STACK_NAME (default `sloguard`): the health metrics' Stack dimension.
+    pub stack_name: String,
+    /// SLO_METRICS (`none` default, `budget`, `all`): per-SLO custom metrics.
+    pub slo_metrics: crate::app::emf::SloMetrics,
 }
 
 /// A missing or malformed setting, naming the variable.
@@ -164,6 +168,14 @@ impl Environment {
             history_days: int("SLO_HISTORY_DAYS", 400, 1, 3650)?,
             schedule_minutes: int("SLO_SCHEDULE_MINUTES", 5, 1, 60)?,
             dashboard_url: non_empty("SLO_DASHBOARD_URL").filter(|u| u.starts_with("https://")),
+            stack_name: non_empty("SLO_STACK_NAME").unwrap_or_else(|| "sloguard".into()),
+            slo_metrics: match non_empty("SLO_METRICS") {
+                None => crate::app::emf::SloMetrics::None,
+                Some(v) => crate::app::emf::SloMetrics::parse(&v).ok_or(EnvironmentError {
+                    var: "SLO_METRICS",
+                    message: format!("`{v}` is not none, budget or all"),
+                })?,
+            },
         })
     }
 
