@@ -4,13 +4,18 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use sloguard::app::alarm::{handle_alarm_event, AlarmReport};
+use sloguard::app::alarm::{handle_alarm_event_in, AlarmReport, HandlerContext};
 use sloguard::aws::{build_app, load_config, AwsApp, Environment};
 use sloguard::lambda::{init_tracing, Failure};
 
 async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<AlarmReport, Failure> {
     let now = chrono::Utc::now().timestamp();
-    let report = handle_alarm_event(app, &event.payload, now)
+    // Its own account and region (alarms of others are ignored) and the deadline.
+    let ctx = HandlerContext::from_function_arn(
+        &event.context.invoked_function_arn,
+        i64::try_from(event.context.deadline).ok(),
+    );
+    let report = handle_alarm_event_in(app, &event.payload, now, &ctx)
         .await
         // The error names what was wrong; the payload itself is not logged.
         .map_err(|e| Failure::logged(e, "alarm not handled"))?;

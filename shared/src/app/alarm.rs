@@ -11,7 +11,7 @@ use crate::slo::model::SloDefinition;
 use super::alarm_events::{name_from_arn, parse_alarm_payload, AlarmEvent, AlarmMetric};
 use super::cycle::{run_cycle, CycleError, CycleReport, CycleRequest, MAX_FUTURE_SECONDS};
 use super::events::EventError;
-use super::ports::{BudgetStore, MetricSource, Notifier, Once, StoreError};
+use super::ports::{BudgetStore, MetricSource, Notifier, Once, OnceClaim, StoreError};
 use super::App;
 
 /// How long a handled transition is remembered, to drop duplicate deliveries.
@@ -27,6 +27,9 @@ pub struct AlarmOutcome {
     /// Already handled before (in this shape or another): nothing done.
     pub duplicate: bool,
     pub touched: Vec<String>,
+    /// Touched SLOs already evaluated for an alarm this minute: recorded, not re-evaluated.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub debounced: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cycle: Option<CycleReport>,
     /// Why the transition was not acted on (a timestamp from the future).
@@ -52,6 +55,10 @@ pub enum AlarmError {
     Store(#[from] StoreError),
     #[error("re-evaluating for alarm {alarm} failed: {error}")]
     Cycle { alarm: String, error: CycleError },
+    #[error(
+        "alarm {alarm}: the same transition is being handled elsewhere; retry after its lease"
+    )]
+    InProgress { alarm: String },
 }
 
 impl AlarmError {
@@ -61,6 +68,7 @@ impl AlarmError {
             AlarmError::BadEvent(_) => "BadEvent",
             AlarmError::Store(_) => "StoreUnavailable",
             AlarmError::Cycle { .. } => "CycleFailed",
+            AlarmError::InProgress { .. } => "InProgress",
         }
     }
 }
@@ -135,11 +143,73 @@ async fn touched_slos<M: MetricSource, S, N>(
     out
 }
 
+/// Where the handler runs: its own account and region (from its function ARN) and the
+/// invocation's deadline. Alarms of other accounts or regions are ignored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HandlerContext {
+    pub account: Option<String>,
+    pub region: Option<String>,
+    /// Epoch milliseconds; SLOs not started by then are left for the schedule.
+    pub deadline_ms: Option<i64>,
+}
+
+impl HandlerContext {
+    /// From the invoked function's ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`).
+    pub fn from_function_arn(arn: &str, deadline_ms: Option<i64>) -> Self {
+        let parts: Vec<&str> = arn.split(':').collect();
+        let part = |i: usize| {
+            parts
+                .get(i)
+                .filter(|p| !p.is_empty())
+                .map(|p| p.to_string())
+        };
+        HandlerContext {
+            region: part(3),
+            account: part(4),
+            deadline_ms,
+        }
+    }
+}
+
+/// A claimed alarm transition not completed within this long is taken by the retry
+/// (longer than the handler's timeout, so a live handler is never overtaken).
+pub const TRANSITION_LEASE_SECONDS: i64 = 120;
+
+/// Why an alarm from elsewhere is not for this stack, or None when it is.
+fn foreign(alarm: &AlarmEvent, ctx: &HandlerContext) -> Option<String> {
+    let arn = alarm.arn.as_deref()?;
+    let parts: Vec<&str> = arn.split(':').collect();
+    let (region, account) = (parts.get(3).copied()?, parts.get(4).copied()?);
+    if ctx.account.as_deref().is_some_and(|a| a != account) {
+        return Some(format!(
+            "alarm of account {account}; this handler serves {}; ignored",
+            ctx.account.as_deref().unwrap_or_default()
+        ));
+    }
+    if ctx.region.as_deref().is_some_and(|r| r != region) {
+        return Some(format!(
+            "alarm in region {region}; this handler serves {}; ignored",
+            ctx.region.as_deref().unwrap_or_default()
+        ));
+    }
+    None
+}
+
 /// The alarm handler: parse the payload, drop duplicates, re-evaluate the touched SLOs.
 pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
     app: &App<M, S, N>,
     payload: &Value,
     now: i64,
+) -> Result<AlarmReport, AlarmError> {
+    handle_alarm_event_in(app, payload, now, &HandlerContext::default()).await
+}
+
+/// The alarm handler with its account, region and deadline.
+pub async fn handle_alarm_event_in<M: MetricSource, S: BudgetStore, N: Notifier>(
+    app: &App<M, S, N>,
+    payload: &Value,
+    now: i64,
+    ctx: &HandlerContext,
 ) -> Result<AlarmReport, AlarmError> {
     let alarms = parse_alarm_payload(payload)?;
     let defs: Vec<SloDefinition> = app
@@ -159,39 +229,77 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
             shape: alarm.shape,
             duplicate: false,
             touched: Vec::new(),
+            debounced: Vec::new(),
             cycle: None,
             refused: None,
         };
-        if alarm.timestamp() > now + MAX_FUTURE_SECONDS {
-            let why = format!(
+        let refused = if alarm.timestamp() > now + MAX_FUTURE_SECONDS {
+            Some(format!(
                 "alarm timestamp {} is ahead of the clock ({}); ignored",
                 rfc3339(alarm.timestamp()),
                 rfc3339(now)
-            );
+            ))
+        } else {
+            foreign(&alarm, ctx)
+        };
+        if let Some(why) = refused {
             tracing::warn!(alarm = %alarm.name, "{why}");
             outcome.refused = Some(why);
             outcomes.push(outcome);
             continue;
         }
-        if !app
+        let once = Once::AlarmTransition {
+            alarm: &alarm.name,
+            transition: &transition,
+        };
+        match app
             .store
-            .record_once(
-                Once::AlarmTransition {
-                    alarm: &alarm.name,
-                    transition: &transition,
-                },
+            .claim_once(
+                once,
+                now,
+                TRANSITION_LEASE_SECONDS,
                 now + DEDUP_DAYS * 86_400,
             )
             .await?
         {
-            tracing::info!(alarm = %alarm.name, state = %alarm.state, "duplicate alarm transition; already handled");
-            outcome.duplicate = true;
-            outcomes.push(outcome);
-            continue;
+            OnceClaim::Claimed => {}
+            OnceClaim::Done => {
+                tracing::info!(alarm = %alarm.name, state = %alarm.state, "duplicate alarm transition; already handled");
+                outcome.duplicate = true;
+                outcomes.push(outcome);
+                continue;
+            }
+            // Another handler is at it, or died at it: fail, so Lambda retries after the lease.
+            OnceClaim::Busy => {
+                return Err(AlarmError::InProgress {
+                    alarm: alarm.name.clone(),
+                })
+            }
         }
         outcome.touched = touched_slos(app, &defs, &alarm).await;
-        if outcome.touched.is_empty() {
-            tracing::info!(alarm = %alarm.name, state = %alarm.state, "alarm touches no SLO; acknowledged");
+        // Debounce: one alarm-triggered evaluation per SLO per minute; later transitions
+        // in that minute are recorded (handled, acknowledged) and left to the schedule.
+        let minute = now.div_euclid(60);
+        let mut evaluate = Vec::new();
+        for slo in &outcome.touched {
+            let first = app
+                .store
+                .record_once(Once::AlarmEvaluation { slo, minute }, now + 3600)
+                .await?;
+            if first {
+                evaluate.push(slo.clone());
+            } else {
+                outcome.debounced.push(slo.clone());
+            }
+        }
+        if !outcome.debounced.is_empty() {
+            tracing::info!(alarm = %alarm.name, debounced = ?outcome.debounced, "evaluated for another alarm this minute; recorded, not re-evaluated");
+        }
+        if evaluate.is_empty() {
+            if outcome.touched.is_empty() {
+                tracing::info!(alarm = %alarm.name, state = %alarm.state, "alarm touches no SLO; acknowledged");
+            }
+            app.store.complete_once(once).await?;
             outcomes.push(outcome);
             continue;
         }
@@ -202,6 +310,7 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
             previous_state: alarm.previous_state.clone(),
             reason: alarm.reason.chars().take(1024).collect(),
             timestamp: alarm.timestamp(),
+            touched: outcome.touched.clone(),
         };
         let trigger = if now - alarm.timestamp() > STALE_ALARM_SECONDS {
             now
@@ -211,10 +320,10 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
         let request = CycleRequest {
             trigger,
             now,
-            only: Some(outcome.touched.clone()),
+            only: Some(evaluate.clone()),
             shard: None,
             alarm: Some(note),
-            deadline_ms: None,
+            deadline_ms: ctx.deadline_ms,
             // An alarm is a live event: its evaluation may notify even when delivered late
             // (a state already newer than it still decides nothing twice).
             notify_past: true,
@@ -223,16 +332,18 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
         match run_cycle(app, request).await {
             Ok(report) => outcome.cycle = Some(report),
             Err(error) => {
-                // Forget the transition so that Lambda's retry handles it again.
-                if let Err(e) = app
-                    .store
-                    .forget_once(Once::AlarmTransition {
-                        alarm: &alarm.name,
-                        transition: &transition,
-                    })
-                    .await
-                {
-                    tracing::warn!(alarm = %alarm.name, error = %e, "cannot forget the dedup record; the retry will be dropped");
+                // Forget the transition and the debounce so that Lambda's retry handles it again.
+                let mut forgot = app.store.forget_once(once).await;
+                for slo in &evaluate {
+                    if forgot.is_ok() {
+                        forgot = app
+                            .store
+                            .forget_once(Once::AlarmEvaluation { slo, minute })
+                            .await;
+                    }
+                }
+                if let Err(e) = forgot {
+                    tracing::warn!(alarm = %alarm.name, error = %e, "cannot forget the dedup record; the retry takes it after the lease");
                 }
                 return Err(AlarmError::Cycle {
                     alarm: alarm.name,
@@ -240,6 +351,7 @@ pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
                 });
             }
         }
+        app.store.complete_once(once).await?;
         outcomes.push(outcome);
     }
     Ok(AlarmReport { alarms: outcomes })

@@ -17,6 +17,9 @@ use serde_json::{Map, Value};
 
 use super::events::EventError;
 
+/// Most SNS records one invocation handles (SNS delivers one; more is not an alarm topic).
+pub const MAX_RECORDS: usize = 10;
+
 /// Largest payload accepted: Lambda's async limit is 256 KB.
 pub const MAX_ALARM_PAYLOAD_BYTES: usize = 256 * 1024;
 
@@ -84,7 +87,12 @@ fn required<'a>(o: &'a Value, key: &str, at: &str) -> Result<&'a str, EventError
 
 /// CloudWatch alarm names are 1 to 255 characters; longer would also break a DynamoDB key.
 fn check_name<'a>(name: &'a str, at: &str) -> Result<&'a str, EventError> {
-    if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
+    // Bytes count too: the name is part of a DynamoDB key (at most 1,024 bytes in a sort key).
+    if name.is_empty()
+        || name.chars().count() > 255
+        || name.len() > 1024
+        || name.chars().any(char::is_control)
+    {
         return Err(bad(format!(
             "{at} is not an alarm name (1 to 255 printable characters)"
         )));
@@ -352,6 +360,12 @@ pub fn parse_alarm_payload(v: &Value) -> Result<Vec<AlarmEvent>, EventError> {
             .map_err(|e| bad(format!("not an SNS event (Records[].Sns): {e}")))?;
         if event.records.is_empty() {
             return Err(bad("SNS event with no Records"));
+        }
+        if event.records.len() > MAX_RECORDS {
+            return Err(bad(format!(
+                "SNS event with {} records; at most {MAX_RECORDS} are accepted",
+                event.records.len()
+            )));
         }
         let mut out = Vec::new();
         for (i, r) in event.records.iter().enumerate() {

@@ -53,3 +53,100 @@ async fn an_alarm_from_the_future_is_refused_without_a_retry() {
         .contains("ahead of the clock"));
     assert!(app.notifier.take().is_empty());
 }
+
+#[tokio::test]
+async fn fifty_transitions_in_a_minute_give_one_evaluation_and_one_message() {
+    let app = app_with(|_| 0.0).await;
+    let mut evaluated = 0;
+    for i in 0..50 {
+        // ALARM and OK in turn, each a new transition (its own timestamp)
+        let state = if i % 2 == 0 { "ALARM" } else { "OK" };
+        let r = handle_alarm_event(&app, &alarm_event(state, T + i), T + i)
+            .await
+            .unwrap();
+        assert!(!r.alarms[0].duplicate);
+        evaluated += r.alarms[0].cycle.as_ref().map_or(0, |c| c.evaluated);
+    }
+    assert_eq!(
+        evaluated, 1,
+        "one alarm-triggered evaluation per SLO per minute"
+    );
+    assert!(app.notifier.take().len() <= 1);
+    // the next minute may evaluate again
+    let r = handle_alarm_event(&app, &alarm_event("ALARM", T + 70), T + 70)
+        .await
+        .unwrap();
+    assert_eq!(r.alarms[0].cycle.as_ref().unwrap().evaluated, 1);
+}
+
+#[tokio::test]
+async fn alarms_of_another_account_or_region_are_ignored() {
+    let app = app_with(|_| 0.0).await;
+    let ctx = HandlerContext::from_function_arn(
+        "arn:aws:lambda:eu-west-1:999999999999:function:sloguard-alarm-handler",
+        None,
+    );
+    let r = handle_alarm_event_in(&app, &alarm_event("ALARM", T), T, &ctx)
+        .await
+        .unwrap();
+    assert!(r.alarms[0]
+        .refused
+        .as_deref()
+        .unwrap()
+        .contains("alarm of account 123456789012"));
+    assert!(r.alarms[0].cycle.is_none());
+    let ctx = HandlerContext::from_function_arn(
+        "arn:aws:lambda:us-east-1:123456789012:function:sloguard-alarm-handler",
+        None,
+    );
+    let r = handle_alarm_event_in(&app, &alarm_event("ALARM", T), T, &ctx)
+        .await
+        .unwrap();
+    assert!(r.alarms[0]
+        .refused
+        .as_deref()
+        .unwrap()
+        .contains("alarm in region eu-west-1"));
+    let mine = HandlerContext::from_function_arn(
+        "arn:aws:lambda:eu-west-1:123456789012:function:sloguard-alarm-handler",
+        None,
+    );
+    let r = handle_alarm_event_in(&app, &alarm_event("ALARM", T), T, &mine)
+        .await
+        .unwrap();
+    assert!(r.alarms[0].refused.is_none() && r.alarms[0].cycle.is_some());
+}
+
+#[tokio::test]
+async fn a_handler_that_died_after_claiming_is_replaced_by_the_retry() {
+    use crate::app::ports::{DedupStore, Once};
+    let app = app_with(|_| 0.0).await;
+    let event = alarm_event("ALARM", T);
+    let ts = crate::app::alarm_events::parse_alarm_payload(&event).unwrap()[0].timestamp_ms;
+    let transition = format!("{ts}#ALARM");
+    // The first handler claimed the transition and died before finishing.
+    app.store
+        .claim_once(
+            Once::AlarmTransition {
+                alarm: "checkout-5xx-high",
+                transition: &transition,
+            },
+            T,
+            TRANSITION_LEASE_SECONDS,
+            T + 86_400,
+        )
+        .await
+        .unwrap();
+    // A retry inside the lease fails (Lambda retries it later) instead of dropping it...
+    let err = handle_alarm_event(&app, &event, T + 30).await.unwrap_err();
+    assert_eq!(err.error_type(), "InProgress");
+    // ...and the retry after the lease handles it: the info message goes out.
+    let r = handle_alarm_event(&app, &event, T + TRANSITION_LEASE_SECONDS + 1)
+        .await
+        .unwrap();
+    assert!(!r.alarms[0].duplicate && r.alarms[0].cycle.is_some());
+    assert_eq!(app.notifier.take().len(), 1);
+    // and once done, it is a duplicate
+    let r = handle_alarm_event(&app, &event, T + 300).await.unwrap();
+    assert!(r.alarms[0].duplicate);
+}

@@ -453,8 +453,10 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
         );
         app.store.put_snapshot(&snap, expires).await?;
         // An alarm that fires while no burn-rate condition is met still tells on-call (info, never a page).
+        // One info message per alarm transition: on the first SLO it touches (the lead).
         let alarm_info = alarm.filter(|a| {
             a.state == "ALARM"
+                && a.touched.first().is_none_or(|lead| *lead == slo.name)
                 && decision.announcements.is_empty()
                 && !eval.conditions.iter().any(|c| c.met)
         });

@@ -15,8 +15,8 @@ use crate::slo::status::SloState;
 use super::alarm_events::AlarmMetric;
 use super::ports::{
     outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore,
-    MetricSource, Notifier, NotifyError, Once, Outbox, QueryResult, Silence, SourceError,
-    StateStore, StoreError, StoredDefinition, StoredState,
+    MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox, QueryResult, Silence,
+    SourceError, StateStore, StoreError, StoredDefinition, StoredState,
 };
 use super::snapshot::Snapshot;
 
@@ -33,6 +33,8 @@ struct Tables {
     history: BTreeMap<(String, String), Snapshot>,
     outbox: BTreeMap<(String, String), OutboxItem>,
     once: BTreeSet<String>,
+    /// Claimed events: (done, claimed until).
+    claims: BTreeMap<String, (bool, i64)>,
 }
 
 /// The store, in memory.
@@ -239,7 +241,38 @@ impl DedupStore for MemoryStore {
     }
 
     async fn forget_once(&self, event: Once<'_>) -> Result<(), StoreError> {
-        self.with(|t| t.once.remove(&format!("{event:?}")));
+        self.with(|t| {
+            t.once.remove(&format!("{event:?}"));
+            t.claims.remove(&format!("{event:?}"));
+        });
+        Ok(())
+    }
+
+    async fn claim_once(
+        &self,
+        event: Once<'_>,
+        now: i64,
+        lease: i64,
+        _expires_at: i64,
+    ) -> Result<OnceClaim, StoreError> {
+        Ok(
+            self.with(|t| match t.claims.get(&format!("{event:?}")).copied() {
+                Some((true, _)) => OnceClaim::Done,
+                Some((false, until)) if until >= now => OnceClaim::Busy,
+                _ => {
+                    t.claims.insert(format!("{event:?}"), (false, now + lease));
+                    OnceClaim::Claimed
+                }
+            }),
+        )
+    }
+
+    async fn complete_once(&self, event: Once<'_>) -> Result<(), StoreError> {
+        self.with(|t| {
+            if let Some(c) = t.claims.get_mut(&format!("{event:?}")) {
+                c.0 = true;
+            }
+        });
         Ok(())
     }
 }

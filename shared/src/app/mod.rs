@@ -51,7 +51,9 @@ impl Default for Config {
                 std::process::id(),
                 chrono::Utc::now().timestamp_micros()
             ),
-            claim_lease_seconds: 300,
+            // The publish's own time budget (4 attempts of at most 20 s, with backoff): a
+            // claim by a process that died is retried by the next cycle, not minutes later.
+            claim_lease_seconds: 90,
             schedule_seconds: 300,
             dashboard_url: None,
         }

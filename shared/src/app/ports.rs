@@ -182,6 +182,19 @@ pub enum Once<'a> {
     AlarmTransition { alarm: &'a str, transition: &'a str },
     /// The review digest of one period (e.g. a week number).
     Review { period: &'a str },
+    /// An alarm-triggered evaluation of one SLO in one minute (the debounce).
+    AlarmEvaluation { slo: &'a str, minute: i64 },
+}
+
+/// The answer to a claim on a one-time event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnceClaim {
+    /// Ours to handle until the lease runs out.
+    Claimed,
+    /// Handled before: drop it.
+    Done,
+    /// Another handler holds an unexpired claim (it may be at work, or dead).
+    Busy,
 }
 
 /// Remembers events handled once (alarm transitions), so duplicates are dropped.
@@ -195,6 +208,19 @@ pub trait DedupStore: Send + Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Forget a recorded event, so a failed handling can be retried.
     fn forget_once(&self, event: Once<'_>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Claim an event for handling until `now + lease`. A claim only counts as handled
+    /// once completed: a handler that dies after claiming leaves a claim that expires,
+    /// and the retry takes it.
+    fn claim_once(
+        &self,
+        event: Once<'_>,
+        now: i64,
+        lease: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<OnceClaim, StoreError>> + Send;
+    /// Mark a claimed event handled.
+    fn complete_once(&self, event: Once<'_>)
+        -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The applied SLO definitions, versioned.

@@ -6,8 +6,9 @@
 //! | state           | `STATE`          | SLO name                    | `state` (JSON), `version` (optimistic lock), `pending` (string set of outbox keys), `latest` (snapshot JSON), `silence` (JSON, outside the lock) |
 //! | history         | `SNAP#<slo>`     | evaluated_at (RFC 3339)     | `snapshot` (JSON), `expires_at` (TTL) |
 //! | outbox          | `OUTBOX#<slo>`   | `<notification id>#<channel>` | `notification` (JSON), `delivery` (`pending`/`sent`), `claimant`, `claimed_until`, `expires_at` |
-//! | alarm dedup     | `ALARM#<alarm>`  | state timestamp             | `expires_at` |
+//! | alarm dedup     | `ALARM#<alarm>`  | state timestamp and value   | `done`, `claimed_until` (a lease), `expires_at` |
 //! | review dedup    | `REVIEW`         | period (week number)        | `expires_at` |
+//! | alarm debounce  | `ALARM#EVAL#<slo>` | minute (epoch minutes)    | `expires_at` |
 //!
 //! Definitions and states each live in one partition, so a cycle lists all of
 //! them with one paginated Query instead of scanning history. A snapshot's key is
@@ -24,7 +25,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::ports::{
     outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, Once,
-    Outbox, Silence, StateStore, StoreError, StoredDefinition, StoredState,
+    OnceClaim, Outbox, Silence, StateStore, StoreError, StoredDefinition, StoredState,
 };
 use crate::app::snapshot::Snapshot;
 use crate::slo::message::{rfc3339, Notification};
@@ -68,6 +69,9 @@ fn once_key(event: Once<'_>) -> Item {
     match event {
         Once::AlarmTransition { alarm, transition } => key(format!("ALARM#{alarm}"), transition),
         Once::Review { period } => key("REVIEW", period),
+        Once::AlarmEvaluation { slo, minute } => {
+            key(format!("ALARM#EVAL#{slo}"), minute.to_string())
+        }
     }
 }
 
@@ -292,6 +296,72 @@ impl DedupStore for DynamoStore {
                 _ => Err(self.err(e)),
             },
         }
+    }
+
+    async fn claim_once(
+        &self,
+        event: Once<'_>,
+        now: i64,
+        lease: i64,
+        expires_at: i64,
+    ) -> Result<OnceClaim, StoreError> {
+        let mut item = once_key(event);
+        item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
+        item.insert("done".into(), AttributeValue::Bool(false));
+        item.insert("claimed_until".into(), n(now + lease));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(pk) OR (done = :false AND claimed_until < :now)",
+            )
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(OnceClaim::Claimed),
+            Err(e) => match classify(&e) {
+                Failure::Conditional(_) => {
+                    let got = self
+                        .client
+                        .get_item()
+                        .table_name(&self.table)
+                        .set_key(Some(once_key(event)))
+                        .consistent_read(true)
+                        .send()
+                        .await
+                        .map_err(|e| self.err(e))?;
+                    // A record without `done` is an older plain record: handled.
+                    let done = got
+                        .item()
+                        .and_then(|i| i.get("done"))
+                        .is_none_or(|d| d.as_bool().is_ok_and(|b| *b));
+                    Ok(if done {
+                        OnceClaim::Done
+                    } else {
+                        OnceClaim::Busy
+                    })
+                }
+                _ => Err(self.err(e)),
+            },
+        }
+    }
+
+    async fn complete_once(&self, event: Once<'_>) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(once_key(event)))
+            .update_expression("SET done = :true")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     async fn forget_once(&self, event: Once<'_>) -> Result<(), StoreError> {

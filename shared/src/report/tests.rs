@@ -199,6 +199,7 @@ fn the_review_names_the_noisy_alarm_and_the_exhausted_slo() {
         previous_state: Some("OK".into()),
         reason: "r".into(),
         timestamp: T0 + 5 * H,
+        touched: vec![],
     });
     let exhausted: Vec<Snapshot> = (0..10)
         .map(|i| snap(T0 + i * H, -0.2, Status::Exhausted))

@@ -24,6 +24,9 @@ pub struct AlarmNote {
     pub previous_state: Option<String>,
     pub reason: String,
     pub timestamp: i64,
+    /// Every SLO the alarm touches (the one info message about it names them all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub touched: Vec<String>,
 }
 
 /// One notification, ready to publish and to keep in the outbox until sent.
@@ -393,6 +396,12 @@ pub fn compose(
         ));
         if announcement.is_none() {
             b.push_str("  The alarm fired, but no burn-rate condition is met: the budget is not at risk yet.\n");
+            if a.touched.len() > 1 {
+                b.push_str(&format!(
+                    "  It touches these SLOs: {} (one message for all of them).\n",
+                    a.touched.join(", ")
+                ));
+            }
         }
     }
     match &slo.settings.runbook {
@@ -501,6 +510,7 @@ mod tests {
             previous_state: None,
             reason: "r".repeat(400 * 1024),
             timestamp: 0,
+            touched: vec![],
         };
         let n = compose(&slo, &eval, Status::Ok, None, Some(&alarm), None);
         assert!(n.body.len() <= MAX_BODY_BYTES + 32, "{}", n.body.len());
