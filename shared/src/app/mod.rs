@@ -8,6 +8,7 @@ pub mod backfill;
 pub mod cycle;
 pub mod emf;
 pub mod events;
+pub mod gate;
 #[cfg(test)]
 pub mod memory;
 pub mod ports;
