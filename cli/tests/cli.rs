@@ -517,3 +517,24 @@ fn missing_credentials_are_named_as_such_without_a_dump() {
     assert!(t.contains("no usable AWS credentials"), "{t}");
     assert!(t.len() > 600, "the SDK's details with -v: {t}");
 }
+
+#[tokio::test]
+async fn applying_every_example_again_changes_nothing() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    // Every example, and one file of two SLOs (Occurrences and Timeslices, targetPercent).
+    let args = ["apply", "examples/slos", "testing/fixtures/two-slos.yaml"];
+    let first = sloguard(Some(&moto), &args);
+    assert!(first.status.success(), "{}", text(&first));
+    let created = text(&first).matches(": created").count();
+    assert_eq!(created, 6, "{}", text(&first));
+    let dry: Vec<&str> = args.iter().copied().chain(["--dry-run"]).collect();
+    for again in [&dry[..], &args[..], &args[..]] {
+        let out = sloguard(Some(&moto), again);
+        assert!(out.status.success(), "{}", text(&out));
+        let t = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(t.lines().count(), created, "{t}");
+        assert!(t.lines().all(|l| l.ends_with(": unchanged")), "{t}");
+    }
+    Ok(())
+}

@@ -80,6 +80,13 @@ fn json<T: DeserializeOwned>(item: &Item, name: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| corrupt(item, format!("`{name}`: {e}")))
 }
 
+/// A definition item's `definition`, read back exactly as `SloDefinition::to_stored` wrote it.
+fn stored_definition(item: &Item) -> Result<SloDefinition, StoreError> {
+    let text = get_s(item, "definition")
+        .ok_or_else(|| corrupt(item, "missing attribute `definition`".into()))?;
+    SloDefinition::from_stored(text).map_err(|e| corrupt(item, format!("`definition`: {e}")))
+}
+
 fn corrupt(item: &Item, message: String) -> StoreError {
     StoreError::Corrupt {
         key: format!(
@@ -314,7 +321,7 @@ impl DefinitionStore for DynamoStore {
             .map(|item| StoredDefinition {
                 name: get_s(item, SK).unwrap_or_default().to_string(),
                 version: get_n(item, "version").unwrap_or(0) as u64,
-                definition: json::<SloDefinition>(item, "definition").map_err(|e| e.to_string()),
+                definition: stored_definition(item).map_err(|e| e.to_string()),
             })
             .collect())
     }
@@ -332,7 +339,7 @@ impl DefinitionStore for DynamoStore {
         let (version, unchanged) = match current.item() {
             None => (0, false),
             Some(item) => {
-                let old: Result<SloDefinition, _> = json(item, "definition");
+                let old = stored_definition(item);
                 let same = old.is_ok_and(|o| crate::app::apply::same(&o, def));
                 (get_n(item, "version").unwrap_or(0) as u64, same)
             }
@@ -341,7 +348,7 @@ impl DefinitionStore for DynamoStore {
             return Ok(ApplyOutcome::Unchanged);
         }
         let mut item = key("DEF", &def.name);
-        item.insert("definition".into(), s(to_json(def)));
+        item.insert("definition".into(), s(def.to_stored()));
         item.insert("version".into(), n(version + 1));
         item.insert("service".into(), s(&def.service));
         item.insert(
