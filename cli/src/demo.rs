@@ -13,7 +13,7 @@ use sloguard::app::apply::{apply, ApplyOptions};
 use sloguard::app::cycle::handle_scheduled_event;
 use sloguard::app::{Silence, StateStore};
 use sloguard::aws::{build_app, Environment};
-use sloguard::slo::message::rfc3339;
+use sloguard::slo::message::{count, rfc3339};
 use sloguard_testing::emulator::{self, Moto, Point};
 
 const REGION: &str = "eu-west-1";
@@ -168,8 +168,9 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     let points = synthetic(end);
     let calls = emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &points).await?;
     println!(
-        "\n== metrics: {} datapoints in {calls} PutMetricData calls: 4 hours of checkout, support and chat traffic,\n   with an incident from {} (checkout errors at 7% for 40 minutes, chat queue backing up,\n   80% of premium tickets answered late for an hour), then a second checkout outage from {}\n   (half of all checkouts failing) after checkout's budget is already spent",
-        points.len(),
+        "\n== metrics: {} in {}: 4 hours of checkout, support and chat traffic,\n   with an incident from {} (checkout errors at 7% for 40 minutes, chat queue backing up,\n   80% of premium tickets answered late for an hour), then a second checkout outage from {}\n   (half of all checkouts failing) after checkout's budget is already spent",
+        count(points.len(), "datapoint"),
+        count(calls, "PutMetricData call"),
         rfc3339(end - 3 * HOUR),
         rfc3339(end - 50 * 60)
     );
@@ -214,10 +215,10 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
             })
             .collect();
         println!(
-            "  {}  {} SLOs, {} GetMetricData calls, {} sent{}",
+            "  {}  {}, {}, {} sent{}",
             report.evaluated_at,
-            report.evaluated,
-            report.metric_requests,
+            count(report.evaluated, "SLO"),
+            count(report.metric_requests, "GetMetricData call"),
             report.notifications_sent,
             if changes.is_empty() {
                 String::new()
@@ -238,8 +239,8 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
 
     let inbox = emulator::drain(&sqs, &queue).await?;
     println!(
-        "\n== what on-call received: {} notification(s) on {topic}",
-        inbox.len()
+        "\n== what on-call received: {} on {topic}",
+        count(inbox.len(), "notification")
     );
     for m in &inbox {
         println!("\n--- Subject: {}", m.subject);

@@ -45,7 +45,11 @@ fn text(o: &Output) -> String {
 fn validate_lists_every_problem_with_file_and_line() -> Result<()> {
     let ok = sloguard(None, &["validate", "examples/slos"]);
     assert!(ok.status.success(), "{}", text(&ok));
-    assert!(text(&ok).contains("4 SLO(s): valid"));
+    assert!(
+        text(&ok).contains("5 files, 4 SLOs: valid"),
+        "{}",
+        text(&ok)
+    );
     let dir = std::env::temp_dir().join(format!("sloguard-validate-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let bad = dir.join("bad.yaml");
@@ -247,7 +251,7 @@ fn folders_are_read_whole_and_an_empty_one_is_an_error() -> Result<()> {
     let out = sloguard(None, &["validate", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("2 file(s), 2 SLO(s): valid"),
+        text(&out).contains("2 files, 2 SLOs: valid"),
         "{}",
         text(&out)
     );
@@ -334,7 +338,7 @@ async fn prune_never_wipes_a_fleet_by_mistake() -> Result<()> {
     let out = sloguard(Some(&moto), &["apply", one.to_str().unwrap(), "--prune"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        text(&out).contains("--prune would delete 5 of the 6 stored SLO(s)"),
+        text(&out).contains("--prune would delete 5 of the 6 stored SLOs"),
         "{}",
         text(&out)
     );
@@ -447,8 +451,8 @@ async fn silence_unsilence_backfill_and_a_past_evaluate() -> Result<()> {
         sloguard::slo::message::rfc3339(hour - 3600),
     );
     for expected in [
-        "5 time(s), 20 snapshot(s) written, 0 already there",
-        "5 time(s), 0 snapshot(s) written, 20 already there",
+        "5 evaluation times, 20 snapshots written, 0 already there",
+        "5 evaluation times, 0 snapshots written, 20 already there",
     ] {
         let out = sloguard(
             Some(&moto),
@@ -536,5 +540,55 @@ async fn applying_every_example_again_changes_nothing() -> Result<()> {
         assert_eq!(t.lines().count(), created, "{t}");
         assert!(t.lines().all(|l| l.ends_with(": unchanged")), "{t}");
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn counts_are_singular_or_plural_as_their_number_says() -> Result<()> {
+    let one = "examples/slos/checkout-availability.yaml";
+    let out = sloguard(None, &["validate", one]);
+    assert!(
+        text(&out).contains("1 file, 1 SLO: valid"),
+        "{}",
+        text(&out)
+    );
+    let dir = scratch("plurals");
+    let good = std::fs::read_to_string(root().join(one))?;
+    let (p1, p2) = (dir.join("one.yaml"), dir.join("two.yaml"));
+    std::fs::write(&p1, good.replace("target: 0.999", "target: 99.9"))?;
+    std::fs::write(
+        &p2,
+        good.replace("target: 0.999", "target: 99.9")
+            .replace("stat: Sum", "stat: Total"),
+    )?;
+    let out = sloguard(None, &["validate", p1.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).trim() == "1 problem",
+        "{}",
+        text(&out)
+    );
+    let out = sloguard(None, &["validate", p2.to_str().unwrap()]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "3 problems");
+
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    let out = sloguard(Some(&moto), &["apply", p1.to_str().unwrap()]);
+    assert!(
+        text(&out).contains("1 problem; nothing was applied"),
+        "{}",
+        text(&out)
+    );
+    assert!(sloguard(Some(&moto), &["apply", one]).status.success());
+    let out = sloguard(Some(&moto), &["evaluate", "--lag", "0"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("evaluated 1 SLO at "), "{t}");
+    assert!(
+        t.contains("1 GetMetricData call)") || t.contains("GetMetricData calls)"),
+        "{t}"
+    );
+    assert!(t.contains("0 notifications sent"), "{t}");
+    assert!(!t.contains("(s)"), "{t}");
     Ok(())
 }

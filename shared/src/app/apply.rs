@@ -1,6 +1,7 @@
 //! Apply definitions: validate files, store what changed, optionally prune the rest.
 
 use crate::slo::load::{load, Problem, SourceFile};
+use crate::slo::message::count;
 use crate::slo::model::SloDefinition;
 
 use super::ports::{ApplyOutcome, DefinitionStore, StoreError};
@@ -32,14 +33,15 @@ pub struct ApplyOptions {
 /// Why apply stored nothing.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApplyError {
-    #[error("{} problem(s) in the SLO files; nothing was applied", .0.len())]
+    #[error("{} in the SLO files; nothing was applied", count(.0.len(), "problem"))]
     Invalid(Vec<Problem>),
     #[error("the files define no SLO; nothing was applied (is this the right folder?)")]
     NoSlos,
     #[error(
-        "--prune would delete {} of the {stored} stored SLO(s): {}; nothing was applied. \
+        "--prune would delete {} of the {}: {}; nothing was applied. \
          Check the files, or add --yes to delete them",
         .names.len(),
+        count(*.stored, "stored SLO"),
         .names.join(", ")
     )]
     PruneRefused { names: Vec<String>, stored: usize },

@@ -85,6 +85,13 @@ pub fn thousands(x: f64) -> String {
     out
 }
 
+/// A count and its noun as people write them: `1 problem`, `2 problems`, `1,204 SLOs`
+/// (every noun sloguard counts takes an `s`).
+pub fn count(n: usize, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", thousands(n as f64))
+}
+
 /// A span of time in the unit that reads best: `45 min`, `29 h`, `6 d`.
 pub fn relative(seconds: i64) -> String {
     let s = seconds.max(0);
@@ -508,5 +515,13 @@ mod tests {
         assert_eq!(s.len(), MAX_SUBJECT);
         assert!(s.is_ascii() && !s.contains('\n'));
         assert!(s.starts_with("[PAGE] caf? line"));
+    }
+
+    #[test]
+    fn counts_agree_with_their_number() {
+        assert_eq!(count(0, "problem"), "0 problems");
+        assert_eq!(count(1, "problem"), "1 problem");
+        assert_eq!(count(2, "file"), "2 files");
+        assert_eq!(count(1204, "SLO"), "1,204 SLOs");
     }
 }
