@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use commands::{connect, parse_span, parse_time};
 use sloguard::app::apply::ApplyOptions;
 use sloguard::app::backfill::BackfillRequest;
@@ -23,12 +23,6 @@ use sloguard::app::backfill::BackfillRequest;
     about = "AWS-native SLO engine: error budgets and burn-rate alerts from CloudWatch metrics"
 )]
 struct Cli {
-    /// DynamoDB table (overrides SLO_TABLE).
-    #[arg(long, global = true)]
-    table: Option<String>,
-    /// SNS topic ARN for notifications (overrides SLO_TOPIC_ARN).
-    #[arg(long, global = true)]
-    topic_arn: Option<String>,
     /// Show the AWS SDK's details with errors.
     #[arg(short, long, global = true)]
     verbose: bool,
@@ -36,10 +30,25 @@ struct Cli {
     command: Command,
 }
 
+/// The table flag, on the verbs that read or write it (not on `validate`).
+#[derive(Args)]
+struct Store {
+    /// DynamoDB table (overrides SLO_TABLE).
+    #[arg(long)]
+    table: Option<String>,
+}
+
+/// Connect with the verb's table (and no topic: only `evaluate` notifies).
+async fn conn(store: &Store) -> Result<commands::Connection> {
+    connect(store.table.as_deref(), None).await
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Create the table (and, with --create-topic, an SNS topic) when missing. Idempotent.
     Init {
+        #[command(flatten)]
+        store: Store,
         /// Also create an SNS topic of this name and print its ARN.
         #[arg(long, value_name = "NAME")]
         create_topic: Option<String>,
@@ -52,6 +61,8 @@ enum Command {
     },
     /// Store SLO definitions in the table and print what changed.
     Apply {
+        #[command(flatten)]
+        store: Store,
         /// SLO files, or folders read with their subfolders (.yaml/.yml).
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -67,6 +78,11 @@ enum Command {
     },
     /// Run one evaluation cycle now (or at --at), persisting and notifying like the schedule.
     Evaluate {
+        #[command(flatten)]
+        store: Store,
+        /// SNS topic ARN for notifications (overrides SLO_TOPIC_ARN).
+        #[arg(long)]
+        topic_arn: Option<String>,
         /// Evaluation trigger time (RFC 3339); default now.
         #[arg(long)]
         at: Option<String>,
@@ -85,6 +101,8 @@ enum Command {
     },
     /// Rebuild history from CloudWatch over a time range; never notifies, safe to re-run.
     Backfill {
+        #[command(flatten)]
+        store: Store,
         /// SLOs to rebuild (default: all).
         slos: Vec<String>,
         /// First evaluation time (RFC 3339).
@@ -99,6 +117,8 @@ enum Command {
     },
     /// Hold back an SLO's page and ticket messages for a while (it is still evaluated and recorded).
     Silence {
+        #[command(flatten)]
+        store: Store,
         /// The SLO to silence.
         slo: String,
         /// How long (e.g. 90m, 2h, 1d).
@@ -118,17 +138,23 @@ enum Command {
     },
     /// Lift a silence.
     Unsilence {
+        #[command(flatten)]
+        store: Store,
         /// The SLO to unsilence.
         slo: String,
     },
     /// The current state of every SLO.
     Status {
+        #[command(flatten)]
+        store: Store,
         /// Print the JSON array of the contract instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// The stored budget history of one SLO.
     History {
+        #[command(flatten)]
+        store: Store,
         /// The SLO whose history to print.
         slo: String,
         /// From this time (RFC 3339); default 24 hours ago.
@@ -154,14 +180,17 @@ enum Command {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
-    let conn = || connect(cli.table.as_deref(), cli.topic_arn.as_deref());
     match &cli.command {
         Command::Validate { files } => commands::validate::run(files),
-        Command::Init { create_topic } => {
-            commands::init::run(&conn().await?, create_topic.as_deref()).await?;
+        Command::Init {
+            store,
+            create_topic,
+        } => {
+            commands::init::run(&conn(store).await?, create_topic.as_deref()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Apply {
+            store,
             files,
             dry_run,
             prune,
@@ -172,9 +201,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 prune: *prune,
                 confirmed: *yes,
             };
-            commands::apply::run(&conn().await?, files, options).await
+            commands::apply::run(&conn(store).await?, files, options).await
         }
         Command::Evaluate {
+            store,
+            topic_arn,
             at,
             slo,
             lag,
@@ -188,13 +219,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 json: *json,
                 notify: *notify,
             };
-            commands::evaluate::run(&mut conn().await?, options).await
+            let mut c = connect(store.table.as_deref(), topic_arn.as_deref()).await?;
+            commands::evaluate::run(&mut c, options).await
         }
-        Command::Status { json } => {
-            commands::status::print(&conn().await?.app, *json).await?;
+        Command::Status { store, json } => {
+            commands::status::print(&conn(store).await?.app, *json).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::History {
+            store,
             slo,
             since,
             until,
@@ -211,10 +244,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|s| parse_time(s, "--since"))
                 .transpose()?
                 .unwrap_or(until - 86_400);
-            commands::history::print(&conn().await?.app, slo, since, until, *json).await?;
+            commands::history::print(&conn(store).await?.app, slo, since, until, *json).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Backfill {
+            store,
             slos,
             from,
             to,
@@ -227,7 +261,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 step: parse_span(step, "--step")?,
                 now: chrono::Utc::now().timestamp(),
             };
-            let complete = commands::backfill::run(&conn().await?.app, request).await?;
+            let complete = commands::backfill::run(&conn(store).await?.app, request).await?;
             Ok(if complete {
                 ExitCode::SUCCESS
             } else {
@@ -235,6 +269,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Silence {
+            store,
             slo,
             for_,
             until,
@@ -246,11 +281,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 (None, Some(u)) => parse_time(u, "--until")?,
                 (None, None) => bail!("give --for DURATION or --until TIME"),
             };
-            commands::silence::silence(&conn().await?.app, slo, until, reason, now).await?;
+            commands::silence::silence(&conn(store).await?.app, slo, until, reason, now).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Unsilence { slo } => {
-            commands::silence::unsilence(&conn().await?.app, slo).await?;
+        Command::Unsilence { store, slo } => {
+            commands::silence::unsilence(&conn(store).await?.app, slo).await?;
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "demo")]

@@ -592,3 +592,55 @@ async fn counts_are_singular_or_plural_as_their_number_says() -> Result<()> {
     assert!(!t.contains("(s)"), "{t}");
     Ok(())
 }
+
+#[test]
+fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
+    let top = sloguard(None, &["--help"]);
+    assert!(top.status.success(), "{}", text(&top));
+    let top = text(&top);
+    assert!(
+        !top.contains("--table") && !top.contains("--topic-arn"),
+        "{top}"
+    );
+    // (verb, uses the table, notifies)
+    let verbs = [
+        ("init", true, false),
+        ("validate", false, false),
+        ("apply", true, false),
+        ("evaluate", true, true),
+        ("backfill", true, false),
+        ("silence", true, false),
+        ("unsilence", true, false),
+        ("status", true, false),
+        ("history", true, false),
+    ];
+    // Every verb sloguard lists is one of these (a new verb needs a line here; `demo` is
+    // only in a build with the demo feature).
+    let listed: Vec<&str> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|v| *v != "help" && *v != "demo")
+        .collect();
+    assert_eq!(
+        listed,
+        verbs.iter().map(|v| v.0).collect::<Vec<_>>(),
+        "{top}"
+    );
+    for (verb, table, topic) in verbs {
+        let out = sloguard(None, &[verb, "--help"]);
+        assert!(out.status.success(), "{verb} --help: {}", text(&out));
+        let help = text(&out);
+        assert_eq!(help.contains("--table"), table, "{verb}: {help}");
+        assert_eq!(help.contains("--topic-arn"), topic, "{verb}: {help}");
+    }
+    let out = sloguard(None, &["validate", "--table", "t", "examples/slos"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("unexpected argument '--table'"),
+        "{}",
+        text(&out)
+    );
+}

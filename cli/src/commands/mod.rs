@@ -27,7 +27,7 @@ pub struct Connection {
     pub sdk: aws_config::SdkConfig,
 }
 
-/// Read the environment (with the global flags on top) and build the AWS clients.
+/// Read the environment (with the verb's --table and --topic-arn on top) and build the AWS clients.
 pub async fn connect(table: Option<&str>, topic_arn: Option<&str>) -> Result<Connection> {
     let settings = Environment::from_lookup(|k| match k {
         "SLO_TABLE" if table.is_some() => table.map(str::to_string),
