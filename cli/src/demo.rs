@@ -232,10 +232,15 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     println!("\n== sloguard status");
     super::commands::status::print(&app, false).await?;
     println!("\n== sloguard history checkout-availability");
-    super::commands::history::print(&app, "checkout-availability", end - 4 * HOUR, end, false)
-        .await?;
+    let last_4h = super::commands::history::Range {
+        since: end - 4 * HOUR,
+        until: end,
+        limit: None,
+        since_defaulted: false,
+    };
+    super::commands::history::print(&app, "checkout-availability", last_4h, false).await?;
     println!("\n== sloguard history chat-wait-time (the silenced page is recorded, not sent)");
-    super::commands::history::print(&app, "chat-wait-time", end - 4 * HOUR, end, false).await?;
+    super::commands::history::print(&app, "chat-wait-time", last_4h, false).await?;
 
     let inbox = emulator::drain(&sqs, &queue).await?;
     println!(

@@ -157,12 +157,15 @@ enum Command {
         store: Store,
         /// The SLO whose history to print.
         slo: String,
-        /// From this time (RFC 3339); default 24 hours ago.
+        /// From this time (RFC 3339); default 24 hours before --until.
         #[arg(long)]
         since: Option<String>,
         /// Until this time (RFC 3339); default now.
         #[arg(long)]
         until: Option<String>,
+        /// Only the latest N rows of the range.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        limit: Option<u32>,
         /// Print a JSON array of snapshots instead of a table.
         #[arg(long)]
         json: bool,
@@ -231,6 +234,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             slo,
             since,
             until,
+            limit,
             json,
         } => {
             let now = chrono::Utc::now().timestamp();
@@ -239,12 +243,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|u| parse_time(u, "--until"))
                 .transpose()?
                 .unwrap_or(now);
-            let since = since
-                .as_deref()
-                .map(|s| parse_time(s, "--since"))
-                .transpose()?
-                .unwrap_or(until - 86_400);
-            commands::history::print(&conn(store).await?.app, slo, since, until, *json).await?;
+            let range = commands::history::Range {
+                since: since
+                    .as_deref()
+                    .map(|s| parse_time(s, "--since"))
+                    .transpose()?
+                    .unwrap_or(until - commands::history::DEFAULT_SPAN_SECONDS),
+                until,
+                limit: limit.map(|n| n as usize),
+                since_defaulted: since.is_none(),
+            };
+            commands::history::print(&conn(store).await?.app, slo, range, *json).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Backfill {
@@ -322,8 +331,11 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
+            // An SLO name the table does not hold is a usage error, like a bad flag.
+            let unknown = e.chain().any(|c| c.is::<commands::UnknownSlo>());
+            let code = if unknown { 2 } else { 1 };
             eprintln!("error: {}", commands::advise(e, verbose));
-            ExitCode::from(1)
+            ExitCode::from(code)
         }
     }
 }

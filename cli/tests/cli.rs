@@ -428,8 +428,15 @@ async fn silence_unsilence_backfill_and_a_past_evaluate() -> Result<()> {
         Some(&moto),
         &["silence", "nope", "--for", "1h", "--reason", "x"],
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("no SLO named `nope`"), "{}", text(&out));
+    let out = sloguard(Some(&moto), &["unsilence", "checkout-availabilty"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("did you mean checkout-availability?"),
+        "{}",
+        text(&out)
+    );
     let out = sloguard(
         Some(&moto),
         &[
@@ -643,4 +650,107 @@ fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
         "{}",
         text(&out)
     );
+}
+
+#[tokio::test]
+async fn history_names_unknown_slos_defaults_to_a_day_and_limits_rows() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    let out = sloguard(Some(&moto), &["history", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("it holds no SLO yet"), "{}", text(&out));
+    assert!(sloguard(Some(&moto), &["apply", "examples/slos"])
+        .status
+        .success());
+
+    let out = sloguard(Some(&moto), &["history", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "no SLO named `nope` in the table (4 SLOs stored; `sloguard status` lists them)"
+        ),
+        "{}",
+        text(&out)
+    );
+    for (typed, meant) in [
+        ("checkout", "checkout-availability"),
+        ("chat-wait-tme", "chat-wait-time"),
+    ] {
+        let out = sloguard(Some(&moto), &["history", typed, "--json"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            text(&out).contains(&format!("did you mean {meant}?")),
+            "{}",
+            text(&out)
+        );
+        assert!(out.stdout.is_empty(), "{}", text(&out));
+    }
+
+    // Five hourly snapshots, 6 to 2 hours ago.
+    let now = chrono::Utc::now().timestamp();
+    let hour = now - now % 3600;
+    let (from, to) = (
+        sloguard::slo::message::rfc3339(hour - 6 * 3600),
+        sloguard::slo::message::rfc3339(hour - 3600),
+    );
+    let out = sloguard(
+        Some(&moto),
+        &[
+            "backfill",
+            "checkout-availability",
+            "--from",
+            &from,
+            "--to",
+            &to,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = sloguard(Some(&moto), &["history", "checkout-availability", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rows: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(rows.as_array().unwrap().len(), 5);
+    let hint = String::from_utf8_lossy(&out.stderr);
+    assert!(hint.contains("showing the last 24 hours (since "), "{hint}");
+    assert!(hint.contains("--since TIME looks further back"), "{hint}");
+
+    let out = sloguard(
+        Some(&moto),
+        &["history", "checkout-availability", "--limit", "2", "--json"],
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout)?;
+    let times: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["evaluated_at"].as_str().unwrap())
+        .collect();
+    let latest = |h: i64| sloguard::slo::message::rfc3339(hour - h * 3600);
+    assert_eq!(times, [latest(3), latest(2)]);
+
+    // An explicit range says nothing about defaults; an empty one says what it looked at.
+    let out = sloguard(
+        Some(&moto),
+        &[
+            "history",
+            "checkout-availability",
+            "--since",
+            &to,
+            "--limit",
+            "1",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.stderr.is_empty(), "{}", text(&out));
+    assert!(
+        text(&out).contains("no history for checkout-availability from"),
+        "{}",
+        text(&out)
+    );
+    let out = sloguard(
+        Some(&moto),
+        &["history", "checkout-availability", "--limit", "0"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    Ok(())
 }

@@ -16,9 +16,12 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use sloguard::app::apply::ApplyError;
 use sloguard::app::backfill::BackfillError;
 use sloguard::app::cycle::CycleError;
+use sloguard::app::ports::StoredDefinition;
 use sloguard::app::ports::{AccessProblem, NotifyError, SourceError, StoreError};
+use sloguard::app::DefinitionStore;
 use sloguard::aws::{build_app, load_config, AwsApp, Environment};
 use sloguard::slo::load::SourceFile;
+use sloguard::slo::message::count;
 
 /// The clients and settings a verb works with, built once.
 pub struct Connection {
@@ -43,6 +46,52 @@ pub async fn connect(table: Option<&str>, topic_arn: Option<&str>) -> Result<Con
         settings,
         sdk,
     })
+}
+
+/// An SLO name the table does not hold (exit 2), with the stored names it may have meant.
+#[derive(Debug)]
+pub struct UnknownSlo {
+    pub name: String,
+    pub near: Vec<String>,
+    pub stored: usize,
+}
+
+impl std::fmt::Display for UnknownSlo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no SLO named `{}` in the table", self.name)?;
+        match (self.stored, self.near.as_slice()) {
+            (0, _) => write!(f, "; it holds no SLO yet: `sloguard apply FILE...`"),
+            (_, []) => write!(
+                f,
+                " ({} stored; `sloguard status` lists them)",
+                count(self.stored, "SLO")
+            ),
+            (_, near) => write!(f, "; did you mean {}?", near.join(", ")),
+        }
+    }
+}
+
+impl std::error::Error for UnknownSlo {}
+
+impl UnknownSlo {
+    /// `slo` is not among the stored definitions `defs`.
+    pub fn among(slo: &str, defs: &[StoredDefinition]) -> UnknownSlo {
+        let near = sloguard::slo::suggest::near(slo, defs.iter().map(|d| d.name.as_str()));
+        UnknownSlo {
+            name: slo.to_string(),
+            near: near.into_iter().map(str::to_string).collect(),
+            stored: defs.len(),
+        }
+    }
+}
+
+/// Whether the table defines `slo`; an `UnknownSlo` naming what it holds that is close.
+pub async fn require_slo(app: &AwsApp, slo: &str) -> Result<()> {
+    let defs = app.store.definitions().await?;
+    if defs.iter().any(|d| d.name == slo) {
+        return Ok(());
+    }
+    Err(UnknownSlo::among(slo, &defs).into())
 }
 
 /// Parse an RFC 3339 time given to `flag`, naming the flag when it is not one.

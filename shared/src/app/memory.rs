@@ -237,6 +237,17 @@ impl HistoryStore for MemoryStore {
                 .collect()
         }))
     }
+
+    async fn latest_history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<Snapshot>, StoreError> {
+        let all = self.history(slo, since, until).await?;
+        Ok(all[all.len().saturating_sub(limit)..].to_vec())
+    }
 }
 
 impl DedupStore for MemoryStore {

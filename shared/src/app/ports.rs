@@ -285,6 +285,15 @@ pub trait HistoryStore: Send + Sync {
         since: i64,
         until: i64,
     ) -> impl Future<Output = Result<Vec<Snapshot>, StoreError>> + Send;
+    /// The latest `limit` of those snapshots, oldest first (`history --limit`): read newest
+    /// first, so a long range costs only what is shown.
+    fn latest_history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Snapshot>, StoreError>> + Send;
 }
 
 /// Everything sloguard keeps, as one bound for use cases that need all of it.

@@ -136,6 +136,17 @@ impl DynamoStore {
         pk: &str,
         range: Option<(String, String)>,
     ) -> Result<Vec<Item>, StoreError> {
+        self.query(pk, range, None).await
+    }
+
+    /// A partition's items in key order; with `latest`, only the last that many, read
+    /// newest first so a long range costs no more than what is returned.
+    async fn query(
+        &self,
+        pk: &str,
+        range: Option<(String, String)>,
+        latest: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -146,6 +157,10 @@ impl DynamoStore {
                 .consistent_read(true)
                 .expression_attribute_values(":pk", s(pk))
                 .set_exclusive_start_key(start.take());
+            if let Some(n) = latest {
+                let left = n.saturating_sub(out.len()).clamp(1, 1000);
+                q = q.scan_index_forward(false).limit(left as i32);
+            }
             q = match &range {
                 None => q.key_condition_expression("pk = :pk"),
                 Some((a, b)) => q
@@ -155,11 +170,17 @@ impl DynamoStore {
             };
             let page = q.send().await.map_err(|e| self.err(e))?;
             out.extend(page.items().iter().cloned());
+            let enough = latest.is_some_and(|n| out.len() >= n);
             match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(out),
+                Some(k) if !k.is_empty() && !enough => start = Some(k.clone()),
+                _ => break,
             }
         }
+        if let Some(n) = latest {
+            out.truncate(n);
+            out.reverse();
+        }
+        Ok(out)
     }
 
     fn stored_state(item: &Item) -> Result<StoredState, StoreError> {
@@ -656,6 +677,26 @@ impl HistoryStore for DynamoStore {
             .partition(
                 &format!("SNAP#{slo}"),
                 Some((rfc3339(since), rfc3339(until))),
+            )
+            .await?;
+        items.iter().map(|i| json(i, "snapshot")).collect()
+    }
+
+    async fn latest_history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<Snapshot>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .query(
+                &format!("SNAP#{slo}"),
+                Some((rfc3339(since), rfc3339(until))),
+                Some(limit),
             )
             .await?;
         items.iter().map(|i| json(i, "snapshot")).collect()

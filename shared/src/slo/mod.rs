@@ -9,6 +9,7 @@ pub mod plan;
 pub mod series;
 pub mod shard;
 pub mod status;
+pub mod suggest;
 pub mod window;
 pub mod yaml;
 
