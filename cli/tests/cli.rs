@@ -754,3 +754,56 @@ async fn history_names_unknown_slos_defaults_to_a_day_and_limits_rows() -> Resul
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     Ok(())
 }
+
+#[test]
+fn a_timeout_names_the_setting_to_raise() {
+    // A server that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming() {
+            held.push(conn);
+        }
+    });
+    let run = |vars: &[(&str, &str)]| {
+        let mut c = Command::new(BIN);
+        c.current_dir(root())
+            .args(["status", "--table", "t"])
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_REGION", "eu-west-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("SLO_AWS_CONNECT_TIMEOUT_SECONDS")
+            .env_remove("SLO_AWS_ATTEMPT_TIMEOUT_SECONDS");
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let started = std::time::Instant::now();
+    let out = run(&[("SLO_AWS_ATTEMPT_TIMEOUT_SECONDS", "1")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains(&format!(
+            "no answer from the endpoint {endpoint} within 1 s (SLO_AWS_ATTEMPT_TIMEOUT_SECONDS)"
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains("export SLO_AWS_ATTEMPT_TIMEOUT_SECONDS=3"),
+        "{t}"
+    );
+    assert!(t.len() < 600, "no SDK dump without -v: {t}");
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+
+    let out = run(&[("SLO_AWS_CONNECT_TIMEOUT_SECONDS", "soon")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out)
+            .contains("SLO_AWS_CONNECT_TIMEOUT_SECONDS: `soon` is not a whole number from 1 to 60"),
+        "{}",
+        text(&out)
+    );
+}

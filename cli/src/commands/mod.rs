@@ -17,9 +17,9 @@ use sloguard::app::apply::ApplyError;
 use sloguard::app::backfill::BackfillError;
 use sloguard::app::cycle::CycleError;
 use sloguard::app::ports::StoredDefinition;
-use sloguard::app::ports::{AccessProblem, NotifyError, SourceError, StoreError};
+use sloguard::app::ports::{AccessProblem, NotifyError, SourceError, StoreError, Timeout};
 use sloguard::app::DefinitionStore;
-use sloguard::aws::{build_app, load_config, AwsApp, Environment};
+use sloguard::aws::{build_app, load_config, AwsApp, Environment, Timeouts};
 use sloguard::slo::load::SourceFile;
 use sloguard::slo::message::count;
 
@@ -37,7 +37,7 @@ pub async fn connect(table: Option<&str>, topic_arn: Option<&str>) -> Result<Con
         "SLO_TOPIC_ARN" if topic_arn.is_some() => topic_arn.map(str::to_string),
         _ => std::env::var(k).ok(),
     })?;
-    let sdk = load_config().await;
+    let sdk = load_config(Timeouts::from_env()?).await;
     if sdk.region().is_none() {
         bail!("no AWS region: set AWS_REGION (e.g. export AWS_REGION=eu-west-1)");
     }
@@ -212,20 +212,37 @@ pub fn advise(e: anyhow::Error, verbose: bool) -> String {
              or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
                 .into(),
         ),
-        Some(AccessProblem::Unreachable) => {
-            let target = std::env::var("AWS_ENDPOINT_URL").map_or_else(
-                |_| {
-                    format!(
-                        "AWS in region {}",
-                        std::env::var("AWS_REGION").unwrap_or_else(|_| "?".into())
-                    )
-                },
-                |u| format!("the endpoint {u}"),
-            );
+        Some(AccessProblem::Unreachable) => detail(format!(
+            "cannot reach {}: check AWS_REGION and AWS_ENDPOINT_URL, and that the service is up",
+            target()
+        )),
+        Some(AccessProblem::TimedOut(limit)) => {
+            let var = Timeouts::var(limit);
+            let seconds = Timeouts::from_env().unwrap_or_default().seconds(limit);
+            let what = match limit {
+                Timeout::Connect => "no connection",
+                Timeout::Attempt => "no answer",
+            };
             detail(format!(
-                "cannot reach {target}: check AWS_REGION and AWS_ENDPOINT_URL, and that the service is up"
+                "{what} from {} within {seconds} s ({var}): on a slow network or a far region, \
+                 raise it (e.g. export {var}={}); check AWS_REGION and AWS_ENDPOINT_URL too",
+                target(),
+                seconds * 3
             ))
         }
         None => format!("{e:#}"),
     }
+}
+
+/// What the CLI talks to: the endpoint when one is set, else AWS in the region.
+fn target() -> String {
+    std::env::var("AWS_ENDPOINT_URL").map_or_else(
+        |_| {
+            format!(
+                "AWS in region {}",
+                std::env::var("AWS_REGION").unwrap_or_else(|_| "?".into())
+            )
+        },
+        |u| format!("the endpoint {u}"),
+    )
 }

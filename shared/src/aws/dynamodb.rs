@@ -126,6 +126,7 @@ impl DynamoStore {
             Failure::Throttled(m) => StoreError::Throttled(m),
             Failure::Credentials(m) => StoreError::Credentials(m),
             Failure::Unavailable(m) => StoreError::Unavailable(m),
+            Failure::TimedOut(t, m) => StoreError::TimedOut(t, m),
             Failure::Conditional(m) | Failure::Other(m) => StoreError::Rejected(m),
         }
     }
