@@ -150,6 +150,13 @@ enum Command {
         /// Print the JSON array of the contract instead of a table.
         #[arg(long)]
         json: bool,
+        /// Refresh every SECONDS (default 30) until Ctrl-C.
+        #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "30",
+              value_parser = clap::value_parser!(u64).range(1..=3600))]
+        watch: Option<u64>,
+        /// Stop --watch after N refreshes (for tests and scripts).
+        #[arg(long, hide = true, requires = "watch")]
+        iterations: Option<u64>,
     },
     /// The stored budget history of one SLO.
     History {
@@ -225,8 +232,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let mut c = connect(store.table.as_deref(), topic_arn.as_deref()).await?;
             commands::evaluate::run(&mut c, options).await
         }
-        Command::Status { store, json } => {
-            commands::status::print(&conn(store).await?.app, *json).await?;
+        Command::Status {
+            store,
+            json,
+            watch,
+            iterations,
+        } => {
+            let app = conn(store).await?.app;
+            match watch {
+                Some(every) => commands::status::watch(&app, *json, *every, *iterations).await?,
+                None => commands::status::print(&app, *json).await?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::History {

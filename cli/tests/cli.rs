@@ -206,6 +206,78 @@ async fn init_apply_evaluate_status_history() -> Result<()> {
     let human = text(&sloguard(Some(&moto), &["status"]));
     assert!(human.starts_with("SLO "), "{human}");
     assert!(human.contains("checkout-availability") && human.contains("exhausted"));
+    // Counts with thousands separators, objectives as written, rates as multiples.
+    assert!(human.contains("5,940 of 6,000 events"), "{human}");
+    assert!(human.contains("99.9% over 30d"), "{human}");
+    assert!(human.contains("1h 10.0x"), "{human}");
+    // The conditions of the SLO that is not ok, under a header, in words.
+    let conditions = human
+        .split("BURN-RATE CONDITIONS of the SLOs that are not ok\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no conditions table: {human}"));
+    let mut lines = conditions.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap()
+        .split("  ")
+        .filter(|c| !c.is_empty())
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "SLO",
+            "CONDITION",
+            "SEVERITY",
+            "BURN RATE (LONG, SHORT WINDOW)",
+            "FIRES WHEN",
+            "NOW"
+        ]
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 3, "{conditions}");
+    assert!(
+        rows.iter().all(|r| r.starts_with("checkout-availability ")),
+        "{conditions}"
+    );
+    assert!(rows[0].contains("burn > 14.4x in both"), "{conditions}");
+    assert!(rows[0].contains("10.0x over 1h"), "{conditions}");
+    assert!(!human.contains(" gt "), "{human}");
+
+    // --watch refreshes; off a terminal each refresh follows the last.
+    let started = std::time::Instant::now();
+    let out = sloguard(
+        Some(&moto),
+        &["status", "--watch", "1", "--iterations", "2"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let watched = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        watched.matches("== sloguard status at ").count(),
+        2,
+        "{watched}"
+    );
+    let tables = watched
+        .lines()
+        .filter(|l| l.starts_with("SLO ") && l.contains(" STATUS "));
+    assert_eq!(tables.count(), 2, "{watched}");
+    assert!(
+        !watched.contains('\x1b'),
+        "no screen control off a terminal: {watched}"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    let out = sloguard(
+        Some(&moto),
+        &["status", "--json", "--watch", "1", "--iterations", "2"],
+    );
+    let docs: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[1].as_array().unwrap().len(), 4);
+    let out = sloguard(Some(&moto), &["status", "--iterations", "2"]);
+    assert_eq!(out.status.code(), Some(2), "--iterations needs --watch");
 
     let out = sloguard(Some(&moto), &["history", "checkout-availability", "--json"]);
     let hist: Value = serde_json::from_slice(&out.stdout)?;
