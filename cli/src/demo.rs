@@ -262,7 +262,7 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         }
     }
     println!(
-        "\n== done in {:.0} s; the emulator is stopped. Next: README.md, \"Write an SLO for your own metrics\".",
+        "\n== done in {:.0} s; the emulator is stopped. Next: `make install`, then README.md, \"Write an SLO for your own metrics\".",
         started.elapsed().as_secs_f64()
     );
     drop(moto);
