@@ -1,11 +1,12 @@
-# sloguard: `make test` is what CI runs; `make demo` is the local tour.
+# sloguard: `make demo` is the local tour, `make install` puts `sloguard` on your PATH,
+# `make check` is the inner loop (no infra), `make test` is everything CI runs.
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
 MOTO := $(CURDIR)/$(VENV)/bin/moto_server
 export SLOGUARD_MOTO_SERVER := $(MOTO)
 
-.PHONY: test fmt-check lint unit demo bench venv browser clean infra-check infra-tools
+.PHONY: test check install fmt-check lint unit demo bench venv browser clean infra-check infra-tools
 
 INFRA_VENV := .venv-infra
 CHECKOV_VENV := .venv-checkov
@@ -15,7 +16,16 @@ INFRA_ENV := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY
 # `sam build` run by hand for a deploy keeps the full release profile of Cargo.toml.
 LIGHT_RELEASE := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 
+# Everything CI runs: the checks below plus the template's (cfn-lint, sam validate,
+# checkov, sam build of both functions), which take 10 minutes or more.
 test: fmt-check lint unit infra-check
+
+# The inner loop: formatting, clippy, unit and end-to-end tests; no infra checks.
+check: fmt-check lint unit
+
+# The `sloguard` command, optimised, into ~/.cargo/bin (without the demo and its emulator).
+install:
+	cargo install --locked --path cli
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -53,15 +63,16 @@ $(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
 	touch $@
 
 # The template, checked offline: lint, SAM's own lint, checkov (skips justified in the
-# template), and the Lambda artifacts built the way `sam build` builds them.
+# template), and the Lambda artifacts built the way `sam build` builds them (sam reads
+# infra/samconfig.toml from the template's folder: cargo-lambda's beta flag is on there).
 infra-check: infra-tools
 	$(INFRA_ENV) cfn-lint infra/template.yaml
 	$(INFRA_ENV) sam validate --lint -t infra/template.yaml
 	$(CHECKOV_VENV)/bin/checkov -f infra/template.yaml --framework cloudformation --skip-download --compact --quiet
-	$(INFRA_ENV) $(LIGHT_RELEASE) sam build --beta-features -t infra/template.yaml --build-dir infra/.aws-sam/build-x86_64 --parameter-overrides Architecture=x86_64
+	$(INFRA_ENV) $(LIGHT_RELEASE) sam build -t infra/template.yaml --build-dir infra/.aws-sam/build-x86_64 --parameter-overrides Architecture=x86_64
 	test -x infra/.aws-sam/build-x86_64/EvaluatorFunction/bootstrap && test -x infra/.aws-sam/build-x86_64/AlarmHandlerFunction/bootstrap && test -x infra/.aws-sam/build-x86_64/DashboardFunction/bootstrap
 	@if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then \
-	  $(INFRA_ENV) $(LIGHT_RELEASE) sam build --beta-features -t infra/template.yaml --build-dir infra/.aws-sam/build-arm64 --parameter-overrides Architecture=arm64 && \
+	  $(INFRA_ENV) $(LIGHT_RELEASE) sam build -t infra/template.yaml --build-dir infra/.aws-sam/build-arm64 --parameter-overrides Architecture=arm64 && \
 	  test -x infra/.aws-sam/build-arm64/EvaluatorFunction/bootstrap; \
 	else echo "arm64 build skipped: rustup target aarch64-unknown-linux-gnu is not installed (rustup target add aarch64-unknown-linux-gnu)"; fi
 

@@ -13,7 +13,7 @@ use sloguard::app::apply::{apply, ApplyOptions};
 use sloguard::app::cycle::handle_scheduled_event;
 use sloguard::app::{Silence, StateStore};
 use sloguard::aws::{build_app, Environment};
-use sloguard::slo::message::rfc3339;
+use sloguard::slo::message::{count, rfc3339};
 use sloguard_testing::emulator::{self, Moto, Point};
 
 const REGION: &str = "eu-west-1";
@@ -171,8 +171,9 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     let points = synthetic(end);
     let calls = emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &points).await?;
     println!(
-        "\n== metrics: {} datapoints in {calls} PutMetricData calls: 4 hours of checkout, support and chat traffic,\n   with an incident from {} (checkout errors at 7% for 40 minutes, chat queue backing up,\n   80% of premium tickets answered late for an hour), then a second checkout outage from {}\n   (half of all checkouts failing) after checkout's budget is already spent",
-        points.len(),
+        "\n== metrics: {} in {}: 4 hours of checkout, support and chat traffic,\n   with an incident from {} (checkout errors at 7% for 40 minutes, chat queue backing up,\n   80% of premium tickets answered late for an hour), then a second checkout outage from {}\n   (half of all checkouts failing) after checkout's budget is already spent",
+        count(points.len(), "datapoint"),
+        count(calls, "PutMetricData call"),
         rfc3339(end - 3 * HOUR),
         rfc3339(end - 50 * 60)
     );
@@ -217,10 +218,10 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
             })
             .collect();
         println!(
-            "  {}  {} SLOs, {} GetMetricData calls, {} sent{}",
+            "  {}  {}, {}, {} sent{}",
             report.evaluated_at,
-            report.evaluated,
-            report.metric_requests,
+            count(report.evaluated, "SLO"),
+            count(report.metric_requests, "GetMetricData call"),
             report.notifications_sent,
             if changes.is_empty() {
                 String::new()
@@ -234,10 +235,15 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     println!("\n== sloguard status");
     super::commands::status::print(&app, false).await?;
     println!("\n== sloguard history checkout-availability");
-    super::commands::history::print(&app, "checkout-availability", end - 4 * HOUR, end, false)
-        .await?;
+    let last_4h = super::commands::history::Range {
+        since: end - 4 * HOUR,
+        until: end,
+        limit: None,
+        since_defaulted: false,
+    };
+    super::commands::history::print(&app, "checkout-availability", last_4h, false).await?;
     println!("\n== sloguard history chat-wait-time (the silenced page is recorded, not sent)");
-    super::commands::history::print(&app, "chat-wait-time", end - 4 * HOUR, end, false).await?;
+    super::commands::history::print(&app, "chat-wait-time", last_4h, false).await?;
 
     let report = Path::new("target/demo-report.html");
     std::fs::create_dir_all("target")?;
@@ -246,8 +252,8 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
 
     let inbox = emulator::drain(&sqs, &queue).await?;
     println!(
-        "\n== what on-call received: {} notification(s) on {topic}",
-        inbox.len()
+        "\n== what on-call received: {} on {topic}",
+        count(inbox.len(), "notification")
     );
     for m in &inbox {
         println!("\n--- Subject: {}", m.subject);
@@ -264,7 +270,7 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         }
     }
     println!(
-        "\n== done in {:.0} s; the emulator is stopped. Budget charts: target/demo-report.html. Next: README.md, \"Write an SLO for your own metrics\".",
+        "\n== done in {:.0} s; the emulator is stopped. Budget charts: target/demo-report.html. Next: `make install`, then README.md, \"Write an SLO for your own metrics\".",
         started.elapsed().as_secs_f64()
     );
     drop(moto);

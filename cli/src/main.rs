@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use commands::{connect, parse_span, parse_time};
 use sloguard::app::apply::ApplyOptions;
 use sloguard::app::backfill::BackfillRequest;
@@ -23,12 +23,6 @@ use sloguard::app::backfill::BackfillRequest;
     about = "AWS-native SLO engine: error budgets and burn-rate alerts from CloudWatch metrics"
 )]
 struct Cli {
-    /// DynamoDB table (overrides SLO_TABLE).
-    #[arg(long, global = true)]
-    table: Option<String>,
-    /// SNS topic ARN for notifications (overrides SLO_TOPIC_ARN).
-    #[arg(long, global = true)]
-    topic_arn: Option<String>,
     /// Show the AWS SDK's details with errors.
     #[arg(short, long, global = true)]
     verbose: bool,
@@ -36,10 +30,25 @@ struct Cli {
     command: Command,
 }
 
+/// The table flag, on the verbs that read or write it (not on `validate`).
+#[derive(Args)]
+struct Store {
+    /// DynamoDB table (overrides SLO_TABLE).
+    #[arg(long)]
+    table: Option<String>,
+}
+
+/// Connect with the verb's table (and no topic: only `evaluate` notifies).
+async fn conn(store: &Store) -> Result<commands::Connection> {
+    connect(store.table.as_deref(), None).await
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Create the table (and, with --create-topic, an SNS topic) when missing. Idempotent.
     Init {
+        #[command(flatten)]
+        store: Store,
         /// Also create an SNS topic of this name and print its ARN.
         #[arg(long, value_name = "NAME")]
         create_topic: Option<String>,
@@ -52,6 +61,8 @@ enum Command {
     },
     /// Store SLO definitions in the table and print what changed.
     Apply {
+        #[command(flatten)]
+        store: Store,
         /// SLO files, or folders read with their subfolders (.yaml/.yml).
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -67,6 +78,11 @@ enum Command {
     },
     /// Run one evaluation cycle now (or at --at), persisting and notifying like the schedule.
     Evaluate {
+        #[command(flatten)]
+        store: Store,
+        /// SNS topic ARN for notifications (overrides SLO_TOPIC_ARN).
+        #[arg(long)]
+        topic_arn: Option<String>,
         /// Evaluation trigger time (RFC 3339); default now.
         #[arg(long)]
         at: Option<String>,
@@ -85,6 +101,8 @@ enum Command {
     },
     /// Rebuild history from CloudWatch over a time range; never notifies, safe to re-run.
     Backfill {
+        #[command(flatten)]
+        store: Store,
         /// SLOs to rebuild (default: all).
         slos: Vec<String>,
         /// First evaluation time (RFC 3339).
@@ -99,6 +117,8 @@ enum Command {
     },
     /// Hold back an SLO's page and ticket messages for a while (it is still evaluated and recorded).
     Silence {
+        #[command(flatten)]
+        store: Store,
         /// The SLO to silence.
         slo: String,
         /// How long (e.g. 90m, 2h, 1d).
@@ -118,6 +138,8 @@ enum Command {
     },
     /// Write budget charts of every SLO (or those named) to one self-contained HTML file.
     Report {
+        #[command(flatten)]
+        store: Store,
         /// SLOs to include (default: all).
         slos: Vec<String>,
         /// How far back (e.g. 7d, 30d).
@@ -129,6 +151,8 @@ enum Command {
     },
     /// The SLO review: attainment, budget spent, incidents and hints per SLO.
     Review {
+        #[command(flatten)]
+        store: Store,
         /// How far back (e.g. 28d).
         #[arg(long, default_value = "28d")]
         since: String,
@@ -138,25 +162,41 @@ enum Command {
     },
     /// Lift a silence.
     Unsilence {
+        #[command(flatten)]
+        store: Store,
         /// The SLO to unsilence.
         slo: String,
     },
     /// The current state of every SLO.
     Status {
+        #[command(flatten)]
+        store: Store,
         /// Print the JSON array of the contract instead of a table.
         #[arg(long)]
         json: bool,
+        /// Refresh every SECONDS (default 30) until Ctrl-C.
+        #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "30",
+              value_parser = clap::value_parser!(u64).range(1..=3600))]
+        watch: Option<u64>,
+        /// Stop --watch after N refreshes (for tests and scripts).
+        #[arg(long, hide = true, requires = "watch")]
+        iterations: Option<u64>,
     },
     /// The stored budget history of one SLO.
     History {
+        #[command(flatten)]
+        store: Store,
         /// The SLO whose history to print.
         slo: String,
-        /// From this time (RFC 3339); default 24 hours ago.
+        /// From this time (RFC 3339); default 24 hours before --until.
         #[arg(long)]
         since: Option<String>,
         /// Until this time (RFC 3339); default now.
         #[arg(long)]
         until: Option<String>,
+        /// Only the latest N rows of the range.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        limit: Option<u32>,
         /// Print a JSON array of snapshots instead of a table.
         #[arg(long)]
         json: bool,
@@ -174,14 +214,17 @@ enum Command {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
-    let conn = || connect(cli.table.as_deref(), cli.topic_arn.as_deref());
     match &cli.command {
         Command::Validate { files } => commands::validate::run(files),
-        Command::Init { create_topic } => {
-            commands::init::run(&conn().await?, create_topic.as_deref()).await?;
+        Command::Init {
+            store,
+            create_topic,
+        } => {
+            commands::init::run(&conn(store).await?, create_topic.as_deref()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Apply {
+            store,
             files,
             dry_run,
             prune,
@@ -192,9 +235,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 prune: *prune,
                 confirmed: *yes,
             };
-            commands::apply::run(&conn().await?, files, options).await
+            commands::apply::run(&conn(store).await?, files, options).await
         }
         Command::Evaluate {
+            store,
+            topic_arn,
             at,
             slo,
             lag,
@@ -208,16 +253,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 json: *json,
                 notify: *notify,
             };
-            commands::evaluate::run(&mut conn().await?, options).await
+            let mut c = connect(store.table.as_deref(), topic_arn.as_deref()).await?;
+            commands::evaluate::run(&mut c, options).await
         }
-        Command::Status { json } => {
-            commands::status::print(&conn().await?.app, *json).await?;
+        Command::Status {
+            store,
+            json,
+            watch,
+            iterations,
+        } => {
+            let app = conn(store).await?.app;
+            match watch {
+                Some(every) => commands::status::watch(&app, *json, *every, *iterations).await?,
+                None => commands::status::print(&app, *json).await?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::History {
+            store,
             slo,
             since,
             until,
+            limit,
             json,
         } => {
             let now = chrono::Utc::now().timestamp();
@@ -226,15 +283,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|u| parse_time(u, "--until"))
                 .transpose()?
                 .unwrap_or(now);
-            let since = since
-                .as_deref()
-                .map(|s| parse_time(s, "--since"))
-                .transpose()?
-                .unwrap_or(until - 86_400);
-            commands::history::print(&conn().await?.app, slo, since, until, *json).await?;
+            let range = commands::history::Range {
+                since: since
+                    .as_deref()
+                    .map(|s| parse_time(s, "--since"))
+                    .transpose()?
+                    .unwrap_or(until - commands::history::DEFAULT_SPAN_SECONDS),
+                until,
+                limit: limit.map(|n| n as usize),
+                since_defaulted: since.is_none(),
+            };
+            commands::history::print(&conn(store).await?.app, slo, range, *json).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Backfill {
+            store,
             slos,
             from,
             to,
@@ -247,7 +310,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 step: parse_span(step, "--step")?,
                 now: chrono::Utc::now().timestamp(),
             };
-            let complete = commands::backfill::run(&conn().await?.app, request).await?;
+            let complete = commands::backfill::run(&conn(store).await?.app, request).await?;
             Ok(if complete {
                 ExitCode::SUCCESS
             } else {
@@ -255,6 +318,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Silence {
+            store,
             slo,
             for_,
             until,
@@ -266,23 +330,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 (None, Some(u)) => parse_time(u, "--until")?,
                 (None, None) => bail!("give --for DURATION or --until TIME"),
             };
-            commands::silence::silence(&conn().await?.app, slo, until, reason, now).await?;
+            commands::silence::silence(&conn(store).await?.app, slo, until, reason, now).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Report { slos, since, out } => {
+        Command::Report {
+            store,
+            slos,
+            since,
+            out,
+        } => {
             let now = chrono::Utc::now().timestamp();
             let span = parse_span(since, "--since")?;
-            commands::report::report(&conn().await?.app, slos, span, out, now).await?;
+            commands::report::report(&conn(store).await?.app, slos, span, out, now).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Review { since, send } => {
+        Command::Review { store, since, send } => {
             let now = chrono::Utc::now().timestamp();
             let span = parse_span(since, "--since")?;
-            commands::report::review(&conn().await?.app, span, *send, now).await?;
+            commands::report::review(&conn(store).await?.app, span, *send, now).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Unsilence { slo } => {
-            commands::silence::unsilence(&conn().await?.app, slo).await?;
+        Command::Unsilence { store, slo } => {
+            commands::silence::unsilence(&conn(store).await?.app, slo).await?;
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "demo")]
@@ -319,8 +388,11 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
+            // An SLO name the table does not hold is a usage error, like a bad flag.
+            let unknown = e.chain().any(|c| c.is::<commands::UnknownSlo>());
+            let code = if unknown { 2 } else { 1 };
             eprintln!("error: {}", commands::advise(e, verbose));
-            ExitCode::from(1)
+            ExitCode::from(code)
         }
     }
 }

@@ -5,7 +5,8 @@ use std::io::IsTerminal;
 use serde_json::{json, Value};
 use sloguard::app::{Snapshot, StoredState};
 use sloguard::slo::duration;
-use sloguard::slo::message::rfc3339;
+use sloguard::slo::message::{fires_when, rate, rfc3339, thousands};
+use sloguard::slo::model::BudgetingMethod;
 use sloguard::slo::status::Status;
 
 /// Whether to colour stdout.
@@ -68,8 +69,11 @@ pub fn pct(x: Option<f64>, digits: usize) -> String {
     x.map_or("-".into(), |v| format!("{:.*}%", digits, v * 100.0))
 }
 
-/// Burn rates ordered by window length: "5m 0.1 1h 2.3 ...".
+/// Burn rates ordered by window length: "5m 0.10x, 1h 2.30x, 6h 14.4x"; "-" with no data.
 pub fn burn_rates(s: &Snapshot) -> String {
+    if s.burn_rates.values().all(Option::is_none) {
+        return "-".into();
+    }
     let mut rates: Vec<(i64, &String, &Option<f64>)> = s
         .burn_rates
         .iter()
@@ -84,9 +88,27 @@ pub fn burn_rates(s: &Snapshot) -> String {
     rates.sort_by_key(|r| r.0);
     rates
         .iter()
-        .map(|(_, k, v)| format!("{k}:{}", v.map_or("-".into(), |r| format!("{r:.2}"))))
+        .map(|(_, k, v)| format!("{k} {}", rate(**v)))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(", ")
+}
+
+/// An objective as people write it: `99.9%`, `95%`, `99.95%`.
+pub fn objective(target: f64) -> String {
+    let p = format!("{:.3}", target * 100.0);
+    format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// Good of valid events (or slices) with thousands separators: `383,010 of 389,850 events`.
+pub fn counts(s: &Snapshot, method: Option<BudgetingMethod>) -> String {
+    if s.total <= 0.0 {
+        return "-".into();
+    }
+    let unit = match method {
+        Some(BudgetingMethod::Timeslices | BudgetingMethod::RatioTimeslices) => "slices",
+        _ => "events",
+    };
+    format!("{} of {} {unit}", thousands(s.good), thousands(s.total))
 }
 
 /// The `status --json` object of the contract for one SLO (never evaluated: status no_data,
@@ -166,25 +188,27 @@ pub fn history_json(s: &Snapshot) -> Value {
     v
 }
 
-/// One row of the status table.
-pub fn status_row(name: &str, state: Option<&StoredState>, now: i64) -> Vec<String> {
+/// One row of the status table; `method` (from the definition) says whether counts are events or slices.
+pub fn status_row(
+    name: &str,
+    method: Option<BudgetingMethod>,
+    state: Option<&StoredState>,
+    now: i64,
+) -> Vec<String> {
     let note = status_note(state, now);
     let mut row = match state.and_then(|s| s.latest.as_ref()) {
-        None => vec![
-            name.into(),
-            "no_data".into(),
-            "-".into(),
-            "-".into(),
-            "-".into(),
-            "-".into(),
-            "-".into(),
-            "never evaluated".into(),
-        ],
+        None => {
+            let mut r = vec![name.to_string(), "no_data".into()];
+            r.extend(["-"; 7].map(String::from));
+            r[8] = "never evaluated".into();
+            r
+        }
         Some(s) => vec![
             s.slo.clone(),
             s.status.as_str().into(),
-            format!("{} / {}", pct(Some(s.objective), 2), s.window),
+            format!("{} over {}", objective(s.objective), s.window),
             pct(s.attainment, 3),
+            counts(s, method),
             pct(s.budget_remaining, 1),
             burn_rates(s),
             s.exhausts_at.clone().unwrap_or_else(|| "-".into()),
@@ -196,16 +220,50 @@ pub fn status_row(name: &str, state: Option<&StoredState>, now: i64) -> Vec<Stri
 }
 
 /// Header of the status table.
-pub const STATUS_HEADER: [&str; 9] = [
+pub const STATUS_HEADER: [&str; 10] = [
     "SLO",
     "STATUS",
     "OBJECTIVE",
     "ATTAINMENT",
+    "GOOD OF VALID",
     "BUDGET LEFT",
     "BURN RATES",
     "EXHAUSTS AT",
     "EVALUATED AT",
     "INCIDENT / SILENCE",
+];
+
+/// The burn-rate conditions of one snapshot, one row each, for the SLOs people look at.
+pub fn condition_rows(s: &Snapshot) -> Vec<Vec<String>> {
+    s.conditions
+        .iter()
+        .map(|c| {
+            vec![
+                s.slo.clone(),
+                c.name.clone(),
+                c.severity.clone(),
+                format!(
+                    "{} over {}, {} over {}",
+                    rate(c.long_burn_rate),
+                    c.long_window,
+                    rate(c.short_burn_rate),
+                    c.short_window
+                ),
+                fires_when(c.op, c.threshold),
+                if c.met { "FIRING" } else { "quiet" }.into(),
+            ]
+        })
+        .collect()
+}
+
+/// Header of the conditions table.
+pub const CONDITIONS_HEADER: [&str; 6] = [
+    "SLO",
+    "CONDITION",
+    "SEVERITY",
+    "BURN RATE (LONG, SHORT WINDOW)",
+    "FIRES WHEN",
+    "NOW",
 ];
 
 /// One row of the history table.

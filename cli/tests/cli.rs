@@ -45,7 +45,11 @@ fn text(o: &Output) -> String {
 fn validate_lists_every_problem_with_file_and_line() -> Result<()> {
     let ok = sloguard(None, &["validate", "examples/slos"]);
     assert!(ok.status.success(), "{}", text(&ok));
-    assert!(text(&ok).contains("4 SLO(s): valid"));
+    assert!(
+        text(&ok).contains("5 files, 4 SLOs: valid"),
+        "{}",
+        text(&ok)
+    );
     let dir = std::env::temp_dir().join(format!("sloguard-validate-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let bad = dir.join("bad.yaml");
@@ -202,6 +206,78 @@ async fn init_apply_evaluate_status_history() -> Result<()> {
     let human = text(&sloguard(Some(&moto), &["status"]));
     assert!(human.starts_with("SLO "), "{human}");
     assert!(human.contains("checkout-availability") && human.contains("exhausted"));
+    // Counts with thousands separators, objectives as written, rates as multiples.
+    assert!(human.contains("5,940 of 6,000 events"), "{human}");
+    assert!(human.contains("99.9% over 30d"), "{human}");
+    assert!(human.contains("1h 10.0x"), "{human}");
+    // The conditions of the SLO that is not ok, under a header, in words.
+    let conditions = human
+        .split("BURN-RATE CONDITIONS of the SLOs that are not ok\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no conditions table: {human}"));
+    let mut lines = conditions.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap()
+        .split("  ")
+        .filter(|c| !c.is_empty())
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "SLO",
+            "CONDITION",
+            "SEVERITY",
+            "BURN RATE (LONG, SHORT WINDOW)",
+            "FIRES WHEN",
+            "NOW"
+        ]
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 3, "{conditions}");
+    assert!(
+        rows.iter().all(|r| r.starts_with("checkout-availability ")),
+        "{conditions}"
+    );
+    assert!(rows[0].contains("burn > 14.4x in both"), "{conditions}");
+    assert!(rows[0].contains("10.0x over 1h"), "{conditions}");
+    assert!(!human.contains(" gt "), "{human}");
+
+    // --watch refreshes; off a terminal each refresh follows the last.
+    let started = std::time::Instant::now();
+    let out = sloguard(
+        Some(&moto),
+        &["status", "--watch", "1", "--iterations", "2"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let watched = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        watched.matches("== sloguard status at ").count(),
+        2,
+        "{watched}"
+    );
+    let tables = watched
+        .lines()
+        .filter(|l| l.starts_with("SLO ") && l.contains(" STATUS "));
+    assert_eq!(tables.count(), 2, "{watched}");
+    assert!(
+        !watched.contains('\x1b'),
+        "no screen control off a terminal: {watched}"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    let out = sloguard(
+        Some(&moto),
+        &["status", "--json", "--watch", "1", "--iterations", "2"],
+    );
+    let docs: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[1].as_array().unwrap().len(), 4);
+    let out = sloguard(Some(&moto), &["status", "--iterations", "2"]);
+    assert_eq!(out.status.code(), Some(2), "--iterations needs --watch");
 
     let out = sloguard(Some(&moto), &["history", "checkout-availability", "--json"]);
     let hist: Value = serde_json::from_slice(&out.stdout)?;
@@ -247,7 +323,7 @@ fn folders_are_read_whole_and_an_empty_one_is_an_error() -> Result<()> {
     let out = sloguard(None, &["validate", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("2 file(s), 2 SLO(s): valid"),
+        text(&out).contains("2 files, 2 SLOs: valid"),
         "{}",
         text(&out)
     );
@@ -334,7 +410,7 @@ async fn prune_never_wipes_a_fleet_by_mistake() -> Result<()> {
     let out = sloguard(Some(&moto), &["apply", one.to_str().unwrap(), "--prune"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        text(&out).contains("--prune would delete 5 of the 6 stored SLO(s)"),
+        text(&out).contains("--prune would delete 5 of the 6 stored SLOs"),
         "{}",
         text(&out)
     );
@@ -424,8 +500,15 @@ async fn silence_unsilence_backfill_and_a_past_evaluate() -> Result<()> {
         Some(&moto),
         &["silence", "nope", "--for", "1h", "--reason", "x"],
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("no SLO named `nope`"), "{}", text(&out));
+    let out = sloguard(Some(&moto), &["unsilence", "checkout-availabilty"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("did you mean checkout-availability?"),
+        "{}",
+        text(&out)
+    );
     let out = sloguard(
         Some(&moto),
         &[
@@ -447,8 +530,8 @@ async fn silence_unsilence_backfill_and_a_past_evaluate() -> Result<()> {
         sloguard::slo::message::rfc3339(hour - 3600),
     );
     for expected in [
-        "5 time(s), 20 snapshot(s) written, 0 already there",
-        "5 time(s), 0 snapshot(s) written, 20 already there",
+        "5 evaluation times, 20 snapshots written, 0 already there",
+        "5 evaluation times, 0 snapshots written, 20 already there",
     ] {
         let out = sloguard(
             Some(&moto),
@@ -516,4 +599,283 @@ fn missing_credentials_are_named_as_such_without_a_dump() {
     let t = text(&run(true));
     assert!(t.contains("no usable AWS credentials"), "{t}");
     assert!(t.len() > 600, "the SDK's details with -v: {t}");
+}
+
+#[tokio::test]
+async fn applying_every_example_again_changes_nothing() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    // Every example, and one file of two SLOs (Occurrences and Timeslices, targetPercent).
+    let args = ["apply", "examples/slos", "testing/fixtures/two-slos.yaml"];
+    let first = sloguard(Some(&moto), &args);
+    assert!(first.status.success(), "{}", text(&first));
+    let created = text(&first).matches(": created").count();
+    assert_eq!(created, 6, "{}", text(&first));
+    let dry: Vec<&str> = args.iter().copied().chain(["--dry-run"]).collect();
+    for again in [&dry[..], &args[..], &args[..]] {
+        let out = sloguard(Some(&moto), again);
+        assert!(out.status.success(), "{}", text(&out));
+        let t = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(t.lines().count(), created, "{t}");
+        assert!(t.lines().all(|l| l.ends_with(": unchanged")), "{t}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn counts_are_singular_or_plural_as_their_number_says() -> Result<()> {
+    let one = "examples/slos/checkout-availability.yaml";
+    let out = sloguard(None, &["validate", one]);
+    assert!(
+        text(&out).contains("1 file, 1 SLO: valid"),
+        "{}",
+        text(&out)
+    );
+    let dir = scratch("plurals");
+    let good = std::fs::read_to_string(root().join(one))?;
+    let (p1, p2) = (dir.join("one.yaml"), dir.join("two.yaml"));
+    std::fs::write(&p1, good.replace("target: 0.999", "target: 99.9"))?;
+    std::fs::write(
+        &p2,
+        good.replace("target: 0.999", "target: 99.9")
+            .replace("stat: Sum", "stat: Total"),
+    )?;
+    let out = sloguard(None, &["validate", p1.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).trim() == "1 problem",
+        "{}",
+        text(&out)
+    );
+    let out = sloguard(None, &["validate", p2.to_str().unwrap()]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "3 problems");
+
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    let out = sloguard(Some(&moto), &["apply", p1.to_str().unwrap()]);
+    assert!(
+        text(&out).contains("1 problem; nothing was applied"),
+        "{}",
+        text(&out)
+    );
+    assert!(sloguard(Some(&moto), &["apply", one]).status.success());
+    let out = sloguard(Some(&moto), &["evaluate", "--lag", "0"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("evaluated 1 SLO at "), "{t}");
+    assert!(
+        t.contains("1 GetMetricData call)") || t.contains("GetMetricData calls)"),
+        "{t}"
+    );
+    assert!(t.contains("0 notifications sent"), "{t}");
+    assert!(!t.contains("(s)"), "{t}");
+    Ok(())
+}
+
+#[test]
+fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
+    let top = sloguard(None, &["--help"]);
+    assert!(top.status.success(), "{}", text(&top));
+    let top = text(&top);
+    assert!(
+        !top.contains("--table") && !top.contains("--topic-arn"),
+        "{top}"
+    );
+    // (verb, uses the table, notifies)
+    let verbs = [
+        ("init", true, false),
+        ("validate", false, false),
+        ("apply", true, false),
+        ("evaluate", true, true),
+        ("backfill", true, false),
+        ("silence", true, false),
+        ("unsilence", true, false),
+        ("status", true, false),
+        ("history", true, false),
+    ];
+    // Every verb sloguard lists is one of these (a new verb needs a line here; `demo` is
+    // only in a build with the demo feature).
+    let listed: Vec<&str> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|v| *v != "help" && *v != "demo")
+        .collect();
+    assert_eq!(
+        listed,
+        verbs.iter().map(|v| v.0).collect::<Vec<_>>(),
+        "{top}"
+    );
+    for (verb, table, topic) in verbs {
+        let out = sloguard(None, &[verb, "--help"]);
+        assert!(out.status.success(), "{verb} --help: {}", text(&out));
+        let help = text(&out);
+        assert_eq!(help.contains("--table"), table, "{verb}: {help}");
+        assert_eq!(help.contains("--topic-arn"), topic, "{verb}: {help}");
+    }
+    let out = sloguard(None, &["validate", "--table", "t", "examples/slos"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("unexpected argument '--table'"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[tokio::test]
+async fn history_names_unknown_slos_defaults_to_a_day_and_limits_rows() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    let out = sloguard(Some(&moto), &["history", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("it holds no SLO yet"), "{}", text(&out));
+    assert!(sloguard(Some(&moto), &["apply", "examples/slos"])
+        .status
+        .success());
+
+    let out = sloguard(Some(&moto), &["history", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "no SLO named `nope` in the table (4 SLOs stored; `sloguard status` lists them)"
+        ),
+        "{}",
+        text(&out)
+    );
+    for (typed, meant) in [
+        ("checkout", "checkout-availability"),
+        ("chat-wait-tme", "chat-wait-time"),
+    ] {
+        let out = sloguard(Some(&moto), &["history", typed, "--json"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            text(&out).contains(&format!("did you mean {meant}?")),
+            "{}",
+            text(&out)
+        );
+        assert!(out.stdout.is_empty(), "{}", text(&out));
+    }
+
+    // Five hourly snapshots, 6 to 2 hours ago.
+    let now = chrono::Utc::now().timestamp();
+    let hour = now - now % 3600;
+    let (from, to) = (
+        sloguard::slo::message::rfc3339(hour - 6 * 3600),
+        sloguard::slo::message::rfc3339(hour - 3600),
+    );
+    let out = sloguard(
+        Some(&moto),
+        &[
+            "backfill",
+            "checkout-availability",
+            "--from",
+            &from,
+            "--to",
+            &to,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = sloguard(Some(&moto), &["history", "checkout-availability", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rows: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(rows.as_array().unwrap().len(), 5);
+    let hint = String::from_utf8_lossy(&out.stderr);
+    assert!(hint.contains("showing the last 24 hours (since "), "{hint}");
+    assert!(hint.contains("--since TIME looks further back"), "{hint}");
+
+    let out = sloguard(
+        Some(&moto),
+        &["history", "checkout-availability", "--limit", "2", "--json"],
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout)?;
+    let times: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["evaluated_at"].as_str().unwrap())
+        .collect();
+    let latest = |h: i64| sloguard::slo::message::rfc3339(hour - h * 3600);
+    assert_eq!(times, [latest(3), latest(2)]);
+
+    // An explicit range says nothing about defaults; an empty one says what it looked at.
+    let out = sloguard(
+        Some(&moto),
+        &[
+            "history",
+            "checkout-availability",
+            "--since",
+            &to,
+            "--limit",
+            "1",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.stderr.is_empty(), "{}", text(&out));
+    assert!(
+        text(&out).contains("no history for checkout-availability from"),
+        "{}",
+        text(&out)
+    );
+    let out = sloguard(
+        Some(&moto),
+        &["history", "checkout-availability", "--limit", "0"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    Ok(())
+}
+
+#[test]
+fn a_timeout_names_the_setting_to_raise() {
+    // A server that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in silent.incoming() {
+            held.push(conn);
+        }
+    });
+    let run = |vars: &[(&str, &str)]| {
+        let mut c = Command::new(BIN);
+        c.current_dir(root())
+            .args(["status", "--table", "t"])
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_REGION", "eu-west-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("SLO_AWS_CONNECT_TIMEOUT_SECONDS")
+            .env_remove("SLO_AWS_ATTEMPT_TIMEOUT_SECONDS");
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let started = std::time::Instant::now();
+    let out = run(&[("SLO_AWS_ATTEMPT_TIMEOUT_SECONDS", "1")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains(&format!(
+            "no answer from the endpoint {endpoint} within 1 s (SLO_AWS_ATTEMPT_TIMEOUT_SECONDS)"
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains("export SLO_AWS_ATTEMPT_TIMEOUT_SECONDS=3"),
+        "{t}"
+    );
+    assert!(t.len() < 600, "no SDK dump without -v: {t}");
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+
+    let out = run(&[("SLO_AWS_CONNECT_TIMEOUT_SECONDS", "soon")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out)
+            .contains("SLO_AWS_CONNECT_TIMEOUT_SECONDS: `soon` is not a whole number from 1 to 60"),
+        "{}",
+        text(&out)
+    );
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use sloguard::app::apply::{apply, prune_needs_confirmation, ApplyError, ApplyOptions, Change};
+use sloguard::slo::message::count;
 
 use super::{read_files, Connection};
 
@@ -29,7 +30,7 @@ pub async fn run(c: &Connection, paths: &[PathBuf], options: ApplyOptions) -> Re
                 .filter(|(_, c)| *c != Change::Created)
                 .count();
             if options.dry_run && !options.confirmed && prune_needs_confirmation(pruned, stored) {
-                eprintln!("note: deleting {pruned} SLO(s) will need --yes");
+                eprintln!("note: deleting {} will need --yes", count(pruned, "SLO"));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -41,7 +42,7 @@ pub async fn run(c: &Connection, paths: &[PathBuf], options: ApplyOptions) -> Re
             for p in &problems {
                 println!("{p}");
             }
-            eprintln!("{} problem(s); nothing was applied", problems.len());
+            eprintln!("{}; nothing was applied", count(problems.len(), "problem"));
             Ok(ExitCode::from(1))
         }
         Err(e @ ApplyError::Store(_)) => Err(e.into()),

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use anyhow::Result;
 use sloguard::app::backfill::{backfill, BackfillRequest};
 use sloguard::aws::AwsApp;
-use sloguard::slo::message::rfc3339;
+use sloguard::slo::message::{count, rfc3339};
 
 /// Run the backfill and print a one-line summary; returns whether every evaluation worked.
 pub async fn run(app: &AwsApp, req: BackfillRequest) -> Result<bool> {
@@ -30,11 +30,11 @@ pub async fn run(app: &AwsApp, req: BackfillRequest) -> Result<bool> {
         b.finish_and_clear();
     }
     println!(
-        "backfill {} .. {}: {} time(s), {} snapshot(s) written, {} already there, {} failed; nothing was sent",
+        "backfill {} .. {}: {}, {} written, {} already there, {} failed; nothing was sent",
         rfc3339(req.from),
         rfc3339(req.to),
-        report.times,
-        report.written,
+        count(report.times, "evaluation time"),
+        count(report.written, "snapshot"),
         report.skipped,
         report.failed.len()
     );

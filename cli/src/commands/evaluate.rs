@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use sloguard::app::cycle::{run_cycle, CycleRequest};
+use sloguard::slo::message::count;
 
 use super::{parse_time, Connection};
 
@@ -44,12 +45,12 @@ pub async fn run(c: &mut Connection, o: EvaluateOptions<'_>) -> Result<ExitCode>
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "evaluated {} SLO(s) at {} ({} GetMetricData call(s)), {} failed, {} notification(s) sent",
-            report.evaluated,
+            "evaluated {} at {} ({}), {} failed, {} sent",
+            count(report.evaluated, "SLO"),
             report.evaluated_at,
-            report.metric_requests,
+            count(report.metric_requests, "GetMetricData call"),
             report.failed,
-            report.notifications_sent
+            count(report.notifications_sent, "notification")
         );
         for s in &report.slos {
             let status = s.status.map_or("error", |x| x.as_str());

@@ -17,10 +17,13 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use sloguard::app::apply::ApplyError;
 use sloguard::app::backfill::BackfillError;
 use sloguard::app::cycle::CycleError;
-use sloguard::app::ports::{AccessProblem, NotifyError, SourceError, StoreError};
+use sloguard::app::ports::StoredDefinition;
+use sloguard::app::ports::{AccessProblem, NotifyError, SourceError, StoreError, Timeout};
 use sloguard::app::report::ReportError;
-use sloguard::aws::{build_app, load_config, AwsApp, Environment};
+use sloguard::app::DefinitionStore;
+use sloguard::aws::{build_app, load_config, AwsApp, Environment, Timeouts};
 use sloguard::slo::load::SourceFile;
+use sloguard::slo::message::count;
 
 /// The clients and settings a verb works with, built once.
 pub struct Connection {
@@ -29,14 +32,14 @@ pub struct Connection {
     pub sdk: aws_config::SdkConfig,
 }
 
-/// Read the environment (with the global flags on top) and build the AWS clients.
+/// Read the environment (with the verb's --table and --topic-arn on top) and build the AWS clients.
 pub async fn connect(table: Option<&str>, topic_arn: Option<&str>) -> Result<Connection> {
     let settings = Environment::from_lookup(|k| match k {
         "SLO_TABLE" if table.is_some() => table.map(str::to_string),
         "SLO_TOPIC_ARN" if topic_arn.is_some() => topic_arn.map(str::to_string),
         _ => std::env::var(k).ok(),
     })?;
-    let sdk = load_config().await;
+    let sdk = load_config(Timeouts::from_env()?).await;
     if sdk.region().is_none() {
         bail!("no AWS region: set AWS_REGION (e.g. export AWS_REGION=eu-west-1)");
     }
@@ -45,6 +48,52 @@ pub async fn connect(table: Option<&str>, topic_arn: Option<&str>) -> Result<Con
         settings,
         sdk,
     })
+}
+
+/// An SLO name the table does not hold (exit 2), with the stored names it may have meant.
+#[derive(Debug)]
+pub struct UnknownSlo {
+    pub name: String,
+    pub near: Vec<String>,
+    pub stored: usize,
+}
+
+impl std::fmt::Display for UnknownSlo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no SLO named `{}` in the table", self.name)?;
+        match (self.stored, self.near.as_slice()) {
+            (0, _) => write!(f, "; it holds no SLO yet: `sloguard apply FILE...`"),
+            (_, []) => write!(
+                f,
+                " ({} stored; `sloguard status` lists them)",
+                count(self.stored, "SLO")
+            ),
+            (_, near) => write!(f, "; did you mean {}?", near.join(", ")),
+        }
+    }
+}
+
+impl std::error::Error for UnknownSlo {}
+
+impl UnknownSlo {
+    /// `slo` is not among the stored definitions `defs`.
+    pub fn among(slo: &str, defs: &[StoredDefinition]) -> UnknownSlo {
+        let near = sloguard::slo::suggest::near(slo, defs.iter().map(|d| d.name.as_str()));
+        UnknownSlo {
+            name: slo.to_string(),
+            near: near.into_iter().map(str::to_string).collect(),
+            stored: defs.len(),
+        }
+    }
+}
+
+/// Whether the table defines `slo`; an `UnknownSlo` naming what it holds that is close.
+pub async fn require_slo(app: &AwsApp, slo: &str) -> Result<()> {
+    let defs = app.store.definitions().await?;
+    if defs.iter().any(|d| d.name == slo) {
+        return Ok(());
+    }
+    Err(UnknownSlo::among(slo, &defs).into())
 }
 
 /// Parse an RFC 3339 time given to `flag`, naming the flag when it is not one.
@@ -170,20 +219,37 @@ pub fn advise(e: anyhow::Error, verbose: bool) -> String {
              or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
                 .into(),
         ),
-        Some(AccessProblem::Unreachable) => {
-            let target = std::env::var("AWS_ENDPOINT_URL").map_or_else(
-                |_| {
-                    format!(
-                        "AWS in region {}",
-                        std::env::var("AWS_REGION").unwrap_or_else(|_| "?".into())
-                    )
-                },
-                |u| format!("the endpoint {u}"),
-            );
+        Some(AccessProblem::Unreachable) => detail(format!(
+            "cannot reach {}: check AWS_REGION and AWS_ENDPOINT_URL, and that the service is up",
+            target()
+        )),
+        Some(AccessProblem::TimedOut(limit)) => {
+            let var = Timeouts::var(limit);
+            let seconds = Timeouts::from_env().unwrap_or_default().seconds(limit);
+            let what = match limit {
+                Timeout::Connect => "no connection",
+                Timeout::Attempt => "no answer",
+            };
             detail(format!(
-                "cannot reach {target}: check AWS_REGION and AWS_ENDPOINT_URL, and that the service is up"
+                "{what} from {} within {seconds} s ({var}): on a slow network or a far region, \
+                 raise it (e.g. export {var}={}); check AWS_REGION and AWS_ENDPOINT_URL too",
+                target(),
+                seconds * 3
             ))
         }
         None => format!("{e:#}"),
     }
+}
+
+/// What the CLI talks to: the endpoint when one is set, else AWS in the region.
+fn target() -> String {
+    std::env::var("AWS_ENDPOINT_URL").map_or_else(
+        |_| {
+            format!(
+                "AWS in region {}",
+                std::env::var("AWS_REGION").unwrap_or_else(|_| "?".into())
+            )
+        },
+        |u| format!("the endpoint {u}"),
+    )
 }

@@ -1,9 +1,11 @@
 //! `sloguard silence` / `unsilence`: hold back an SLO's page and ticket messages for a while.
 
 use anyhow::{bail, Result};
-use sloguard::app::{DefinitionStore, Silence, StateStore};
+use sloguard::app::{Silence, StateStore};
 use sloguard::aws::AwsApp;
 use sloguard::slo::message::rfc3339;
+
+use super::require_slo;
 
 /// The longest silence: a forgotten one must not mute an SLO for good.
 pub const MAX_SILENCE_SECONDS: i64 = 30 * 86_400;
@@ -42,21 +44,5 @@ pub async fn unsilence(app: &AwsApp, slo: &str) -> Result<()> {
     require_slo(app, slo).await?;
     app.store.set_silence(slo, None).await?;
     println!("{slo}: not silenced");
-    Ok(())
-}
-
-async fn require_slo(app: &AwsApp, slo: &str) -> Result<()> {
-    let defs = app.store.definitions().await?;
-    if !defs.iter().any(|d| d.name == slo) {
-        let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
-        bail!(
-            "no SLO named `{slo}` in the table; stored: {}",
-            if names.is_empty() {
-                "none".to_string()
-            } else {
-                names.join(", ")
-            }
-        );
-    }
     Ok(())
 }

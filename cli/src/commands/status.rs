@@ -1,15 +1,21 @@
-//! `sloguard status`: the current state of every SLO (table or the JSON contract).
+//! `sloguard status`: the current state of every SLO (table or the JSON contract),
+//! once or, with `--watch`, refreshed until Ctrl-C.
+
+use std::io::IsTerminal;
+use std::time::Duration;
 
 use anyhow::Result;
 use sloguard::app::{DefinitionStore, StateStore};
 use sloguard::aws::AwsApp;
+use sloguard::slo::message::rfc3339;
+use sloguard::slo::status::Status;
 use sloguard_cli::output;
 
-/// Print the status table, or the JSON array of the contract.
-pub async fn print(app: &AwsApp, json: bool) -> Result<()> {
+/// The status table, then the conditions of every SLO that is not ok; or the JSON array
+/// of the contract (`pretty` or one line).
+pub async fn render(app: &AwsApp, json: bool, pretty: bool, now: i64) -> Result<String> {
     let defs = app.store.definitions().await?;
     let states = app.store.states().await?;
-    let now = chrono::Utc::now().timestamp();
     if json {
         let arr: Vec<serde_json::Value> = defs
             .iter()
@@ -32,20 +38,81 @@ pub async fn print(app: &AwsApp, json: bool) -> Result<()> {
                 )
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&arr)?);
-        return Ok(());
+        let text = if pretty {
+            serde_json::to_string_pretty(&arr)?
+        } else {
+            serde_json::to_string(&arr)?
+        };
+        return Ok(text + "\n");
     }
     if defs.is_empty() {
-        println!("no SLOs in the table yet: `sloguard apply FILE...`");
-        return Ok(());
+        return Ok("no SLOs in the table yet: `sloguard apply FILE...`\n".into());
     }
+    let colour = output::colour();
     let rows: Vec<Vec<String>> = defs
         .iter()
-        .map(|d| output::status_row(&d.name, states.get(&d.name), now))
+        .map(|d| {
+            let method = d.definition.as_ref().ok().map(|def| def.method);
+            output::status_row(&d.name, method, states.get(&d.name), now)
+        })
         .collect();
-    print!(
-        "{}",
-        output::table(&output::STATUS_HEADER, &rows, Some(1), output::colour())
-    );
+    let mut out = output::table(&output::STATUS_HEADER, &rows, Some(1), colour);
+    let conditions: Vec<Vec<String>> = defs
+        .iter()
+        .filter_map(|d| states.get(&d.name)?.latest.as_ref())
+        .filter(|s| !matches!(s.status, Status::Ok | Status::NoData))
+        .flat_map(output::condition_rows)
+        .collect();
+    if !conditions.is_empty() {
+        out.push_str("\nBURN-RATE CONDITIONS of the SLOs that are not ok\n");
+        out.push_str(&output::table(
+            &output::CONDITIONS_HEADER,
+            &conditions,
+            None,
+            colour,
+        ));
+    }
+    Ok(out)
+}
+
+/// Print the status once.
+pub async fn print(app: &AwsApp, json: bool) -> Result<()> {
+    let now = chrono::Utc::now().timestamp();
+    print!("{}", render(app, json, true, now).await?);
     Ok(())
+}
+
+/// Print the status every `every` seconds until Ctrl-C (or `iterations` times): on a
+/// terminal the screen is redrawn; otherwise each refresh follows the last (JSON one line
+/// each). A failure after the first refresh is reported and retried at the next.
+pub async fn watch(app: &AwsApp, json: bool, every: u64, iterations: Option<u64>) -> Result<()> {
+    let terminal = std::io::stdout().is_terminal();
+    let mut done = 0u64;
+    loop {
+        let now = chrono::Utc::now().timestamp();
+        match render(app, json, terminal, now).await {
+            Ok(text) => {
+                if terminal {
+                    print!(
+                        "\x1b[2J\x1b[Hsloguard status at {}, every {every} s (Ctrl-C to stop)\n\n{text}",
+                        rfc3339(now)
+                    );
+                } else if json {
+                    print!("{text}");
+                } else {
+                    print!("== sloguard status at {}\n{text}", rfc3339(now));
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(e) => eprintln!(
+                "error: {} (trying again in {every} s)",
+                super::advise(e, false)
+            ),
+        }
+        done += 1;
+        if iterations.is_some_and(|n| done >= n) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(every)).await;
+    }
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use sloguard::slo::load::load;
+use sloguard::slo::message::count;
 
 use super::read_files;
 
@@ -14,22 +15,22 @@ pub fn run(paths: &[PathBuf]) -> Result<ExitCode> {
     let loaded = load(&files);
     if loaded.problems.is_empty() && loaded.slos.is_empty() {
         eprintln!(
-            "error: {} file(s) read, but none defines an SLO (kind: SLO)",
-            files.len()
+            "error: {} read, but none defines an SLO (kind: SLO)",
+            count(files.len(), "file")
         );
         return Ok(ExitCode::from(1));
     }
     if loaded.problems.is_empty() {
         println!(
-            "{} file(s), {} SLO(s): valid",
-            files.len(),
-            loaded.slos.len()
+            "{}, {}: valid",
+            count(files.len(), "file"),
+            count(loaded.slos.len(), "SLO")
         );
         return Ok(ExitCode::SUCCESS);
     }
     for p in &loaded.problems {
         println!("{p}");
     }
-    eprintln!("{} problem(s)", loaded.problems.len());
+    eprintln!("{}", count(loaded.problems.len(), "problem"));
     Ok(ExitCode::from(1))
 }

@@ -1,6 +1,7 @@
 //! Apply definitions: validate files, store what changed, optionally prune the rest.
 
 use crate::slo::load::{load, Problem, SourceFile};
+use crate::slo::message::count;
 use crate::slo::model::SloDefinition;
 
 use super::ports::{ApplyOutcome, DefinitionStore, StoreError};
@@ -32,14 +33,15 @@ pub struct ApplyOptions {
 /// Why apply stored nothing.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApplyError {
-    #[error("{} problem(s) in the SLO files; nothing was applied", .0.len())]
+    #[error("{} in the SLO files; nothing was applied", count(.0.len(), "problem"))]
     Invalid(Vec<Problem>),
     #[error("the files define no SLO; nothing was applied (is this the right folder?)")]
     NoSlos,
     #[error(
-        "--prune would delete {} of the {stored} stored SLO(s): {}; nothing was applied. \
+        "--prune would delete {} of the {}: {}; nothing was applied. \
          Check the files, or add --yes to delete them",
         .names.len(),
+        count(*.stored, "stored SLO"),
         .names.join(", ")
     )]
     PruneRefused { names: Vec<String>, stored: usize },
@@ -189,5 +191,90 @@ mod tests {
             .await,
             Err(ApplyError::NoSlos)
         );
+    }
+
+    /// Every file in examples/slos (read at test time, so a new example is covered), plus
+    /// the file of two SLOs (Occurrences and Timeslices) whose targets are divisions.
+    fn examples_and_a_two_document_file() -> Vec<SourceFile> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/slos");
+        let mut out: Vec<SourceFile> = std::fs::read_dir(dir)
+            .expect("examples/slos exists")
+            .map(|e| {
+                let path = e.expect("readable entry").path();
+                SourceFile {
+                    name: path.display().to_string(),
+                    text: std::fs::read_to_string(&path).expect("readable example"),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out.push(SourceFile {
+            name: "two.yaml".into(),
+            text: include_str!("../../../testing/fixtures/two-slos.yaml").into(),
+        });
+        out
+    }
+
+    #[test]
+    fn a_definition_reads_back_from_its_stored_form_bit_for_bit() {
+        let slos = load(&examples_and_a_two_document_file())
+            .into_result()
+            .unwrap();
+        assert!(slos.len() >= 6, "{} SLOs", slos.len());
+        for slo in &slos {
+            let back = SloDefinition::from_stored(&slo.to_stored()).unwrap();
+            assert!(
+                same(slo, &back),
+                "{} changes in its JSON round trip",
+                slo.name
+            );
+            assert_eq!(back.to_stored(), slo.to_stored(), "{}", slo.name);
+        }
+    }
+
+    #[tokio::test]
+    async fn applying_every_example_twice_changes_nothing_the_second_time() {
+        let store = MemoryStore::default();
+        let files = examples_and_a_two_document_file();
+        let opts = ApplyOptions::default();
+        let first = apply(&store, &files, opts).await.unwrap();
+        assert!(
+            first.iter().all(|(_, c)| *c == Change::Created),
+            "{first:?}"
+        );
+        for options in [
+            ApplyOptions {
+                dry_run: true,
+                ..opts
+            },
+            opts,
+            opts,
+        ] {
+            let again = apply(&store, &files, options).await.unwrap();
+            assert_eq!(again.len(), first.len());
+            assert!(
+                again.iter().all(|(_, c)| *c == Change::Unchanged),
+                "{again:?}"
+            );
+        }
+        assert!(store
+            .definitions()
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.version == 1));
+    }
+
+    proptest::proptest! {
+        /// Any target and threshold survives the stored form exactly, not only the examples'.
+        #[test]
+        fn floats_survive_the_stored_form(target in 0.0f64..1.0, threshold in 0.0f64..1e6) {
+            let mut slo = load(&files(&checkout_yaml())).into_result().unwrap().remove(0);
+            slo.objective.target = target;
+            slo.conditions[0].threshold = threshold;
+            let back = SloDefinition::from_stored(&slo.to_stored()).unwrap();
+            proptest::prop_assert_eq!(back.objective.target.to_bits(), target.to_bits());
+            proptest::prop_assert_eq!(back.conditions[0].threshold.to_bits(), threshold.to_bits());
+        }
     }
 }

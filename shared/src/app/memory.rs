@@ -28,7 +28,8 @@ struct OutboxItem {
 
 #[derive(Default)]
 struct Tables {
-    definitions: BTreeMap<String, (u64, SloDefinition)>,
+    /// Kept in the stored form (JSON), as DynamoDB keeps them, so a lossy round trip shows here too.
+    definitions: BTreeMap<String, (u64, String)>,
     states: BTreeMap<String, StoredState>,
     history: BTreeMap<(String, String), Snapshot>,
     outbox: BTreeMap<(String, String), OutboxItem>,
@@ -62,10 +63,10 @@ impl DefinitionStore for MemoryStore {
         Ok(self.with(|t| {
             t.definitions
                 .iter()
-                .map(|(name, (version, def))| StoredDefinition {
+                .map(|(name, (version, text))| StoredDefinition {
                     name: name.clone(),
                     version: *version,
-                    definition: Ok(def.clone()),
+                    definition: SloDefinition::from_stored(text).map_err(|e| e.to_string()),
                 })
                 .collect()
         }))
@@ -73,15 +74,20 @@ impl DefinitionStore for MemoryStore {
 
     async fn put_definition(&self, def: &SloDefinition) -> Result<ApplyOutcome, StoreError> {
         Ok(self.with(|t| match t.definitions.get(&def.name) {
-            Some((_, old)) if super::apply::same(old, def) => ApplyOutcome::Unchanged,
+            Some((_, old))
+                if SloDefinition::from_stored(old)
+                    .is_ok_and(|old| super::apply::same(&old, def)) =>
+            {
+                ApplyOutcome::Unchanged
+            }
             Some((v, _)) => {
                 let version = v + 1;
                 t.definitions
-                    .insert(def.name.clone(), (version, def.clone()));
+                    .insert(def.name.clone(), (version, def.to_stored()));
                 ApplyOutcome::Updated { version }
             }
             None => {
-                t.definitions.insert(def.name.clone(), (1, def.clone()));
+                t.definitions.insert(def.name.clone(), (1, def.to_stored()));
                 ApplyOutcome::Created
             }
         }))
@@ -232,6 +238,17 @@ impl HistoryStore for MemoryStore {
                 .map(|(_, s)| s.clone())
                 .collect()
         }))
+    }
+
+    async fn latest_history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<Snapshot>, StoreError> {
+        let all = self.history(slo, since, until).await?;
+        Ok(all[all.len().saturating_sub(limit)..].to_vec())
     }
 }
 

@@ -18,13 +18,33 @@ pub struct QueryResult {
     pub points: Vec<(i64, f64)>,
 }
 
-/// Why AWS could not be used at all: the two problems a person must fix before anything works.
+/// Why AWS could not be used at all: the problems a person must fix before anything works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessProblem {
     /// No credentials, or credentials AWS refused (expired, wrong key).
     Credentials,
     /// No answer: a wrong region or endpoint, or the network.
     Unreachable,
+    /// An answer too slow for one of the client's time limits, which has a setting of its own.
+    TimedOut(Timeout),
+}
+
+/// Which of the client's time limits ran out, so advice can name the one to raise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timeout {
+    /// No connection was made in time.
+    Connect,
+    /// A connection was made, but one attempt got no full answer in time.
+    Attempt,
+}
+
+impl std::fmt::Display for Timeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Timeout::Connect => "no connection within the connect timeout",
+            Timeout::Attempt => "no answer within the attempt timeout",
+        })
+    }
 }
 
 /// Why metric data could not be read.
@@ -36,6 +56,8 @@ pub enum SourceError {
     Throttled(String),
     #[error("CloudWatch could not be reached: {0}")]
     Unavailable(String),
+    #[error("CloudWatch timed out ({0}): {1}")]
+    TimedOut(Timeout, String),
     #[error("CloudWatch rejected the query: {0}")]
     Rejected(String),
 }
@@ -70,6 +92,8 @@ pub enum StoreError {
     Throttled(String),
     #[error("DynamoDB could not be reached: {0}")]
     Unavailable(String),
+    #[error("DynamoDB timed out ({0}): {1}")]
+    TimedOut(Timeout, String),
     #[error("stored item {key} is unreadable: {message}")]
     Corrupt { key: String, message: String },
     #[error("DynamoDB rejected the request: {0}")]
@@ -315,6 +339,15 @@ pub trait HistoryStore: Send + Sync {
         since: i64,
         until: i64,
     ) -> impl Future<Output = Result<Vec<Snapshot>, StoreError>> + Send;
+    /// The latest `limit` of those snapshots, oldest first (`history --limit`): read newest
+    /// first, so a long range costs only what is shown.
+    fn latest_history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Snapshot>, StoreError>> + Send;
 }
 
 /// Everything sloguard keeps, as one bound for use cases that need all of it.
@@ -331,6 +364,8 @@ pub enum NotifyError {
     TopicMissing(String),
     #[error("SNS could not be reached: {0}")]
     Unavailable(String),
+    #[error("SNS timed out ({0}): {1}")]
+    TimedOut(Timeout, String),
     #[error("SNS rejected the message: {0}")]
     Rejected(String),
 }
@@ -353,6 +388,7 @@ impl SourceError {
         match self {
             SourceError::Credentials(_) => Some(AccessProblem::Credentials),
             SourceError::Unavailable(_) => Some(AccessProblem::Unreachable),
+            SourceError::TimedOut(t, _) => Some(AccessProblem::TimedOut(*t)),
             _ => None,
         }
     }
@@ -364,6 +400,7 @@ impl StoreError {
         match self {
             StoreError::Credentials(_) => Some(AccessProblem::Credentials),
             StoreError::Unavailable(_) => Some(AccessProblem::Unreachable),
+            StoreError::TimedOut(t, _) => Some(AccessProblem::TimedOut(*t)),
             _ => None,
         }
     }
@@ -375,6 +412,7 @@ impl NotifyError {
         match self {
             NotifyError::Credentials(_) => Some(AccessProblem::Credentials),
             NotifyError::Unavailable(_) => Some(AccessProblem::Unreachable),
+            NotifyError::TimedOut(t, _) => Some(AccessProblem::TimedOut(*t)),
             _ => None,
         }
     }

@@ -29,18 +29,11 @@ fn near_names(near: &[String]) -> String {
     }
 }
 
-/// Stored names that look like `name` (a shared prefix or one contained in the other).
+/// Stored names that look like `name`, owned, for error messages.
 pub fn near(name: &str, stored: &[String]) -> Vec<String> {
-    let stem: String = name.chars().take(4).collect();
-    stored
-        .iter()
-        .filter(|s| {
-            s.contains(name)
-                || name.contains(s.as_str())
-                || (!stem.is_empty() && s.starts_with(&stem))
-        })
-        .take(5)
-        .cloned()
+    crate::slo::suggest::near(name, stored.iter().map(String::as_str))
+        .into_iter()
+        .map(str::to_string)
         .collect()
 }
 

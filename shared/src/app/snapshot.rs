@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::slo::evaluate::Evaluation;
 use crate::slo::message::{rfc3339, AlarmNote};
-use crate::slo::model::SloDefinition;
+use crate::slo::model::{Op, SloDefinition};
 use crate::slo::status::{Announcement, Status, StatusChange};
 
 /// One burn-rate condition at a snapshot.
@@ -19,8 +19,15 @@ pub struct ConditionView {
     pub short_window: String,
     pub long_burn_rate: Option<f64>,
     pub short_burn_rate: Option<f64>,
+    /// How the burn rates compare with the threshold (snapshots written before it was kept: `gt`).
+    #[serde(default = "greater")]
+    pub op: Op,
     pub threshold: f64,
     pub met: bool,
+}
+
+fn greater() -> Op {
+    Op::Gt
 }
 
 /// The contract's status object, plus counts and conditions for people who dig.
@@ -87,6 +94,7 @@ impl Snapshot {
                     short_window: c.short.clone(),
                     long_burn_rate: c.long_rate,
                     short_burn_rate: c.short_rate,
+                    op: c.op,
                     threshold: c.threshold,
                     met: c.met,
                 })

@@ -140,6 +140,19 @@ pub fn build_queries(
     }
 }
 
+/// A failed CloudWatch call in the port's terms.
+fn source_error(f: Failure) -> SourceError {
+    match f {
+        Failure::Throttled(m) => SourceError::Throttled(m),
+        Failure::Credentials(m) => SourceError::Credentials(m),
+        Failure::Unavailable(m) => SourceError::Unavailable(m),
+        Failure::TimedOut(t, m) => SourceError::TimedOut(t, m),
+        Failure::Missing(m) | Failure::Conditional(m) | Failure::Other(m) => {
+            SourceError::Rejected(m)
+        }
+    }
+}
+
 impl MetricSource for CloudWatchSource {
     async fn alarm_metrics(
         &self,
@@ -155,11 +168,7 @@ impl MetricSource for CloudWatchSource {
                 .set_alarm_names(Some(chunk.to_vec()))
                 .send()
                 .await
-                .map_err(|e| {
-                    SourceError::Unavailable(
-                        aws_sdk_cloudwatch::error::DisplayErrorContext(e).to_string(),
-                    )
-                })?;
+                .map_err(|e| source_error(classify(&e)))?;
             for a in res.metric_alarms() {
                 let mut metrics = Vec::new();
                 let mut push = |ns: Option<&str>, name: Option<&str>, dims: &[Dimension]| {
@@ -215,14 +224,7 @@ impl MetricSource for CloudWatchSource {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| match classify(&e) {
-                    Failure::Throttled(m) => SourceError::Throttled(m),
-                    Failure::Credentials(m) => SourceError::Credentials(m),
-                    Failure::Unavailable(m) => SourceError::Unavailable(m),
-                    Failure::Missing(m) | Failure::Conditional(m) | Failure::Other(m) => {
-                        SourceError::Rejected(m)
-                    }
-                })?;
+                .map_err(|e| source_error(classify(&e)))?;
             for r in out.metric_data_results() {
                 let id = r.id().unwrap_or_default().to_string();
                 match r.status_code() {

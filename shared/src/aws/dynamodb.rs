@@ -93,6 +93,13 @@ fn json<T: DeserializeOwned>(item: &Item, name: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| corrupt(item, format!("`{name}`: {e}")))
 }
 
+/// A definition item's `definition`, read back exactly as `SloDefinition::to_stored` wrote it.
+fn stored_definition(item: &Item) -> Result<SloDefinition, StoreError> {
+    let text = get_s(item, "definition")
+        .ok_or_else(|| corrupt(item, "missing attribute `definition`".into()))?;
+    SloDefinition::from_stored(text).map_err(|e| corrupt(item, format!("`definition`: {e}")))
+}
+
 fn corrupt(item: &Item, message: String) -> StoreError {
     StoreError::Corrupt {
         key: format!(
@@ -132,6 +139,7 @@ impl DynamoStore {
             Failure::Throttled(m) => StoreError::Throttled(m),
             Failure::Credentials(m) => StoreError::Credentials(m),
             Failure::Unavailable(m) => StoreError::Unavailable(m),
+            Failure::TimedOut(t, m) => StoreError::TimedOut(t, m),
             Failure::Conditional(m) | Failure::Other(m) => StoreError::Rejected(m),
         }
     }
@@ -141,6 +149,17 @@ impl DynamoStore {
         &self,
         pk: &str,
         range: Option<(String, String)>,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.query(pk, range, None).await
+    }
+
+    /// A partition's items in key order; with `latest`, only the last that many, read
+    /// newest first so a long range costs no more than what is returned.
+    async fn query(
+        &self,
+        pk: &str,
+        range: Option<(String, String)>,
+        latest: Option<usize>,
     ) -> Result<Vec<Item>, StoreError> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
@@ -152,6 +171,10 @@ impl DynamoStore {
                 .consistent_read(true)
                 .expression_attribute_values(":pk", s(pk))
                 .set_exclusive_start_key(start.take());
+            if let Some(n) = latest {
+                let left = n.saturating_sub(out.len()).clamp(1, 1000);
+                q = q.scan_index_forward(false).limit(left as i32);
+            }
             q = match &range {
                 None => q.key_condition_expression("pk = :pk"),
                 Some((a, b)) => q
@@ -161,11 +184,17 @@ impl DynamoStore {
             };
             let page = q.send().await.map_err(|e| self.err(e))?;
             out.extend(page.items().iter().cloned());
+            let enough = latest.is_some_and(|n| out.len() >= n);
             match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(out),
+                Some(k) if !k.is_empty() && !enough => start = Some(k.clone()),
+                _ => break,
             }
         }
+        if let Some(n) = latest {
+            out.truncate(n);
+            out.reverse();
+        }
+        Ok(out)
     }
 
     fn stored_state(item: &Item) -> Result<StoredState, StoreError> {
@@ -384,7 +413,7 @@ impl DefinitionStore for DynamoStore {
             .map(|item| StoredDefinition {
                 name: get_s(item, SK).unwrap_or_default().to_string(),
                 version: get_n(item, "version").unwrap_or(0) as u64,
-                definition: json::<SloDefinition>(item, "definition").map_err(|e| e.to_string()),
+                definition: stored_definition(item).map_err(|e| e.to_string()),
             })
             .collect())
     }
@@ -402,7 +431,7 @@ impl DefinitionStore for DynamoStore {
         let (version, unchanged) = match current.item() {
             None => (0, false),
             Some(item) => {
-                let old: Result<SloDefinition, _> = json(item, "definition");
+                let old = stored_definition(item);
                 let same = old.is_ok_and(|o| crate::app::apply::same(&o, def));
                 (get_n(item, "version").unwrap_or(0) as u64, same)
             }
@@ -411,7 +440,7 @@ impl DefinitionStore for DynamoStore {
             return Ok(ApplyOutcome::Unchanged);
         }
         let mut item = key("DEF", &def.name);
-        item.insert("definition".into(), s(to_json(def)));
+        item.insert("definition".into(), s(def.to_stored()));
         item.insert("version".into(), n(version + 1));
         item.insert("service".into(), s(&def.service));
         item.insert(
@@ -719,6 +748,26 @@ impl HistoryStore for DynamoStore {
             .partition(
                 &format!("SNAP#{slo}"),
                 Some((rfc3339(since), rfc3339(until))),
+            )
+            .await?;
+        items.iter().map(|i| json(i, "snapshot")).collect()
+    }
+
+    async fn latest_history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<Snapshot>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .query(
+                &format!("SNAP#{slo}"),
+                Some((rfc3339(since), rfc3339(until))),
+                Some(limit),
             )
             .await?;
         items.iter().map(|i| json(i, "snapshot")).collect()

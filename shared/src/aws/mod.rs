@@ -12,24 +12,112 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
+use crate::app::ports::Timeout;
+
 pub use cloudwatch::CloudWatchSource;
 pub use dynamodb::DynamoStore;
 pub use sns::SnsNotifier;
 
 /// Load the SDK configuration once per cold start: region, credentials chain,
-/// `AWS_ENDPOINT_URL` (an emulator), bounded retries with backoff and timeouts
-/// that fit inside a Lambda invocation.
-pub async fn load_config() -> SdkConfig {
+/// `AWS_ENDPOINT_URL` (an emulator), bounded retries with backoff and `timeouts`
+/// (by default they fit inside a Lambda invocation).
+pub async fn load_config(timeouts: Timeouts) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(4))
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(Duration::from_secs(20))
+                .connect_timeout(Duration::from_secs(timeouts.connect_seconds))
+                .operation_attempt_timeout(Duration::from_secs(timeouts.attempt_seconds))
                 .build(),
         )
         .load()
         .await
+}
+
+/// How long an AWS call may take: to connect, and per attempt (a call makes up to 4).
+/// A slow network or a far region needs more than the defaults (3 s, 20 s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// SLO_AWS_CONNECT_TIMEOUT_SECONDS (default 3).
+    pub connect_seconds: u64,
+    /// SLO_AWS_ATTEMPT_TIMEOUT_SECONDS (default 20).
+    pub attempt_seconds: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect_seconds: 3,
+            attempt_seconds: 20,
+        }
+    }
+}
+
+impl Timeouts {
+    /// Read from a variable lookup (the process environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Timeouts, EnvironmentError> {
+        let d = Timeouts::default();
+        Ok(Timeouts {
+            connect_seconds: whole_number(
+                &get,
+                Self::var(Timeout::Connect),
+                d.connect_seconds as i64,
+                1,
+                60,
+            )? as u64,
+            attempt_seconds: whole_number(
+                &get,
+                Self::var(Timeout::Attempt),
+                d.attempt_seconds as i64,
+                1,
+                900,
+            )? as u64,
+        })
+    }
+
+    /// Read from the process environment.
+    pub fn from_env() -> Result<Timeouts, EnvironmentError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// The variable that sets a time limit, for advice when it runs out.
+    pub fn var(limit: Timeout) -> &'static str {
+        match limit {
+            Timeout::Connect => "SLO_AWS_CONNECT_TIMEOUT_SECONDS",
+            Timeout::Attempt => "SLO_AWS_ATTEMPT_TIMEOUT_SECONDS",
+        }
+    }
+
+    /// The seconds a time limit is set to.
+    pub fn seconds(&self, limit: Timeout) -> u64 {
+        match limit {
+            Timeout::Connect => self.connect_seconds,
+            Timeout::Attempt => self.attempt_seconds,
+        }
+    }
+}
+
+/// A whole number setting from `min` to `max`, `default` when unset or empty.
+fn whole_number(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, EnvironmentError> {
+    match get(var)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(default),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(EnvironmentError {
+                var,
+                message: format!("`{v}` is not a whole number from {min} to {max}"),
+            }),
+        },
+    }
 }
 
 /// How an AWS call failed, in the terms the ports report.
@@ -38,8 +126,10 @@ pub(crate) enum Failure {
     /// The service said the resource (table, topic) does not exist.
     Missing(String),
     Throttled(String),
-    /// No answer: endpoint unreachable, timeout, DNS (often a wrong region or endpoint).
+    /// No answer: endpoint unreachable, DNS (often a wrong region or endpoint).
     Unavailable(String),
+    /// One of the client's time limits ran out.
+    TimedOut(Timeout, String),
     /// No credentials could be found or used.
     Credentials(String),
     /// A conditional write's condition did not hold.
@@ -59,7 +149,9 @@ where
         return Failure::Credentials(text);
     }
     match err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Failure::Unavailable(text),
+        SdkError::TimeoutError(_) => Failure::TimedOut(Timeout::Attempt, text),
+        SdkError::DispatchFailure(d) if d.is_timeout() => Failure::TimedOut(Timeout::Connect, text),
+        SdkError::DispatchFailure(_) => Failure::Unavailable(text),
         SdkError::ServiceError(se) => match se.err().code().unwrap_or_default() {
             "ResourceNotFoundException" | "NotFound" | "NotFoundException" => {
                 Failure::Missing(text)
@@ -130,21 +222,8 @@ impl Environment {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        let int = |var: &'static str,
-                   default: i64,
-                   min: i64,
-                   max: i64|
-         -> Result<i64, EnvironmentError> {
-            match non_empty(var) {
-                None => Ok(default),
-                Some(v) => match v.parse::<i64>() {
-                    Ok(n) if (min..=max).contains(&n) => Ok(n),
-                    _ => Err(EnvironmentError {
-                        var,
-                        message: format!("`{v}` is not a whole number from {min} to {max}"),
-                    }),
-                },
-            }
+        let int = |var: &'static str, default: i64, min: i64, max: i64| {
+            whole_number(&get, var, default, min, max)
         };
         let arn = |var: &'static str| -> Result<Option<String>, EnvironmentError> {
             match non_empty(var) {
@@ -241,5 +320,55 @@ mod tests {
         let e = Environment::from_lookup(env(&[("SLO_TABLE", "t"), ("SLO_TOPIC_ARN", "my-topic")]))
             .unwrap_err();
         assert_eq!(e.var, "SLO_TOPIC_ARN");
+    }
+
+    #[test]
+    fn timeouts_default_to_lambda_sized_limits_and_name_a_bad_setting() {
+        assert_eq!(
+            Timeouts::from_lookup(|_| None).unwrap(),
+            Timeouts {
+                connect_seconds: 3,
+                attempt_seconds: 20
+            }
+        );
+        let t = Timeouts::from_lookup(|k| match k {
+            "SLO_AWS_CONNECT_TIMEOUT_SECONDS" => Some("10".into()),
+            "SLO_AWS_ATTEMPT_TIMEOUT_SECONDS" => Some(" 90 ".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            (t.seconds(Timeout::Connect), t.seconds(Timeout::Attempt)),
+            (10, 90)
+        );
+        let e = Timeouts::from_lookup(|k| {
+            (k == "SLO_AWS_ATTEMPT_TIMEOUT_SECONDS").then(|| "0".to_string())
+        })
+        .unwrap_err();
+        assert_eq!(e.var, "SLO_AWS_ATTEMPT_TIMEOUT_SECONDS");
+        assert_eq!(
+            Timeouts::var(Timeout::Connect),
+            "SLO_AWS_CONNECT_TIMEOUT_SECONDS"
+        );
+    }
+
+    #[test]
+    fn a_timeout_is_classified_by_the_limit_that_ran_out() {
+        use aws_sdk_dynamodb::operation::query::QueryError;
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        type E = SdkError<QueryError, HttpResponse>;
+        let attempt = E::timeout_error("attempt timeout occurred after 20s");
+        assert!(matches!(
+            classify(&attempt),
+            Failure::TimedOut(Timeout::Attempt, _)
+        ));
+        let connect = E::dispatch_failure(ConnectorError::timeout("connect timed out".into()));
+        assert!(matches!(
+            classify(&connect),
+            Failure::TimedOut(Timeout::Connect, _)
+        ));
+        let refused = E::dispatch_failure(ConnectorError::io("connection refused".into()));
+        assert!(matches!(classify(&refused), Failure::Unavailable(_)));
     }
 }

@@ -67,6 +67,7 @@ impl Notifier for SnsNotifier {
                 Failure::Missing(_) => NotifyError::TopicMissing(topic.clone()),
                 Failure::Credentials(m) => NotifyError::Credentials(m),
                 Failure::Unavailable(m) | Failure::Throttled(m) => NotifyError::Unavailable(m),
+                Failure::TimedOut(t, m) => NotifyError::TimedOut(t, m),
                 Failure::Conditional(m) | Failure::Other(m) => NotifyError::Rejected(m),
             })
     }

@@ -31,6 +31,7 @@ fn snap(t: i64, budget: f64, status: Status) -> Snapshot {
             long_burn_rate: Some(2.0),
             short_burn_rate: Some(0.0),
             threshold: 14.4,
+            op: crate::slo::model::Op::Gt,
             met: false,
         }],
         change: None,

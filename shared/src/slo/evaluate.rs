@@ -32,14 +32,6 @@ pub struct ConditionResult {
     pub met: bool,
 }
 
-impl ConditionResult {
-    /// The threshold as people read it (14.4, 6, 1).
-    pub fn threshold_label(&self) -> String {
-        let t = format!("{:.2}", self.threshold);
-        t.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
-
 /// Everything known about an SLO at one evaluation time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {

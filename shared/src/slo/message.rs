@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::duration::label;
 use super::evaluate::{ConditionResult, Evaluation};
-use super::model::{Severity, SloDefinition};
+use super::model::{Op, Severity, SloDefinition};
 use super::status::{Announcement, Event, Status};
 
 /// SNS subjects must be under 100 characters, one line, ASCII.
@@ -54,7 +54,15 @@ fn pct(x: Option<f64>, digits: usize) -> String {
     x.map_or("n/a".to_string(), |v| format!("{:.*}%", digits, v * 100.0))
 }
 
-fn rate(x: Option<f64>) -> String {
+/// A condition's trigger as people read it: `burn > 14.4x in both` (its windows), not `gt 14.4`.
+pub fn fires_when(op: Op, threshold: f64) -> String {
+    let t = format!("{threshold:.2}");
+    let t = t.trim_end_matches('0').trim_end_matches('.');
+    format!("burn {} {t}x in both", op.symbol())
+}
+
+/// A burn rate as people read it: `126x`, `29.3x`, `3.36x`, `n/a` without data.
+pub fn rate(x: Option<f64>) -> String {
     match x {
         None => "n/a".to_string(),
         Some(v) if v >= 100.0 => format!("{v:.0}x"),
@@ -86,6 +94,13 @@ pub fn thousands(x: f64) -> String {
         out.insert(0, '-');
     }
     out
+}
+
+/// A count and its noun as people write them: `1 problem`, `2 problems`, `1,204 SLOs`
+/// (every noun sloguard counts takes an `s`).
+pub fn count(n: usize, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", thousands(n as f64))
 }
 
 /// A span of time in the unit that reads best: `45 min`, `29 h`, `6 d`.
@@ -352,7 +367,7 @@ pub fn compose(
                         rate(c.short_rate),
                         c.short
                     ),
-                    format!("burn {} {}x in both", c.op.symbol(), c.threshold_label()),
+                    fires_when(c.op, c.threshold),
                     if c.met {
                         "FIRING".into()
                     } else {
@@ -525,5 +540,13 @@ mod tests {
         assert_eq!(s.len(), MAX_SUBJECT);
         assert!(s.is_ascii() && !s.contains('\n'));
         assert!(s.starts_with("[PAGE] caf? line"));
+    }
+
+    #[test]
+    fn counts_agree_with_their_number() {
+        assert_eq!(count(0, "problem"), "0 problems");
+        assert_eq!(count(1, "problem"), "1 problem");
+        assert_eq!(count(2, "file"), "2 files");
+        assert_eq!(count(1204, "SLO"), "1,204 SLOs");
     }
 }

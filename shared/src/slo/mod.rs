@@ -10,6 +10,7 @@ pub mod policy;
 pub mod series;
 pub mod shard;
 pub mod status;
+pub mod suggest;
 pub mod window;
 pub mod yaml;
 

@@ -272,6 +272,17 @@ impl Default for Settings {
 }
 
 impl SloDefinition {
+    /// The stored form (JSON), which `from_stored` reads back bit for bit, floats included:
+    /// an unchanged file must compare equal to what is stored, or apply re-versions it.
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).expect("plain data serializes")
+    }
+
+    /// Read the stored form back.
+    pub fn from_stored(text: &str) -> Result<SloDefinition, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
     /// Human label of the SLO window, as the JSON contract spells it ("30d", "calendar month").
     pub fn window_label(&self) -> String {
         match &self.window {

@@ -448,7 +448,11 @@ fn application_signals_examples_plan_percentiles_and_their_dimensions() {
         text: include_str!("../../../examples/application-signals/checkout-api.yaml").into(),
     }]);
     assert!(loaded.problems.is_empty(), "{:#?}", loaded.problems);
-    let latency = loaded.slos.iter().find(|s| s.name == "checkout-api-latency").unwrap();
+    let latency = loaded
+        .slos
+        .iter()
+        .find(|s| s.name == "checkout-api-latency")
+        .unwrap();
     let refs: Vec<&SloDefinition> = loaded.slos.iter().collect();
     let plan = QueryPlan::build(&refs, EvalTime::from_trigger(ts(T), 0, ts(T)));
     let p99 = plan
@@ -456,12 +460,20 @@ fn application_signals_examples_plan_percentiles_and_their_dimensions() {
         .iter()
         .find(|s| matches!(s, MetricSpec::Metric { stat, .. } if stat == "p99"))
         .expect("the p99 stream is planned as it is written");
-    let MetricSpec::Metric { dimensions, namespace, .. } = p99 else {
+    let MetricSpec::Metric {
+        dimensions,
+        namespace,
+        ..
+    } = p99
+    else {
         unreachable!()
     };
     assert_eq!(namespace, "ApplicationSignals");
     assert_eq!(
-        dimensions.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        dimensions
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>(),
         vec!["Environment", "Operation", "Service"]
     );
     assert!(matches!(latency.indicator, Indicator::Threshold { .. }));
