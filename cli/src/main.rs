@@ -160,6 +160,25 @@ enum Command {
         #[arg(long)]
         send: bool,
     },
+    /// Release gate: exit 0 when every selected SLO meets the policy, 3 when one does not, 2 on errors.
+    Gate {
+        #[command(flatten)]
+        store: Store,
+        /// SLOs to check (default: all, or all of --service).
+        slos: Vec<String>,
+        /// Only the SLOs of this service.
+        #[arg(long)]
+        service: Option<String>,
+        /// Budget that must be left, e.g. 25%.
+        #[arg(long, value_name = "PERCENT")]
+        min_budget: Option<String>,
+        /// Fail while a page or ticket incident is open.
+        #[arg(long)]
+        no_open_incident: bool,
+        /// Print the verdicts as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Lift a silence.
     Unsilence {
         #[command(flatten)]
@@ -197,9 +216,15 @@ enum Command {
         /// Only the latest N rows of the range.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
         limit: Option<u32>,
+        /// One row per period (1h, 1d...): last budget, highest burn, worst status.
+        #[arg(long, value_name = "PERIOD")]
+        every: Option<String>,
         /// Print a JSON array of snapshots instead of a table.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// Print CSV for spreadsheets.
+        #[arg(long)]
+        csv: bool,
     },
     /// The local tour: a moto emulator, the example SLOs, an incident, the notifications on-call gets.
     #[cfg(feature = "demo")]
@@ -275,7 +300,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             since,
             until,
             limit,
+            every,
             json,
+            csv,
         } => {
             let now = chrono::Utc::now().timestamp();
             let until = until
@@ -292,8 +319,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 until,
                 limit: limit.map(|n| n as usize),
                 since_defaulted: since.is_none(),
+                every: every
+                    .as_deref()
+                    .map(|e| parse_span(e, "--every"))
+                    .transpose()?,
             };
-            commands::history::print(&conn(store).await?.app, slo, range, *json).await?;
+            let format = match (*json, *csv) {
+                (true, _) => commands::history::Format::Json,
+                (_, true) => commands::history::Format::Csv,
+                _ => commands::history::Format::Table,
+            };
+            commands::history::print(&conn(store).await?.app, slo, range, format).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Backfill {
@@ -349,6 +385,30 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let span = parse_span(since, "--since")?;
             commands::report::review(&conn(store).await?.app, span, *send, now).await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Gate {
+            store,
+            slos,
+            service,
+            min_budget,
+            no_open_incident,
+            json,
+        } => {
+            let policy = sloguard::app::gate::GatePolicy {
+                min_budget: min_budget
+                    .as_deref()
+                    .map(commands::gate::parse_percent)
+                    .transpose()?,
+                no_open_incident: *no_open_incident,
+            };
+            commands::gate::run(
+                &conn(store).await?.app,
+                slos,
+                service.as_deref(),
+                policy,
+                *json,
+            )
+            .await
         }
         Command::Unsilence { store, slo } => {
             commands::silence::unsilence(&conn(store).await?.app, slo).await?;

@@ -293,3 +293,46 @@ pub const HISTORY_HEADER: [&str; 6] = [
     "BURN RATES",
     "CHANGE / ALARM / MESSAGES",
 ];
+
+/// History as CSV for spreadsheets: one row per snapshot (or period), burn rates by window.
+pub fn history_csv(snaps: &[Snapshot]) -> String {
+    let mut windows: Vec<&String> = snaps.iter().flat_map(|s| s.burn_rates.keys()).collect();
+    windows.sort_by_key(|w| match duration::parse(w) {
+        Ok(duration::Duration::Seconds(x)) => x,
+        _ => i64::MAX,
+    });
+    windows.dedup();
+    let cell = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    let mut out = String::from("evaluated_at,status,attainment,budget_remaining,good,total");
+    for w in &windows {
+        out.push_str(&format!(",burn_rate_{w}"));
+    }
+    out.push_str(",exhausts_at,notes\n");
+    for s in snaps {
+        let mut notes: Vec<String> = s.change.iter().cloned().collect();
+        notes.extend(s.notifications.iter().cloned());
+        if let Some(a) = &s.alarm {
+            notes.push(format!("alarm {} {}", a.name, a.state));
+        }
+        out.push_str(&format!(
+            "{},{},{},{},{},{}",
+            s.evaluated_at,
+            s.status.as_str(),
+            cell(s.attainment),
+            cell(s.budget_remaining),
+            s.good,
+            s.total
+        ));
+        for w in &windows {
+            out.push(',');
+            out.push_str(&cell(s.burn_rates.get(*w).copied().flatten()));
+        }
+        // Notes may hold commas: quote them, doubling any quote inside.
+        out.push_str(&format!(
+            ",{},\"{}\"\n",
+            s.exhausts_at.clone().unwrap_or_default(),
+            notes.join("; ").replace('"', "\"\"")
+        ));
+    }
+    out
+}

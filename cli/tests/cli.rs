@@ -689,6 +689,9 @@ fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
         ("evaluate", true, true),
         ("backfill", true, false),
         ("silence", true, false),
+        ("report", true, false),
+        ("review", true, false),
+        ("gate", true, false),
         ("unsilence", true, false),
         ("status", true, false),
         ("history", true, false),
@@ -878,4 +881,142 @@ fn a_timeout_names_the_setting_to_raise() {
         "{}",
         text(&out)
     );
+}
+
+#[tokio::test]
+async fn gate_exit_codes_and_history_by_period_and_as_csv() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    let one = root().join("examples/slos/checkout-availability.yaml");
+    assert!(sloguard(Some(&moto), &["apply", one.to_str().unwrap()])
+        .status
+        .success());
+    let sdk = moto.sdk_config("eu-west-1").await;
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let now = chrono::Utc::now().timestamp();
+    let end = now - now % 60;
+    let point = |metric: &str, t: i64, v: f64| Point {
+        namespace: "Shop".into(),
+        metric: metric.into(),
+        dimensions: vec![],
+        timestamp: t,
+        value: v,
+    };
+    let requests: Vec<Point> = (0..60)
+        .map(|m| point("CheckoutRequests", end - 3600 + m * 60, 100.0))
+        .collect();
+    emulator::put_metrics(&cw, &requests).await?;
+    let at = sloguard::slo::message::rfc3339(end);
+    assert!(
+        sloguard(Some(&moto), &["evaluate", "--at", &at, "--lag", "0"])
+            .status
+            .success()
+    );
+
+    // healthy: every policy passes
+    let out = sloguard(
+        Some(&moto),
+        &["gate", "--min-budget", "25%", "--no-open-incident"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("gate: pass"), "{}", text(&out));
+
+    // a burn: 10% errors in the last half hour; the budget of this one hour is gone
+    let errors: Vec<Point> = (30..60)
+        .map(|m| point("CheckoutErrors", end - 3600 + m * 60, 10.0))
+        .collect();
+    emulator::put_metrics(&cw, &errors).await?;
+    let later = sloguard::slo::message::rfc3339(end + 60);
+    assert!(
+        sloguard(Some(&moto), &["evaluate", "--at", &later, "--lag", "0"])
+            .status
+            .success()
+    );
+    let low = sloguard(
+        Some(&moto),
+        &["gate", "checkout-availability", "--min-budget", "25%"],
+    );
+    assert_eq!(low.status.code(), Some(3), "{}", text(&low));
+    assert!(
+        text(&low).contains("is below the 25.0% required"),
+        "{}",
+        text(&low)
+    );
+    let open = sloguard(
+        Some(&moto),
+        &[
+            "gate",
+            "--service",
+            "webshop",
+            "--no-open-incident",
+            "--json",
+        ],
+    );
+    assert_eq!(open.status.code(), Some(3), "{}", text(&open));
+    let v: Value = serde_json::from_slice(&open.stdout)?;
+    assert_eq!(v[0]["pass"], false);
+    assert_eq!(v[0]["incident"], "page");
+    let unknown = sloguard(Some(&moto), &["gate", "checkout-availabilty"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+    assert!(
+        text(&unknown).contains("did you mean checkout-availability?"),
+        "{}",
+        text(&unknown)
+    );
+    assert!(!text(&unknown).contains("GATE"), "no table on errors");
+    let bad = sloguard(Some(&moto), &["gate", "--min-budget", "lots"]);
+    assert_ne!(bad.status.code(), Some(0));
+
+    // history: two snapshots, one row a day with --every 1d, CSV for spreadsheets
+    let since = sloguard::slo::message::rfc3339(end - 7200);
+    // the second evaluation was a minute ahead of the data: look that far
+    let until = sloguard::slo::message::rfc3339(end + 120);
+    let csv = sloguard(
+        Some(&moto),
+        &[
+            "history",
+            "checkout-availability",
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--csv",
+        ],
+    );
+    assert!(csv.status.success(), "{}", text(&csv));
+    let body = String::from_utf8_lossy(&csv.stdout).to_string();
+    let lines: Vec<&str> = body.lines().collect();
+    assert!(
+        lines[0]
+            .starts_with("evaluated_at,status,attainment,budget_remaining,good,total,burn_rate_5m"),
+        "{body}"
+    );
+    assert_eq!(lines.len(), 3, "{body}");
+    assert!(
+        lines[2].contains(",exhausted,") || lines[2].contains(",breaching,"),
+        "{body}"
+    );
+    let daily = sloguard(
+        Some(&moto),
+        &[
+            "history",
+            "checkout-availability",
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--every",
+            "1d",
+            "--json",
+        ],
+    );
+    let v: Value = serde_json::from_slice(&daily.stdout)?;
+    let rows = v.as_array().unwrap();
+    assert!(rows.len() == 1 || rows.len() == 2, "one row per day: {v}");
+    assert_eq!(
+        rows.last().unwrap()["status"],
+        "exhausted",
+        "the worst status of the day"
+    );
+    Ok(())
 }

@@ -19,11 +19,22 @@ pub struct Range {
     pub limit: Option<usize>,
     /// `since` is the default (the last 24 hours), so say so and how to see more.
     pub since_defaulted: bool,
+    /// Aggregate into periods of this many seconds (`--every 1h|1d`).
+    pub every: Option<i64>,
+}
+
+/// How to print the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    /// For spreadsheets.
+    Csv,
 }
 
 /// Print one SLO's history table, or the JSON array of the contract; an SLO that is
 /// neither defined nor has history here is an `UnknownSlo`.
-pub async fn print(app: &AwsApp, slo: &str, range: Range, json: bool) -> Result<()> {
+pub async fn print(app: &AwsApp, slo: &str, range: Range, format: Format) -> Result<()> {
     let snaps = match range.limit {
         Some(n) => {
             app.store
@@ -45,7 +56,15 @@ pub async fn print(app: &AwsApp, slo: &str, range: Range, json: bool) -> Result<
             rfc3339(range.since)
         );
     }
-    if json {
+    let snaps = match range.every {
+        Some(every) => sloguard::report::aggregate(&snaps, every),
+        None => snaps,
+    };
+    if format == Format::Csv {
+        print!("{}", output::history_csv(&snaps));
+        return Ok(());
+    }
+    if format == Format::Json {
         let arr: Vec<serde_json::Value> = snaps.iter().map(output::history_json).collect();
         println!("{}", serde_json::to_string_pretty(&arr)?);
         return Ok(());

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod backfill;
 pub mod evaluate;
+pub mod gate;
 pub mod history;
 pub mod init;
 pub mod report;
