@@ -90,7 +90,7 @@ fn subjects(app: &TestApp) -> Vec<String> {
 }
 
 /// 10% errors for 30 minutes starting at T.
-fn incident(t: i64) -> f64 {
+pub(crate) fn incident(t: i64) -> f64 {
     if (T..T + 30 * MIN).contains(&t) {
         10.0
     } else {

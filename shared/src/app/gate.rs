@@ -121,18 +121,11 @@ pub async fn gate<S: DefinitionStore + StateStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::cycle::tests::{app_with, at, T};
+    use crate::app::cycle::tests::{app_with, at, incident, T};
 
     #[tokio::test]
     async fn healthy_low_budget_open_incident_and_unknown() {
-        let app = app_with(|t| {
-            if (T..T + 1800).contains(&t) {
-                10.0
-            } else {
-                0.0
-            }
-        })
-        .await;
+        let app = app_with(incident).await;
         at(&app, T - 600).await;
         let strict = GatePolicy {
             min_budget: Some(0.25),

@@ -156,18 +156,11 @@ pub async fn send_review<S: DefinitionStore + HistoryStore + DedupStore, N: Noti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::cycle::tests::{app_with, at, T};
+    use crate::app::cycle::tests::{app_with, at, incident, T};
 
     #[tokio::test]
     async fn the_weekly_digest_goes_out_once_and_a_failed_send_is_retried() {
-        let app = app_with(|t| {
-            if (T..T + 1800).contains(&t) {
-                10.0
-            } else {
-                0.0
-            }
-        })
-        .await;
+        let app = app_with(incident).await;
         for m in (0..=90).step_by(5) {
             at(&app, T + m * 60).await;
         }
