@@ -185,7 +185,7 @@ mod tests {
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].severity, Severity::Info);
         assert!(
-            sent[0].subject.contains("1 SLOs, 1 incidents"),
+            sent[0].subject.contains("1 SLO, 1 incident"),
             "{}",
             sent[0].subject
         );

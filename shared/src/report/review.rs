@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::slo::message::{clean_subject, relative};
+use crate::slo::message::{clean_subject, count, relative};
 use crate::slo::status::Status;
 
 use super::{incidents, parse_time, pct, SloView};
@@ -110,8 +110,9 @@ pub fn digest(reviews: &[SloReview], days: i64) -> (String, String) {
         .count();
     let hinted = reviews.iter().filter(|r| !r.hints.is_empty()).count();
     let subject = clean_subject(&format!(
-        "[INFO] sloguard review, last {days} days: {} SLOs, {incidents} incidents, {exhausted} exhausted, {hinted} to look at",
-        reviews.len()
+        "[INFO] sloguard review, last {days} days: {}, {}, {exhausted} exhausted, {hinted} to look at",
+        count(reviews.len(), "SLO"),
+        count(incidents, "incident")
     ));
     let mut b = format!("SLO review of the last {days} days.\n");
     for r in reviews {
