@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::time::Instant;
 
+use super::commands::history::Format::Table;
 use anyhow::{Context, Result};
 use serde_json::json;
 use sloguard::app::apply::{apply, ApplyOptions};
@@ -240,10 +241,11 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         until: end,
         limit: None,
         since_defaulted: false,
+        every: None,
     };
-    super::commands::history::print(&app, "checkout-availability", last_4h, false).await?;
+    super::commands::history::print(&app, "checkout-availability", last_4h, Table).await?;
     println!("\n== sloguard history chat-wait-time (the silenced page is recorded, not sent)");
-    super::commands::history::print(&app, "chat-wait-time", last_4h, false).await?;
+    super::commands::history::print(&app, "chat-wait-time", last_4h, Table).await?;
 
     let report = Path::new("target/demo-report.html");
     std::fs::create_dir_all("target")?;
