@@ -1,5 +1,5 @@
 //! `sloguard`: validate and apply SLOs, run an evaluation cycle, read status and
-//! history, silence, backfill, and take the local demo tour. Each verb is a module of
+//! history, silence, backfill, price the fleet, and take the local demo tour. Each verb is a module of
 //! `commands`; they call the same use cases as the Lambdas.
 
 mod commands;
@@ -201,6 +201,33 @@ enum Command {
         #[arg(long, hide = true, requires = "watch")]
         iterations: Option<u64>,
     },
+    /// The expected monthly AWS bill of the applied fleet (or of --slos N / --fleet FILE...), term by term.
+    Cost {
+        /// Price a hypothetical fleet of N ratio SLOs, each on metrics of its own (no table needed).
+        #[arg(long, value_name = "N", conflicts_with = "fleet")]
+        slos: Option<usize>,
+        /// Price the SLOs of these files or folders instead of the table.
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        fleet: Vec<PathBuf>,
+        /// Minutes between evaluation cycles (the deployed ScheduleMinutes).
+        #[arg(long, env = "SLO_SCHEDULE_MINUTES", default_value_t = 5)]
+        schedule_minutes: i64,
+        /// Days history snapshots are kept (the deployed HistoryRetentionDays).
+        #[arg(long, env = "SLO_HISTORY_DAYS", default_value_t = 400)]
+        history_days: i64,
+        /// A measured cycle time in seconds (the evaluator's REPORT Duration); default: estimated.
+        #[arg(long)]
+        cycle_seconds: Option<f64>,
+        /// Whose prices (us-east-1, us-east-2, us-west-2, eu-west-1).
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+        /// Print the estimate as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Print README's cost table (10, 100 and 1,000 SLOs) and nothing else.
+        #[arg(long, hide = true)]
+        readme_table: bool,
+    },
     /// The stored budget history of one SLO.
     History {
         #[command(flatten)]
@@ -291,6 +318,47 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             match watch {
                 Some(every) => commands::status::watch(&app, *json, *every, *iterations).await?,
                 None => commands::status::print(&app, *json).await?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cost {
+            slos,
+            fleet,
+            schedule_minutes,
+            history_days,
+            cycle_seconds,
+            region,
+            json,
+            readme_table,
+        } => {
+            if *readme_table {
+                print!("{}", sloguard::cost::readme_table());
+                return Ok(ExitCode::SUCCESS);
+            }
+            if !(1..=60).contains(schedule_minutes) {
+                bail!("--schedule-minutes: {schedule_minutes} is not from 1 to 60");
+            }
+            let options = commands::cost::CostOptions {
+                slos: *slos,
+                fleet: fleet.clone(),
+                region: region.clone(),
+                deployment: sloguard::cost::Deployment {
+                    schedule_minutes: *schedule_minutes,
+                    history_days: *history_days,
+                    cycle_seconds: *cycle_seconds,
+                    lag_seconds: std::env::var("SLO_LAG_SECONDS")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(120),
+                    ..sloguard::cost::Deployment::default()
+                },
+                json: *json,
+            };
+            if slos.is_some() || !fleet.is_empty() {
+                commands::cost::run(commands::cost::Source::Offline, &options).await?;
+            } else {
+                let conn = conn().await?;
+                commands::cost::run(commands::cost::Source::Table(&conn), &options).await?;
             }
             Ok(ExitCode::SUCCESS)
         }

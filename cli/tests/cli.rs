@@ -76,6 +76,48 @@ fn validate_lists_every_problem_with_file_and_line() -> Result<()> {
 }
 
 #[test]
+fn cost_prices_a_hypothetical_fleet_without_a_table() -> Result<()> {
+    let out = sloguard(None, &["cost", "--slos", "10", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let bill: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(bill["slos"], 10);
+    let metrics = bill["per_cycle"]["metrics_requested"].as_f64().unwrap() / 10.0;
+    assert!((9.0..=10.0).contains(&metrics), "{metrics} metrics per SLO");
+    let terms: f64 = bill["terms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["monthly_usd"].as_f64().unwrap())
+        .sum();
+    assert!((terms - bill["total_usd"].as_f64().unwrap()).abs() < 1e-9);
+    let out = sloguard(
+        None,
+        &[
+            "cost",
+            "--fleet",
+            "examples/slos",
+            "--schedule-minutes",
+            "15",
+        ],
+    );
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains("4 SLOs, a cycle every 15 minutes (2,920 cycles a month)"),
+        "{t}"
+    );
+    assert!(t.contains("| CloudWatch GetMetricData |"), "{t}");
+    let out = sloguard(None, &["cost", "--slos", "3", "--region", "mars-north-1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("known: us-east-1"), "{}", text(&out));
+    // README's table is the model's
+    let out = sloguard(None, &["cost", "--readme-table"]);
+    let readme = std::fs::read_to_string(root().join("README.md"))?;
+    assert!(readme.contains(String::from_utf8_lossy(&out.stdout).as_ref()));
+    Ok(())
+}
+
+#[test]
 fn clear_errors_without_a_table_or_an_endpoint() {
     let out = sloguard(None, &["status"]);
     assert_eq!(out.status.code(), Some(1));
@@ -164,6 +206,20 @@ async fn init_apply_evaluate_status_history() -> Result<()> {
     assert!(out.status.success(), "{}", text(&out));
     let report: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(report["evaluated"], 4);
+
+    // the bill of the applied fleet, with the item sizes the table really holds
+    let out = sloguard(Some(&moto), &["cost"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("item sizes: measured in the table for 4 of 4 SLOs"),
+        "{}",
+        text(&out)
+    );
+    let out = sloguard(Some(&moto), &["cost", "--json", "--region", "eu-west-1"]);
+    let bill: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(bill["slos"], 4);
+    assert_eq!(bill["region"], "eu-west-1");
+    assert_eq!(bill["per_cycle"]["dynamodb_write_requests"], 8.0);
 
     let out = sloguard(Some(&moto), &["status", "--json"]);
     let status: Value = serde_json::from_slice(&out.stdout)?;

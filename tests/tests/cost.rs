@@ -1,26 +1,65 @@
-//! AWS API calls per SLO per cycle, counted at the SDK (every attempt counts),
-//! for the cost figures in README "Deploy" and BENCHMARKS.md.
+//! What AWS bills per SLO per cycle, counted at the SDK over an hour of 5-minute
+//! cycles on moto: API calls (every attempt), metrics requested per GetMetricData
+//! (from each request's MetricDataQueries), DynamoDB write and read units (from the
+//! sizes of the items written and read), and custom metrics (distinct EMF name and
+//! dimensions). Then `sloguard cost`'s model must give the same per-cycle figures:
+//! the model is checked against what the code really does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
+use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataInput;
+use aws_sdk_dynamodb::operation::put_item::PutItemInput;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use sloguard::app::{App, Config};
+use sloguard::app::{emf, App, Config, DefinitionStore};
 use sloguard::aws::{CloudWatchSource, DynamoStore, SnsNotifier};
-use sloguard_e2e::{checkout_slo, Env, REGION};
+use sloguard::cost::{estimate, prices, Deployment, FleetSlo};
+use sloguard_e2e::{checkout_slo, Env, HOUR, REGION};
+
+#[derive(Debug, Default)]
+struct Counted {
+    /// Request attempts by "Service:Operation".
+    calls: BTreeMap<String, usize>,
+    /// Metrics requested: each MetricStat query of each GetMetricData call.
+    metrics_requested: usize,
+    /// Write units of the PutItems (1 per KB of the item).
+    put_write_units: usize,
+}
 
 #[derive(Debug, Clone, Default)]
-struct Calls(Arc<Mutex<BTreeMap<String, usize>>>);
+struct Meter(Arc<Mutex<Counted>>);
 
-impl Intercept for Calls {
+impl Intercept for Meter {
     fn name(&self) -> &'static str {
-        "call-counter"
+        "billing-meter"
+    }
+
+    fn read_before_execution(
+        &self,
+        ctx: &BeforeSerializationInterceptorContextRef<'_>,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let mut c = self.0.lock().unwrap();
+        if let Some(gmd) = ctx.input().downcast_ref::<GetMetricDataInput>() {
+            c.metrics_requested += gmd
+                .metric_data_queries()
+                .iter()
+                .filter(|q| q.metric_stat().is_some())
+                .count();
+        }
+        if let Some(put) = ctx.input().downcast_ref::<PutItemInput>() {
+            c.put_write_units += size(put.item().unwrap()).div_ceil(1024);
+        }
+        Ok(())
     }
 
     fn read_before_transmit(
@@ -33,46 +72,102 @@ impl Intercept for Calls {
             .load::<Metadata>()
             .map(|m| format!("{}:{}", m.service(), m.name()))
             .unwrap_or_default();
-        *self.0.lock().unwrap().entry(op).or_default() += 1;
+        *self.0.lock().unwrap().calls.entry(op).or_default() += 1;
         Ok(())
     }
 }
 
-impl Calls {
-    fn take(&self) -> BTreeMap<String, usize> {
+impl Meter {
+    fn take(&self) -> Counted {
         std::mem::take(&mut *self.0.lock().unwrap())
     }
 }
 
+/// An item's size as DynamoDB's documentation defines it: names plus values, a number
+/// taking 1 byte per two significant digits plus 1. Written here, apart from the adapter.
+fn size(item: &HashMap<String, AttributeValue>) -> usize {
+    item.iter()
+        .map(|(k, v)| {
+            k.len()
+                + match v {
+                    AttributeValue::S(s) => s.len(),
+                    AttributeValue::N(n) => {
+                        let d: String = n.chars().filter(char::is_ascii_digit).collect();
+                        d.trim_matches('0').len().div_ceil(2) + 1
+                    }
+                    AttributeValue::Ss(v) => v.iter().map(String::len).sum(),
+                    other => panic!("unexpected attribute {other:?}"),
+                }
+        })
+        .sum()
+}
+
+/// Each item of one partition with its size, read around the meter.
+async fn partition(env: &Env, pk: &str) -> Result<BTreeMap<String, usize>> {
+    let out = aws_sdk_dynamodb::Client::new(&env.sdk)
+        .query()
+        .table_name(&env.settings.table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(pk.into()))
+        .send()
+        .await?;
+    assert!(out.last_evaluated_key().is_none(), "one page");
+    Ok(out
+        .items()
+        .iter()
+        .map(|i| (i["sk"].as_s().unwrap().clone(), size(i)))
+        .collect())
+}
+
+/// Distinct custom metrics in EMF lines: (namespace, metric name, dimension values).
+fn custom_metrics(lines: &[String], into: &mut BTreeSet<String>) {
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for d in v["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
+            for dims in d["Dimensions"].as_array().unwrap() {
+                let dims: Vec<String> = dims
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| format!("{}={}", n.as_str().unwrap(), v[n.as_str().unwrap()]))
+                    .collect();
+                for m in d["Metrics"].as_array().unwrap() {
+                    into.insert(format!("{} {} {:?}", d["Namespace"], m["Name"], dims));
+                }
+            }
+        }
+    }
+}
+
 #[tokio::test]
-async fn api_calls_per_slo_per_cycle() -> Result<()> {
+async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
     const SLOS: usize = 20;
+    const CYCLES: usize = 12; // an hour of 5-minute cycles
     let env = Env::new().await?;
+    // Each SLO counts its own bad events (no data: nothing went wrong) over the shared
+    // checkout requests: 21 streams, as a team's SLOs over one service look.
     let names: Vec<String> = (0..SLOS).map(|i| format!("checkout-{i:02}")).collect();
-    env.apply(
-        &names
-            .iter()
-            .map(|n| checkout_slo(n))
-            .collect::<Vec<_>>()
-            .join("---\n"),
-    )
-    .await?;
+    let yaml: Vec<String> = names
+        .iter()
+        .map(|n| checkout_slo(n).replacen("value: checkout}", &format!("value: {n}}}"), 1))
+        .collect();
+    env.apply(&yaml.join("---\n")).await?;
     env.checkout_traffic(|_| 0.0).await?;
 
-    let calls = Calls::default();
+    let meter = Meter::default();
     let cw = aws_sdk_cloudwatch::Client::from_conf(
         aws_sdk_cloudwatch::config::Builder::from(&env.sdk)
-            .interceptor(calls.clone())
+            .interceptor(meter.clone())
             .build(),
     );
     let ddb = aws_sdk_dynamodb::Client::from_conf(
         aws_sdk_dynamodb::config::Builder::from(&env.sdk)
-            .interceptor(calls.clone())
+            .interceptor(meter.clone())
             .build(),
     );
     let sns = aws_sdk_sns::Client::from_conf(
         aws_sdk_sns::config::Builder::from(&env.sdk)
-            .interceptor(calls.clone())
+            .interceptor(meter.clone())
             .build(),
     );
     let app = App {
@@ -84,20 +179,116 @@ async fn api_calls_per_slo_per_cycle() -> Result<()> {
             ..Config::default()
         },
     };
-    env.scheduled(&app, env.end - 600).await?; // first cycle creates the states
-    calls.take();
-    let report = env.scheduled(&app, env.end).await?;
-    assert_eq!(report.evaluated, SLOS);
-    let counted = calls.take();
-    let get = |k: &str| counted.get(k).copied().unwrap_or(0);
-    println!("steady-state cycle of {SLOS} SLOs: {counted:?}");
-    // one listing of definitions and one of states, then per SLO a snapshot and a state commit
-    assert_eq!(get("DynamoDB:Query"), 2);
-    assert_eq!(get("DynamoDB:PutItem"), SLOS);
-    assert_eq!(get("DynamoDB:TransactWriteItems"), SLOS);
-    // all 20 SLOs share one request per time range: the calls do not grow with the fleet
-    assert_eq!(get("CloudWatch:GetMetricData"), report.metric_requests);
-    assert!(report.metric_requests <= 6, "{report:?}");
-    assert_eq!(get("SNS:Publish"), 0, "steady state publishes nothing");
+    let hour = env.end - HOUR;
+    env.scheduled(&app, hour - 300).await?; // the first cycle creates the states
+    meter.take();
+
+    let mut total = Counted::default();
+    let (mut write_units, mut read_units) = (0usize, 0usize);
+    let mut metrics = BTreeSet::new();
+    let mut plans = 0;
+    let mut states = partition(&env, "STATE").await?;
+    let definitions = partition(&env, "DEF").await?;
+    for k in 0..CYCLES {
+        let at = hour + 300 * k as i64;
+        let report = env.scheduled(&app, at).await?;
+        assert_eq!(report.evaluated, SLOS);
+        plans += report.metric_requests;
+        let c = meter.take();
+        let get = |op: &str| c.calls.get(op).copied().unwrap_or(0);
+        // one listing of definitions and one of states, then per SLO a snapshot and a state commit
+        assert_eq!(get("DynamoDB:Query"), 2, "{:?}", c.calls);
+        assert_eq!(get("DynamoDB:PutItem"), SLOS);
+        assert_eq!(get("DynamoDB:TransactWriteItems"), SLOS);
+        assert_eq!(get("CloudWatch:GetMetricData"), report.metric_requests);
+        assert_eq!(get("SNS:Publish"), 0, "steady state publishes nothing");
+        assert_eq!(
+            c.calls.values().sum::<usize>(),
+            2 + 2 * SLOS + get("CloudWatch:GetMetricData")
+        );
+        // Queries are consistent reads: 1 unit per 4 KB of all items returned.
+        read_units += definitions.values().sum::<usize>().div_ceil(4096)
+            + states.values().sum::<usize>().div_ceil(4096);
+        // A transaction writes 2 units per KB of the larger of the item before and after.
+        let after = partition(&env, "STATE").await?;
+        write_units += c.put_write_units
+            + after
+                .iter()
+                .map(|(slo, a)| 2 * (*a).max(states[slo]).div_ceil(1024))
+                .sum::<usize>();
+        states = after;
+        custom_metrics(
+            &emf::cycle_lines("slo-evaluator", &report, at * 1000),
+            &mut metrics,
+        );
+        total.metrics_requested += c.metrics_requested;
+        for (op, n) in c.calls {
+            *total.calls.entry(op).or_default() += n;
+        }
+    }
+    let per_cycle = |v: usize| v as f64 / CYCLES as f64;
+    let per_slo = |v: usize| per_cycle(v) / SLOS as f64;
+    println!(
+        "{SLOS} SLOs over {CYCLES} cycles: {:?}\nper SLO per cycle: {:.2} metrics requested (goal <= 2.5), \
+         {:.2} write units (goal <= 2), {:.2} read units; custom metrics {} ({:.1} per SLO; goal 0)",
+        total.calls,
+        per_slo(total.metrics_requested),
+        per_slo(write_units),
+        per_slo(read_units),
+        metrics.len(),
+        metrics.len() as f64 / SLOS as f64,
+    );
+    // What is true today (the goals need incremental evaluation): each of the 20 bad
+    // streams is read 4-5 times a cycle, the shared total stream once per range.
+    let m = per_slo(total.metrics_requested);
+    assert!((4.0..=5.5).contains(&m), "{m} metrics per SLO per cycle");
+    let w = per_slo(write_units);
+    assert!(
+        (3.0..=8.0).contains(&w),
+        "{w} write units per SLO per cycle"
+    );
+    // 4 health metrics, and budget, attainment and 5 burn rates per SLO
+    assert_eq!(metrics.len(), 4 + 7 * SLOS);
+
+    // The model, fed what `sloguard cost` reads from the table, gives the same figures.
+    let defs: Vec<_> = env
+        .app
+        .store
+        .definitions()
+        .await?
+        .into_iter()
+        .map(|d| d.definition.unwrap())
+        .collect();
+    let sizes = env.app.store.item_sizes().await?;
+    let fleet: Vec<FleetSlo> = defs
+        .iter()
+        .map(|definition| FleetSlo {
+            definition,
+            sizes: Some(sizes[&definition.name]),
+        })
+        .collect();
+    let deployment = Deployment {
+        lag_seconds: 0,
+        ..Deployment::default()
+    };
+    let e = estimate(
+        &fleet,
+        &deployment,
+        prices::for_region("us-east-1").unwrap(),
+        hour,
+    );
+    let c = &e.per_cycle;
+    println!("model: {c:?}, custom metrics {}", e.custom_metrics);
+    assert_eq!(c.get_metric_data_calls, per_cycle(plans));
+    assert_eq!(
+        c.get_metric_data_calls,
+        per_cycle(total.calls["CloudWatch:GetMetricData"])
+    );
+    assert_eq!(c.metrics_requested, per_cycle(total.metrics_requested));
+    assert_eq!(c.dynamodb_write_units, per_cycle(write_units));
+    assert_eq!(c.dynamodb_write_requests, (2 * SLOS) as f64);
+    assert_eq!(c.dynamodb_read_units, per_cycle(read_units));
+    assert_eq!(c.dynamodb_read_requests, 2.0);
+    assert_eq!(e.custom_metrics, metrics.len());
     Ok(())
 }

@@ -28,6 +28,7 @@ use crate::app::ports::{
     OnceClaim, Outbox, Silence, StateStore, StoreError, StoredDefinition, StoredState,
 };
 use crate::app::snapshot::Snapshot;
+use crate::cost::ItemSizes;
 use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::SloDefinition;
 use crate::slo::status::SloState;
@@ -43,7 +44,8 @@ pub const TTL_ATTRIBUTE: &str = "expires_at";
 /// How long a delivered outbox item is kept, for audit.
 const OUTBOX_DAYS: i64 = 30;
 
-type Item = HashMap<String, AttributeValue>;
+/// A DynamoDB item as the SDK carries it.
+pub type Item = HashMap<String, AttributeValue>;
 
 /// The sloguard table, through the DynamoDB API.
 #[derive(Clone)]
@@ -774,9 +776,83 @@ impl HistoryStore for DynamoStore {
     }
 }
 
+/// Bytes of an item as DynamoDB bills and stores it (attribute names plus values), so
+/// `sloguard cost` prices the items a table really holds.
+pub fn item_size(item: &Item) -> usize {
+    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
+}
+
+fn value_size(v: &AttributeValue) -> usize {
+    match v {
+        AttributeValue::S(x) => x.len(),
+        AttributeValue::N(x) => crate::cost::number_size(x),
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::Ss(xs) => xs.iter().map(String::len).sum(),
+        AttributeValue::Ns(xs) => xs.iter().map(|x| crate::cost::number_size(x)).sum(),
+        AttributeValue::Bs(xs) => xs.iter().map(|b| b.as_ref().len()).sum(),
+        AttributeValue::L(xs) => 3 + xs.iter().map(|x| 1 + value_size(x)).sum::<usize>(),
+        AttributeValue::M(m) => {
+            3 + m
+                .iter()
+                .map(|(k, x)| 1 + k.len() + value_size(x))
+                .sum::<usize>()
+        }
+        _ => 0,
+    }
+}
+
+impl DynamoStore {
+    /// The sizes of each SLO's definition, state and (from the state's latest snapshot)
+    /// history items, for the cost model; SLOs never evaluated are left out.
+    pub async fn item_sizes(&self) -> Result<HashMap<String, ItemSizes>, StoreError> {
+        let defs: HashMap<String, usize> = self
+            .partition("DEF", None)
+            .await?
+            .iter()
+            .map(|i| (get_s(i, SK).unwrap_or_default().to_string(), item_size(i)))
+            .collect();
+        let mut out = HashMap::new();
+        for item in self.partition("STATE", None).await? {
+            let name = get_s(&item, SK).unwrap_or_default().to_string();
+            let (Some(definition), Some(latest)) = (defs.get(&name), get_s(&item, "latest")) else {
+                continue;
+            };
+            let evaluated_at = serde_json::from_str::<serde_json::Value>(latest)
+                .ok()
+                .and_then(|v| v["evaluated_at"].as_str().map(str::len))
+                .unwrap_or(20);
+            let snapshot =
+                crate::cost::snapshot_item_size(&name, &"x".repeat(evaluated_at), latest.len());
+            out.insert(
+                name,
+                ItemSizes {
+                    definition: *definition,
+                    state: item_size(&item),
+                    snapshot,
+                },
+            );
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn item_size_counts_names_and_values_as_dynamodb_does() {
+        let mut item = key("DEF", "checkout");
+        assert_eq!(item_size(&item), 2 + 3 + 2 + 8);
+        item.insert("version".into(), n(12345));
+        item.insert(
+            "pending".into(),
+            AttributeValue::Ss(vec!["ab".into(), "c".into()]),
+        );
+        // 12345: 5 significant digits = 3 bytes + 1
+        assert_eq!(item_size(&item), 15 + 7 + 4 + 7 + 3);
+    }
     use crate::slo::yaml;
 
     /// `sloguard init` and the SAM template must create the same table.

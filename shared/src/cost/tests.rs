@@ -1,0 +1,164 @@
+use super::*;
+
+fn priced(fleet: &[SloDefinition], d: &Deployment) -> Estimate {
+    let slos: Vec<FleetSlo> = fleet
+        .iter()
+        .map(|definition| FleetSlo {
+            definition,
+            sizes: None,
+        })
+        .collect();
+    estimate(
+        &slos,
+        d,
+        prices::for_region("us-east-1").unwrap(),
+        README_HOUR,
+    )
+}
+
+#[test]
+fn a_ratio_slo_on_its_own_metrics_requests_what_the_plan_fetches() {
+    let e = priced(&synthetic_fleet(1), &Deployment::default());
+    // five queries per stream (hourly middle, 5-minute 30-day edge, 1-minute tail,
+    // 6h and 3d edges), fewer when edges merge: the issue counted 9.5-9.8 per SLO
+    let m = e.per_cycle.metrics_requested;
+    assert!((9.0..=10.0).contains(&m), "{m} metrics per cycle");
+    // one snapshot put (1-2 KB) and one transactional state update (2 units per KB)
+    let w = e.per_cycle.dynamodb_write_units;
+    assert!((5.0..=8.0).contains(&w), "{w} write units per cycle");
+    assert_eq!(e.per_cycle.dynamodb_write_requests, 2.0);
+    // 4 health metrics + budget, attainment and 5 burn rates
+    assert_eq!(e.custom_metrics, 4 + 7);
+    let sum: f64 = e.terms.iter().map(|t| t.monthly_usd).sum();
+    assert!((sum - e.total_usd).abs() < 1e-9);
+}
+
+#[test]
+fn per_slo_terms_grow_with_the_fleet_and_stack_terms_do_not() {
+    let d = Deployment::default();
+    let small = priced(&synthetic_fleet(10), &d);
+    let big = priced(&synthetic_fleet(100), &d);
+    let term = |e: &Estimate, name: &str| {
+        e.terms
+            .iter()
+            .find(|t| t.item == name)
+            .unwrap_or_else(|| panic!("{name}"))
+            .monthly_usd
+    };
+    let gmd = term(&big, "CloudWatch GetMetricData") / term(&small, "CloudWatch GetMetricData");
+    assert!((gmd - 10.0).abs() < 0.5, "GetMetricData x{gmd}");
+    assert_eq!(term(&big, "KMS key"), term(&small, "KMS key"));
+    assert_eq!(
+        term(&big, "CloudWatch alarms"),
+        TEMPLATE_ALARMS as f64 * 0.10
+    );
+    assert!(big.per_slo_usd() < small.per_slo_usd());
+}
+
+#[test]
+fn a_longer_schedule_costs_less_per_month_and_the_same_per_cycle() {
+    let fleet = synthetic_fleet(5);
+    let five = priced(&fleet, &Deployment::default());
+    let fifteen = priced(
+        &fleet,
+        &Deployment {
+            schedule_minutes: 15,
+            ..Deployment::default()
+        },
+    );
+    assert_eq!(five.cycles_per_month, 3.0 * fifteen.cycles_per_month);
+    assert!(fifteen.total_usd < five.total_usd);
+    assert_eq!(
+        five.per_cycle.dynamodb_write_units,
+        fifteen.per_cycle.dynamodb_write_units
+    );
+}
+
+#[test]
+fn measured_sizes_replace_the_estimate() {
+    let fleet = synthetic_fleet(2);
+    let sizes = ItemSizes {
+        definition: 1000,
+        state: 3000,
+        snapshot: 1025,
+    };
+    let slos: Vec<FleetSlo> = fleet
+        .iter()
+        .map(|definition| FleetSlo {
+            definition,
+            sizes: Some(sizes),
+        })
+        .collect();
+    let e = estimate(
+        &slos,
+        &Deployment::default(),
+        prices::for_region("eu-west-1").unwrap(),
+        README_HOUR,
+    );
+    // snapshot 1025 B = 2 units; state 3000 B = 3 KB x 2 (transaction) = 6 units
+    assert_eq!(e.per_cycle.dynamodb_write_units, 2.0 * (2.0 + 6.0));
+    // 2,000 B of definitions and 6,000 B of states, 1 unit per 4 KB each
+    assert_eq!(e.per_cycle.dynamodb_read_units, 1.0 + 2.0);
+    assert_eq!(e.region, "eu-west-1");
+}
+
+#[test]
+fn number_sizes_follow_dynamodb() {
+    assert_eq!(number_size("1"), 2);
+    assert_eq!(number_size("1795608000"), 5); // 1795608: 7 significant digits
+    assert_eq!(number_size("0.999"), 3);
+}
+
+#[test]
+fn estimated_sizes_are_those_of_real_json() {
+    let fleet = synthetic_fleet(1);
+    let t = cycle_times(README_HOUR, &Deployment::default())[0];
+    let (snap, state) = representative(&[&fleet[0]], t).remove(0).unwrap();
+    let s = estimated_sizes(&fleet[0], &snap, &state);
+    let json = serde_json::to_string(&snap).unwrap();
+    assert!(s.snapshot > json.len() && s.snapshot < json.len() + 80);
+    assert!(
+        s.state > s.snapshot,
+        "the state item carries the latest snapshot"
+    );
+    // plausible numbers, not tidy ones: the sizes are those of real evaluations
+    assert!(snap.attainment.unwrap() < 1.0 && snap.attainment.unwrap() > 0.99);
+}
+
+#[test]
+fn emf_metrics_are_counted_by_name_and_dimensions() {
+    let line = |slo: &str| {
+        format!(
+            r#"{{"_aws":{{"CloudWatchMetrics":[{{"Namespace":"sloguard","Dimensions":[["SLO"]],"Metrics":[{{"Name":"A"}},{{"Name":"B"}}]}}]}},"SLO":"{slo}","A":1,"B":2}}"#
+        )
+    };
+    let (a, b) = (line("x"), line("y"));
+    let lines = [a.as_str(), b.as_str(), a.as_str()];
+    assert_eq!(distinct_emf_metrics(lines).len(), 4);
+}
+
+#[test]
+fn the_stack_terms_are_the_templates() {
+    let template = include_str!("../../../infra/template.yaml");
+    let count = |ty: &str| {
+        template
+            .lines()
+            .filter(|l| l.trim() == format!("Type: {ty}"))
+            .count()
+    };
+    assert_eq!(count("AWS::CloudWatch::Alarm"), TEMPLATE_ALARMS);
+    assert_eq!(count("AWS::CloudWatch::Dashboard"), TEMPLATE_DASHBOARDS);
+    assert_eq!(count("AWS::KMS::Key"), TEMPLATE_KMS_KEYS);
+    assert!(template.contains("MemorySize: 512"));
+    assert!(template.contains("PointInTimeRecoveryEnabled: true"));
+}
+
+#[test]
+fn readme_cost_table_is_the_models() {
+    let readme = include_str!("../../../README.md");
+    let table = readme_table();
+    assert!(
+        readme.contains(&table),
+        "README's cost table differs from the model: run `make cost-table` and paste this under \"What it costs\":\n{table}"
+    );
+}
