@@ -203,6 +203,8 @@ enum Command {
     },
     /// The expected monthly AWS bill of the applied fleet (or of --slos N / --fleet FILE...), term by term.
     Cost {
+        #[command(flatten)]
+        store: Store,
         /// Price a hypothetical fleet of N ratio SLOs, each on metrics of its own (no table needed).
         #[arg(long, value_name = "N", conflicts_with = "fleet")]
         slos: Option<usize>,
@@ -322,6 +324,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Cost {
+            store,
             slos,
             fleet,
             schedule_minutes,
@@ -350,6 +353,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         .ok()
                         .and_then(|v| v.parse().ok())
                         .unwrap_or(120),
+                    slo_metrics: std::env::var("SLO_METRICS")
+                        .ok()
+                        .and_then(|v| sloguard::app::emf::SloMetrics::parse(&v))
+                        .unwrap_or_default(),
                     ..sloguard::cost::Deployment::default()
                 },
                 json: *json,
@@ -357,7 +364,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             if slos.is_some() || !fleet.is_empty() {
                 commands::cost::run(commands::cost::Source::Offline, &options).await?;
             } else {
-                let conn = conn().await?;
+                let conn = conn(store).await?;
                 commands::cost::run(commands::cost::Source::Table(&conn), &options).await?;
             }
             Ok(ExitCode::SUCCESS)

@@ -218,7 +218,16 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
                 .sum::<usize>();
         states = after;
         custom_metrics(
-            &emf::cycle_lines("slo-evaluator", &report, at * 1000),
+            // what the deployed evaluator prints: health per stack and shard, no per-SLO metrics
+            &emf::cycle_lines(
+                &emf::Source {
+                    stack: "sloguard".into(),
+                    shard: "0".into(),
+                    slo_metrics: emf::SloMetrics::None,
+                },
+                &report,
+                at * 1000,
+            ),
             &mut metrics,
         );
         total.metrics_requested += c.metrics_requested;
@@ -247,8 +256,8 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
         (3.0..=8.0).contains(&w),
         "{w} write units per SLO per cycle"
     );
-    // 4 health metrics, and budget, attainment and 5 burn rates per SLO
-    assert_eq!(metrics.len(), 4 + 7 * SLOS);
+    // 4 health metrics per stack and shard and per stack; none per SLO by default
+    assert_eq!(metrics.len(), 8, "no per-SLO custom metrics");
 
     // The model, fed what `sloguard cost` reads from the table, gives the same figures.
     let defs: Vec<_> = env

@@ -16,7 +16,8 @@ use super::cycle::CycleReport;
 pub const NAMESPACE: &str = "sloguard";
 
 /// Which per-SLO custom metrics to emit (each distinct SLO and metric name is billed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SloMetrics {
     /// None: the dashboard reads history from DynamoDB (the default, and the cheapest).
     #[default]

@@ -30,8 +30,9 @@ pub use prices::Prices;
 
 /// Hours in a month, as AWS's pricing examples count them.
 pub const HOURS_PER_MONTH: f64 = 730.0;
-/// Alarms the SAM template creates (function errors x2, failure queue, dead man's switch).
-pub const TEMPLATE_ALARMS: usize = 4;
+/// The template's alarms with one shard: evaluator and alarm-handler errors and throttles,
+/// the failure queue, the dead man's switch of shard 0, and failed SLOs.
+pub const TEMPLATE_ALARMS: usize = 7;
 /// Dashboards the SAM template creates.
 pub const TEMPLATE_DASHBOARDS: usize = 1;
 /// KMS keys the SAM template creates (table, topics, queue, logs share one).
@@ -70,6 +71,8 @@ pub struct Deployment {
     pub log_retention_days: f64,
     /// Point-in-time recovery on the table (the template turns it on).
     pub point_in_time_recovery: bool,
+    /// Per-SLO custom metrics (SloMetrics, SLO_METRICS; none by default).
+    pub slo_metrics: emf::SloMetrics,
 }
 
 impl Default for Deployment {
@@ -81,8 +84,9 @@ impl Default for Deployment {
             memory_mb: 512.0,
             concurrency: 8,
             cycle_seconds: None,
-            log_retention_days: 30.0,
+            log_retention_days: 365.0,
             point_in_time_recovery: true,
+            slo_metrics: emf::SloMetrics::None,
         }
     }
 }
@@ -509,7 +513,12 @@ pub fn estimate(
         notifications_sent: 0,
         metric_requests: 0,
     };
-    let lines = emf::cycle_lines("slo-evaluator", &report, hour * 1000);
+    let source = emf::Source {
+        stack: "sloguard".into(),
+        shard: "0".into(),
+        slo_metrics: deployment.slo_metrics,
+    };
+    let lines = emf::cycle_lines(&source, &report, hour * 1000);
     let custom_metrics = distinct_emf_metrics(lines.iter().map(String::as_str)).len();
     let log_bytes = lines.iter().map(|l| l.len() + 1).sum::<usize>() as f64 + LOG_BYTES_PER_CYCLE;
 

@@ -27,8 +27,17 @@ fn a_ratio_slo_on_its_own_metrics_requests_what_the_plan_fetches() {
     let w = e.per_cycle.dynamodb_write_units;
     assert!((5.0..=8.0).contains(&w), "{w} write units per cycle");
     assert_eq!(e.per_cycle.dynamodb_write_requests, 2.0);
-    // 4 health metrics + budget, attainment and 5 burn rates
-    assert_eq!(e.custom_metrics, 4 + 7);
+    // 4 health metrics per stack and shard and per stack; no per-SLO metrics by default
+    assert_eq!(e.custom_metrics, 8);
+    let all = priced(
+        &synthetic_fleet(1),
+        &Deployment {
+            slo_metrics: crate::app::emf::SloMetrics::All,
+            ..Deployment::default()
+        },
+    );
+    // with SloMetrics=all: budget, attainment and 5 burn rates per SLO as well
+    assert_eq!(all.custom_metrics, 8 + 7);
     let sum: f64 = e.terms.iter().map(|t| t.monthly_usd).sum();
     assert!((sum - e.total_usd).abs() < 1e-9);
 }
@@ -146,7 +155,8 @@ fn the_stack_terms_are_the_templates() {
             .filter(|l| l.trim() == format!("Type: {ty}"))
             .count()
     };
-    assert_eq!(count("AWS::CloudWatch::Alarm"), TEMPLATE_ALARMS);
+    // the dead man's switches of shards 1-3 exist only with more shards
+    assert_eq!(count("AWS::CloudWatch::Alarm"), TEMPLATE_ALARMS + 3);
     assert_eq!(count("AWS::CloudWatch::Dashboard"), TEMPLATE_DASHBOARDS);
     assert_eq!(count("AWS::KMS::Key"), TEMPLATE_KMS_KEYS);
     assert!(template.contains("MemorySize: 512"));
