@@ -6,7 +6,7 @@ use serde_json::Value;
 use sloguard::app::cycle::handle_scheduled_event_until;
 use sloguard::app::emf;
 use sloguard::app::report::{review_request, send_review};
-use sloguard::aws::{build_app, load_config, AwsApp, Environment};
+use sloguard::aws::{build_app, load_function_config, AwsApp, Environment};
 use sloguard::lambda::{init_tracing, Failure};
 
 async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<Value, Failure> {
@@ -47,7 +47,7 @@ async fn main() -> Result<(), Error> {
         return Err("SLO_TOPIC_ARN: not set; the evaluator needs a topic to notify".into());
     }
     // Clients are built once per cold start and shared by every invocation.
-    let app = build_app(&settings, &load_config().await);
+    let app = build_app(&settings, &load_function_config().await);
     let app = &app;
     run(service_fn(move |event| handle(app, event))).await
 }
