@@ -6,7 +6,7 @@ PYTHON ?= python3
 MOTO := $(CURDIR)/$(VENV)/bin/moto_server
 export SLOGUARD_MOTO_SERVER := $(MOTO)
 
-.PHONY: test check install fmt-check lint unit demo bench venv browser clean infra-check infra-tools
+.PHONY: test check install fmt-check lint unit demo bench bench-cycle bench-cold-start cost-table venv browser clean infra-check infra-tools
 
 INFRA_VENV := .venv-infra
 CHECKOV_VENV := .venv-checkov
@@ -83,6 +83,20 @@ demo: venv
 
 bench:
 	cargo bench -p sloguard --bench engine
+
+# A whole cycle with canned AWS answers: wall time, CPU, peak RSS, requests by operation.
+bench-cycle:
+	cargo bench -p sloguard --bench cycle --no-run
+	cargo bench -p sloguard --bench cycle -- 1000
+	cargo bench -p sloguard --bench cycle -- 5000
+
+# Spawn -> first Runtime API poll, the evaluator beside a hello-world lambda_runtime binary.
+bench-cold-start:
+	scripts/cold-start.sh
+
+# README's "What it costs" table, from the cost model (a test keeps README in step).
+cost-table:
+	@cargo run -q -p sloguard-cli -- cost --readme-table
 
 clean:
 	rm -rf $(VENV) $(INFRA_VENV) $(CHECKOV_VENV) target infra/.aws-sam

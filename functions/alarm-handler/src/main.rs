@@ -5,7 +5,7 @@
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use sloguard::app::alarm::{handle_alarm_event_in, AlarmReport, HandlerContext};
-use sloguard::aws::{build_app, load_config, AwsApp, Environment, Timeouts};
+use sloguard::aws::{build_app, load_function_config, AwsApp, Environment, Timeouts};
 use sloguard::lambda::{init_tracing, Failure};
 
 async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<AlarmReport, Failure> {
@@ -33,7 +33,7 @@ async fn main() -> Result<(), Error> {
         return Err("SLO_TOPIC_ARN: not set; the alarm handler needs a topic to notify".into());
     }
     // Clients are built once per cold start and shared by every invocation.
-    let app = build_app(&settings, &load_config(Timeouts::from_env()?).await);
+    let app = build_app(&settings, &load_function_config(Timeouts::from_env()?).await);
     let app = &app;
     run(service_fn(move |event| handle(app, event))).await
 }

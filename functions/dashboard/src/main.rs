@@ -4,7 +4,7 @@
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use sloguard::app::widget::handle_widget_event;
-use sloguard::aws::{build_store, load_config, DynamoStore, Environment, Timeouts};
+use sloguard::aws::{build_store, load_function_config, DynamoStore, Environment, Timeouts};
 use sloguard::lambda::init_tracing;
 
 async fn handle(store: &DynamoStore, event: LambdaEvent<Value>) -> Result<Value, Error> {
@@ -17,7 +17,7 @@ async fn main() -> Result<(), Error> {
     init_tracing();
     let env = Environment::from_env()?;
     // The client is built once per cold start and shared by every invocation.
-    let store = build_store(&env, &load_config(Timeouts::from_env()?).await);
+    let store = build_store(&env, &load_function_config(Timeouts::from_env()?).await);
     let store = &store;
     run(service_fn(move |event| handle(store, event))).await
 }

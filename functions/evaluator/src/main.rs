@@ -7,7 +7,7 @@ use sloguard::app::cycle::handle_scheduled_event_until;
 use sloguard::app::emf;
 use sloguard::app::events::parse_schedule;
 use sloguard::app::report::{review_request, send_review};
-use sloguard::aws::{build_app, load_config, AwsApp, Environment, Timeouts};
+use sloguard::aws::{build_app, load_function_config, AwsApp, Environment, Timeouts};
 use sloguard::lambda::{init_tracing, Failure};
 
 async fn handle(
@@ -60,7 +60,7 @@ async fn main() -> Result<(), Error> {
         return Err("SLO_TOPIC_ARN: not set; the evaluator needs a topic to notify".into());
     }
     // Clients are built once per cold start and shared by every invocation.
-    let app = build_app(&settings, &load_config(Timeouts::from_env()?).await);
+    let app = build_app(&settings, &load_function_config(Timeouts::from_env()?).await);
     let (app, env) = (&app, &settings);
     run(service_fn(move |event| handle(app, env, event))).await
 }

@@ -674,10 +674,24 @@ pub fn estimate(
 /// A fleet of `n` ratio SLOs (bad/total, 99.9%, 30 days, default alerting), each on
 /// metrics of its own: the hypothetical fleet of `sloguard cost --slos N` and the benches.
 pub fn synthetic_fleet(n: usize) -> Vec<SloDefinition> {
-    let text: String = (0..n)
-        .map(|i| {
-            format!(
-                r#"apiVersion: openslo/v1
+    // 100 SLOs per file keeps each file far below the loader's size limit.
+    let files: Vec<SourceFile> = (0..n)
+        .collect::<Vec<_>>()
+        .chunks(100)
+        .enumerate()
+        .map(|(f, chunk)| SourceFile {
+            name: format!("fleet-{f}.yaml"),
+            text: chunk.iter().map(|i| synthetic_slo(*i)).collect(),
+        })
+        .collect();
+    let loaded = load(&files);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems.first());
+    loaded.slos
+}
+
+fn synthetic_slo(i: usize) -> String {
+    format!(
+        r#"apiVersion: openslo/v1
 kind: SLO
 metadata:
   name: slo-{i:05}
@@ -705,16 +719,8 @@ spec:
     - target: 0.999
 ---
 "#,
-                s = i % 37
-            )
-        })
-        .collect();
-    let loaded = load(&[SourceFile {
-        name: "fleet.yaml".into(),
-        text,
-    }]);
-    debug_assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
-    loaded.slos
+        s = i % 37
+    )
 }
 
 /// The fleet sizes README's cost section shows.

@@ -112,6 +112,13 @@ fn measured_sizes_replace_the_estimate() {
 }
 
 #[test]
+fn a_synthetic_fleet_has_every_slo_asked_for() {
+    let fleet = synthetic_fleet(250);
+    assert_eq!(fleet.len(), 250);
+    assert_eq!(fleet[249].name, "slo-00249");
+}
+
+#[test]
 fn number_sizes_follow_dynamodb() {
     assert_eq!(number_size("1"), 2);
     assert_eq!(number_size("1795608000"), 5); // 1795608: 7 significant digits
