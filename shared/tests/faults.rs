@@ -209,6 +209,19 @@ fn snapshot() -> Snapshot {
     .unwrap()
 }
 
+fn notification() -> sloguard::slo::message::Notification {
+    sloguard::slo::message::Notification {
+        id: "x".into(),
+        slo: "checkout".into(),
+        service: "webshop".into(),
+        severity: sloguard::slo::model::Severity::Page,
+        status: sloguard::slo::status::Status::Breaching,
+        subject: "s".into(),
+        body: "b".into(),
+        document: serde_json::json!({}),
+    }
+}
+
 #[tokio::test]
 async fn dynamodb_lost_races_and_throttling() {
     // A cancelled transaction whose reason is a failed condition: another writer won.
@@ -220,20 +233,36 @@ async fn dynamodb_lost_races_and_throttling() {
             ),
         )
     });
-    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&cancelled]);
+    // A state alone is one conditional UpdateItem, not a transaction: its failed condition too.
+    let lost = mock!(aws_sdk_dynamodb::Client::update_item)
+        .then_http_response(|| json_error(400, "ConditionalCheckFailedException"));
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&cancelled, &lost]);
     let store = DynamoStore::new(client, "t");
     let won = store
         .commit(
             "checkout",
             3,
             &SloState::default(),
-            &snapshot(),
-            &[],
+            &[notification()],
             &[Channel::People],
         )
         .await
         .unwrap();
     assert!(!won, "a lost race is reported as such, not as an error");
+    assert_eq!(
+        cancelled.num_calls(),
+        1,
+        "with an outbox item: one transaction"
+    );
+    let won = store
+        .commit("checkout", 3, &SloState::default(), &[], &[Channel::People])
+        .await
+        .unwrap();
+    assert!(
+        !won,
+        "a lost race without notifications is reported the same way"
+    );
+    assert_eq!(lost.num_calls(), 1, "without outbox items: one UpdateItem");
 
     // ProvisionedThroughputExceeded is retried by the SDK, then reported as throttling.
     let throttled = mock!(aws_sdk_dynamodb::Client::put_item)
@@ -269,16 +298,7 @@ async fn sns_publish_failures_are_reported_for_a_later_retry() {
     let client = mock_client!(aws_sdk_sns, RuleMode::Sequential, [&failing], |c| c
         .retry_config(RetryConfig::standard().with_max_attempts(3)));
     let notifier = SnsNotifier::new(client, "arn:aws:sns:eu-west-1:1:t".into(), None);
-    let n = sloguard::slo::message::Notification {
-        id: "x".into(),
-        slo: "checkout".into(),
-        service: "webshop".into(),
-        severity: sloguard::slo::model::Severity::Page,
-        status: sloguard::slo::status::Status::Breaching,
-        subject: "s".into(),
-        body: "b".into(),
-        document: serde_json::json!({}),
-    };
+    let n = notification();
     let err = notifier.publish(Channel::People, &n).await.unwrap_err();
     assert!(
         matches!(err, NotifyError::Unavailable(_) | NotifyError::Rejected(_)),

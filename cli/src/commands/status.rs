@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::Result;
-use sloguard::app::{DefinitionStore, StateStore};
+use sloguard::app::DefinitionStore;
 use sloguard::aws::AwsApp;
 use sloguard::slo::message::rfc3339;
 use sloguard::slo::status::Status;
@@ -15,7 +15,7 @@ use sloguard_cli::output;
 /// of the contract (`pretty` or one line).
 pub async fn render(app: &AwsApp, json: bool, pretty: bool, now: i64) -> Result<String> {
     let defs = app.store.definitions().await?;
-    let states = app.store.states().await?;
+    let states = sloguard::app::latest::states_with_latest(&app.store).await?;
     if json {
         let arr: Vec<serde_json::Value> = defs
             .iter()

@@ -33,7 +33,10 @@ async fn main() -> Result<(), Error> {
         return Err("SLO_TOPIC_ARN: not set; the alarm handler needs a topic to notify".into());
     }
     // Clients are built once per cold start and shared by every invocation.
-    let app = build_app(&settings, &load_function_config(Timeouts::from_env()?).await);
+    let app = build_app(
+        &settings,
+        &load_function_config(Timeouts::from_env()?).await,
+    );
     let app = &app;
     run(service_fn(move |event| handle(app, event))).await
 }

@@ -60,7 +60,10 @@ async fn main() -> Result<(), Error> {
         return Err("SLO_TOPIC_ARN: not set; the evaluator needs a topic to notify".into());
     }
     // Clients are built once per cold start and shared by every invocation.
-    let app = build_app(&settings, &load_function_config(Timeouts::from_env()?).await);
+    let app = build_app(
+        &settings,
+        &load_function_config(Timeouts::from_env()?).await,
+    );
     let (app, env) = (&app, &settings);
     run(service_fn(move |event| handle(app, env, event))).await
 }

@@ -14,7 +14,7 @@ use crate::slo::model::SloDefinition;
 use crate::slo::plan::{EvalTime, QueryPlan};
 use crate::slo::series::{Series, StreamData};
 use crate::slo::shard::in_shard;
-use crate::slo::status::{decide, Rules, Status, StatusChange};
+use crate::slo::status::{decide, Rules, SloState, Status, StatusChange};
 
 use super::events::{parse_schedule, EventError};
 use super::ports::{
@@ -412,7 +412,6 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
 ) -> Result<SloOutcome, SloError> {
     let eval = evaluate(slo, t, streams)?;
     let channels = app.notifier.channels();
-    let expires = t.at + app.config.history_days * 86_400;
     if let Some(last) = stored
         .state
         .last_evaluated_at
@@ -423,9 +422,12 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
         tracing::warn!(slo = %slo.name, last_evaluated_at = %rfc3339(last), "state was evaluated in the future; repairing");
         stored.state.last_evaluated_at = None;
     }
+    let hourly = hourly_checkpoint(&stored.state, t.at);
     if backfill {
         let decision = decide(&stored.state, &eval, &Rules::for_slo(slo, false));
         let snap = Snapshot::new(slo, &eval, decision.observed, None, &[], alarm);
+        // Rebuilt history was asked for: it is kept the full retention.
+        let expires = expires_at(&app.config, t.at, true);
         app.store.put_snapshot(&snap, expires).await?;
         return Ok(SloOutcome {
             slo: slo.name.clone(),
@@ -451,7 +453,9 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             &decision.announcements,
             alarm,
         );
-        app.store.put_snapshot(&snap, expires).await?;
+        app.store
+            .put_snapshot(&snap, expires_at(&app.config, t.at, hourly))
+            .await?;
         // An alarm that fires while no burn-rate condition is met still tells on-call (info, never a page).
         // One info message per alarm transition: on the first SLO it touches (the lead).
         let alarm_info = alarm.filter(|a| {
@@ -466,6 +470,16 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             (None, Some(_)) => stored.state.clone(),
             (None, None) => break (decision.observed, None, stored.pending, snap),
         };
+        if alarm_info.is_none()
+            && decision.announcements.is_empty()
+            && !hourly
+            && stored.version > 0
+            && same_but_time(&stored.state, &new_state)
+        {
+            // Only the evaluation time moved: history has this cycle, the state item need
+            // not be rewritten (it is, once an hour, at the hourly checkpoint).
+            break (decision.observed, decision.change, stored.pending, snap);
+        }
         let mut notifications: Vec<_> = decision
             .announcements
             .iter()
@@ -488,7 +502,6 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
                 &slo.name,
                 stored.version,
                 &new_state,
-                &snap,
                 &notifications,
                 &channels,
             )
@@ -535,6 +548,40 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
         // The state is committed; an undelivered notification stays pending for the next cycle.
         notify_errors: errors,
     })
+}
+
+/// Days a snapshot that is not an hourly checkpoint is kept: every cycle for two weeks
+/// (what incident reviews zoom into), one an hour for the full retention.
+pub const RECENT_HISTORY_DAYS: i64 = 15;
+
+/// Whether an evaluation at `at` is the first of its hour the state knows of: its snapshot
+/// is kept the full retention and the state item is rewritten (its evaluation time moves on).
+fn hourly_checkpoint(state: &SloState, at: i64) -> bool {
+    state
+        .last_evaluated_at
+        .is_none_or(|last| last.div_euclid(3600) < at.div_euclid(3600))
+}
+
+/// The TTL of a snapshot evaluated at `at`: the full retention for hourly checkpoints,
+/// `RECENT_HISTORY_DAYS` (never more than the retention) for the others.
+fn expires_at(config: &super::Config, at: i64, hourly: bool) -> i64 {
+    let days = if hourly {
+        config.history_days
+    } else {
+        RECENT_HISTORY_DAYS.min(config.history_days)
+    };
+    at + days * 86_400
+}
+
+/// Whether two states differ in nothing but the evaluation time (nothing to write).
+fn same_but_time(a: &SloState, b: &SloState) -> bool {
+    SloState {
+        last_evaluated_at: None,
+        ..a.clone()
+    } == SloState {
+        last_evaluated_at: None,
+        ..b.clone()
+    }
 }
 
 fn dedup(mut v: Vec<String>) -> Vec<String> {

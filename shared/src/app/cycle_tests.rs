@@ -239,3 +239,62 @@ async fn messages_link_the_stack_dashboard_when_it_is_known() {
         sent[0].body
     );
 }
+
+#[tokio::test]
+async fn a_quiet_cycle_writes_only_its_snapshot_and_the_hourly_one_is_kept_long() {
+    let app = app_with(|_| 0.0).await;
+    for k in 0..12 {
+        at(&app, T + k * 5 * MIN).await;
+    }
+    // The first cycle creates the state; the other 11 of the hour change nothing but the time.
+    assert_eq!(app.store.commits(), 1);
+    at(&app, T + 60 * MIN).await;
+    assert_eq!(
+        app.store.commits(),
+        2,
+        "the first cycle of an hour moves the state on"
+    );
+    let state = app.store.state("checkout").await.unwrap().unwrap();
+    assert_eq!(state.state.last_evaluated_at, Some(T + 60 * MIN));
+    let days = |d: i64| d * 86_400;
+    assert_eq!(app.store.expiry("checkout", T), Some(T + days(400)));
+    for k in 1..12 {
+        let t = T + k * 5 * MIN;
+        assert_eq!(app.store.expiry("checkout", t), Some(t + days(15)), "{k}");
+    }
+    assert_eq!(
+        app.store.expiry("checkout", T + 60 * MIN),
+        Some(T + 60 * MIN + days(400))
+    );
+    // What `status` shows still comes from the newest snapshot.
+    let latest = crate::app::latest::states_with_latest(&app.store)
+        .await
+        .unwrap()
+        .remove("checkout")
+        .and_then(|s| s.latest)
+        .unwrap();
+    assert_eq!(latest.evaluated_at, rfc3339(T + 60 * MIN));
+    assert_eq!(
+        app.store
+            .history("checkout", 0, T + days(1))
+            .await
+            .unwrap()
+            .len(),
+        13
+    );
+}
+
+#[tokio::test]
+async fn a_cycle_that_changes_the_state_writes_it_within_the_hour() {
+    let app = app_with(incident).await;
+    at(&app, T - 5 * MIN).await;
+    assert_eq!(app.store.commits(), 1);
+    // T is in the next hour: checkpoint; then the burn opens an incident (a state change).
+    at(&app, T).await;
+    at(&app, T + 5 * MIN).await;
+    at(&app, T + 10 * MIN).await;
+    let state = app.store.state("checkout").await.unwrap().unwrap();
+    assert!(state.state.incident.is_some());
+    assert!(app.store.commits() >= 3, "{}", app.store.commits());
+    assert_eq!(subjects(&app).len(), 1);
+}

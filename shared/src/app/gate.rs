@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::slo::model::Severity;
 use crate::slo::status::Status;
 
-use super::ports::{DefinitionStore, StateStore, StoreError};
+use super::ports::{DefinitionStore, HistoryStore, StateStore, StoreError};
 use super::report::near;
 
 /// What a deploy needs from its SLOs.
@@ -44,7 +44,7 @@ pub enum GateError {
 }
 
 /// Judge the SLOs named (or all of `service`, or all) against `policy`.
-pub async fn gate<S: DefinitionStore + StateStore>(
+pub async fn gate<S: DefinitionStore + StateStore + HistoryStore>(
     store: &S,
     names: &[String],
     service: Option<&str>,
@@ -58,7 +58,7 @@ pub async fn gate<S: DefinitionStore + StateStore>(
             near: near(missing, &stored),
         });
     }
-    let states = store.states().await?;
+    let states = super::latest::states_with_latest(store).await?;
     let mut out = Vec::new();
     for d in &defs {
         let svc = d

@@ -32,6 +32,10 @@ struct Tables {
     definitions: BTreeMap<String, (u64, String)>,
     states: BTreeMap<String, StoredState>,
     history: BTreeMap<(String, String), Snapshot>,
+    /// Each snapshot's TTL (epoch seconds).
+    expiry: BTreeMap<(String, String), i64>,
+    /// State writes that succeeded, for assertions on what a cycle writes.
+    commits: usize,
     outbox: BTreeMap<(String, String), OutboxItem>,
     once: BTreeSet<String>,
     /// Claimed events: (done, claimed until).
@@ -50,6 +54,20 @@ impl MemoryStore {
             .tables
             .lock()
             .expect("no test panics while holding the lock"))
+    }
+
+    /// Successful state commits so far, for assertions.
+    pub fn commits(&self) -> usize {
+        self.with(|t| t.commits)
+    }
+
+    /// The TTL a snapshot was written with.
+    pub fn expiry(&self, slo: &str, evaluated_at: i64) -> Option<i64> {
+        self.with(|t| {
+            t.expiry
+                .get(&(slo.to_string(), rfc3339(evaluated_at)))
+                .copied()
+        })
     }
 
     /// Outbox items not yet sent, for assertions.
@@ -113,7 +131,6 @@ impl StateStore for MemoryStore {
         slo: &str,
         expected_version: u64,
         state: &SloState,
-        latest: &Snapshot,
         notifications: &[Notification],
         channels: &[Channel],
     ) -> Result<bool, StoreError> {
@@ -131,7 +148,7 @@ impl StateStore for MemoryStore {
             let entry = t.states.entry(slo.to_string()).or_default();
             entry.state = state.clone();
             entry.version = expected_version + 1;
-            entry.latest = Some(latest.clone());
+            t.commits += 1;
             for (k, n) in keys {
                 entry.pending.push(k.clone());
                 t.outbox.insert(
@@ -217,10 +234,11 @@ impl Outbox for MemoryStore {
 }
 
 impl HistoryStore for MemoryStore {
-    async fn put_snapshot(&self, snap: &Snapshot, _expires_at: i64) -> Result<(), StoreError> {
+    async fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> Result<(), StoreError> {
         self.with(|t| {
-            t.history
-                .insert((snap.slo.clone(), snap.evaluated_at.clone()), snap.clone())
+            let key = (snap.slo.clone(), snap.evaluated_at.clone());
+            t.expiry.insert(key.clone(), expires_at);
+            t.history.insert(key, snap.clone())
         });
         Ok(())
     }

@@ -9,6 +9,7 @@ pub mod cycle;
 pub mod emf;
 pub mod events;
 pub mod gate;
+pub mod latest;
 #[cfg(test)]
 pub mod memory;
 pub mod ports;

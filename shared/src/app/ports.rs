@@ -116,6 +116,8 @@ pub struct StoredState {
     pub version: u64,
     /// Outbox keys (`<notification id>#<channel>`) not yet delivered.
     pub pending: Vec<String>,
+    /// The newest history snapshot: the state item no longer carries a copy, so `states()`
+    /// leaves it None and `app::latest::states_with_latest` reads it from history.
     pub latest: Option<Snapshot>,
     /// A silence set by `sloguard silence` (it may have expired: check `until`).
     pub silence: Option<Silence>,
@@ -272,13 +274,14 @@ pub trait StateStore: Send + Sync {
         &self,
         slo: &str,
     ) -> impl Future<Output = Result<Option<StoredState>, StoreError>> + Send;
-    /// outbox items for each notification on `channels`. Returns false when another writer won.
+    /// Replace the state if its version is still `expected_version`, adding atomically the
+    /// outbox items for each notification on `channels` (a transaction only when there are
+    /// some: a state alone is one conditional write). Returns false when another writer won.
     fn commit(
         &self,
         slo: &str,
         expected_version: u64,
         state: &SloState,
-        latest: &Snapshot,
         notifications: &[Notification],
         channels: &[Channel],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
@@ -323,6 +326,9 @@ pub trait Outbox: Send + Sync {
         key: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
+
+/// An upper bound for history ranges (9999-12-31T23:59:59Z): "up to the newest".
+pub const FAR_FUTURE: i64 = 253_402_300_799;
 
 /// The budget history: one snapshot per SLO and evaluation time.
 pub trait HistoryStore: Send + Sync {

@@ -105,3 +105,94 @@ impl Snapshot {
         }
     }
 }
+
+impl Snapshot {
+    /// The JSON history stores: what each condition repeats from `burn_rates` and the
+    /// default `op` are left out, so a snapshot fits in one DynamoDB write unit (1 KB).
+    pub fn to_stored(&self) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        let rates = v.get("burn_rates").cloned().unwrap_or_default();
+        if let Some(conditions) = v
+            .get_mut("conditions")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            for c in conditions.iter_mut().filter_map(|c| c.as_object_mut()) {
+                for (rate, window) in [
+                    ("long_burn_rate", "long_window"),
+                    ("short_burn_rate", "short_window"),
+                ] {
+                    let shown = c
+                        .get(window)
+                        .and_then(|w| w.as_str())
+                        .and_then(|w| rates.get(w));
+                    if shown.is_some_and(|r| Some(r) == c.get(rate)) {
+                        c.remove(rate);
+                    }
+                }
+                if c.get("op").and_then(|o| o.as_str()) == Some("gt") {
+                    c.remove("op");
+                }
+            }
+        }
+        v.to_string()
+    }
+
+    /// Read what `to_stored` wrote (or a snapshot stored whole, as older versions did).
+    pub fn from_stored(text: &str) -> Result<Snapshot, serde_json::Error> {
+        let mut v: serde_json::Value = serde_json::from_str(text)?;
+        let rates = v.get("burn_rates").cloned().unwrap_or_default();
+        if let Some(conditions) = v
+            .get_mut("conditions")
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            for c in conditions.iter_mut().filter_map(|c| c.as_object_mut()) {
+                for (rate, window) in [
+                    ("long_burn_rate", "long_window"),
+                    ("short_burn_rate", "short_window"),
+                ] {
+                    if !c.contains_key(rate) {
+                        let w = c.get(window).and_then(|w| w.as_str()).unwrap_or_default();
+                        let r = rates.get(w).cloned().unwrap_or(serde_json::Value::Null);
+                        c.insert(rate.to_string(), r);
+                    }
+                }
+            }
+        }
+        serde_json::from_value(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Snapshot {
+        serde_json::from_str(r#"{"slo":"slo-00000","service":"service-000","objective":0.999,"window":"30d","evaluated_at":"2026-11-25T11:58:00Z","status":"ok","attainment":0.9996370445469974,"budget_remaining":0.637044546997473,"burn_rates":{"1h":0.33134526176270523,"30m":0.33130135170955616,"3d":0.3609671949351686,"5m":0.3970617431010567,"6h":null},"exhausts_at":null,"good":42772090.0,"total":42787620.0,"conditions":[{"name":"page-1h","severity":"page","long_window":"1h","short_window":"5m","long_burn_rate":0.33134526176270523,"short_burn_rate":0.3970617431010567,"op":"gt","threshold":14.4,"met":false},{"name":"page-6h","severity":"page","long_window":"6h","short_window":"30m","long_burn_rate":null,"short_burn_rate":0.33130135170955616,"op":"gte","threshold":6.0,"met":false},{"name":"odd","severity":"ticket","long_window":"2d","short_window":"6h","long_burn_rate":0.5,"short_burn_rate":0.25,"op":"gt","threshold":1.0,"met":true}]}"#).unwrap()
+    }
+
+    #[test]
+    fn the_stored_form_is_smaller_and_reads_back_the_same() {
+        let snap = sample();
+        let stored = snap.to_stored();
+        let whole = serde_json::to_string(&snap).unwrap();
+        assert!(
+            stored.len() + 150 < whole.len(),
+            "{} vs {}",
+            stored.len(),
+            whole.len()
+        );
+        assert_eq!(Snapshot::from_stored(&stored).unwrap(), snap);
+        // older items hold the whole snapshot
+        assert_eq!(Snapshot::from_stored(&whole).unwrap(), snap);
+        // a rate the map does not show (no such window, or a different number) is kept
+        assert!(stored.contains("\"long_burn_rate\":0.5"), "{stored}");
+        assert!(stored.contains("\"op\":\"gte\""), "{stored}");
+    }
+
+    #[test]
+    fn unreadable_stored_snapshots_are_errors_not_panics() {
+        assert!(Snapshot::from_stored("{").is_err());
+        assert!(Snapshot::from_stored("[1,2]").is_err());
+        assert!(Snapshot::from_stored(r#"{"conditions": 3}"#).is_err());
+    }
+}

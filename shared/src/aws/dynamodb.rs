@@ -3,8 +3,8 @@
 //! | item            | pk               | sk                          | attributes |
 //! |-----------------|------------------|-----------------------------|------------|
 //! | definition      | `DEF`            | SLO name                    | `definition` (JSON), `version`, `service`, `applied_at` |
-//! | state           | `STATE`          | SLO name                    | `state` (JSON), `version` (optimistic lock), `pending` (string set of outbox keys), `latest` (snapshot JSON), `silence` (JSON, outside the lock) |
-//! | history         | `SNAP#<slo>`     | evaluated_at (RFC 3339)     | `snapshot` (JSON), `expires_at` (TTL) |
+//! | state           | `STATE`          | SLO name                    | `state` (JSON: what decisions need), `version` (optimistic lock), `pending` (string set of outbox keys), `silence` (JSON, outside the lock) |
+//! | history         | `SNAP#<slo>`     | evaluated_at (RFC 3339)     | `snapshot` (JSON), `expires_at` (TTL: 15 days, or the full retention for the first snapshot of each hour) |
 //! | outbox          | `OUTBOX#<slo>`   | `<notification id>#<channel>` | `notification` (JSON), `delivery` (`pending`/`sent`), `claimant`, `claimed_until`, `expires_at` |
 //! | alarm dedup     | `ALARM#<alarm>`  | state timestamp and value   | `done`, `claimed_until` (a lease), `expires_at` |
 //! | review dedup    | `REVIEW`         | period (week number)        | `expires_at` |
@@ -25,7 +25,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::ports::{
     outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, Once,
-    OnceClaim, Outbox, Silence, StateStore, StoreError, StoredDefinition, StoredState,
+    OnceClaim, Outbox, Silence, StateStore, StoreError, StoredDefinition, StoredState, FAR_FUTURE,
 };
 use crate::app::snapshot::Snapshot;
 use crate::cost::ItemSizes;
@@ -93,6 +93,13 @@ fn json<T: DeserializeOwned>(item: &Item, name: &str) -> Result<T, StoreError> {
     let text =
         get_s(item, name).ok_or_else(|| corrupt(item, format!("missing attribute `{name}`")))?;
     serde_json::from_str(text).map_err(|e| corrupt(item, format!("`{name}`: {e}")))
+}
+
+/// A history item's `snapshot`, read back as `Snapshot::to_stored` wrote it.
+fn stored_snapshot(item: &Item) -> Result<Snapshot, StoreError> {
+    let text = get_s(item, "snapshot")
+        .ok_or_else(|| corrupt(item, "missing attribute `snapshot`".into()))?;
+    Snapshot::from_stored(text).map_err(|e| corrupt(item, format!("`snapshot`: {e}")))
 }
 
 /// A definition item's `definition`, read back exactly as `SloDefinition::to_stored` wrote it.
@@ -221,10 +228,8 @@ impl DynamoStore {
                 .and_then(|v| v.as_ss().ok())
                 .cloned()
                 .unwrap_or_default(),
-            latest: match get_s(item, "latest") {
-                Some(_) => Some(json(item, "latest")?),
-                None => None,
-            },
+            // An older item's `latest` copy is ignored: history holds the snapshot.
+            latest: None,
         })
     }
 
@@ -528,41 +533,60 @@ impl StateStore for DynamoStore {
         slo: &str,
         expected_version: u64,
         state: &SloState,
-        latest: &Snapshot,
         notifications: &[Notification],
         channels: &[Channel],
     ) -> Result<bool, StoreError> {
         let outbox = outbox_items(notifications, channels);
         let keys: Vec<String> = outbox.iter().map(|(k, _)| k.clone()).collect();
-        let mut update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key("STATE", slo)))
-            .expression_attribute_values(":state", s(to_json(state)))
-            .expression_attribute_values(":latest", s(to_json(latest)))
-            .expression_attribute_values(":next", n(expected_version + 1));
-        let mut expr = "SET #state = :state, latest = :latest, version = :next".to_string();
+        // `latest` was a copy of the newest snapshot (history has it): dropped on the
+        // first write, so the item stays small.
+        let mut expr = "SET #state = :state, version = :next REMOVE latest".to_string();
+        let mut values: Item = HashMap::from([
+            (":state".to_string(), s(to_json(state))),
+            (":next".to_string(), n(expected_version + 1)),
+        ]);
         if !keys.is_empty() {
             expr.push_str(" ADD pending :keys");
-            update = update.expression_attribute_values(":keys", AttributeValue::Ss(keys.clone()));
+            values.insert(":keys".into(), AttributeValue::Ss(keys.clone()));
         }
-        update = update
-            .update_expression(expr)
-            .expression_attribute_names("#state", "state");
-        update = if expected_version == 0 {
+        let condition = if expected_version == 0 {
             // A silence may have created the item before any evaluation: no version yet.
-            update.condition_expression("attribute_not_exists(version)")
+            "attribute_not_exists(version)"
         } else {
-            update
-                .condition_expression("version = :expected")
-                .expression_attribute_values(":expected", n(expected_version))
+            values.insert(":expected".into(), n(expected_version));
+            "version = :expected"
         };
-        let mut items = vec![TransactWriteItem::builder()
-            .update(
-                update
-                    .build()
-                    .map_err(|e| StoreError::Rejected(e.to_string()))?,
-            )
-            .build()];
+        if outbox.is_empty() {
+            // Nothing to deliver: one conditional write (1 unit per KB), not a transaction (2).
+            let res = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key("STATE", slo)))
+                .update_expression(expr)
+                .condition_expression(condition)
+                .expression_attribute_names("#state", "state")
+                .set_expression_attribute_values(Some(values))
+                .send()
+                .await;
+            return match res {
+                Ok(_) => Ok(true),
+                Err(e) => match classify(&e) {
+                    Failure::Conditional(_) => Ok(false),
+                    _ => Err(self.err(e)),
+                },
+            };
+        }
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key("STATE", slo)))
+            .update_expression(expr)
+            .condition_expression(condition)
+            .expression_attribute_names("#state", "state")
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
         for (k, note) in &outbox {
             let mut item = key(format!("OUTBOX#{slo}"), k.as_str());
             item.insert("notification".into(), s(to_json(note)));
@@ -728,7 +752,7 @@ impl Outbox for DynamoStore {
 impl HistoryStore for DynamoStore {
     async fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> Result<(), StoreError> {
         let mut item = key(format!("SNAP#{}", snap.slo), &snap.evaluated_at);
-        item.insert("snapshot".into(), s(to_json(snap)));
+        item.insert("snapshot".into(), s(snap.to_stored()));
         item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
         self.client
             .put_item()
@@ -752,7 +776,7 @@ impl HistoryStore for DynamoStore {
                 Some((rfc3339(since), rfc3339(until))),
             )
             .await?;
-        items.iter().map(|i| json(i, "snapshot")).collect()
+        items.iter().map(stored_snapshot).collect()
     }
 
     async fn latest_history(
@@ -772,7 +796,7 @@ impl HistoryStore for DynamoStore {
                 Some(limit),
             )
             .await?;
-        items.iter().map(|i| json(i, "snapshot")).collect()
+        items.iter().map(stored_snapshot).collect()
     }
 }
 
@@ -803,8 +827,8 @@ fn value_size(v: &AttributeValue) -> usize {
 }
 
 impl DynamoStore {
-    /// The sizes of each SLO's definition, state and (from the state's latest snapshot)
-    /// history items, for the cost model; SLOs never evaluated are left out.
+    /// The sizes of each SLO's definition, state and newest history snapshot items, for
+    /// the cost model; SLOs never evaluated are left out.
     pub async fn item_sizes(&self) -> Result<HashMap<String, ItemSizes>, StoreError> {
         let defs: HashMap<String, usize> = self
             .partition("DEF", None)
@@ -815,21 +839,25 @@ impl DynamoStore {
         let mut out = HashMap::new();
         for item in self.partition("STATE", None).await? {
             let name = get_s(&item, SK).unwrap_or_default().to_string();
-            let (Some(definition), Some(latest)) = (defs.get(&name), get_s(&item, "latest")) else {
+            let Some(definition) = defs.get(&name) else {
                 continue;
             };
-            let evaluated_at = serde_json::from_str::<serde_json::Value>(latest)
-                .ok()
-                .and_then(|v| v["evaluated_at"].as_str().map(str::len))
-                .unwrap_or(20);
-            let snapshot =
-                crate::cost::snapshot_item_size(&name, &"x".repeat(evaluated_at), latest.len());
+            let newest = self
+                .query(
+                    &format!("SNAP#{name}"),
+                    Some((rfc3339(0), rfc3339(FAR_FUTURE))),
+                    Some(1),
+                )
+                .await?;
+            let Some(snapshot) = newest.first() else {
+                continue;
+            };
             out.insert(
                 name,
                 ItemSizes {
                     definition: *definition,
                     state: item_size(&item),
-                    snapshot,
+                    snapshot: item_size(snapshot),
                 },
             );
         }

@@ -4,10 +4,11 @@
 //!
 //! Per cycle the evaluator makes, for the whole fleet, the GetMetricData calls of
 //! `QueryPlan::build` (billed per metric requested) and two consistent Query calls
-//! (definitions, states); per SLO one PutItem (the history snapshot) and one
-//! TransactWriteItems updating the state item (2 write units per KB). The
-//! figures are averaged over the cycles of one hour, since the plan changes with
-//! the minute. `tests/tests/cost.rs` counts the same units on the emulator and
+//! (definitions, states); per SLO one PutItem (the history snapshot) and, once an
+//! hour in steady state, one conditional UpdateItem of the state item (a cycle that
+//! changes nothing but the evaluation time leaves the state alone; a transaction
+//! only carries notifications). The figures are averaged over the cycles of one
+//! hour, since the plan changes with the minute. `tests/tests/cost.rs` counts the same units on the emulator and
 //! checks this model against them.
 
 pub mod prices;
@@ -17,7 +18,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::app::cycle::{CycleReport, SloOutcome};
+use crate::app::cycle::{CycleReport, SloOutcome, RECENT_HISTORY_DAYS};
 use crate::app::{emf, Snapshot};
 use crate::slo::evaluate::evaluate;
 use crate::slo::load::{load, SourceFile};
@@ -118,7 +119,7 @@ pub struct PerCycle {
     pub get_metric_data_calls: f64,
     /// Metrics requested (what GetMetricData bills): each MetricStat of each call.
     pub metrics_requested: f64,
-    /// DynamoDB write requests (PutItem + TransactWriteItems).
+    /// DynamoDB write requests (PutItem of snapshots, UpdateItem of states at the hour's checkpoint).
     pub dynamodb_write_requests: f64,
     /// DynamoDB write request units (on demand).
     pub dynamodb_write_units: f64,
@@ -279,9 +280,9 @@ pub fn estimated_sizes(slo: &SloDefinition, snapshot: &Snapshot, state: &SloStat
     let keys = |pk: &str| 2 + pk.len() + 2 + slo.name.len();
     let definition =
         keys("DEF") + 10 + json_len(slo) + 7 + number_size("1") + 7 + slo.service.len() + 10 + 20;
-    let snapshot_len = json_len(snapshot);
-    // state + latest snapshot + a version of 6 digits (a year of 5-minute cycles)
-    let state_size = keys("STATE") + 5 + json_len(state) + 6 + snapshot_len + 7 + 4;
+    let snapshot_len = snapshot.to_stored().len();
+    // state + a version of 6 digits (a year of 5-minute cycles)
+    let state_size = keys("STATE") + 5 + json_len(state) + 7 + 4;
     ItemSizes {
         definition,
         state: state_size,
@@ -474,13 +475,14 @@ pub fn estimate(
         })
         .collect();
 
-    // DynamoDB: per SLO a PutItem of the snapshot (1 unit per KB) and a transactional
-    // update of the state (2 units per KB of the larger of the item before and after);
-    // per cycle two consistent Queries (1 unit per 4 KB of all items returned).
+    // DynamoDB: per SLO a PutItem of the snapshot (1 unit per KB) every cycle and an
+    // UpdateItem of the state (1 unit per KB) at the hour's checkpoint; per cycle two
+    // consistent Queries (1 unit per 4 KB of all items returned). Steady state: no
+    // notification, so no transaction.
     let kb = |b: usize| b.div_ceil(1024) as f64;
     let write_units: f64 = sizes
         .iter()
-        .map(|s| kb(s.snapshot) + 2.0 * kb(s.state))
+        .map(|s| kb(s.snapshot) + kb(s.state) / cycles_per_hour)
         .sum();
     let def_bytes: usize = sizes.iter().map(|s| s.definition).sum();
     let state_bytes: usize = sizes.iter().map(|s| s.state).sum();
@@ -529,14 +531,14 @@ pub fn estimate(
         None => (
             CYCLE_BASE_SECONDS
                 + GET_METRIC_DATA_SECONDS * (calls_per_cycle / conc).ceil()
-                + DYNAMODB_WRITE_SECONDS * 2.0 * n as f64 / conc,
+                + DYNAMODB_WRITE_SECONDS * n as f64 * (1.0 + 1.0 / cycles_per_hour) / conc,
             true,
         ),
     };
     let per_cycle = PerCycle {
         get_metric_data_calls: calls_per_cycle,
         metrics_requested: metrics as f64 / cycles_per_hour,
-        dynamodb_write_requests: 2.0 * n as f64,
+        dynamodb_write_requests: n as f64 * (1.0 + 1.0 / cycles_per_hour),
         dynamodb_write_units: write_units,
         dynamodb_read_requests: read_requests,
         dynamodb_read_units: read_units,
@@ -546,7 +548,10 @@ pub fn estimate(
     };
 
     let cycles = HOURS_PER_MONTH * cycles_per_hour;
-    let kept = (deployment.history_days * 1440 / deployment.schedule_minutes.max(1)) as f64;
+    // Every cycle's snapshot for RECENT_HISTORY_DAYS, one an hour for the rest of the retention.
+    let recent = RECENT_HISTORY_DAYS.min(deployment.history_days);
+    let kept = (recent * 1440 / deployment.schedule_minutes.max(1)
+        + (deployment.history_days - recent) * 24) as f64;
     let stored_bytes: f64 = sizes
         .iter()
         .map(|s| {
