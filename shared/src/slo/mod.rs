@@ -2,6 +2,7 @@
 
 pub mod duration;
 pub mod evaluate;
+pub mod incremental;
 pub mod load;
 pub mod message;
 pub mod model;
