@@ -267,6 +267,35 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
     assert!((4.0..=5.5).contains(&m), "{m} metrics per SLO per cycle");
     // Writes: the goal. A snapshot (one unit) a cycle, the state once an hour.
     assert_eq!(state_updates, SLOS, "one state update per SLO in the hour");
+    // History sized to its use: of each SLO's 12 snapshots of the hour, one (the hourly
+    // checkpoint) is kept the full retention (400 days), the others 15 days.
+    for name in &names {
+        let out = aws_sdk_dynamodb::Client::new(&env.sdk)
+            .query()
+            .table_name(&env.settings.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(format!("SNAP#{name}")))
+            .send()
+            .await?;
+        let mut days: Vec<i64> = out
+            .items()
+            .iter()
+            .filter(|i| {
+                i["sk"].as_s().unwrap().as_str() >= sloguard::slo::message::rfc3339(hour).as_str()
+            })
+            .map(|i| {
+                let at = chrono::DateTime::parse_from_rfc3339(i["sk"].as_s().unwrap())
+                    .unwrap()
+                    .timestamp();
+                let ttl: i64 = i["expires_at"].as_n().unwrap().parse().unwrap();
+                (ttl - at) / 86_400
+            })
+            .collect();
+        days.sort_unstable();
+        let mut expected = vec![15; CYCLES - 1];
+        expected.push(400);
+        assert_eq!(days, expected, "{name}");
+    }
     let w = per_slo(write_units);
     assert!(w <= 2.0, "{w} write units per SLO per cycle (goal <= 2)");
     assert!((w - (1.0 + 1.0 / 12.0)).abs() < 1e-9, "{w}");

@@ -192,6 +192,7 @@ fn an_hour_of_five_minute_cycles_reads_little_more_than_the_tail() {
         .chain((0..12).map(|_| Some(300)))
         .collect();
     let per_stream = run(&world, &steps, 86_400).unwrap();
+    println!("segments read per stream per cycle over an hour: {per_stream:.3}");
     // The tail each cycle, plus the 3d and 30d edges' new hour once: 14 reads in 12 cycles.
     assert!(
         per_stream <= 1.25,
