@@ -252,6 +252,20 @@ pub struct Settings {
     /// Severity of the exhaustion message: ticket unless the SLO asks for a page.
     #[serde(default = "ticket")]
     pub exhaustion_severity: Severity,
+    /// Change targets (`stack/shop-api`, ...) whose deployments messages list before a burn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+    /// How far before an incident opened its changes are listed, in seconds.
+    #[serde(default = "lookback", skip_serializing_if = "is_default_lookback")]
+    pub changes_lookback: i64,
+}
+
+fn lookback() -> i64 {
+    super::change::DEFAULT_LOOKBACK_SECONDS
+}
+
+fn is_default_lookback(s: &i64) -> bool {
+    *s == lookback()
 }
 
 fn ticket() -> Severity {
@@ -267,6 +281,8 @@ impl Default for Settings {
             exclusions: Vec::new(),
             budget_alerts: Vec::new(),
             exhaustion_severity: Severity::Ticket,
+            changes: Vec::new(),
+            changes_lookback: lookback(),
         }
     }
 }

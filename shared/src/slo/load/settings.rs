@@ -12,13 +12,15 @@ use crate::slo::yaml::Node;
 use super::diag::{join, opt, truncate, At, Ctx};
 use super::ANNOTATION_PREFIX;
 
-const SLO_ANNOTATIONS: [&str; 6] = [
+const SLO_ANNOTATIONS: [&str; 8] = [
     "alarms",
     "runbook",
     "min-events",
     "exclusions",
     "budget-alerts",
     "exhaustion-severity",
+    "changes",
+    "changes-lookback",
 ];
 const CONDITION_ANNOTATIONS: [&str; 1] = ["short-window"];
 
@@ -81,6 +83,27 @@ pub(super) fn read_settings(
                 other => bad(
                     ctx,
                     format!("`{}` is not `page` or `ticket`", truncate(other, 40)),
+                ),
+            },
+            "changes" => {
+                for t in value.split(',').filter(|t| !t.trim().is_empty()) {
+                    match crate::slo::change::parse_target(t) {
+                        Ok(t) if !settings.changes.contains(&t) => settings.changes.push(t),
+                        Ok(_) => {}
+                        Err(m) => bad(ctx, m),
+                    }
+                }
+            }
+            "changes-lookback" => match duration::parse(&value) {
+                Ok(Duration::Seconds(s)) if (60..=7 * 86_400).contains(&s) => {
+                    settings.changes_lookback = s
+                }
+                _ => bad(
+                    ctx,
+                    format!(
+                        "`{}` is not a duration from 1m to 7d like 2h",
+                        truncate(&value, 40)
+                    ),
                 ),
             },
             _ => bad(
