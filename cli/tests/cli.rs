@@ -68,10 +68,10 @@ fn validate_lists_every_problem_with_file_and_line() -> Result<()> {
         .collect();
     assert_eq!(lines.len(), 3, "{t}");
     assert!(
-        t.contains(":41: spec.objectives[0].target: 99.9 is out of range"),
+        t.contains(":42: spec.objectives[0].target: 99.9 is out of range"),
         "{t}"
     );
-    assert!(t.contains(":27: spec.indicator.spec.ratioMetric.bad.metricSource.spec.stat: `Total` is not a CloudWatch statistic"), "{t}");
+    assert!(t.contains(":28: spec.indicator.spec.ratioMetric.bad.metricSource.spec.stat: `Total` is not a CloudWatch statistic"), "{t}");
     Ok(())
 }
 
@@ -1075,5 +1075,75 @@ async fn gate_exit_codes_and_history_by_period_and_as_csv() -> Result<()> {
         "exhausted",
         "the worst status of the day"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn changes_lists_the_deployments_an_slo_names_newest_first() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    let one = root().join("examples/slos/checkout-availability.yaml");
+    assert!(sloguard(Some(&moto), &["apply", one.to_str().unwrap()])
+        .status
+        .success());
+    let none = sloguard(Some(&moto), &["changes", "checkout-availability"]);
+    assert!(none.status.success(), "{}", text(&none));
+    assert!(
+        text(&none)
+            .contains("0 changes for checkout-availability (stack/shop-api, lambda/checkout-fn)"),
+        "{}",
+        text(&none)
+    );
+    // Record two deployments the way the alarm handler does.
+    let sdk = moto.sdk_config("eu-west-1").await;
+    let store = sloguard::aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "cli-test");
+    let now = chrono::Utc::now().timestamp();
+    let fixture = |name: &str, t: i64| -> Result<Value> {
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(
+            root().join("examples/events").join(name),
+        )?)?;
+        v["time"] = sloguard::slo::message::rfc3339(t).into();
+        if v["detail"].get("eventTime").is_some() {
+            v["detail"]["eventTime"] = sloguard::slo::message::rfc3339(t).into();
+        }
+        Ok(v)
+    };
+    for (name, t) in [
+        ("change-cloudformation-update-complete.json", now - 1800),
+        ("change-lambda-update-function-code.json", now - 600),
+    ] {
+        let out = sloguard::app::changes::record_change_event(&store, &fixture(name, t)?, 90, None)
+            .await?;
+        assert!(out.recorded, "{out:?}");
+    }
+    let out = sloguard(Some(&moto), &["changes", "checkout-availability"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("2 changes for checkout-availability"), "{t}");
+    let lambda = t.find("UpdateFunctionCode").expect("lambda row");
+    let stack = t.find("UPDATE_COMPLETE").expect("stack row");
+    assert!(lambda < stack, "newest first: {t}");
+    assert!(t.contains("30 min ago  stack/shop-api"), "{t}");
+    assert!(
+        t.contains("https://eu-west-1.console.aws.amazon.com/lambda/home"),
+        "{t}"
+    );
+    let json = sloguard(
+        Some(&moto),
+        &[
+            "changes",
+            "checkout-availability",
+            "--since",
+            "20m",
+            "--json",
+        ],
+    );
+    let v: Value = serde_json::from_slice(&json.stdout)?;
+    assert_eq!(v.as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(v[0]["target"], "lambda/checkout-fn");
+    assert_eq!(v[0]["what"], "UpdateFunctionCode");
+    let unknown = sloguard(Some(&moto), &["changes", "checkout-availabilty"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+    assert!(text(&unknown).contains("did you mean checkout-availability?"));
     Ok(())
 }
