@@ -13,6 +13,12 @@ use super::read_files;
 pub fn run(paths: &[PathBuf]) -> Result<ExitCode> {
     let files = read_files(paths)?;
     let loaded = load(&files);
+    // Warnings never fail validation, but a user reading the output sees them first.
+    for w in &loaded.warnings {
+        let text = w.to_string();
+        let at = text.len() - w.message.len();
+        println!("{}warning: {}", &text[..at], w.message);
+    }
     if loaded.problems.is_empty() && loaded.slos.is_empty() {
         eprintln!(
             "error: {} read, but none defines an SLO (kind: SLO)",

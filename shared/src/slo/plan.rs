@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::model::{BudgetingMethod, MetricSpec, QuerySpec, SloDefinition};
+use super::model::{MetricSpec, QuerySpec, SloDefinition};
 use super::window;
 
 const MINUTE: i64 = 60;
@@ -93,10 +93,7 @@ pub struct Edge {
 
 /// The spans of an SLO at time `t`, with edges rounded to what CloudWatch still keeps.
 pub fn spans(slo: &SloDefinition, t: EvalTime) -> Spans {
-    let slice = match slo.method {
-        BudgetingMethod::Occurrences => None,
-        _ => slo.objective.time_slice_seconds,
-    };
+    let slice = slo.slice_seconds();
     let end = slice.map_or(t.at, |s| floor(t.at, s));
     let edge = |s: i64| {
         let resolution = slice.unwrap_or_else(|| resolution_for_age(t.now - s));
@@ -312,8 +309,14 @@ fn pack(streams: &[MetricSpec], segments: &[Vec<Segment>]) -> Vec<MetricRequest>
         for (stream, period) in queries {
             let w = query_weight(&streams[stream]);
             let p = w * ((end - start) / period) as usize;
+            // A Metrics Insights query must be the only one of its call.
+            let alone = streams[stream].is_insights()
+                || current
+                    .queries
+                    .first()
+                    .is_some_and(|q| streams[q.stream].is_insights());
             if !current.queries.is_empty()
-                && (n + w > MAX_QUERIES_PER_CALL || points + p > MAX_DATAPOINTS_PER_CALL)
+                && (alone || n + w > MAX_QUERIES_PER_CALL || points + p > MAX_DATAPOINTS_PER_CALL)
             {
                 out.push(std::mem::replace(
                     &mut current,

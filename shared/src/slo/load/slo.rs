@@ -1,14 +1,13 @@
 //! SLO documents: indicator, time window, budgeting method, objective and alert policies, then
 //! the rules across them (which method fits which indicator, what CloudWatch still keeps).
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::slo::duration::{self, CalendarUnit, Duration};
 use crate::slo::model::{
-    BudgetingMethod, BurnRateCondition, Indicator, MetricSpec, Objective, SloDefinition, TimeWindow,
+    BudgetingMethod, BurnRateCondition, Indicator, MetricSpec, Objective, Settings, SloDefinition,
+    TimeWindow,
 };
 use crate::slo::plan::retention_seconds;
 use crate::slo::policy::default_conditions;
@@ -17,19 +16,17 @@ use crate::slo::yaml::Node;
 
 use super::alerting::read_slo_policies;
 use super::diag::{
-    check_fields, expect_bool, expect_duration, expect_f64, expect_list, expect_map,
-    expect_minutes, join, line_of, one_of, opt, opt_parse, opt_str, parse_op, req, req_map,
-    req_parse, truncate, At, Blame, Ctx, OneOf,
+    check_description, check_fields, expect_bool, expect_duration, expect_f64, expect_list,
+    expect_map, expect_minutes, join, line_of, one_of, opt, opt_parse, opt_str, parse_op, req,
+    req_map, req_parse, truncate, At, Blame, Ctx, OneOf,
 };
 use super::document::{check_name, read_metadata_name, resolve, Doc, Refs};
 use super::indicator::read_sli_spec;
 use super::settings::read_settings;
 
-/// The path of the one objective sloguard reads.
-const OBJECTIVE: &str = "spec.objectives[0]";
-
-/// An SLO document whose header was read; `None` when it has problems (all reported).
-pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Option<SloDefinition> {
+/// An SLO document whose header was read: one SloDefinition per objective (an SLO with several
+/// objectives loads as several, named `NAME-OBJECTIVE`); empty when it has problems (all reported).
+pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition> {
     let at = d.at();
     let node = d.node;
     let meta = node.get("metadata").expect("header was read");
@@ -52,11 +49,11 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Option<SloDefinit
             "alertPolicies",
         ],
     );
-    let description = opt_str(ctx, at, spec, "spec", "description").map(str::to_string);
+    let description = check_description(ctx, at, spec, "spec").map(str::to_string);
     let service = req_parse(ctx, at, spec, "spec", "service", |s| {
         check_name(s).map(|()| s.to_string())
     });
-    let indicator = read_indicator(ctx, at, spec, &refs.slis);
+    let indicator = read_indicator(ctx, at, spec, refs);
     let window = read_window(ctx, at, spec);
     let method = req_parse(ctx, at, spec, "spec", "budgetingMethod", |m| match m {
         "Occurrences" => Ok(BudgetingMethod::Occurrences),
@@ -67,42 +64,89 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Option<SloDefinit
             truncate(m, 40)
         )),
     });
-    let objective = read_objective(ctx, at, spec);
+    let objectives = read_objectives(ctx, at, spec, &d.name);
 
     let conds = match opt(spec, "alertPolicies") {
         None => Some(None),
         Some(list) => read_slo_policies(ctx, at, list, refs).map(Some),
     };
 
-    let (indicator, window, method, objective, conds, service) =
-        (indicator?, window?, method?, objective?, conds?, service?);
-    let objective = check_method(ctx, at, spec, &indicator, method, objective)?;
+    let (Some(indicator), Some(window), Some(method), Some(objectives), Some(conds), Some(service)) =
+        (indicator, window, method, objectives, conds, service)
+    else {
+        return Vec::new();
+    };
     let conditions = conds.unwrap_or_else(|| default_conditions(&window));
-    check_retention(ctx, at, spec, &window, method, &objective, &conditions)?;
-    Some(SloDefinition {
-        name: d.name.clone(),
-        display_name,
-        service,
-        description,
-        indicator,
-        window,
-        method,
-        objective,
-        conditions,
-        settings: settings?,
-        annotations,
-        file: d.file.to_string(),
-        line: node.line,
-    })
+    let several = objectives.len() > 1;
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, (key, objective)) in objectives.into_iter().enumerate() {
+        let checked = check_method(ctx, at, spec, i, &indicator, method, objective)
+            .map(|o| with_datapoint_period(&indicator, method, &window, &conditions, o))
+            .and_then(|o| {
+                check_retention(
+                    ctx,
+                    at,
+                    spec,
+                    i,
+                    &window,
+                    &indicator,
+                    method,
+                    &o,
+                    &conditions,
+                )
+                .map(|()| o)
+            });
+        let Some(objective) = checked else {
+            ok = false;
+            continue;
+        };
+        let title = display_name.as_deref().unwrap_or(&d.name);
+        let (name, parent, shown) = match &key {
+            Some(k) if several => (
+                format!("{}-{k}", d.name),
+                Some(d.name.clone()),
+                Some(format!(
+                    "{title}: {}",
+                    objective
+                        .display_name
+                        .clone()
+                        .unwrap_or_else(|| format!("objective {}", i + 1))
+                )),
+            ),
+            _ => (d.name.clone(), None, display_name.clone()),
+        };
+        out.push(SloDefinition {
+            name,
+            display_name: shown,
+            service: service.clone(),
+            description: description.clone(),
+            indicator: indicator.clone(),
+            window: window.clone(),
+            method,
+            objective,
+            conditions: conditions.clone(),
+            settings: Settings::default(),
+            annotations: annotations.clone(),
+            parent,
+            file: d.file.to_string(),
+            line: node.line,
+        });
+    }
+    let Some(settings) = settings else {
+        return Vec::new();
+    };
+    if !ok {
+        return Vec::new();
+    }
+    for slo in &mut out {
+        slo.settings = settings.clone();
+    }
+    out
 }
 
 /// The SLO's indicator: inline (`indicator`) or an SLI defined elsewhere (`indicatorRef`).
-fn read_indicator(
-    ctx: &mut Ctx,
-    at: At,
-    spec: &Node,
-    slis: &HashMap<String, Option<Indicator>>,
-) -> Option<Indicator> {
+fn read_indicator(ctx: &mut Ctx, at: At, spec: &Node, refs: &Refs) -> Option<Indicator> {
     match one_of(
         ctx,
         at,
@@ -125,9 +169,9 @@ fn read_indicator(
                 read_metadata_name(ctx, at, ind, "spec.indicator");
             }
             let s = req(ctx, at, ind, "spec.indicator", "spec")?;
-            read_sli_spec(ctx, at, s, "spec.indicator.spec")
+            read_sli_spec(ctx, at, s, "spec.indicator.spec", &refs.sources)
         }
-        OneOf::Second(r) => resolve(ctx, at, slis, "SLI", r, "spec.indicatorRef"),
+        OneOf::Second(r) => resolve(ctx, at, &refs.slis, "SLI", r, "spec.indicatorRef"),
     }
 }
 
@@ -149,12 +193,17 @@ fn single_entry<'n>(
     expect_map(ctx, at, &items[0], &format!("{path}[0]"))
 }
 
-/// The objective node, once [`read_objective`] has accepted it.
-fn objective_node(spec: &Node) -> &Node {
+/// Objective `i`'s node, once [`read_objectives`] has accepted it.
+fn objective_node(spec: &Node, i: usize) -> &Node {
     spec.get("objectives")
         .and_then(|l| l.as_seq())
-        .and_then(|s| s.first())
+        .and_then(|s| s.get(i))
         .expect("objective was read")
+}
+
+/// The path of objective `i`.
+fn objective_path(i: usize) -> String {
+    format!("spec.objectives[{i}]")
 }
 
 // ---------- time window ----------
@@ -207,20 +256,36 @@ fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
             }
         };
     }
-    let unit = match dur {
-        Duration::Seconds(86_400) => CalendarUnit::Day,
-        Duration::Seconds(604_800) => CalendarUnit::Week,
-        Duration::Calendar(1, u) => u,
+    let (unit, count) = match dur {
+        Duration::Seconds(s) if s > 0 && s % 604_800 == 0 => (CalendarUnit::Week, s / 604_800),
+        Duration::Seconds(s) if s > 0 && s % 86_400 == 0 => (CalendarUnit::Day, s / 86_400),
+        Duration::Calendar(n, u) if n > 0 => (u, i64::from(n)),
         _ => {
             ctx.report(
                 at.file,
                 dn.line,
                 &join(p, "duration"),
-                "a calendar window is one of 1d, 1w, 1M, 1Q, 1y",
+                "a calendar window is a whole number of days, weeks, months, quarters or years (1d, 2w, 1M, 1Q, 1y)",
             );
             return None;
         }
     };
+    let count = u32::try_from(count).unwrap_or(u32::MAX);
+    let too_long = max_length(&TimeWindow::Calendar {
+        unit,
+        count,
+        start: DateTime::<Utc>::UNIX_EPOCH,
+        tz: Tz::UTC,
+    }) > 455 * 86_400 + 3600;
+    if too_long {
+        ctx.report(
+            at.file,
+            dn.line,
+            &join(p, "duration"),
+            "CloudWatch keeps data for 455 days; the window must not be longer",
+        );
+        return None;
+    }
     let cp = join(p, "calendar");
     let cal = req_map(ctx, at, w, p, "calendar")?;
     check_fields(ctx, at, cal, &cp, &["startTime", "timeZone"]);
@@ -242,6 +307,7 @@ fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
     });
     Some(TimeWindow::Calendar {
         unit,
+        count,
         start: start?,
         tz: tz?,
     })
@@ -267,11 +333,86 @@ fn parse_start_time(s: &str) -> Option<DateTime<Utc>> {
 
 // ---------- objective ----------
 
-fn read_objective(ctx: &mut Ctx, at: At, spec: &Node) -> Option<Objective> {
-    let o = single_entry(ctx, at, spec, "objectives", &|n| {
-        format!("sloguard evaluates exactly one objective per SLO, found {n}; split them into several SLOs")
-    })?;
-    let p = OBJECTIVE;
+/// Every objective, each with the key that names it when there are several (from its
+/// displayName, else its position).
+fn read_objectives(
+    ctx: &mut Ctx,
+    at: At,
+    spec: &Node,
+    slo: &str,
+) -> Option<Vec<(Option<String>, Objective)>> {
+    let list = req(ctx, at, spec, "spec", "objectives")?;
+    let items = expect_list(ctx, at, list, "spec.objectives", "a list of objectives")?;
+    if items.is_empty() {
+        ctx.report(
+            at.file,
+            list.line,
+            "spec.objectives",
+            "empty list; give at least one objective with a target",
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        let p = objective_path(i);
+        let Some(o) = expect_map(ctx, at, item, &p) else {
+            ok = false;
+            continue;
+        };
+        let Some(obj) = read_objective(ctx, at, o, &p) else {
+            ok = false;
+            continue;
+        };
+        let key = obj
+            .display_name
+            .as_deref()
+            .map(slug)
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| format!("o{}", i + 1));
+        if items.len() > 1 {
+            let name = format!("{slo}-{key}");
+            if let Err(msg) = check_name(&name) {
+                ctx.report(at.file, o.line, &p, format!("this objective is stored as {msg}; shorten the SLO name or the objective's displayName"));
+                ok = false;
+            } else if out
+                .iter()
+                .any(|(k, _): &(Option<String>, Objective)| k.as_deref() == Some(key.as_str()))
+            {
+                ctx.report(
+                    at.file,
+                    line_of(o, "displayName"),
+                    &join(&p, "displayName"),
+                    format!("two objectives are both named `{key}`; give each its own displayName"),
+                );
+                ok = false;
+            }
+        }
+        out.push((Some(key), obj));
+    }
+    ok.then_some(out)
+}
+
+/// An objective's displayName as a name part: `p95 under 300 ms` -> `p95-under-300-ms`.
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-')
+        .chars()
+        .take(40)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
+}
+
+/// One objective at `p`.
+fn read_objective(ctx: &mut Ctx, at: At, o: &Node, p: &str) -> Option<Objective> {
     check_fields(
         ctx,
         at,
@@ -358,57 +499,51 @@ fn read_objective(ctx: &mut Ctx, at: At, spec: &Node) -> Option<Objective> {
 
 // ---------- rules across fields ----------
 
-/// Cross-field rules between indicator, budgeting method and objective.
+/// Cross-field rules between indicator, budgeting method and objective `i`.
 fn check_method(
     ctx: &mut Ctx,
     at: At,
     spec: &Node,
+    i: usize,
     ind: &Indicator,
     method: BudgetingMethod,
     obj: Objective,
 ) -> Option<Objective> {
-    let o = objective_node(spec);
-    let p = OBJECTIVE;
+    let o = objective_node(spec, i);
+    let p = &objective_path(i);
+    let method_line = line_of(spec, "budgetingMethod");
     let mut ok = true;
     let mut report = |ctx: &mut Ctx, line: usize, path: &str, msg: &str| {
         ctx.report(at.file, line, path, msg);
         ok = false;
     };
     let threshold = matches!(ind, Indicator::Threshold { .. });
+    // Only the first objective reports what is wrong with the SLO as a whole.
+    let first = i == 0;
     match method {
         BudgetingMethod::Occurrences => {
-            if threshold {
-                report(ctx, line_of(o, "op"), "spec.budgetingMethod", "Occurrences counts events and needs a ratioMetric; a thresholdMetric needs Timeslices");
-            }
-            if let Indicator::Ratio {
-                numerator, total, ..
-            } = ind
-            {
-                for m in [numerator, total] {
-                    if let MetricSpec::Metric { stat, .. } = m {
-                        if stat != "Sum" && stat != "SampleCount" {
-                            report(ctx, spec.get("indicator").or(spec.get("indicatorRef")).map_or(spec.line, |n| n.line), "spec.indicator", &format!("Occurrences counts events, so the stat must be Sum or SampleCount, not {stat}"));
-                        }
-                    }
+            if let (Indicator::Ratio { .. }, true) = (ind, first) {
+                for (line, path, stat) in stats_not_counting(spec, ind) {
+                    report(ctx, line, &path, &format!("Occurrences counts events, so the stat must be Sum or SampleCount, not {stat}"));
                 }
             }
         }
         BudgetingMethod::Timeslices => {
-            if !threshold {
-                report(ctx, line_of(o, "target"), "spec.budgetingMethod", "Timeslices compares one metric to op/value and needs a thresholdMetric; a ratioMetric needs Occurrences or RatioTimeslices");
+            if !threshold && obj.time_slice_target.is_none() {
+                report(ctx, o.line, &join(p, "timeSliceTarget"), "missing required field for Timeslices over a ratio: the ratio a slice must reach to be good, e.g. 0.95");
             }
         }
         BudgetingMethod::RatioTimeslices => {
-            if threshold {
+            if threshold && first {
                 report(
                     ctx,
-                    line_of(o, "target"),
+                    method_line,
                     "spec.budgetingMethod",
-                    "RatioTimeslices needs a ratioMetric",
+                    "RatioTimeslices averages the ratios of the slices and needs a ratioMetric; a thresholdMetric needs Timeslices or Occurrences",
                 );
             }
-            if obj.time_slice_target.is_none() {
-                report(ctx, o.line, &join(p, "timeSliceTarget"), "missing required field for RatioTimeslices: the ratio a slice must reach to be good");
+            if let (Some(_), false) = (obj.time_slice_target, threshold) {
+                ctx.warn(at.file, line_of(o, "timeSliceTarget"), &join(p, "timeSliceTarget"), "RatioTimeslices averages the slices' ratios and ignores timeSliceTarget; to count the slices that reach it, use budgetingMethod: Timeslices");
             }
         }
     }
@@ -429,7 +564,7 @@ fn check_method(
                 "missing required field for a thresholdMetric: the threshold a good value meets",
             );
         }
-    } else {
+    } else if o.get("value").is_some() {
         for k in ["op", "value"] {
             if o.get(k).is_some() {
                 report(
@@ -440,6 +575,13 @@ fn check_method(
                 );
             }
         }
+    } else if o.get("op").is_some() {
+        ctx.warn(
+            at.file,
+            line_of(o, "op"),
+            &join(p, "op"),
+            "has no effect on a ratio (op and value compare a thresholdMetric); remove it",
+        );
     }
     if method == BudgetingMethod::Occurrences {
         for k in ["timeSliceTarget", "timeSliceWindow"] {
@@ -465,36 +607,136 @@ fn check_method(
     ok.then_some(obj)
 }
 
-/// Windows CloudWatch cannot serve: data older than its retention at that resolution.
-fn check_retention(
-    ctx: &mut Ctx,
-    at: At,
-    spec: &Node,
-    window: &TimeWindow,
+/// Inline metrics of a ratio whose stat does not count events: (line of `stat:`, its path,
+/// the stat). A metric of an SLI defined elsewhere is reported at the `indicatorRef`.
+fn stats_not_counting(spec: &Node, ind: &Indicator) -> Vec<(usize, String, String)> {
+    let counting = |s: &str| s == "Sum" || s == "SampleCount";
+    let mut out = Vec::new();
+    if let (
+        Some(r),
+        Indicator::Ratio {
+            good,
+            numerator,
+            total,
+        },
+    ) = (spec.get("indicatorRef"), ind)
+    {
+        let first = if *good { "good" } else { "bad" };
+        for (role, m) in [(first, numerator), ("total", total)] {
+            if let MetricSpec::Metric { stat, .. } = m {
+                if !counting(stat) {
+                    out.push((
+                        r.line,
+                        "spec.indicatorRef".to_string(),
+                        format!("{stat} (the SLI's {role} metric)"),
+                    ));
+                }
+            }
+        }
+        return out;
+    }
+    let Some(ratio) = spec
+        .get("indicator")
+        .and_then(|i| i.get("spec"))
+        .and_then(|s| s.get("ratioMetric"))
+    else {
+        return out;
+    };
+    for role in ["good", "bad", "total"] {
+        let Some(ms) = ratio
+            .get(role)
+            .and_then(|m| m.get("metricSource"))
+            .and_then(|m| m.get("spec"))
+        else {
+            continue;
+        };
+        let path = format!("spec.indicator.spec.ratioMetric.{role}.metricSource.spec");
+        if let Some(stat) = ms.get("stat").and_then(Node::as_scalar) {
+            if !counting(stat) {
+                out.push((line_of(ms, "stat"), join(&path, "stat"), stat.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// Occurrences over a threshold or raw metric count datapoints: at the finest period CloudWatch
+/// keeps for the whole lookback (1 minute up to 15 days, 5 minutes up to 63, then 1 hour).
+fn with_datapoint_period(
+    ind: &Indicator,
     method: BudgetingMethod,
-    obj: &Objective,
+    window: &TimeWindow,
     conditions: &[BurnRateCondition],
-) -> Option<()> {
-    let lookback = conditions
+    mut obj: Objective,
+) -> Objective {
+    if method == BudgetingMethod::Occurrences && !matches!(ind, Indicator::Ratio { .. }) {
+        let lookback = lookback(window, conditions);
+        obj.time_slice_seconds = [60, 300, 3600]
+            .into_iter()
+            .find(|p| lookback <= retention_seconds(*p))
+            .or(Some(3600));
+    }
+    obj
+}
+
+/// How far back an SLO reads: its window or its longest alert window.
+fn lookback(window: &TimeWindow, conditions: &[BurnRateCondition]) -> i64 {
+    conditions
         .iter()
         .map(|c| c.long_seconds)
         .chain(std::iter::once(max_length(window)))
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Windows CloudWatch cannot serve: data older than its retention at that resolution, or
+/// older than the two weeks Metrics Insights queries reach.
+#[allow(clippy::too_many_arguments)]
+fn check_retention(
+    ctx: &mut Ctx,
+    at: At,
+    spec: &Node,
+    i: usize,
+    window: &TimeWindow,
+    ind: &Indicator,
+    method: BudgetingMethod,
+    obj: &Objective,
+    conditions: &[BurnRateCondition],
+) -> Option<()> {
+    let lookback = lookback(window, conditions);
+    let first = i == 0;
     if lookback > 455 * 86_400 {
-        ctx.report(
-            at.file,
-            spec.line,
-            "spec.alertPolicies",
-            "an alert lookbackWindow goes back further than the 455 days CloudWatch keeps data",
-        );
+        if first {
+            ctx.report(
+                at.file,
+                line_of(spec, "alertPolicies"),
+                "spec.alertPolicies",
+                "an alert lookbackWindow goes back further than the 455 days CloudWatch keeps data",
+            );
+        }
+        return None;
+    }
+    const INSIGHTS_DAYS: i64 = 14;
+    if ind_insights(ind) && lookback > INSIGHTS_DAYS * 86_400 {
+        if first {
+            ctx.report(
+                at.file,
+                line_of(spec, "timeWindow"),
+                "spec.timeWindow",
+                format!(
+                    "Metrics Insights (sql) queries reach back {INSIGHTS_DAYS} days, but this SLO reads {} back; use a window (and alert windows) of at most {INSIGHTS_DAYS}d, or namespace/metricName/stat",
+                    duration::label(lookback)
+                ),
+            );
+        }
         return None;
     }
     if method == BudgetingMethod::Occurrences {
         return Some(());
     }
     let slice = obj.time_slice_seconds.expect("checked by check_method");
-    let line = line_of(objective_node(spec), "timeSliceWindow");
+    let o = objective_node(spec, i);
+    let line = line_of(o, "timeSliceWindow");
     if lookback > retention_seconds(slice) {
         let fits = [300, 3600]
             .into_iter()
@@ -503,7 +745,7 @@ fn check_retention(
         ctx.report(
             at.file,
             line,
-            &join(OBJECTIVE, "timeSliceWindow"),
+            &join(&objective_path(i), "timeSliceWindow"),
             format!(
                 "{}-slices need data back {}, but CloudWatch keeps data at that resolution for {} only; use timeSliceWindow: {fits}",
                 duration::label(slice),
@@ -514,4 +756,14 @@ fn check_retention(
         return None;
     }
     Some(())
+}
+
+/// Whether the indicator reads a Metrics Insights query.
+fn ind_insights(ind: &Indicator) -> bool {
+    match ind {
+        Indicator::Ratio {
+            numerator, total, ..
+        } => numerator.is_insights() || total.is_insights(),
+        Indicator::Threshold { metric } | Indicator::Raw { metric, .. } => metric.is_insights(),
+    }
 }

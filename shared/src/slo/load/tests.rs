@@ -141,7 +141,14 @@ fn diff(expected: &[String], reported: &[Problem]) -> Option<String> {
 }
 
 fn check(case: &Case) -> Result<(), String> {
-    match diff(&case.expected, &load(&case.files).problems) {
+    let loaded = load(&case.files);
+    // Warnings are listed like problems, their message starting with `warning: `.
+    let mut reported = loaded.problems;
+    reported.extend(loaded.warnings.into_iter().map(|w| Problem {
+        message: format!("warning: {}", w.message),
+        ..w
+    }));
+    match diff(&case.expected, &reported) {
         None => Ok(()),
         Some(d) => Err(format!(
             "case {} (- expected but not reported, + reported but not expected):\n{d}",
