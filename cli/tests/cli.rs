@@ -1077,3 +1077,28 @@ async fn gate_exit_codes_and_history_by_period_and_as_csv() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn validate_accepts_the_openslo_corpus_and_prints_warnings_without_failing() -> Result<()> {
+    let out = sloguard(None, &["validate", "shared/testdata/openslo"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("12 files, 13 SLOs: valid"),
+        "{}",
+        text(&out)
+    );
+    let warned = sloguard(
+        None,
+        &["validate", "shared/testdata/load/ratio-warnings.yaml"],
+    );
+    assert!(warned.status.success(), "{}", text(&warned));
+    let t = text(&warned);
+    assert!(
+        t.contains(
+            "ratio-warnings.yaml:29: spec.objectives[0].op: warning: has no effect on a ratio"
+        ),
+        "{t}"
+    );
+    assert!(t.contains("1 file, 1 SLO: valid"), "{t}");
+    Ok(())
+}

@@ -15,9 +15,7 @@ pub fn run(paths: &[PathBuf]) -> Result<ExitCode> {
     let loaded = load(&files);
     // Warnings never fail validation, but a user reading the output sees them first.
     for w in &loaded.warnings {
-        let text = w.to_string();
-        let at = text.len() - w.message.len();
-        println!("{}warning: {}", &text[..at], w.message);
+        println!("{}:{}: {}: warning: {}", w.file, w.line, w.path, w.message);
     }
     if loaded.problems.is_empty() && loaded.slos.is_empty() {
         eprintln!(

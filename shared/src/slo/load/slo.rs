@@ -209,6 +209,15 @@ fn objective_path(i: usize) -> String {
 // ---------- time window ----------
 
 fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
+    if spec.get("timeWindow").is_none() {
+        ctx.report(
+            at.file,
+            spec.line,
+            "spec.timeWindow",
+            "missing: sloguard needs the window the objective holds over, e.g. timeWindow: [{duration: 28d, isRolling: true}]",
+        );
+        return None;
+    }
     let w = single_entry(ctx, at, spec, "timeWindow", &|n| {
         format!("must have exactly one entry, found {n}")
     })?;
@@ -352,6 +361,21 @@ fn read_objectives(
         );
         return None;
     }
+    // A composite SLO (objectives with their own indicators and weights): one message for all.
+    let composite = items.iter().enumerate().find_map(|(i, o)| {
+        ["indicator", "indicatorRef", "compositeWeight"]
+            .into_iter()
+            .find_map(|k| o.get(k).map(|n| (join(&objective_path(i), k), n.line)))
+    });
+    if let Some((path, line)) = composite {
+        ctx.report(
+            at.file,
+            line,
+            &path,
+            "composite SLOs (objectives with their own indicator or compositeWeight) are not supported; write one SLO per indicator",
+        );
+        return None;
+    }
     let mut out = Vec::new();
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
@@ -431,16 +455,6 @@ fn read_objective(ctx: &mut Ctx, at: At, o: &Node, p: &str) -> Option<Objective>
             "compositeWeight",
         ],
     );
-    for k in ["indicator", "indicatorRef", "compositeWeight"] {
-        if let Some(n) = opt(o, k) {
-            ctx.report(
-                at.file,
-                n.line,
-                &join(p, k),
-                "composite SLOs are not supported; give the indicator in spec.indicator",
-            );
-        }
-    }
     let display_name = opt_str(ctx, at, o, p, "displayName").map(str::to_string);
     let target = one_of(
         ctx,
