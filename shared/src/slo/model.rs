@@ -104,13 +104,9 @@ impl MetricSpec {
     pub fn is_insights(&self) -> bool {
         match self {
             MetricSpec::Metric { .. } => false,
-            MetricSpec::Queries { queries, .. } => queries.iter().any(|q| {
-                q.expression.as_deref().is_some_and(|e| {
-                    e.trim_start()
-                        .get(..6)
-                        .is_some_and(|w| w.eq_ignore_ascii_case("select"))
-                })
-            }),
+            MetricSpec::Queries { queries, .. } => queries
+                .iter()
+                .any(|q| q.expression.as_deref().is_some_and(super::plan::is_select)),
         }
     }
 
