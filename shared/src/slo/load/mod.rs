@@ -8,7 +8,8 @@
 //! - [`datasource`]: DataSources, which give metrics their region and account;
 //! - [`service`]: Service and AlertNotificationTarget documents, checked and otherwise unused;
 //! - [`alerting`]: AlertConditions, AlertPolicies and an SLO's `alertPolicies`;
-//! - [`slo`]: SLOs (window, objective, budgeting method) and the rules across their fields;
+//! - [`slo`]: SLOs (window, budgeting method, retention) and the rules across their fields;
+//! - [`objective`]: objectives, one SLO each, and what each budgeting method asks of them;
 //! - [`settings`]: sloguard's own `sloguard.dev/` annotations;
 //! - [`diag`]: where problems are collected, and the field readers all stages share.
 //!
@@ -25,6 +26,7 @@ mod datasource;
 mod diag;
 mod document;
 mod indicator;
+mod objective;
 mod service;
 mod settings;
 mod slo;
