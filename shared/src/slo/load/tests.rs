@@ -13,7 +13,7 @@ use super::{load, Problem, SourceFile};
 use crate::slo::model::{Indicator, MetricSpec};
 
 /// The table must not shrink unnoticed: as many cases as when it was written.
-const MIN_CASES: usize = 36;
+const MIN_CASES: usize = 38;
 
 #[derive(Debug)]
 struct Case {
