@@ -1147,3 +1147,88 @@ async fn changes_lists_the_deployments_an_slo_names_newest_first() -> Result<()>
     assert!(text(&unknown).contains("did you mean checkout-availability?"));
     Ok(())
 }
+
+#[test]
+fn validate_accepts_the_openslo_corpus_and_prints_warnings_without_failing() -> Result<()> {
+    let out = sloguard(None, &["validate", "shared/testdata/openslo"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("12 files, 13 SLOs: valid"),
+        "{}",
+        text(&out)
+    );
+    let warned = sloguard(
+        None,
+        &["validate", "shared/testdata/load/ratio-warnings.yaml"],
+    );
+    assert!(warned.status.success(), "{}", text(&warned));
+    let t = text(&warned);
+    assert!(
+        t.contains(
+            "ratio-warnings.yaml:29: spec.objectives[0].op: warning: has no effect on a ratio"
+        ),
+        "{t}"
+    );
+    assert!(t.contains("1 file, 1 SLO: valid"), "{t}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_slo_with_two_objectives_shows_each_and_its_worst() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    let applied = sloguard(
+        Some(&moto),
+        &["apply", "shared/testdata/openslo/two-objectives.yaml"],
+    );
+    let t = text(&applied);
+    assert!(t.contains("checkout-latency-under-300-ms: created"), "{t}");
+    assert!(t.contains("checkout-latency-under-1-s: created"), "{t}");
+
+    // Two hours of latency: 200 ms, then an hour at 500 ms (slow for the first objective only).
+    let sdk = moto.sdk_config("eu-west-1").await;
+    let now = chrono::Utc::now().timestamp();
+    let end = now - now % 60;
+    let pts: Vec<Point> = (0..120)
+        .map(|m| Point {
+            namespace: "Shop".into(),
+            metric: "Latency".into(),
+            dimensions: vec![("Endpoint".into(), "checkout".into())],
+            timestamp: end - 7200 + m * 60,
+            value: if m < 60 { 200.0 } else { 500.0 },
+        })
+        .collect();
+    emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &pts).await?;
+    let at = sloguard::slo::message::rfc3339(end);
+    let out = sloguard(Some(&moto), &["evaluate", "--at", &at, "--lag", "0"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = sloguard(Some(&moto), &["status", "--json"]);
+    let rows: Value = serde_json::from_slice(&out.stdout)?;
+    let status_of = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["slo"] == name)
+            .unwrap_or_else(|| panic!("{name} in {rows}"))
+            .clone()
+    };
+    let fast = status_of("checkout-latency-under-300-ms");
+    let slow = status_of("checkout-latency-under-1-s");
+    assert_eq!(fast["status"], "breaching", "{fast}");
+    assert_eq!(slow["status"], "ok", "{slow}");
+    assert_eq!(fast["objective_of"], "checkout-latency");
+    assert_eq!(
+        (fast["objective"].as_f64(), slow["objective"].as_f64()),
+        (Some(0.9), Some(0.99))
+    );
+
+    let human = text(&sloguard(Some(&moto), &["status"]));
+    let group = human
+        .lines()
+        .find(|l| l.starts_with("checkout-latency "))
+        .unwrap_or_else(|| panic!("no group row in\n{human}"));
+    assert!(group.contains("breaching"), "{group}");
+    assert!(group.contains("worst of 2 objectives"), "{group}");
+    Ok(())
+}

@@ -418,9 +418,18 @@ pub fn compose_with(
             .conditions
             .iter()
             .map(|c| {
+                // The AlertCondition's own word beside sloguard's reading of it: `page (sev1)`.
+                let label = slo
+                    .conditions
+                    .iter()
+                    .find(|d| d.name == c.name)
+                    .and_then(|d| d.severity_label.as_deref());
                 [
                     c.name.clone(),
-                    c.severity.as_str().to_string(),
+                    match label {
+                        Some(l) => format!("{} ({l})", c.severity.as_str()),
+                        None => c.severity.as_str().to_string(),
+                    },
                     format!(
                         "{} over {}, {} over {}",
                         rate(c.long_rate),
@@ -523,6 +532,7 @@ pub fn compose_with(
         "incident": incident.map(|i| json!({"severity": i.severity.as_str(), "opened_at": rfc3339(i.opened_at)})),
         "evaluated_at": rfc3339(eval.evaluated_at),
         "objective": slo.objective.target,
+        "objective_of": slo.parent,
         "window": slo.window_label(),
         "attainment": eval.attainment,
         "budget_remaining": eval.budget_remaining,

@@ -104,6 +104,12 @@ impl Builder {
             Some(Frame::Map(map, pending)) => match pending.take() {
                 None => *pending = Some(node),
                 Some(key) => {
+                    // An empty value (`key:` then a new line) is marked where the next token
+                    // starts; it belongs on its key's line.
+                    let mut node = node;
+                    if node.value == Value::Null {
+                        node.line = key.line;
+                    }
                     if let Value::Map(entries) = &mut map.value {
                         entries.push((key, node));
                     }
@@ -232,6 +238,14 @@ mod tests {
         );
         assert_eq!(b.get("d").unwrap().as_seq().unwrap().len(), 2);
         assert_eq!(docs[1].get("kind").unwrap().line, 6);
+    }
+
+    #[test]
+    fn an_empty_value_is_on_its_keys_line() {
+        let docs = parse("a:\nb: 1\nc:\n").unwrap();
+        assert_eq!(docs[0].get("a").unwrap().line, 1);
+        assert_eq!(docs[0].get("c").unwrap().line, 3);
+        assert_eq!(docs[0].get("b").unwrap().line, 2);
     }
 
     #[test]
