@@ -751,6 +751,7 @@ fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
         ("unsilence", true, false),
         ("status", true, false),
         ("cost", true, false),
+        ("changes", true, false),
         ("history", true, false),
     ];
     // Every verb sloguard lists is one of these (a new verb needs a line here; `demo` is
