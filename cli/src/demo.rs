@@ -301,6 +301,20 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     println!("\n== sloguard history chat-wait-time (the silenced page is recorded, not sent)");
     super::commands::history::print(&app, "chat-wait-time", last_4h, Table).await?;
 
+    println!("\n== sloguard gate --service webshop --min-budget 25% --no-open-incident   (a release pipeline asks before it deploys)");
+    // The verdict is printed; in a pipeline its exit code (3 on FAIL) stops the deploy.
+    let _exit = super::commands::gate::run(
+        &app,
+        &[],
+        Some("webshop"),
+        sloguard::app::gate::GatePolicy {
+            min_budget: Some(0.25),
+            no_open_incident: true,
+        },
+        false,
+    )
+    .await?;
+
     println!("\n== sloguard changes checkout-availability");
     super::commands::changes::print(&app, "checkout-availability", end - DAY, end, false).await?;
 
