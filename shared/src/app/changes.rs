@@ -18,8 +18,10 @@ pub struct ChangeOutcome {
     /// The target (`stack/shop-api`), when the event named one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// What happened (`UPDATE_COMPLETE`), for the handler's log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub what: Option<String>,
+    /// When it happened (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<String>,
     /// The SLOs that name the target.

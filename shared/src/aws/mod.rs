@@ -24,7 +24,9 @@ pub use sns::SnsNotifier;
 /// The production notifier: SNS for people (and the JSON topic), and the EventBridge bus
 /// when one is set; each is a channel of its own in the outbox, delivered once each.
 pub struct AwsNotifier {
+    /// People (plain text) and, when set, the JSON events topic.
     pub sns: SnsNotifier,
+    /// SLO_EVENT_BUS, when set: the channel `Channel::Bus`.
     pub bus: Option<EventBridgeNotifier>,
 }
 

@@ -85,12 +85,15 @@ pub fn parse_target(s: &str) -> Result<String, String> {
 pub struct Change {
     /// What changed, in the annotation's form: `stack/shop-api`.
     pub target: String,
+    /// What kind of thing changed, for grouping and JSON.
     pub kind: ChangeKind,
     /// When it happened (epoch seconds).
     pub at: i64,
     /// What happened, short: `UPDATE_COMPLETE`, `deployment d-1 SUCCESS`, `UpdateFunctionCode`.
     pub what: String,
+    /// The region it happened in (its console link points there).
     pub region: String,
+    /// The account it happened in, when the event says (changes of other accounts are dropped).
     pub account: Option<String>,
     /// The console page of the change (a deployment, a stack's events, a function).
     pub link: String,
