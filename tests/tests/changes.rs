@@ -104,3 +104,35 @@ async fn a_change_after_the_opening_or_long_before_is_not_named() -> Result<()> 
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn two_handlers_given_the_same_change_at_once_store_it_once() -> Result<()> {
+    let env = Env::new().await?;
+    env.apply(&checkout_slo_with_changes("checkout", "lambda/checkout-fn"))
+        .await?;
+    let other = env.second_app(&env.settings);
+    let e = env.end;
+    let event = change_fixture(
+        "change-lambda-update-function-code.json",
+        e - 30 * MIN,
+        None,
+    )?;
+    let (a, b) = tokio::join!(env.alarm(&env.app, &event), env.alarm(&other, &event));
+    let (a, b) = (a?, b?);
+    assert_eq!(
+        [a.changes[0].recorded, b.changes[0].recorded]
+            .iter()
+            .filter(|r| **r)
+            .count(),
+        1,
+        "{a:?} {b:?}"
+    );
+    let stored = env
+        .app
+        .store
+        .changes("lambda/checkout-fn", e - 3600, e)
+        .await?;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].what, "UpdateFunctionCode");
+    Ok(())
+}

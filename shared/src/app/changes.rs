@@ -210,4 +210,27 @@ mod tests {
             .unwrap();
         assert!(!out.recorded && out.ignored.unwrap().contains("account 111122223333"));
     }
+
+    #[tokio::test]
+    async fn a_malformed_deployment_event_is_a_typed_error_of_the_handler() {
+        use crate::app::alarm::{handle_alarm_event, AlarmError};
+        let app = crate::app::cycle::tests::app_with(|_| 0.0).await;
+        let bad: Value = serde_json::from_str(include_str!(
+            "../../../examples/events/change-malformed-stack-id.json"
+        ))
+        .unwrap();
+        let err = handle_alarm_event(&app, &bad, 0).await.unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                AlarmError::Change(ChangeError::BadEvent(ChangeEventError::Invalid {
+                    field: "stack-id",
+                    ..
+                }))
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.error_type(), "BadChangeEvent");
+        assert!(err.to_string().contains("stack-id"), "{err}");
+    }
 }

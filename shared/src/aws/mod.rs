@@ -379,6 +379,33 @@ mod tests {
     }
 
     #[test]
+    fn the_functions_put_slo_events_on_the_default_bus_unless_told_otherwise() {
+        let read = |bus: Option<&'static str>| {
+            let get = move |k: &str| match k {
+                "SLO_TABLE" => Some("t".to_string()),
+                "SLO_EVENT_BUS" => bus.map(str::to_string),
+                _ => None,
+            };
+            let cli = Environment::from_lookup(get).unwrap();
+            let function = cli.clone().with_default_bus(get);
+            (cli.event_bus, function.event_bus)
+        };
+        assert_eq!(read(None), (None, Some("default".into())), "unset");
+        assert_eq!(read(Some("none")), (None, None), "turned off");
+        assert_eq!(
+            read(Some("slo-events")),
+            (Some("slo-events".into()), Some("slo-events".into()))
+        );
+        let e = Environment::from_lookup(|k| match k {
+            "SLO_TABLE" => Some("t".into()),
+            "SLO_CHANGES_DAYS" => Some("0".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        assert_eq!(e.var, "SLO_CHANGES_DAYS");
+    }
+
+    #[test]
     fn timeouts_default_to_lambda_sized_limits_and_name_a_bad_setting() {
         assert_eq!(
             Timeouts::from_lookup(|_| None).unwrap(),
