@@ -10,6 +10,7 @@ use std::time::Instant;
 use super::commands::history::Format::Table;
 use anyhow::{Context, Result};
 use serde_json::json;
+use sloguard::app::alarm::handle_alarm_event;
 use sloguard::app::apply::{apply, ApplyOptions};
 use sloguard::app::cycle::handle_scheduled_event;
 use sloguard::app::{Silence, StateStore};
@@ -127,6 +128,16 @@ fn synthetic(end: i64) -> Vec<Point> {
     pts
 }
 
+/// The CloudFormation event of examples/events (as AWS documents it) for `stack`, at `t`.
+fn cloudformation_update(stack: &str, t: i64) -> Result<serde_json::Value> {
+    let text = include_str!("../../examples/events/change-cloudformation-update-complete.json")
+        .replace("stack/shop-api/", &format!("stack/{stack}/"))
+        .replace("111122223333", "123456789012");
+    let mut v: serde_json::Value = serde_json::from_str(&text)?;
+    v["time"] = rfc3339(t).into();
+    Ok(v)
+}
+
 /// The tour.
 pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     let started = Instant::now();
@@ -151,12 +162,27 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         dashboard_url: None,
         stack_name: "sloguard-demo".into(),
         slo_metrics: Default::default(),
+        // As deployed: SLO events on the account's default bus.
+        event_bus: Some("default".into()),
+        changes_days: 90,
     };
     let app = build_app(&settings, &sdk);
 
     println!("\n== sloguard init");
     app.store.create_table_if_missing().await?;
     println!("table {} created; topic {topic}; an SQS queue subscribed to it stands in for on-call's inbox", settings.table);
+
+    // A rule on the default bus, as a user would add one to stop a deployment or call a webhook.
+    let events = sloguard_testing::aws_sdk_eventbridge::Client::new(&sdk);
+    let automation = emulator::rule_to_queue(
+        &events,
+        &sqs,
+        "default",
+        "slo-automation",
+        &json!({"source": ["sloguard"]}),
+    )
+    .await?;
+    println!("an EventBridge rule on the default bus (source sloguard) forwards SLO events to an SQS queue, as a rollback or chat automation would get them");
 
     println!("\n== sloguard apply {}", slo_dir.display());
     let files = super::commands::read_files(&[slo_dir.to_path_buf()])?;
@@ -178,6 +204,34 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         rfc3339(end - 3 * HOUR),
         rfc3339(end - 50 * 60)
     );
+
+    // A deployment shortly before the incident: the stack checkout-availability names
+    // (sloguard.dev/changes: stack/shop-api) is updated 12 minutes before errors start.
+    let deployed = end - 3 * HOUR - 12 * 60;
+    let deployment = cloudformation_update("shop-api", deployed)?;
+    println!(
+        "\n== a deployment: CloudFormation stack shop-api UPDATE_COMPLETE at {}, delivered by EventBridge to the alarm handler (twice, as EventBridge may)",
+        rfc3339(deployed)
+    );
+    for _ in 0..2 {
+        let report = handle_alarm_event(&app, &deployment, now)
+            .await
+            .context("deployment event")?;
+        for c in &report.changes {
+            println!(
+                "  {} {}: {}",
+                c.target.as_deref().unwrap_or("?"),
+                c.what.as_deref().unwrap_or("?"),
+                if c.recorded {
+                    format!("recorded for {}", c.slos.join(", "))
+                } else if c.duplicate {
+                    "already recorded (stored once)".to_string()
+                } else {
+                    c.ignored.clone().unwrap_or_default()
+                }
+            );
+        }
+    }
 
     // The chat team knows about the queue and asks for quiet while they work on it.
     let until = end - 3 * HOUR + 35 * 60;
@@ -247,6 +301,23 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     println!("\n== sloguard history chat-wait-time (the silenced page is recorded, not sent)");
     super::commands::history::print(&app, "chat-wait-time", last_4h, Table).await?;
 
+    println!("\n== sloguard gate --service webshop --min-budget 25% --no-open-incident   (a release pipeline asks before it deploys)");
+    // The verdict is printed; in a pipeline its exit code (3 on FAIL) stops the deploy.
+    let _exit = super::commands::gate::run(
+        &app,
+        &[],
+        Some("webshop"),
+        sloguard::app::gate::GatePolicy {
+            min_budget: Some(0.25),
+            no_open_incident: true,
+        },
+        false,
+    )
+    .await?;
+
+    println!("\n== sloguard changes checkout-availability");
+    super::commands::changes::print(&app, "checkout-availability", end - DAY, end, false).await?;
+
     let report = Path::new("target/demo-report.html");
     std::fs::create_dir_all("target")?;
     println!("\n== sloguard report --since 4h --out {}", report.display());
@@ -270,6 +341,19 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         for line in m.message.lines() {
             println!("    {line}");
         }
+    }
+    let slo_events = emulator::drain_events(&sqs, &automation).await?;
+    println!(
+        "\n== what the EventBridge rule received: {} (source sloguard, one per incident transition and budget event)",
+        count(slo_events.len(), "event")
+    );
+    for e in &slo_events {
+        println!(
+            "  {:<26} {:<22} severity {}",
+            e["detail-type"].as_str().unwrap_or_default(),
+            e["detail"]["slo"].as_str().unwrap_or_default(),
+            e["detail"]["severity"].as_str().unwrap_or_default()
+        );
     }
     println!(
         "\n== done in {:.0} s; the emulator is stopped. Budget charts: target/demo-report.html. Next: `make install`, then README.md, \"Write an SLO for your own metrics\".",

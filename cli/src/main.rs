@@ -230,6 +230,19 @@ enum Command {
         #[arg(long, hide = true)]
         readme_table: bool,
     },
+    /// The deployments recorded for the targets an SLO names (sloguard.dev/changes), newest first.
+    Changes {
+        #[command(flatten)]
+        store: Store,
+        /// The SLO whose changes to list.
+        slo: String,
+        /// From this time (RFC 3339) or this long ago (e.g. 2h, 7d); default 7 days.
+        #[arg(long)]
+        since: Option<String>,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// The stored budget history of one SLO.
     History {
         #[command(flatten)]
@@ -367,6 +380,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 let conn = conn(store).await?;
                 commands::cost::run(commands::cost::Source::Table(&conn), &options).await?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Changes {
+            store,
+            slo,
+            since,
+            json,
+        } => {
+            let now = chrono::Utc::now().timestamp();
+            let since = match since.as_deref() {
+                None => now - commands::changes::DEFAULT_SPAN_SECONDS,
+                Some(s) if s.contains('T') => parse_time(s, "--since")?,
+                Some(s) => now - parse_span(s, "--since")?,
+            };
+            commands::changes::print(&conn(store).await?.app, slo, since, now, *json).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::History {

@@ -68,10 +68,10 @@ fn validate_lists_every_problem_with_file_and_line() -> Result<()> {
         .collect();
     assert_eq!(lines.len(), 3, "{t}");
     assert!(
-        t.contains(":41: spec.objectives[0].target: 99.9 is out of range"),
+        t.contains(":42: spec.objectives[0].target: 99.9 is out of range"),
         "{t}"
     );
-    assert!(t.contains(":27: spec.indicator.spec.ratioMetric.bad.metricSource.spec.stat: `Total` is not a CloudWatch statistic"), "{t}");
+    assert!(t.contains(":28: spec.indicator.spec.ratioMetric.bad.metricSource.spec.stat: `Total` is not a CloudWatch statistic"), "{t}");
     Ok(())
 }
 
@@ -755,6 +755,7 @@ fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
         ("unsilence", true, false),
         ("status", true, false),
         ("cost", true, false),
+        ("changes", true, false),
         ("history", true, false),
     ];
     // Every verb sloguard lists is one of these (a new verb needs a line here; `demo` is
@@ -1079,5 +1080,160 @@ async fn gate_exit_codes_and_history_by_period_and_as_csv() -> Result<()> {
         "exhausted",
         "the worst status of the day"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn changes_lists_the_deployments_an_slo_names_newest_first() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    let one = root().join("examples/slos/checkout-availability.yaml");
+    assert!(sloguard(Some(&moto), &["apply", one.to_str().unwrap()])
+        .status
+        .success());
+    let none = sloguard(Some(&moto), &["changes", "checkout-availability"]);
+    assert!(none.status.success(), "{}", text(&none));
+    assert!(
+        text(&none)
+            .contains("0 changes for checkout-availability (stack/shop-api, lambda/checkout-fn)"),
+        "{}",
+        text(&none)
+    );
+    // Record two deployments the way the alarm handler does.
+    let sdk = moto.sdk_config("eu-west-1").await;
+    let store = sloguard::aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "cli-test");
+    let now = chrono::Utc::now().timestamp();
+    let fixture = |name: &str, t: i64| -> Result<Value> {
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(
+            root().join("examples/events").join(name),
+        )?)?;
+        v["time"] = sloguard::slo::message::rfc3339(t).into();
+        if v["detail"].get("eventTime").is_some() {
+            v["detail"]["eventTime"] = sloguard::slo::message::rfc3339(t).into();
+        }
+        Ok(v)
+    };
+    for (name, t) in [
+        ("change-cloudformation-update-complete.json", now - 1800),
+        ("change-lambda-update-function-code.json", now - 600),
+    ] {
+        let out = sloguard::app::changes::record_change_event(&store, &fixture(name, t)?, 90, None)
+            .await?;
+        assert!(out.recorded, "{out:?}");
+    }
+    let out = sloguard(Some(&moto), &["changes", "checkout-availability"]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert!(t.contains("2 changes for checkout-availability"), "{t}");
+    let lambda = t.find("UpdateFunctionCode").expect("lambda row");
+    let stack = t.find("UPDATE_COMPLETE").expect("stack row");
+    assert!(lambda < stack, "newest first: {t}");
+    assert!(t.contains("30 min ago  stack/shop-api"), "{t}");
+    assert!(
+        t.contains("https://eu-west-1.console.aws.amazon.com/lambda/home"),
+        "{t}"
+    );
+    let json = sloguard(
+        Some(&moto),
+        &[
+            "changes",
+            "checkout-availability",
+            "--since",
+            "20m",
+            "--json",
+        ],
+    );
+    let v: Value = serde_json::from_slice(&json.stdout)?;
+    assert_eq!(v.as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(v[0]["target"], "lambda/checkout-fn");
+    assert_eq!(v[0]["what"], "UpdateFunctionCode");
+    let unknown = sloguard(Some(&moto), &["changes", "checkout-availabilty"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown));
+    assert!(text(&unknown).contains("did you mean checkout-availability?"));
+    Ok(())
+}
+
+#[test]
+fn validate_accepts_the_openslo_corpus_and_prints_warnings_without_failing() -> Result<()> {
+    let out = sloguard(None, &["validate", "shared/testdata/openslo"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("12 files, 13 SLOs: valid"),
+        "{}",
+        text(&out)
+    );
+    let warned = sloguard(
+        None,
+        &["validate", "shared/testdata/load/ratio-warnings.yaml"],
+    );
+    assert!(warned.status.success(), "{}", text(&warned));
+    let t = text(&warned);
+    assert!(
+        t.contains(
+            "ratio-warnings.yaml:29: spec.objectives[0].op: warning: has no effect on a ratio"
+        ),
+        "{t}"
+    );
+    assert!(t.contains("1 file, 1 SLO: valid"), "{t}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_slo_with_two_objectives_shows_each_and_its_worst() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    let applied = sloguard(
+        Some(&moto),
+        &["apply", "shared/testdata/openslo/two-objectives.yaml"],
+    );
+    let t = text(&applied);
+    assert!(t.contains("checkout-latency-under-300-ms: created"), "{t}");
+    assert!(t.contains("checkout-latency-under-1-s: created"), "{t}");
+
+    // Two hours of latency: 200 ms, then an hour at 500 ms (slow for the first objective only).
+    let sdk = moto.sdk_config("eu-west-1").await;
+    let now = chrono::Utc::now().timestamp();
+    let end = now - now % 60;
+    let pts: Vec<Point> = (0..120)
+        .map(|m| Point {
+            namespace: "Shop".into(),
+            metric: "Latency".into(),
+            dimensions: vec![("Endpoint".into(), "checkout".into())],
+            timestamp: end - 7200 + m * 60,
+            value: if m < 60 { 200.0 } else { 500.0 },
+        })
+        .collect();
+    emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &pts).await?;
+    let at = sloguard::slo::message::rfc3339(end);
+    let out = sloguard(Some(&moto), &["evaluate", "--at", &at, "--lag", "0"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = sloguard(Some(&moto), &["status", "--json"]);
+    let rows: Value = serde_json::from_slice(&out.stdout)?;
+    let status_of = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["slo"] == name)
+            .unwrap_or_else(|| panic!("{name} in {rows}"))
+            .clone()
+    };
+    let fast = status_of("checkout-latency-under-300-ms");
+    let slow = status_of("checkout-latency-under-1-s");
+    assert_eq!(fast["status"], "breaching", "{fast}");
+    assert_eq!(slow["status"], "ok", "{slow}");
+    assert_eq!(fast["objective_of"], "checkout-latency");
+    assert_eq!(
+        (fast["objective"].as_f64(), slow["objective"].as_f64()),
+        (Some(0.9), Some(0.99))
+    );
+
+    let human = text(&sloguard(Some(&moto), &["status"]));
+    let group = human
+        .lines()
+        .find(|l| l.starts_with("checkout-latency "))
+        .unwrap_or_else(|| panic!("no group row in\n{human}"));
+    assert!(group.contains("breaching"), "{group}");
+    assert!(group.contains("worst of 2 objectives"), "{group}");
     Ok(())
 }

@@ -306,3 +306,44 @@ async fn sns_publish_failures_are_reported_for_a_later_retry() {
     );
     assert_eq!(failing.num_calls(), 3, "5xx is retried before giving up");
 }
+
+#[tokio::test]
+async fn an_eventbridge_entry_that_failed_is_a_failed_put_and_people_only_kinds_are_not_put() {
+    use aws_sdk_eventbridge::operation::put_events::PutEventsOutput;
+    use aws_sdk_eventbridge::types::PutEventsResultEntry;
+    use sloguard::aws::EventBridgeNotifier;
+    // PutEvents answers 200 and reports the failure per entry.
+    let partial = mock!(aws_sdk_eventbridge::Client::put_events).then_output(|| {
+        PutEventsOutput::builder()
+            .failed_entry_count(1)
+            .entries(
+                PutEventsResultEntry::builder()
+                    .error_code("InternalFailure")
+                    .error_message("try again")
+                    .build(),
+            )
+            .build()
+    });
+    let client = mock_client!(aws_sdk_eventbridge, RuleMode::Sequential, [&partial]);
+    let bus = EventBridgeNotifier::new(client, "slo-events".into());
+    let mut n = sloguard::slo::message::Notification {
+        id: "x".into(),
+        slo: "checkout".into(),
+        service: "webshop".into(),
+        severity: sloguard::slo::model::Severity::Page,
+        status: sloguard::slo::status::Status::Breaching,
+        subject: "s".into(),
+        body: "b".into(),
+        document: serde_json::json!({"event": "opened", "slo": "checkout"}),
+    };
+    let err = bus.put(&n).await.unwrap_err();
+    assert!(
+        matches!(&err, NotifyError::Bus { bus, message, access: None } if bus == "slo-events" && message.contains("InternalFailure")),
+        "{err:?}"
+    );
+    assert_eq!(partial.num_calls(), 1);
+    // A silence that ended is for people only: nothing is put, and it counts as delivered.
+    n.document = serde_json::json!({"event": "silence-ended"});
+    bus.put(&n).await.unwrap();
+    assert_eq!(partial.num_calls(), 1, "no call for a people-only kind");
+}

@@ -5,7 +5,9 @@
 //! The property: any input ends in a value or a clear error, never a panic.
 
 use sloguard::app::alarm_events::parse_alarm_payload;
+use sloguard::app::change_events::{parse_change_event, Parsed};
 use sloguard::app::events::parse_schedule;
+use sloguard::slo::change::parse_target;
 use sloguard::slo::load::{load, SourceFile};
 
 const SEEDS: [&str; 4] = [
@@ -96,6 +98,14 @@ fn fuzz_alarm_event_parser() {
                             assert!(!alarms.is_empty() && alarms.iter().all(|a| !a.name.is_empty()))
                         }
                         Err(e) => assert!(!e.0.is_empty()),
+                    }
+                    // The deployment-event reader shares the seeds (examples/events/change-*.json).
+                    match parse_change_event(&v) {
+                        Ok(Parsed::Change(c)) => {
+                            assert!(parse_target(&c.target).is_ok() && !c.link.is_empty())
+                        }
+                        Ok(Parsed::Ignored(why)) => assert!(!why.is_empty()),
+                        Err(e) => assert!(!e.to_string().is_empty()),
                     }
                 }
             }

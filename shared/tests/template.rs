@@ -171,3 +171,44 @@ fn roles_grant_only_what_is_used() {
         .unwrap();
     assert_eq!(scalar(retention, "Default"), "365");
 }
+
+#[test]
+fn deployment_events_of_this_account_reach_the_handler_and_slo_events_go_to_the_bus() {
+    let t = template();
+    let pattern = flat(
+        props(&t, "DeploymentEventsRule")
+            .get("EventPattern")
+            .unwrap(),
+    );
+    assert!(pattern.contains("account: AWS::AccountId"), "{pattern}");
+    // The rule forwards exactly the kinds the handler reads.
+    for (source, detail_type) in sloguard::app::change_events::CHANGE_EVENTS {
+        assert!(pattern.contains(source), "{source}");
+        assert!(pattern.contains(detail_type), "{detail_type}");
+    }
+    for call in sloguard::app::change_events::LAMBDA_CALLS {
+        assert!(pattern.contains(&format!("prefix: {call}")), "{call}");
+    }
+    let handler = flat(props(&t, "AlarmHandlerRole"));
+    assert!(handler.contains("CHANGE#*"), "the handler stores changes");
+    let evaluator = flat(props(&t, "EvaluatorRole"));
+    assert!(
+        !evaluator.contains("CHANGE#*"),
+        "the evaluator only reads them"
+    );
+    for role in [&handler, &evaluator] {
+        assert!(role.contains("events:PutEvents"));
+        assert!(role.contains("event-bus/${SloEventBus}"));
+    }
+    let env = flat(
+        t.get("Globals")
+            .and_then(|g| g.get("Function"))
+            .and_then(|f| f.get("Environment"))
+            .unwrap(),
+    );
+    assert!(env.contains("SLO_EVENT_BUS: SloEventBus"), "{env}");
+    assert!(
+        env.contains("SLO_CHANGES_DAYS: ChangeRetentionDays"),
+        "{env}"
+    );
+}

@@ -280,3 +280,85 @@ pub async fn put_metrics(cw: &aws_sdk_cloudwatch::Client, points: &[Point]) -> R
     }
     Ok(calls)
 }
+
+/// An EventBridge rule on `bus` matching `pattern` that forwards to a new SQS queue: the way
+/// tests and the demo see the SLO events a user's rule would get. Returns the queue URL.
+pub async fn rule_to_queue(
+    events: &aws_sdk_eventbridge::Client,
+    sqs: &aws_sdk_sqs::Client,
+    bus: &str,
+    name: &str,
+    pattern: &serde_json::Value,
+) -> Result<String> {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .context("CreateQueue")?
+        .queue_url()
+        .unwrap_or_default()
+        .to_string();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .context("GetQueueAttributes")?
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .cloned()
+        .context("queue has no ARN")?;
+    events
+        .put_rule()
+        .name(name)
+        .event_bus_name(bus)
+        .event_pattern(pattern.to_string())
+        .send()
+        .await
+        .context("PutRule")?;
+    events
+        .put_targets()
+        .rule(name)
+        .event_bus_name(bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(arn)
+                .build()
+                .context("target")?,
+        )
+        .send()
+        .await
+        .context("PutTargets")?;
+    Ok(url)
+}
+
+/// Read and delete every EventBridge event waiting in a rule's queue.
+pub async fn drain_events(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<Vec<serde_json::Value>> {
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .context("ReceiveMessage")?;
+        if got.messages().is_empty() {
+            return Ok(out);
+        }
+        for m in got.messages() {
+            out.push(serde_json::from_str(m.body().unwrap_or("{}")).context("event is not JSON")?);
+            if let Some(h) = m.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(h)
+                    .send()
+                    .await
+                    .context("DeleteMessage")?;
+            }
+        }
+    }
+}

@@ -7,3 +7,6 @@ pub mod emulator;
 
 /// The SQS client the inbox helpers take, re-exported so users need no SQS dependency of their own.
 pub use aws_sdk_sqs;
+
+/// The EventBridge client the rule helpers take, re-exported for the same reason.
+pub use aws_sdk_eventbridge;

@@ -52,6 +52,8 @@ impl Env {
             dashboard_url: None,
             stack_name: "sloguard-test".into(),
             slo_metrics: Default::default(),
+            event_bus: None,
+            changes_days: 90,
         };
         let app = build_app(&settings, &sdk);
         app.store.create_table_if_missing().await?;
@@ -169,6 +171,33 @@ fn point(metric: &str, t: i64, v: f64) -> Point {
 /// A 99.9% / 30-day checkout SLO (bad/total) over the test metrics, default alerting.
 pub fn checkout_slo(name: &str) -> String {
     checkout_slo_with_alarms(name, "")
+}
+
+/// The checkout SLO naming change targets in `sloguard.dev/changes`.
+pub fn checkout_slo_with_changes(name: &str, targets: &str) -> String {
+    checkout_slo(name).replace(
+        "  annotations:\n",
+        &format!("  annotations:\n    sloguard.dev/changes: {targets}\n"),
+    )
+}
+
+/// A deployment-event fixture from `examples/events`, moved to time `t` (its `time` and
+/// any CloudTrail `eventTime`/ECS `updatedAt`) and, if given, to another stack name.
+pub fn change_fixture(name: &str, t: i64, stack: Option<&str>) -> Result<serde_json::Value> {
+    let path = format!("{}/../examples/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+    v["time"] = rfc3339(t).into();
+    for k in ["eventTime", "updatedAt"] {
+        if v["detail"].get(k).is_some() {
+            v["detail"][k] = rfc3339(t).into();
+        }
+    }
+    let text = v.to_string();
+    let text = match stack {
+        Some(s) => text.replace("stack/shop-api/", &format!("stack/{s}/")),
+        None => text,
+    };
+    Ok(serde_json::from_str(&text)?)
 }
 
 /// The checkout SLO with a `sloguard.dev/alarms` annotation (empty: none).

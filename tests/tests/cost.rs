@@ -22,7 +22,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use sloguard::app::{emf, App, Config, DefinitionStore};
-use sloguard::aws::{CloudWatchSource, DynamoStore, SnsNotifier};
+use sloguard::aws::{AwsNotifier, CloudWatchSource, DynamoStore, SnsNotifier};
 use sloguard::cost::{estimate, prices, Deployment, FleetSlo};
 use sloguard_e2e::{checkout_slo, Env, HOUR, REGION};
 
@@ -182,7 +182,10 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
     let app = App {
         metrics: CloudWatchSource::with_client(env.sdk.clone(), REGION, cw),
         store: DynamoStore::new(ddb, env.settings.table.clone()),
-        notifier: SnsNotifier::new(sns, env.settings.topic_arn.clone().unwrap(), None),
+        notifier: AwsNotifier {
+            sns: SnsNotifier::new(sns, env.settings.topic_arn.clone().unwrap(), None),
+            bus: None,
+        },
         config: Config {
             lag_seconds: 0,
             ..Config::default()

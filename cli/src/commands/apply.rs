@@ -12,6 +12,10 @@ use super::{read_files, Connection};
 /// Apply `paths`; exit 1 on invalid files, no SLO, or a refused prune.
 pub async fn run(c: &Connection, paths: &[PathBuf], options: ApplyOptions) -> Result<ExitCode> {
     let sources = read_files(paths)?;
+    // Warnings never stop an apply, but the person applying should see them.
+    for w in sloguard::slo::load::load(&sources).warnings {
+        eprintln!("{}:{}: {}: warning: {}", w.file, w.line, w.path, w.message);
+    }
     match apply(&c.app.store, &sources, options).await {
         Ok(changes) => {
             let verb = if options.dry_run { "would be " } else { "" };

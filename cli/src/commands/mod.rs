@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod backfill;
+pub mod changes;
 pub mod cost;
 pub mod evaluate;
 pub mod gate;

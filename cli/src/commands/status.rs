@@ -28,14 +28,19 @@ pub async fn render(app: &AwsApp, json: bool, pretty: bool, now: i64) -> Result<
                     ),
                     Err(_) => (String::new(), f64::NAN, String::new()),
                 };
-                output::status_json(
+                let mut v = output::status_json(
                     &d.name,
                     &service,
                     objective,
                     &window,
                     states.get(&d.name),
                     now,
-                )
+                );
+                // An objective of an SLO with several: the SLO as written.
+                if let Some(parent) = d.definition.as_ref().ok().and_then(|x| x.parent.clone()) {
+                    v["objective_of"] = serde_json::json!(parent);
+                }
+                v
             })
             .collect();
         let text = if pretty {
@@ -57,6 +62,45 @@ pub async fn render(app: &AwsApp, json: bool, pretty: bool, now: i64) -> Result<
         })
         .collect();
     let mut out = output::table(&output::STATUS_HEADER, &rows, Some(1), colour);
+    // An SLO with several objectives is as bad as its worst objective.
+    let mut groups: std::collections::BTreeMap<String, Vec<Status>> = Default::default();
+    for d in &defs {
+        if let Some(parent) = d.definition.as_ref().ok().and_then(|x| x.parent.clone()) {
+            let status = states
+                .get(&d.name)
+                .and_then(|s| s.latest.as_ref())
+                .map_or(Status::NoData, |s| s.status);
+            groups.entry(parent).or_default().push(status);
+        }
+    }
+    if !groups.is_empty() {
+        out.push_str(
+            "
+SLOS WITH SEVERAL OBJECTIVES (each row above is one objective)
+",
+        );
+        let rows: Vec<Vec<String>> = groups
+            .into_iter()
+            .map(|(slo, statuses)| {
+                let worst = statuses
+                    .iter()
+                    .copied()
+                    .max_by_key(|s| s.rank())
+                    .unwrap_or(Status::NoData);
+                vec![
+                    slo,
+                    worst.as_str().to_string(),
+                    format!("worst of {} objectives", statuses.len()),
+                ]
+            })
+            .collect();
+        out.push_str(&output::table(
+            &["SLO", "STATUS", ""],
+            &rows,
+            Some(1),
+            colour,
+        ));
+    }
     let conditions: Vec<Vec<String>> = defs
         .iter()
         .filter_map(|d| states.get(&d.name)?.latest.as_ref())

@@ -13,6 +13,10 @@ use super::read_files;
 pub fn run(paths: &[PathBuf]) -> Result<ExitCode> {
     let files = read_files(paths)?;
     let loaded = load(&files);
+    // Warnings never fail validation, but a user reading the output sees them first.
+    for w in &loaded.warnings {
+        println!("{}:{}: {}: warning: {}", w.file, w.line, w.path, w.message);
+    }
     if loaded.problems.is_empty() && loaded.slos.is_empty() {
         eprintln!(
             "error: {} read, but none defines an SLO (kind: SLO)",

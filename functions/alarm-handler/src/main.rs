@@ -1,5 +1,7 @@
 //! `slo-alarm-handler`: a CloudWatch alarm state change (EventBridge, direct alarm
-//! action or SNS) -> re-evaluate the SLOs it touches now. The logic is
+//! action or SNS) -> re-evaluate the SLOs it touches now; a deployment event
+//! (CloudFormation, CodeDeploy, ECS, Lambda via CloudTrail) -> record it for the SLOs
+//! that name its target. The logic is
 //! `sloguard::app::alarm::handle_alarm_event`.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
@@ -19,6 +21,9 @@ async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<AlarmReport, 
         .await
         // The error names what was wrong; the payload itself is not logged.
         .map_err(|e| Failure::logged(e, "alarm not handled"))?;
+    for c in &report.changes {
+        tracing::info!(target = ?c.target, what = ?c.what, slos = ?c.slos, recorded = c.recorded, duplicate = c.duplicate, ignored = ?c.ignored, "deployment event handled");
+    }
     for a in &report.alarms {
         tracing::info!(alarm = %a.alarm, state = %a.state, shape = a.shape, duplicate = a.duplicate, touched = ?a.touched, "alarm handled");
     }
@@ -28,7 +33,7 @@ async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<AlarmReport, 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();
-    let settings = Environment::from_env()?;
+    let settings = Environment::from_env()?.with_default_bus(|k| std::env::var(k).ok());
     if settings.topic_arn.is_none() {
         return Err("SLO_TOPIC_ARN: not set; the alarm handler needs a topic to notify".into());
     }

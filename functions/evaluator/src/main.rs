@@ -55,7 +55,7 @@ async fn handle(
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();
-    let settings = Environment::from_env()?;
+    let settings = Environment::from_env()?.with_default_bus(|k| std::env::var(k).ok());
     if settings.topic_arn.is_none() {
         return Err("SLO_TOPIC_ARN: not set; the evaluator needs a topic to notify".into());
     }

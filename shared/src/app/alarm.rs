@@ -9,6 +9,8 @@ use crate::slo::message::{rfc3339, AlarmNote};
 use crate::slo::model::SloDefinition;
 
 use super::alarm_events::{name_from_arn, parse_alarm_payload, AlarmEvent, AlarmMetric};
+use super::change_events::is_change_event;
+use super::changes::{record_change_event, ChangeError, ChangeOutcome};
 use super::cycle::{run_cycle, CycleError, CycleReport, CycleRequest, MAX_FUTURE_SECONDS};
 use super::events::EventError;
 use super::ports::{BudgetStore, MetricSource, Notifier, Once, OnceClaim, StoreError};
@@ -44,6 +46,9 @@ pub const STALE_ALARM_SECONDS: i64 = 86_400;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlarmReport {
     pub alarms: Vec<AlarmOutcome>,
+    /// Deployment events recorded (the handler also takes those).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<ChangeOutcome>,
 }
 
 /// Why an alarm invocation failed (and goes to the failure destination).
@@ -59,6 +64,8 @@ pub enum AlarmError {
         "alarm {alarm}: the same transition is being handled elsewhere; retry after its lease"
     )]
     InProgress { alarm: String },
+    #[error("deployment event not recorded: {0}")]
+    Change(#[from] ChangeError),
 }
 
 impl AlarmError {
@@ -69,6 +76,8 @@ impl AlarmError {
             AlarmError::Store(_) => "StoreUnavailable",
             AlarmError::Cycle { .. } => "CycleFailed",
             AlarmError::InProgress { .. } => "InProgress",
+            AlarmError::Change(ChangeError::BadEvent(_)) => "BadChangeEvent",
+            AlarmError::Change(ChangeError::Store(_)) => "StoreUnavailable",
         }
     }
 }
@@ -211,6 +220,19 @@ pub async fn handle_alarm_event_in<M: MetricSource, S: BudgetStore, N: Notifier>
     now: i64,
     ctx: &HandlerContext,
 ) -> Result<AlarmReport, AlarmError> {
+    if is_change_event(payload) {
+        let outcome = record_change_event(
+            &app.store,
+            payload,
+            app.config.changes_days,
+            ctx.account.as_deref(),
+        )
+        .await?;
+        return Ok(AlarmReport {
+            alarms: Vec::new(),
+            changes: vec![outcome],
+        });
+    }
     let alarms = parse_alarm_payload(payload)?;
     let defs: Vec<SloDefinition> = app
         .store
@@ -354,7 +376,10 @@ pub async fn handle_alarm_event_in<M: MetricSource, S: BudgetStore, N: Notifier>
         app.store.complete_once(once).await?;
         outcomes.push(outcome);
     }
-    Ok(AlarmReport { alarms: outcomes })
+    Ok(AlarmReport {
+        alarms: outcomes,
+        changes: Vec::new(),
+    })
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::slo::evaluate::{evaluate, EvaluateError};
-use crate::slo::message::{compose, rfc3339, AlarmNote};
+use crate::slo::message::{changes_reference, compose, compose_with, rfc3339, AlarmNote};
 use crate::slo::model::SloDefinition;
 use crate::slo::plan::{EvalTime, QueryPlan};
 use crate::slo::series::{Series, StreamData};
@@ -480,11 +480,31 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             // not be rewritten (it is, once an hour, at the hourly checkpoint).
             break (decision.observed, decision.change, stored.pending, snap);
         }
-        let mut notifications: Vec<_> = decision
+        let told: Vec<_> = decision
             .announcements
             .iter()
             .filter(|a| !a.suppressed)
-            .map(|a| compose(slo, &eval, decision.observed, Some(a), alarm, dashboard))
+            .collect();
+        // The deployments before each incident, for the SLOs that name their targets.
+        let changes = super::changes::for_messages(
+            &app.store,
+            slo,
+            told.iter().map(|a| changes_reference(a)),
+        )
+        .await;
+        let mut notifications: Vec<_> = told
+            .iter()
+            .map(|a| {
+                compose_with(
+                    slo,
+                    &eval,
+                    decision.observed,
+                    Some(a),
+                    alarm,
+                    dashboard,
+                    &changes,
+                )
+            })
             .collect();
         if let Some(a) = alarm_info {
             notifications.push(compose(

@@ -298,3 +298,81 @@ async fn a_cycle_that_changes_the_state_writes_it_within_the_hour() {
     assert!(app.store.commits() >= 3, "{}", app.store.commits());
     assert_eq!(subjects(&app).len(), 1);
 }
+
+#[tokio::test]
+async fn the_bus_and_sns_are_delivered_once_each_when_one_of_them_failed() {
+    let mut app = app_with(incident).await;
+    app.notifier.bus = true;
+    app.notifier
+        .bus_failures
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    let r = at(&app, T + 10 * MIN).await;
+    // SNS went out; the bus failed and stays pending on its own.
+    assert_eq!(r.notifications_sent, 1);
+    assert!(matches!(
+        r.slos[0].notify_errors[..],
+        [DeliveryError::Notify(NotifyError::Bus { .. })]
+    ));
+    assert_eq!(app.store.unsent(), 1);
+    // The retried cycle puts the event once and sends no second page.
+    let r = at(&app, T + 15 * MIN).await;
+    assert_eq!(r.notifications_sent, 1);
+    at(&app, T + 20 * MIN).await;
+    let sent = std::mem::take(&mut *app.notifier.sent.lock().unwrap());
+    let on = |c: Channel| sent.iter().filter(|(ch, _)| *ch == c).count();
+    assert_eq!((on(Channel::People), on(Channel::Bus)), (1, 1), "{sent:?}");
+    assert_eq!(
+        sent[1].1.detail_type(),
+        Some("SLO Incident Opened"),
+        "the bus gets the kind"
+    );
+    assert_eq!(app.store.unsent(), 0);
+}
+
+#[tokio::test]
+async fn a_page_lists_the_changes_before_the_incident_opened() {
+    use crate::app::ports::{ChangeStore, DefinitionStore};
+    use crate::slo::change::{stack_link, Change, ChangeKind};
+    let app = app_with(incident).await;
+    let yaml = checkout_yaml().replace(
+        "  annotations:\n",
+        "  annotations:\n    sloguard.dev/changes: stack/shop-api\n",
+    );
+    let slo = crate::slo::load::load(&[SourceFile {
+        name: "c.yaml".into(),
+        text: yaml,
+    }])
+    .slos
+    .remove(0);
+    app.store.put_definition(&slo).await.unwrap();
+    let change = |target: &str, at: i64| Change {
+        target: target.into(),
+        kind: ChangeKind::Stack,
+        at,
+        what: "UPDATE_COMPLETE".into(),
+        region: "eu-west-1".into(),
+        account: None,
+        link: stack_link("eu-west-1", target),
+        id: "UPDATE_COMPLETE".into(),
+    };
+    for c in [
+        change("stack/shop-api", T - 20 * MIN),
+        change("stack/shop-api", T - 3 * 3600),
+        change("stack/other-api", T - 10 * MIN),
+    ] {
+        app.store.record_change(&c, T + 86_400).await.unwrap();
+    }
+    at(&app, T + 10 * MIN).await;
+    let page = app.notifier.take().remove(0);
+    assert!(page.body.contains("CHANGES BEFORE IT"), "{}", page.body);
+    // Opened at T+10m: the change 30 minutes before is listed, the one 3 h before is not.
+    assert!(
+        page.body
+            .contains("30 min before  stack/shop-api  UPDATE_COMPLETE"),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("stack/shop-api  UPDATE").count(), 1);
+    assert!(!page.body.contains("other-api"));
+    assert_eq!(page.document["changes"][0]["seconds_before"], 30 * MIN);
+}

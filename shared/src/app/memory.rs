@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use crate::slo::change::Change;
 use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::{MetricSpec, SloDefinition};
 use crate::slo::plan::MetricRequest;
@@ -14,9 +15,9 @@ use crate::slo::status::SloState;
 
 use super::alarm_events::AlarmMetric;
 use super::ports::{
-    outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore,
-    MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox, QueryResult, Silence,
-    SourceError, StateStore, StoreError, StoredDefinition, StoredState,
+    outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
+    HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox, QueryResult,
+    Silence, SourceError, StateStore, StoreError, StoredDefinition, StoredState,
 };
 use super::snapshot::Snapshot;
 
@@ -40,6 +41,8 @@ struct Tables {
     once: BTreeSet<String>,
     /// Claimed events: (done, claimed until).
     claims: BTreeMap<String, (bool, i64)>,
+    /// Changes by (target, time, id), as DynamoDB keys them.
+    changes: BTreeMap<(String, i64, String), Change>,
 }
 
 /// The store, in memory.
@@ -312,6 +315,28 @@ impl DedupStore for MemoryStore {
     }
 }
 
+impl ChangeStore for MemoryStore {
+    async fn record_change(&self, change: &Change, _expires_at: i64) -> Result<bool, StoreError> {
+        let key = (change.target.clone(), change.at, change.id.clone());
+        Ok(self.with(|t| t.changes.insert(key, change.clone()).is_none()))
+    }
+
+    async fn changes(
+        &self,
+        target: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<Change>, StoreError> {
+        Ok(self.with(|t| {
+            t.changes
+                .iter()
+                .filter(|((tg, at, _), _)| tg == target && (since..=until).contains(at))
+                .map(|(_, c)| c.clone())
+                .collect()
+        }))
+    }
+}
+
 /// Per-minute values of a metric (by name) at a minute's start; None is no data.
 pub type Minutes = Box<dyn Fn(&str, i64) -> Option<f64> + Send + Sync>;
 
@@ -380,6 +405,10 @@ pub struct FakeNotifier {
     pub sent: Mutex<Vec<(Channel, Notification)>>,
     /// Publishes to fail before succeeding again.
     pub failures: AtomicUsize,
+    /// Also deliver to the EventBridge bus channel.
+    pub bus: bool,
+    /// Puts on the bus to fail before succeeding again (SNS unaffected).
+    pub bus_failures: AtomicUsize,
 }
 
 impl FakeNotifier {
@@ -394,10 +423,26 @@ impl FakeNotifier {
 
 impl Notifier for FakeNotifier {
     fn channels(&self) -> Vec<Channel> {
-        vec![Channel::People]
+        let mut c = vec![Channel::People];
+        if self.bus {
+            c.push(Channel::Bus);
+        }
+        c
     }
 
     async fn publish(&self, channel: Channel, n: &Notification) -> Result<(), NotifyError> {
+        if channel == Channel::Bus
+            && self
+                .bus_failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))
+                .is_ok()
+        {
+            return Err(NotifyError::Bus {
+                bus: "default".into(),
+                message: "injected failure".into(),
+                access: None,
+            });
+        }
         if self
             .failures
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))

@@ -5,6 +5,8 @@ pub mod alarm;
 pub mod alarm_events;
 pub mod apply;
 pub mod backfill;
+pub mod change_events;
+pub mod changes;
 pub mod cycle;
 pub mod emf;
 pub mod events;
@@ -18,8 +20,9 @@ pub mod snapshot;
 pub mod widget;
 
 pub use ports::{
-    BudgetStore, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, MetricSource, Notifier,
-    Outbox, QueryResult, Silence, StateStore, StoredDefinition, StoredState,
+    BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, HistoryStore,
+    MetricSource, Notifier, Outbox, QueryResult, Silence, StateStore, StoredDefinition,
+    StoredState,
 };
 pub use snapshot::Snapshot;
 
@@ -40,6 +43,8 @@ pub struct Config {
     pub schedule_seconds: i64,
     /// The stack's dashboard (SLO_DASHBOARD_URL), linked from every message.
     pub dashboard_url: Option<String>,
+    /// How long recorded changes (deployments) are kept, in days (SLO_CHANGES_DAYS, default 90).
+    pub changes_days: i64,
 }
 
 impl Default for Config {
@@ -58,6 +63,7 @@ impl Default for Config {
             claim_lease_seconds: 90,
             schedule_seconds: 300,
             dashboard_url: None,
+            changes_days: 90,
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
+use crate::slo::change::Change;
 use crate::slo::message::Notification;
 use crate::slo::model::{MetricSpec, SloDefinition};
 use crate::slo::plan::MetricRequest;
@@ -164,6 +165,9 @@ pub enum Claim {
 pub enum Channel {
     People,
     Events,
+    /// The EventBridge bus (SLO_EVENT_BUS): one outbox item of its own, so a failed put
+    /// is retried without sending the SNS messages again, and the other way round.
+    Bus,
 }
 
 /// The outbox items of `notifications` on `channels`: key (`<notification id>#<channel>`)
@@ -188,6 +192,7 @@ impl Channel {
         match self {
             Channel::People => "people",
             Channel::Events => "events",
+            Channel::Bus => "bus",
         }
     }
 
@@ -196,6 +201,7 @@ impl Channel {
         match s {
             "people" => Some(Channel::People),
             "events" => Some(Channel::Events),
+            "bus" => Some(Channel::Bus),
             _ => None,
         }
     }
@@ -356,10 +362,34 @@ pub trait HistoryStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Snapshot>, StoreError>> + Send;
 }
 
-/// Everything sloguard keeps, as one bound for use cases that need all of it.
-pub trait BudgetStore: DefinitionStore + StateStore + Outbox + HistoryStore + DedupStore {}
+/// Deployments recorded for the targets SLOs name, so messages can list what changed before a burn.
+pub trait ChangeStore: Send + Sync {
+    /// Record a change until `expires_at`; false when it was recorded before (the same
+    /// change delivered twice is stored once).
+    fn record_change(
+        &self,
+        change: &Change,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// The changes of one target with times in [since, until], oldest first.
+    fn changes(
+        &self,
+        target: &str,
+        since: i64,
+        until: i64,
+    ) -> impl Future<Output = Result<Vec<Change>, StoreError>> + Send;
+}
 
-impl<T: DefinitionStore + StateStore + Outbox + HistoryStore + DedupStore> BudgetStore for T {}
+/// Everything sloguard keeps, as one bound for use cases that need all of it.
+pub trait BudgetStore:
+    DefinitionStore + StateStore + Outbox + HistoryStore + DedupStore + ChangeStore
+{
+}
+
+impl<T: DefinitionStore + StateStore + Outbox + HistoryStore + DedupStore + ChangeStore> BudgetStore
+    for T
+{
+}
 
 /// Why a notification could not be published.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -374,6 +404,13 @@ pub enum NotifyError {
     TimedOut(Timeout, String),
     #[error("SNS rejected the message: {0}")]
     Rejected(String),
+    /// EventBridge failed; `access` says whether credentials or reachability are the cause.
+    #[error("EventBridge bus {bus}: {message}")]
+    Bus {
+        bus: String,
+        message: String,
+        access: Option<AccessProblem>,
+    },
 }
 
 /// Publishes notifications.
@@ -419,6 +456,7 @@ impl NotifyError {
             NotifyError::Credentials(_) => Some(AccessProblem::Credentials),
             NotifyError::Unavailable(_) => Some(AccessProblem::Unreachable),
             NotifyError::TimedOut(t, _) => Some(AccessProblem::TimedOut(*t)),
+            NotifyError::Bus { access, .. } => *access,
             _ => None,
         }
     }

@@ -7,7 +7,8 @@ use crate::slo::model::{Severity, TimeWindow};
 use crate::slo::status::Status;
 
 use super::ports::{
-    Channel, DedupStore, DefinitionStore, HistoryStore, Notifier, NotifyError, Once, StoreError,
+    ChangeStore, Channel, DedupStore, DefinitionStore, HistoryStore, Notifier, NotifyError, Once,
+    StoreError,
 };
 
 /// Why the views could not be read.
@@ -38,7 +39,7 @@ pub fn near(name: &str, stored: &[String]) -> Vec<String> {
 }
 
 /// The SLOs (all, or those named) with their history in `[since, until]`.
-pub async fn slo_views<S: DefinitionStore + HistoryStore>(
+pub async fn slo_views<S: DefinitionStore + HistoryStore + ChangeStore>(
     store: &S,
     names: Option<&[String]>,
     since: i64,
@@ -60,6 +61,19 @@ pub async fn slo_views<S: DefinitionStore + HistoryStore>(
             continue;
         }
         let history = store.history(&d.name, since, until).await?;
+        let (changes, changes_lookback) = match &d.definition {
+            Ok(def) => (
+                super::changes::changes_of(
+                    store,
+                    def,
+                    since - def.settings.changes_lookback,
+                    until,
+                )
+                .await?,
+                def.settings.changes_lookback,
+            ),
+            Err(_) => (Vec::new(), crate::slo::change::DEFAULT_LOOKBACK_SECONDS),
+        };
         let (service, objective, window, time_zone) = match &d.definition {
             Ok(def) => (
                 def.service.clone(),
@@ -79,6 +93,8 @@ pub async fn slo_views<S: DefinitionStore + HistoryStore>(
             window,
             time_zone,
             history,
+            changes,
+            changes_lookback,
         });
     }
     Ok(out)
@@ -127,7 +143,10 @@ pub fn review_request(payload: &serde_json::Value) -> Option<i64> {
 
 /// Send the weekly digest once per week, however often the schedule delivers it.
 /// Returns false when this week's digest was already sent.
-pub async fn send_review<S: DefinitionStore + HistoryStore + DedupStore, N: Notifier>(
+pub async fn send_review<
+    S: DefinitionStore + HistoryStore + DedupStore + ChangeStore,
+    N: Notifier,
+>(
     store: &S,
     notifier: &N,
     days: i64,

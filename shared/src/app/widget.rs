@@ -89,7 +89,7 @@ least budget left first. Set the parameter `slo` (or the dashboard's SLO field) 
 budget burn-down and burn rates over the dashboard's time range.\n\n```\nslo: checkout-availability\n```";
 
 /// Answer one widget call: HTML (or the describe markdown as JSON); never an error.
-pub async fn handle_widget_event<S: DefinitionStore + HistoryStore>(
+pub async fn handle_widget_event<S: DefinitionStore + HistoryStore + super::ports::ChangeStore>(
     store: &S,
     payload: &Value,
 ) -> Value {

@@ -9,6 +9,7 @@
 //! | alarm dedup     | `ALARM#<alarm>`  | state timestamp and value   | `done`, `claimed_until` (a lease), `expires_at` |
 //! | review dedup    | `REVIEW`         | period (week number)        | `expires_at` |
 //! | alarm debounce  | `ALARM#EVAL#<slo>` | minute (epoch minutes)    | `expires_at` |
+//! | change          | `CHANGE#<target>` | `<at RFC 3339>#<change id>` | `change` (JSON), `expires_at` (TTL, 90 days by default) |
 //!
 //! Definitions and states each live in one partition, so a cycle lists all of
 //! them with one paginated Query instead of scanning history. A snapshot's key is
@@ -24,11 +25,13 @@ use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
 use crate::app::ports::{
-    outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, HistoryStore, Once,
-    OnceClaim, Outbox, Silence, StateStore, StoreError, StoredDefinition, StoredState, FAR_FUTURE,
+    outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
+    HistoryStore, Once, OnceClaim, Outbox, Silence, StateStore, StoreError, StoredDefinition,
+    StoredState, FAR_FUTURE,
 };
 use crate::app::snapshot::Snapshot;
 use crate::cost::ItemSizes;
+use crate::slo::change::Change;
 use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::SloDefinition;
 use crate::slo::status::SloState;
@@ -797,6 +800,49 @@ impl HistoryStore for DynamoStore {
             )
             .await?;
         items.iter().map(stored_snapshot).collect()
+    }
+}
+
+/// A change's key: by target, then time and identity, so the same change twice is one item.
+fn change_key(c: &Change) -> Item {
+    key(
+        format!("CHANGE#{}", c.target),
+        format!("{}#{}", rfc3339(c.at), c.id),
+    )
+}
+
+impl ChangeStore for DynamoStore {
+    async fn record_change(&self, change: &Change, expires_at: i64) -> Result<bool, StoreError> {
+        let mut item = change_key(change);
+        item.insert("change".into(), s(to_json(change)));
+        item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(classify(&e), Failure::Conditional(_)) => Ok(false),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    async fn changes(
+        &self,
+        target: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<Change>, StoreError> {
+        // Every id sorts below U+FFFF after the time, so `until` itself is included.
+        let range = (rfc3339(since), format!("{}#\u{ffff}", rfc3339(until)));
+        let items = self
+            .partition(&format!("CHANGE#{target}"), Some(range))
+            .await?;
+        items.iter().map(|i| json(i, "change")).collect()
     }
 }
 

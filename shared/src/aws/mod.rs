@@ -3,6 +3,7 @@
 
 pub mod cloudwatch;
 pub mod dynamodb;
+pub mod eventbridge;
 pub mod sns;
 
 use std::time::Duration;
@@ -12,11 +13,41 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use crate::app::ports::Timeout;
+use crate::app::ports::{Channel, Notifier, NotifyError, Timeout};
+use crate::slo::message::Notification;
 
 pub use cloudwatch::CloudWatchSource;
 pub use dynamodb::DynamoStore;
+pub use eventbridge::EventBridgeNotifier;
 pub use sns::SnsNotifier;
+
+/// The production notifier: SNS for people (and the JSON topic), and the EventBridge bus
+/// when one is set; each is a channel of its own in the outbox, delivered once each.
+pub struct AwsNotifier {
+    /// People (plain text) and, when set, the JSON events topic.
+    pub sns: SnsNotifier,
+    /// SLO_EVENT_BUS, when set: the channel `Channel::Bus`.
+    pub bus: Option<EventBridgeNotifier>,
+}
+
+impl Notifier for AwsNotifier {
+    fn channels(&self) -> Vec<Channel> {
+        let mut c = self.sns.channels();
+        if self.bus.is_some() {
+            c.push(Channel::Bus);
+        }
+        c
+    }
+
+    async fn publish(&self, channel: Channel, n: &Notification) -> Result<(), NotifyError> {
+        match (channel, &self.bus) {
+            (Channel::Bus, Some(bus)) => bus.put(n).await,
+            // Queued while a bus was set, and it no longer is: nothing to deliver.
+            (Channel::Bus, None) => Ok(()),
+            (c, _) => self.sns.publish(c, n).await,
+        }
+    }
+}
 
 /// Load the SDK configuration once per cold start: region, credentials chain,
 /// `AWS_ENDPOINT_URL` (an emulator), bounded retries with backoff and `timeouts`
@@ -242,6 +273,11 @@ pub struct Environment {
     pub stack_name: String,
     /// SLO_METRICS (`none` default, `budget`, `all`): per-SLO custom metrics.
     pub slo_metrics: crate::app::emf::SloMetrics,
+    /// SLO_EVENT_BUS: the EventBridge bus SLO events go to (`default` is the account's);
+    /// unset or `none`: no events (the functions default it to `default`, see `with_default_bus`).
+    pub event_bus: Option<String>,
+    /// SLO_CHANGES_DAYS (default 90): how long recorded deployments are kept.
+    pub changes_days: i64,
 }
 
 /// A missing or malformed setting, naming the variable.
@@ -288,6 +324,11 @@ impl Environment {
             schedule_minutes: int("SLO_SCHEDULE_MINUTES", 5, 1, 60)?,
             dashboard_url: non_empty("SLO_DASHBOARD_URL").filter(|u| u.starts_with("https://")),
             stack_name: non_empty("SLO_STACK_NAME").unwrap_or_else(|| "sloguard".into()),
+            event_bus: match non_empty("SLO_EVENT_BUS") {
+                Some(b) if b == "none" => None,
+                other => other,
+            },
+            changes_days: int("SLO_CHANGES_DAYS", 90, 1, 3650)?,
             slo_metrics: match non_empty("SLO_METRICS") {
                 None => crate::app::emf::SloMetrics::None,
                 Some(v) => crate::app::emf::SloMetrics::parse(&v).ok_or(EnvironmentError {
@@ -302,10 +343,19 @@ impl Environment {
     pub fn from_env() -> Result<Environment, EnvironmentError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
+
+    /// The functions put SLO events on the account's default bus unless SLO_EVENT_BUS says
+    /// otherwise (`none` turns them off); the CLI puts none unless it is set.
+    pub fn with_default_bus(mut self, get: impl Fn(&str) -> Option<String>) -> Environment {
+        if get("SLO_EVENT_BUS").is_none() {
+            self.event_bus = Some("default".into());
+        }
+        self
+    }
 }
 
 /// The production wiring: the three adapters over one SDK config.
-pub type AwsApp = crate::app::App<CloudWatchSource, DynamoStore, SnsNotifier>;
+pub type AwsApp = crate::app::App<CloudWatchSource, DynamoStore, AwsNotifier>;
 
 /// Only the store, for the read-only dashboard widget.
 pub fn build_store(env: &Environment, sdk: &SdkConfig) -> DynamoStore {
@@ -317,16 +367,22 @@ pub fn build_app(settings: &Environment, sdk: &SdkConfig) -> AwsApp {
     crate::app::App {
         metrics: CloudWatchSource::new(sdk.clone()),
         store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), settings.table.clone()),
-        notifier: SnsNotifier::new(
-            aws_sdk_sns::Client::new(sdk),
-            settings.topic_arn.clone().unwrap_or_default(),
-            settings.events_topic_arn.clone(),
-        ),
+        notifier: AwsNotifier {
+            sns: SnsNotifier::new(
+                aws_sdk_sns::Client::new(sdk),
+                settings.topic_arn.clone().unwrap_or_default(),
+                settings.events_topic_arn.clone(),
+            ),
+            bus: settings.event_bus.as_ref().map(|b| {
+                EventBridgeNotifier::new(aws_sdk_eventbridge::Client::new(sdk), b.clone())
+            }),
+        },
         config: crate::app::Config {
             lag_seconds: settings.lag_seconds,
             history_days: settings.history_days,
             schedule_seconds: settings.schedule_minutes * 60,
             dashboard_url: settings.dashboard_url.clone(),
+            changes_days: settings.changes_days,
             ..crate::app::Config::default()
         },
     }
@@ -375,6 +431,33 @@ mod tests {
         let e = Environment::from_lookup(env(&[("SLO_TABLE", "t"), ("SLO_TOPIC_ARN", "my-topic")]))
             .unwrap_err();
         assert_eq!(e.var, "SLO_TOPIC_ARN");
+    }
+
+    #[test]
+    fn the_functions_put_slo_events_on_the_default_bus_unless_told_otherwise() {
+        let read = |bus: Option<&'static str>| {
+            let get = move |k: &str| match k {
+                "SLO_TABLE" => Some("t".to_string()),
+                "SLO_EVENT_BUS" => bus.map(str::to_string),
+                _ => None,
+            };
+            let cli = Environment::from_lookup(get).unwrap();
+            let function = cli.clone().with_default_bus(get);
+            (cli.event_bus, function.event_bus)
+        };
+        assert_eq!(read(None), (None, Some("default".into())), "unset");
+        assert_eq!(read(Some("none")), (None, None), "turned off");
+        assert_eq!(
+            read(Some("slo-events")),
+            (Some("slo-events".into()), Some("slo-events".into()))
+        );
+        let e = Environment::from_lookup(|k| match k {
+            "SLO_TABLE" => Some("t".into()),
+            "SLO_CHANGES_DAYS" => Some("0".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        assert_eq!(e.var, "SLO_CHANGES_DAYS");
     }
 
     #[test]

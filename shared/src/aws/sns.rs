@@ -48,7 +48,8 @@ impl Notifier for SnsNotifier {
         let (topic, message) = match (channel, &self.events_topic_arn) {
             (Channel::People, _) => (&self.topic_arn, n.body.clone()),
             (Channel::Events, Some(t)) => (t, n.document.to_string()),
-            (Channel::Events, None) => return Ok(()),
+            // The bus is EventBridge's (`AwsNotifier`); SNS has nothing to send on it.
+            (Channel::Events, None) | (Channel::Bus, _) => return Ok(()),
         };
         // Attributes only reach subscribers of plain string messages (not MessageStructure=json).
         self.client

@@ -350,7 +350,7 @@ pub fn representative(slos: &[&SloDefinition], t: EvalTime) -> Vec<Option<(Snaps
             Indicator::Ratio { good, .. } => {
                 roles[ids[0]] = if *good { Role::Good } else { Role::Bad };
             }
-            Indicator::Threshold { .. } => {
+            Indicator::Threshold { .. } | Indicator::Raw { .. } => {
                 let v = slo.objective.value.unwrap_or(100.0);
                 let good = match slo.objective.op {
                     Some(Op::Lt | Op::Lte) | None => v * 0.87,

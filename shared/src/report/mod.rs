@@ -8,7 +8,8 @@ pub mod svg;
 use std::fmt::Write;
 
 use crate::app::Snapshot;
-use crate::slo::message::{rfc3339, thousands};
+use crate::slo::change::{self, Change};
+use crate::slo::message::{relative, rfc3339, thousands};
 use crate::slo::status::Status;
 
 use svg::{esc, Size};
@@ -75,6 +76,10 @@ pub struct SloView {
     pub time_zone: Option<String>,
     /// Oldest first.
     pub history: Vec<Snapshot>,
+    /// Deployments of the targets the SLO names, in and shortly before the range.
+    pub changes: Vec<Change>,
+    /// How far before an incident its changes are listed (sloguard.dev/changes-lookback).
+    pub changes_lookback: i64,
 }
 
 impl SloView {
@@ -185,7 +190,38 @@ pub fn slo_section(v: &SloView, range: (i64, i64), size: Size) -> String {
     );
     out.push_str(&svg::burn_down(&v.name, &v.history, range, size));
     out.push_str(&svg::burn_rates(&v.name, &v.history, range, size));
+    out.push_str(&changes_before(v, &spans));
     out.push_str("</section>");
+    out
+}
+
+/// The deployments before each incident's opening (the lookback), newest first, with
+/// how long before and a console link: what to look at first.
+fn changes_before(v: &SloView, spans: &[Span]) -> String {
+    let mut out = String::new();
+    for s in spans {
+        let recent = change::before(&v.changes, s.start, v.changes_lookback);
+        if recent.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            r#"<p class="changes">Changes in the {} before the {} incident opened at {}:</p><ul class="changes">"#,
+            relative(v.changes_lookback),
+            esc(&s.severity),
+            rfc3339(s.start)
+        ));
+        for c in recent {
+            out.push_str(&format!(
+                r#"<li>{} before: <b>{}</b> {} ({}) <a href="{}">console</a></li>"#,
+                relative(s.start - c.at),
+                esc(&c.target),
+                esc(&c.what),
+                rfc3339(c.at),
+                esc(&c.link)
+            ));
+        }
+        out.push_str("</ul>");
+    }
     out
 }
 

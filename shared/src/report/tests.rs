@@ -137,6 +137,8 @@ fn the_fleet_is_sorted_by_budget_left_with_separators() {
         window: "30d".into(),
         time_zone: None,
         history: vec![snap(T0, budget, Status::Ok)],
+        changes: vec![],
+        changes_lookback: 7200,
     };
     let html = fleet_overview(&[view("a", 0.9), view("b", -0.1), view("c", 0.5)]);
     let order: Vec<usize> = ["\"b\"", "\"c\"", "\"a\""]
@@ -156,8 +158,33 @@ fn the_page_is_self_contained() {
         window: "calendar month".into(),
         time_zone: Some("Europe/Berlin".into()),
         history: falling(),
+        changes: [
+            (T0 + 10 * H - 1800, "stack/shop-api"),
+            (T0 + 5 * H, "stack/old-api"),
+        ]
+        .into_iter()
+        .map(|(at, target)| crate::slo::change::Change {
+            target: target.into(),
+            kind: crate::slo::change::ChangeKind::Stack,
+            at,
+            what: "UPDATE_COMPLETE".into(),
+            region: "eu-west-1".into(),
+            account: None,
+            link: crate::slo::change::stack_link("eu-west-1", target),
+            id: "UPDATE_COMPLETE".into(),
+        })
+        .collect(),
+        changes_lookback: 7200,
     };
     let html = page("SLO report", &[v], (T0, T0 + 23 * H), T0 + 24 * H);
+    // The incident opened at T0+10h: the stack updated 30 minutes before is listed with its
+    // console link; the one five hours before is not.
+    assert!(
+        html.contains("30 min before: <b>stack/shop-api</b> UPDATE_COMPLETE"),
+        "{html}"
+    );
+    assert!(html.contains(r#"<a href="https://eu-west-1.console.aws.amazon.com/cloudformation/"#));
+    assert!(!html.contains("old-api"));
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(!html.contains("<script") && !html.contains("src=\"http") && !html.contains("@import"));
     assert!(html.contains("prefers-color-scheme: dark"));
@@ -213,6 +240,8 @@ fn the_review_names_the_noisy_alarm_and_the_exhausted_slo() {
             window: "30d".into(),
             time_zone: None,
             history: noisy,
+            changes: vec![],
+            changes_lookback: 7200,
         },
         SloView {
             name: "overspent".into(),
@@ -221,6 +250,8 @@ fn the_review_names_the_noisy_alarm_and_the_exhausted_slo() {
             window: "30d".into(),
             time_zone: None,
             history: exhausted,
+            changes: vec![],
+            changes_lookback: 7200,
         },
     ];
     let reviews = review::review(&views, T0 + 24 * H);

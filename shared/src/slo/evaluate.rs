@@ -110,36 +110,52 @@ pub fn evaluate(
     let sp = spans(slo, t);
     let excl = &slo.settings.exclusions[..];
     let target = slo.objective.target;
+    let slice = sp.slice.unwrap_or(60);
+    let obj = &slo.objective;
+    // A slice's ratio meets timeSliceTarget (Timeslices), or counts as its own value
+    // (RatioTimeslices: the window's attainment is the average of the slices' ratios).
+    let judge = |ratio: f64| match slo.method {
+        BudgetingMethod::RatioTimeslices => ratio,
+        _ => bool_score(ratio >= obj.time_slice_target.unwrap_or(1.0)),
+    };
     let counts = |start: i64| -> Result<(f64, f64), Gap> {
         match (&slo.indicator, slo.method) {
             (Indicator::Ratio { good, .. }, BudgetingMethod::Occurrences) => {
                 ratio_sums(streams[0], streams[1], *good, start, sp.end, excl)
             }
-            (Indicator::Ratio { good, .. }, _) => {
-                let min = slo.objective.time_slice_target.unwrap_or(1.0);
-                let slice = sp.slice.unwrap_or(60);
-                slice_counts(
-                    [streams[0], streams[1]],
-                    slice,
-                    start,
-                    sp.end,
-                    excl,
-                    |[n, tot]| {
-                        if tot.is_nan() || tot <= 0.0 {
-                            return None;
-                        }
-                        let n = if n.is_nan() { 0.0 } else { n.clamp(0.0, tot) };
-                        let ratio = if *good { n / tot } else { 1.0 - n / tot };
-                        Some(ratio >= min)
-                    },
-                )
+            (Indicator::Ratio { good, .. }, _) => slice_counts(
+                [streams[0], streams[1]],
+                slice,
+                start,
+                sp.end,
+                excl,
+                |[n, tot]| {
+                    if tot.is_nan() || tot <= 0.0 {
+                        return None;
+                    }
+                    let n = if n.is_nan() { 0.0 } else { n.clamp(0.0, tot) };
+                    Some(judge(if *good { n / tot } else { 1.0 - n / tot }))
+                },
+            ),
+            (Indicator::Raw { success, .. }, method) => {
+                slice_counts([streams[0]], slice, start, sp.end, excl, |[v]| {
+                    if v.is_nan() {
+                        return None;
+                    }
+                    let ratio = v.clamp(0.0, 1.0);
+                    let ratio = if *success { ratio } else { 1.0 - ratio };
+                    Some(match method {
+                        // Each datapoint is an event whose good share is its ratio.
+                        BudgetingMethod::Occurrences => ratio,
+                        _ => judge(ratio),
+                    })
+                })
             }
             (Indicator::Threshold { .. }, _) => {
-                let op = slo.objective.op.unwrap_or(Op::Lte);
-                let value = slo.objective.value.unwrap_or(0.0);
-                let slice = sp.slice.unwrap_or(60);
+                let op = obj.op.unwrap_or(Op::Lte);
+                let value = obj.value.unwrap_or(0.0);
                 slice_counts([streams[0]], slice, start, sp.end, excl, |[v]| {
-                    (!v.is_nan()).then(|| op.holds(v, value))
+                    (!v.is_nan()).then(|| bool_score(op.holds(v, value)))
                 })
             }
         }
@@ -149,12 +165,13 @@ pub fn evaluate(
     let (good, total) = counts(sp.slo_start.start)?;
     let attainment = (total > 0.0).then(|| good / total);
     let budget_remaining = match slo.method {
+        // Events (or datapoints) so far: the budget is a share of them.
         BudgetingMethod::Occurrences => {
             (total > 0.0).then(|| 1.0 - (total - good) / ((1.0 - target) * total))
         }
         _ => {
             // A slice budget is the bad slices the whole window allows.
-            let slices = (sp.slo_length / sp.slice.unwrap_or(60)).max(1) as f64;
+            let slices = (sp.slo_length / slice).max(1) as f64;
             (total > 0.0).then(|| 1.0 - (total - good) / ((1.0 - target) * slices))
         }
     };
@@ -216,7 +233,16 @@ pub fn evaluate(
         exhausts_at,
         slice_seconds: match slo.method {
             BudgetingMethod::Occurrences => None,
-            _ => Some(sp.slice.unwrap_or(60)),
+            _ => Some(slice),
         },
     })
+}
+
+/// A good slice scores 1, a bad one 0.
+fn bool_score(good: bool) -> f64 {
+    if good {
+        1.0
+    } else {
+        0.0
+    }
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::change::{self, Change};
 use super::duration::label;
 use super::evaluate::{ConditionResult, Evaluation};
 use super::model::{Op, Severity, SloDefinition};
@@ -41,6 +42,22 @@ pub struct Notification {
     pub subject: String,
     pub body: String,
     pub document: serde_json::Value,
+}
+
+impl Notification {
+    /// The EventBridge `detail-type` of this notification's kind, so rules can match one kind;
+    /// None for what is only for people (silence ended, an alarm without a burn).
+    pub fn detail_type(&self) -> Option<&'static str> {
+        Some(match self.document.get("event")?.as_str()? {
+            "opened" => "SLO Incident Opened",
+            "escalated" => "SLO Incident Escalated",
+            "de-escalated" => "SLO Incident De-escalated",
+            "resolved" => "SLO Incident Resolved",
+            "exhausted" => "SLO Budget Exhausted",
+            k if k.starts_with("budget-") => "SLO Budget Threshold",
+            _ => return None,
+        })
+    }
 }
 
 /// RFC 3339 in UTC, seconds precision: the time format of every output.
@@ -172,6 +189,33 @@ pub fn compose(
     alarm: Option<&AlarmNote>,
     dashboard_url: Option<&str>,
 ) -> Notification {
+    compose_with(slo, eval, status, announcement, alarm, dashboard_url, &[])
+}
+
+/// When the changes listed in a message must have happened by: the incident's opening
+/// (or the announcement's time when it belongs to none).
+pub fn changes_reference(announcement: &Announcement) -> i64 {
+    announcement
+        .incident
+        .as_ref()
+        .map_or(announcement.at, |i| i.opened_at)
+}
+
+/// `compose`, listing the `changes` of the SLO's targets (any times: those in its lookback
+/// before the incident opened are shown, newest first).
+pub fn compose_with(
+    slo: &SloDefinition,
+    eval: &Evaluation,
+    status: Status,
+    announcement: Option<&Announcement>,
+    alarm: Option<&AlarmNote>,
+    dashboard_url: Option<&str>,
+    changes: &[Change],
+) -> Notification {
+    let reference = announcement.map(changes_reference);
+    let recent = reference.map_or(Vec::new(), |r| {
+        change::before(changes, r, slo.settings.changes_lookback)
+    });
     let severity = announcement.map_or(Severity::Info, |a| a.severity);
     let sev = severity.as_str().to_uppercase();
     let who = format!("{} {}", slo.service, slo.name);
@@ -289,6 +333,23 @@ pub fn compose(
         }
     }
 
+    if let (Some(r), false) = (reference, slo.settings.changes.is_empty()) {
+        b.push_str(&format!(
+            "\nCHANGES BEFORE IT ({} before the incident opened at {}, newest first)\n",
+            relative(slo.settings.changes_lookback),
+            rfc3339(r)
+        ));
+        if recent.is_empty() {
+            b.push_str(&format!(
+                "  none recorded for {}\n",
+                slo.settings.changes.join(", ")
+            ));
+        }
+        for l in change::lines(&recent, r) {
+            b.push_str(&format!("  {l}\n"));
+        }
+    }
+
     b.push_str("\nBUDGET\n");
     let base = eval.budget_base();
     let bad = (eval.total - eval.good).max(0.0);
@@ -357,9 +418,18 @@ pub fn compose(
             .conditions
             .iter()
             .map(|c| {
+                // The AlertCondition's own word beside sloguard's reading of it: `page (sev1)`.
+                let label = slo
+                    .conditions
+                    .iter()
+                    .find(|d| d.name == c.name)
+                    .and_then(|d| d.severity_label.as_deref());
                 [
                     c.name.clone(),
-                    c.severity.as_str().to_string(),
+                    match label {
+                        Some(l) => format!("{} ({l})", c.severity.as_str()),
+                        None => c.severity.as_str().to_string(),
+                    },
                     format!(
                         "{} over {}, {} over {}",
                         rate(c.long_rate),
@@ -462,6 +532,7 @@ pub fn compose(
         "incident": incident.map(|i| json!({"severity": i.severity.as_str(), "opened_at": rfc3339(i.opened_at)})),
         "evaluated_at": rfc3339(eval.evaluated_at),
         "objective": slo.objective.target,
+        "objective_of": slo.parent,
         "window": slo.window_label(),
         "attainment": eval.attainment,
         "budget_remaining": eval.budget_remaining,
@@ -474,6 +545,10 @@ pub fn compose(
         })).collect::<Vec<_>>(),
         "runbook": slo.settings.runbook,
         "alarm": alarm,
+        "changes": recent.iter().map(|c| json!({
+            "target": c.target, "kind": c.kind, "what": c.what, "at": rfc3339(c.at),
+            "seconds_before": reference.map(|r| r - c.at), "link": c.link,
+        })).collect::<Vec<_>>(),
         "subject": subject,
     });
     let id = match (announcement, alarm) {

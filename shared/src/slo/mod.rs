@@ -1,5 +1,6 @@
 //! The SLO domain: pure functions over plain data, no AWS and no I/O.
 
+pub mod change;
 pub mod duration;
 pub mod evaluate;
 pub mod incremental;

@@ -23,6 +23,10 @@ pub struct SloDefinition {
     pub settings: Settings,
     /// Annotations outside the `sloguard.dev/` prefix, kept as written.
     pub annotations: BTreeMap<String, String>,
+    /// The SLO as written when it has several objectives: each objective loads as an SLO of
+    /// its own (`NAME-OBJECTIVE`) with its own budget, history and incidents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     /// Where the SLO was defined, for messages.
     pub file: String,
     pub line: usize,
@@ -40,6 +44,12 @@ pub enum Indicator {
     Threshold {
         metric: MetricSpec,
     },
+    /// A precomputed ratio series (OpenSLO `raw`), each value a fraction in [0, 1].
+    Raw {
+        /// True when the series is the success ratio (`rawType: success`), false for failures.
+        success: bool,
+        metric: MetricSpec,
+    },
 }
 
 /// A CloudWatch metric query, as the Nobl9 CloudWatch source spec defines it.
@@ -55,7 +65,8 @@ pub enum MetricSpec {
         /// Sorted by name, so equal metrics compare equal.
         dimensions: Vec<(String, String)>,
     },
-    /// A list of MetricDataQuery objects (metric math), exactly one returning data.
+    /// A list of MetricDataQuery objects (metric math or one Metrics Insights query),
+    /// exactly one returning data.
     Queries {
         region: String,
         queries: Vec<QuerySpec>,
@@ -86,6 +97,16 @@ impl MetricSpec {
     pub fn region(&self) -> &str {
         match self {
             MetricSpec::Metric { region, .. } | MetricSpec::Queries { region, .. } => region,
+        }
+    }
+
+    /// A Metrics Insights query (`SELECT ...`): CloudWatch takes one per GetMetricData call.
+    pub fn is_insights(&self) -> bool {
+        match self {
+            MetricSpec::Metric { .. } => false,
+            MetricSpec::Queries { queries, .. } => queries
+                .iter()
+                .any(|q| q.expression.as_deref().is_some_and(super::plan::is_select)),
         }
     }
 
@@ -131,6 +152,9 @@ pub enum TimeWindow {
     },
     Calendar {
         unit: CalendarUnit,
+        /// Periods of `count` units (`2M`, `366d`), counted from `start`; 1 for most windows.
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        count: u32,
         /// Fixes the week's first day; periods start at local midnight.
         start: DateTime<Utc>,
         tz: Tz,
@@ -227,6 +251,9 @@ impl Severity {
 pub struct BurnRateCondition {
     pub name: String,
     pub severity: Severity,
+    /// The severity as the AlertCondition wrote it (`sev1`, `critical`), when not page/ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity_label: Option<String>,
     pub op: Op,
     pub threshold: f64,
     pub long_seconds: i64,
@@ -252,6 +279,28 @@ pub struct Settings {
     /// Severity of the exhaustion message: ticket unless the SLO asks for a page.
     #[serde(default = "ticket")]
     pub exhaustion_severity: Severity,
+    /// Change targets (`stack/shop-api`, ...) whose deployments messages list before a burn.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+    /// How far before an incident opened its changes are listed, in seconds.
+    #[serde(default = "lookback", skip_serializing_if = "is_default_lookback")]
+    pub changes_lookback: i64,
+}
+
+fn lookback() -> i64 {
+    super::change::DEFAULT_LOOKBACK_SECONDS
+}
+
+fn is_default_lookback(s: &i64) -> bool {
+    *s == lookback()
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 fn ticket() -> Severity {
@@ -267,6 +316,8 @@ impl Default for Settings {
             exclusions: Vec::new(),
             budget_alerts: Vec::new(),
             exhaustion_severity: Severity::Ticket,
+            changes: Vec::new(),
+            changes_lookback: lookback(),
         }
     }
 }
@@ -287,7 +338,8 @@ impl SloDefinition {
     pub fn window_label(&self) -> String {
         match &self.window {
             TimeWindow::Rolling { seconds } => super::duration::label(*seconds),
-            TimeWindow::Calendar { unit, .. } => format!("calendar {unit}"),
+            TimeWindow::Calendar { unit, count: 1, .. } => format!("calendar {unit}"),
+            TimeWindow::Calendar { unit, count, .. } => format!("calendar {count} {unit}s"),
         }
     }
 
@@ -297,7 +349,22 @@ impl SloDefinition {
             Indicator::Ratio {
                 numerator, total, ..
             } => vec![numerator, total],
-            Indicator::Threshold { metric } => vec![metric],
+            Indicator::Threshold { metric } | Indicator::Raw { metric, .. } => vec![metric],
         }
+    }
+
+    /// The slice (or datapoint) length the SLO is counted in; None when it sums events.
+    /// Occurrences over a threshold or raw metric count datapoints: the loader sets their
+    /// period in `time_slice_seconds`.
+    pub fn slice_seconds(&self) -> Option<i64> {
+        match (&self.indicator, self.method) {
+            (Indicator::Ratio { .. }, BudgetingMethod::Occurrences) => None,
+            _ => self.objective.time_slice_seconds,
+        }
+    }
+
+    /// The SLO this objective belongs to, as written (several objectives load as several SLOs).
+    pub fn slo_name(&self) -> &str {
+        self.parent.as_deref().unwrap_or(&self.name)
     }
 }

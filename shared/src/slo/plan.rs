@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::model::{BudgetingMethod, MetricSpec, QuerySpec, SloDefinition};
+use super::model::{MetricSpec, QuerySpec, SloDefinition};
 use super::window;
 
 const MINUTE: i64 = 60;
@@ -93,10 +93,7 @@ pub struct Edge {
 
 /// The spans of an SLO at time `t`, with edges rounded to what CloudWatch still keeps.
 pub fn spans(slo: &SloDefinition, t: EvalTime) -> Spans {
-    let slice = match slo.method {
-        BudgetingMethod::Occurrences => None,
-        _ => slo.objective.time_slice_seconds,
-    };
+    let slice = slo.slice_seconds();
     let end = slice.map_or(t.at, |s| floor(t.at, s));
     let edge = |s: i64| {
         let resolution = slice.unwrap_or_else(|| resolution_for_age(t.now - s));
@@ -312,8 +309,14 @@ fn pack(streams: &[MetricSpec], segments: &[Vec<Segment>]) -> Vec<MetricRequest>
         for (stream, period) in queries {
             let w = query_weight(&streams[stream]);
             let p = w * ((end - start) / period) as usize;
+            // A Metrics Insights query must be the only one of its call.
+            let alone = streams[stream].is_insights()
+                || current
+                    .queries
+                    .first()
+                    .is_some_and(|q| streams[q.stream].is_insights());
             if !current.queries.is_empty()
-                && (n + w > MAX_QUERIES_PER_CALL || points + p > MAX_DATAPOINTS_PER_CALL)
+                && (alone || n + w > MAX_QUERIES_PER_CALL || points + p > MAX_DATAPOINTS_PER_CALL)
             {
                 out.push(std::mem::replace(
                     &mut current,
@@ -356,13 +359,24 @@ pub fn expand_queries(queries: &[QuerySpec], id: &str) -> Vec<QuerySpec> {
         .iter()
         .map(|q| QuerySpec {
             id: rename(&q.id),
-            expression: q
-                .expression
-                .as_deref()
-                .map(|e| rewrite_identifiers(e, &rename)),
+            // A Metrics Insights query names no other query: it goes as written.
+            expression: q.expression.as_deref().map(|e| {
+                if is_select(e) {
+                    e.to_string()
+                } else {
+                    rewrite_identifiers(e, &rename)
+                }
+            }),
             ..q.clone()
         })
         .collect()
+}
+
+/// Whether an expression is a Metrics Insights query rather than metric math.
+pub fn is_select(expr: &str) -> bool {
+    expr.trim_start()
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("select"))
 }
 
 /// Replace whole identifiers in a metric-math expression, leaving strings and functions alone.
@@ -499,6 +513,39 @@ spec:
             }
         }
         assert!(plan.requests.len() < 40, "{} calls", plan.requests.len());
+    }
+
+    #[test]
+    fn a_metrics_insights_query_goes_alone_and_as_written() {
+        let sql = "SELECT SUM(q) FROM SCHEMA(\"Shop\", Endpoint) WHERE Endpoint = 'checkout'";
+        let yaml = format!(
+            "apiVersion: openslo/v1\nkind: SLO\nmetadata: {{name: s}}\nspec:\n  service: x\n  indicator:\n    metadata: {{name: s}}\n    spec:\n      ratioMetric:\n        bad:\n          metricSource:\n            type: CloudWatch\n            spec: {{region: eu-west-1, sql: '{}'}}\n        total:\n          metricSource:\n            type: CloudWatch\n            spec: {{region: eu-west-1, namespace: Shop, metricName: Requests, stat: Sum}}\n  timeWindow: [{{duration: 7d, isRolling: true}}]\n  budgetingMethod: Occurrences\n  objectives: [{{target: 0.99}}]\n",
+            sql.replace('\'', "''")
+        );
+        let l = crate::slo::load::load(&[crate::slo::load::SourceFile {
+            name: "s.yaml".into(),
+            text: yaml,
+        }]);
+        assert!(l.problems.is_empty(), "{:?}", l.problems);
+        let t = EvalTime {
+            at: 1_800_000_000,
+            now: 1_800_000_000,
+        };
+        let plan = QueryPlan::build(&[&l.slos[0]], t);
+        for r in &plan.requests {
+            let insights = r
+                .queries
+                .iter()
+                .filter(|q| plan.streams[q.stream].is_insights())
+                .count();
+            assert!(insights == 0 || r.queries.len() == 1, "{r:?}");
+        }
+        let MetricSpec::Queries { queries, .. } = &plan.streams[0] else {
+            panic!("sql is a query spec")
+        };
+        let expanded = expand_queries(queries, "m0_60");
+        assert_eq!(expanded[0].id, "m0_60");
+        assert_eq!(expanded[0].expression.as_deref(), Some(sql));
     }
 
     #[test]

@@ -21,6 +21,7 @@ use super::window::nominal_length;
 pub fn default_conditions(window: &TimeWindow) -> Vec<BurnRateCondition> {
     let w = nominal_length(window) as f64;
     let cond = |name: &str, severity, consumption: f64, long: i64, short: i64| BurnRateCondition {
+        severity_label: None,
         name: name.to_string(),
         severity,
         op: Op::Gt,

@@ -174,15 +174,16 @@ pub fn ratio_sums(
     Ok((good_sum, total_sum))
 }
 
-/// Good slices and slices with data over [start, end), each slice judged by `is_good`
-/// from its values in the given streams (all fetched at the slice period).
+/// Good slices and slices with data over [start, end), each slice scored by `score` from its
+/// values in the given streams (all fetched at the slice period): None when the slice has no
+/// data, else how good it is, 1 (good) or 0 (bad), or a fraction when slices are averaged.
 pub fn slice_counts<const N: usize>(
     streams: [&StreamData; N],
     slice: i64,
     start: i64,
     end: i64,
     exclusions: &[(i64, i64)],
-    is_good: impl Fn([f64; N]) -> Option<bool>,
+    score: impl Fn([f64; N]) -> Option<f64>,
 ) -> Result<(f64, f64), Gap> {
     let (mut good, mut total) = (0.0, 0.0);
     let mut x = start;
@@ -207,11 +208,9 @@ pub fn slice_counts<const N: usize>(
                 for (v, r) in vals.iter_mut().zip(&runs) {
                     *v = r[k];
                 }
-                if let Some(g) = is_good(vals) {
+                if let Some(g) = score(vals) {
                     total += 1.0;
-                    if g {
-                        good += 1.0;
-                    }
+                    good += g.clamp(0.0, 1.0);
                 }
             }
         }
@@ -278,7 +277,7 @@ mod tests {
     fn slices_skip_missing_data() {
         let lat = StreamData::new(vec![series(0, 300, &[100.0, f64::NAN, 400.0, 250.0])]);
         let (good, total) = slice_counts([&lat], 300, 0, 1200, &[], |[v]| {
-            (!v.is_nan()).then_some(v <= 300.0)
+            (!v.is_nan()).then_some(if v <= 300.0 { 1.0 } else { 0.0 })
         })
         .unwrap();
         assert_eq!((good, total), (2.0, 3.0));

@@ -21,8 +21,13 @@ pub fn bounds(window: &TimeWindow, t: i64) -> WindowBounds {
             start: t - seconds,
             length: *seconds,
         },
-        TimeWindow::Calendar { unit, start, tz } => {
-            let (s, e) = calendar_period(*unit, *start, *tz, t);
+        TimeWindow::Calendar {
+            unit,
+            count,
+            start,
+            tz,
+        } => {
+            let (s, e) = calendar_period(*unit, (*count).max(1), *start, *tz, t);
             WindowBounds {
                 start: s,
                 length: e - s,
@@ -37,13 +42,16 @@ pub fn max_length(window: &TimeWindow) -> i64 {
     const D: i64 = 86_400;
     match window {
         TimeWindow::Rolling { seconds } => *seconds,
-        TimeWindow::Calendar { unit, .. } => match unit {
-            CalendarUnit::Day => D + H,
-            CalendarUnit::Week => 7 * D + H,
-            CalendarUnit::Month => 31 * D + H,
-            CalendarUnit::Quarter => 92 * D + H,
-            CalendarUnit::Year => 366 * D + H,
-        },
+        TimeWindow::Calendar { unit, count, .. } => {
+            let n = i64::from((*count).max(1));
+            n * match unit {
+                CalendarUnit::Day => D,
+                CalendarUnit::Week => 7 * D,
+                CalendarUnit::Month => 31 * D,
+                CalendarUnit::Quarter => 92 * D,
+                CalendarUnit::Year => 366 * D,
+            } + H
+        }
     }
 }
 
@@ -52,22 +60,63 @@ pub fn nominal_length(window: &TimeWindow) -> i64 {
     const D: i64 = 86_400;
     match window {
         TimeWindow::Rolling { seconds } => *seconds,
-        TimeWindow::Calendar { unit, .. } => match unit {
-            CalendarUnit::Day => D,
-            CalendarUnit::Week => 7 * D,
-            CalendarUnit::Month => 30 * D,
-            CalendarUnit::Quarter => 91 * D,
-            CalendarUnit::Year => 365 * D,
-        },
+        TimeWindow::Calendar { unit, count, .. } => {
+            i64::from((*count).max(1))
+                * match unit {
+                    CalendarUnit::Day => D,
+                    CalendarUnit::Week => 7 * D,
+                    CalendarUnit::Month => 30 * D,
+                    CalendarUnit::Quarter => 91 * D,
+                    CalendarUnit::Year => 365 * D,
+                }
+        }
     }
 }
 
 /// [start, end) of the calendar period holding `t`, periods starting at local midnight.
-fn calendar_period(unit: CalendarUnit, anchor: DateTime<Utc>, tz: Tz, t: i64) -> (i64, i64) {
+/// Periods of `count` > 1 units are counted from the anchor (`startTime`): `2M` from a March
+/// anchor runs March-April, May-June, ...
+fn calendar_period(
+    unit: CalendarUnit,
+    count: u32,
+    anchor: DateTime<Utc>,
+    tz: Tz,
+    t: i64,
+) -> (i64, i64) {
     let Some(now) = DateTime::from_timestamp(t, 0) else {
         return (t, t + 1);
     };
     let date = now.with_timezone(&tz).date_naive();
+    if count > 1 {
+        let a = anchor.with_timezone(&tz).date_naive();
+        let n = i64::from(count);
+        let (start, next) = match unit {
+            CalendarUnit::Day | CalendarUnit::Week => {
+                let days = n * if unit == CalendarUnit::Day { 1 } else { 7 };
+                let k = (date - a).num_days().div_euclid(days);
+                let s = a + ChronoDuration::days(k * days);
+                (s, s + ChronoDuration::days(days))
+            }
+            _ => {
+                let per = match unit {
+                    CalendarUnit::Month => 1,
+                    CalendarUnit::Quarter => 3,
+                    _ => 12,
+                };
+                let months = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+                let anchor_month = months(a) / per * per;
+                let len = n * per;
+                let k = (months(date) - anchor_month).div_euclid(len);
+                let at = |m: i64| {
+                    NaiveDate::from_ymd_opt(m.div_euclid(12) as i32, m.rem_euclid(12) as u32 + 1, 1)
+                        .unwrap_or(date)
+                };
+                let s = anchor_month + k * len;
+                (at(s), at(s + len))
+            }
+        };
+        return (local_midnight(start, tz), local_midnight(next, tz));
+    }
     let first = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(date);
     let (start, next) = match unit {
         CalendarUnit::Day => (date, date + ChronoDuration::days(1)),
@@ -125,8 +174,13 @@ mod tests {
     }
 
     fn cal(unit: CalendarUnit, tz: &str) -> TimeWindow {
+        cal_n(unit, 1, tz)
+    }
+
+    fn cal_n(unit: CalendarUnit, count: u32, tz: &str) -> TimeWindow {
         TimeWindow::Calendar {
             unit,
+            count,
             start: DateTime::parse_from_rfc3339("2026-01-05T00:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
@@ -149,6 +203,30 @@ mod tests {
                 length: 2_592_000
             }
         );
+    }
+
+    #[test]
+    fn calendar_periods_of_several_units_count_from_the_anchor() {
+        // Anchor 2026-01-05: two-month periods Jan-Feb, Mar-Apr, ...
+        let w = cal_n(CalendarUnit::Month, 2, "UTC");
+        let b = bounds(&w, ts("2026-04-30T12:00:00Z"));
+        assert_eq!(b.start, ts("2026-03-01T00:00:00Z"));
+        assert_eq!(b.length, 61 * 86_400);
+        let before = bounds(&w, ts("2025-12-31T00:00:00Z"));
+        assert_eq!(before.start, ts("2025-11-01T00:00:00Z"));
+        // 366 days from the anchor day, and the next period right after.
+        let d = cal_n(CalendarUnit::Day, 366, "UTC");
+        let b = bounds(&d, ts("2027-01-05T00:00:00Z"));
+        assert_eq!(b.start, ts("2026-01-05T00:00:00Z"));
+        assert_eq!(b.length, 366 * 86_400);
+        let next = bounds(&d, ts("2027-01-06T00:00:00Z"));
+        assert_eq!(next.start, ts("2027-01-06T00:00:00Z"));
+        // Two weeks from the anchor Monday.
+        let w2 = cal_n(CalendarUnit::Week, 2, "UTC");
+        let b = bounds(&w2, ts("2026-01-20T00:00:00Z"));
+        assert_eq!(b.start, ts("2026-01-19T00:00:00Z"));
+        assert_eq!(b.length, 14 * 86_400);
+        assert_eq!(max_length(&w2), 14 * 86_400 + 3600);
     }
 
     #[test]

@@ -104,6 +104,12 @@ impl Builder {
             Some(Frame::Map(map, pending)) => match pending.take() {
                 None => *pending = Some(node),
                 Some(key) => {
+                    // An empty value (`key:` then a new line) is marked where the next token
+                    // starts; it belongs on its key's line.
+                    let mut node = node;
+                    if node.value == Value::Null {
+                        node.line = key.line;
+                    }
                     if let Value::Map(entries) = &mut map.value {
                         entries.push((key, node));
                     }
@@ -206,11 +212,29 @@ pub fn parse(text: &str) -> Result<Vec<Node>, SyntaxError> {
         err.line = err.line.clamp(1, last_line);
         return Err(err);
     }
-    Ok(builder
+    let mut docs: Vec<Node> = builder
         .docs
         .into_iter()
         .filter(|d| d.value != Value::Null)
-        .collect())
+        .collect();
+    // An empty item at the end (`-` on the last line) is marked where the next token would
+    // start, one line past the end: keep every line inside the file.
+    for d in &mut docs {
+        clamp_lines(d, last_line);
+    }
+    Ok(docs)
+}
+
+fn clamp_lines(node: &mut Node, last: usize) {
+    node.line = node.line.clamp(1, last);
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| clamp_lines(n, last)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            clamp_lines(k, last);
+            clamp_lines(v, last);
+        }),
+        Value::Null | Value::Scalar { .. } => {}
+    }
 }
 
 #[cfg(test)]
@@ -235,6 +259,14 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_value_is_on_its_keys_line() {
+        let docs = parse("a:\nb: 1\nc:\n").unwrap();
+        assert_eq!(docs[0].get("a").unwrap().line, 1);
+        assert_eq!(docs[0].get("c").unwrap().line, 3);
+        assert_eq!(docs[0].get("b").unwrap().line, 2);
+    }
+
+    #[test]
     fn reports_syntax_errors_with_a_line() {
         let err = parse("a: 1\nb: [1, 2\n").unwrap_err();
         assert!(err.line >= 2, "{err:?}");
@@ -245,6 +277,18 @@ mod tests {
         // Found by the fuzz target: "[" was reported on line 2 of a 1-line file.
         assert_eq!(parse("[").unwrap_err().line, 1);
         assert_eq!(parse("a: 1\nb: [").unwrap_err().line, 2);
+    }
+
+    #[test]
+    fn an_empty_last_list_item_is_on_the_last_line() {
+        // Found by the loader fuzz target once lists of documents were read.
+        for text in ["-", "- a\n-", "-\n"] {
+            let docs = parse(text).unwrap();
+            let last = text.split('\n').count().max(1);
+            for item in docs[0].as_seq().unwrap() {
+                assert!(item.line >= 1 && item.line <= last, "{text:?}: {item:?}");
+            }
+        }
     }
 
     #[test]

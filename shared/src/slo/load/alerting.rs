@@ -7,10 +7,12 @@ use crate::slo::model::{BurnRateCondition, Severity};
 use crate::slo::yaml::Node;
 
 use super::diag::{
-    check_fields, each_map, expect_bool, expect_f64, expect_list, expect_minutes, join, line_of,
-    opt, opt_str, parse_op, req, req_map, req_parse, truncate, At, Ctx,
+    check_description, check_fields, each_map, expect_bool, expect_f64, expect_list,
+    expect_minutes, join, line_of, opt, opt_str, parse_op, req, req_map, req_parse, req_str,
+    truncate, At, Ctx,
 };
 use super::document::{read_metadata_name, resolve, Refs};
+use super::service::{read_target, Targets};
 use super::settings::read_condition_settings;
 
 /// An AlertCondition document, or an inline condition, at `path`.
@@ -20,9 +22,9 @@ pub(super) fn read_condition(
     doc: &Node,
     path: &str,
 ) -> Option<BurnRateCondition> {
-    let name = read_metadata_name(ctx, at, doc, path)?;
+    let name = header_name(ctx, at, doc, path)?;
     let meta = doc.get("metadata").expect("name was read");
-    let short_override = read_condition_settings(ctx, at, meta, path);
+    let (short_override, severity_override) = read_condition_settings(ctx, at, meta, path);
     let sp = join(path, "spec");
     let spec = req_map(ctx, at, doc, path, "spec")?;
     check_fields(
@@ -32,16 +34,11 @@ pub(super) fn read_condition(
         &sp,
         &["description", "severity", "condition"],
     );
-    let severity = req_parse(ctx, at, spec, &sp, "severity", |s| {
-        match s.to_ascii_lowercase().as_str() {
-            "page" | "critical" | "high" => Ok(Severity::Page),
-            "ticket" | "warning" | "medium" | "low" => Ok(Severity::Ticket),
-            _ => Err(format!(
-                "unknown severity `{}`; use page or ticket",
-                truncate(s, 40)
-            )),
-        }
-    });
+    check_description(ctx, at, spec, &sp);
+    let label = req_str(ctx, at, spec, &sp, "severity").map(str::to_string);
+    let severity = label
+        .as_deref()
+        .map(|l| severity_override.unwrap_or_else(|| severity_of(l)));
     let cp = join(&sp, "condition");
     let cond = req_map(ctx, at, spec, &sp, "condition")?;
     check_fields(
@@ -106,15 +103,37 @@ pub(super) fn read_condition(
     if !kind_ok {
         return None;
     }
+    let label = label.filter(|l| !matches!(l.as_str(), "page" | "ticket"));
     Some(BurnRateCondition {
         name,
         severity: severity?,
+        severity_label: label,
         op: op?,
         threshold: threshold?,
         long_seconds: long,
         short_seconds: short,
         alert_after_seconds: alert_after?,
     })
+}
+
+/// Words of severities that mean "look at it today", not "wake someone up".
+const TICKET_WORDS: [&str; 12] = [
+    "ticket", "warn", "low", "minor", "medium", "moderate", "info", "notice", "sev3", "sev4",
+    "sev5", "p3",
+];
+
+/// The page-or-ticket reading of any severity word (`sev1`, `critical`, `High`, `warning`):
+/// a page unless it reads like a ticket, a warning or a low severity (`sloguard.dev/severity`
+/// on the AlertCondition overrides it).
+pub fn severity_of(word: &str) -> Severity {
+    let w = word.to_ascii_lowercase().replace([' ', '-', '_'], "");
+    let ticket = TICKET_WORDS.iter().any(|t| w.contains(t))
+        || matches!(w.as_str(), "p4" | "p5" | "3" | "4" | "5");
+    if ticket {
+        Severity::Ticket
+    } else {
+        Severity::Page
+    }
 }
 
 /// An AlertPolicy document, or an inline policy, at `path`: its conditions, by reference or inline.
@@ -124,8 +143,9 @@ pub(super) fn read_policy(
     doc: &Node,
     path: &str,
     conditions: &HashMap<String, Option<BurnRateCondition>>,
+    targets: &Targets,
 ) -> Option<Vec<BurnRateCondition>> {
-    read_metadata_name(ctx, at, doc, path)?;
+    header_name(ctx, at, doc, path)?;
     let sp = join(path, "spec");
     let spec = req_map(ctx, at, doc, path, "spec")?;
     check_fields(
@@ -142,10 +162,14 @@ pub(super) fn read_policy(
             "notificationTargets",
         ],
     );
+    check_description(ctx, at, spec, &sp);
     for k in ["alertWhenNoData", "alertWhenResolved", "alertWhenBreaching"] {
         if let Some(n) = opt(spec, k) {
             expect_bool(ctx, at, n, &join(&sp, k));
         }
+    }
+    if let Some(list) = opt(spec, "notificationTargets") {
+        read_targets(ctx, at, list, &join(&sp, "notificationTargets"), targets);
     }
     let cp = join(&sp, "conditions");
     let list = req(ctx, at, spec, &sp, "conditions")?;
@@ -197,6 +221,52 @@ pub(super) fn read_policy(
     ok.then_some(out)
 }
 
+/// A policy's `notificationTargets`: each a `targetRef` to an AlertNotificationTarget, or one
+/// inline. sloguard notifies through its SNS topic, so they are checked, not used.
+fn read_targets(ctx: &mut Ctx, at: At, list: &Node, path: &str, targets: &Targets) {
+    let Some(items) = expect_list(ctx, at, list, path, "a list") else {
+        return;
+    };
+    each_map(ctx, at, items, path, |ctx, ip, item| {
+        if let Some(r) = item.get("targetRef") {
+            check_fields(ctx, at, item, ip, &["targetRef"]);
+            resolve(
+                ctx,
+                at,
+                targets,
+                "AlertNotificationTarget",
+                r,
+                &join(ip, "targetRef"),
+            )
+            .is_some()
+        } else {
+            check_fields(
+                ctx,
+                at,
+                item,
+                ip,
+                &["kind", "metadata", "spec", "apiVersion"],
+            );
+            let named = read_metadata_name(ctx, at, item, ip).is_some();
+            let spec = req_map(ctx, at, item, ip, "spec");
+            named && spec.is_some_and(|s| read_target(ctx, at, s, &join(ip, "spec")).is_some())
+        }
+    });
+}
+
+/// The name of a condition or policy: a document's header already checked it (so it is not
+/// reported twice), an inline one is checked here.
+fn header_name(ctx: &mut Ctx, at: At, doc: &Node, path: &str) -> Option<String> {
+    if path.is_empty() {
+        doc.get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Node::as_scalar)
+            .map(str::to_string)
+    } else {
+        read_metadata_name(ctx, at, doc, path)
+    }
+}
+
 /// An SLO's `alertPolicies` list: the conditions of all its policies, each name once.
 pub(super) fn read_slo_policies(
     ctx: &mut Ctx,
@@ -226,7 +296,7 @@ pub(super) fn read_slo_policies(
                 ip,
                 &["kind", "metadata", "spec", "apiVersion"],
             );
-            read_policy(ctx, at, item, ip, &refs.conditions)
+            read_policy(ctx, at, item, ip, &refs.conditions, &refs.targets)
         };
         let Some(conditions) = policy else {
             return false;

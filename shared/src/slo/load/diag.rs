@@ -13,6 +13,7 @@ use super::Problem;
 #[derive(Default)]
 pub(super) struct Ctx {
     pub(super) problems: Vec<Problem>,
+    pub(super) warnings: Vec<Problem>,
 }
 
 impl Ctx {
@@ -25,6 +26,16 @@ impl Ctx {
         message: impl Into<String>,
     ) {
         self.problems.push(Problem {
+            file: file.to_string(),
+            line,
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// Records something worth a look that does not stop the file from loading.
+    pub(super) fn warn(&mut self, file: &str, line: usize, path: &str, message: impl Into<String>) {
+        self.warnings.push(Problem {
             file: file.to_string(),
             line,
             path: path.to_string(),
@@ -391,8 +402,50 @@ pub(super) fn expect_duration(ctx: &mut Ctx, at: At, n: &Node, path: &str) -> Op
     }
 }
 
+/// Longest description OpenSLO allows.
+const MAX_DESCRIPTION_CHARS: usize = 1_050;
+
+/// The optional `description` of a spec: a string of at most 1,050 characters (OpenSLO's limit).
+pub(super) fn check_description<'n>(
+    ctx: &mut Ctx,
+    at: At,
+    spec: &'n Node,
+    path: &str,
+) -> Option<&'n str> {
+    let d = opt_str(ctx, at, spec, path, "description")?;
+    let chars = d.chars().count();
+    if chars > MAX_DESCRIPTION_CHARS {
+        ctx.report(
+            at.file,
+            line_of(spec, "description"),
+            &join(path, "description"),
+            format!("{chars} characters; OpenSLO allows at most {MAX_DESCRIPTION_CHARS}"),
+        );
+    }
+    Some(d)
+}
+
 /// A fixed duration in whole minutes (CloudWatch periods are multiples of 60 s).
+/// A bare number (`timeSliceWindow: 5`, as some tools write it) counts minutes.
 pub(super) fn expect_minutes(ctx: &mut Ctx, at: At, n: &Node, path: &str) -> Option<i64> {
+    if let Value::Scalar {
+        text,
+        quoted: false,
+    } = &n.value
+    {
+        if let Ok(minutes) = text.parse::<i64>() {
+            if (1..=10_000_000).contains(&minutes) {
+                return Some(minutes * 60);
+            }
+            ctx.report(
+                at.file,
+                n.line,
+                path,
+                format!("{minutes} minutes is out of range"),
+            );
+            return None;
+        }
+    }
     match expect_duration(ctx, at, n, path)? {
         Duration::Seconds(s) if s % 60 == 0 => Some(s),
         Duration::Seconds(_) => {

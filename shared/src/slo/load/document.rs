@@ -179,6 +179,8 @@ pub fn check_name(name: &str) -> Result<(), String> {
 /// problems are reported where it is defined, not again at every reference.
 #[derive(Default)]
 pub(super) struct Refs {
+    pub(super) sources: super::indicator::Sources,
+    pub(super) targets: super::service::Targets,
     pub(super) slis: HashMap<String, Option<Indicator>>,
     pub(super) conditions: HashMap<String, Option<BurnRateCondition>>,
     pub(super) policies: HashMap<String, Option<Vec<BurnRateCondition>>>,

@@ -1,8 +1,13 @@
 //! Indicators: an SLI's threshold or ratio metric and its CloudWatch metric source, given as
 //! namespace/metricName/stat or as metric math (`json`).
 
+use std::collections::HashMap;
+
 use crate::slo::model::{Indicator, MetricSpec, MetricStatSpec, QuerySpec};
-use crate::slo::yaml::Node;
+use crate::slo::yaml::{Node, Value};
+
+use super::datasource::DataSource;
+use super::document::resolve;
 
 use super::diag::{
     check_fields, each_map, expect_bool, expect_list, expect_map, expect_str, join, one_of, opt,
@@ -11,9 +16,19 @@ use super::diag::{
 
 const MAX_DIMENSIONS: usize = 30;
 
+/// DataSources by name, for `metricSourceRef`.
+pub(super) type Sources = HashMap<String, Option<DataSource>>;
+
 /// An SLI `spec` at `path`: exactly one of thresholdMetric and ratioMetric.
-pub(super) fn read_sli_spec(ctx: &mut Ctx, at: At, spec: &Node, path: &str) -> Option<Indicator> {
+pub(super) fn read_sli_spec(
+    ctx: &mut Ctx,
+    at: At,
+    spec: &Node,
+    path: &str,
+    sources: &Sources,
+) -> Option<Indicator> {
     let spec = expect_map(ctx, at, spec, path)?;
+    super::diag::check_description(ctx, at, spec, path);
     check_fields(
         ctx,
         at,
@@ -31,15 +46,15 @@ pub(super) fn read_sli_spec(ctx: &mut Ctx, at: At, spec: &Node, path: &str) -> O
         "missing indicator: set thresholdMetric or ratioMetric",
     )? {
         OneOf::First(t) => {
-            let metric = read_metric(ctx, at, t, &join(path, "thresholdMetric"))?;
+            let metric = read_metric(ctx, at, t, &join(path, "thresholdMetric"), sources)?;
             Some(Indicator::Threshold { metric })
         }
-        OneOf::Second(r) => read_ratio(ctx, at, r, &join(path, "ratioMetric")),
+        OneOf::Second(r) => read_ratio(ctx, at, r, &join(path, "ratioMetric"), sources),
     }
 }
 
-/// A `ratioMetric`: good or bad events over total events.
-fn read_ratio(ctx: &mut Ctx, at: At, r: &Node, p: &str) -> Option<Indicator> {
+/// A `ratioMetric`: good or bad events over total events, or a `raw` ratio series.
+fn read_ratio(ctx: &mut Ctx, at: At, r: &Node, p: &str, sources: &Sources) -> Option<Indicator> {
     let r = expect_map(ctx, at, r, p)?;
     check_fields(
         ctx,
@@ -53,13 +68,37 @@ fn read_ratio(ctx: &mut Ctx, at: At, r: &Node, p: &str) -> Option<Indicator> {
         expect_bool(ctx, at, c, &join(p, "counter"));
     }
     if let Some(raw) = opt(r, "raw") {
+        for k in ["good", "bad", "total"] {
+            if let Some(n) = opt(r, k) {
+                ctx.report(
+                    at.file,
+                    n.line,
+                    &join(p, k),
+                    "not allowed together with raw: a raw metric is the ratio itself",
+                );
+            }
+        }
+        let success = req_parse(ctx, at, r, p, "rawType", |t| match t {
+            "success" => Ok(true),
+            "failure" => Ok(false),
+            _ => Err(format!(
+                "unknown rawType `{}`; use success (the series is the good share) or failure",
+                truncate(t, 40)
+            )),
+        });
+        let metric = read_metric(ctx, at, raw, &join(p, "raw"), sources);
+        return Some(Indicator::Raw {
+            success: success?,
+            metric: metric?,
+        });
+    }
+    if let Some(t) = opt(r, "rawType") {
         ctx.report(
             at.file,
-            raw.line,
-            &join(p, "raw"),
-            "raw ratio metrics are not supported; use good or bad with total",
+            t.line,
+            &join(p, "rawType"),
+            "applies to a raw metric only; drop it or give raw",
         );
-        return None;
     }
     let (good, numerator) = match one_of(
         ctx,
@@ -68,13 +107,13 @@ fn read_ratio(ctx: &mut Ctx, at: At, r: &Node, p: &str) -> Option<Indicator> {
         p,
         ["good", "bad"],
         Blame::Fields,
-        "missing required field: set good or bad",
+        "missing required field: set good or bad (or raw with rawType)",
     )? {
-        OneOf::First(g) => (true, read_metric(ctx, at, g, &join(p, "good"))),
-        OneOf::Second(b) => (false, read_metric(ctx, at, b, &join(p, "bad"))),
+        OneOf::First(g) => (true, read_metric(ctx, at, g, &join(p, "good"), sources)),
+        OneOf::Second(b) => (false, read_metric(ctx, at, b, &join(p, "bad"), sources)),
     };
-    let total =
-        req(ctx, at, r, p, "total").and_then(|t| read_metric(ctx, at, t, &join(p, "total")));
+    let total = req(ctx, at, r, p, "total")
+        .and_then(|t| read_metric(ctx, at, t, &join(p, "total"), sources));
     Some(Indicator::Ratio {
         good,
         numerator: numerator?,
@@ -82,39 +121,59 @@ fn read_ratio(ctx: &mut Ctx, at: At, r: &Node, p: &str) -> Option<Indicator> {
     })
 }
 
-/// A metric: its `metricSource`, which must be CloudWatch and given inline.
-fn read_metric(ctx: &mut Ctx, at: At, node: &Node, path: &str) -> Option<MetricSpec> {
+/// A metric: its `metricSource`, CloudWatch, inline or through a DataSource (`metricSourceRef`).
+fn read_metric(
+    ctx: &mut Ctx,
+    at: At,
+    node: &Node,
+    path: &str,
+    sources: &Sources,
+) -> Option<MetricSpec> {
     let node = expect_map(ctx, at, node, path)?;
     check_fields(ctx, at, node, path, &["metricSource"]);
     let p = join(path, "metricSource");
     let src = req_map(ctx, at, node, path, "metricSource")?;
     check_fields(ctx, at, src, &p, &["metricSourceRef", "type", "spec"]);
-    if let Some(r) = opt(src, "metricSourceRef") {
-        ctx.report(
-            at.file,
-            r.line,
+    let source = match opt(src, "metricSourceRef") {
+        None => None,
+        Some(r) => Some(resolve(
+            ctx,
+            at,
+            sources,
+            "DataSource",
+            r,
             &join(&p, "metricSourceRef"),
-            "DataSource references are not supported; write `type: CloudWatch` and its spec inline",
-        );
-        return None;
-    }
-    req_parse(ctx, at, src, &p, "type", |ty| {
-        if ty.eq_ignore_ascii_case("cloudwatch") {
-            Ok(())
-        } else {
-            Err(format!(
-                "sloguard reads CloudWatch metrics only; type `{}` is not supported",
-                truncate(ty, 40)
-            ))
-        }
-    })?;
+        )?),
+    };
+    // The type may be left out when the DataSource gives it (it is CloudWatch: checked there).
+    let type_ok = match (opt(src, "type"), &source) {
+        (None, Some(_)) => true,
+        _ => req_parse(ctx, at, src, &p, "type", |ty| {
+            if ty.eq_ignore_ascii_case("cloudwatch") {
+                Ok(())
+            } else {
+                Err(format!(
+                    "sloguard reads CloudWatch metrics only; type `{}` is not supported",
+                    truncate(ty, 40)
+                ))
+            }
+        })
+        .is_some(),
+    };
     let sp = join(&p, "spec");
     let spec = req_map(ctx, at, src, &p, "spec")?;
-    read_cloudwatch_spec(ctx, at, spec, &sp)
+    let metric = read_cloudwatch_spec(ctx, at, spec, &sp, source.as_ref())?;
+    type_ok.then_some(metric)
 }
 
-/// The `spec` of a CloudWatch metric source at `sp`.
-fn read_cloudwatch_spec(ctx: &mut Ctx, at: At, spec: &Node, sp: &str) -> Option<MetricSpec> {
+/// The `spec` of a CloudWatch metric source at `sp`; a DataSource fills in region and account.
+fn read_cloudwatch_spec(
+    ctx: &mut Ctx,
+    at: At,
+    spec: &Node,
+    sp: &str,
+    source: Option<&DataSource>,
+) -> Option<MetricSpec> {
     check_fields(
         ctx,
         at,
@@ -131,45 +190,93 @@ fn read_cloudwatch_spec(ctx: &mut Ctx, at: At, spec: &Node, sp: &str) -> Option<
             "sql",
         ],
     );
-    let region = req_parse(ctx, at, spec, sp, "region", |r| {
-        if valid_region(r) {
-            Ok(r.to_string())
-        } else {
-            Err(format!(
-                "`{}` is not an AWS region like us-east-1",
-                truncate(r, 40)
-            ))
-        }
-    });
-    if let Some(sql) = opt(spec, "sql") {
-        ctx.report(
-            at.file,
-            sql.line,
-            &join(sp, "sql"),
-            "CloudWatch Metrics Insights (sql) is not supported yet; use namespace/metricName/stat or json",
-        );
-        return None;
-    }
-    if let Some(json) = opt(spec, "json") {
-        for k in ["namespace", "metricName", "stat", "dimensions", "accountId"] {
-            if let Some(n) = opt(spec, k) {
+    let inherited = source.and_then(|s| s.region.clone());
+    let region = match (opt(spec, "region"), inherited) {
+        (None, Some(r)) => Some(r),
+        _ => req_parse(ctx, at, spec, sp, "region", |r| {
+            if valid_region(r) {
+                Ok(r.to_string())
+            } else {
+                Err(format!(
+                    "`{}` is not an AWS region like us-east-1",
+                    truncate(r, 40)
+                ))
+            }
+        }),
+    };
+    for (k, n) in ["sql", "json"]
+        .iter()
+        .filter_map(|k| opt(spec, k).map(|n| (*k, n)))
+    {
+        for other in ["namespace", "metricName", "stat", "dimensions"] {
+            if let Some(o) = opt(spec, other) {
                 ctx.report(
                     at.file,
-                    n.line,
-                    &join(sp, k),
-                    "not allowed together with json; put it inside the json queries",
+                    o.line,
+                    &join(sp, other),
+                    format!("not allowed together with {k}; put it inside the {k} query"),
                 );
             }
         }
+        if k == "json" && opt(spec, "sql").is_some() {
+            ctx.report(
+                at.file,
+                n.line,
+                &join(sp, k),
+                "set one of json and sql, not both",
+            );
+            return None;
+        }
+    }
+    let account_of_source = source.and_then(|s| s.account_id.clone());
+    if let Some(sql) = opt(spec, "sql") {
+        let qp = join(sp, "sql");
+        let text = expect_str(ctx, at, sql, &qp)?;
+        let account_id = read_account_id(ctx, at, spec, sp).or(account_of_source);
+        return match check_insights(text) {
+            Ok(()) => Some(MetricSpec::Queries {
+                region: region?,
+                queries: vec![QuerySpec {
+                    id: "q".to_string(),
+                    return_data: true,
+                    expression: Some(text.trim().to_string()),
+                    metric: None,
+                    account_id,
+                }],
+            }),
+            Err(msg) => {
+                ctx.report(at.file, sql.line, &qp, msg);
+                None
+            }
+        };
+    }
+    if let Some(json) = opt(spec, "json") {
+        if let Some(n) = opt(spec, "accountId") {
+            ctx.report(
+                at.file,
+                n.line,
+                &join(sp, "accountId"),
+                "not allowed together with json; put AccountId inside the json queries",
+            );
+        }
         let jp = join(sp, "json");
-        let text = expect_str(ctx, at, json, &jp)?;
-        let queries = match parse_queries_json(text) {
+        // Written as a JSON string (Nobl9's form), or as a YAML list of the same objects.
+        let parsed = match &json.value {
+            Value::Seq(_) => parse_queries_value(&node_to_json(json)),
+            _ => parse_queries_json(expect_str(ctx, at, json, &jp)?),
+        };
+        let mut queries = match parsed {
             Ok(q) => q,
             Err(msg) => {
                 ctx.report(at.file, json.line, &jp, msg);
                 return None;
             }
         };
+        if let Some(acct) = account_of_source {
+            for q in queries.iter_mut().filter(|q| q.account_id.is_none()) {
+                q.account_id = Some(acct.clone());
+            }
+        }
         return Some(MetricSpec::Queries {
             region: region?,
             queries,
@@ -180,14 +287,7 @@ fn read_cloudwatch_spec(ctx: &mut Ctx, at: At, spec: &Node, sp: &str) -> Option<
     let stat = req_parse(ctx, at, spec, sp, "stat", |s| {
         check_stat(s).map(|()| s.to_string())
     });
-    // A bad account id is reported, but does not stop the metric from being read.
-    let account_id = opt_parse(ctx, at, spec, sp, "accountId", |a| {
-        if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(a.to_string())
-        } else {
-            Err("must be a 12-digit AWS account id".to_string())
-        }
-    });
+    let account_id = read_account_id(ctx, at, spec, sp).or(account_of_source);
     let dimensions = match opt(spec, "dimensions") {
         None => Some(Vec::new()),
         Some(d) => read_dimensions(ctx, at, d, &join(sp, "dimensions")),
@@ -200,6 +300,72 @@ fn read_cloudwatch_spec(ctx: &mut Ctx, at: At, spec: &Node, sp: &str) -> Option<
         stat: stat?,
         dimensions: dimensions?,
     })
+}
+
+/// `accountId` of a metric spec; a bad one is reported, but does not stop the metric being read.
+fn read_account_id(ctx: &mut Ctx, at: At, spec: &Node, sp: &str) -> Option<String> {
+    opt_parse(ctx, at, spec, sp, "accountId", |a| {
+        if valid_account_id(a) {
+            Ok(a.to_string())
+        } else {
+            Err("must be a 12-digit AWS account id".to_string())
+        }
+    })
+}
+
+/// A 12-digit AWS account id.
+pub(super) fn valid_account_id(a: &str) -> bool {
+    a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A Metrics Insights query sloguard can evaluate: one SELECT of one aggregate, small enough.
+fn check_insights(sql: &str) -> Result<(), String> {
+    let upper = sql.trim().to_ascii_uppercase();
+    if !upper.starts_with("SELECT ") || !upper.contains(" FROM ") {
+        return Err("a Metrics Insights query starts with SELECT and has a FROM clause, e.g. SELECT SUM(Errors) FROM SCHEMA(\"AWS/Lambda\", FunctionName) WHERE FunctionName = 'checkout'".to_string());
+    }
+    if sql.len() > 2_000 {
+        return Err(format!(
+            "the query is {} characters; CloudWatch allows at most 2,000",
+            sql.len()
+        ));
+    }
+    Ok(())
+}
+
+/// A YAML node as JSON: the `json` queries written as YAML read like the JSON string form.
+fn node_to_json(n: &Node) -> serde_json::Value {
+    use serde_json::Value as J;
+    match &n.value {
+        Value::Null => J::Null,
+        Value::Scalar { text, quoted: true } => J::String(text.clone()),
+        Value::Scalar { text, .. } => match text.as_str() {
+            "true" | "True" | "TRUE" => J::Bool(true),
+            "false" | "False" | "FALSE" => J::Bool(false),
+            t => t
+                .parse::<i64>()
+                .map(J::from)
+                .ok()
+                .or_else(|| {
+                    t.parse::<f64>()
+                        .ok()
+                        .and_then(|f| serde_json::Number::from_f64(f).map(J::Number))
+                })
+                .unwrap_or_else(|| J::String(t.to_string())),
+        },
+        Value::Seq(items) => J::Array(items.iter().map(node_to_json).collect()),
+        Value::Map(entries) => J::Object(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_scalar().unwrap_or_default().to_string(),
+                        node_to_json(v),
+                    )
+                })
+                .collect(),
+        ),
+    }
 }
 
 /// A list of `{name, value}` dimensions, sorted by name, each name once.
@@ -246,7 +412,8 @@ fn read_dimensions(ctx: &mut Ctx, at: At, d: &Node, path: &str) -> Option<Vec<(S
     ok.then_some(out)
 }
 
-fn valid_region(r: &str) -> bool {
+/// An AWS region name like us-east-1.
+pub(super) fn valid_region(r: &str) -> bool {
     let parts: Vec<&str> = r.split('-').collect();
     parts.len() >= 3
         && parts.iter().all(|p| {
@@ -288,6 +455,11 @@ fn check_stat(s: &str) -> Result<(), String> {
 pub fn parse_queries_json(text: &str) -> Result<Vec<QuerySpec>, String> {
     let v: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("json is not valid JSON: {e}"))?;
+    parse_queries_value(&v)
+}
+
+/// The `json` queries once parsed, from a JSON string or a YAML list.
+fn parse_queries_value(v: &serde_json::Value) -> Result<Vec<QuerySpec>, String> {
     let items = v
         .as_array()
         .ok_or("json must be a list of MetricDataQuery objects")?;
@@ -371,7 +543,7 @@ pub fn parse_queries_json(text: &str) -> Result<Vec<QuerySpec>, String> {
     let returning = out.iter().filter(|q| q.return_data).count();
     if returning != 1 {
         return Err(format!(
-            "exactly one query must return data (ReturnData true or absent); found {returning}: set \"ReturnData\": false on the helpers"
+            "exactly one query must return data, found {returning}: set \"ReturnData\": false on the helper queries and keep exactly one returning data (ReturnData true or absent)"
         ));
     }
     Ok(out)

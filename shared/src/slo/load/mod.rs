@@ -4,9 +4,12 @@
 //! The stages, each in its own module:
 //! - [`document`]: every document's header (apiVersion, kind, metadata.name), duplicates,
 //!   and references by name from one document to another;
-//! - [`indicator`]: SLIs and their CloudWatch metrics;
+//! - [`indicator`]: SLIs and their CloudWatch metrics (inline, `json`, `sql` or `raw`);
+//! - [`datasource`]: DataSources, which give metrics their region and account;
+//! - [`service`]: Service and AlertNotificationTarget documents, checked and otherwise unused;
 //! - [`alerting`]: AlertConditions, AlertPolicies and an SLO's `alertPolicies`;
-//! - [`slo`]: SLOs (window, objective, budgeting method) and the rules across their fields;
+//! - [`slo`]: SLOs (window, budgeting method, retention) and the rules across their fields;
+//! - [`objective`]: objectives, one SLO each, and what each budgeting method asks of them;
 //! - [`settings`]: sloguard's own `sloguard.dev/` annotations;
 //! - [`diag`]: where problems are collected, and the field readers all stages share.
 //!
@@ -19,9 +22,12 @@ use super::model::SloDefinition;
 use super::yaml::{self, Node};
 
 mod alerting;
+mod datasource;
 mod diag;
 mod document;
 mod indicator;
+mod objective;
+mod service;
 mod settings;
 mod slo;
 #[cfg(test)]
@@ -76,6 +82,8 @@ pub struct SourceFile {
 pub struct Loaded {
     pub slos: Vec<SloDefinition>,
     pub problems: Vec<Problem>,
+    /// Worth a look but not wrong (e.g. a field that has no effect): printed, never fatal.
+    pub warnings: Vec<Problem>,
 }
 
 impl Loaded {
@@ -87,6 +95,17 @@ impl Loaded {
             Err(self.problems)
         }
     }
+}
+
+/// Documents as the tools write them: `---` separated, or one YAML list of documents (the
+/// OpenSLO go-sdk, oslo and Nobl9's converters write the list). Each list item keeps its line.
+fn flatten_lists(docs: Vec<Node>) -> Vec<Node> {
+    docs.into_iter()
+        .flat_map(|d| match d.value {
+            yaml::Value::Seq(items) => items,
+            _ => vec![d],
+        })
+        .collect()
 }
 
 /// Load and validate OpenSLO documents from several files at once.
@@ -107,8 +126,10 @@ pub fn load(files: &[SourceFile]) -> Loaded {
             );
             continue;
         }
-        match yaml::parse(&f.text) {
-            Ok(docs) => trees.push((&f.name, docs)),
+        // Editors on Windows write a byte-order mark; it is not part of the YAML.
+        let text = f.text.strip_prefix('\u{feff}').unwrap_or(&f.text);
+        match yaml::parse(text) {
+            Ok(docs) => trees.push((&f.name, flatten_lists(docs))),
             Err(e) => ctx.report(&f.name, e.line, "", format!("invalid YAML: {}", e.message)),
         }
     }
@@ -118,9 +139,22 @@ pub fn load(files: &[SourceFile]) -> Loaded {
 
     // Referenced kinds are validated once each, where they are defined.
     let mut refs = Refs::default();
+    for d in docs_of("DataSource") {
+        let source = datasource::read_data_source(&mut ctx, d.at(), d.node);
+        define(&mut refs.sources, d, source);
+    }
+    for d in docs_of("Service") {
+        service::read_service(&mut ctx, d.at(), d.node);
+    }
+    for d in docs_of("AlertNotificationTarget") {
+        let spec = d.node.get("spec");
+        let target = spec.and_then(|s| service::read_target(&mut ctx, d.at(), s, "spec"));
+        define(&mut refs.targets, d, target);
+    }
     for d in docs_of("SLI") {
         let spec = d.node.get("spec");
-        let ind = spec.and_then(|s| indicator::read_sli_spec(&mut ctx, d.at(), s, "spec"));
+        let ind =
+            spec.and_then(|s| indicator::read_sli_spec(&mut ctx, d.at(), s, "spec", &refs.sources));
         define(&mut refs.slis, d, ind);
     }
     for d in docs_of("AlertCondition") {
@@ -128,20 +162,42 @@ pub fn load(files: &[SourceFile]) -> Loaded {
         define(&mut refs.conditions, d, c);
     }
     for d in docs_of("AlertPolicy") {
-        let p = alerting::read_policy(&mut ctx, d.at(), d.node, "", &refs.conditions);
+        let p = alerting::read_policy(
+            &mut ctx,
+            d.at(),
+            d.node,
+            "",
+            &refs.conditions,
+            &refs.targets,
+        );
         define(&mut refs.policies, d, p);
     }
 
     let mut slos = Vec::new();
     for d in docs_of("SLO") {
-        if let Some(slo) = slo::read_slo(&mut ctx, d, &refs) {
-            if !d.duplicate {
-                slos.push(slo);
-            }
+        let read = slo::read_slo(&mut ctx, d, &refs);
+        if !d.duplicate {
+            slos.extend(read);
+        }
+    }
+    // An objective's name (`NAME-OBJECTIVE`) must not take another SLO's.
+    let mut seen = std::collections::HashMap::new();
+    for s in &slos {
+        if let Some((file, line)) = seen.insert(s.name.clone(), (s.file.clone(), s.line)) {
+            ctx.report(
+                &s.file,
+                s.line,
+                "metadata.name",
+                format!(
+                    "`{}` names both an SLO and an objective of another (first at {file}:{line}); rename one",
+                    s.name
+                ),
+            );
         }
     }
     Loaded {
         slos,
         problems: ctx.problems,
+        warnings: ctx.warnings,
     }
 }

@@ -12,15 +12,17 @@ use crate::slo::yaml::Node;
 use super::diag::{join, opt, truncate, At, Ctx};
 use super::ANNOTATION_PREFIX;
 
-const SLO_ANNOTATIONS: [&str; 6] = [
+const SLO_ANNOTATIONS: [&str; 8] = [
     "alarms",
     "runbook",
     "min-events",
     "exclusions",
     "budget-alerts",
     "exhaustion-severity",
+    "changes",
+    "changes-lookback",
 ];
-const CONDITION_ANNOTATIONS: [&str; 1] = ["short-window"];
+const CONDITION_ANNOTATIONS: [&str; 2] = ["short-window", "severity"];
 
 /// The settings among the annotations of an SLO's `metadata`, and the other annotations.
 pub(super) fn read_settings(
@@ -83,6 +85,27 @@ pub(super) fn read_settings(
                     format!("`{}` is not `page` or `ticket`", truncate(other, 40)),
                 ),
             },
+            "changes" => {
+                for t in value.split(',').filter(|t| !t.trim().is_empty()) {
+                    match crate::slo::change::parse_target(t) {
+                        Ok(t) if !settings.changes.contains(&t) => settings.changes.push(t),
+                        Ok(_) => {}
+                        Err(m) => bad(ctx, m),
+                    }
+                }
+            }
+            "changes-lookback" => match duration::parse(&value) {
+                Ok(Duration::Seconds(s)) if (60..=7 * 86_400).contains(&s) => {
+                    settings.changes_lookback = s
+                }
+                _ => bad(
+                    ctx,
+                    format!(
+                        "`{}` is not a duration from 1m to 7d like 2h",
+                        truncate(&value, 40)
+                    ),
+                ),
+            },
             _ => bad(
                 ctx,
                 format!(
@@ -95,22 +118,34 @@ pub(super) fn read_settings(
     (ok.then_some(settings), others)
 }
 
-/// The short window an AlertCondition's `sloguard.dev/short-window` sets, in seconds, if any.
-/// A bad value is reported and leaves the default.
+/// The short window an AlertCondition's `sloguard.dev/short-window` sets, in seconds, and the
+/// severity `sloguard.dev/severity` forces, if any. A bad value is reported and leaves the default.
 pub(super) fn read_condition_settings(
     ctx: &mut Ctx,
     at: At,
     meta: &Node,
     path: &str,
-) -> Option<i64> {
+) -> (Option<i64>, Option<Severity>) {
     let mut short = None;
+    let mut severity = None;
     let annotations_path = join(path, "metadata.annotations");
     for (key, value, line) in annotations(ctx, at, meta, &annotations_path) {
         let ap = join(&annotations_path, &key);
         let Some(k) = key.strip_prefix(ANNOTATION_PREFIX) else {
             continue;
         };
-        if CONDITION_ANNOTATIONS.contains(&k) {
+        if k == "severity" {
+            match value.as_str() {
+                "page" => severity = Some(Severity::Page),
+                "ticket" => severity = Some(Severity::Ticket),
+                _ => ctx.report(
+                    at.file,
+                    line,
+                    &ap,
+                    format!("`{}` is not page or ticket", truncate(&value, 40)),
+                ),
+            }
+        } else if CONDITION_ANNOTATIONS.contains(&k) {
             match duration::parse(&value) {
                 Ok(Duration::Seconds(s)) if s % 60 == 0 => short = Some(s),
                 _ => ctx.report(
@@ -135,7 +170,7 @@ pub(super) fn read_condition_settings(
             );
         }
     }
-    short
+    (short, severity)
 }
 
 /// `sloguard.dev/`-prefixed keys, for messages.

@@ -1,14 +1,12 @@
 //! SLO documents: indicator, time window, budgeting method, objective and alert policies, then
 //! the rules across them (which method fits which indicator, what CloudWatch still keeps).
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::slo::duration::{self, CalendarUnit, Duration};
 use crate::slo::model::{
-    BudgetingMethod, BurnRateCondition, Indicator, MetricSpec, Objective, SloDefinition, TimeWindow,
+    BudgetingMethod, BurnRateCondition, Indicator, Objective, Settings, SloDefinition, TimeWindow,
 };
 use crate::slo::plan::retention_seconds;
 use crate::slo::policy::default_conditions;
@@ -17,19 +15,17 @@ use crate::slo::yaml::Node;
 
 use super::alerting::read_slo_policies;
 use super::diag::{
-    check_fields, expect_bool, expect_duration, expect_f64, expect_list, expect_map,
-    expect_minutes, join, line_of, one_of, opt, opt_parse, opt_str, parse_op, req, req_map,
-    req_parse, truncate, At, Blame, Ctx, OneOf,
+    check_description, check_fields, expect_bool, expect_duration, expect_list, expect_map, join,
+    line_of, one_of, opt, opt_str, req, req_map, req_parse, truncate, At, Blame, Ctx, OneOf,
 };
 use super::document::{check_name, read_metadata_name, resolve, Doc, Refs};
 use super::indicator::read_sli_spec;
+use super::objective::{check_method, objective_node, objective_path, read_objectives};
 use super::settings::read_settings;
 
-/// The path of the one objective sloguard reads.
-const OBJECTIVE: &str = "spec.objectives[0]";
-
-/// An SLO document whose header was read; `None` when it has problems (all reported).
-pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Option<SloDefinition> {
+/// An SLO document whose header was read: one SloDefinition per objective (an SLO with several
+/// objectives loads as several, named `NAME-OBJECTIVE`); empty when it has problems (all reported).
+pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition> {
     let at = d.at();
     let node = d.node;
     let meta = node.get("metadata").expect("header was read");
@@ -52,11 +48,11 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Option<SloDefinit
             "alertPolicies",
         ],
     );
-    let description = opt_str(ctx, at, spec, "spec", "description").map(str::to_string);
+    let description = check_description(ctx, at, spec, "spec").map(str::to_string);
     let service = req_parse(ctx, at, spec, "spec", "service", |s| {
         check_name(s).map(|()| s.to_string())
     });
-    let indicator = read_indicator(ctx, at, spec, &refs.slis);
+    let indicator = read_indicator(ctx, at, spec, refs);
     let window = read_window(ctx, at, spec);
     let method = req_parse(ctx, at, spec, "spec", "budgetingMethod", |m| match m {
         "Occurrences" => Ok(BudgetingMethod::Occurrences),
@@ -67,42 +63,89 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Option<SloDefinit
             truncate(m, 40)
         )),
     });
-    let objective = read_objective(ctx, at, spec);
+    let objectives = read_objectives(ctx, at, spec, &d.name);
 
     let conds = match opt(spec, "alertPolicies") {
         None => Some(None),
         Some(list) => read_slo_policies(ctx, at, list, refs).map(Some),
     };
 
-    let (indicator, window, method, objective, conds, service) =
-        (indicator?, window?, method?, objective?, conds?, service?);
-    let objective = check_method(ctx, at, spec, &indicator, method, objective)?;
+    let (Some(indicator), Some(window), Some(method), Some(objectives), Some(conds), Some(service)) =
+        (indicator, window, method, objectives, conds, service)
+    else {
+        return Vec::new();
+    };
     let conditions = conds.unwrap_or_else(|| default_conditions(&window));
-    check_retention(ctx, at, spec, &window, method, &objective, &conditions)?;
-    Some(SloDefinition {
-        name: d.name.clone(),
-        display_name,
-        service,
-        description,
-        indicator,
-        window,
-        method,
-        objective,
-        conditions,
-        settings: settings?,
-        annotations,
-        file: d.file.to_string(),
-        line: node.line,
-    })
+    let several = objectives.len() > 1;
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, (key, objective)) in objectives.into_iter().enumerate() {
+        let checked = check_method(ctx, at, spec, i, &indicator, method, objective)
+            .map(|o| with_datapoint_period(&indicator, method, &window, &conditions, o))
+            .and_then(|o| {
+                check_retention(
+                    ctx,
+                    at,
+                    spec,
+                    i,
+                    &window,
+                    &indicator,
+                    method,
+                    &o,
+                    &conditions,
+                )
+                .map(|()| o)
+            });
+        let Some(objective) = checked else {
+            ok = false;
+            continue;
+        };
+        let title = display_name.as_deref().unwrap_or(&d.name);
+        let (name, parent, shown) = match &key {
+            Some(k) if several => (
+                format!("{}-{k}", d.name),
+                Some(d.name.clone()),
+                Some(format!(
+                    "{title}: {}",
+                    objective
+                        .display_name
+                        .clone()
+                        .unwrap_or_else(|| format!("objective {}", i + 1))
+                )),
+            ),
+            _ => (d.name.clone(), None, display_name.clone()),
+        };
+        out.push(SloDefinition {
+            name,
+            display_name: shown,
+            service: service.clone(),
+            description: description.clone(),
+            indicator: indicator.clone(),
+            window: window.clone(),
+            method,
+            objective,
+            conditions: conditions.clone(),
+            settings: Settings::default(),
+            annotations: annotations.clone(),
+            parent,
+            file: d.file.to_string(),
+            line: node.line,
+        });
+    }
+    let Some(settings) = settings else {
+        return Vec::new();
+    };
+    if !ok {
+        return Vec::new();
+    }
+    for slo in &mut out {
+        slo.settings = settings.clone();
+    }
+    out
 }
 
 /// The SLO's indicator: inline (`indicator`) or an SLI defined elsewhere (`indicatorRef`).
-fn read_indicator(
-    ctx: &mut Ctx,
-    at: At,
-    spec: &Node,
-    slis: &HashMap<String, Option<Indicator>>,
-) -> Option<Indicator> {
+fn read_indicator(ctx: &mut Ctx, at: At, spec: &Node, refs: &Refs) -> Option<Indicator> {
     match one_of(
         ctx,
         at,
@@ -125,9 +168,9 @@ fn read_indicator(
                 read_metadata_name(ctx, at, ind, "spec.indicator");
             }
             let s = req(ctx, at, ind, "spec.indicator", "spec")?;
-            read_sli_spec(ctx, at, s, "spec.indicator.spec")
+            read_sli_spec(ctx, at, s, "spec.indicator.spec", &refs.sources)
         }
-        OneOf::Second(r) => resolve(ctx, at, slis, "SLI", r, "spec.indicatorRef"),
+        OneOf::Second(r) => resolve(ctx, at, &refs.slis, "SLI", r, "spec.indicatorRef"),
     }
 }
 
@@ -149,17 +192,18 @@ fn single_entry<'n>(
     expect_map(ctx, at, &items[0], &format!("{path}[0]"))
 }
 
-/// The objective node, once [`read_objective`] has accepted it.
-fn objective_node(spec: &Node) -> &Node {
-    spec.get("objectives")
-        .and_then(|l| l.as_seq())
-        .and_then(|s| s.first())
-        .expect("objective was read")
-}
-
 // ---------- time window ----------
 
 fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
+    if spec.get("timeWindow").is_none() {
+        ctx.report(
+            at.file,
+            spec.line,
+            "spec.timeWindow",
+            "missing: sloguard needs the window the objective holds over, e.g. timeWindow: [{duration: 28d, isRolling: true}]",
+        );
+        return None;
+    }
     let w = single_entry(ctx, at, spec, "timeWindow", &|n| {
         format!("must have exactly one entry, found {n}")
     })?;
@@ -207,20 +251,36 @@ fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
             }
         };
     }
-    let unit = match dur {
-        Duration::Seconds(86_400) => CalendarUnit::Day,
-        Duration::Seconds(604_800) => CalendarUnit::Week,
-        Duration::Calendar(1, u) => u,
+    let (unit, count) = match dur {
+        Duration::Seconds(s) if s > 0 && s % 604_800 == 0 => (CalendarUnit::Week, s / 604_800),
+        Duration::Seconds(s) if s > 0 && s % 86_400 == 0 => (CalendarUnit::Day, s / 86_400),
+        Duration::Calendar(n, u) if n > 0 => (u, i64::from(n)),
         _ => {
             ctx.report(
                 at.file,
                 dn.line,
                 &join(p, "duration"),
-                "a calendar window is one of 1d, 1w, 1M, 1Q, 1y",
+                "a calendar window is a whole number of days, weeks, months, quarters or years (1d, 2w, 1M, 1Q, 1y)",
             );
             return None;
         }
     };
+    let count = u32::try_from(count).unwrap_or(u32::MAX);
+    let too_long = max_length(&TimeWindow::Calendar {
+        unit,
+        count,
+        start: DateTime::<Utc>::UNIX_EPOCH,
+        tz: Tz::UTC,
+    }) > 455 * 86_400 + 3600;
+    if too_long {
+        ctx.report(
+            at.file,
+            dn.line,
+            &join(p, "duration"),
+            "CloudWatch keeps data for 455 days; the window must not be longer",
+        );
+        return None;
+    }
     let cp = join(p, "calendar");
     let cal = req_map(ctx, at, w, p, "calendar")?;
     check_fields(ctx, at, cal, &cp, &["startTime", "timeZone"]);
@@ -242,6 +302,7 @@ fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
     });
     Some(TimeWindow::Calendar {
         unit,
+        count,
         start: start?,
         tz: tz?,
     })
@@ -265,236 +326,85 @@ fn parse_start_time(s: &str) -> Option<DateTime<Utc>> {
         })
 }
 
-// ---------- objective ----------
-
-fn read_objective(ctx: &mut Ctx, at: At, spec: &Node) -> Option<Objective> {
-    let o = single_entry(ctx, at, spec, "objectives", &|n| {
-        format!("sloguard evaluates exactly one objective per SLO, found {n}; split them into several SLOs")
-    })?;
-    let p = OBJECTIVE;
-    check_fields(
-        ctx,
-        at,
-        o,
-        p,
-        &[
-            "displayName",
-            "op",
-            "value",
-            "target",
-            "targetPercent",
-            "timeSliceTarget",
-            "timeSliceWindow",
-            "indicator",
-            "indicatorRef",
-            "compositeWeight",
-        ],
-    );
-    for k in ["indicator", "indicatorRef", "compositeWeight"] {
-        if let Some(n) = opt(o, k) {
-            ctx.report(
-                at.file,
-                n.line,
-                &join(p, k),
-                "composite SLOs are not supported; give the indicator in spec.indicator",
-            );
-        }
-    }
-    let display_name = opt_str(ctx, at, o, p, "displayName").map(str::to_string);
-    let target = one_of(
-        ctx,
-        at,
-        o,
-        p,
-        ["target", "targetPercent"],
-        Blame::Fields,
-        "missing required field: set target (0..1) or targetPercent (0..100)",
-    )
-    .and_then(|choice| match choice {
-        OneOf::First(n) => expect_f64(ctx, at, n, &join(p, "target")).and_then(|t| {
-            if t > 0.0 && t < 1.0 {
-                Some(t)
-            } else {
-                ctx.report(at.file, n.line, &join(p, "target"), format!("{t} is out of range: a target is a fraction strictly between 0 and 1 (e.g. 0.999)"));
-                None
-            }
-        }),
-        OneOf::Second(n) => expect_f64(ctx, at, n, &join(p, "targetPercent")).and_then(|t| {
-            if t > 0.0 && t < 100.0 {
-                Some(t / 100.0)
-            } else {
-                ctx.report(at.file, n.line, &join(p, "targetPercent"), format!("{t} is out of range: targetPercent is strictly between 0 and 100"));
-                None
-            }
-        }),
-    });
-    let op = opt_parse(ctx, at, o, p, "op", parse_op);
-    let value = opt(o, "value").and_then(|n| expect_f64(ctx, at, n, &join(p, "value")));
-    let time_slice_target = opt(o, "timeSliceTarget").and_then(|n| {
-        let v = expect_f64(ctx, at, n, &join(p, "timeSliceTarget"))?;
-        if v > 0.0 && v <= 1.0 {
-            Some(v)
-        } else {
-            ctx.report(
-                at.file,
-                n.line,
-                &join(p, "timeSliceTarget"),
-                format!("{v} is out of range: a fraction in (0, 1]"),
-            );
-            None
-        }
-    });
-    let time_slice_seconds = opt(o, "timeSliceWindow")
-        .and_then(|n| expect_minutes(ctx, at, n, &join(p, "timeSliceWindow")));
-    Some(Objective {
-        display_name,
-        target: target?,
-        op,
-        value,
-        time_slice_target,
-        time_slice_seconds,
-    })
-}
-
 // ---------- rules across fields ----------
 
-/// Cross-field rules between indicator, budgeting method and objective.
-fn check_method(
-    ctx: &mut Ctx,
-    at: At,
-    spec: &Node,
+/// Occurrences over a threshold or raw metric count datapoints: at the finest period CloudWatch
+/// keeps for the whole lookback (1 minute up to 15 days, 5 minutes up to 63, then 1 hour).
+fn with_datapoint_period(
     ind: &Indicator,
     method: BudgetingMethod,
-    obj: Objective,
-) -> Option<Objective> {
-    let o = objective_node(spec);
-    let p = OBJECTIVE;
-    let mut ok = true;
-    let mut report = |ctx: &mut Ctx, line: usize, path: &str, msg: &str| {
-        ctx.report(at.file, line, path, msg);
-        ok = false;
-    };
-    let threshold = matches!(ind, Indicator::Threshold { .. });
-    match method {
-        BudgetingMethod::Occurrences => {
-            if threshold {
-                report(ctx, line_of(o, "op"), "spec.budgetingMethod", "Occurrences counts events and needs a ratioMetric; a thresholdMetric needs Timeslices");
-            }
-            if let Indicator::Ratio {
-                numerator, total, ..
-            } = ind
-            {
-                for m in [numerator, total] {
-                    if let MetricSpec::Metric { stat, .. } = m {
-                        if stat != "Sum" && stat != "SampleCount" {
-                            report(ctx, spec.get("indicator").or(spec.get("indicatorRef")).map_or(spec.line, |n| n.line), "spec.indicator", &format!("Occurrences counts events, so the stat must be Sum or SampleCount, not {stat}"));
-                        }
-                    }
-                }
-            }
-        }
-        BudgetingMethod::Timeslices => {
-            if !threshold {
-                report(ctx, line_of(o, "target"), "spec.budgetingMethod", "Timeslices compares one metric to op/value and needs a thresholdMetric; a ratioMetric needs Occurrences or RatioTimeslices");
-            }
-        }
-        BudgetingMethod::RatioTimeslices => {
-            if threshold {
-                report(
-                    ctx,
-                    line_of(o, "target"),
-                    "spec.budgetingMethod",
-                    "RatioTimeslices needs a ratioMetric",
-                );
-            }
-            if obj.time_slice_target.is_none() {
-                report(ctx, o.line, &join(p, "timeSliceTarget"), "missing required field for RatioTimeslices: the ratio a slice must reach to be good");
-            }
-        }
+    window: &TimeWindow,
+    conditions: &[BurnRateCondition],
+    mut obj: Objective,
+) -> Objective {
+    if method == BudgetingMethod::Occurrences && !matches!(ind, Indicator::Ratio { .. }) {
+        let lookback = lookback(window, conditions);
+        obj.time_slice_seconds = [60, 300, 3600]
+            .into_iter()
+            .find(|p| lookback <= retention_seconds(*p))
+            .or(Some(3600));
     }
-    if threshold {
-        if obj.op.is_none() {
-            report(
-                ctx,
-                o.line,
-                &join(p, "op"),
-                "missing required field for a thresholdMetric: lt, lte, gt or gte",
-            );
-        }
-        if obj.value.is_none() {
-            report(
-                ctx,
-                o.line,
-                &join(p, "value"),
-                "missing required field for a thresholdMetric: the threshold a good value meets",
-            );
-        }
-    } else {
-        for k in ["op", "value"] {
-            if o.get(k).is_some() {
-                report(
-                    ctx,
-                    line_of(o, k),
-                    &join(p, k),
-                    "op and value apply to thresholdMetric indicators only",
-                );
-            }
-        }
-    }
-    if method == BudgetingMethod::Occurrences {
-        for k in ["timeSliceTarget", "timeSliceWindow"] {
-            if o.get(k).is_some() {
-                report(
-                    ctx,
-                    line_of(o, k),
-                    &join(p, k),
-                    "applies to Timeslices and RatioTimeslices only",
-                );
-            }
-        }
-    } else if obj.time_slice_seconds.is_none() && o.get("timeSliceWindow").is_none() {
-        report(
-            ctx,
-            o.line,
-            &join(p, "timeSliceWindow"),
-            "missing required field for timeslices: the slice length, e.g. 5m",
-        );
-    } else if obj.time_slice_seconds.is_none() {
-        ok = false;
-    }
-    ok.then_some(obj)
+    obj
 }
 
-/// Windows CloudWatch cannot serve: data older than its retention at that resolution.
-fn check_retention(
-    ctx: &mut Ctx,
-    at: At,
-    spec: &Node,
-    window: &TimeWindow,
-    method: BudgetingMethod,
-    obj: &Objective,
-    conditions: &[BurnRateCondition],
-) -> Option<()> {
-    let lookback = conditions
+/// How far back an SLO reads: its window or its longest alert window.
+fn lookback(window: &TimeWindow, conditions: &[BurnRateCondition]) -> i64 {
+    conditions
         .iter()
         .map(|c| c.long_seconds)
         .chain(std::iter::once(max_length(window)))
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Windows CloudWatch cannot serve: data older than its retention at that resolution, or
+/// older than the two weeks Metrics Insights queries reach.
+#[allow(clippy::too_many_arguments)]
+fn check_retention(
+    ctx: &mut Ctx,
+    at: At,
+    spec: &Node,
+    i: usize,
+    window: &TimeWindow,
+    ind: &Indicator,
+    method: BudgetingMethod,
+    obj: &Objective,
+    conditions: &[BurnRateCondition],
+) -> Option<()> {
+    let lookback = lookback(window, conditions);
+    let first = i == 0;
     if lookback > 455 * 86_400 {
-        ctx.report(
-            at.file,
-            spec.line,
-            "spec.alertPolicies",
-            "an alert lookbackWindow goes back further than the 455 days CloudWatch keeps data",
-        );
+        if first {
+            ctx.report(
+                at.file,
+                line_of(spec, "alertPolicies"),
+                "spec.alertPolicies",
+                "an alert lookbackWindow goes back further than the 455 days CloudWatch keeps data",
+            );
+        }
+        return None;
+    }
+    const INSIGHTS_DAYS: i64 = 14;
+    if ind_insights(ind) && lookback > INSIGHTS_DAYS * 86_400 {
+        if first {
+            ctx.report(
+                at.file,
+                line_of(spec, "timeWindow"),
+                "spec.timeWindow",
+                format!(
+                    "Metrics Insights (sql) queries reach back {INSIGHTS_DAYS} days, but this SLO reads {} back; use a window (and alert windows) of at most {INSIGHTS_DAYS}d, or namespace/metricName/stat",
+                    duration::label(lookback)
+                ),
+            );
+        }
         return None;
     }
     if method == BudgetingMethod::Occurrences {
         return Some(());
     }
     let slice = obj.time_slice_seconds.expect("checked by check_method");
-    let line = line_of(objective_node(spec), "timeSliceWindow");
+    let o = objective_node(spec, i);
+    let line = line_of(o, "timeSliceWindow");
     if lookback > retention_seconds(slice) {
         let fits = [300, 3600]
             .into_iter()
@@ -503,7 +413,7 @@ fn check_retention(
         ctx.report(
             at.file,
             line,
-            &join(OBJECTIVE, "timeSliceWindow"),
+            &join(&objective_path(i), "timeSliceWindow"),
             format!(
                 "{}-slices need data back {}, but CloudWatch keeps data at that resolution for {} only; use timeSliceWindow: {fits}",
                 duration::label(slice),
@@ -514,4 +424,14 @@ fn check_retention(
         return None;
     }
     Some(())
+}
+
+/// Whether the indicator reads a Metrics Insights query.
+fn ind_insights(ind: &Indicator) -> bool {
+    match ind {
+        Indicator::Ratio {
+            numerator, total, ..
+        } => numerator.is_insights() || total.is_insights(),
+        Indicator::Threshold { metric } | Indicator::Raw { metric, .. } => metric.is_insights(),
+    }
 }

@@ -1,0 +1,61 @@
+//! `sloguard changes`: the deployments recorded for the targets an SLO names in
+//! `sloguard.dev/changes`, newest first.
+
+use anyhow::Result;
+use serde_json::json;
+use sloguard::app::changes::changes_of;
+use sloguard::app::DefinitionStore;
+use sloguard::aws::AwsApp;
+use sloguard::slo::message::{relative, rfc3339};
+
+use super::UnknownSlo;
+
+/// How far back `changes` looks without `--since`.
+pub const DEFAULT_SPAN_SECONDS: i64 = 7 * 86_400;
+
+/// Print the changes of `slo` with times in [since, until] as a table, or as JSON.
+pub async fn print(app: &AwsApp, slo: &str, since: i64, until: i64, json: bool) -> Result<()> {
+    let defs = app.store.definitions().await?;
+    let Some(def) = defs
+        .iter()
+        .find(|d| d.name == slo)
+        .and_then(|d| d.definition.as_ref().ok())
+    else {
+        return Err(UnknownSlo::among(slo, &defs).into());
+    };
+    let changes = changes_of(&app.store, def, since, until).await?;
+    if json {
+        let rows: Vec<_> = changes
+            .iter()
+            .map(|c| {
+                json!({"target": c.target, "kind": c.kind, "at": rfc3339(c.at), "what": c.what,
+                       "region": c.region, "link": c.link})
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    if def.settings.changes.is_empty() {
+        println!("{slo} names no change targets: add the sloguard.dev/changes annotation (e.g. stack/shop-api, lambda/checkout-fn)");
+        return Ok(());
+    }
+    println!(
+        "{} for {slo} ({}) since {}:",
+        sloguard::slo::message::count(changes.len(), "change"),
+        def.settings.changes.join(", "),
+        rfc3339(since)
+    );
+    let width = changes.iter().map(|c| c.target.len()).max().unwrap_or(0);
+    for c in &changes {
+        println!(
+            "  {}  {:>8} ago  {:<width$}  {}\n  {:>32}{}",
+            rfc3339(c.at),
+            relative(until - c.at),
+            c.target,
+            c.what,
+            "",
+            c.link
+        );
+    }
+    Ok(())
+}
