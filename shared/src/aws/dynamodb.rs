@@ -25,18 +25,19 @@ use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
 use crate::app::ports::{
-    outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
-    HistoryStore, Once, OnceClaim, Outbox, Silence, StateStore, StoreError, StoredDefinition,
-    StoredState, FAR_FUTURE,
+    outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, Once, OnceClaim,
+    Outbox, Silence, StateStore, StoreError, StoredDefinition, StoredState, FAR_FUTURE,
 };
 use crate::app::snapshot::Snapshot;
 use crate::cost::ItemSizes;
-use crate::slo::change::Change;
 use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::SloDefinition;
 use crate::slo::status::SloState;
 
 use super::{classify, Failure};
+
+mod changes;
+mod history;
 
 /// Partition key attribute.
 pub const PK: &str = "pk";
@@ -749,100 +750,6 @@ impl Outbox for DynamoStore {
                 _ => Err(self.err(e)),
             },
         }
-    }
-}
-
-impl HistoryStore for DynamoStore {
-    async fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> Result<(), StoreError> {
-        let mut item = key(format!("SNAP#{}", snap.slo), &snap.evaluated_at);
-        item.insert("snapshot".into(), s(snap.to_stored()));
-        item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
-    async fn history(
-        &self,
-        slo: &str,
-        since: i64,
-        until: i64,
-    ) -> Result<Vec<Snapshot>, StoreError> {
-        let items = self
-            .partition(
-                &format!("SNAP#{slo}"),
-                Some((rfc3339(since), rfc3339(until))),
-            )
-            .await?;
-        items.iter().map(stored_snapshot).collect()
-    }
-
-    async fn latest_history(
-        &self,
-        slo: &str,
-        since: i64,
-        until: i64,
-        limit: usize,
-    ) -> Result<Vec<Snapshot>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let items = self
-            .query(
-                &format!("SNAP#{slo}"),
-                Some((rfc3339(since), rfc3339(until))),
-                Some(limit),
-            )
-            .await?;
-        items.iter().map(stored_snapshot).collect()
-    }
-}
-
-/// A change's key: by target, then time and identity, so the same change twice is one item.
-fn change_key(c: &Change) -> Item {
-    key(
-        format!("CHANGE#{}", c.target),
-        format!("{}#{}", rfc3339(c.at), c.id),
-    )
-}
-
-impl ChangeStore for DynamoStore {
-    async fn record_change(&self, change: &Change, expires_at: i64) -> Result<bool, StoreError> {
-        let mut item = change_key(change);
-        item.insert("change".into(), s(to_json(change)));
-        item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(e) if matches!(classify(&e), Failure::Conditional(_)) => Ok(false),
-            Err(e) => Err(self.err(e)),
-        }
-    }
-
-    async fn changes(
-        &self,
-        target: &str,
-        since: i64,
-        until: i64,
-    ) -> Result<Vec<Change>, StoreError> {
-        // Every id sorts below U+FFFF after the time, so `until` itself is included.
-        let range = (rfc3339(since), format!("{}#\u{ffff}", rfc3339(until)));
-        let items = self
-            .partition(&format!("CHANGE#{target}"), Some(range))
-            .await?;
-        items.iter().map(|i| json(i, "change")).collect()
     }
 }
 
