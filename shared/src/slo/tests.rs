@@ -248,7 +248,7 @@ fn timeslices_count_good_slices_against_a_whole_window_budget() {
 fn help_center_march(slo: &SloDefinition) -> Evaluation {
     let t = ts("2026-03-02T23:00:00Z");
     let start = ts("2026-02-28T23:00:00Z");
-    run(&slo, EvalTime { at: t, now: t }, |stream, x, _| {
+    run(slo, EvalTime { at: t, now: t }, |stream, x, _| {
         let k = (x - start) / 300;
         Some(if stream == 1 {
             100.0
