@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 
 use crate::slo::duration::{self, CalendarUnit, Duration};
 use crate::slo::model::{
-    BudgetingMethod, BurnRateCondition, Indicator, Objective, Settings, SloDefinition, TimeWindow,
+    BudgetingMethod, BurnRateCondition, Indicator, Objective, SloDefinition, TimeWindow,
 };
 use crate::slo::plan::retention_seconds;
 use crate::slo::policy::default_conditions;
@@ -125,21 +125,16 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
             method,
             objective,
             conditions: conditions.clone(),
-            settings: Settings::default(),
+            // Bad settings are reported; the objectives are still checked, then dropped.
+            settings: settings.clone().unwrap_or_default(),
             annotations: annotations.clone(),
             parent,
             file: d.file.to_string(),
             line: node.line,
         });
     }
-    let Some(settings) = settings else {
+    if !ok || settings.is_none() {
         return Vec::new();
-    };
-    if !ok {
-        return Vec::new();
-    }
-    for slo in &mut out {
-        slo.settings = settings.clone();
     }
     out
 }
