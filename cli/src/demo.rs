@@ -165,6 +165,7 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         // As deployed: SLO events on the account's default bus.
         event_bus: Some("default".into()),
         changes_days: 90,
+        reconcile_hours: 24,
     };
     let app = build_app(&settings, &sdk);
 

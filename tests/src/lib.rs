@@ -54,6 +54,7 @@ impl Env {
             slo_metrics: Default::default(),
             event_bus: None,
             changes_days: 90,
+            reconcile_hours: 24,
         };
         let app = build_app(&settings, &sdk);
         app.store.create_table_if_missing().await?;

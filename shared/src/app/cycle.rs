@@ -12,7 +12,7 @@ use crate::slo::evaluate::{evaluate, EvaluateError};
 use crate::slo::message::{changes_reference, compose, compose_with, rfc3339, AlarmNote};
 use crate::slo::model::SloDefinition;
 use crate::slo::plan::{EvalTime, QueryPlan};
-use crate::slo::series::{Series, StreamData};
+use crate::slo::series::StreamData;
 use crate::slo::shard::in_shard;
 use crate::slo::status::{decide, Rules, SloState, Status, StatusChange};
 
@@ -21,6 +21,7 @@ use super::ports::{
     outbox_items, AccessProblem, BudgetStore, Channel, Claim, MetricSource, Notifier, NotifyError,
     SourceError, StoreError, StoredState,
 };
+use super::read::read_streams;
 use super::snapshot::Snapshot;
 use super::App;
 
@@ -286,7 +287,8 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
 
     let refs: Vec<&SloDefinition> = slos.iter().collect();
     let plan = QueryPlan::build(&refs, t);
-    let data = fetch(app, &plan).await;
+    let read = read_streams(app, &slos, &plan, backfill).await;
+    let data = read.data;
 
     let results: Vec<SloOutcome> = stream::iter(slos.iter().enumerate())
         .map(|(i, slo)| {
@@ -338,7 +340,7 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
         evaluated: outcomes.len() - failed_count,
         failed: failed_count,
         notifications_sent: outcomes.iter().map(|o| o.notifications_sent).sum(),
-        metric_requests: plan.requests.len(),
+        metric_requests: read.requests,
         slos: outcomes,
     })
 }
@@ -353,50 +355,6 @@ fn failed(slo: &str, error: SloError) -> SloOutcome {
         notify_errors: Vec::new(),
         snapshot: None,
     }
-}
-
-/// Run every planned request (bounded concurrency) and assemble each stream's series.
-async fn fetch<M: MetricSource, S, N>(
-    app: &App<M, S, N>,
-    plan: &QueryPlan,
-) -> Vec<Result<StreamData, SourceError>> {
-    let responses: Vec<_> = stream::iter(plan.requests.iter())
-        .map(|r| async move { (r, app.metrics.get_metric_data(r, &plan.streams).await) })
-        .buffer_unordered(app.config.concurrency.max(1))
-        .collect()
-        .await;
-    let mut series: Vec<Result<Vec<Series>, SourceError>> =
-        vec![Ok(Vec::new()); plan.streams.len()];
-    for (req, result) in responses {
-        match result {
-            Err(e) => {
-                tracing::warn!(region = %req.region, queries = req.queries.len(), error = %e, "GetMetricData failed");
-                for q in &req.queries {
-                    series[q.stream] = Err(e.clone());
-                }
-            }
-            Ok(results) => {
-                let by_id: HashMap<&str, &Vec<(i64, f64)>> =
-                    results.iter().map(|r| (r.id.as_str(), &r.points)).collect();
-                for q in &req.queries {
-                    if let Ok(list) = &mut series[q.stream] {
-                        let mut s = Series::empty(req.start, req.end, q.period);
-                        for (ts, v) in by_id
-                            .get(q.id.as_str())
-                            .map(|p| p.as_slice())
-                            .unwrap_or(&[])
-                        {
-                            if v.is_finite() {
-                                s.set(*ts, *v);
-                            }
-                        }
-                        list.push(s);
-                    }
-                }
-            }
-        }
-    }
-    series.into_iter().map(|r| r.map(StreamData::new)).collect()
 }
 
 /// Evaluate one SLO, record it, commit its state with what to tell people, deliver the outbox.

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::slo::change::Change;
+use crate::slo::incremental::StreamCache;
 use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::{MetricSpec, SloDefinition};
 use crate::slo::plan::MetricRequest;
@@ -17,7 +18,7 @@ use super::alarm_events::AlarmMetric;
 use super::ports::{
     outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
     HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox, QueryResult,
-    Silence, SourceError, StateStore, StoreError, StoredDefinition, StoredState,
+    Silence, SourceError, StateStore, StoreError, StoredDefinition, StoredState, StreamCacheStore,
 };
 use super::snapshot::Snapshot;
 
@@ -43,6 +44,10 @@ struct Tables {
     claims: BTreeMap<String, (bool, i64)>,
     /// Changes by (target, time, id), as DynamoDB keys them.
     changes: BTreeMap<(String, i64, String), Change>,
+    /// Stream caches in their stored form, by stream, with their read time.
+    streams: BTreeMap<MetricSpec, (i64, Vec<u8>)>,
+    /// Stream cache writes, for assertions on how often a cycle writes them.
+    stream_writes: usize,
 }
 
 /// The store, in memory.
@@ -71,6 +76,16 @@ impl MemoryStore {
                 .get(&(slo.to_string(), rfc3339(evaluated_at)))
                 .copied()
         })
+    }
+
+    /// Stream cache writes so far, for assertions.
+    pub fn stream_writes(&self) -> usize {
+        self.with(|t| t.stream_writes)
+    }
+
+    /// Forget every stream cache (a cold table), for tests of the fallback.
+    pub fn drop_stream_caches(&self) {
+        self.with(|t| t.streams.clear())
     }
 
     /// Outbox items not yet sent, for assertions.
@@ -337,6 +352,43 @@ impl ChangeStore for MemoryStore {
     }
 }
 
+impl StreamCacheStore for MemoryStore {
+    async fn stream_caches(
+        &self,
+        streams: &[&MetricSpec],
+    ) -> Result<Vec<Option<StreamCache>>, StoreError> {
+        Ok(self.with(|t| {
+            streams
+                .iter()
+                .map(|s| {
+                    t.streams
+                        .get(*s)
+                        .and_then(|(_, b)| StreamCache::decode(b).ok())
+                })
+                .collect()
+        }))
+    }
+
+    async fn put_stream_cache(
+        &self,
+        stream: &MetricSpec,
+        cache: &StreamCache,
+        _expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|t| {
+            if t.streams
+                .get(stream)
+                .is_none_or(|(read_at, _)| *read_at <= cache.read_at)
+            {
+                t.streams
+                    .insert(stream.clone(), (cache.read_at, cache.encode()));
+                t.stream_writes += 1;
+            }
+        });
+        Ok(())
+    }
+}
+
 /// Per-minute values of a metric (by name) at a minute's start; None is no data.
 pub type Minutes = Box<dyn Fn(&str, i64) -> Option<f64> + Send + Sync>;
 
@@ -345,6 +397,8 @@ pub struct FakeMetrics {
     pub minutes: Minutes,
     /// GetMetricData calls made, for assertions.
     pub calls: AtomicUsize,
+    /// Metrics requested (queries over all calls): what GetMetricData bills.
+    pub queries: AtomicUsize,
 }
 
 impl FakeMetrics {
@@ -353,6 +407,7 @@ impl FakeMetrics {
         FakeMetrics {
             minutes: Box::new(minutes),
             calls: AtomicUsize::new(0),
+            queries: AtomicUsize::new(0),
         }
     }
 }
@@ -372,6 +427,8 @@ impl MetricSource for FakeMetrics {
         streams: &[MetricSpec],
     ) -> Result<Vec<QueryResult>, SourceError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
+        self.queries
+            .fetch_add(request.queries.len(), Ordering::Relaxed);
         Ok(request
             .queries
             .iter()

@@ -15,6 +15,7 @@ pub mod latest;
 #[cfg(test)]
 pub mod memory;
 pub mod ports;
+pub mod read;
 pub mod report;
 pub mod snapshot;
 pub mod widget;
@@ -22,7 +23,7 @@ pub mod widget;
 pub use ports::{
     BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, HistoryStore,
     MetricSource, Notifier, Outbox, QueryResult, Silence, StateStore, StoredDefinition,
-    StoredState,
+    StoredState, StreamCacheStore,
 };
 pub use snapshot::Snapshot;
 
@@ -45,6 +46,10 @@ pub struct Config {
     pub dashboard_url: Option<String>,
     /// How long recorded changes (deployments) are kept, in days (SLO_CHANGES_DAYS, default 90).
     pub changes_days: i64,
+    /// Longest time between full reads of a cached stream, in seconds (SLO_RECONCILE_HOURS,
+    /// default 24): absorbs datapoints that arrive later than the tail reaches; 0 reads
+    /// every stream whole every cycle.
+    pub reconcile_seconds: i64,
 }
 
 impl Default for Config {
@@ -64,6 +69,7 @@ impl Default for Config {
             schedule_seconds: 300,
             dashboard_url: None,
             changes_days: 90,
+            reconcile_seconds: 86_400,
         }
     }
 }

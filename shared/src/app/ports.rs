@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use crate::slo::change::Change;
+use crate::slo::incremental::StreamCache;
 use crate::slo::message::Notification;
 use crate::slo::model::{MetricSpec, SloDefinition};
 use crate::slo::plan::MetricRequest;
@@ -380,14 +381,40 @@ pub trait ChangeStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Change>, StoreError>> + Send;
 }
 
+/// What each metric stream keeps between cycles (closed hours, far-edge buckets), so a
+/// cycle reads only the stream's new tail from CloudWatch.
+pub trait StreamCacheStore: Send + Sync {
+    /// The stored cache of each stream, in order; None where none is stored or it cannot
+    /// be read (the cycle then reads that stream whole).
+    fn stream_caches(
+        &self,
+        streams: &[&MetricSpec],
+    ) -> impl Future<Output = Result<Vec<Option<StreamCache>>, StoreError>> + Send;
+    /// Store a stream's cache until `expires_at`, unless the stored one was read later
+    /// (a past evaluation never replaces a newer cache).
+    fn put_stream_cache(
+        &self,
+        stream: &MetricSpec,
+        cache: &StreamCache,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// Everything sloguard keeps, as one bound for use cases that need all of it.
 pub trait BudgetStore:
-    DefinitionStore + StateStore + Outbox + HistoryStore + DedupStore + ChangeStore
+    DefinitionStore + StateStore + Outbox + HistoryStore + DedupStore + ChangeStore + StreamCacheStore
 {
 }
 
-impl<T: DefinitionStore + StateStore + Outbox + HistoryStore + DedupStore + ChangeStore> BudgetStore
-    for T
+impl<
+        T: DefinitionStore
+            + StateStore
+            + Outbox
+            + HistoryStore
+            + DedupStore
+            + ChangeStore
+            + StreamCacheStore,
+    > BudgetStore for T
 {
 }
 

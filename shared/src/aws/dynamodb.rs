@@ -10,6 +10,7 @@
 //! | review dedup    | `REVIEW`         | period (week number)        | `expires_at` |
 //! | alarm debounce  | `ALARM#EVAL#<slo>` | minute (epoch minutes)    | `expires_at` |
 //! | change          | `CHANGE#<target>` | `<at RFC 3339>#<change id>` | `change` (JSON), `expires_at` (TTL, 90 days by default) |
+//! | stream cache    | `STREAM#<digest>` | `CACHE`                   | `cache` (binary: closed hours and far-edge buckets), `read_at`, `expires_at` (TTL) |
 //!
 //! Definitions and states each live in one partition, so a cycle lists all of
 //! them with one paginated Query instead of scanning history. A snapshot's key is
@@ -38,6 +39,7 @@ use super::{classify, Failure};
 
 mod changes;
 mod history;
+mod streams;
 
 /// Partition key attribute.
 pub const PK: &str = "pk";

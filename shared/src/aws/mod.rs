@@ -278,6 +278,9 @@ pub struct Environment {
     pub event_bus: Option<String>,
     /// SLO_CHANGES_DAYS (default 90): how long recorded deployments are kept.
     pub changes_days: i64,
+    /// SLO_RECONCILE_HOURS (default 24): the longest time between full reads of a cached
+    /// metric stream; 0 reads every stream whole every cycle (no stream caches).
+    pub reconcile_hours: i64,
 }
 
 /// A missing or malformed setting, naming the variable.
@@ -329,6 +332,7 @@ impl Environment {
                 other => other,
             },
             changes_days: int("SLO_CHANGES_DAYS", 90, 1, 3650)?,
+            reconcile_hours: int("SLO_RECONCILE_HOURS", 24, 0, 24 * 14)?,
             slo_metrics: match non_empty("SLO_METRICS") {
                 None => crate::app::emf::SloMetrics::None,
                 Some(v) => crate::app::emf::SloMetrics::parse(&v).ok_or(EnvironmentError {
@@ -383,6 +387,7 @@ pub fn build_app(settings: &Environment, sdk: &SdkConfig) -> AwsApp {
             schedule_seconds: settings.schedule_minutes * 60,
             dashboard_url: settings.dashboard_url.clone(),
             changes_days: settings.changes_days,
+            reconcile_seconds: settings.reconcile_hours * 3600,
             ..crate::app::Config::default()
         },
     }
@@ -458,6 +463,20 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(e.var, "SLO_CHANGES_DAYS");
+        let reconcile = |v: Option<&str>| {
+            Environment::from_lookup(|k| match k {
+                "SLO_TABLE" => Some("t".into()),
+                "SLO_RECONCILE_HOURS" => v.map(str::to_string),
+                _ => None,
+            })
+            .map(|e| e.reconcile_hours)
+        };
+        assert_eq!(reconcile(None), Ok(24), "daily by default");
+        assert_eq!(reconcile(Some("0")), Ok(0), "0 turns stream caches off");
+        assert_eq!(
+            reconcile(Some("1000")).unwrap_err().var,
+            "SLO_RECONCILE_HOURS"
+        );
     }
 
     #[test]

@@ -286,8 +286,9 @@ fn merge(mut segs: Vec<Segment>) -> Vec<Segment> {
 /// (region, start, end): the queries of one GetMetricData call share these.
 type RangeKey<'a> = (&'a str, i64, i64);
 
-/// Group segments into calls by (region, range), then split by the per-call limits.
-fn pack(streams: &[MetricSpec], segments: &[Vec<Segment>]) -> Vec<MetricRequest> {
+/// Group segments into calls by (region, range), then split by the per-call limits; an
+/// incremental read packs its own segments the same way.
+pub fn pack(streams: &[MetricSpec], segments: &[Vec<Segment>]) -> Vec<MetricRequest> {
     let mut groups: BTreeMap<RangeKey, Vec<(usize, i64)>> = BTreeMap::new();
     for (i, segs) in segments.iter().enumerate() {
         for s in segs {

@@ -13,9 +13,14 @@
 //! Only Occurrences over `Sum` streams can be read this way (an hour's Sum is the sum of
 //! its minutes; an Average or a Maximum is not): `eligible` says which.
 //!
-//! Not wired into the cycle yet: the cycle fetches the full plan (see the cost issue).
+//! A far edge is read `EDGE_AHEAD` at once: the edge moves forward with T, and the data
+//! it will need in the next hours is already old, so one query serves many cycles.
+//! `should_store` says when a cycle's new cache is worth writing (about once an hour).
 
 use std::collections::BTreeMap;
+
+mod codec;
+pub use codec::CodecError;
 
 use super::model::{BudgetingMethod, MetricSpec, SloDefinition};
 use super::plan::Segment;
@@ -33,6 +38,9 @@ pub const MIN_TAIL: i64 = 6 * HOUR;
 pub const TAIL_REACH: i64 = 24 * HOUR;
 /// A cache read longer ago than this is not trusted: hours may have left the tail unread.
 pub const STALE_AFTER: i64 = 2 * HOUR;
+/// A far edge's fine buckets are read this far ahead: one query per edge every few hours
+/// instead of one an hour.
+pub const EDGE_AHEAD: i64 = 6 * HOUR;
 
 fn floor(t: i64, p: i64) -> i64 {
     t - t.rem_euclid(p)
@@ -99,6 +107,27 @@ fn far(full: &[Segment], tail: i64) -> impl Iterator<Item = &Segment> {
         .filter(move |s| s.period < HOUR && s.start < tail)
 }
 
+/// Whether the cache holds the buckets [a, b) at `period`.
+fn covered(c: &StreamCache, period: i64, a: i64, b: i64) -> bool {
+    c.edges
+        .iter()
+        .any(|e| e.period == period && e.start <= a && e.end() >= b)
+}
+
+/// Whether the cache a cycle at `end` assembled after `fetch` should be written: after a
+/// full read, when something beyond the tail was read, or at the first cycle of an hour
+/// (new closed hours); never over a newer cache (a past evaluation). Between those, the
+/// stored cache still covers everything the tail does not.
+pub fn should_store(cache: Option<&StreamCache>, fetch: &Fetch, end: i64) -> bool {
+    match (cache, fetch) {
+        (Some(c), _) if c.read_at > end => false,
+        (None, _) | (_, Fetch::Full(_)) => true,
+        (Some(c), Fetch::Incremental(read)) => {
+            read.len() > 1 || floor(c.read_at, HOUR) < floor(end, HOUR)
+        }
+    }
+}
+
 /// What to read for one stream whose full plan is `full`, given its cache; `reconcile`
 /// is the longest time between full reads.
 pub fn plan_fetch(full: &[Segment], cache: Option<&StreamCache>, reconcile: i64) -> Fetch {
@@ -115,32 +144,43 @@ pub fn plan_fetch(full: &[Segment], cache: Option<&StreamCache>, reconcile: i64)
         period: MINUTE,
     }];
     for s in far(full, tail) {
-        let mut h = floor(s.start, HOUR);
-        while h < s.end {
-            let (a, b) = (h.max(s.start), (h + HOUR).min(s.end));
-            if !c
-                .edges
-                .iter()
-                .any(|e| e.period == s.period && e.start <= a && e.end() >= b)
+        // From the first hour the cache lacks, EDGE_AHEAD at once (never into the tail).
+        let lacking = (floor(s.start, HOUR)..s.end)
+            .step_by(HOUR as usize)
+            .find(|h| !covered(c, s.period, (*h).max(s.start), (h + HOUR).min(s.end)));
+        if let Some(h) = lacking {
+            let seg = Segment {
+                start: h,
+                end: (h + EDGE_AHEAD).min(tail).max(s.end),
+                period: s.period,
+            };
+            // Two edges in one stretch (an exclusion's and a window's) are one query:
+            // a call must not ask for the same stream and period twice.
+            match out[1..]
+                .iter_mut()
+                .find(|o| o.period == seg.period && o.start < seg.end && seg.start < o.end)
             {
-                out.push(Segment {
-                    start: h,
-                    end: (h + HOUR).min(end),
-                    period: s.period,
-                });
+                Some(o) => {
+                    o.start = o.start.min(seg.start);
+                    o.end = o.end.max(seg.end);
+                }
+                None => out.push(seg),
             }
-            h += HOUR;
         }
     }
+    // Hours the cache lacks, a run of them in one query.
     for s in full.iter().filter(|s| s.period == HOUR) {
         let mut h = s.start;
         while h < s.end.min(tail) {
             if !c.hours.contains_key(&h) {
-                out.push(Segment {
-                    start: h,
-                    end: h + HOUR,
-                    period: HOUR,
-                });
+                match out.last_mut() {
+                    Some(last) if last.period == HOUR && last.end == h => last.end += HOUR,
+                    _ => out.push(Segment {
+                        start: h,
+                        end: h + HOUR,
+                        period: HOUR,
+                    }),
+                }
             }
             h += HOUR;
         }
@@ -234,5 +274,4 @@ pub fn assemble(
 }
 
 #[cfg(test)]
-#[path = "incremental_tests.rs"]
 mod tests;
