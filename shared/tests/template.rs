@@ -212,3 +212,36 @@ fn deployment_events_of_this_account_reach_the_handler_and_slo_events_go_to_the_
         "{env}"
     );
 }
+
+#[test]
+fn the_functions_that_evaluate_read_and_write_stream_caches() {
+    let t = template();
+    for role in ["EvaluatorRole", "AlarmHandlerRole"] {
+        let text = flat(props(&t, role));
+        assert!(
+            text.contains("dynamodb:BatchGetItem"),
+            "{role} reads the caches"
+        );
+        assert!(text.contains("STREAM#*"), "{role} writes the caches");
+    }
+    let dash = flat(props(&t, "DashboardRole"));
+    assert!(
+        !dash.contains("STREAM#"),
+        "the dashboard reads history only"
+    );
+    let reconcile = t
+        .get("Parameters")
+        .and_then(|p| p.get("ReconcileHours"))
+        .unwrap();
+    assert_eq!(scalar(reconcile, "Default"), "24");
+    let variables = ["Globals", "Function", "Environment", "Variables"]
+        .iter()
+        .try_fold(&t, |n, k| n.get(k))
+        .expect("the functions' environment");
+    assert!(flat(
+        variables
+            .get("SLO_RECONCILE_HOURS")
+            .expect("passed to the functions")
+    )
+    .contains("ReconcileHours"));
+}

@@ -50,26 +50,32 @@ pub struct Source {
 }
 
 fn envelope(timestamp_ms: i64, dimensions: Value, metrics: &[(&str, &str)]) -> Value {
-    json!({"level": "FATAL", "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [{
+    json!({"level": "FATAL", "_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [directive(dimensions, metrics)]}})
+}
+
+fn directive(dimensions: Value, metrics: &[(&str, &str)]) -> Value {
+    json!({
         "Namespace": NAMESPACE,
         "Dimensions": dimensions,
         "Metrics": metrics.iter().map(|(n, u)| json!({"Name": n, "Unit": u})).collect::<Vec<_>>(),
-    }]}})
+    })
 }
 
-/// EMF lines for one completed cycle: the health line (per stack and shard, and per
-/// stack over its shards) and, when asked, one line per evaluated SLO.
+/// EMF lines for one completed cycle: the health line and, when asked, one line per
+/// evaluated SLO. Health metrics are only what the template's alarms read (each distinct
+/// metric is billed): CyclesCompleted per stack and shard (the dead man's switches) and
+/// SlosFailed per stack; the line also carries the evaluated and notified counts as plain
+/// fields, for Logs Insights.
 pub fn cycle_lines(source: &Source, report: &CycleReport, timestamp_ms: i64) -> Vec<String> {
     let mut health = envelope(
         timestamp_ms,
-        json!([["Stack", "Shard"], ["Stack"]]),
-        &[
-            ("CyclesCompleted", "Count"),
-            ("SlosEvaluated", "Count"),
-            ("SlosFailed", "Count"),
-            ("NotificationsSent", "Count"),
-        ],
+        json!([["Stack", "Shard"]]),
+        &[("CyclesCompleted", "Count")],
     );
+    health["_aws"]["CloudWatchMetrics"]
+        .as_array_mut()
+        .expect("a list of directives")
+        .push(directive(json!([["Stack"]]), &[("SlosFailed", "Count")]));
     health["Stack"] = json!(source.stack);
     health["Shard"] = json!(source.shard);
     health["CyclesCompleted"] = json!(1);
@@ -168,9 +174,15 @@ mod tests {
             health["_aws"]["CloudWatchMetrics"][0]["Namespace"],
             "sloguard"
         );
+        // only what the alarms read: the dead man's switch per shard, failures per stack
+        let directives = &health["_aws"]["CloudWatchMetrics"];
+        assert_eq!(directives[0]["Dimensions"], json!([["Stack", "Shard"]]));
+        assert_eq!(directives[0]["Metrics"][0]["Name"], "CyclesCompleted");
+        assert_eq!(directives[1]["Dimensions"], json!([["Stack"]]));
+        assert_eq!(directives[1]["Metrics"][0]["Name"], "SlosFailed");
         assert_eq!(
-            health["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-            json!([["Stack", "Shard"], ["Stack"]])
+            crate::cost::distinct_emf_metrics(lines.iter().map(String::as_str)).len(),
+            2
         );
         assert_eq!(
             (&health["Stack"], &health["Shard"]),

@@ -19,16 +19,29 @@ fn priced(fleet: &[SloDefinition], d: &Deployment) -> Estimate {
 #[test]
 fn a_ratio_slo_on_its_own_metrics_requests_what_the_plan_fetches() {
     let e = priced(&synthetic_fleet(1), &Deployment::default());
-    // five queries per stream (hourly middle, 5-minute 30-day edge, 1-minute tail,
-    // 6h and 3d edges), fewer when edges merge: the issue counted 9.5-9.8 per SLO
+    // On stream caches, in steady state over a day: each stream's tail every cycle, the
+    // 3d and 30d edges six hours at a time, and the daily full read: just over 2.
     let m = e.per_cycle.metrics_requested;
+    assert!((2.0..=2.2).contains(&m), "{m} metrics per cycle");
+    // Read whole every cycle: five queries per stream (hourly middle, 5-minute 30-day
+    // edge, 1-minute tail, 6h and 3d edges), as the issue counted (9.5-9.8 per SLO).
+    let whole = priced(
+        &synthetic_fleet(1),
+        &Deployment {
+            reconcile_hours: 0,
+            ..Deployment::default()
+        },
+    );
+    let m = whole.per_cycle.metrics_requested;
     assert!((9.0..=10.0).contains(&m), "{m} metrics per cycle");
     // one snapshot put (under 1 KB) a cycle, the state (under 1 KB) updated once an hour
+    assert_eq!(whole.per_cycle.dynamodb_write_requests, 1.0 + 1.0 / 12.0);
+    // ... and on caches two stream items about once an hour more, a few KB each
     let w = e.per_cycle.dynamodb_write_units;
-    assert!((1.0..=2.0).contains(&w), "{w} write units per cycle");
-    assert_eq!(e.per_cycle.dynamodb_write_requests, 1.0 + 1.0 / 12.0);
-    // 4 health metrics per stack and shard and per stack; no per-SLO metrics by default
-    assert_eq!(e.custom_metrics, 8);
+    assert!((1.1..=2.0).contains(&w), "{w} write units per cycle");
+    assert!(e.per_cycle.dynamodb_write_requests > 1.0 + 2.0 / 12.0);
+    // the dead man's switch of the one shard and the stack's failures; no per-SLO metrics
+    assert_eq!(e.custom_metrics, 2);
     let all = priced(
         &synthetic_fleet(1),
         &Deployment {
@@ -37,9 +50,40 @@ fn a_ratio_slo_on_its_own_metrics_requests_what_the_plan_fetches() {
         },
     );
     // with SloMetrics=all: budget, attainment and 5 burn rates per SLO as well
-    assert_eq!(all.custom_metrics, 8 + 7);
+    assert_eq!(all.custom_metrics, 2 + 7);
     let sum: f64 = e.terms.iter().map(|t| t.monthly_usd).sum();
     assert!((sum - e.total_usd).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn the_simulated_reads_are_what_the_cycle_reads() {
+    use crate::app::cycle::tests::{app_with, at, T};
+    use std::sync::atomic::Ordering;
+    let app = app_with(|t| if t % 7 == 0 { 2.0 } else { 0.0 }).await;
+    let slo = crate::app::DefinitionStore::definitions(&app.store)
+        .await
+        .unwrap()
+        .remove(0)
+        .definition
+        .unwrap();
+    // A cold start, then a day and a half of 5-minute cycles (edges, the daily reconciliation).
+    let times: Vec<i64> = (0..18 * 24).map(|k| T + 7 * 60 + k * 300).collect();
+    let evals: Vec<EvalTime> = times.iter().map(|t| EvalTime { at: *t, now: *t }).collect();
+    let simulated = reads::simulate(&[&slo], &evals, app.config.reconcile_seconds);
+    let mut writes = 0;
+    for (t, sim) in times.iter().zip(&simulated) {
+        let report = at(&app, *t).await;
+        let metrics = app.metrics.queries.swap(0, Ordering::Relaxed);
+        assert_eq!(metrics, sim.metrics, "metrics at T+{}s", t - T);
+        assert_eq!(report.metric_requests, sim.calls, "calls at T+{}s", t - T);
+        writes += sim.cache_writes;
+        assert_eq!(
+            app.store.stream_writes(),
+            writes,
+            "cache writes at T+{}s",
+            t - T
+        );
+    }
 }
 
 #[test]
@@ -67,12 +111,17 @@ fn per_slo_terms_grow_with_the_fleet_and_stack_terms_do_not() {
 #[test]
 fn a_longer_schedule_costs_less_per_month_and_the_same_per_cycle() {
     let fleet = synthetic_fleet(5);
-    let five = priced(&fleet, &Deployment::default());
+    // Read whole, so only the snapshots and the state's update differ per cycle.
+    let whole = Deployment {
+        reconcile_hours: 0,
+        ..Deployment::default()
+    };
+    let five = priced(&fleet, &whole);
     let fifteen = priced(
         &fleet,
         &Deployment {
             schedule_minutes: 15,
-            ..Deployment::default()
+            ..whole.clone()
         },
     );
     assert_eq!(five.cycles_per_month, 3.0 * fifteen.cycles_per_month);
@@ -105,7 +154,10 @@ fn measured_sizes_replace_the_estimate() {
         .collect();
     let e = estimate(
         &slos,
-        &Deployment::default(),
+        &Deployment {
+            reconcile_hours: 0,
+            ..Deployment::default()
+        },
         prices::for_region("eu-west-1").unwrap(),
         README_HOUR,
     );
@@ -185,4 +237,19 @@ fn readme_cost_table_is_the_models() {
         readme.contains(&table),
         "README's cost table differs from the model: run `make cost-table` and paste this under \"What it costs\":\n{table}"
     );
+}
+
+#[test]
+fn a_ratio_slo_costs_at_most_a_quarter_a_month_in_a_fleet_of_100() {
+    for n in [100, 1000] {
+        let e = priced(&synthetic_fleet(n), &Deployment::default());
+        assert!(
+            e.per_slo_usd() <= 0.25,
+            "{n} SLOs: ${} per SLO",
+            e.per_slo_usd()
+        );
+        assert!(e.per_slo(e.per_cycle.metrics_requested) <= 2.5);
+        assert!(e.per_slo(e.per_cycle.dynamodb_write_units) <= 2.0);
+        assert_eq!(e.custom_metrics, 2, "none per SLO");
+    }
 }

@@ -40,7 +40,7 @@ pub const TAIL_REACH: i64 = 24 * HOUR;
 pub const STALE_AFTER: i64 = 2 * HOUR;
 /// A far edge's fine buckets are read this far ahead: one query per edge every few hours
 /// instead of one an hour.
-pub const EDGE_AHEAD: i64 = 6 * HOUR;
+pub const EDGE_AHEAD: i64 = 12 * HOUR;
 
 fn floor(t: i64, p: i64) -> i64 {
     t - t.rem_euclid(p)
