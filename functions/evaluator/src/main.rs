@@ -3,6 +3,7 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
+use tokio::sync::OnceCell;
 use sloguard::app::cycle::handle_scheduled_event_until;
 use sloguard::app::emf;
 use sloguard::app::events::parse_schedule;
@@ -59,11 +60,17 @@ async fn main() -> Result<(), Error> {
     if settings.topic_arn.is_none() {
         return Err("SLO_TOPIC_ARN: not set; the evaluator needs a topic to notify".into());
     }
-    // Clients are built once per cold start and shared by every invocation.
-    let app = build_app(
-        &settings,
-        &load_function_config(Timeouts::from_env()?).await,
-    );
+    let timeouts = Timeouts::from_env()?;
+    // Clients are built once per cold start and shared by every invocation, at the first
+    // invocation rather than before the first poll: the runtime asks for its first event
+    // sooner, and the SDK's set-up (TLS roots, credentials) overlaps the event's arrival.
+    let app: OnceCell<AwsApp> = OnceCell::new();
     let (app, env) = (&app, &settings);
-    run(service_fn(move |event| handle(app, env, event))).await
+    run(service_fn(move |event| async move {
+        let app = app
+            .get_or_init(|| async { build_app(env, &load_function_config(timeouts).await) })
+            .await;
+        handle(app, env, event).await
+    }))
+    .await
 }
