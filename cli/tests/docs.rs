@@ -162,6 +162,14 @@ fn the_readme_documents_every_variable_and_the_teardown() {
     ] {
         assert!(readme.contains(step), "{step}");
     }
+    // The table has deletion protection: delete-table is refused until it is turned off.
+    let unprotect = readme
+        .find("aws dynamodb update-table --table-name \"$TABLE\" --no-deletion-protection-enabled")
+        .expect("the teardown turns deletion protection off");
+    assert!(
+        unprotect < readme.find("aws dynamodb delete-table").unwrap(),
+        "deletion protection off before delete-table"
+    );
     let template = read("infra/template.yaml");
     for kept in ["Key:", "Table:"] {
         let at = template.find(&format!("\n  {kept}\n")).unwrap();

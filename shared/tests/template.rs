@@ -59,7 +59,6 @@ fn every_shard_has_its_own_dead_mans_switch_and_failures_alarm() {
     let failed = props(&t, "SlosFailedAlarm");
     assert_eq!(scalar(failed, "MetricName"), "SlosFailed");
     assert_eq!(scalar(failed, "Threshold"), "0");
-    assert_eq!(scalar(failed, "EvaluationPeriods"), "3");
     assert!(flat(failed.get("Dimensions").unwrap()).contains("Name: Stack"));
     for f in ["Evaluator", "AlarmHandler"] {
         assert_eq!(
@@ -98,11 +97,69 @@ fn cycles_never_overlap_and_are_not_replayed() {
             "{f}: one failure destination"
         );
     }
-    let s0 = flat(props(&t, "Schedule0").get("Targets").unwrap());
-    assert!(
-        s0.contains("RetryPolicy") && s0.contains("DeadLetterConfig"),
-        "{s0}"
+}
+
+/// Every resource of this type, by logical id.
+fn resources_of<'a>(t: &'a Node, kind: &str) -> Vec<(&'a str, &'a Node)> {
+    t.get("Resources")
+        .and_then(Node::as_map)
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r.get("Type").and_then(Node::as_scalar) == Some(kind))
+        .map(|(name, r)| (name.as_scalar().unwrap(), r))
+        .collect()
+}
+
+#[test]
+fn every_schedule_target_has_no_retries_a_short_event_age_and_the_dead_letter_queue() {
+    let t = template();
+    let schedules: Vec<_> = resources_of(&t, "AWS::Events::Rule")
+        .into_iter()
+        .filter(|(_, r)| {
+            r.get("Properties")
+                .unwrap()
+                .get("ScheduleExpression")
+                .is_some()
+        })
+        .collect();
+    let mut names: Vec<&str> = schedules.iter().map(|(n, _)| *n).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "Schedule0",
+            "Schedule1",
+            "Schedule2",
+            "Schedule3",
+            "WeeklyReviewSchedule"
+        ],
+        "every scheduled rule is checked below"
     );
+    for (name, rule) in schedules {
+        let targets = rule
+            .get("Properties")
+            .and_then(|p| p.get("Targets"))
+            .and_then(Node::as_seq)
+            .unwrap();
+        assert!(!targets.is_empty(), "{name}");
+        for target in targets {
+            let retry = target
+                .get("RetryPolicy")
+                .unwrap_or_else(|| panic!("{name}: RetryPolicy"));
+            assert_eq!(scalar(retry, "MaximumRetryAttempts"), "0", "{name}");
+            let age: i64 = scalar(retry, "MaximumEventAgeInSeconds").parse().unwrap();
+            assert!(
+                (60..=300).contains(&age),
+                "{name}: a stale schedule event is dropped, not replayed ({age} s)"
+            );
+            let dlq = flat(
+                target
+                    .get("DeadLetterConfig")
+                    .unwrap_or_else(|| panic!("{name}: DeadLetterConfig")),
+            );
+            assert_eq!(dlq, "Arn: FailureQueue.Arn", "{name}");
+        }
+    }
 }
 
 #[test]
@@ -159,6 +216,25 @@ fn roles_grant_only_what_is_used() {
     let ev = flat(props(&t, "EvaluatorRole"));
     assert!(ev.contains("dynamodb:LeadingKeys"), "{ev}");
     assert!(!ev.contains("LeadingKeys: DEF"), "never writes definitions");
+    // Each function may write only the leading keys it writes (shared/src/aws/dynamodb.rs):
+    // the alarm handler's dedup and debounce items, and the weekly review's, are apart.
+    let leading = |role: &str| -> Vec<String> {
+        let text = flat(props(&t, role));
+        let at = text.find("dynamodb:LeadingKeys: ").expect(role) + 22;
+        let rest = &text[at..];
+        rest[..rest.find(" Sid:").unwrap_or(rest.len())]
+            .split(' ')
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        leading("EvaluatorRole"),
+        ["STATE", "SNAP#*", "OUTBOX#*", "REVIEW", "STREAM#*"]
+    );
+    assert_eq!(
+        leading("AlarmHandlerRole"),
+        ["STATE", "SNAP#*", "OUTBOX#*", "ALARM#*", "CHANGE#*", "STREAM#*"]
+    );
     assert!(ev.contains("aws:RequestedRegion"));
     let dash = flat(props(&t, "DashboardRole"));
     assert!(
@@ -244,4 +320,156 @@ fn the_functions_that_evaluate_read_and_write_stream_caches() {
             .expect("passed to the functions")
     )
     .contains("ReconcileHours"));
+}
+
+/// The mapping column an alarm's `Period` reads (`!FindInMap [Schedule, !Ref ScheduleMinutes, COLUMN]`).
+fn period_column(alarm: &Node) -> &str {
+    let find = alarm
+        .get("Period")
+        .and_then(Node::as_seq)
+        .expect("Period from the mapping");
+    assert_eq!(find[0].as_scalar(), Some("Schedule"));
+    assert_eq!(find[1].as_scalar(), Some("ScheduleMinutes"));
+    find[2].as_scalar().unwrap()
+}
+
+#[test]
+fn self_monitoring_alarms_fire_after_three_schedule_periods_at_every_schedule() {
+    let t = template();
+    let schedule = t.get("Mappings").and_then(|m| m.get("Schedule")).unwrap();
+    let failed = props(&t, "SlosFailedAlarm");
+    let switch = props(&t, "DeadMansSwitchShard0Alarm");
+    for description in [failed, switch].map(|p| flat(p.get("AlarmDescription").unwrap())) {
+        assert!(
+            description.contains("for 3 schedule periods"),
+            "{description}"
+        );
+    }
+    for (minutes, row) in schedule.as_map().unwrap() {
+        let period = minutes.as_scalar().unwrap().parse::<i64>().unwrap() * 60;
+        let window = |alarm: &Node| -> i64 {
+            let seconds: i64 = scalar(row, period_column(alarm)).parse().unwrap();
+            assert!(
+                seconds % 60 == 0,
+                "CloudWatch periods are whole minutes: {seconds}"
+            );
+            let n: i64 = scalar(alarm, "EvaluationPeriods").parse().unwrap();
+            let m: i64 = alarm
+                .get("DatapointsToAlarm")
+                .map_or(n, |d| d.as_scalar().unwrap().parse().unwrap());
+            assert_eq!(m, n, "every period of the window must breach");
+            seconds * n
+        };
+        // SLOs failing in each of 3 consecutive periods (one cycle per period) fire it...
+        assert_eq!(window(failed), 3 * period, "SlosFailedAlarm at {period} s");
+        assert_eq!(
+            scalar(failed, "EvaluationPeriods"),
+            "3",
+            "one period per datapoint"
+        );
+        // ...and 3 periods without a completed cycle fire the dead man's switch.
+        assert_eq!(
+            window(switch),
+            3 * period,
+            "dead man's switch at {period} s"
+        );
+    }
+}
+
+#[test]
+fn the_health_alarms_watch_what_the_evaluator_emits() {
+    use sloguard::app::cycle::CycleReport;
+    use sloguard::app::emf::{cycle_lines, Source, NAMESPACE};
+    let t = template();
+    let report = CycleReport {
+        evaluated_at: "2026-11-25T12:00:00Z".into(),
+        slos: Vec::new(),
+        evaluated: 1,
+        failed: 1,
+        notifications_sent: 0,
+        metric_requests: 0,
+    };
+    let source = Source {
+        stack: "prod-slos".into(),
+        shard: "0".into(),
+        slo_metrics: Default::default(),
+    };
+    // (metric name, dimension names) the evaluator's EMF lines publish.
+    let mut emitted: Vec<(String, Vec<String>)> = Vec::new();
+    for line in cycle_lines(&source, &report, 0) {
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        for directive in v["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
+            assert_eq!(directive["Namespace"], NAMESPACE);
+            for metric in directive["Metrics"].as_array().unwrap() {
+                for dims in directive["Dimensions"].as_array().unwrap() {
+                    let mut names: Vec<String> = dims
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|d| d.as_str().unwrap().to_string())
+                        .collect();
+                    for d in &names {
+                        assert!(v[d.as_str()].is_string(), "{d} has a value in the line");
+                    }
+                    names.sort();
+                    emitted.push((metric["Name"].as_str().unwrap().to_string(), names));
+                }
+            }
+        }
+    }
+    let mut checked = 0;
+    for (name, alarm) in resources_of(&t, "AWS::CloudWatch::Alarm") {
+        let p = alarm.get("Properties").unwrap();
+        let namespace = scalar(p, "Namespace");
+        if namespace.starts_with("AWS/") {
+            continue;
+        }
+        assert_eq!(namespace, NAMESPACE, "{name}");
+        let metric = scalar(p, "MetricName");
+        let mut dims: Vec<String> = p
+            .get("Dimensions")
+            .and_then(Node::as_seq)
+            .unwrap()
+            .iter()
+            .map(|d| scalar(d, "Name").to_string())
+            .collect();
+        dims.sort();
+        assert!(
+            emitted.iter().any(|(m, d)| m == metric && *d == dims),
+            "{name}: {metric} by {dims:?} is not emitted; emitted: {emitted:?}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 5, "four dead man's switches and SlosFailedAlarm");
+}
+
+#[test]
+fn the_alarm_rule_forwards_only_the_name_prefix_when_one_is_set() {
+    let t = template();
+    let detail = props(&t, "AlarmStateRule")
+        .get("EventPattern")
+        .and_then(|p| p.get("detail"))
+        .and_then(Node::as_seq)
+        .expect("detail: !If [HasAlarmPrefix, ..., !Ref AWS::NoValue]");
+    assert_eq!(detail[0].as_scalar(), Some("HasAlarmPrefix"));
+    let prefix = detail[1]
+        .get("alarmName")
+        .and_then(Node::as_seq)
+        .map(|s| &s[0])
+        .expect("alarmName: [{prefix: ...}]");
+    assert_eq!(scalar(prefix, "prefix"), "AlarmNamePrefix");
+    assert_eq!(
+        detail[2].as_scalar(),
+        Some("AWS::NoValue"),
+        "no prefix: no filter"
+    );
+    let condition = flat(
+        t.get("Conditions")
+            .and_then(|c| c.get("HasAlarmPrefix"))
+            .unwrap(),
+    );
+    assert_eq!(
+        condition, "AlarmNamePrefix ",
+        "set when the prefix is not empty"
+    );
 }

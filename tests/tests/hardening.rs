@@ -126,18 +126,21 @@ async fn a_page_claimed_by_a_dead_process_goes_out_with_the_next_cycle_after_the
     handle_scheduled_event(&broken, &event, t).await?;
     let pending = env.app.store.state("checkout").await?.unwrap().pending;
     assert_eq!(pending.len(), 1);
-    // A process claims it and dies before publishing.
+    // A process claims it, with the lease build_app derives from the timeouts, and dies
+    // before publishing.
+    let lease = env.app.config.claim_lease_seconds;
+    assert!(lease >= 90, "{lease}");
     let claim = env
         .app
         .store
-        .claim("checkout", &pending[0], "dead-process", t + 10, 90)
+        .claim("checkout", &pending[0], "dead-process", t + 10, lease)
         .await?;
     assert!(matches!(claim, sloguard::app::Claim::Claimed(_)));
     // The next cycle, inside the lease, cannot send it...
     let r = env.scheduled(&env.app, t + 60).await?;
     assert_eq!(r.notifications_sent, 0);
-    // ...the one after the 90-second lease does, once.
-    let r = env.scheduled(&env.app, t + 120).await?;
+    // ...the first one after the lease does, once.
+    let r = env.scheduled(&env.app, t + 10 + lease + 10).await?;
     assert_eq!(r.notifications_sent, 1, "{r:?}");
     assert_eq!(env.inbox().await?.len(), 1);
     Ok(())

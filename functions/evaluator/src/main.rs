@@ -3,13 +3,12 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use tokio::sync::OnceCell;
 use sloguard::app::cycle::handle_scheduled_event_until;
 use sloguard::app::emf;
-use sloguard::app::events::parse_schedule;
 use sloguard::app::report::{review_request, send_review};
 use sloguard::aws::{build_app, load_function_config, AwsApp, Environment, Timeouts};
 use sloguard::lambda::{init_tracing, Failure};
+use tokio::sync::OnceCell;
 
 async fn handle(
     app: &AwsApp,
@@ -39,14 +38,7 @@ async fn handle(
         "cycle complete"
     );
     // Embedded metric format on stdout: the dead man's switch and the fleet dashboard, no API call.
-    let source = emf::Source {
-        stack: env.stack_name.clone(),
-        shard: parse_schedule(&event.payload)
-            .ok()
-            .and_then(|s| s.shard)
-            .map_or("0".into(), |(shard, _)| shard.to_string()),
-        slo_metrics: env.slo_metrics,
-    };
+    let source = emf::Source::from_schedule(&env.stack_name, &event.payload, env.slo_metrics);
     for line in emf::cycle_lines(&source, &report, now_ms) {
         println!("{line}");
     }

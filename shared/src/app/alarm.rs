@@ -332,7 +332,10 @@ pub async fn handle_alarm_event_in<M: MetricSource, S: BudgetStore, N: Notifier>
             previous_state: alarm.previous_state.clone(),
             reason: alarm.reason.chars().take(1024).collect(),
             timestamp: alarm.timestamp(),
-            touched: outcome.touched.clone(),
+            // The cycle sends the one info message on the first SLO named here (the lead):
+            // the evaluated SLOs come first, so a debounced SLO is never the lead and the
+            // message is not lost; it still names every SLO the alarm touches.
+            touched: evaluate.iter().chain(&outcome.debounced).cloned().collect(),
         };
         let trigger = if now - alarm.timestamp() > STALE_ALARM_SECONDS {
             now

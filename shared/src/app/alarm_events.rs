@@ -85,16 +85,29 @@ fn required<'a>(o: &'a Value, key: &str, at: &str) -> Result<&'a str, EventError
     text(o, key).ok_or_else(|| bad(format!("{at}.{key} is missing or not a string")))
 }
 
-/// CloudWatch alarm names are 1 to 255 characters; longer would also break a DynamoDB key.
+/// Most characters in a CloudWatch alarm name.
+pub const MAX_ALARM_NAME_CHARS: usize = 255;
+
+/// Most UTF-8 bytes in an alarm name. CloudWatch counts a name's length in UTF-16 code
+/// units (255 at most), each at most 3 UTF-8 bytes; a count of characters alone would let
+/// 255 four-byte characters (1,020 bytes, 510 code units) through into a DynamoDB key.
+pub const MAX_ALARM_NAME_BYTES: usize = 3 * MAX_ALARM_NAME_CHARS;
+
+/// CloudWatch alarm names are 1 to 255 characters and at most 765 bytes: the name becomes
+/// part of a DynamoDB key (`ALARM#<alarm>`), so it is bounded in bytes, not only characters.
 fn check_name<'a>(name: &'a str, at: &str) -> Result<&'a str, EventError> {
-    // Bytes count too: the name is part of a DynamoDB key (at most 1,024 bytes in a sort key).
     if name.is_empty()
-        || name.chars().count() > 255
-        || name.len() > 1024
+        || name.chars().count() > MAX_ALARM_NAME_CHARS
         || name.chars().any(char::is_control)
     {
         return Err(bad(format!(
-            "{at} is not an alarm name (1 to 255 printable characters)"
+            "{at} is not an alarm name (1 to {MAX_ALARM_NAME_CHARS} printable characters)"
+        )));
+    }
+    if name.len() > MAX_ALARM_NAME_BYTES {
+        return Err(bad(format!(
+            "{at} is {} bytes; an alarm name is at most {MAX_ALARM_NAME_BYTES} bytes",
+            name.len()
         )));
     }
     Ok(name)
@@ -533,6 +546,26 @@ mod tests {
         let e = parse_alarm_payload(&serde_json::json!({"time": "2026-01-01T00:00:00Z", "alarmData": {"alarmName": long, "configuration": {}, "state": {"value": "OK", "reason": "r", "timestamp": "2026-01-01T00:00:00Z"}}})).unwrap_err();
         assert!(
             e.0.contains("alarmData.alarmName is not an alarm name"),
+            "{e}"
+        );
+        // 255 characters, but 1,020 bytes: the byte bound refuses it before it becomes a key.
+        let wide = "\u{1F525}".repeat(255);
+        assert_eq!((wide.chars().count(), wide.len()), (255, 1020));
+        let e = parse_alarm_payload(&serde_json::json!({"time": "2026-01-01T00:00:00Z", "alarmData": {"alarmName": wide, "configuration": {}, "state": {"value": "OK", "reason": "r", "timestamp": "2026-01-01T00:00:00Z"}}})).unwrap_err();
+        assert!(
+            e.0.contains("alarmData.alarmName is 1020 bytes; an alarm name is at most 765 bytes"),
+            "{e}"
+        );
+        // 255 three-byte characters (765 bytes) are still a name.
+        let ok = parse_alarm_payload(&serde_json::json!({"time": "2026-01-01T00:00:00Z", "alarmData": {"alarmName": "\u{20AC}".repeat(255), "configuration": {}, "state": {"value": "OK", "reason": "r", "timestamp": "2026-01-01T00:00:00Z"}}})).unwrap();
+        assert_eq!(ok[0].name.len(), 765);
+        // An SNS batch of more than MAX_RECORDS records is refused whole, with the count.
+        let one = fixture("alarm-sns-metric.json")["Records"][0].clone();
+        let batch = |n: usize| serde_json::json!({"Records": vec![one.clone(); n]});
+        assert_eq!(parse_alarm_payload(&batch(MAX_RECORDS)).unwrap().len(), 10);
+        let e = parse_alarm_payload(&batch(MAX_RECORDS + 1)).unwrap_err();
+        assert_eq!(
+            e.0, "SNS event with 11 records; at most 10 are accepted",
             "{e}"
         );
         let big =

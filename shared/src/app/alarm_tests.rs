@@ -1,8 +1,21 @@
 //! The alarm handler over in-memory ports: matching, the no-burn info message, dedup.
 
 use super::*;
-use crate::app::cycle::tests::{app_with, T};
+use crate::app::cycle::tests::{app_with, checkout_yaml, TestApp, T};
+use crate::app::cycle::SloError;
+use crate::slo::load::SourceFile;
 use crate::slo::model::Severity;
+
+/// A second SLO the alarm touches (by the same annotation); `cart` sorts before `checkout`.
+async fn add_cart(app: &TestApp) {
+    let files = [SourceFile {
+        name: "cart.yaml".into(),
+        text: checkout_yaml().replace("  name: checkout\n", "  name: cart\n"),
+    }];
+    crate::app::apply::apply(&app.store, &files, Default::default())
+        .await
+        .expect("valid SLO");
+}
 
 fn alarm_event(state: &str, t: i64) -> Value {
     serde_json::json!({
@@ -149,4 +162,99 @@ async fn a_handler_that_died_after_claiming_is_replaced_by_the_retry() {
     // and once done, it is a duplicate
     let r = handle_alarm_event(&app, &event, T + 300).await.unwrap();
     assert!(r.alarms[0].duplicate);
+}
+
+#[tokio::test]
+async fn one_info_message_names_every_slo_the_alarm_touches() {
+    let app = app_with(|_| 0.0).await;
+    add_cart(&app).await;
+    let r = handle_alarm_event(&app, &alarm_event("ALARM", T), T)
+        .await
+        .unwrap();
+    assert_eq!(r.alarms[0].touched, vec!["cart", "checkout"]);
+    assert_eq!(r.alarms[0].cycle.as_ref().unwrap().evaluated, 2);
+    let sent = app.notifier.take();
+    assert_eq!(sent.len(), 1, "one message per transition: {sent:#?}");
+    assert_eq!(sent[0].severity, Severity::Info);
+    assert!(
+        sent[0]
+            .body
+            .contains("It touches these SLOs: cart, checkout (one message for all of them)"),
+        "{}",
+        sent[0].body
+    );
+}
+
+#[tokio::test]
+async fn the_info_message_is_not_lost_when_the_first_touched_slo_was_debounced() {
+    use crate::app::ports::{DedupStore, Once};
+    let app = app_with(|_| 0.0).await;
+    add_cart(&app).await;
+    // Another alarm evaluated `cart` this minute: this transition only records it.
+    let minute = T.div_euclid(60);
+    assert!(app
+        .store
+        .record_once(
+            Once::AlarmEvaluation {
+                slo: "cart",
+                minute
+            },
+            T + 3600
+        )
+        .await
+        .unwrap());
+    let r = handle_alarm_event(&app, &alarm_event("ALARM", T), T)
+        .await
+        .unwrap();
+    assert_eq!(r.alarms[0].debounced, vec!["cart"]);
+    assert_eq!(r.alarms[0].cycle.as_ref().unwrap().evaluated, 1);
+    let sent = app.notifier.take();
+    assert_eq!(sent.len(), 1, "exactly one info message: {sent:#?}");
+    assert_eq!(sent[0].severity, Severity::Info);
+    assert_eq!(sent[0].slo, "checkout", "on the SLO that was evaluated");
+    assert!(
+        sent[0]
+            .body
+            .contains("It touches these SLOs: checkout, cart"),
+        "names both: {}",
+        sent[0].body
+    );
+}
+
+#[tokio::test]
+async fn a_handler_at_its_deadline_defers_and_its_retry_handles_the_transition() {
+    let app = app_with(|_| 0.0).await;
+    let event = alarm_event("ALARM", T);
+    // The invocation's deadline has passed: no SLO is started.
+    let late = HandlerContext {
+        deadline_ms: Some(0),
+        ..HandlerContext::default()
+    };
+    let err = handle_alarm_event_in(&app, &event, T, &late)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            AlarmError::Cycle {
+                error: CycleError::NothingEvaluated {
+                    first: SloError::Deferred,
+                    ..
+                },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.error_type(),
+        "CycleFailed",
+        "a Lambda error: it retries"
+    );
+    assert!(app.notifier.take().is_empty());
+    // The dedup and debounce records were forgotten: Lambda's retry evaluates it.
+    let r = handle_alarm_event(&app, &event, T + 5).await.unwrap();
+    assert!(!r.alarms[0].duplicate && r.alarms[0].debounced.is_empty());
+    assert_eq!(r.alarms[0].cycle.as_ref().unwrap().evaluated, 1);
+    assert_eq!(app.notifier.take().len(), 1);
 }

@@ -11,6 +11,7 @@
 use serde_json::{json, Map, Value};
 
 use super::cycle::CycleReport;
+use super::events::parse_schedule;
 
 /// Namespace of every sloguard metric.
 pub const NAMESPACE: &str = "sloguard";
@@ -47,6 +48,22 @@ pub struct Source {
     /// "0".."3", or "0" for an unsharded fleet.
     pub shard: String,
     pub slo_metrics: SloMetrics,
+}
+
+impl Source {
+    /// The source of one scheduled invocation: the shard its event names ("0" when it
+    /// names none, or cannot be read), so each shard's dead man's switch counts only
+    /// that shard's cycles.
+    pub fn from_schedule(stack: &str, payload: &Value, slo_metrics: SloMetrics) -> Source {
+        Source {
+            stack: stack.to_string(),
+            shard: parse_schedule(payload)
+                .ok()
+                .and_then(|s| s.shard)
+                .map_or("0".into(), |(shard, _)| shard.to_string()),
+            slo_metrics,
+        }
+    }
 }
 
 fn envelope(timestamp_ms: i64, dimensions: Value, metrics: &[(&str, &str)]) -> Value {
@@ -195,6 +212,33 @@ mod tests {
         };
         let theirs: Value = serde_json::from_str(&cycle_lines(&other, &report(), 0)[0]).unwrap();
         assert_ne!(theirs["Stack"], health["Stack"]);
+    }
+
+    #[test]
+    fn two_shards_of_one_stack_emit_different_dimension_values() {
+        // What the template's Schedule0 and Schedule1 send (InputTemplate), for 2 shards.
+        let event =
+            |shard: u32| json!({"time": "2026-11-25T12:00:00Z", "shard": shard, "shards": 2});
+        let line = |payload: &Value| -> Value {
+            let source = Source::from_schedule("prod-slos", payload, SloMetrics::None);
+            serde_json::from_str(&cycle_lines(&source, &report(), 0)[0]).unwrap()
+        };
+        let (zero, one) = (line(&event(0)), line(&event(1)));
+        assert_eq!((&zero["Shard"], &one["Shard"]), (&json!("0"), &json!("1")));
+        assert_eq!(zero["Stack"], one["Stack"], "one stack");
+        assert_eq!(
+            zero["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
+            json!(["Stack", "Shard"]),
+            "the shard is a dimension, not only a field"
+        );
+        // An unsharded schedule, a CLI event and an unreadable one all count as shard 0.
+        for payload in [
+            json!({"time": "2026-11-25T12:00:00Z"}),
+            Value::Null,
+            json!([1]),
+        ] {
+            assert_eq!(line(&payload)["Shard"], "0", "{payload}");
+        }
     }
 
     #[test]

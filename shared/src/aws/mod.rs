@@ -94,9 +94,12 @@ fn root_pems() -> impl Iterator<Item = String> {
     })
 }
 
+/// Attempts per AWS call: the first and up to 3 retries, with backoff.
+pub const MAX_ATTEMPTS: u32 = 4;
+
 fn defaults(timeouts: Timeouts) -> aws_config::ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(timeouts.connect_seconds))
@@ -358,6 +361,55 @@ impl Environment {
     }
 }
 
+/// The shortest outbox claim lease: the publish's budget at the default timeouts
+/// (4 attempts of at most 20 s, and the backoff between them).
+pub const MIN_CLAIM_LEASE_SECONDS: i64 = 90;
+
+/// How long an outbox claim must hold so that a live publisher is never overtaken (and a
+/// page never sent twice): every attempt of the publish running to its timeout, plus the
+/// longest backoff between them (`initial` doubling per retry, at most `max_backoff`);
+/// never below `MIN_CLAIM_LEASE_SECONDS`.
+pub fn claim_lease_seconds(
+    attempts: u32,
+    attempt_timeout: Duration,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+) -> i64 {
+    let attempts = attempts.max(1);
+    let backoff: Duration = (0..attempts - 1)
+        .map(|retry| {
+            initial_backoff
+                .saturating_mul(2u32.saturating_pow(retry))
+                .min(max_backoff)
+        })
+        .sum();
+    let budget = attempt_timeout
+        .saturating_mul(attempts)
+        .saturating_add(backoff);
+    // Whole seconds, rounded up.
+    let seconds = budget.as_secs() + u64::from(budget.subsec_nanos() > 0);
+    i64::try_from(seconds)
+        .unwrap_or(i64::MAX)
+        .max(MIN_CLAIM_LEASE_SECONDS)
+}
+
+/// The claim lease for calls made with `sdk`: from its retry and timeout settings (those
+/// `load_config` sets from `Timeouts`); an attempt without a timeout counts as the default 20 s.
+fn claim_lease_for(sdk: &SdkConfig) -> i64 {
+    let standard = RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS);
+    let retry = sdk.retry_config().unwrap_or(&standard);
+    let attempt_timeout = sdk
+        .timeout_config()
+        .and_then(|t| t.operation_attempt_timeout())
+        .unwrap_or(Duration::from_secs(Timeouts::default().attempt_seconds));
+    claim_lease_seconds(
+        retry.max_attempts(),
+        attempt_timeout,
+        retry.initial_backoff(),
+        retry.max_backoff(),
+    )
+}
+
 /// The production wiring: the three adapters over one SDK config.
 pub type AwsApp = crate::app::App<CloudWatchSource, DynamoStore, AwsNotifier>;
 
@@ -388,6 +440,9 @@ pub fn build_app(settings: &Environment, sdk: &SdkConfig) -> AwsApp {
             dashboard_url: settings.dashboard_url.clone(),
             changes_days: settings.changes_days,
             reconcile_seconds: settings.reconcile_hours * 3600,
+            // Sized to the publish's time budget at these timeouts: a raised
+            // SLO_AWS_ATTEMPT_TIMEOUT_SECONDS lengthens it, so no live publisher is overtaken.
+            claim_lease_seconds: claim_lease_for(sdk),
             ..crate::app::Config::default()
         },
     }
@@ -506,6 +561,55 @@ mod tests {
         assert_eq!(
             Timeouts::var(Timeout::Connect),
             "SLO_AWS_CONNECT_TIMEOUT_SECONDS"
+        );
+    }
+
+    #[test]
+    fn the_claim_lease_covers_every_attempt_of_the_publish_and_never_drops_below_90_s() {
+        let s = Duration::from_secs;
+        // The defaults: 4 x 20 s + 1 + 2 + 4 s of backoff = 87 s, so the floor of 90 s.
+        assert_eq!(claim_lease_seconds(4, s(20), s(1), s(20)), 90);
+        // A raised attempt timeout lengthens the lease past the whole publish.
+        assert_eq!(claim_lease_seconds(4, s(900), s(1), s(20)), 4 * 900 + 7);
+        // Backoff is capped per retry; fractions of a second round up.
+        assert_eq!(
+            claim_lease_seconds(10, s(30), s(1), s(20)),
+            300 + 1 + 2 + 4 + 8 + 16 + 4 * 20
+        );
+        assert_eq!(
+            claim_lease_seconds(4, Duration::from_millis(30_500), s(1), s(20)),
+            129
+        );
+        assert_eq!(
+            claim_lease_seconds(0, s(1), s(1), s(20)),
+            90,
+            "at least one attempt"
+        );
+    }
+
+    #[tokio::test]
+    async fn build_app_derives_the_claim_lease_from_the_configured_timeouts() {
+        let settings =
+            Environment::from_lookup(|k| (k == "SLO_TABLE").then(|| "t".to_string())).unwrap();
+        let lease = |timeouts: Timeouts| {
+            let settings = settings.clone();
+            async move {
+                let sdk = defaults(timeouts)
+                    .region(aws_config::Region::from_static("eu-west-1"))
+                    .load()
+                    .await;
+                build_app(&settings, &sdk).config.claim_lease_seconds
+            }
+        };
+        assert_eq!(lease(Timeouts::default()).await, 90);
+        let slow = Timeouts::from_lookup(|k| {
+            (k == "SLO_AWS_ATTEMPT_TIMEOUT_SECONDS").then(|| "900".to_string())
+        })
+        .unwrap();
+        let long = lease(slow).await;
+        assert!(
+            long > i64::from(MAX_ATTEMPTS) * 900,
+            "a live publisher with 900 s attempts must keep its claim: {long}"
         );
     }
 
