@@ -356,15 +356,11 @@ impl StreamCacheStore for MemoryStore {
     async fn stream_caches(
         &self,
         streams: &[&MetricSpec],
-    ) -> Result<Vec<Option<StreamCache>>, StoreError> {
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         Ok(self.with(|t| {
             streams
                 .iter()
-                .map(|s| {
-                    t.streams
-                        .get(*s)
-                        .and_then(|(_, b)| StreamCache::decode(b).ok())
-                })
+                .map(|s| t.streams.get(*s).map(|(_, b)| b.clone()))
                 .collect()
         }))
     }

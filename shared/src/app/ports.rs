@@ -384,12 +384,12 @@ pub trait ChangeStore: Send + Sync {
 /// What each metric stream keeps between cycles (closed hours, far-edge buckets), so a
 /// cycle reads only the stream's new tail from CloudWatch.
 pub trait StreamCacheStore: Send + Sync {
-    /// The stored cache of each stream, in order; None where none is stored or it cannot
-    /// be read (the cycle then reads that stream whole).
+    /// The stored form (`StreamCache::encode`) of each stream's cache, in order; None where
+    /// none is stored. Kept encoded, so a fleet's caches take a KB or two each in memory.
     fn stream_caches(
         &self,
         streams: &[&MetricSpec],
-    ) -> impl Future<Output = Result<Vec<Option<StreamCache>>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Option<Vec<u8>>>, StoreError>> + Send;
     /// Store a stream's cache until `expires_at`, unless the stored one was read later
     /// (a past evaluation never replaces a newer cache).
     fn put_stream_cache(

@@ -32,15 +32,33 @@ pub struct Read {
     pub requests: usize,
 }
 
+/// A stored cache, read back; None (with a warning when `warn`) when it cannot be.
+fn decoded(bytes: Option<&[u8]>, warn: bool) -> Option<StreamCache> {
+    match StreamCache::decode(bytes?) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            if warn {
+                tracing::warn!(error = %e, "stream cache unreadable; reading the stream whole");
+            }
+            None
+        }
+    }
+}
+
 /// Read every stream of `plan` for `slos` (the plan's input, in order).
+///
+/// Memory stays flat with the fleet: caches are held in their stored form (a KB or two
+/// per stream) and decoded only while a stream is planned or assembled, a few at a time,
+/// each new cache written as soon as it is assembled.
 pub async fn read_streams<M: MetricSource, S: StreamCacheStore, N>(
     app: &App<M, S, N>,
     slos: &[SloDefinition],
     plan: &QueryPlan,
     backfill: bool,
 ) -> Read {
+    let n = plan.streams.len();
     let reconcile = app.config.reconcile_seconds;
-    let mut cached = vec![reconcile > 0 && !backfill; plan.streams.len()];
+    let mut cached = vec![reconcile > 0 && !backfill; n];
     for (slo, ids) in slos.iter().zip(&plan.slo_streams) {
         if !incremental::eligible(slo) {
             for i in ids {
@@ -48,14 +66,14 @@ pub async fn read_streams<M: MetricSource, S: StreamCacheStore, N>(
             }
         }
     }
-    let wanted: Vec<usize> = (0..plan.streams.len()).filter(|i| cached[*i]).collect();
-    let mut caches: Vec<Option<StreamCache>> = vec![None; plan.streams.len()];
+    let wanted: Vec<usize> = (0..n).filter(|i| cached[*i]).collect();
+    let mut stored: Vec<Option<Vec<u8>>> = vec![None; n];
     if !wanted.is_empty() {
         let specs: Vec<_> = wanted.iter().map(|i| &plan.streams[*i]).collect();
         match app.store.stream_caches(&specs).await {
             Ok(found) => {
                 for (i, c) in wanted.iter().zip(found) {
-                    caches[*i] = c;
+                    stored[*i] = c;
                 }
             }
             Err(e) => {
@@ -63,75 +81,76 @@ pub async fn read_streams<M: MetricSource, S: StreamCacheStore, N>(
             }
         }
     }
-    let fetches: Vec<Fetch> = (0..plan.streams.len())
+    let fetches: Vec<Fetch> = (0..n)
         .map(|i| match cached[i] {
-            true => plan_fetch(&plan.segments[i], caches[i].as_ref(), reconcile),
+            true => plan_fetch(
+                &plan.segments[i],
+                decoded(stored[i].as_deref(), true).as_ref(),
+                reconcile,
+            ),
             false => Fetch::Full(plan.segments[i].clone()),
         })
         .collect();
     let segments: Vec<Vec<Segment>> = fetches.iter().map(|f| f.segments().to_vec()).collect();
-    let (mut fetched, mut requests) = fetch(app, plan, &segments).await;
+    let (fetched, mut requests) = fetch(app, plan, &segments).await;
+    drop(segments);
 
-    let mut data: Vec<Option<Result<StreamData, SourceError>>> = vec![None; plan.streams.len()];
-    let mut store = Vec::new();
-    let mut again = vec![Vec::new(); plan.streams.len()];
-    for i in 0..plan.streams.len() {
-        let got = std::mem::replace(&mut fetched[i], Ok(Vec::new()));
-        data[i] = Some(match (got, cached[i]) {
-            (Err(e), _) => Err(e),
-            (Ok(series), false) => Ok(StreamData::new(series)),
-            (Ok(series), true) => {
-                let full = &plan.segments[i];
-                match assemble(full, &fetches[i], caches[i].as_ref(), &series) {
-                    Some((d, next)) => {
-                        if should_store(caches[i].as_ref(), &fetches[i], next.read_at) {
-                            store.push((i, next));
-                        }
-                        Ok(d)
-                    }
-                    None => {
-                        tracing::warn!(
-                            stream = i,
-                            "incremental read left a hole; reading the stream whole"
-                        );
-                        again[i] = full.clone();
-                        continue;
+    // Assemble each stream and write its new cache, a few streams at a time.
+    let (stored, fetches, cached) = (&stored, &fetches, &cached);
+    let mut assembled: Vec<(usize, Option<Result<StreamData, SourceError>>)> =
+        stream::iter(fetched.into_iter().enumerate())
+            .map(|(i, got)| async move {
+                let series = match got {
+                    Err(e) => return (i, Some(Err(e))),
+                    Ok(series) if !cached[i] => return (i, Some(Ok(StreamData::new(series)))),
+                    Ok(series) => series,
+                };
+                let cache = decoded(stored[i].as_deref(), false);
+                let Some((data, next)) =
+                    assemble(&plan.segments[i], &fetches[i], cache.as_ref(), &series)
+                else {
+                    tracing::warn!(stream = i, "incremental read left a hole; reading the stream whole");
+                    return (i, None);
+                };
+                drop(series);
+                if should_store(cache.as_ref(), &fetches[i], next.read_at) {
+                    let expires_at = next.read_at + CACHE_DAYS * 86_400;
+                    if let Err(e) = app
+                        .store
+                        .put_stream_cache(&plan.streams[i], &next, expires_at)
+                        .await
+                    {
+                        tracing::warn!(stream = i, error = %e, "stream cache not written; the next cycle reads the stream whole");
                     }
                 }
-            }
-        });
-    }
-    if again.iter().any(|s| !s.is_empty()) {
-        let (refetched, n) = fetch(app, plan, &again).await;
-        requests += n;
-        for (i, got) in refetched.into_iter().enumerate() {
-            if !again[i].is_empty() {
-                data[i] = Some(got.map(StreamData::new));
-            }
+                (i, Some(Ok(data)))
+            })
+            .buffer_unordered(app.config.concurrency.max(1))
+            .collect()
+            .await;
+    assembled.sort_by_key(|(i, _)| *i);
+
+    // A stream whose incremental read left a hole is read again whole.
+    let mut again = vec![Vec::new(); n];
+    for (i, d) in &assembled {
+        if d.is_none() {
+            again[*i] = plan.segments[*i].clone();
         }
     }
-    let expires_days = CACHE_DAYS * 86_400;
-    stream::iter(store)
-        .map(|(i, cache)| async move {
-            let expires_at = cache.read_at + expires_days;
-            if let Err(e) = app
-                .store
-                .put_stream_cache(&plan.streams[i], &cache, expires_at)
-                .await
-            {
-                tracing::warn!(stream = i, error = %e, "stream cache not written; the next cycle reads the stream whole");
-            }
-        })
-        .buffer_unordered(app.config.concurrency.max(1))
-        .collect::<Vec<()>>()
-        .await;
-    Read {
-        data: data
-            .into_iter()
-            .map(|d| d.unwrap_or_else(|| Ok(StreamData::default())))
-            .collect(),
-        requests,
+    let mut data: Vec<Result<StreamData, SourceError>> = Vec::with_capacity(n);
+    if again.iter().any(|s| !s.is_empty()) {
+        let (mut refetched, k) = fetch(app, plan, &again).await;
+        requests += k;
+        for (i, d) in assembled {
+            data.push(match d {
+                Some(d) => d,
+                None => std::mem::replace(&mut refetched[i], Ok(Vec::new())).map(StreamData::new),
+            });
+        }
+    } else {
+        data.extend(assembled.into_iter().map(|(_, d)| d.expect("assembled")));
     }
+    Read { data, requests }
 }
 
 /// Run the GetMetricData calls that read `segments` (per stream of `plan`), bounded in

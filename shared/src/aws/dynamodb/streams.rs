@@ -35,23 +35,11 @@ fn stream_key(stream: &MetricSpec) -> Item {
     key(stream_pk(stream), "CACHE")
 }
 
-/// The cache an item holds; None (with a warning) when it cannot be read.
-fn cache_of(item: &Item) -> Option<StreamCache> {
-    let bytes = item.get("cache").and_then(|v| v.as_b().ok())?;
-    match StreamCache::decode(bytes.as_ref()) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            tracing::warn!(key = get_s(item, PK).unwrap_or("?"), error = %e, "stream cache unreadable; reading the stream whole");
-            None
-        }
-    }
-}
-
 impl StreamCacheStore for DynamoStore {
     async fn stream_caches(
         &self,
         streams: &[&MetricSpec],
-    ) -> Result<Vec<Option<StreamCache>>, StoreError> {
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         let index: HashMap<String, usize> = streams
             .iter()
             .enumerate()
@@ -87,7 +75,10 @@ impl StreamCacheStore for DynamoStore {
                     .flatten()
                 {
                     if let Some(i) = get_s(item, PK).and_then(|pk| index.get(pk)) {
-                        out[*i] = cache_of(item);
+                        out[*i] = item
+                            .get("cache")
+                            .and_then(|v| v.as_b().ok())
+                            .map(|b| b.as_ref().to_vec());
                     }
                 }
                 ask = answer
