@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use sloguard::app::report::{digest_notification, send_review, slo_views};
+use sloguard::app::report::{digest_notification, review_views, send_review, slo_views};
 use sloguard::aws::AwsApp;
 use sloguard::report::page;
 
@@ -46,7 +46,7 @@ pub async fn review(app: &AwsApp, seconds: i64, send: bool, now: i64) -> Result<
         );
         return Ok(());
     }
-    let views = slo_views(&app.store, None, now - seconds, now).await?;
+    let views = review_views(&app.store, days, now).await?;
     let n = digest_notification(&views, days, now);
     println!("{}\n\n{}", n.subject, n.body);
     Ok(())
