@@ -90,9 +90,13 @@ async fn report_writes_one_burn_down_per_slo_and_review_prints_its_subject() -> 
         "premium-first-response",
         "help-center-monthly",
     ] {
-        let chart = format!(r#"<svg class="chart burn-down" data-slo="{slo}" data-points="3""#);
+        let chart = format!(r#"<svg class="chart burn-down" data-slo="{slo}" data-points=""#);
         assert_eq!(html.matches(&chart).count(), 1, "{slo}");
     }
+    // checkout has traffic: its three evaluations are three points (the others saw no data)
+    assert!(html.contains(
+        r#"<svg class="chart burn-down" data-slo="checkout-availability" data-points="3""#
+    ));
 
     // Only the SLO named; a mistyped one is a usage error naming the near name.
     let one = dir.join("one.html");
