@@ -473,3 +473,49 @@ fn the_alarm_rule_forwards_only_the_name_prefix_when_one_is_set() {
         "set when the prefix is not empty"
     );
 }
+
+#[test]
+fn only_the_per_slo_widget_holds_the_dashboard_variables_token() {
+    let t = template();
+    let body = flat(props(&t, "Dashboard").get("DashboardBody").unwrap());
+    let body = body
+        .trim_start_matches("Fn::Sub: ")
+        .trim_start_matches("!Sub ");
+    // Fill in the ${...} substitutions so the body parses as the JSON CloudWatch gets.
+    let json = body
+        .replace("${DashboardFunction.Arn}", "arn:fn")
+        .replace("${AWS::Region}", "eu-west-1")
+        .replace("${AWS::StackName}", "s");
+    let body: serde_json::Value = serde_json::from_str(&json).expect("the dashboard body is JSON");
+    let token = sloguard::app::widget::ALL_SLOS;
+    let var = &body["variables"][0];
+    assert_eq!(var["type"], "pattern");
+    assert_eq!(var["pattern"], token);
+    assert_eq!(var["id"], "slo");
+    let custom: Vec<&serde_json::Value> = body["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["type"] == "custom")
+        .collect();
+    assert_eq!(custom.len(), 2);
+    let holding: Vec<String> = custom
+        .iter()
+        .filter(|w| w.to_string().contains(token))
+        .map(|w| w["properties"]["title"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        holding,
+        ["Budget burn-down and burn rates of the SLO chosen above"],
+        "only the per-SLO widget may hold the token"
+    );
+    assert_eq!(custom[0]["properties"]["params"]["view"], "fleet");
+    assert_eq!(custom[1]["properties"]["params"]["slo"], token);
+    // The health widget reads what the evaluator emits: CyclesCompleted exists only per
+    // stack and shard (see emf.rs), so it is searched by shard, never asked for by stack.
+    assert!(
+        json.contains("MetricName=\\\"CyclesCompleted\\\""),
+        "{json}"
+    );
+    assert!(!json.contains(r#""CyclesCompleted", "Stack""#));
+}

@@ -39,6 +39,24 @@ fn ink(png: &Path) -> Result<(f64, bool)> {
     Ok((different as f64 / px.len() as f64, blue))
 }
 
+/// Share of pixels darker than a dark theme's text and lines (luma below 60).
+fn dark_share(png: &Path) -> Result<f64> {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png)?));
+    let mut reader = decoder.read_info()?;
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf)?;
+    let px: Vec<&[u8]> = buf[..info.buffer_size()]
+        .chunks(info.color_type.samples())
+        .collect();
+    let dark = px
+        .iter()
+        .filter(|p| {
+            0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]) < 60.0
+        })
+        .count();
+    Ok(dark as f64 / px.len() as f64)
+}
+
 /// Two SLOs with history every 10 minutes over 2 hours around the standard incident.
 async fn scenario() -> Result<(Env, i64, i64)> {
     let env = Env::new().await?;
@@ -117,23 +135,59 @@ async fn the_dashboard_widget_answers_a_recorded_request() -> Result<()> {
     let file = dir.join("widget.html");
     std::fs::write(
         &file,
-        format!("<!DOCTYPE html><html><body>{html}</body></html>"),
+        format!(r#"<!DOCTYPE html><html><body style="margin:0">{html}</body></html>"#),
     )?;
     let dom = browser::dump_dom(&file)?;
     assert_eq!(dom.matches(r#"class="chart burn-down""#).count(), 1);
     let png = dir.join("widget.png");
-    browser::screenshot(&file, &png, 620, 560)?;
+    browser::screenshot(&file, &png, 620, 440)?;
     let (share, blue) = ink(&png)?;
     assert!(share > 0.03 && blue, "{share} {blue}");
+    assert!(dark_share(&png)? < 0.05, "the light theme is light");
+    // The fixture's widget is 369 px high: both charts at the 120 px floor.
+    assert_eq!(html.matches(r#"height="120""#).count(), 2);
 
-    // Without an SLO: the fleet table, both SLOs
-    event["widgetContext"]["params"]["slo"] = "ALL_SLOS".into();
-    event["slo"] = "ALL_SLOS".into();
+    // The dashboard's dark theme wins over the browser's light default: a dark widget.
+    event["widgetContext"]["theme"] = "dark".into();
+    let dark = handle_widget_event(&env.app.store, &event).await;
+    let dark = dark.as_str().context("the widget answers HTML")?;
+    assert!(dark.contains(r#"<div class="dark">"#));
+    let file = dir.join("widget-dark.html");
+    std::fs::write(
+        &file,
+        format!(r#"<!DOCTYPE html><html><body style="margin:0">{dark}</body></html>"#),
+    )?;
+    let png = dir.join("widget-dark.png");
+    browser::screenshot(&file, &png, 620, 400)?;
+    let share = dark_share(&png)?;
+    assert!(
+        share > 0.8,
+        "a dark background: {share} of the pixels are dark"
+    );
+    let (ink_share, _) = ink(&png)?;
+    assert!(
+        ink_share > 0.03,
+        "and the charts are drawn on it: {ink_share}"
+    );
+
+    // The template's fleet widget: the fleet table, both SLOs, whatever the SLO field says.
+    event["widgetContext"]["params"] = serde_json::json!({"view": "fleet"});
+    event["view"] = "fleet".into();
     let fleet = handle_widget_event(&env.app.store, &event).await;
     let fleet = fleet.as_str().unwrap();
     assert!(
         fleet.contains(r#"<tr data-slo="checkout">"#)
             && fleet.contains(r#"<tr data-slo="checkout-b">"#)
+    );
+    // The per-SLO widget before an SLO is typed in: how to choose one, not an error.
+    event["widgetContext"]["params"] = serde_json::json!({"slo": "ALL_SLOS"});
+    event["slo"] = "ALL_SLOS".into();
+    event.as_object_mut().unwrap().remove("view");
+    let choose = handle_widget_event(&env.app.store, &event).await;
+    let choose = choose.as_str().unwrap();
+    assert!(
+        choose.contains("Type an SLO name in the SLO field") && !choose.contains("<svg"),
+        "{choose}"
     );
 
     // A malformed request and an unknown SLO get a readable panel, not a failure.
@@ -205,13 +259,15 @@ async fn the_review_digest_names_the_noisy_alarm_and_the_exhausted_slo() -> Resu
     );
     assert!(
         digest.message.contains(
-            "noisy alarm: checkout-5xx-high fired 1 time(s) with no burn-rate condition met"
+            "noisy alarm: checkout-5xx-high fired 1 time with no burn-rate condition met"
         ),
         "{}",
         digest.message
     );
+    // payments is named with its overspent budget (one exhausted window is an incident,
+    // not yet a too-tight objective: that needs most of several windows)
     assert!(
-        digest.message.contains("objective too tight?"),
+        digest.message.contains("\npayments\n") && digest.message.contains("budget left -"),
         "{}",
         digest.message
     );

@@ -4,9 +4,13 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use sloguard::app::report::{digest_notification, send_review, slo_views};
+use sloguard::app::report::{digest_notification, review_views, send_review, slo_views};
+use sloguard::app::DefinitionStore;
 use sloguard::aws::AwsApp;
 use sloguard::report::page;
+use sloguard::slo::message::count;
+
+use super::UnknownSlo;
 
 /// Write the report of `names` (all when empty) over the last `days` to `out`.
 pub async fn report(
@@ -17,15 +21,22 @@ pub async fn report(
     now: i64,
 ) -> Result<()> {
     let since = now - seconds;
+    // A name the table does not hold is a usage error (exit 2) naming those it may mean.
+    if !names.is_empty() {
+        let defs = app.store.definitions().await?;
+        if let Some(missing) = names.iter().find(|n| !defs.iter().any(|d| d.name == **n)) {
+            return Err(UnknownSlo::among(missing, &defs).into());
+        }
+    }
     let views = slo_views(&app.store, (!names.is_empty()).then_some(names), since, now).await?;
     let html = page("sloguard: SLO report", &views, (since, now), now);
     std::fs::write(out, &html).with_context(|| format!("cannot write {}", out.display()))?;
     let points: usize = views.iter().map(|v| v.history.len()).sum();
     println!(
-        "wrote {} ({} SLO(s), {} snapshot(s), {} KB): open it in a browser",
+        "wrote {} ({}, {}, {} KB): open it in a browser",
         out.display(),
-        views.len(),
-        points,
+        count(views.len(), "SLO"),
+        count(points, "snapshot"),
         html.len().div_ceil(1024)
     );
     Ok(())
@@ -46,7 +57,7 @@ pub async fn review(app: &AwsApp, seconds: i64, send: bool, now: i64) -> Result<
         );
         return Ok(());
     }
-    let views = slo_views(&app.store, None, now - seconds, now).await?;
+    let views = review_views(&app.store, days, now).await?;
     let n = digest_notification(&views, days, now);
     println!("{}\n\n{}", n.subject, n.body);
     Ok(())

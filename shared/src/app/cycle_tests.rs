@@ -234,9 +234,14 @@ async fn messages_link_the_stack_dashboard_when_it_is_known() {
     let sent = app.notifier.take();
     assert_eq!(sent.len(), 1);
     assert!(
-        sent[0].body.contains("dashboard: https://eu-west-1.console.aws.amazon.com/cloudwatch/home#dashboards/dashboard/s-slos  (type checkout in its SLO field)"),
+        sent[0].body.contains("dashboard: https://eu-west-1.console.aws.amazon.com/cloudwatch/home#dashboards/dashboard/s-slos?var-slo=checkout\n"),
         "{}",
         sent[0].body
+    );
+    // a name that needs escaping stays one parameter
+    assert_eq!(
+        crate::slo::message::dashboard_link("https://x/home#dashboards/dashboard/d", "a b&c"),
+        "https://x/home#dashboards/dashboard/d?var-slo=a%20b%26c"
     );
 }
 

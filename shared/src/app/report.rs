@@ -101,8 +101,9 @@ pub async fn slo_views<S: DefinitionStore + HistoryStore + ChangeStore>(
 }
 
 /// The review digest as a notification: `info`, the fleet's worst status as `status`.
+/// The views' history may reach back further than `days` (see [`review_views`]).
 pub fn digest_notification(views: &[SloView], days: i64, now: i64) -> Notification {
-    let reviews = review::review(views, now);
+    let reviews = review::review(views, now - days * 86_400, now);
     let (subject, body) = review::digest(&reviews, days);
     let worst = views
         .iter()
@@ -123,11 +124,23 @@ pub fn digest_notification(views: &[SloView], days: i64, now: i64) -> Notificati
             "subject": subject,
             "slos": reviews.iter().map(|r| serde_json::json!({
                 "slo": r.slo, "attainment": r.attainment_now, "attainment_week_ago": r.attainment_week_ago,
+                "attainment_last_week": r.attainment_last_week, "last_week_estimated": r.last_week_estimated,
                 "budget_remaining": r.budget_now, "budget_spent": r.budget_spent,
                 "incidents": r.incidents.len(), "hints": r.hints,
             })).collect::<Vec<_>>(),
         }),
     }
+}
+
+/// The views a review of the last `days` needs: history back to the longer of the range
+/// and the hints' lookback (an objective is "never tested" over 90 days, whatever the range).
+pub async fn review_views<S: DefinitionStore + HistoryStore + ChangeStore>(
+    store: &S,
+    days: i64,
+    now: i64,
+) -> Result<Vec<SloView>, ReportError> {
+    let since = now - (days * 86_400).max(review::UNTESTED_LOOKBACK);
+    slo_views(store, None, since, now).await
 }
 
 /// The review a schedule asks for: `{"review": {"days": 28}}` (days default 28).
@@ -152,7 +165,7 @@ pub async fn send_review<
     days: i64,
     now: i64,
 ) -> Result<bool, ReportError> {
-    let views = slo_views(store, None, now - days * 86_400, now).await?;
+    let views = review_views(store, days, now).await?;
     let n = digest_notification(&views, days, now);
     let period = n.id.clone();
     let once = Once::Review { period: &period };

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use crate::app::Snapshot;
 use crate::slo::change::{self, Change};
-use crate::slo::message::{relative, rfc3339, thousands};
+use crate::slo::message::{count, relative, rfc3339, thousands};
 use crate::slo::status::Status;
 
 use svg::{esc, Size};
@@ -34,15 +34,18 @@ pub struct Span {
 }
 
 /// Incidents from the messages recorded in history (silenced ones count: they happened).
-pub fn incidents(history: &[Snapshot]) -> Vec<Span> {
+/// `from` is where the range starts: an incident that opened before it shows up first as
+/// an escalation, de-escalation or resolution, and spans from `from` to that message.
+pub fn incidents(history: &[Snapshot], from: i64) -> Vec<Span> {
     let mut out: Vec<Span> = Vec::new();
-    for s in history {
+    for (i, s) in history.iter().enumerate() {
         let Some(t) = parse_time(&s.evaluated_at) else {
             continue;
         };
         for n in &s.notifications {
             let (sev, event) = n.split_once(": ").unwrap_or(("", n));
             let event = event.trim_end_matches(" (silenced)");
+            let leading = out.is_empty();
             let open = out.last_mut().filter(|x| x.end.is_none());
             match (event, open) {
                 ("opened", None) => out.push(Span {
@@ -57,11 +60,34 @@ pub fn incidents(history: &[Snapshot]) -> Vec<Span> {
                     x.end = Some(t);
                     x.budget_at_end = s.budget_remaining;
                 }
+                ("escalated" | "de-escalated" | "resolved", None) if leading => out.push(Span {
+                    start: from.min(t),
+                    end: (event == "resolved").then_some(t),
+                    severity: leading_severity(&history[..=i], event),
+                    budget_at_start: history.iter().find_map(|s| s.budget_remaining),
+                    budget_at_end: (event == "resolved")
+                        .then_some(s.budget_remaining)
+                        .flatten(),
+                }),
                 _ => {}
             }
         }
     }
     out
+}
+
+/// The level of an incident that opened before the range, from its first message in
+/// range: an escalation makes it a page; otherwise the highest condition seen firing.
+fn leading_severity(upto: &[Snapshot], event: &str) -> String {
+    let paged = upto
+        .iter()
+        .flat_map(|s| &s.conditions)
+        .any(|c| c.met && c.severity == "page");
+    if event == "escalated" || (event == "resolved" && paged) {
+        "page".into()
+    } else {
+        "ticket".into()
+    }
 }
 
 /// One SLO as the pages show it.
@@ -98,13 +124,16 @@ fn pct(x: Option<f64>, digits: usize) -> String {
     x.map_or("-".into(), |v| format!("{:.*}%", digits, v * 100.0))
 }
 
-/// The light/dark palette and layout, inline so the page needs nothing else.
+/// The light/dark palette and layout, inline so the page needs nothing else. The page
+/// follows the reader's OS setting; `.dark` and `.light` (the dashboard's theme) override it.
 pub const STYLE: &str = r#"
 :root { color-scheme: light dark; --fg:#1b1f24; --bg:#ffffff; --muted:#6a737d; --grid:#e1e4e8; --line:#0969da;
   --page:#cf222e; --ticket:#bf8700; --ok:#1a7f37; --proj:#8250df; --shade-page:rgba(207,34,46,.12); --shade-ticket:rgba(191,135,0,.12); }
 @media (prefers-color-scheme: dark) { :root { --fg:#e6edf3; --bg:#0d1117; --muted:#8b949e; --grid:#30363d; --line:#58a6ff;
   --page:#ff7b72; --ticket:#d29922; --ok:#3fb950; --proj:#d2a8ff; --shade-page:rgba(255,123,114,.18); --shade-ticket:rgba(210,153,34,.18); } }
-body.dark { --fg:#e6edf3; --bg:#0d1117; --muted:#8b949e; --grid:#30363d; --line:#58a6ff; --page:#ff7b72; --ticket:#d29922; --ok:#3fb950; --proj:#d2a8ff; --shade-page:rgba(255,123,114,.18); --shade-ticket:rgba(210,153,34,.18); }
+.dark { color-scheme: dark; --fg:#e6edf3; --bg:#0d1117; --muted:#8b949e; --grid:#30363d; --line:#58a6ff; --page:#ff7b72; --ticket:#d29922; --ok:#3fb950; --proj:#d2a8ff; --shade-page:rgba(255,123,114,.18); --shade-ticket:rgba(210,153,34,.18); }
+.light { color-scheme: light; --fg:#1b1f24; --bg:#ffffff; --muted:#6a737d; --grid:#e1e4e8; --line:#0969da; --page:#cf222e; --ticket:#bf8700; --ok:#1a7f37; --proj:#8250df; --shade-page:rgba(207,34,46,.12); --shade-ticket:rgba(191,135,0,.12); }
+.dark, .light { color: var(--fg); background: var(--bg); padding: 4px 8px; }
 body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); margin: 16px; }
 h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; } .muted { color: var(--muted); }
 table.fleet { border-collapse: collapse; } table.fleet td, table.fleet th { padding: 4px 10px; text-align: left; border-bottom: 1px solid var(--grid); }
@@ -172,9 +201,9 @@ pub fn slo_section(v: &SloView, range: (i64, i64), size: Size) -> String {
         .as_deref()
         .map(|z| format!(" (the window's periods follow {})", esc(z)))
         .unwrap_or_default();
-    let spans = incidents(&v.history);
+    let spans = incidents(&v.history, range.0);
     let mut out = format!(
-        r#"<section id="slo-{name}" data-slo="{name}"><h2>{name} <span class="muted">{service}</span></h2><p>{obj} over {window}{tz}; status <b class="status-{st}">{st}</b>, budget left <b>{left}</b>, attainment {att}{exhausts}. {n} incident(s) in range. Times in UTC.</p>"#,
+        r#"<section id="slo-{name}" data-slo="{name}"><h2>{name} <span class="muted">{service}</span></h2><p>{obj} over {window}{tz}; status <b class="status-{st}">{st}</b>, budget left <b>{left}</b>, attainment {att}{exhausts}. {n} in range. Times in UTC.</p>"#,
         name = esc(&v.name),
         service = esc(&v.service),
         obj = pct(Some(v.objective), 3),
@@ -186,7 +215,7 @@ pub fn slo_section(v: &SloView, range: (i64, i64), size: Size) -> String {
             .and_then(|s| s.exhausts_at.as_deref())
             .map(|t| format!(", exhausted at {t} at the last hour's rate"))
             .unwrap_or_default(),
-        n = spans.len(),
+        n = count(spans.len(), "incident"),
     );
     out.push_str(&svg::burn_down(&v.name, &v.history, range, size));
     out.push_str(&svg::burn_rates(&v.name, &v.history, range, size));
@@ -228,9 +257,9 @@ fn changes_before(v: &SloView, spans: &[Span]) -> String {
 /// The whole report: one self-contained HTML file, printable, fleet overview first.
 pub fn page(title: &str, views: &[SloView], range: (i64, i64), generated_at: i64) -> String {
     let mut out = format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1><p class="muted">{n} SLO(s), {from} to {to} (UTC); generated {gen}.</p><h2>Fleet, by budget left</h2>"#,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1><p class="muted">{n}, {from} to {to} (UTC); generated {gen}.</p><h2>Fleet, by budget left</h2>"#,
         t = esc(title),
-        n = views.len(),
+        n = count(views.len(), "SLO"),
         from = rfc3339(range.0),
         to = rfc3339(range.1),
         gen = rfc3339(generated_at),
@@ -247,19 +276,55 @@ pub fn page(title: &str, views: &[SloView], range: (i64, i64), generated_at: i64
     out
 }
 
-/// What the dashboard's custom widget shows: the fleet, or one SLO, sized to the widget.
-pub fn widget(views: &[SloView], range: (i64, i64), width: f64, dark: bool) -> String {
-    let size = Size {
+/// The dashboard's theme: it wins over the reader's OS setting, in both directions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Theme {
+    Light,
+    Dark,
+    /// No theme in the request: follow the OS setting.
+    System,
+}
+
+impl Theme {
+    fn class(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+            Theme::System => "system",
+        }
+    }
+}
+
+/// The charts' size in a widget of `width` x `height` pixels: as wide as the widget, and
+/// short enough that the heading and both charts fit without scrolling (within reason).
+pub fn widget_chart_size(width: f64, height: f64) -> Size {
+    Size {
         width: (width - 40.0).max(320.0),
-        height: 200.0,
-    };
+        // heading and summary ~110 px; each chart has 20 px of margin
+        height: ((height - 110.0) / 2.0 - 20.0).clamp(120.0, 360.0).round(),
+    }
+}
+
+/// What the dashboard's custom widget shows: the fleet, or one SLO, sized to the widget
+/// (`size` is widgetContext's width and height) and in the dashboard's theme.
+pub fn widget(views: &[SloView], range: (i64, i64), size: (f64, f64), theme: Theme) -> String {
     let body = match views {
-        [one] => slo_section(one, range, size),
+        [one] => slo_section(one, range, widget_chart_size(size.0, size.1)),
         _ => fleet_overview(views),
     };
     format!(
         r#"<style>{STYLE}</style><div class="{}">{body}</div>"#,
-        if dark { "dark" } else { "light" }
+        theme.class()
+    )
+}
+
+/// A short note in the widget's place (in the dashboard's theme), for a request that
+/// needs something from the reader first.
+pub fn info_panel(message: &str, theme: Theme) -> String {
+    format!(
+        r#"<style>{STYLE}</style><div class="{}"><p class="muted">{}</p></div>"#,
+        theme.class(),
+        esc(message)
     )
 }
 

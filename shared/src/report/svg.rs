@@ -171,7 +171,7 @@ pub fn burn_down(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size)
         y0: lo,
         y1: hi,
     };
-    shade_incidents(&mut out, &f, &incidents(history));
+    shade_incidents(&mut out, &f, &incidents(history, range.0));
     f.time_axis(&mut out);
     let mut ticks = vec![lo, 0.0, 0.5, 1.0];
     ticks.retain(|v| (lo..=hi).contains(v));
@@ -275,7 +275,7 @@ pub fn burn_rates(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size
         y1: top,
     };
     let ly = |v: f64| f.y(v.max(FLOOR).log10());
-    shade_incidents(&mut out, &f, &incidents(history));
+    shade_incidents(&mut out, &f, &incidents(history, range.0));
     f.time_axis(&mut out);
     let mut decade = FLOOR.log10() as i32;
     while f64::from(decade) <= top {

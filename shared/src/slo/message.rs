@@ -120,6 +120,25 @@ pub fn count(n: usize, noun: &str) -> String {
     format!("{} {noun}{s}", thousands(n as f64))
 }
 
+/// The stack dashboard opened on one SLO: the console reads dashboard variables from the
+/// URL fragment as `var-<id>=<value>`, and the template's variable is `slo`.
+pub fn dashboard_link(url: &str, slo: &str) -> String {
+    let fragment_has_query = url.split_once('#').is_some_and(|(_, f)| f.contains('?'));
+    let value: String = slo
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!(
+        "{url}{}var-slo={value}",
+        if fragment_has_query { '&' } else { '?' }
+    )
+}
+
 /// A span of time in the unit that reads best: `45 min`, `29 h`, `6 d`.
 pub fn relative(seconds: i64) -> String {
     let s = seconds.max(0);
@@ -500,8 +519,8 @@ pub fn compose_with(
     ));
     if let Some(url) = dashboard_url {
         b.push_str(&format!(
-            "  dashboard: {url}  (type {} in its SLO field)\n",
-            slo.name
+            "  dashboard: {}\n",
+            dashboard_link(url, &slo.name)
         ));
     }
     if matches!(
