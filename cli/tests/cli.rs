@@ -623,25 +623,31 @@ async fn silence_unsilence_backfill_and_a_past_evaluate() -> Result<()> {
     Ok(())
 }
 
+/// `sloguard ARGS` with a region and no credentials anywhere the SDK looks.
+fn without_credentials(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(root())
+        .args(args)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE");
+    c
+}
+
 #[test]
 fn missing_credentials_are_named_as_such_without_a_dump() {
     let run = |verbose: bool| {
-        let mut c = Command::new(BIN);
-        c.current_dir(root())
-            .args(["status", "--table", "t"])
-            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-            .env("AWS_REGION", "eu-west-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/nonexistent/config")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-            .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-            .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE");
+        let mut c = without_credentials(&["status", "--table", "t"]);
         if verbose {
             c.arg("-v");
         }
@@ -659,6 +665,94 @@ fn missing_credentials_are_named_as_such_without_a_dump() {
     let t = text(&run(true));
     assert!(t.contains("no usable AWS credentials"), "{t}");
     assert!(t.len() > 600, "the SDK's details with -v: {t}");
+}
+
+#[test]
+fn gate_names_missing_credentials_exits_2_and_honours_verbose() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["gate", "--table", "t", "--min-budget", "25%"];
+        args.extend_from_slice(extra);
+        without_credentials(&args).output().unwrap()
+    };
+    let out = run(&[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "an error, not a verdict: {t}");
+    assert!(
+        t.contains("no usable AWS credentials (missing or expired)"),
+        "{t}"
+    );
+    assert!(t.contains("set AWS_PROFILE"), "{t}");
+    assert!(t.contains("run with -v"), "{t}");
+    assert!(!t.contains("GATE"), "no table on errors: {t}");
+    assert!(t.len() < 600, "no SDK dump without -v: {t}");
+    let out = run(&["-v"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("no usable AWS credentials"), "{t}");
+    assert!(!t.contains("run with -v"), "{t}");
+    assert!(t.len() > 600, "the SDK's details with -v: {t}");
+}
+
+#[test]
+fn without_a_region_one_clear_line_and_no_sdk_noise_or_colour() {
+    // No region anywhere, stderr piped, NO_COLOR unset and then empty (which counts as unset).
+    for no_color in [None, Some("")] {
+        let mut c = Command::new(BIN);
+        c.current_dir(root())
+            .args(["status", "--table", "t"])
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/config")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_PROFILE")
+            .env_remove("SLOGUARD_LOG")
+            .env_remove("RUST_LOG");
+        match no_color {
+            Some(v) => c.env("NO_COLOR", v),
+            None => c.env_remove("NO_COLOR"),
+        };
+        let out = c.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("no AWS region: set AWS_REGION (e.g. export AWS_REGION=eu-west-1)"),
+            "{err}"
+        );
+        assert!(!err.contains("WARN"), "the SDK's warnings are quiet: {err}");
+        assert!(!err.contains('\x1b'), "no colour when piped: {err:?}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn advice_names_the_region_the_sdk_resolved_from_a_profile() {
+    let dir = scratch("profile-region");
+    let config = dir.join("config");
+    std::fs::write(&config, "[default]\nregion = ap-southeast-2\n").unwrap();
+    let out = Command::new(BIN)
+        .current_dir(root())
+        .args(["status", "--table", "t"])
+        // DynamoDB alone points at a closed port, so the advice names AWS in the region.
+        .env("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot reach AWS in region ap-southeast-2"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[tokio::test]
@@ -750,7 +844,7 @@ fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
         ("backfill", true, false),
         ("silence", true, false),
         ("report", true, false),
-        ("review", true, false),
+        ("review", true, true),
         ("gate", true, false),
         ("unsilence", true, false),
         ("status", true, false),
@@ -1027,7 +1121,8 @@ async fn gate_exit_codes_and_history_by_period_and_as_csv() -> Result<()> {
     );
     assert!(!text(&unknown).contains("GATE"), "no table on errors");
     let bad = sloguard(Some(&moto), &["gate", "--min-budget", "lots"]);
-    assert_ne!(bad.status.code(), Some(0));
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(text(&bad).contains("not a percentage"), "{}", text(&bad));
 
     // history: two snapshots, one row a day with --every 1d, CSV for spreadsheets
     let since = sloguard::slo::message::rfc3339(end - 7200);
