@@ -983,6 +983,55 @@ async fn history_names_unknown_slos_defaults_to_a_day_and_limits_rows() -> Resul
         &["history", "checkout-availability", "--limit", "0"],
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    // Ten days of snapshots, two a day: `--every 1d --limit 7` is the latest 7 days, the
+    // limit counting periods (not the raw snapshots before they are aggregated).
+    let day = 86_400;
+    let (from, to) = (
+        sloguard::slo::message::rfc3339(hour - 10 * day),
+        sloguard::slo::message::rfc3339(hour - 6 * 3600),
+    );
+    let out = sloguard(
+        Some(&moto),
+        &[
+            "backfill",
+            "checkout-availability",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--step",
+            "12h",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let latest_day = (hour - 2 * 3600) / day * day;
+    let week: Vec<String> = (0..7)
+        .rev()
+        .map(|d| sloguard::slo::message::rfc3339(latest_day - d * day))
+        .collect();
+    for range in [&[][..], &["--since", &from][..]] {
+        let mut args = vec![
+            "history",
+            "checkout-availability",
+            "--every",
+            "1d",
+            "--limit",
+            "7",
+            "--json",
+        ];
+        args.extend_from_slice(range);
+        let out = sloguard(Some(&moto), &args);
+        assert!(out.status.success(), "{}", text(&out));
+        let rows: Value = serde_json::from_slice(&out.stdout)?;
+        let days: Vec<&str> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["evaluated_at"].as_str().unwrap())
+            .collect();
+        assert_eq!(days, week, "{range:?}");
+    }
     Ok(())
 }
 
