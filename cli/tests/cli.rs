@@ -823,6 +823,37 @@ async fn counts_are_singular_or_plural_as_their_number_says() -> Result<()> {
     );
     assert!(t.contains("0 notifications sent"), "{t}");
     assert!(!t.contains("(s)"), "{t}");
+
+    let out = sloguard(None, &["cost", "--fleet", p1.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("1 problem in the files; run `sloguard validate` first"),
+        "{}",
+        text(&out)
+    );
+    let out = sloguard(Some(&moto), &["cost"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("measured in the table for 1 of 1 SLO, estimated"),
+        "{}",
+        text(&out)
+    );
+    let html = dir.join("report.html");
+    let out = sloguard(
+        Some(&moto),
+        &["report", "--since", "1d", "--out", html.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(" (1 SLO, 1 snapshot, "), "{}", text(&out));
+    let out = sloguard(Some(&moto), &["gate"]);
+    assert!(
+        text(&out).contains("gate: pass (1 SLO meets the policy)"),
+        "{}",
+        text(&out)
+    );
+    for out in [&out, &sloguard(Some(&moto), &["status"])] {
+        assert!(!text(out).contains("(s)"), "{}", text(out));
+    }
     Ok(())
 }
 

@@ -165,8 +165,8 @@ pub async fn price(source: Source<'_>, o: &CostOptions) -> Result<()> {
         print!("{}", estimate.render());
         if matches!(source, Source::Table(_)) {
             println!(
-                "item sizes: measured in the table for {measured} of {} SLOs, estimated for the rest",
-                fleet.len()
+                "item sizes: measured in the table for {measured} of {}, estimated for the rest",
+                count(fleet.len(), "SLO")
             );
         }
     }
