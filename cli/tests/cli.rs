@@ -759,12 +759,19 @@ fn advice_names_the_region_the_sdk_resolved_from_a_profile() {
 async fn applying_every_example_again_changes_nothing() -> Result<()> {
     let moto = Moto::start(&emulator::find_moto(None)?)?;
     assert!(sloguard(Some(&moto), &["init"]).status.success());
-    // Every example, and one file of two SLOs (Occurrences and Timeslices, targetPercent).
-    let args = ["apply", "examples/slos", "testing/fixtures/two-slos.yaml"];
+    // Every example, the OpenSLO corpus, and one file of two SLOs (Occurrences and
+    // Timeslices, targetPercent).
+    let args = [
+        "apply",
+        "examples/slos",
+        "examples/application-signals",
+        "shared/testdata/openslo",
+        "testing/fixtures/two-slos.yaml",
+    ];
     let first = sloguard(Some(&moto), &args);
     assert!(first.status.success(), "{}", text(&first));
     let created = text(&first).matches(": created").count();
-    assert_eq!(created, 6, "{}", text(&first));
+    assert_eq!(created, 21, "{}", text(&first));
     let dry: Vec<&str> = args.iter().copied().chain(["--dry-run"]).collect();
     for again in [&dry[..], &args[..], &args[..]] {
         let out = sloguard(Some(&moto), again);
@@ -844,7 +851,11 @@ async fn counts_are_singular_or_plural_as_their_number_says() -> Result<()> {
         &["report", "--since", "1d", "--out", html.to_str().unwrap()],
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains(" (1 SLO, 1 snapshot, "), "{}", text(&out));
+    assert!(
+        text(&out).contains(" (1 SLO, 1 snapshot, "),
+        "{}",
+        text(&out)
+    );
     let out = sloguard(Some(&moto), &["gate"]);
     assert!(
         text(&out).contains("gate: pass (1 SLO meets the policy)"),
