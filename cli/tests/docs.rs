@@ -87,6 +87,22 @@ fn the_makefile_has_the_targets_the_readme_names() {
     }
     assert!(!check.contains("infra-check"), "{check}");
     assert!(target("test")[0].contains("infra-check"));
+    // `make demo` says how long it takes before anything slow: the virtualenv, then the build.
+    let demo = target("demo");
+    assert!(
+        !demo[0].contains("venv"),
+        "the virtualenv is not a prerequisite run before the banner: {}",
+        demo[0]
+    );
+    let banner = demo
+        .iter()
+        .position(|l| l.contains("echo") && l.contains("5-10 minutes"))
+        .expect("a banner with the first build's time");
+    let slow = demo
+        .iter()
+        .position(|l| !l.contains("echo") && ["venv", "cargo", "pip"].iter().any(|w| l.contains(w)))
+        .expect("the slow steps");
+    assert!(banner < slow, "{demo:#?}");
     // infra-check builds as a user does: the beta flag comes from infra/samconfig.toml.
     for l in target("infra-check")
         .iter()
@@ -120,10 +136,13 @@ fn samconfig_makes_build_and_guided_deploy_all_a_user_types() {
             .find(|(a, b, _)| a == s && b == k)
             .map(|(_, _, v)| v.as_str())
     };
-    assert_eq!(
-        get("default.build.parameters", "beta_features"),
-        Some("true")
-    );
+    for command in ["build", "sync"] {
+        assert_eq!(
+            get(&format!("default.{command}.parameters"), "beta_features"),
+            Some("true"),
+            "sam {command} builds with cargo-lambda, a beta feature"
+        );
+    }
     let deploy = "default.deploy.parameters";
     assert_eq!(get(deploy, "capabilities"), Some("\"CAPABILITY_IAM\""));
     assert_eq!(get(deploy, "confirm_changeset"), Some("true"));
