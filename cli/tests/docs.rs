@@ -66,6 +66,58 @@ fn the_readme_installs_sloguard_before_it_uses_it_and_says_how_long_builds_take(
 }
 
 #[test]
+fn the_readme_sets_up_the_table_before_a_verb_uses_it() {
+    let readme = read("README.md");
+    let sh = shell_lines(&readme);
+    let first = |pred: &dyn Fn(&str) -> bool, what: &str| {
+        sh.iter()
+            .find(|(_, l)| pred(l))
+            .unwrap_or_else(|| panic!("no {what}"))
+            .0
+    };
+    // Every verb but validate, init and --help reads the table.
+    let offline = ["sloguard validate", "sloguard init", "sloguard --help"];
+    let uses_table = first(
+        &|l| l.starts_with("sloguard ") && !offline.iter().any(|o| l.starts_with(o)),
+        "sloguard verb that uses the table",
+    );
+    let setup = first(
+        &|l| l.starts_with("export ") && l.contains("AWS_REGION") && l.contains("SLO_TABLE"),
+        "export of AWS_REGION and SLO_TABLE",
+    );
+    let init = first(&|l| l.starts_with("sloguard init"), "sloguard init");
+    assert!(
+        setup < uses_table && init < uses_table,
+        "{:?}",
+        sh[uses_table]
+    );
+}
+
+#[test]
+fn the_readme_says_what_make_browser_installs_and_needs() {
+    let readme = read("README.md");
+    let tests = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("Running the tests"))
+        .expect("the tests section");
+    for needed in [
+        "make browser",
+        "chromium-headless-shell",
+        "apt-get",
+        "root",
+        "SLOGUARD_CHROMIUM",
+    ] {
+        assert!(tests.contains(needed), "{needed}");
+    }
+    let browser = read("testing/src/browser.rs");
+    assert!(browser.contains("SLOGUARD_CHROMIUM"), "the tests read it");
+    assert!(
+        !tests.contains("both functions"),
+        "the stack has three functions"
+    );
+}
+
+#[test]
 fn the_makefile_has_the_targets_the_readme_names() {
     let make = read("Makefile");
     let target = |name: &str| -> Vec<String> {
