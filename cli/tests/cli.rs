@@ -868,6 +868,42 @@ async fn counts_are_singular_or_plural_as_their_number_says() -> Result<()> {
     Ok(())
 }
 
+#[tokio::test]
+async fn review_send_takes_the_topic_from_the_flag_or_says_it_needs_one() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    let out = sloguard(Some(&moto), &["init", "--create-topic", "review"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let arn = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("export SLO_TOPIC_ARN="))
+        .expect("the topic's ARN")
+        .to_string();
+    assert!(sloguard(Some(&moto), &["apply", "examples/slos"])
+        .status
+        .success());
+    let out = sloguard(Some(&moto), &["review", "--send"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("--send needs a topic: set SLO_TOPIC_ARN or give --topic-arn"),
+        "{}",
+        text(&out)
+    );
+    let send = ["review", "--send", "--topic-arn", &arn];
+    let out = sloguard(Some(&moto), &send);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "review digest sent"
+    );
+    let out = sloguard(Some(&moto), &send);
+    assert!(
+        text(&out).contains("this week's review digest was already sent"),
+        "{}",
+        text(&out)
+    );
+    Ok(())
+}
+
 #[test]
 fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
     let top = sloguard(None, &["--help"]);

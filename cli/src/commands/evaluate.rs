@@ -85,9 +85,10 @@ pub async fn run(o: &Args) -> Result<ExitCode> {
                 .unwrap_or_default();
             println!("  {:<32} {status}{change}{err}", s.slo);
         }
-        for limit in timed_out(&report) {
-            eprintln!("note: {}", timeout_advice(limit));
-        }
+    }
+    // Once, under the table (on stderr, so --json stays a document): which setting to raise.
+    for limit in timed_out(&report) {
+        eprintln!("note: {}", timeout_advice(limit));
     }
     Ok(if report.failed > 0 {
         ExitCode::from(2)
