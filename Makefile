@@ -76,8 +76,10 @@ infra-check: infra-tools
 	  test -x infra/.aws-sam/build-arm64/EvaluatorFunction/bootstrap; \
 	else echo "arm64 build skipped: rustup target aarch64-unknown-linux-gnu is not installed (rustup target add aarch64-unknown-linux-gnu)"; fi
 
-demo: venv
-	@echo "== building sloguard with the demo (the first build compiles the AWS SDK: 5-10 minutes on 2 cores)"
+# The banner comes first: the emulator's virtualenv and the first build are the slow part.
+demo:
+	@echo "== sloguard demo: first the emulator's Python virtualenv (.venv, once), then sloguard with the demo (the first build compiles the AWS SDK: 5-10 minutes on 2 cores; cargo's progress shows below)"
+	@$(MAKE) --no-print-directory venv
 	cargo build -p sloguard-cli --features demo
 	./target/debug/sloguard demo --moto-server $(MOTO)
 

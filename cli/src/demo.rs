@@ -4,7 +4,8 @@
 //! through the scheduled Lambda's own handler; then on-call's view: the status
 //! table, the budget history and the notifications as an SQS subscriber got them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Instant;
 
 use super::commands::history::Format::Table;
@@ -138,8 +139,31 @@ fn cloudformation_update(stack: &str, t: i64) -> Result<serde_json::Value> {
     Ok(v)
 }
 
+/// `sloguard demo`'s flags.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Path of moto_server (default: $SLOGUARD_MOTO_SERVER or .venv/bin/moto_server).
+    #[arg(long)]
+    moto_server: Option<PathBuf>,
+    /// Directory of SLO files to use.
+    #[arg(long, default_value = "examples/slos")]
+    slos: PathBuf,
+}
+
+/// Take the tour from the repository root, where the example SLOs are.
+pub async fn run(args: &Args) -> Result<ExitCode> {
+    if !args.slos.exists() {
+        anyhow::bail!(
+            "{} not found: run the demo from the repository root (make demo)",
+            args.slos.display()
+        );
+    }
+    tour(args.moto_server.as_deref(), &args.slos).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The tour.
-pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
+async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     let started = Instant::now();
     let binary = emulator::find_moto(moto_server)?;
     let moto = Moto::start(&binary)?;
@@ -304,17 +328,15 @@ pub async fn run(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
 
     println!("\n== sloguard gate --service webshop --min-budget 25% --no-open-incident   (a release pipeline asks before it deploys)");
     // The verdict is printed; in a pipeline its exit code (3 on FAIL) stops the deploy.
-    let _exit = super::commands::gate::run(
-        &app,
-        &[],
-        Some("webshop"),
-        sloguard::app::gate::GatePolicy {
+    let webshop = super::commands::gate::Selection {
+        names: &[],
+        service: Some("webshop"),
+        policy: sloguard::app::gate::GatePolicy {
             min_budget: Some(0.25),
             no_open_incident: true,
         },
-        false,
-    )
-    .await?;
+    };
+    let _exit = super::commands::gate::judge(&app, webshop, false).await?;
 
     println!("\n== sloguard changes checkout-availability");
     super::commands::changes::print(&app, "checkout-availability", end - DAY, end, false).await?;

@@ -11,7 +11,13 @@ use sloguard::slo::status::Status;
 
 /// Whether to colour stdout.
 pub fn colour() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    std::io::stdout().is_terminal() && !no_color(std::env::var_os("NO_COLOR").as_deref())
+}
+
+/// Whether a value of NO_COLOR turns colour off: any value but the empty one (no-color.org:
+/// "when present and not an empty string").
+pub fn no_color(value: Option<&std::ffi::OsStr>) -> bool {
+    value.is_some_and(|v| !v.is_empty())
 }
 
 fn paint(text: &str, status: Option<Status>, on: bool) -> String {
@@ -335,4 +341,17 @@ pub fn history_csv(snaps: &[Snapshot]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_no_color_is_as_if_unset() {
+        assert!(!no_color(None));
+        assert!(!no_color(Some(std::ffi::OsStr::new(""))));
+        assert!(no_color(Some(std::ffi::OsStr::new("1"))));
+        assert!(no_color(Some(std::ffi::OsStr::new("false"))));
+    }
 }

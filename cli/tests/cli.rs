@@ -623,25 +623,31 @@ async fn silence_unsilence_backfill_and_a_past_evaluate() -> Result<()> {
     Ok(())
 }
 
+/// `sloguard ARGS` with a region and no credentials anywhere the SDK looks.
+fn without_credentials(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(root())
+        .args(args)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE");
+    c
+}
+
 #[test]
 fn missing_credentials_are_named_as_such_without_a_dump() {
     let run = |verbose: bool| {
-        let mut c = Command::new(BIN);
-        c.current_dir(root())
-            .args(["status", "--table", "t"])
-            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-            .env("AWS_REGION", "eu-west-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/nonexistent/config")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
-            .env("AWS_MAX_ATTEMPTS", "1")
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-            .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-            .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE");
+        let mut c = without_credentials(&["status", "--table", "t"]);
         if verbose {
             c.arg("-v");
         }
@@ -661,16 +667,111 @@ fn missing_credentials_are_named_as_such_without_a_dump() {
     assert!(t.len() > 600, "the SDK's details with -v: {t}");
 }
 
+#[test]
+fn gate_names_missing_credentials_exits_2_and_honours_verbose() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["gate", "--table", "t", "--min-budget", "25%"];
+        args.extend_from_slice(extra);
+        without_credentials(&args).output().unwrap()
+    };
+    let out = run(&[]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "an error, not a verdict: {t}");
+    assert!(
+        t.contains("no usable AWS credentials (missing or expired)"),
+        "{t}"
+    );
+    assert!(t.contains("set AWS_PROFILE"), "{t}");
+    assert!(t.contains("run with -v"), "{t}");
+    assert!(!t.contains("GATE"), "no table on errors: {t}");
+    assert!(t.len() < 600, "no SDK dump without -v: {t}");
+    let out = run(&["-v"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(t.contains("no usable AWS credentials"), "{t}");
+    assert!(!t.contains("run with -v"), "{t}");
+    assert!(t.len() > 600, "the SDK's details with -v: {t}");
+}
+
+#[test]
+fn without_a_region_one_clear_line_and_no_sdk_noise_or_colour() {
+    // No region anywhere, stderr piped, NO_COLOR unset and then empty (which counts as unset).
+    for no_color in [None, Some("")] {
+        let mut c = Command::new(BIN);
+        c.current_dir(root())
+            .args(["status", "--table", "t"])
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/config")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_PROFILE")
+            .env_remove("SLOGUARD_LOG")
+            .env_remove("RUST_LOG");
+        match no_color {
+            Some(v) => c.env("NO_COLOR", v),
+            None => c.env_remove("NO_COLOR"),
+        };
+        let out = c.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("no AWS region: set AWS_REGION (e.g. export AWS_REGION=eu-west-1)"),
+            "{err}"
+        );
+        assert!(!err.contains("WARN"), "the SDK's warnings are quiet: {err}");
+        assert!(!err.contains('\x1b'), "no colour when piped: {err:?}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn advice_names_the_region_the_sdk_resolved_from_a_profile() {
+    let dir = scratch("profile-region");
+    let config = dir.join("config");
+    std::fs::write(&config, "[default]\nregion = ap-southeast-2\n").unwrap();
+    let out = Command::new(BIN)
+        .current_dir(root())
+        .args(["status", "--table", "t"])
+        // DynamoDB alone points at a closed port, so the advice names AWS in the region.
+        .env("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot reach AWS in region ap-southeast-2"),
+        "{}",
+        text(&out)
+    );
+}
+
 #[tokio::test]
 async fn applying_every_example_again_changes_nothing() -> Result<()> {
     let moto = Moto::start(&emulator::find_moto(None)?)?;
     assert!(sloguard(Some(&moto), &["init"]).status.success());
-    // Every example, and one file of two SLOs (Occurrences and Timeslices, targetPercent).
-    let args = ["apply", "examples/slos", "testing/fixtures/two-slos.yaml"];
+    // Every example, the OpenSLO corpus, and one file of two SLOs (Occurrences and
+    // Timeslices, targetPercent).
+    let args = [
+        "apply",
+        "examples/slos",
+        "examples/application-signals",
+        "shared/testdata/openslo",
+        "testing/fixtures/two-slos.yaml",
+    ];
     let first = sloguard(Some(&moto), &args);
     assert!(first.status.success(), "{}", text(&first));
     let created = text(&first).matches(": created").count();
-    assert_eq!(created, 6, "{}", text(&first));
+    assert_eq!(created, 21, "{}", text(&first));
     let dry: Vec<&str> = args.iter().copied().chain(["--dry-run"]).collect();
     for again in [&dry[..], &args[..], &args[..]] {
         let out = sloguard(Some(&moto), again);
@@ -729,6 +830,66 @@ async fn counts_are_singular_or_plural_as_their_number_says() -> Result<()> {
     );
     assert!(t.contains("0 notifications sent"), "{t}");
     assert!(!t.contains("(s)"), "{t}");
+
+    let out = sloguard(None, &["cost", "--fleet", p1.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("1 problem in the files; run `sloguard validate` first"),
+        "{}",
+        text(&out)
+    );
+    let out = sloguard(Some(&moto), &["cost"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("measured in the table for 1 of 1 SLO, estimated"),
+        "{}",
+        text(&out)
+    );
+    let out = sloguard(Some(&moto), &["gate"]);
+    assert!(
+        text(&out).contains("gate: pass (1 SLO meets the policy)"),
+        "{}",
+        text(&out)
+    );
+    for out in [&out, &sloguard(Some(&moto), &["status"])] {
+        assert!(!text(out).contains("(s)"), "{}", text(out));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn review_send_takes_the_topic_from_the_flag_or_says_it_needs_one() -> Result<()> {
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    let out = sloguard(Some(&moto), &["init", "--create-topic", "review"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let arn = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("export SLO_TOPIC_ARN="))
+        .expect("the topic's ARN")
+        .to_string();
+    assert!(sloguard(Some(&moto), &["apply", "examples/slos"])
+        .status
+        .success());
+    let out = sloguard(Some(&moto), &["review", "--send"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("--send needs a topic: set SLO_TOPIC_ARN or give --topic-arn"),
+        "{}",
+        text(&out)
+    );
+    let send = ["review", "--send", "--topic-arn", &arn];
+    let out = sloguard(Some(&moto), &send);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "review digest sent"
+    );
+    let out = sloguard(Some(&moto), &send);
+    assert!(
+        text(&out).contains("this week's review digest was already sent"),
+        "{}",
+        text(&out)
+    );
     Ok(())
 }
 
@@ -750,7 +911,7 @@ fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
         ("backfill", true, false),
         ("silence", true, false),
         ("report", true, false),
-        ("review", true, false),
+        ("review", true, true),
         ("gate", true, false),
         ("unsilence", true, false),
         ("status", true, false),
@@ -889,6 +1050,55 @@ async fn history_names_unknown_slos_defaults_to_a_day_and_limits_rows() -> Resul
         &["history", "checkout-availability", "--limit", "0"],
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    // Ten days of snapshots, two a day: `--every 1d --limit 7` is the latest 7 days, the
+    // limit counting periods (not the raw snapshots before they are aggregated).
+    let day = 86_400;
+    let (from, to) = (
+        sloguard::slo::message::rfc3339(hour - 10 * day),
+        sloguard::slo::message::rfc3339(hour - 6 * 3600),
+    );
+    let out = sloguard(
+        Some(&moto),
+        &[
+            "backfill",
+            "checkout-availability",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--step",
+            "12h",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let latest_day = (hour - 2 * 3600) / day * day;
+    let week: Vec<String> = (0..7)
+        .rev()
+        .map(|d| sloguard::slo::message::rfc3339(latest_day - d * day))
+        .collect();
+    for range in [&[][..], &["--since", &from][..]] {
+        let mut args = vec![
+            "history",
+            "checkout-availability",
+            "--every",
+            "1d",
+            "--limit",
+            "7",
+            "--json",
+        ];
+        args.extend_from_slice(range);
+        let out = sloguard(Some(&moto), &args);
+        assert!(out.status.success(), "{}", text(&out));
+        let rows: Value = serde_json::from_slice(&out.stdout)?;
+        let days: Vec<&str> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["evaluated_at"].as_str().unwrap())
+            .collect();
+        assert_eq!(days, week, "{range:?}");
+    }
     Ok(())
 }
 
@@ -1027,7 +1237,8 @@ async fn gate_exit_codes_and_history_by_period_and_as_csv() -> Result<()> {
     );
     assert!(!text(&unknown).contains("GATE"), "no table on errors");
     let bad = sloguard(Some(&moto), &["gate", "--min-budget", "lots"]);
-    assert_ne!(bad.status.code(), Some(0));
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(text(&bad).contains("not a percentage"), "{}", text(&bad));
 
     // history: two snapshots, one row a day with --every 1d, CSV for spreadsheets
     let since = sloguard::slo::message::rfc3339(end - 7200);

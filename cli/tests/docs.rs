@@ -66,6 +66,58 @@ fn the_readme_installs_sloguard_before_it_uses_it_and_says_how_long_builds_take(
 }
 
 #[test]
+fn the_readme_sets_up_the_table_before_a_verb_uses_it() {
+    let readme = read("README.md");
+    let sh = shell_lines(&readme);
+    let first = |pred: &dyn Fn(&str) -> bool, what: &str| {
+        sh.iter()
+            .find(|(_, l)| pred(l))
+            .unwrap_or_else(|| panic!("no {what}"))
+            .0
+    };
+    // Every verb but validate, init and --help reads the table.
+    let offline = ["sloguard validate", "sloguard init", "sloguard --help"];
+    let uses_table = first(
+        &|l| l.starts_with("sloguard ") && !offline.iter().any(|o| l.starts_with(o)),
+        "sloguard verb that uses the table",
+    );
+    let setup = first(
+        &|l| l.starts_with("export ") && l.contains("AWS_REGION") && l.contains("SLO_TABLE"),
+        "export of AWS_REGION and SLO_TABLE",
+    );
+    let init = first(&|l| l.starts_with("sloguard init"), "sloguard init");
+    assert!(
+        setup < uses_table && init < uses_table,
+        "{:?}",
+        sh[uses_table]
+    );
+}
+
+#[test]
+fn the_readme_says_what_make_browser_installs_and_needs() {
+    let readme = read("README.md");
+    let tests = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("Running the tests"))
+        .expect("the tests section");
+    for needed in [
+        "make browser",
+        "chromium-headless-shell",
+        "apt-get",
+        "root",
+        "SLOGUARD_CHROMIUM",
+    ] {
+        assert!(tests.contains(needed), "{needed}");
+    }
+    let browser = read("testing/src/browser.rs");
+    assert!(browser.contains("SLOGUARD_CHROMIUM"), "the tests read it");
+    assert!(
+        !tests.contains("both functions"),
+        "the stack has three functions"
+    );
+}
+
+#[test]
 fn the_makefile_has_the_targets_the_readme_names() {
     let make = read("Makefile");
     let target = |name: &str| -> Vec<String> {
@@ -87,6 +139,22 @@ fn the_makefile_has_the_targets_the_readme_names() {
     }
     assert!(!check.contains("infra-check"), "{check}");
     assert!(target("test")[0].contains("infra-check"));
+    // `make demo` says how long it takes before anything slow: the virtualenv, then the build.
+    let demo = target("demo");
+    assert!(
+        !demo[0].contains("venv"),
+        "the virtualenv is not a prerequisite run before the banner: {}",
+        demo[0]
+    );
+    let banner = demo
+        .iter()
+        .position(|l| l.contains("echo") && l.contains("5-10 minutes"))
+        .expect("a banner with the first build's time");
+    let slow = demo
+        .iter()
+        .position(|l| !l.contains("echo") && ["venv", "cargo", "pip"].iter().any(|w| l.contains(w)))
+        .expect("the slow steps");
+    assert!(banner < slow, "{demo:#?}");
     // infra-check builds as a user does: the beta flag comes from infra/samconfig.toml.
     for l in target("infra-check")
         .iter()
@@ -120,10 +188,13 @@ fn samconfig_makes_build_and_guided_deploy_all_a_user_types() {
             .find(|(a, b, _)| a == s && b == k)
             .map(|(_, _, v)| v.as_str())
     };
-    assert_eq!(
-        get("default.build.parameters", "beta_features"),
-        Some("true")
-    );
+    for command in ["build", "sync"] {
+        assert_eq!(
+            get(&format!("default.{command}.parameters"), "beta_features"),
+            Some("true"),
+            "sam {command} builds with cargo-lambda, a beta feature"
+        );
+    }
     let deploy = "default.deploy.parameters";
     assert_eq!(get(deploy, "capabilities"), Some("\"CAPABILITY_IAM\""));
     assert_eq!(get(deploy, "confirm_changeset"), Some("true"));

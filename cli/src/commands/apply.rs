@@ -7,11 +7,36 @@ use anyhow::Result;
 use sloguard::app::apply::{apply, prune_needs_confirmation, ApplyError, ApplyOptions, Change};
 use sloguard::slo::message::count;
 
-use super::{read_files, Connection};
+use super::{read_files, Store};
 
-/// Apply `paths`; exit 1 on invalid files, no SLO, or a refused prune.
-pub async fn run(c: &Connection, paths: &[PathBuf], options: ApplyOptions) -> Result<ExitCode> {
-    let sources = read_files(paths)?;
+/// `sloguard apply`'s arguments.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: Store,
+    /// SLO files, or folders read with their subfolders (.yaml/.yml).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Show what would change, store nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Delete stored SLOs the files no longer define (more than 3, or all of them, needs --yes).
+    #[arg(long)]
+    prune: bool,
+    /// Confirm a large --prune.
+    #[arg(long, requires = "prune")]
+    yes: bool,
+}
+
+/// Apply the files; exit 1 on invalid files, no SLO, or a refused prune.
+pub async fn run(args: &Args) -> Result<ExitCode> {
+    let options = ApplyOptions {
+        dry_run: args.dry_run,
+        prune: args.prune,
+        confirmed: args.yes,
+    };
+    let c = args.store.connect().await?;
+    let sources = read_files(&args.files)?;
     // Warnings never stop an apply, but the person applying should see them.
     for w in sloguard::slo::load::load(&sources).warnings {
         eprintln!("{}:{}: {}: warning: {}", w.file, w.line, w.path, w.message);

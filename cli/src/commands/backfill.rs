@@ -1,14 +1,52 @@
 //! `sloguard backfill`: rebuild history from CloudWatch, with progress on a terminal.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 
 use anyhow::Result;
 use sloguard::app::backfill::{backfill, BackfillRequest};
 use sloguard::aws::AwsApp;
 use sloguard::slo::message::{count, rfc3339};
 
+use super::{parse_span, parse_time, Store};
+
+/// `sloguard backfill`'s arguments.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: Store,
+    /// SLOs to rebuild (default: all).
+    slos: Vec<String>,
+    /// First evaluation time (RFC 3339).
+    #[arg(long)]
+    from: String,
+    /// End of the range, exclusive (RFC 3339).
+    #[arg(long)]
+    to: String,
+    /// Time between evaluations (e.g. 5m, 1h).
+    #[arg(long, default_value = "1h")]
+    step: String,
+}
+
+/// Rebuild the range; exit 2 when an evaluation failed (what was written is kept).
+pub async fn run(args: &Args) -> Result<ExitCode> {
+    let request = BackfillRequest {
+        slos: (!args.slos.is_empty()).then(|| args.slos.clone()),
+        from: parse_time(&args.from, "--from")?,
+        to: parse_time(&args.to, "--to")?,
+        step: parse_span(&args.step, "--step")?,
+        now: chrono::Utc::now().timestamp(),
+    };
+    let complete = rebuild(&args.store.connect().await?.app, request).await?;
+    Ok(if complete {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
 /// Run the backfill and print a one-line summary; returns whether every evaluation worked.
-pub async fn run(app: &AwsApp, req: BackfillRequest) -> Result<bool> {
+async fn rebuild(app: &AwsApp, req: BackfillRequest) -> Result<bool> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(

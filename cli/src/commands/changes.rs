@@ -1,6 +1,8 @@
 //! `sloguard changes`: the deployments recorded for the targets an SLO names in
 //! `sloguard.dev/changes`, newest first.
 
+use std::process::ExitCode;
+
 use anyhow::Result;
 use serde_json::json;
 use sloguard::app::changes::changes_of;
@@ -8,10 +10,38 @@ use sloguard::app::DefinitionStore;
 use sloguard::aws::AwsApp;
 use sloguard::slo::message::{relative, rfc3339};
 
-use super::UnknownSlo;
+use super::{parse_span, parse_time, Store, UnknownSlo};
 
 /// How far back `changes` looks without `--since`.
 pub const DEFAULT_SPAN_SECONDS: i64 = 7 * 86_400;
+
+/// `sloguard changes`'s arguments.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: Store,
+    /// The SLO whose changes to list.
+    slo: String,
+    /// From this time (RFC 3339) or this long ago (e.g. 2h, 7d); default 7 days.
+    #[arg(long)]
+    since: Option<String>,
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// List the changes since `--since` (a time, or a span back from now).
+pub async fn run(args: &Args) -> Result<ExitCode> {
+    let now = chrono::Utc::now().timestamp();
+    let since = match args.since.as_deref() {
+        None => now - DEFAULT_SPAN_SECONDS,
+        Some(s) if s.contains('T') => parse_time(s, "--since")?,
+        Some(s) => now - parse_span(s, "--since")?,
+    };
+    let app = args.store.connect().await?.app;
+    print(&app, &args.slo, since, now, args.json).await?;
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Print the changes of `slo` with times in [since, until] as a table, or as JSON.
 pub async fn print(app: &AwsApp, slo: &str, since: i64, until: i64, json: bool) -> Result<()> {

@@ -3,13 +3,88 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Result};
 use sloguard::app::DefinitionStore;
 use sloguard::cost::{self, Deployment, FleetSlo, ItemSizes};
+use sloguard::slo::message::count;
 use sloguard::slo::model::SloDefinition;
 
-use super::{read_files, Connection};
+use super::{read_files, Connection, Store};
+
+/// `sloguard cost`'s flags.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: Store,
+    /// Price a hypothetical fleet of N ratio SLOs, each on metrics of its own (no table needed).
+    #[arg(long, value_name = "N", conflicts_with = "fleet")]
+    slos: Option<usize>,
+    /// Price the SLOs of these files or folders instead of the table.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    fleet: Vec<PathBuf>,
+    /// Minutes between evaluation cycles (the deployed ScheduleMinutes).
+    #[arg(long, env = "SLO_SCHEDULE_MINUTES", default_value_t = 5)]
+    schedule_minutes: i64,
+    /// Days history snapshots are kept (the deployed HistoryRetentionDays).
+    #[arg(long, env = "SLO_HISTORY_DAYS", default_value_t = 400)]
+    history_days: i64,
+    /// A measured cycle time in seconds (the evaluator's REPORT Duration); default: estimated.
+    #[arg(long)]
+    cycle_seconds: Option<f64>,
+    /// Whose prices (us-east-1, us-east-2, us-west-2, eu-west-1).
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Print the estimate as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Print README's cost table (10, 100 and 1,000 SLOs) and nothing else.
+    #[arg(long, hide = true)]
+    readme_table: bool,
+}
+
+/// Price the fleet the flags name (files, a synthetic fleet, or the table) and print the bill.
+pub async fn run(args: &Args) -> Result<ExitCode> {
+    if args.readme_table {
+        print!("{}", cost::readme_table());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !(1..=60).contains(&args.schedule_minutes) {
+        bail!(
+            "--schedule-minutes: {} is not from 1 to 60",
+            args.schedule_minutes
+        );
+    }
+    let options = CostOptions {
+        slos: args.slos,
+        fleet: args.fleet.clone(),
+        region: args.region.clone(),
+        deployment: Deployment {
+            schedule_minutes: args.schedule_minutes,
+            history_days: args.history_days,
+            cycle_seconds: args.cycle_seconds,
+            // The other settings of the deployed stack, as the functions read them.
+            lag_seconds: std::env::var("SLO_LAG_SECONDS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(120),
+            slo_metrics: std::env::var("SLO_METRICS")
+                .ok()
+                .and_then(|v| sloguard::app::emf::SloMetrics::parse(&v))
+                .unwrap_or_default(),
+            ..Deployment::default()
+        },
+        json: args.json,
+    };
+    if args.slos.is_some() || !args.fleet.is_empty() {
+        price(Source::Offline, &options).await?;
+    } else {
+        let conn = args.store.connect().await?;
+        price(Source::Table(&conn), &options).await?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 /// Which fleet to price and how the stack is deployed.
 pub struct CostOptions {
@@ -35,7 +110,7 @@ pub enum Source<'a> {
 }
 
 /// Price the fleet and print the bill.
-pub async fn run(source: Source<'_>, o: &CostOptions) -> Result<()> {
+pub async fn price(source: Source<'_>, o: &CostOptions) -> Result<()> {
     let prices = cost::prices::for_region(&o.region).ok_or_else(|| {
         anyhow!(
             "--region: no prices for `{}`; known: {}",
@@ -54,8 +129,8 @@ pub async fn run(source: Source<'_>, o: &CostOptions) -> Result<()> {
                 let loaded = sloguard::slo::load::load(&read_files(&o.fleet)?);
                 if !loaded.problems.is_empty() {
                     bail!(
-                        "{} problem(s) in the files; run `sloguard validate` first",
-                        loaded.problems.len()
+                        "{} in the files; run `sloguard validate` first",
+                        count(loaded.problems.len(), "problem")
                     );
                 }
                 (loaded.slos, HashMap::new())
@@ -90,8 +165,8 @@ pub async fn run(source: Source<'_>, o: &CostOptions) -> Result<()> {
         print!("{}", estimate.render());
         if matches!(source, Source::Table(_)) {
             println!(
-                "item sizes: measured in the table for {measured} of {} SLOs, estimated for the rest",
-                fleet.len()
+                "item sizes: measured in the table for {measured} of {}, estimated for the rest",
+                count(fleet.len(), "SLO")
             );
         }
     }

@@ -3,22 +3,40 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use sloguard::app::cycle::{run_cycle, CycleRequest};
+use sloguard::app::cycle::{run_cycle, CycleReport, CycleRequest};
+use sloguard::app::ports::{AccessProblem, Timeout};
 use sloguard::slo::message::count;
 
-use super::{parse_time, Connection};
+use super::{connect, parse_time, timeout_advice, Access, Store};
 
-/// What `evaluate` was asked.
-pub struct EvaluateOptions<'a> {
-    pub at: Option<&'a str>,
-    pub slo: Option<&'a str>,
-    pub lag: Option<i64>,
-    pub json: bool,
-    pub notify: bool,
+/// `sloguard evaluate`'s flags.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: Store,
+    /// SNS topic ARN for notifications (overrides SLO_TOPIC_ARN).
+    #[arg(long)]
+    topic_arn: Option<String>,
+    /// Evaluation trigger time (RFC 3339); default now.
+    #[arg(long)]
+    at: Option<String>,
+    /// Only this SLO.
+    #[arg(long)]
+    slo: Option<String>,
+    /// Data lag in seconds subtracted from the trigger time (overrides SLO_LAG_SECONDS).
+    #[arg(long)]
+    lag: Option<i64>,
+    /// Print the cycle report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Notify even for a past --at (by default a past evaluation only records history).
+    #[arg(long)]
+    notify: bool,
 }
 
 /// Run one cycle; exit 2 when an SLO failed.
-pub async fn run(c: &mut Connection, o: EvaluateOptions<'_>) -> Result<ExitCode> {
+pub async fn run(o: &Args) -> Result<ExitCode> {
+    let mut c = connect(o.store.table.as_deref(), o.topic_arn.as_deref()).await?;
     if let Some(l) = o.lag {
         c.app.config.lag_seconds = l;
     }
@@ -27,13 +45,14 @@ pub async fn run(c: &mut Connection, o: EvaluateOptions<'_>) -> Result<ExitCode>
     }
     let now = chrono::Utc::now().timestamp();
     let trigger =
-        o.at.map(|a| parse_time(a, "--at"))
+        o.at.as_deref()
+            .map(|a| parse_time(a, "--at"))
             .transpose()?
             .unwrap_or(now);
     let request = CycleRequest {
         trigger,
         now,
-        only: o.slo.map(|s| vec![s.to_string()]),
+        only: o.slo.clone().map(|s| vec![s]),
         notify_past: o.notify,
         ..CycleRequest::default()
     };
@@ -67,9 +86,77 @@ pub async fn run(c: &mut Connection, o: EvaluateOptions<'_>) -> Result<ExitCode>
             println!("  {:<32} {status}{change}{err}", s.slo);
         }
     }
+    // Once, under the table (on stderr, so --json stays a document): which setting to raise.
+    for limit in timed_out(&report) {
+        eprintln!("note: {}", timeout_advice(limit));
+    }
     Ok(if report.failed > 0 {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The time limits that ran out for some SLO of the cycle, each once (connect first), so
+/// the advice under the table names the variable to raise.
+fn timed_out(report: &CycleReport) -> Vec<Timeout> {
+    let hit = |limit| {
+        report
+            .slos
+            .iter()
+            .filter_map(|s| Access::access(s.error.as_ref()?))
+            .any(|a| a == AccessProblem::TimedOut(limit))
+    };
+    [Timeout::Connect, Timeout::Attempt]
+        .into_iter()
+        .filter(|l| hit(*l))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sloguard::app::cycle::{SloError, SloOutcome};
+    use sloguard::app::ports::{SourceError, StoreError};
+
+    fn outcome(slo: &str, error: Option<SloError>) -> SloOutcome {
+        SloOutcome {
+            slo: slo.into(),
+            status: None,
+            change: None,
+            notifications_sent: 0,
+            error,
+            notify_errors: Vec::new(),
+            snapshot: None,
+        }
+    }
+
+    fn report(slos: Vec<SloOutcome>) -> CycleReport {
+        CycleReport {
+            evaluated_at: "2026-11-25T12:00:00Z".into(),
+            evaluated: slos.len(),
+            failed: slos.iter().filter(|s| s.error.is_some()).count(),
+            slos,
+            notifications_sent: 0,
+            metric_requests: 0,
+        }
+    }
+
+    #[test]
+    fn the_time_limits_some_slos_ran_into_are_named_once() {
+        let attempt = || SourceError::TimedOut(Timeout::Attempt, "slow".into()).into();
+        let r = report(vec![
+            outcome("a", None),
+            outcome("b", Some(attempt())),
+            outcome("c", Some(attempt())),
+            outcome(
+                "d",
+                Some(StoreError::TimedOut(Timeout::Connect, "no route".into()).into()),
+            ),
+        ]);
+        assert_eq!(timed_out(&r), vec![Timeout::Connect, Timeout::Attempt]);
+        let other = SourceError::Rejected("bad query".into()).into();
+        let r = report(vec![outcome("a", None), outcome("b", Some(other))]);
+        assert!(timed_out(&r).is_empty());
+    }
 }

@@ -3,9 +3,71 @@
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Result};
-use sloguard::app::gate::{gate, GateError, GatePolicy};
+use sloguard::app::gate::{gate, GatePolicy};
 use sloguard::aws::AwsApp;
+use sloguard::slo::message::count;
 use sloguard_cli::output;
+
+use super::Store;
+
+/// `sloguard gate`'s arguments.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: Store,
+    /// SLOs to check (default: all, or all of --service).
+    slos: Vec<String>,
+    /// Only the SLOs of this service.
+    #[arg(long)]
+    service: Option<String>,
+    /// Budget that must be left, e.g. 25%.
+    #[arg(long, value_name = "PERCENT")]
+    min_budget: Option<String>,
+    /// Fail while a page or ticket incident is open.
+    #[arg(long)]
+    no_open_incident: bool,
+    /// Print the verdicts as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Judge the SLOs the arguments select. Every error (a bad flag, no table, an unknown SLO,
+/// no credentials) exits 2, so a pipeline can tell "cannot tell" from "fail" (3); the advice
+/// on AWS access names the fix, with the SDK's details when `verbose`.
+pub async fn run(args: &Args, verbose: bool) -> Result<ExitCode> {
+    match check(args).await {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            eprintln!("error: {}", super::advise(e, verbose));
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// Parse the policy, connect and judge.
+async fn check(args: &Args) -> Result<ExitCode> {
+    let policy = GatePolicy {
+        min_budget: args.min_budget.as_deref().map(parse_percent).transpose()?,
+        no_open_incident: args.no_open_incident,
+    };
+    let app = args.store.connect().await?.app;
+    let request = Selection {
+        names: &args.slos,
+        service: args.service.as_deref(),
+        policy,
+    };
+    judge(&app, request, args.json).await
+}
+
+/// Which SLOs to judge, and against what.
+pub struct Selection<'a> {
+    /// SLOs named (all, or all of `service`, when empty).
+    pub names: &'a [String],
+    /// Only the SLOs of this service.
+    pub service: Option<&'a str>,
+    /// What each must meet.
+    pub policy: GatePolicy,
+}
 
 /// `25%` or `0.25` as a fraction of the budget.
 pub fn parse_percent(s: &str) -> Result<f64> {
@@ -21,25 +83,10 @@ pub fn parse_percent(s: &str) -> Result<f64> {
     Ok(v)
 }
 
-/// Judge and print; errors (unknown SLO, nothing selected, storage) exit 2 with no table.
-pub async fn run(
-    app: &AwsApp,
-    names: &[String],
-    service: Option<&str>,
-    policy: GatePolicy,
-    json: bool,
-) -> Result<ExitCode> {
-    let verdicts = match gate(&app.store, names, service, policy).await {
-        Ok(v) => v,
-        Err(e @ (GateError::UnknownSlo { .. } | GateError::NothingSelected(_))) => {
-            eprintln!("error: {e}");
-            return Ok(ExitCode::from(2));
-        }
-        Err(e) => {
-            eprintln!("error: {}", super::advise(e.into(), false));
-            return Ok(ExitCode::from(2));
-        }
-    };
+/// Judge and print: exit 0 when every SLO passes, 3 when one fails; an error (unknown SLO,
+/// nothing selected, storage) prints no table.
+pub async fn judge(app: &AwsApp, s: Selection<'_>, json: bool) -> Result<ExitCode> {
+    let verdicts = gate(&app.store, s.names, s.service, s.policy).await?;
     let pass = verdicts.iter().all(|v| v.pass);
     if json {
         println!("{}", serde_json::to_string_pretty(&verdicts)?);
@@ -67,13 +114,13 @@ pub async fn run(
             )
         );
         let failing = verdicts.iter().filter(|v| !v.pass).count();
+        let all = count(verdicts.len(), "SLO");
         if pass {
-            println!("gate: pass ({} SLOs meet the policy)", verdicts.len());
+            let verb = if verdicts.len() == 1 { "meets" } else { "meet" };
+            println!("gate: pass ({all} {verb} the policy)");
         } else {
-            println!(
-                "gate: FAIL ({failing} of {} SLOs do not meet the policy)",
-                verdicts.len()
-            );
+            let verb = if failing == 1 { "does" } else { "do" };
+            println!("gate: FAIL ({failing} of {all} {verb} not meet the policy)");
         }
     }
     Ok(if pass {

@@ -1,17 +1,85 @@
 //! `sloguard history`: the stored budget history of one SLO.
 
+use std::process::ExitCode;
+
 use anyhow::Result;
 use sloguard::app::{DefinitionStore, HistoryStore};
 use sloguard::aws::AwsApp;
 use sloguard::slo::message::rfc3339;
 use sloguard_cli::output;
 
-use super::UnknownSlo;
+use super::{parse_span, parse_time, Store, UnknownSlo};
 
 /// How far back `history` looks without `--since`.
 pub const DEFAULT_SPAN_SECONDS: i64 = 86_400;
 
-/// Which rows to show: a time range, and at most the latest `limit` of them.
+/// `sloguard history`'s arguments.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: Store,
+    /// The SLO whose history to print.
+    slo: String,
+    /// From this time (RFC 3339); default 24 hours before --until (with --every and --limit, that many periods).
+    #[arg(long)]
+    since: Option<String>,
+    /// Until this time (RFC 3339); default now.
+    #[arg(long)]
+    until: Option<String>,
+    /// Only the latest N rows of the range.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    limit: Option<u32>,
+    /// One row per period (1h, 1d...): last budget, highest burn, worst status.
+    #[arg(long, value_name = "PERIOD")]
+    every: Option<String>,
+    /// Print a JSON array of snapshots instead of a table.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Print CSV for spreadsheets.
+    #[arg(long)]
+    csv: bool,
+}
+
+/// Print the history of the range the flags give (the last 24 hours by default).
+pub async fn run(args: &Args) -> Result<ExitCode> {
+    let now = chrono::Utc::now().timestamp();
+    let until = args
+        .until
+        .as_deref()
+        .map(|u| parse_time(u, "--until"))
+        .transpose()?
+        .unwrap_or(now);
+    let every = args
+        .every
+        .as_deref()
+        .map(|e| parse_span(e, "--every"))
+        .transpose()?;
+    let limit = args.limit.map(|n| n as usize);
+    // `--every 1d --limit 7` asks for the latest 7 days: look back that far by default.
+    let periods_back = every.zip(limit).map(|(e, n)| until - e.max(60) * n as i64);
+    let since = match args.since.as_deref() {
+        Some(s) => parse_time(s, "--since")?,
+        None => periods_back.unwrap_or(until - DEFAULT_SPAN_SECONDS),
+    };
+    let range = Range {
+        since,
+        until,
+        limit,
+        since_defaulted: args.since.is_none() && periods_back.is_none(),
+        every,
+    };
+    let format = match (args.json, args.csv) {
+        (true, _) => Format::Json,
+        (_, true) => Format::Csv,
+        _ => Format::Table,
+    };
+    let app = args.store.connect().await?.app;
+    print(&app, &args.slo, range, format).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Which rows to show: a time range, and at most the latest `limit` of them (of the
+/// periods, with `every`).
 #[derive(Debug, Clone, Copy)]
 pub struct Range {
     pub since: i64,
@@ -35,7 +103,8 @@ pub enum Format {
 /// Print one SLO's history table, or the JSON array of the contract; an SLO that is
 /// neither defined nor has history here is an `UnknownSlo`.
 pub async fn print(app: &AwsApp, slo: &str, range: Range, format: Format) -> Result<()> {
-    let snaps = match range.limit {
+    // Aggregated rows are limited after aggregating: `--every 1d --limit 7` is a week.
+    let snaps = match range.limit.filter(|_| range.every.is_none()) {
         Some(n) => {
             app.store
                 .latest_history(slo, range.since, range.until, n)
@@ -57,7 +126,14 @@ pub async fn print(app: &AwsApp, slo: &str, range: Range, format: Format) -> Res
         );
     }
     let snaps = match range.every {
-        Some(every) => sloguard::report::aggregate(&snaps, every),
+        Some(every) => {
+            let mut periods = sloguard::report::aggregate(&snaps, every);
+            let older = periods
+                .len()
+                .saturating_sub(range.limit.unwrap_or(usize::MAX));
+            periods.drain(..older);
+            periods
+        }
         None => snaps,
     };
     if format == Format::Csv {

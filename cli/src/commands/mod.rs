@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context as _, Result};
 use sloguard::app::apply::ApplyError;
 use sloguard::app::backfill::BackfillError;
-use sloguard::app::cycle::CycleError;
+use sloguard::app::changes::ChangeError;
+use sloguard::app::cycle::{CycleError, DeliveryError, SloError};
+use sloguard::app::gate::GateError;
 use sloguard::app::ports::StoredDefinition;
 use sloguard::app::ports::{AccessProblem, NotifyError, SourceError, StoreError, Timeout};
 use sloguard::app::report::ReportError;
@@ -35,6 +37,21 @@ pub struct Connection {
     pub sdk: aws_config::SdkConfig,
 }
 
+/// The table flag, on the verbs that read or write it (not on `validate`).
+#[derive(clap::Args)]
+pub struct Store {
+    /// DynamoDB table (overrides SLO_TABLE).
+    #[arg(long)]
+    pub table: Option<String>,
+}
+
+impl Store {
+    /// Connect with this table and no topic: only the verbs that notify take one.
+    pub async fn connect(&self) -> Result<Connection> {
+        connect(self.table.as_deref(), None).await
+    }
+}
+
 /// Read the environment (with the verb's --table and --topic-arn on top) and build the AWS clients.
 pub async fn connect(table: Option<&str>, topic_arn: Option<&str>) -> Result<Connection> {
     let settings = Environment::from_lookup(|k| match k {
@@ -43,9 +60,10 @@ pub async fn connect(table: Option<&str>, topic_arn: Option<&str>) -> Result<Con
         _ => std::env::var(k).ok(),
     })?;
     let sdk = load_config(Timeouts::from_env()?).await;
-    if sdk.region().is_none() {
+    let Some(region) = sdk.region() else {
         bail!("no AWS region: set AWS_REGION (e.g. export AWS_REGION=eu-west-1)");
-    }
+    };
+    let _ = REGION.set(region.to_string());
     Ok(Connection {
         app: build_app(&settings, &sdk),
         settings,
@@ -175,35 +193,171 @@ fn yaml_files_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// The credentials or reachability problem behind an error, found by type anywhere in its chain.
+/// A credentials, reachability or time-limit problem an error stands for, if it is one.
+/// Implemented here for every error the use cases return, with matches that name each
+/// variant, so a variant added to one of them fails to compile until it is classified.
+trait Access {
+    /// The problem a person must fix before AWS can be used, if this error is one.
+    fn access(&self) -> Option<AccessProblem>;
+}
+
+impl Access for StoreError {
+    fn access(&self) -> Option<AccessProblem> {
+        StoreError::access(self)
+    }
+}
+
+impl Access for SourceError {
+    fn access(&self) -> Option<AccessProblem> {
+        SourceError::access(self)
+    }
+}
+
+impl Access for NotifyError {
+    fn access(&self) -> Option<AccessProblem> {
+        NotifyError::access(self)
+    }
+}
+
+impl Access for SloError {
+    fn access(&self) -> Option<AccessProblem> {
+        match self {
+            SloError::Metrics(e) => e.access(),
+            SloError::Store(e) => e.access(),
+            SloError::Unreadable { .. }
+            | SloError::Unknown
+            | SloError::Deferred
+            | SloError::Evaluate(_)
+            | SloError::LostRace(_) => None,
+        }
+    }
+}
+
+impl Access for DeliveryError {
+    fn access(&self) -> Option<AccessProblem> {
+        match self {
+            DeliveryError::Notify(e) => e.access(),
+            DeliveryError::Store(e) => e.access(),
+        }
+    }
+}
+
+impl Access for CycleError {
+    fn access(&self) -> Option<AccessProblem> {
+        match self {
+            CycleError::Definitions(e) | CycleError::States(e) => Access::access(e),
+            CycleError::NothingEvaluated { first, .. } => Access::access(first),
+            CycleError::BadEvent(_) | CycleError::FutureTrigger { .. } => None,
+        }
+    }
+}
+
+impl Access for ApplyError {
+    fn access(&self) -> Option<AccessProblem> {
+        match self {
+            ApplyError::Store(e) => e.access(),
+            ApplyError::Invalid(_) | ApplyError::NoSlos | ApplyError::PruneRefused { .. } => None,
+        }
+    }
+}
+
+impl Access for BackfillError {
+    fn access(&self) -> Option<AccessProblem> {
+        match self {
+            BackfillError::Store(e) => e.access(),
+            BackfillError::Cycle(e) => Access::access(e),
+            BackfillError::EmptyRange { .. }
+            | BackfillError::Step
+            | BackfillError::Future(_)
+            | BackfillError::TooOld(_)
+            | BackfillError::UnknownSlo(_) => None,
+        }
+    }
+}
+
+impl Access for ReportError {
+    fn access(&self) -> Option<AccessProblem> {
+        match self {
+            ReportError::Store(e) => e.access(),
+            ReportError::Notify(e) => e.access(),
+            ReportError::UnknownSlo { .. } => None,
+        }
+    }
+}
+
+impl Access for GateError {
+    fn access(&self) -> Option<AccessProblem> {
+        match self {
+            GateError::Store(e) => e.access(),
+            GateError::UnknownSlo { .. } | GateError::NothingSelected(_) => None,
+        }
+    }
+}
+
+impl Access for ChangeError {
+    fn access(&self) -> Option<AccessProblem> {
+        match self {
+            ChangeError::Store(e) => e.access(),
+            ChangeError::BadEvent(_) => None,
+        }
+    }
+}
+
+/// The credentials or reachability problem behind an error: every error in its chain
+/// (context added on the way up, `source()`s) is tried as each type that can carry one.
 fn access_problem(e: &anyhow::Error) -> Option<AccessProblem> {
+    /// The first of these types `c` is that names an access problem.
+    macro_rules! first_of {
+        ($c:expr; $($t:ty),+ $(,)?) => {
+            None $(.or_else(|| $c.downcast_ref::<$t>().and_then(Access::access)))+
+        };
+    }
     e.chain().find_map(|c| {
-        c.downcast_ref::<StoreError>()
-            .and_then(StoreError::access)
-            .or_else(|| {
-                c.downcast_ref::<SourceError>()
-                    .and_then(SourceError::access)
-            })
-            .or_else(|| {
-                c.downcast_ref::<NotifyError>()
-                    .and_then(NotifyError::access)
-            })
-            .or_else(|| c.downcast_ref::<CycleError>().and_then(CycleError::access))
-            .or_else(|| match c.downcast_ref::<ApplyError>() {
-                Some(ApplyError::Store(s)) => s.access(),
-                _ => None,
-            })
-            .or_else(|| match c.downcast_ref::<ReportError>() {
-                Some(ReportError::Store(s)) => s.access(),
-                Some(ReportError::Notify(n)) => n.access(),
-                _ => None,
-            })
-            .or_else(|| match c.downcast_ref::<BackfillError>() {
-                Some(BackfillError::Store(s)) => s.access(),
-                Some(BackfillError::Cycle(c)) => c.access(),
-                _ => None,
-            })
+        first_of!(c; StoreError, SourceError, NotifyError, SloError, DeliveryError, CycleError,
+                  ApplyError, BackfillError, ReportError, GateError, ChangeError)
     })
+}
+
+/// The region the SDK resolved (from AWS_REGION, a profile or the instance), recorded by
+/// `connect` so advice names the region actually used.
+static REGION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The most a time limit's variable accepts (`sloguard::aws::Timeouts::from_lookup`'s
+/// bounds), so advice never suggests a value the CLI would refuse.
+pub fn max_seconds(limit: Timeout) -> u64 {
+    match limit {
+        Timeout::Connect => 60,
+        Timeout::Attempt => 900,
+    }
+}
+
+/// What to do when `limit` ran out: the variable that sets it and a higher value to try,
+/// never above what the variable accepts.
+pub fn timeout_advice(limit: Timeout) -> String {
+    let seconds = Timeouts::from_env().unwrap_or_default().seconds(limit);
+    advice_for(limit, seconds)
+}
+
+/// The advice when `limit`, set to `seconds`, ran out.
+fn advice_for(limit: Timeout, seconds: u64) -> String {
+    let var = Timeouts::var(limit);
+    let max = max_seconds(limit);
+    let what = match limit {
+        Timeout::Connect => "no connection",
+        Timeout::Attempt => "no answer",
+    };
+    let fix = if seconds >= max {
+        format!(
+            "it is at its maximum ({max} s), so check the network, AWS_REGION and AWS_ENDPOINT_URL"
+        )
+    } else {
+        format!(
+            "on a slow network or a far region, raise it (e.g. export {var}={}); \
+             check AWS_REGION and AWS_ENDPOINT_URL too",
+            (seconds * 3).min(max)
+        )
+    };
+    format!("{what} from {} within {seconds} s ({var}): {fix}", target())
 }
 
 /// Turn an AWS access failure into advice a person can act on; the SDK's own
@@ -226,33 +380,84 @@ pub fn advise(e: anyhow::Error, verbose: bool) -> String {
             "cannot reach {}: check AWS_REGION and AWS_ENDPOINT_URL, and that the service is up",
             target()
         )),
-        Some(AccessProblem::TimedOut(limit)) => {
-            let var = Timeouts::var(limit);
-            let seconds = Timeouts::from_env().unwrap_or_default().seconds(limit);
-            let what = match limit {
-                Timeout::Connect => "no connection",
-                Timeout::Attempt => "no answer",
-            };
-            detail(format!(
-                "{what} from {} within {seconds} s ({var}): on a slow network or a far region, \
-                 raise it (e.g. export {var}={}); check AWS_REGION and AWS_ENDPOINT_URL too",
-                target(),
-                seconds * 3
-            ))
-        }
+        Some(AccessProblem::TimedOut(limit)) => detail(timeout_advice(limit)),
         None => format!("{e:#}"),
     }
 }
 
-/// What the CLI talks to: the endpoint when one is set, else AWS in the region.
+/// What the CLI talks to: the endpoint when one is set, else AWS in the region the SDK
+/// resolved (`?` when none was).
 fn target() -> String {
     std::env::var("AWS_ENDPOINT_URL").map_or_else(
         |_| {
-            format!(
-                "AWS in region {}",
-                std::env::var("AWS_REGION").unwrap_or_else(|_| "?".into())
-            )
+            let region = REGION
+                .get()
+                .cloned()
+                .or_else(|| std::env::var("AWS_REGION").ok())
+                .unwrap_or_else(|| "?".into());
+            format!("AWS in region {region}")
         },
         |u| format!("the endpoint {u}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every use-case error that wraps a port error is found by `advise`, however it is
+    /// wrapped: a type missing from `access_problem`'s list fails here.
+    #[test]
+    fn every_use_case_error_names_its_access_problem() {
+        let store = || StoreError::Credentials("no provider".into());
+        let timed = || SourceError::TimedOut(Timeout::Attempt, "slow".into());
+        let cycle = || CycleError::Definitions(store());
+        let errors: Vec<anyhow::Error> = vec![
+            store().into(),
+            timed().into(),
+            NotifyError::Unavailable("down".into()).into(),
+            SloError::from(timed()).into(),
+            DeliveryError::from(store()).into(),
+            cycle().into(),
+            ApplyError::from(store()).into(),
+            BackfillError::from(store()).into(),
+            BackfillError::from(cycle()).into(),
+            ReportError::from(NotifyError::Credentials("none".into())).into(),
+            GateError::from(store()).into(),
+            ChangeError::from(store()).into(),
+            anyhow::Error::from(GateError::from(store())).context("while gating"),
+        ];
+        for e in &errors {
+            assert!(access_problem(e).is_some(), "{e:#}");
+        }
+        let plain = anyhow::Error::from(GateError::NothingSelected("shop".into()));
+        assert_eq!(access_problem(&plain), None);
+    }
+
+    #[test]
+    fn timeout_advice_never_suggests_more_than_the_variable_accepts() {
+        for limit in [Timeout::Connect, Timeout::Attempt] {
+            let var = Timeouts::var(limit);
+            let max = max_seconds(limit);
+            // The bound here is the library's: the maximum is accepted, one more is not.
+            let at = |n: u64| Timeouts::from_lookup(|k| (k == var).then(|| n.to_string()));
+            assert_eq!(at(max).unwrap().seconds(limit), max, "{var}");
+            assert!(at(max + 1).is_err(), "{var}");
+        }
+        let a = advice_for(Timeout::Attempt, 20);
+        assert!(
+            a.contains("export SLO_AWS_ATTEMPT_TIMEOUT_SECONDS=60"),
+            "{a}"
+        );
+        let a = advice_for(Timeout::Attempt, 400);
+        assert!(
+            a.contains("export SLO_AWS_ATTEMPT_TIMEOUT_SECONDS=900"),
+            "{a}"
+        );
+        let a = advice_for(Timeout::Connect, 60);
+        assert!(
+            a.contains("at its maximum (60 s)") && !a.contains("export"),
+            "{a}"
+        );
+    }
 }

@@ -62,3 +62,55 @@ pub async fn review(app: &AwsApp, seconds: i64, send: bool, now: i64) -> Result<
     println!("{}\n\n{}", n.subject, n.body);
     Ok(())
 }
+
+/// `sloguard report`'s arguments.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: super::Store,
+    /// SLOs to include (default: all).
+    slos: Vec<String>,
+    /// How far back (e.g. 7d, 30d).
+    #[arg(long, default_value = "30d")]
+    since: String,
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE.html")]
+    out: std::path::PathBuf,
+}
+
+/// `sloguard review`'s flags.
+#[derive(clap::Args)]
+pub struct ReviewArgs {
+    #[command(flatten)]
+    store: super::Store,
+    /// SNS topic ARN that --send sends to (overrides SLO_TOPIC_ARN).
+    #[arg(long)]
+    topic_arn: Option<String>,
+    /// How far back (e.g. 28d).
+    #[arg(long, default_value = "28d")]
+    since: String,
+    /// Send it to the topic (--topic-arn or SLO_TOPIC_ARN) as one info message (once a week) instead of printing it.
+    #[arg(long)]
+    send: bool,
+}
+
+/// Write the report file the flags name.
+pub async fn run(args: &Args) -> Result<std::process::ExitCode> {
+    let now = chrono::Utc::now().timestamp();
+    let span = super::parse_span(&args.since, "--since")?;
+    let app = args.store.connect().await?.app;
+    report(&app, &args.slos, span, &args.out, now).await?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Print the review, or send it with `--send` (which needs a topic).
+pub async fn run_review(args: &ReviewArgs) -> Result<std::process::ExitCode> {
+    let now = chrono::Utc::now().timestamp();
+    let span = super::parse_span(&args.since, "--since")?;
+    let c = super::connect(args.store.table.as_deref(), args.topic_arn.as_deref()).await?;
+    if args.send && c.settings.topic_arn.is_none() {
+        anyhow::bail!("--send needs a topic: set SLO_TOPIC_ARN or give --topic-arn");
+    }
+    review(&c.app, span, args.send, now).await?;
+    Ok(std::process::ExitCode::SUCCESS)
+}

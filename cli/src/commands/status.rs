@@ -2,6 +2,7 @@
 //! once or, with `--watch`, refreshed until Ctrl-C.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -10,6 +11,35 @@ use sloguard::aws::AwsApp;
 use sloguard::slo::message::rfc3339;
 use sloguard::slo::status::Status;
 use sloguard_cli::output;
+
+use super::Store;
+
+/// `sloguard status`'s flags.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    store: Store,
+    /// Print the JSON array of the contract instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Refresh every SECONDS (default 30) until Ctrl-C.
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "30",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    watch: Option<u64>,
+    /// Stop --watch after N refreshes (for tests and scripts).
+    #[arg(long, hide = true, requires = "watch")]
+    iterations: Option<u64>,
+}
+
+/// Print the status once, or refresh it with `--watch`.
+pub async fn run(args: &Args, verbose: bool) -> Result<ExitCode> {
+    let app = args.store.connect().await?.app;
+    match args.watch {
+        Some(every) => watch(&app, args.json, every, args.iterations, verbose).await?,
+        None => print(&app, args.json).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 /// The status table, then the conditions of every SLO that is not ok; or the JSON array
 /// of the contract (`pretty` or one line).
@@ -129,7 +159,13 @@ pub async fn print(app: &AwsApp, json: bool) -> Result<()> {
 /// Print the status every `every` seconds until Ctrl-C (or `iterations` times): on a
 /// terminal the screen is redrawn; otherwise each refresh follows the last (JSON one line
 /// each). A failure after the first refresh is reported and retried at the next.
-pub async fn watch(app: &AwsApp, json: bool, every: u64, iterations: Option<u64>) -> Result<()> {
+pub async fn watch(
+    app: &AwsApp,
+    json: bool,
+    every: u64,
+    iterations: Option<u64>,
+    verbose: bool,
+) -> Result<()> {
     let terminal = std::io::stdout().is_terminal();
     let mut done = 0u64;
     loop {
@@ -150,7 +186,7 @@ pub async fn watch(app: &AwsApp, json: bool, every: u64, iterations: Option<u64>
             Err(e) if done == 0 => return Err(e),
             Err(e) => eprintln!(
                 "error: {} (trying again in {every} s)",
-                super::advise(e, false)
+                super::advise(e, verbose)
             ),
         }
         done += 1;

@@ -9,9 +9,17 @@ use sloguard::slo::message::count;
 
 use super::read_files;
 
+/// `sloguard validate`'s arguments.
+#[derive(clap::Args)]
+pub struct Args {
+    /// SLO files, or folders read with their subfolders (.yaml/.yml).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
 /// Exit 0 when valid; 1 with every problem listed, or when no file defines an SLO.
-pub fn run(paths: &[PathBuf]) -> Result<ExitCode> {
-    let files = read_files(paths)?;
+pub fn run(args: &Args) -> Result<ExitCode> {
+    let files = read_files(&args.files)?;
     let loaded = load(&files);
     // Warnings never fail validation, but a user reading the output sees them first.
     for w in &loaded.warnings {

@@ -193,18 +193,24 @@ mod tests {
         );
     }
 
-    /// Every file in examples/slos (read at test time, so a new example is covered), plus
-    /// the file of two SLOs (Occurrences and Timeslices) whose targets are divisions.
+    /// Every SLO file of examples/slos, examples/application-signals and the OpenSLO
+    /// corpus in testdata/openslo (read at test time, so a new file is covered), plus the
+    /// file of two SLOs (Occurrences and Timeslices) whose targets are divisions.
     fn examples_and_a_two_document_file() -> Vec<SourceFile> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/slos");
-        let mut out: Vec<SourceFile> = std::fs::read_dir(dir)
-            .expect("examples/slos exists")
-            .map(|e| {
-                let path = e.expect("readable entry").path();
-                SourceFile {
-                    name: path.display().to_string(),
-                    text: std::fs::read_to_string(&path).expect("readable example"),
-                }
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let dirs = [
+            "examples/slos",
+            "examples/application-signals",
+            "shared/testdata/openslo",
+        ];
+        let mut out: Vec<SourceFile> = dirs
+            .iter()
+            .flat_map(|d| std::fs::read_dir(format!("{root}/{d}")).expect("the folder exists"))
+            .map(|e| e.expect("readable entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .map(|path| SourceFile {
+                name: path.display().to_string(),
+                text: std::fs::read_to_string(&path).expect("readable example"),
             })
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -220,7 +226,8 @@ mod tests {
         let slos = load(&examples_and_a_two_document_file())
             .into_result()
             .unwrap();
-        assert!(slos.len() >= 6, "{} SLOs", slos.len());
+        // 4 in examples/slos, 1 in application-signals, 14 in the corpus, 2 in two-slos.yaml.
+        assert!(slos.len() >= 21, "{} SLOs", slos.len());
         for slo in &slos {
             let back = SloDefinition::from_stored(&slo.to_stored()).unwrap();
             assert!(
