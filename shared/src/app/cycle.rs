@@ -412,15 +412,11 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
 ) -> Result<SloOutcome, SloError> {
     let eval = evaluate(slo, t, streams)?;
     let channels = app.notifier.channels();
-    if let Some(last) = stored
-        .state
-        .last_evaluated_at
-        .filter(|l| *l > t.now + MAX_FUTURE_SECONDS)
-    {
-        // A state from the future (a wrong clock, or a trigger accepted before times were
-        // checked) would make every real cycle look old: repair it, never obey it.
-        tracing::warn!(slo = %slo.name, last_evaluated_at = %rfc3339(last), "state was evaluated in the future; repairing");
-        stored.state.last_evaluated_at = None;
+    // A state from the future (a wrong clock, or a trigger accepted before times were
+    // checked) would make every real cycle look old: repair it, never obey it.
+    let repaired = repair_future(&mut stored.state, t.now + MAX_FUTURE_SECONDS, t.at);
+    if repaired {
+        tracing::warn!(slo = %slo.name, "state held times in the future; repaired");
     }
     let hourly = hourly_checkpoint(&stored.state, t.at);
     if backfill {
@@ -473,6 +469,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
         if alarm_info.is_none()
             && decision.announcements.is_empty()
             && !hourly
+            && !repaired
             && stored.version > 0
             && same_but_time(&stored.state, &new_state)
         {
@@ -591,6 +588,28 @@ fn expires_at(config: &super::Config, at: i64, hourly: bool) -> i64 {
         RECENT_HISTORY_DAYS.min(config.history_days)
     };
     at + days * 86_400
+}
+
+/// Forget what a state remembers from after `limit` (the clock plus the future a trigger
+/// may have): a future `last_evaluated_at` makes every real cycle look old, a future
+/// `budget_announced` keeps a threshold "told" for a window period, a future `met_since`
+/// delays alertAfter. Times that start something still true (the status, the incident) move
+/// back to `at`, the evaluation time; the others are dropped. Returns whether anything was repaired.
+fn repair_future(state: &mut SloState, limit: i64, at: i64) -> bool {
+    let ahead = |t: &i64| *t > limit;
+    let before = state.clone();
+    state.last_evaluated_at = state.last_evaluated_at.filter(|t| !ahead(t));
+    state.status_since = state.status_since.map(|t| if ahead(&t) { at } else { t });
+    state.met_since.retain(|_, t| !ahead(t));
+    state.budget_announced.retain(|_, t| !ahead(t));
+    if let Some(i) = state.incident.as_mut() {
+        if ahead(&i.opened_at) {
+            i.opened_at = at;
+        }
+        i.calm_since = i.calm_since.filter(|t| !ahead(t));
+        i.quiet_since = i.quiet_since.filter(|t| !ahead(t));
+    }
+    *state != before
 }
 
 /// Whether two states differ in nothing but the evaluation time (nothing to write).

@@ -376,3 +376,45 @@ async fn a_page_lists_the_changes_before_the_incident_opened() {
     assert!(!page.body.contains("other-api"));
     assert_eq!(page.document["changes"][0]["seconds_before"], 30 * MIN);
 }
+
+#[tokio::test]
+async fn a_state_with_times_in_the_future_is_repaired_and_exhaustion_is_announced() {
+    use crate::slo::model::Severity;
+    use crate::slo::status::Incident;
+    // 1% of requests failing for the whole window: the budget is spent ten times over.
+    let app = app_with(|_| 1.0).await;
+    let ahead = T + 10 * 86_400;
+    let state = SloState {
+        status: Some(Status::Exhausted),
+        status_since: Some(ahead),
+        last_evaluated_at: Some(T - 5 * MIN),
+        met_since: [("page-6h".to_string(), ahead)].into(),
+        incident: Some(Incident {
+            severity: Severity::Page,
+            opened_at: ahead,
+            budget_at_open: Some(0.5),
+            calm_since: Some(ahead),
+            quiet_since: None,
+            held_back: false,
+        }),
+        budget_announced: [(100, ahead)].into(),
+    };
+    assert!(app
+        .store
+        .commit("checkout", 0, &state, &[], &[])
+        .await
+        .unwrap());
+    at(&app, T).await;
+    let said = subjects(&app);
+    assert!(
+        said.iter().any(|s| s.contains("error budget exhausted")),
+        "a budget_announced[100] from the future must not keep exhaustion quiet: {said:?}"
+    );
+    let repaired = app.store.state("checkout").await.unwrap().unwrap().state;
+    assert_eq!(repaired.budget_announced.get(&100), Some(&T));
+    assert_eq!(repaired.status_since, Some(T));
+    assert!(repaired.met_since.values().all(|t| *t <= T), "{repaired:?}");
+    let incident = repaired.incident.unwrap();
+    assert_eq!(incident.opened_at, T);
+    assert!(incident.calm_since.is_none_or(|c| c <= T), "{incident:?}");
+}
