@@ -57,8 +57,15 @@ impl CycleRequest {
     /// A past evaluation (older than one schedule period, with a minute's slack for delivery)
     /// rebuilds history; it must never page anyone about the past.
     pub fn is_backfill(&self, schedule_seconds: i64) -> bool {
-        self.history_only || (!self.notify_past && self.now - self.trigger > schedule_seconds + 60)
+        self.history_only
+            || (!self.notify_past && !is_live(self.trigger, self.now, schedule_seconds))
     }
+}
+
+/// Whether something that happened at `time` is news at `now`: within one schedule period,
+/// with a minute's slack for delivery. Older times are history; they never notify by themselves.
+pub fn is_live(time: i64, now: i64, schedule_seconds: i64) -> bool {
+    now - time <= schedule_seconds + 60
 }
 
 /// Time kept in reserve before the deadline: an SLO started later could be cut off half-way.
@@ -453,9 +460,11 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             .put_snapshot(&snap, expires_at(&app.config, t.at, hourly))
             .await?;
         // An alarm that fires while no burn-rate condition is met still tells on-call (info, never a page).
-        // One info message per alarm transition: on the first SLO it touches (the lead).
+        // One info message per alarm transition: on the first SLO it touches (the lead). Only
+        // for a live alarm: one delivered later than a schedule period is history, not news.
         let alarm_info = alarm.filter(|a| {
             a.state == "ALARM"
+                && is_live(a.timestamp, t.now, app.config.schedule_seconds)
                 && a.touched.first().is_none_or(|lead| *lead == slo.name)
                 && decision.announcements.is_empty()
                 && !eval.conditions.iter().any(|c| c.met)
