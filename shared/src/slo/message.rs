@@ -375,10 +375,17 @@ pub fn compose_with(
         thousands(eval.total),
         rfc3339(eval.window_start)
     ));
-    if let Some(none) = eval.slices_without_data() {
+    let exclusions = &slo.settings.exclusions;
+    if let Some(none) = eval.slices_without_data(exclusions) {
+        let excluded = eval.excluded_slices(exclusions).unwrap_or(0.0);
         b.push_str(&format!(
-            "  {} slices of the window so far had no data; the budget counts all {} slices of the window.\n",
+            "  {} slices of the window so far had no data{}; the budget counts all {} slices of the window.\n",
             thousands(none),
+            if excluded > 0.0 {
+                format!(" ({} more were excluded)", thousands(excluded))
+            } else {
+                String::new()
+            },
             thousands(base)
         ));
     }
@@ -607,6 +614,79 @@ mod tests {
         assert!(n.body.ends_with("[truncated]\n"));
         assert!(n.subject.len() <= MAX_SUBJECT);
         assert_eq!(n.severity, Severity::Info);
+    }
+
+    fn ts(s: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+    }
+
+    /// A day into chat-wait-time's 7-day window of 5-minute slices, across its six excluded
+    /// hours (2026-01-01T00:00Z/06:00Z): 288 slices so far, 72 excluded, 150 with data.
+    fn chat_sparse() -> (SloDefinition, Evaluation) {
+        let files = [crate::slo::load::SourceFile {
+            name: "chat.yaml".into(),
+            text: include_str!("../../../examples/slos/chat-wait-time.yaml").into(),
+        }];
+        let slo = crate::slo::load::load(&files).slos.remove(0);
+        let start = ts("2025-12-31T12:00:00Z");
+        let cond = &slo.conditions[0];
+        let eval = Evaluation {
+            slo: slo.name.clone(),
+            evaluated_at: start + 86_400,
+            window_start: start,
+            window_length: 7 * 86_400,
+            good: 140.0,
+            total: 150.0,
+            attainment: Some(140.0 / 150.0),
+            // 10 bad slices of the 20.16 that 1% of 2,016 slices allows
+            budget_remaining: Some(1.0 - 10.0 / 20.16),
+            windows: vec![],
+            conditions: vec![ConditionResult {
+                name: cond.name.clone(),
+                severity: cond.severity,
+                op: cond.op,
+                threshold: cond.threshold,
+                long: label(cond.long_seconds),
+                short: label(cond.short_seconds),
+                long_rate: Some(20.0),
+                short_rate: Some(30.0),
+                met: true,
+            }],
+            exhausts_at: None,
+            slice_seconds: Some(300),
+        };
+        (slo, eval)
+    }
+
+    #[test]
+    fn a_timeslice_budget_counts_the_same_slices_and_names_those_without_data() {
+        let (slo, eval) = chat_sparse();
+        let opened = Announcement {
+            event: Event::Opened,
+            severity: Severity::Page,
+            at: eval.evaluated_at,
+            suppressed: false,
+            incident: None,
+        };
+        let n = compose(&slo, &eval, Status::Breaching, Some(&opened), None, None);
+        let budget: Vec<&str> = n
+            .body
+            .split("\nBUDGET\n")
+            .nth(1)
+            .expect("a BUDGET section")
+            .lines()
+            .take(3)
+            .collect();
+        assert_eq!(
+            budget,
+            [
+                "  50.4% left: 10 of the 20.2 bad 5m slices the window allows are used.",
+                "  Attainment 93.333% (140 good of 150 5m slices with data, since 2025-12-31T12:00:00Z).",
+                "  66 slices of the window so far had no data (72 more were excluded); the budget counts all 2,016 slices of the window.",
+            ],
+            "{}",
+            n.body
+        );
     }
 
     #[test]
