@@ -118,7 +118,7 @@ async fn a_burn_opens_one_page_and_resolves_once() {
     let said = subjects(&app);
     assert_eq!(said.len(), 1, "{said:?}");
     assert!(
-        said[0].starts_with("[PAGE] webshop checkout: 10.0% of events bad"),
+        said[0].starts_with("[PAGE] webshop checkout: 10.0% of events failing"),
         "{}",
         said[0]
     );

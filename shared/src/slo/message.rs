@@ -67,8 +67,17 @@ pub fn rfc3339(t: i64) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
+/// A fraction as a percentage with `digits` decimals; never `-0.0%` (a value that rounds
+/// to zero has no sign).
 fn pct(x: Option<f64>, digits: usize) -> String {
-    x.map_or("n/a".to_string(), |v| format!("{:.*}%", digits, v * 100.0))
+    x.map_or("n/a".to_string(), |v| {
+        let s = format!("{:.*}", digits, v * 100.0);
+        let zero = s
+            .trim_start_matches('-')
+            .chars()
+            .all(|c| c == '0' || c == '.');
+        format!("{}%", if zero { s.trim_start_matches('-') } else { &s })
+    })
 }
 
 /// A condition's trigger as people read it: `burn > 14.4x in both` (its windows), not `gt 14.4`.
@@ -230,7 +239,7 @@ pub fn compose_with(
     let (headline, subject_tail) = match event {
         Some(Event::Opened | Event::Escalated) => (
             format!(
-                "{} incident {}: {} of {unit} bad",
+                "{} incident {}: {} of {unit} failing",
                 severity.as_str(),
                 if event == Some(Event::Opened) {
                     "opened"
@@ -239,7 +248,7 @@ pub fn compose_with(
                 },
                 pct(bad_now, 1)
             ),
-            format!("{} of {unit} bad, {}", pct(bad_now, 1), outlook(eval)),
+            format!("{} of {unit} failing, {}", pct(bad_now, 1), outlook(eval)),
         ),
         Some(Event::DeEscalated) => (
             "burn slowed to ticket level, incident still open".to_string(),
@@ -261,10 +270,12 @@ pub fn compose_with(
         }
         Some(Event::Exhausted) => (
             "error budget exhausted".to_string(),
-            format!(
-                "error budget exhausted, overspent by {}",
-                pct(left.map(|b| -b), 1)
-            ),
+            match left {
+                Some(l) if l < 0.0 => {
+                    format!("error budget exhausted, overspent by {}", pct(Some(-l), 1))
+                }
+                _ => "error budget exhausted, none left".to_string(),
+            },
         ),
         Some(Event::BudgetConsumed { percent }) => (
             format!("{percent}% of the error budget consumed"),
@@ -314,7 +325,7 @@ pub fn compose_with(
             Some(c) if status != Status::NoData => {
                 let frac = |r: Option<f64>| pct(r.map(|r| r * allowed), 2);
                 b.push_str(&format!(
-                    "  {} of {unit} bad over the last {}, {} over the last {}; the objective allows {}.\n",
+                    "  {} of {unit} failing over the last {}, {} over the last {}; the objective allows {}.\n",
                     frac(c.short_rate),
                     c.short,
                     frac(c.long_rate),
@@ -474,6 +485,10 @@ pub fn compose_with(
             b.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
         }
     }
+    match &slo.settings.runbook {
+        Some(r) => b.push_str(&format!("\nRUNBOOK\n  {r}\n")),
+        None => b.push_str("\nRUNBOOK\n  none set (add the sloguard.dev/runbook annotation)\n"),
+    }
     if let Some(a) = alarm {
         b.push_str(&format!(
             "\nALARM\n  {} -> {}{} at {}\n  {}\n",
@@ -495,10 +510,6 @@ pub fn compose_with(
                 ));
             }
         }
-    }
-    match &slo.settings.runbook {
-        Some(r) => b.push_str(&format!("\nRUNBOOK\n  {r}\n")),
-        None => b.push_str("\nRUNBOOK\n  none set (add the sloguard.dev/runbook annotation)\n"),
     }
     b.push_str(&format!(
         "\nLOOK CLOSER\n  sloguard status\n  sloguard history {} --since {}\n",
@@ -687,6 +698,64 @@ mod tests {
             "{}",
             n.body
         );
+    }
+
+    #[test]
+    fn a_budget_of_exactly_zero_is_never_minus_zero() {
+        let (slo, mut eval) = chat_sparse();
+        eval.budget_remaining = Some(0.0);
+        let exhausted = Announcement {
+            event: Event::Exhausted,
+            severity: Severity::Ticket,
+            at: eval.evaluated_at,
+            suppressed: false,
+            incident: None,
+        };
+        let n = compose(&slo, &eval, Status::Exhausted, Some(&exhausted), None, None);
+        assert!(
+            n.subject.ends_with("error budget exhausted, none left"),
+            "{}",
+            n.subject
+        );
+        assert!(!n.body.contains("-0.0"), "{}", n.body);
+        assert_eq!(pct(Some(-0.000_01), 1), "0.0%");
+        assert_eq!(pct(Some(-0.026), 1), "-2.6%");
+    }
+
+    #[test]
+    fn the_runbook_comes_before_the_alarm_and_failures_are_called_failing() {
+        let (slo, eval) = chat_sparse();
+        let alarm = AlarmNote {
+            name: "chat-queue-long".into(),
+            arn: None,
+            state: "ALARM".into(),
+            previous_state: Some("OK".into()),
+            reason: "Threshold Crossed".into(),
+            timestamp: eval.evaluated_at,
+            touched: vec![],
+        };
+        let opened = Announcement {
+            event: Event::Opened,
+            severity: Severity::Page,
+            at: eval.evaluated_at,
+            suppressed: false,
+            incident: None,
+        };
+        let n = compose(
+            &slo,
+            &eval,
+            Status::Breaching,
+            Some(&opened),
+            Some(&alarm),
+            None,
+        );
+        let (runbook, alarm_at) = (n.body.find("\nRUNBOOK\n"), n.body.find("\nALARM\n"));
+        assert!(
+            runbook.is_some() && alarm_at.is_some() && runbook < alarm_at,
+            "{}",
+            n.body
+        );
+        assert!(n.subject.contains("of 5m slices failing,"), "{}", n.subject);
     }
 
     #[test]
