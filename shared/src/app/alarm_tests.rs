@@ -123,13 +123,13 @@ async fn a_handler_that_died_after_claiming_is_replaced_by_the_retry() {
     let app = app_with(|_| 0.0).await;
     let event = alarm_event("ALARM", T);
     let ts = crate::app::alarm_events::parse_alarm_payload(&event).unwrap()[0].timestamp_ms;
-    let transition = format!("{ts}#ALARM");
     // The first handler claimed the transition and died before finishing.
     app.store
         .claim_once(
             Once::AlarmTransition {
                 alarm: "checkout-5xx-high",
-                transition: &transition,
+                timestamp_ms: ts,
+                state: "ALARM",
             },
             T,
             TRANSITION_LEASE_SECONDS,

@@ -18,8 +18,8 @@ use crate::slo::status::{decide, Rules, SloState, Status, StatusChange};
 
 use super::events::{parse_schedule, EventError};
 use super::ports::{
-    outbox_items, AccessProblem, BudgetStore, Channel, Claim, MetricSource, Notifier, NotifyError,
-    SourceError, StoreError, StoredState,
+    outbox_items, AccessProblem, BudgetStore, Claim, MetricSource, Notifier, NotifyError,
+    OutboxKey, SourceError, StoreError, StoredState,
 };
 use super::snapshot::Snapshot;
 use super::App;
@@ -632,7 +632,7 @@ fn same_but_time(a: &SloState, b: &SloState) -> bool {
     }
 }
 
-fn dedup(mut v: Vec<String>) -> Vec<String> {
+fn dedup(mut v: Vec<OutboxKey>) -> Vec<OutboxKey> {
     v.sort();
     v.dedup();
     v
@@ -642,14 +642,10 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
 async fn deliver<M, S: BudgetStore, N: Notifier>(
     app: &App<M, S, N>,
     slo: &str,
-    key: &str,
+    key: &OutboxKey,
     now: i64,
 ) -> Result<bool, DeliveryError> {
-    let channel = key
-        .rsplit('#')
-        .next()
-        .and_then(Channel::parse)
-        .unwrap_or(Channel::People);
+    let channel = key.channel;
     let claimant = &app.config.claimant;
     match app
         .store
@@ -661,7 +657,8 @@ async fn deliver<M, S: BudgetStore, N: Notifier>(
                 app.store.mark_sent(slo, key, claimant, now).await?;
                 tracing::info!(
                     slo,
-                    key,
+                    notification = %key.notification,
+                    channel = channel.as_str(),
                     severity = n.severity.as_str(),
                     status = n.status.as_str(),
                     "notification sent"
@@ -670,7 +667,7 @@ async fn deliver<M, S: BudgetStore, N: Notifier>(
             }
             Err(e) => {
                 if let Err(r) = app.store.release(slo, key, claimant).await {
-                    tracing::warn!(slo, key, error = %r, "could not release claim; it expires on its own");
+                    tracing::warn!(slo, notification = %key.notification, channel = channel.as_str(), error = %r, "could not release claim; it expires on its own");
                 }
                 Err(e.into())
             }

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::app::memory::{FakeMetrics, FakeNotifier, MemoryStore};
-use crate::app::ports::{HistoryStore, StateStore};
+use crate::app::ports::{Channel, HistoryStore, StateStore};
 use crate::app::{apply, Config};
 use crate::slo::load::SourceFile;
 
