@@ -85,6 +85,39 @@ fn once_key(event: Once<'_>) -> Item {
     }
 }
 
+/// How a transaction failed: a cancelled one by its cancellation reasons' codes (a lost
+/// race is `ConditionalCheckFailed`; throttling and conflicts are worth a retry), never by
+/// its message text; any other error as `classify` sees it.
+fn transaction_failure(
+    e: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> Failure {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+    let Some(E::TransactionCanceledException(cancelled)) = e.as_service_error() else {
+        return classify(e);
+    };
+    let text = aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string();
+    let codes: Vec<&str> = cancelled
+        .cancellation_reasons()
+        .iter()
+        .filter_map(|r| r.code())
+        .collect();
+    if codes.contains(&"ConditionalCheckFailed") {
+        Failure::Conditional(text)
+    } else if codes.iter().any(|c| {
+        matches!(
+            *c,
+            "ThrottlingError" | "ProvisionedThroughputExceeded" | "TransactionConflict"
+        )
+    }) {
+        Failure::Throttled(text)
+    } else {
+        Failure::Other(text)
+    }
+}
+
 /// An outbox item's sort key, and its entry in the state's `pending` set:
 /// `<notification id>#<channel>`.
 fn outbox_sort_key(k: &OutboxKey) -> String {
@@ -172,7 +205,11 @@ impl DynamoStore {
         E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
     {
-        match classify(&e) {
+        self.error_of(classify(&e))
+    }
+
+    fn error_of(&self, failure: Failure) -> StoreError {
+        match failure {
             Failure::Missing(_) => StoreError::TableMissing(self.table.clone()),
             Failure::Throttled(m) => StoreError::Throttled(m),
             Failure::Credentials(m) => StoreError::Credentials(m),
@@ -312,7 +349,12 @@ impl DynamoStore {
             .await;
         match created {
             Ok(_) => {}
-            Err(e) if format!("{e:?}").contains("ResourceInUse") => return Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                return Ok(false)
+            }
             Err(e) => return Err(self.err(e)),
         }
         // A new table is briefly CREATING; wait for ACTIVE before turning on TTL.
@@ -648,9 +690,9 @@ impl StateStore for DynamoStore {
             .await
         {
             Ok(_) => Ok(true),
-            Err(e) => match classify(&e) {
+            Err(e) => match transaction_failure(&e) {
                 Failure::Conditional(_) => Ok(false),
-                _ => Err(self.err(e)),
+                other => Err(self.error_of(other)),
             },
         }
     }
