@@ -78,8 +78,8 @@ fn past_deadline(deadline_ms: Option<i64>) -> bool {
 /// Why one SLO was not evaluated this cycle (the others go on).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SloError {
-    #[error("stored definition v{version} is unreadable: {message}")]
-    Unreadable { version: u64, message: String },
+    #[error("stored definition v{version} is unreadable: {reason}")]
+    Unreadable { version: u64, reason: StoreError },
     #[error("no such SLO in the table (apply it first)")]
     Unknown,
     #[error("deferred: the invocation's deadline is near; the next cycle evaluates it")]
@@ -267,11 +267,11 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
         }
         match d.definition {
             Ok(def) => slos.push(def),
-            Err(message) => outcomes.push(failed(
+            Err(reason) => outcomes.push(failed(
                 &d.name,
                 SloError::Unreadable {
                     version: d.version,
-                    message,
+                    reason,
                 },
             )),
         }

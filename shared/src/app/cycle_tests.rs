@@ -615,3 +615,25 @@ async fn backfill_writes_history_sends_nothing_and_leaves_the_state_alone() {
     assert!(app.store.state("checkout").await.unwrap().is_none());
     assert_eq!(app.store.commits(), 0);
 }
+
+#[tokio::test]
+async fn an_unreadable_definition_fails_alone_with_a_typed_reason() {
+    let app = app_with(|_| 0.0).await;
+    app.store.put_raw_definition("broken", 3, "{not json");
+    let r = at(&app, T).await;
+    assert_eq!((r.evaluated, r.failed), (1, 1));
+    let broken = r.slos.iter().find(|o| o.slo == "broken").unwrap();
+    match &broken.error {
+        Some(SloError::Unreadable {
+            version: 3,
+            reason: StoreError::Corrupt { key, .. },
+        }) => assert_eq!(key, "DEF/broken"),
+        other => panic!("{other:?}"),
+    }
+    assert!(broken
+        .error
+        .as_ref()
+        .unwrap()
+        .to_string()
+        .starts_with("stored definition v3 is unreadable: stored item DEF/broken is unreadable"));
+}

@@ -73,6 +73,15 @@ impl MemoryStore {
         })
     }
 
+    /// Store a definition item's text as it is (another version's, or damaged), to test
+    /// what reading it back reports.
+    pub fn put_raw_definition(&self, name: &str, version: u64, text: &str) {
+        self.with(|t| {
+            t.definitions
+                .insert(name.to_string(), (version, text.to_string()))
+        });
+    }
+
     /// Outbox items not yet sent, for assertions.
     pub fn unsent(&self) -> usize {
         self.with(|t| t.outbox.values().filter(|o| !o.sent).count())
@@ -87,7 +96,10 @@ impl DefinitionStore for MemoryStore {
                 .map(|(name, (version, text))| StoredDefinition {
                     name: name.clone(),
                     version: *version,
-                    definition: SloDefinition::from_stored(text).map_err(|e| e.to_string()),
+                    definition: SloDefinition::from_stored(text).map_err(|e| StoreError::Corrupt {
+                        key: format!("DEF/{name}"),
+                        message: format!("`definition`: {e}"),
+                    }),
                 })
                 .collect()
         }))

@@ -106,7 +106,8 @@ pub enum StoreError {
 pub struct StoredDefinition {
     pub name: String,
     pub version: u64,
-    pub definition: Result<SloDefinition, String>,
+    /// The definition, or why its item does not read back as one (`StoreError::Corrupt`).
+    pub definition: Result<SloDefinition, StoreError>,
 }
 
 /// An SLO's remembered state, its optimistic-lock version and undelivered notifications.

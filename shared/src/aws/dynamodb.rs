@@ -499,7 +499,7 @@ impl DefinitionStore for DynamoStore {
             .map(|item| StoredDefinition {
                 name: get_s(item, SK).unwrap_or_default().to_string(),
                 version: get_n(item, "version").unwrap_or(0) as u64,
-                definition: stored_definition(item).map_err(|e| e.to_string()),
+                definition: stored_definition(item),
             })
             .collect())
     }
