@@ -81,7 +81,17 @@ fn cost_prices_a_hypothetical_fleet_without_a_table() -> Result<()> {
     assert!(out.status.success(), "{}", text(&out));
     let bill: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(bill["slos"], 10);
+    // on stream caches (the tails, far edges twice a day, a daily full read): just over 2
     let metrics = bill["per_cycle"]["metrics_requested"].as_f64().unwrap() / 10.0;
+    assert!((2.0..=2.5).contains(&metrics), "{metrics} metrics per SLO");
+    assert!(bill["total_usd"].as_f64().unwrap() / 10.0 < 1.0);
+    // every stream read whole every cycle: about 5 metrics per stream
+    let out = sloguard(
+        None,
+        &["cost", "--slos", "10", "--json", "--reconcile-hours", "0"],
+    );
+    let whole: Value = serde_json::from_slice(&out.stdout)?;
+    let metrics = whole["per_cycle"]["metrics_requested"].as_f64().unwrap() / 10.0;
     assert!((9.0..=10.0).contains(&metrics), "{metrics} metrics per SLO");
     let terms: f64 = bill["terms"]
         .as_array()
@@ -215,15 +225,39 @@ async fn init_apply_evaluate_status_history() -> Result<()> {
         "{}",
         text(&out)
     );
-    let out = sloguard(Some(&moto), &["cost", "--json", "--region", "eu-west-1"]);
+    let out = sloguard(
+        Some(&moto),
+        &[
+            "cost",
+            "--json",
+            "--region",
+            "eu-west-1",
+            "--reconcile-hours",
+            "0",
+        ],
+    );
     let bill: Value = serde_json::from_slice(&out.stdout)?;
     assert_eq!(bill["slos"], 4);
     assert_eq!(bill["region"], "eu-west-1");
-    // per SLO a snapshot each cycle and the state once an hour (12 cycles)
-    let writes = bill["per_cycle"]["dynamodb_write_requests"]
-        .as_f64()
-        .unwrap();
-    assert!((writes - 4.0 * (1.0 + 1.0 / 12.0)).abs() < 1e-9, "{writes}");
+    // read whole: per SLO a snapshot each cycle and the state once an hour (12 cycles)
+    let writes = |bill: &Value| {
+        bill["per_cycle"]["dynamodb_write_requests"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        (writes(&bill) - 4.0 * (1.0 + 1.0 / 12.0)).abs() < 1e-9,
+        "{}",
+        writes(&bill)
+    );
+    // on stream caches (the deployed default): the caches of the Occurrences SLOs too
+    let out = sloguard(Some(&moto), &["cost", "--json"]);
+    let cached: Value = serde_json::from_slice(&out.stdout)?;
+    assert!(writes(&cached) > writes(&bill), "{}", writes(&cached));
+    assert!(
+        cached["per_cycle"]["metrics_requested"].as_f64().unwrap()
+            < bill["per_cycle"]["metrics_requested"].as_f64().unwrap()
+    );
 
     let out = sloguard(Some(&moto), &["status", "--json"]);
     let status: Value = serde_json::from_slice(&out.stdout)?;

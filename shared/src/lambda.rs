@@ -1,5 +1,6 @@
-//! What both Lambda mains share (feature `lambda`): JSON logs for CloudWatch Logs
-//! Insights, and the failure Lambda reports with a stable `errorType`.
+//! What the three Lambda mains share (feature `lambda`): JSON logs for CloudWatch Logs
+//! Insights, and (evaluator and alarm handler) the failure Lambda reports with a stable
+//! `errorType`.
 
 use lambda_runtime::Diagnostic;
 

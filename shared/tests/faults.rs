@@ -347,3 +347,28 @@ async fn an_eventbridge_entry_that_failed_is_a_failed_put_and_people_only_kinds_
     bus.put(&n).await.unwrap();
     assert_eq!(partial.num_calls(), 1, "no call for a people-only kind");
 }
+
+#[tokio::test]
+async fn a_cancelled_transaction_is_read_by_its_reasons_codes_not_its_message() {
+    // The message names a failed condition; the reasons say it was a conflict: worth a retry.
+    let conflict = mock!(aws_sdk_dynamodb::Client::transact_write_items).then_http_response(|| {
+        Response::new(
+            HttpStatus::try_from(400).unwrap(),
+            SdkBody::from(
+                "{\"__type\":\"com.amazonaws.dynamodb.v20120810#TransactionCanceledException\",\"message\":\"Transaction cancelled [ConditionalCheckFailed]\",\"CancellationReasons\":[{\"Code\":\"None\"},{\"Code\":\"TransactionConflict\",\"Message\":\"Transaction is ongoing for the item\"}]}",
+            ),
+        )
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&conflict]);
+    let err = DynamoStore::new(client, "t")
+        .commit(
+            "checkout",
+            3,
+            &SloState::default(),
+            &[notification()],
+            &[Channel::People],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Throttled(_)), "{err:?}");
+}

@@ -149,6 +149,17 @@ impl Env {
         )
     }
 
+    /// Deliver an alarm payload to the alarm handler with the clock at `now` (a live alarm:
+    /// its info message goes out only within a schedule period of its time).
+    pub async fn alarm_at(
+        &self,
+        app: &AwsApp,
+        payload: &serde_json::Value,
+        now: i64,
+    ) -> Result<sloguard::app::alarm::AlarmReport> {
+        Ok(sloguard::app::alarm::handle_alarm_event(app, payload, now).await?)
+    }
+
     /// Stored history of one SLO over the last two days.
     pub async fn history(&self, slo: &str) -> Result<Vec<Snapshot>> {
         Ok(self

@@ -191,9 +191,14 @@ async fn an_alarm_without_a_burn_gives_info_never_a_page() -> Result<()> {
     env.apply(&checkout_slo("checkout")).await?;
     env.checkout_traffic(|_| 0.0).await?;
     let t = env.end - 70 * MIN;
-    let r = env
-        .alarm(&env.app, &alarm_fixture("alarm-action-metric.json", t)?)
-        .await?;
+    let payload = alarm_fixture("alarm-action-metric.json", t)?;
+    // Delivered two hours late, it is history: recorded, nothing said.
+    let late = env.alarm(&env.app, &payload).await?;
+    assert!(late.alarms[0].cycle.is_some());
+    assert!(env.inbox().await?.is_empty(), "a late alarm is not news");
+    // Live (the clock a minute after it; a new transition of the same alarm): one info message.
+    let payload = alarm_fixture("alarm-action-metric.json", t + 2 * MIN)?;
+    let r = env.alarm_at(&env.app, &payload, t + 3 * MIN).await?;
     assert_eq!(
         r.alarms[0].cycle.as_ref().unwrap().slos[0].status,
         Some(Status::Ok)

@@ -71,14 +71,14 @@ async fn a_handler_that_died_after_its_dedup_write_is_replaced_by_the_retry() ->
     let t = env.end - 70 * MIN;
     let payload = alarm_fixture("alarm-action-metric.json", t)?;
     let ts = sloguard::app::alarm_events::parse_alarm_payload(&payload)?[0].timestamp_ms;
-    let transition = format!("{ts}#ALARM");
     // The first invocation claimed the transition, then its Lambda timed out.
     env.app
         .store
         .claim_once(
             Once::AlarmTransition {
                 alarm: "checkout-5xx-high",
-                transition: &transition,
+                timestamp_ms: ts,
+                state: "ALARM",
             },
             t,
             TRANSITION_LEASE_SECONDS,

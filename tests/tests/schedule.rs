@@ -42,11 +42,11 @@ async fn fast_burn_pages_once_with_the_right_numbers_then_recovers_once() -> Res
     // 200 bad of 6000 in the last hour at a 0.1% budget: burn 33.3; 200 of 4,313,000 in 30 days
     assert_eq!(
         page.subject,
-        "[PAGE] webshop checkout: 10.0% of events bad, budget gone in ~21 h"
+        "[PAGE] webshop checkout: 10.0% of events failing, budget gone in ~21 h"
     );
     assert!(page.subject.len() <= 99);
     for expected in [
-        "10.00% of events bad over the last 5m, 3.33% over the last 1h; the objective allows 0.10%.",
+        "10.00% of events failing over the last 5m, 3.33% over the last 1h; the objective allows 0.10%.",
         "95.4% left: 200 of the 4,313 bad events the window allows are used.",
         "Runs out in ~21 h",
         "condition  severity  burn rate",

@@ -30,6 +30,10 @@ pub struct Args {
     /// Days history snapshots are kept (the deployed HistoryRetentionDays).
     #[arg(long, env = "SLO_HISTORY_DAYS", default_value_t = 400)]
     history_days: i64,
+    /// Hours between full reads of a stream read on its cache (the deployed ReconcileHours;
+    /// 0: every stream read whole every cycle).
+    #[arg(long, env = "SLO_RECONCILE_HOURS", default_value_t = 24)]
+    reconcile_hours: i64,
     /// A measured cycle time in seconds (the evaluator's REPORT Duration); default: estimated.
     #[arg(long)]
     cycle_seconds: Option<f64>,
@@ -50,6 +54,12 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
         print!("{}", cost::readme_table());
         return Ok(ExitCode::SUCCESS);
     }
+    if !(0..=336).contains(&args.reconcile_hours) {
+        bail!(
+            "--reconcile-hours: {} is not from 0 to 336",
+            args.reconcile_hours
+        );
+    }
     if !(1..=60).contains(&args.schedule_minutes) {
         bail!(
             "--schedule-minutes: {} is not from 1 to 60",
@@ -63,6 +73,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
         deployment: Deployment {
             schedule_minutes: args.schedule_minutes,
             history_days: args.history_days,
+            reconcile_hours: args.reconcile_hours,
             cycle_seconds: args.cycle_seconds,
             // The other settings of the deployed stack, as the functions read them.
             lag_seconds: std::env::var("SLO_LAG_SECONDS")

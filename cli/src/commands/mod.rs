@@ -270,6 +270,7 @@ impl Access for BackfillError {
             | BackfillError::Step
             | BackfillError::Future(_)
             | BackfillError::TooOld(_)
+            | BackfillError::BeyondRetention { .. }
             | BackfillError::UnknownSlo(_) => None,
         }
     }

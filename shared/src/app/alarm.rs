@@ -243,7 +243,6 @@ pub async fn handle_alarm_event_in<M: MetricSource, S: BudgetStore, N: Notifier>
         .collect();
     let mut outcomes = Vec::new();
     for alarm in alarms {
-        let transition = format!("{}#{}", alarm.timestamp_ms, alarm.state);
         let mut outcome = AlarmOutcome {
             alarm: alarm.name.clone(),
             state: alarm.state.clone(),
@@ -272,7 +271,8 @@ pub async fn handle_alarm_event_in<M: MetricSource, S: BudgetStore, N: Notifier>
         }
         let once = Once::AlarmTransition {
             alarm: &alarm.name,
-            transition: &transition,
+            timestamp_ms: alarm.timestamp_ms,
+            state: &alarm.state,
         };
         match app
             .store

@@ -136,13 +136,13 @@ async fn a_handler_that_died_after_claiming_is_replaced_by_the_retry() {
     let app = app_with(|_| 0.0).await;
     let event = alarm_event("ALARM", T);
     let ts = crate::app::alarm_events::parse_alarm_payload(&event).unwrap()[0].timestamp_ms;
-    let transition = format!("{ts}#ALARM");
     // The first handler claimed the transition and died before finishing.
     app.store
         .claim_once(
             Once::AlarmTransition {
                 alarm: "checkout-5xx-high",
-                transition: &transition,
+                timestamp_ms: ts,
+                state: "ALARM",
             },
             T,
             TRANSITION_LEASE_SECONDS,
@@ -257,4 +257,32 @@ async fn a_handler_at_its_deadline_defers_and_its_retry_handles_the_transition()
     assert!(!r.alarms[0].duplicate && r.alarms[0].debounced.is_empty());
     assert_eq!(r.alarms[0].cycle.as_ref().unwrap().evaluated, 1);
     assert_eq!(app.notifier.take().len(), 1);
+}
+
+#[tokio::test]
+async fn an_alarm_more_than_a_day_old_is_evaluated_now_and_says_nothing_of_itself() {
+    use crate::app::ports::HistoryStore;
+    let app = app_with(|_| 0.0).await;
+    let old = T - STALE_ALARM_SECONDS - 3600;
+    let r = handle_alarm_event(&app, &alarm_event("ALARM", old), T)
+        .await
+        .unwrap();
+    let cycle = r.alarms[0].cycle.as_ref().expect("evaluated");
+    // Evaluated at the clock (lag 0 in these tests), not at the alarm's time.
+    assert_eq!(cycle.evaluated_at, rfc3339(T));
+    let at_now = app.store.history("checkout", T, T).await.unwrap();
+    assert_eq!(at_now.len(), 1);
+    assert_eq!(
+        at_now[0].alarm.as_ref().map(|a| a.timestamp),
+        Some(old),
+        "the snapshot names the alarm behind it"
+    );
+    assert!(app
+        .store
+        .history("checkout", old - 86_400, T - 1)
+        .await
+        .unwrap()
+        .is_empty());
+    // A day-old alarm is not news: no info message about it.
+    assert!(app.notifier.take().is_empty());
 }

@@ -18,8 +18,8 @@ use crate::slo::status::{decide, Rules, SloState, Status, StatusChange};
 
 use super::events::{parse_schedule, EventError};
 use super::ports::{
-    outbox_items, AccessProblem, BudgetStore, Channel, Claim, MetricSource, Notifier, NotifyError,
-    SourceError, StoreError, StoredState,
+    outbox_items, AccessProblem, BudgetStore, Claim, MetricSource, Notifier, NotifyError,
+    OutboxKey, SourceError, StoreError, StoredState,
 };
 use super::read::read_streams;
 use super::snapshot::Snapshot;
@@ -58,8 +58,15 @@ impl CycleRequest {
     /// A past evaluation (older than one schedule period, with a minute's slack for delivery)
     /// rebuilds history; it must never page anyone about the past.
     pub fn is_backfill(&self, schedule_seconds: i64) -> bool {
-        self.history_only || (!self.notify_past && self.now - self.trigger > schedule_seconds + 60)
+        self.history_only
+            || (!self.notify_past && !is_live(self.trigger, self.now, schedule_seconds))
     }
+}
+
+/// Whether something that happened at `time` is news at `now`: within one schedule period,
+/// with a minute's slack for delivery. Older times are history; they never notify by themselves.
+pub fn is_live(time: i64, now: i64, schedule_seconds: i64) -> bool {
+    now - time <= schedule_seconds + 60
 }
 
 /// Time kept in reserve before the deadline: an SLO started later could be cut off half-way.
@@ -72,8 +79,8 @@ fn past_deadline(deadline_ms: Option<i64>) -> bool {
 /// Why one SLO was not evaluated this cycle (the others go on).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SloError {
-    #[error("stored definition v{version} is unreadable: {message}")]
-    Unreadable { version: u64, message: String },
+    #[error("stored definition v{version} is unreadable: {reason}")]
+    Unreadable { version: u64, reason: StoreError },
     #[error("no such SLO in the table (apply it first)")]
     Unknown,
     #[error("deferred: the invocation's deadline is near; the next cycle evaluates it")]
@@ -261,11 +268,11 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
         }
         match d.definition {
             Ok(def) => slos.push(def),
-            Err(message) => outcomes.push(failed(
+            Err(reason) => outcomes.push(failed(
                 &d.name,
                 SloError::Unreadable {
                     version: d.version,
-                    message,
+                    reason,
                 },
             )),
         }
@@ -370,15 +377,11 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
 ) -> Result<SloOutcome, SloError> {
     let eval = evaluate(slo, t, streams)?;
     let channels = app.notifier.channels();
-    if let Some(last) = stored
-        .state
-        .last_evaluated_at
-        .filter(|l| *l > t.now + MAX_FUTURE_SECONDS)
-    {
-        // A state from the future (a wrong clock, or a trigger accepted before times were
-        // checked) would make every real cycle look old: repair it, never obey it.
-        tracing::warn!(slo = %slo.name, last_evaluated_at = %rfc3339(last), "state was evaluated in the future; repairing");
-        stored.state.last_evaluated_at = None;
+    // A state from the future (a wrong clock, or a trigger accepted before times were
+    // checked) would make every real cycle look old: repair it, never obey it.
+    let repaired = repair_future(&mut stored.state, t.now + MAX_FUTURE_SECONDS, t.at);
+    if repaired {
+        tracing::warn!(slo = %slo.name, "state held times in the future; repaired");
     }
     let hourly = hourly_checkpoint(&stored.state, t.at);
     if backfill {
@@ -415,9 +418,11 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
             .put_snapshot(&snap, expires_at(&app.config, t.at, hourly))
             .await?;
         // An alarm that fires while no burn-rate condition is met still tells on-call (info, never a page).
-        // One info message per alarm transition: on the first SLO it touches (the lead).
+        // One info message per alarm transition: on the first SLO it touches (the lead). Only
+        // for a live alarm: one delivered later than a schedule period is history, not news.
         let alarm_info = alarm.filter(|a| {
             a.state == "ALARM"
+                && is_live(a.timestamp, t.now, app.config.schedule_seconds)
                 && a.touched.first().is_none_or(|lead| *lead == slo.name)
                 && decision.announcements.is_empty()
                 && !eval.conditions.iter().any(|c| c.met)
@@ -431,6 +436,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
         if alarm_info.is_none()
             && decision.announcements.is_empty()
             && !hourly
+            && !repaired
             && stored.version > 0
             && same_but_time(&stored.state, &new_state)
         {
@@ -551,6 +557,28 @@ fn expires_at(config: &super::Config, at: i64, hourly: bool) -> i64 {
     at + days * 86_400
 }
 
+/// Forget what a state remembers from after `limit` (the clock plus the future a trigger
+/// may have): a future `last_evaluated_at` makes every real cycle look old, a future
+/// `budget_announced` keeps a threshold "told" for a window period, a future `met_since`
+/// delays alertAfter. Times that start something still true (the status, the incident) move
+/// back to `at`, the evaluation time; the others are dropped. Returns whether anything was repaired.
+fn repair_future(state: &mut SloState, limit: i64, at: i64) -> bool {
+    let ahead = |t: &i64| *t > limit;
+    let before = state.clone();
+    state.last_evaluated_at = state.last_evaluated_at.filter(|t| !ahead(t));
+    state.status_since = state.status_since.map(|t| if ahead(&t) { at } else { t });
+    state.met_since.retain(|_, t| !ahead(t));
+    state.budget_announced.retain(|_, t| !ahead(t));
+    if let Some(i) = state.incident.as_mut() {
+        if ahead(&i.opened_at) {
+            i.opened_at = at;
+        }
+        i.calm_since = i.calm_since.filter(|t| !ahead(t));
+        i.quiet_since = i.quiet_since.filter(|t| !ahead(t));
+    }
+    *state != before
+}
+
 /// Whether two states differ in nothing but the evaluation time (nothing to write).
 fn same_but_time(a: &SloState, b: &SloState) -> bool {
     SloState {
@@ -562,7 +590,7 @@ fn same_but_time(a: &SloState, b: &SloState) -> bool {
     }
 }
 
-fn dedup(mut v: Vec<String>) -> Vec<String> {
+fn dedup(mut v: Vec<OutboxKey>) -> Vec<OutboxKey> {
     v.sort();
     v.dedup();
     v
@@ -572,14 +600,10 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
 async fn deliver<M, S: BudgetStore, N: Notifier>(
     app: &App<M, S, N>,
     slo: &str,
-    key: &str,
+    key: &OutboxKey,
     now: i64,
 ) -> Result<bool, DeliveryError> {
-    let channel = key
-        .rsplit('#')
-        .next()
-        .and_then(Channel::parse)
-        .unwrap_or(Channel::People);
+    let channel = key.channel;
     let claimant = &app.config.claimant;
     match app
         .store
@@ -591,7 +615,8 @@ async fn deliver<M, S: BudgetStore, N: Notifier>(
                 app.store.mark_sent(slo, key, claimant, now).await?;
                 tracing::info!(
                     slo,
-                    key,
+                    notification = %key.notification,
+                    channel = channel.as_str(),
                     severity = n.severity.as_str(),
                     status = n.status.as_str(),
                     "notification sent"
@@ -600,7 +625,7 @@ async fn deliver<M, S: BudgetStore, N: Notifier>(
             }
             Err(e) => {
                 if let Err(r) = app.store.release(slo, key, claimant).await {
-                    tracing::warn!(slo, key, error = %r, "could not release claim; it expires on its own");
+                    tracing::warn!(slo, notification = %key.notification, channel = channel.as_str(), error = %r, "could not release claim; it expires on its own");
                 }
                 Err(e.into())
             }

@@ -1,9 +1,11 @@
-//! The evaluation cycle over in-memory ports: each incident transition, the outbox
-//! path (a failed publish stays pending and goes out once), backfill and time checks.
+//! The evaluation cycle over in-memory ports: each incident transition (opened, escalated,
+//! de-escalated, resolved), budget thresholds and exhaustion, no data, a silence and its end,
+//! the outbox path (a failed publish stays pending and goes out once), backfill, refused
+//! future triggers and the repair of a state from the future.
 
 use super::*;
 use crate::app::memory::{FakeMetrics, FakeNotifier, MemoryStore};
-use crate::app::ports::{HistoryStore, StateStore};
+use crate::app::ports::{Channel, HistoryStore, StateStore};
 use crate::app::{apply, Config};
 use crate::slo::load::SourceFile;
 
@@ -118,7 +120,7 @@ async fn a_burn_opens_one_page_and_resolves_once() {
     let said = subjects(&app);
     assert_eq!(said.len(), 1, "{said:?}");
     assert!(
-        said[0].starts_with("[PAGE] webshop checkout: 10.0% of events bad"),
+        said[0].starts_with("[PAGE] webshop checkout: 10.0% of events failing"),
         "{}",
         said[0]
     );
@@ -380,4 +382,263 @@ async fn a_page_lists_the_changes_before_the_incident_opened() {
     assert_eq!(page.body.matches("stack/shop-api  UPDATE").count(), 1);
     assert!(!page.body.contains("other-api"));
     assert_eq!(page.document["changes"][0]["seconds_before"], 30 * MIN);
+}
+
+#[tokio::test]
+async fn a_state_with_times_in_the_future_is_repaired_and_exhaustion_is_announced() {
+    use crate::slo::model::Severity;
+    use crate::slo::status::Incident;
+    // 1% of requests failing for the whole window: the budget is spent ten times over.
+    let app = app_with(|_| 1.0).await;
+    let ahead = T + 10 * 86_400;
+    let state = SloState {
+        status: Some(Status::Exhausted),
+        status_since: Some(ahead),
+        last_evaluated_at: Some(T - 5 * MIN),
+        met_since: [("page-6h".to_string(), ahead)].into(),
+        incident: Some(Incident {
+            severity: Severity::Page,
+            opened_at: ahead,
+            budget_at_open: Some(0.5),
+            calm_since: Some(ahead),
+            quiet_since: None,
+            held_back: false,
+        }),
+        budget_announced: [(100, ahead)].into(),
+    };
+    assert!(app
+        .store
+        .commit("checkout", 0, &state, &[], &[])
+        .await
+        .unwrap());
+    at(&app, T).await;
+    let said = subjects(&app);
+    assert!(
+        said.iter().any(|s| s.contains("error budget exhausted")),
+        "a budget_announced[100] from the future must not keep exhaustion quiet: {said:?}"
+    );
+    let repaired = app.store.state("checkout").await.unwrap().unwrap().state;
+    assert_eq!(repaired.budget_announced.get(&100), Some(&T));
+    assert_eq!(repaired.status_since, Some(T));
+    assert!(repaired.met_since.values().all(|t| *t <= T), "{repaired:?}");
+    let incident = repaired.incident.unwrap();
+    assert_eq!(incident.opened_at, T);
+    assert!(incident.calm_since.is_none_or(|c| c <= T), "{incident:?}");
+}
+
+const HOUR: i64 = 3600;
+
+/// Cycles every 5 minutes over `[from, to)`; what was sent, as (severity, event) in order.
+async fn run_every_5_min(app: &TestApp, from: i64, to: i64) -> Vec<(String, String)> {
+    let mut told = Vec::new();
+    for t in (from..to).step_by(5 * MIN as usize) {
+        at(app, t).await;
+        for n in app.notifier.take() {
+            told.push((
+                n.severity.as_str().to_string(),
+                n.document["event"].as_str().unwrap_or("").to_string(),
+            ));
+        }
+    }
+    told
+}
+
+/// A slow burn for three days (0.3% failing: a ticket), a fast one for 30 minutes from T (5%:
+/// a page), the slow one again until T+2h, then nothing.
+fn ticket_then_page(t: i64) -> f64 {
+    if (T..T + 30 * MIN).contains(&t) {
+        5.0
+    } else if (T - 3 * 24 * HOUR..T + 2 * HOUR).contains(&t) {
+        0.3
+    } else {
+        0.0
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_escalates_to_a_page_calms_to_a_ticket_and_resolves_once() {
+    let app = app_with(ticket_then_page).await;
+    let told = run_every_5_min(&app, T - 10 * MIN, T + 7 * HOUR).await;
+    let pair = |s: &str, e: &str| (s.to_string(), e.to_string());
+    assert_eq!(
+        told,
+        vec![
+            pair("ticket", "opened"),
+            pair("page", "escalated"),
+            pair("ticket", "de-escalated"),
+            pair("info", "resolved"),
+        ]
+    );
+    assert!(app
+        .store
+        .state("checkout")
+        .await
+        .unwrap()
+        .unwrap()
+        .state
+        .incident
+        .is_none());
+    assert_eq!(app.store.unsent(), 0);
+}
+
+/// The checkout SLO with `sloguard.dev/budget-alerts: 50`.
+async fn with_budget_alerts(app: &TestApp) {
+    use crate::app::ports::DefinitionStore;
+    let yaml = checkout_yaml().replace(
+        "  annotations:\n",
+        "  annotations:\n    sloguard.dev/budget-alerts: \"50\"\n",
+    );
+    let loaded = crate::slo::load::load(&[SourceFile {
+        name: "c.yaml".into(),
+        text: yaml,
+    }]);
+    assert_eq!(loaded.slos[0].settings.budget_alerts, vec![50]);
+    app.store.put_definition(&loaded.slos[0]).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_budget_threshold_and_exhaustion_are_each_told_once_beside_the_page() {
+    // 0.06% failing for 30 days spends 60% of the budget; 50% failing from T spends the rest
+    // in about 35 minutes.
+    let app = app_with(|t| if t < T { 0.06 } else { 50.0 }).await;
+    with_budget_alerts(&app).await;
+    let told = run_every_5_min(&app, T, T + 90 * MIN).await;
+    let pair = |s: &str, e: &str| (s.to_string(), e.to_string());
+    assert_eq!(
+        told,
+        vec![
+            pair("info", "budget-50"),
+            pair("page", "opened"),
+            pair("ticket", "exhausted"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_exhausted_budget_still_pages_for_a_new_burn() {
+    // 1% failing for ten days, ending ten days ago, spent the budget three times over; no
+    // condition fires at T. Then a new fast burn at T+2h.
+    let app = app_with(|t| {
+        if (T - 20 * 24 * HOUR..T - 10 * 24 * HOUR).contains(&t) {
+            1.0
+        } else if (T + 2 * HOUR..T + 2 * HOUR + 30 * MIN).contains(&t) {
+            50.0
+        } else {
+            0.0
+        }
+    })
+    .await;
+    let told = run_every_5_min(&app, T, T + 2 * HOUR + 20 * MIN).await;
+    let pair = |s: &str, e: &str| (s.to_string(), e.to_string());
+    assert_eq!(
+        told,
+        vec![pair("ticket", "exhausted"), pair("page", "opened")]
+    );
+}
+
+#[tokio::test]
+async fn an_slo_without_data_is_no_data_and_tells_nobody() {
+    let app = app_with(|_| 0.0).await;
+    let quiet = TestApp {
+        metrics: FakeMetrics::new(|_, _| None),
+        store: app.store,
+        notifier: FakeNotifier::default(),
+        config: app.config,
+    };
+    let r = at(&quiet, T).await;
+    assert_eq!(r.slos[0].status, Some(Status::NoData));
+    assert!(quiet.notifier.take().is_empty());
+    let snap = quiet.store.history("checkout", T, T).await.unwrap();
+    assert_eq!(snap[0].status, Status::NoData);
+    assert_eq!(snap[0].budget_remaining, None);
+    let state = quiet.store.state("checkout").await.unwrap().unwrap().state;
+    assert_eq!(state.status, Some(Status::NoData));
+    assert!(state.incident.is_none());
+}
+
+#[tokio::test]
+async fn a_silence_holds_the_page_back_and_one_line_says_when_it_ended() {
+    use crate::app::ports::Silence;
+    let app = app_with(incident).await;
+    let silence = Silence {
+        until: T + 20 * MIN,
+        reason: "rolling back".into(),
+        created_at: T - MIN,
+    };
+    app.store
+        .set_silence("checkout", Some(&silence))
+        .await
+        .unwrap();
+    at(&app, T + 10 * MIN).await;
+    assert!(app.notifier.take().is_empty(), "held back");
+    let held = app
+        .store
+        .history("checkout", T, T + 10 * MIN)
+        .await
+        .unwrap();
+    assert_eq!(
+        held.last().unwrap().notifications,
+        vec!["page: opened (silenced)".to_string()]
+    );
+    at(&app, T + 15 * MIN).await;
+    assert!(app.notifier.take().is_empty());
+    // The silence is over and the burn goes on: one info line, no late page.
+    at(&app, T + 25 * MIN).await;
+    let sent = app.notifier.take();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].severity, crate::slo::model::Severity::Info);
+    assert!(
+        sent[0]
+            .subject
+            .ends_with("silence ended, page incident still open"),
+        "{}",
+        sent[0].subject
+    );
+    at(&app, T + 30 * MIN).await;
+    assert!(app.notifier.take().is_empty(), "said once");
+}
+
+#[tokio::test]
+async fn backfill_writes_history_sends_nothing_and_leaves_the_state_alone() {
+    use crate::app::backfill::{backfill, BackfillRequest};
+    let app = app_with(incident).await;
+    let req = BackfillRequest {
+        slos: None,
+        from: T,
+        to: T + HOUR,
+        step: 10 * MIN,
+        now: T + 3 * HOUR,
+    };
+    let r = backfill(&app, &req, |_, _| {}).await.unwrap();
+    assert_eq!((r.times, r.written, r.skipped), (6, 6, 0), "{r:?}");
+    let snaps = app.store.history("checkout", T, T + HOUR).await.unwrap();
+    assert_eq!(snaps.len(), 6);
+    // The burn is in the rebuilt history, and nobody was told.
+    assert!(snaps.iter().any(|s| s.status == Status::Breaching));
+    assert!(snaps.iter().all(|s| s.notifications.is_empty()));
+    assert!(app.notifier.take().is_empty());
+    assert!(app.store.state("checkout").await.unwrap().is_none());
+    assert_eq!(app.store.commits(), 0);
+}
+
+#[tokio::test]
+async fn an_unreadable_definition_fails_alone_with_a_typed_reason() {
+    let app = app_with(|_| 0.0).await;
+    app.store.put_raw_definition("broken", 3, "{not json");
+    let r = at(&app, T).await;
+    assert_eq!((r.evaluated, r.failed), (1, 1));
+    let broken = r.slos.iter().find(|o| o.slo == "broken").unwrap();
+    match &broken.error {
+        Some(SloError::Unreadable {
+            version: 3,
+            reason: StoreError::Corrupt { key, .. },
+        }) => assert_eq!(key, "DEF/broken"),
+        other => panic!("{other:?}"),
+    }
+    assert!(broken
+        .error
+        .as_ref()
+        .unwrap()
+        .to_string()
+        .starts_with("stored definition v3 is unreadable: stored item DEF/broken is unreadable"));
 }

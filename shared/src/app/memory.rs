@@ -17,8 +17,9 @@ use crate::slo::status::SloState;
 use super::alarm_events::AlarmMetric;
 use super::ports::{
     outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
-    HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox, QueryResult,
-    Silence, SourceError, StateStore, StoreError, StoredDefinition, StoredState, StreamCacheStore,
+    HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox, OutboxKey,
+    QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition, StoredState,
+    StreamCacheStore,
 };
 use super::snapshot::Snapshot;
 
@@ -38,7 +39,7 @@ struct Tables {
     expiry: BTreeMap<(String, String), i64>,
     /// State writes that succeeded, for assertions on what a cycle writes.
     commits: usize,
-    outbox: BTreeMap<(String, String), OutboxItem>,
+    outbox: BTreeMap<(String, OutboxKey), OutboxItem>,
     once: BTreeSet<String>,
     /// Claimed events: (done, claimed until).
     claims: BTreeMap<String, (bool, i64)>,
@@ -88,6 +89,15 @@ impl MemoryStore {
         self.with(|t| t.streams.clear())
     }
 
+    /// Store a definition item's text as it is (another version's, or damaged), to test
+    /// what reading it back reports.
+    pub fn put_raw_definition(&self, name: &str, version: u64, text: &str) {
+        self.with(|t| {
+            t.definitions
+                .insert(name.to_string(), (version, text.to_string()))
+        });
+    }
+
     /// Outbox items not yet sent, for assertions.
     pub fn unsent(&self) -> usize {
         self.with(|t| t.outbox.values().filter(|o| !o.sent).count())
@@ -102,7 +112,10 @@ impl DefinitionStore for MemoryStore {
                 .map(|(name, (version, text))| StoredDefinition {
                     name: name.clone(),
                     version: *version,
-                    definition: SloDefinition::from_stored(text).map_err(|e| e.to_string()),
+                    definition: SloDefinition::from_stored(text).map_err(|e| StoreError::Corrupt {
+                        key: format!("DEF/{name}"),
+                        message: format!("`definition`: {e}"),
+                    }),
                 })
                 .collect()
         }))
@@ -192,13 +205,13 @@ impl Outbox for MemoryStore {
     async fn claim(
         &self,
         slo: &str,
-        key: &str,
+        key: &OutboxKey,
         claimant: &str,
         now: i64,
         lease: i64,
     ) -> Result<Claim, StoreError> {
         Ok(self.with(
-            |t| match t.outbox.get_mut(&(slo.to_string(), key.to_string())) {
+            |t| match t.outbox.get_mut(&(slo.to_string(), key.clone())) {
                 None => Claim::Missing,
                 Some(o) if o.sent => Claim::AlreadySent,
                 Some(o) => match &o.claim {
@@ -215,12 +228,12 @@ impl Outbox for MemoryStore {
     async fn mark_sent(
         &self,
         slo: &str,
-        key: &str,
+        key: &OutboxKey,
         _claimant: &str,
         _now: i64,
     ) -> Result<(), StoreError> {
         self.with(|t| {
-            if let Some(o) = t.outbox.get_mut(&(slo.to_string(), key.to_string())) {
+            if let Some(o) = t.outbox.get_mut(&(slo.to_string(), key.clone())) {
                 o.sent = true;
             }
             if let Some(s) = t.states.get_mut(slo) {
@@ -230,9 +243,9 @@ impl Outbox for MemoryStore {
         Ok(())
     }
 
-    async fn release(&self, slo: &str, key: &str, claimant: &str) -> Result<(), StoreError> {
+    async fn release(&self, slo: &str, key: &OutboxKey, claimant: &str) -> Result<(), StoreError> {
         self.with(|t| {
-            if let Some(o) = t.outbox.get_mut(&(slo.to_string(), key.to_string())) {
+            if let Some(o) = t.outbox.get_mut(&(slo.to_string(), key.clone())) {
                 if o.claim.as_ref().is_some_and(|(who, _)| who == claimant) {
                     o.claim = None;
                 }
@@ -241,7 +254,7 @@ impl Outbox for MemoryStore {
         Ok(())
     }
 
-    async fn forget_pending(&self, slo: &str, key: &str) -> Result<(), StoreError> {
+    async fn forget_pending(&self, slo: &str, key: &OutboxKey) -> Result<(), StoreError> {
         self.with(|t| {
             if let Some(s) = t.states.get_mut(slo) {
                 s.pending.retain(|k| k != key);

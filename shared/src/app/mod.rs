@@ -22,7 +22,7 @@ pub mod widget;
 
 pub use ports::{
     BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, HistoryStore,
-    MetricSource, Notifier, Outbox, QueryResult, Silence, StateStore, StoredDefinition,
+    MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence, StateStore, StoredDefinition,
     StoredState, StreamCacheStore,
 };
 pub use snapshot::Snapshot;

@@ -107,7 +107,8 @@ pub enum StoreError {
 pub struct StoredDefinition {
     pub name: String,
     pub version: u64,
-    pub definition: Result<SloDefinition, String>,
+    /// The definition, or why its item does not read back as one (`StoreError::Corrupt`).
+    pub definition: Result<SloDefinition, StoreError>,
 }
 
 /// An SLO's remembered state, its optimistic-lock version and undelivered notifications.
@@ -116,8 +117,8 @@ pub struct StoredState {
     pub state: SloState,
     /// 0 when nothing is stored yet.
     pub version: u64,
-    /// Outbox keys (`<notification id>#<channel>`) not yet delivered.
-    pub pending: Vec<String>,
+    /// Outbox items not yet delivered.
+    pub pending: Vec<OutboxKey>,
     /// The newest history snapshot: the state item no longer carries a copy, so `states()`
     /// leaves it None and `app::latest::states_with_latest` reads it from history.
     pub latest: Option<Snapshot>,
@@ -162,7 +163,7 @@ pub enum Claim {
 }
 
 /// Where a notification goes: people (plain text with attributes) or machines (JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Channel {
     People,
     Events,
@@ -171,24 +172,39 @@ pub enum Channel {
     Bus,
 }
 
-/// The outbox items of `notifications` on `channels`: key (`<notification id>#<channel>`)
-/// and notification, in order. One notification is one item per channel, delivered once each.
+/// One outbox item: a notification on one channel, delivered once. Stores turn it into
+/// keys of their own; use cases never build or parse key text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OutboxKey {
+    /// The notification's id (unique per SLO and announcement).
+    pub notification: String,
+    pub channel: Channel,
+}
+
+/// The outbox items of `notifications` on `channels`: key and notification, in order.
+/// One notification is one item per channel, delivered once each.
 pub fn outbox_items<'a>(
     notifications: &'a [Notification],
     channels: &'a [Channel],
-) -> Vec<(String, &'a Notification)> {
+) -> Vec<(OutboxKey, &'a Notification)> {
     notifications
         .iter()
         .flat_map(|n| {
-            channels
-                .iter()
-                .map(move |c| (format!("{}#{}", n.id, c.as_str()), n))
+            channels.iter().map(move |c| {
+                (
+                    OutboxKey {
+                        notification: n.id.clone(),
+                        channel: *c,
+                    },
+                    n,
+                )
+            })
         })
         .collect()
 }
 
 impl Channel {
-    /// The suffix of outbox keys.
+    /// The channel's name (stores use it in keys; logs show it).
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::People => "people",
@@ -197,7 +213,7 @@ impl Channel {
         }
     }
 
-    /// Parse an outbox key suffix.
+    /// The channel of a name `as_str` gave; None for any other text.
     pub fn parse(s: &str) -> Option<Channel> {
         match s {
             "people" => Some(Channel::People),
@@ -211,8 +227,12 @@ impl Channel {
 /// An event handled once; the store turns it into keys of its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Once<'a> {
-    /// An alarm transition: the alarm and its state timestamp and value.
-    AlarmTransition { alarm: &'a str, transition: &'a str },
+    /// An alarm transition: the alarm, its state timestamp (epoch milliseconds) and value.
+    AlarmTransition {
+        alarm: &'a str,
+        timestamp_ms: i64,
+        state: &'a str,
+    },
     /// The review digest of one period (e.g. a week number).
     Review { period: &'a str },
     /// An alarm-triggered evaluation of one SLO in one minute (the debounce).
@@ -302,11 +322,12 @@ pub trait StateStore: Send + Sync {
 
 /// Delivery of committed notifications: claim, publish, mark sent, exactly once.
 pub trait Outbox: Send + Sync {
-    /// (its earlier claim may have been applied while the answer was lost).
+    /// Claim an outbox item for delivery until `now + lease`; the same claimant may claim
+    /// again (its earlier claim may have been applied while the answer was lost).
     fn claim(
         &self,
         slo: &str,
-        key: &str,
+        key: &OutboxKey,
         claimant: &str,
         now: i64,
         lease: i64,
@@ -315,7 +336,7 @@ pub trait Outbox: Send + Sync {
     fn mark_sent(
         &self,
         slo: &str,
-        key: &str,
+        key: &OutboxKey,
         claimant: &str,
         now: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -323,14 +344,14 @@ pub trait Outbox: Send + Sync {
     fn release(
         &self,
         slo: &str,
-        key: &str,
+        key: &OutboxKey,
         claimant: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Drop a key from the pending set (it was already delivered or expired).
     fn forget_pending(
         &self,
         slo: &str,
-        key: &str,
+        key: &OutboxKey,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 

@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::ports::{
     outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, Once, OnceClaim,
-    Outbox, Silence, StateStore, StoreError, StoredDefinition, StoredState, FAR_FUTURE,
+    Outbox, OutboxKey, Silence, StateStore, StoreError, StoredDefinition, StoredState, FAR_FUTURE,
 };
 use crate::app::snapshot::Snapshot;
 use crate::cost::ItemSizes;
@@ -75,12 +75,70 @@ fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
 /// The keys of a one-time record: `ALARM#<alarm>` / transition, `REVIEW` / period.
 fn once_key(event: Once<'_>) -> Item {
     match event {
-        Once::AlarmTransition { alarm, transition } => key(format!("ALARM#{alarm}"), transition),
+        Once::AlarmTransition {
+            alarm,
+            timestamp_ms,
+            state,
+        } => key(format!("ALARM#{alarm}"), format!("{timestamp_ms}#{state}")),
         Once::Review { period } => key("REVIEW", period),
         Once::AlarmEvaluation { slo, minute } => {
             key(format!("ALARM#EVAL#{slo}"), minute.to_string())
         }
     }
+}
+
+/// How a transaction failed: a cancelled one by its cancellation reasons' codes (a lost
+/// race is `ConditionalCheckFailed`; throttling and conflicts are worth a retry), never by
+/// its message text; any other error as `classify` sees it.
+fn transaction_failure(
+    e: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> Failure {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+    let Some(E::TransactionCanceledException(cancelled)) = e.as_service_error() else {
+        return classify(e);
+    };
+    let text = aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string();
+    let codes: Vec<&str> = cancelled
+        .cancellation_reasons()
+        .iter()
+        .filter_map(|r| r.code())
+        .collect();
+    if codes.contains(&"ConditionalCheckFailed") {
+        Failure::Conditional(text)
+    } else if codes.iter().any(|c| {
+        matches!(
+            *c,
+            "ThrottlingError" | "ProvisionedThroughputExceeded" | "TransactionConflict"
+        )
+    }) {
+        Failure::Throttled(text)
+    } else {
+        Failure::Other(text)
+    }
+}
+
+/// An outbox item's sort key, and its entry in the state's `pending` set:
+/// `<notification id>#<channel>`.
+fn outbox_sort_key(k: &OutboxKey) -> String {
+    format!("{}#{}", k.notification, k.channel.as_str())
+}
+
+/// An outbox key read back from `pending`; None for a channel this version does not know
+/// (never guessed: delivering it on another channel would send it to the wrong audience).
+fn parse_outbox_key(text: &str) -> Option<OutboxKey> {
+    let (id, channel) = text.rsplit_once('#')?;
+    Some(OutboxKey {
+        notification: id.to_string(),
+        channel: Channel::parse(channel)?,
+    })
+}
+
+/// The outbox item of one SLO and key.
+fn outbox_item_key(slo: &str, k: &OutboxKey) -> Item {
+    key(format!("OUTBOX#{slo}"), outbox_sort_key(k))
 }
 
 fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
@@ -149,7 +207,11 @@ impl DynamoStore {
         E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
     {
-        match classify(&e) {
+        self.error_of(classify(&e))
+    }
+
+    fn error_of(&self, failure: Failure) -> StoreError {
+        match failure {
             Failure::Missing(_) => StoreError::TableMissing(self.table.clone()),
             Failure::Throttled(m) => StoreError::Throttled(m),
             Failure::Credentials(m) => StoreError::Credentials(m),
@@ -232,8 +294,16 @@ impl DynamoStore {
             pending: item
                 .get("pending")
                 .and_then(|v| v.as_ss().ok())
-                .cloned()
-                .unwrap_or_default(),
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .filter_map(|k| {
+                    let parsed = parse_outbox_key(k);
+                    if parsed.is_none() {
+                        tracing::warn!(key = %k, "pending outbox key of an unknown channel; left alone");
+                    }
+                    parsed
+                })
+                .collect(),
             // An older item's `latest` copy is ignored: history holds the snapshot.
             latest: None,
         })
@@ -281,7 +351,12 @@ impl DynamoStore {
             .await;
         match created {
             Ok(_) => {}
-            Err(e) if format!("{e:?}").contains("ResourceInUse") => return Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) =>
+            {
+                return Ok(false)
+            }
             Err(e) => return Err(self.err(e)),
         }
         // A new table is briefly CREATING; wait for ACTIVE before turning on TTL.
@@ -426,7 +501,7 @@ impl DefinitionStore for DynamoStore {
             .map(|item| StoredDefinition {
                 name: get_s(item, SK).unwrap_or_default().to_string(),
                 version: get_n(item, "version").unwrap_or(0) as u64,
-                definition: stored_definition(item).map_err(|e| e.to_string()),
+                definition: stored_definition(item),
             })
             .collect())
     }
@@ -543,7 +618,7 @@ impl StateStore for DynamoStore {
         channels: &[Channel],
     ) -> Result<bool, StoreError> {
         let outbox = outbox_items(notifications, channels);
-        let keys: Vec<String> = outbox.iter().map(|(k, _)| k.clone()).collect();
+        let keys: Vec<String> = outbox.iter().map(|(k, _)| outbox_sort_key(k)).collect();
         // `latest` was a copy of the newest snapshot (history has it): dropped on the
         // first write, so the item stays small.
         let mut expr = "SET #state = :state, version = :next REMOVE latest".to_string();
@@ -594,7 +669,7 @@ impl StateStore for DynamoStore {
             .map_err(|e| StoreError::Rejected(e.to_string()))?;
         let mut items = vec![TransactWriteItem::builder().update(update).build()];
         for (k, note) in &outbox {
-            let mut item = key(format!("OUTBOX#{slo}"), k.as_str());
+            let mut item = outbox_item_key(slo, k);
             item.insert("notification".into(), s(to_json(note)));
             item.insert("delivery".into(), s("pending"));
             item.insert(
@@ -617,9 +692,9 @@ impl StateStore for DynamoStore {
             .await
         {
             Ok(_) => Ok(true),
-            Err(e) => match classify(&e) {
+            Err(e) => match transaction_failure(&e) {
                 Failure::Conditional(_) => Ok(false),
-                _ => Err(self.err(e)),
+                other => Err(self.error_of(other)),
             },
         }
     }
@@ -646,7 +721,7 @@ impl Outbox for DynamoStore {
     async fn claim(
         &self,
         slo: &str,
-        key_: &str,
+        key_: &OutboxKey,
         claimant: &str,
         now: i64,
         lease: i64,
@@ -655,7 +730,7 @@ impl Outbox for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(format!("OUTBOX#{slo}"), key_)))
+            .set_key(Some(outbox_item_key(slo, key_)))
             .update_expression("SET claimant = :me, claimed_until = :until")
             .condition_expression("delivery = :pending AND (attribute_not_exists(claimed_until) OR claimed_until < :now OR claimant = :me)")
             .expression_attribute_values(":me", s(claimant))
@@ -676,7 +751,7 @@ impl Outbox for DynamoStore {
                         .client
                         .get_item()
                         .table_name(&self.table)
-                        .set_key(Some(key(format!("OUTBOX#{slo}"), key_)))
+                        .set_key(Some(outbox_item_key(slo, key_)))
                         .consistent_read(true)
                         .send()
                         .await
@@ -695,14 +770,14 @@ impl Outbox for DynamoStore {
     async fn mark_sent(
         &self,
         slo: &str,
-        key_: &str,
+        key_: &OutboxKey,
         claimant: &str,
         now: i64,
     ) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(format!("OUTBOX#{slo}"), key_)))
+            .set_key(Some(outbox_item_key(slo, key_)))
             .update_expression("SET delivery = :sent, sent_at = :at REMOVE claimed_until")
             .condition_expression("claimant = :me")
             .expression_attribute_values(":sent", s("sent"))
@@ -714,12 +789,12 @@ impl Outbox for DynamoStore {
         self.forget_pending(slo, key_).await
     }
 
-    async fn release(&self, slo: &str, key_: &str, claimant: &str) -> Result<(), StoreError> {
+    async fn release(&self, slo: &str, key_: &OutboxKey, claimant: &str) -> Result<(), StoreError> {
         let res = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(format!("OUTBOX#{slo}"), key_)))
+            .set_key(Some(outbox_item_key(slo, key_)))
             .update_expression("REMOVE claimed_until")
             .condition_expression("claimant = :me")
             .expression_attribute_values(":me", s(claimant))
@@ -734,7 +809,7 @@ impl Outbox for DynamoStore {
         }
     }
 
-    async fn forget_pending(&self, slo: &str, key_: &str) -> Result<(), StoreError> {
+    async fn forget_pending(&self, slo: &str, key_: &OutboxKey) -> Result<(), StoreError> {
         let res = self
             .client
             .update_item()
@@ -742,7 +817,7 @@ impl Outbox for DynamoStore {
             .set_key(Some(key("STATE", slo)))
             .update_expression("DELETE pending :k")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":k", AttributeValue::Ss(vec![key_.to_string()]))
+            .expression_attribute_values(":k", AttributeValue::Ss(vec![outbox_sort_key(key_)]))
             .send()
             .await;
         match res {

@@ -1,5 +1,6 @@
-//! The DynamoDB adapter's pure parts: item sizes as DynamoDB counts them, and the
-//! table `sloguard init` creates being the one the SAM template declares.
+//! The DynamoDB adapter's pure parts: item sizes as DynamoDB counts them, the key text of
+//! outbox items and one-time records, and the table `sloguard init` creates being the one
+//! the SAM template declares.
 
 use super::*;
 
@@ -63,4 +64,26 @@ fn the_template_table_has_the_shape_init_creates() {
     let ttl = props.get("TimeToLiveSpecification").unwrap();
     assert_eq!(s(ttl.get("AttributeName").unwrap()), TTL_ATTRIBUTE);
     assert_eq!(s(ttl.get("Enabled").unwrap()), "true");
+}
+
+#[test]
+fn outbox_and_dedup_keys_keep_their_stored_text() {
+    let k = OutboxKey {
+        notification: "2027-01-15T08:10:00Z#opened".into(),
+        channel: Channel::Events,
+    };
+    let item = outbox_item_key("checkout", &k);
+    assert_eq!(get_s(&item, PK), Some("OUTBOX#checkout"));
+    assert_eq!(get_s(&item, SK), Some("2027-01-15T08:10:00Z#opened#events"));
+    assert_eq!(parse_outbox_key(&outbox_sort_key(&k)), Some(k));
+    // A channel this version does not know is not delivered on another one.
+    assert_eq!(parse_outbox_key("2027-01-15T08:10:00Z#opened#pager"), None);
+    assert_eq!(parse_outbox_key("no-channel"), None);
+    let once = once_key(Once::AlarmTransition {
+        alarm: "checkout-5xx-high",
+        timestamp_ms: 1_800_000_000_123,
+        state: "ALARM",
+    });
+    assert_eq!(get_s(&once, PK), Some("ALARM#checkout-5xx-high"));
+    assert_eq!(get_s(&once, SK), Some("1800000000123#ALARM"));
 }

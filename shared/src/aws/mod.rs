@@ -218,8 +218,7 @@ where
     R: std::fmt::Debug,
 {
     let text = DisplayErrorContext(err).to_string();
-    let lower = text.to_ascii_lowercase();
-    if lower.contains("credentials") && !matches!(err, SdkError::ServiceError(_)) {
+    if credentials_failed(err) {
         return Failure::Credentials(text);
     }
     match err {
@@ -236,14 +235,8 @@ where
             | "RequestLimitExceeded"
             | "Throttled" => Failure::Throttled(text),
             "ConditionalCheckFailedException" => Failure::Conditional(text),
-            "TransactionCanceledException" if text.contains("ConditionalCheckFailed") => {
-                Failure::Conditional(text)
-            }
-            "TransactionCanceledException"
-                if text.contains("ThroughputExceeded") || text.contains("TransactionConflict") =>
-            {
-                Failure::Throttled(text)
-            }
+            // A cancelled transaction is classified by its reasons' codes, where the
+            // operation's error type has them: `dynamodb::transaction_failure`.
             "UnrecognizedClientException"
             | "InvalidClientTokenId"
             | "InvalidSignatureException"
@@ -253,6 +246,26 @@ where
         },
         _ => Failure::Other(text),
     }
+}
+
+/// Whether the request failed because no credentials could be loaded: the SDK's
+/// credentials error somewhere in the error's sources (never a service's answer).
+fn credentials_failed<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if matches!(err, SdkError::ServiceError(_)) {
+        return false;
+    }
+    let mut source = std::error::Error::source(err);
+    while let Some(e) = source {
+        if e.is::<aws_credential_types::provider::error::CredentialsError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// sloguard's environment variables (SLO_TABLE, SLO_TOPIC_ARN, ...), read and validated once.
@@ -562,6 +575,55 @@ mod tests {
             Timeouts::var(Timeout::Connect),
             "SLO_AWS_CONNECT_TIMEOUT_SECONDS"
         );
+    }
+
+    /// A credentials provider that has none, as the default chain on a machine without any.
+    #[derive(Debug)]
+    struct NoCredentials;
+
+    impl aws_credential_types::provider::ProvideCredentials for NoCredentials {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+                aws_credential_types::provider::error::CredentialsError::not_loaded(
+                    "no profile, no environment, no instance role",
+                ),
+            ))
+        }
+    }
+
+    #[tokio::test]
+    async fn missing_credentials_are_found_by_their_type_not_their_words() {
+        use aws_sdk_dynamodb::operation::query::QueryError;
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        let conf = aws_sdk_dynamodb::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
+            // Never reached: the request fails before it is sent.
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials_provider(NoCredentials)
+            .build();
+        let err = aws_sdk_dynamodb::Client::from_conf(conf)
+            .list_tables()
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(classify(&err), Failure::Credentials(_)),
+            "{:?}",
+            classify(&err)
+        );
+        // The word alone is not a credentials problem.
+        type E = SdkError<QueryError, HttpResponse>;
+        let worded = E::dispatch_failure(ConnectorError::io(
+            "proxy refused: credentials of the proxy are wrong".into(),
+        ));
+        assert!(matches!(classify(&worded), Failure::Unavailable(_)));
     }
 
     #[test]

@@ -62,12 +62,42 @@ impl Evaluation {
         }
     }
 
-    /// Slices of the window so far that had no data (timeslice methods only).
-    pub fn slices_without_data(&self) -> Option<f64> {
+    /// Slices of the window so far that had no data (timeslice methods only); slices an
+    /// exclusion touches are not counted here (see `excluded_slices`): they were left out.
+    pub fn slices_without_data(&self, exclusions: &[(i64, i64)]) -> Option<f64> {
+        let excluded = self.excluded_slices(exclusions)?;
         self.slice_seconds.map(|s| {
             let so_far = ((self.evaluated_at - self.window_start) / s.max(1)).max(0) as f64;
-            (so_far - self.total).max(0.0)
+            (so_far - excluded - self.total).max(0.0)
         })
+    }
+
+    /// Slices of the window so far that an exclusion touches (timeslice methods only): the
+    /// evaluation leaves them out, as it leaves out a slice an exclusion edge cuts.
+    pub fn excluded_slices(&self, exclusions: &[(i64, i64)]) -> Option<f64> {
+        let s = self.slice_seconds?.max(1);
+        let n = ((self.evaluated_at - self.window_start) / s).max(0);
+        // Each exclusion as the slice indexes it touches, [first, last), merged where they overlap.
+        let mut ranges: Vec<(i64, i64)> = exclusions
+            .iter()
+            .filter(|(a, b)| a < b)
+            .map(|&(a, b)| {
+                let first = (a - self.window_start).div_euclid(s);
+                let last = (b - self.window_start + s - 1).div_euclid(s);
+                (first.clamp(0, n), last.clamp(0, n))
+            })
+            .filter(|(a, b)| a < b)
+            .collect();
+        ranges.sort_unstable();
+        let (mut count, mut reached) = (0, 0);
+        for (a, b) in ranges {
+            let a = a.max(reached);
+            if b > a {
+                count += b - a;
+                reached = b;
+            }
+        }
+        Some(count as f64)
     }
 
     /// The burn rate over the window with this label, when it had data.
@@ -244,5 +274,48 @@ fn bool_score(good: bool) -> f64 {
         1.0
     } else {
         0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day_of_5m_slices() -> Evaluation {
+        Evaluation {
+            slo: "x".into(),
+            evaluated_at: 86_400,
+            window_start: 0,
+            window_length: 7 * 86_400,
+            good: 90.0,
+            total: 100.0,
+            attainment: Some(0.9),
+            budget_remaining: Some(0.5),
+            windows: vec![],
+            conditions: vec![],
+            exhausts_at: None,
+            slice_seconds: Some(300),
+        }
+    }
+
+    #[test]
+    fn excluded_slices_are_not_slices_without_data() {
+        let e = day_of_5m_slices();
+        assert_eq!(e.slices_without_data(&[]), Some(188.0));
+        // One hour on the grid (12 slices), one overlapping it by half an hour and cutting a
+        // slice at its end (6 + 1 more), one before the window and one after T (none).
+        let ex = [
+            (3600, 7200),
+            (5400, 9000 + 60),
+            (-7200, -3600),
+            (90_000, 95_000),
+        ];
+        assert_eq!(e.excluded_slices(&ex), Some(19.0));
+        assert_eq!(e.slices_without_data(&ex), Some(288.0 - 19.0 - 100.0));
+        let occurrences = Evaluation {
+            slice_seconds: None,
+            ..day_of_5m_slices()
+        };
+        assert_eq!(occurrences.slices_without_data(&ex), None);
     }
 }

@@ -67,8 +67,17 @@ pub fn rfc3339(t: i64) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
+/// A fraction as a percentage with `digits` decimals; never `-0.0%` (a value that rounds
+/// to zero has no sign).
 fn pct(x: Option<f64>, digits: usize) -> String {
-    x.map_or("n/a".to_string(), |v| format!("{:.*}%", digits, v * 100.0))
+    x.map_or("n/a".to_string(), |v| {
+        let s = format!("{:.*}", digits, v * 100.0);
+        let zero = s
+            .trim_start_matches('-')
+            .chars()
+            .all(|c| c == '0' || c == '.');
+        format!("{}%", if zero { s.trim_start_matches('-') } else { &s })
+    })
 }
 
 /// A condition's trigger as people read it: `burn > 14.4x in both` (its windows), not `gt 14.4`.
@@ -249,7 +258,7 @@ pub fn compose_with(
     let (headline, subject_tail) = match event {
         Some(Event::Opened | Event::Escalated) => (
             format!(
-                "{} incident {}: {} of {unit} bad",
+                "{} incident {}: {} of {unit} failing",
                 severity.as_str(),
                 if event == Some(Event::Opened) {
                     "opened"
@@ -258,7 +267,7 @@ pub fn compose_with(
                 },
                 pct(bad_now, 1)
             ),
-            format!("{} of {unit} bad, {}", pct(bad_now, 1), outlook(eval)),
+            format!("{} of {unit} failing, {}", pct(bad_now, 1), outlook(eval)),
         ),
         Some(Event::DeEscalated) => (
             "burn slowed to ticket level, incident still open".to_string(),
@@ -280,10 +289,12 @@ pub fn compose_with(
         }
         Some(Event::Exhausted) => (
             "error budget exhausted".to_string(),
-            format!(
-                "error budget exhausted, overspent by {}",
-                pct(left.map(|b| -b), 1)
-            ),
+            match left {
+                Some(l) if l < 0.0 => {
+                    format!("error budget exhausted, overspent by {}", pct(Some(-l), 1))
+                }
+                _ => "error budget exhausted, none left".to_string(),
+            },
         ),
         Some(Event::BudgetConsumed { percent }) => (
             format!("{percent}% of the error budget consumed"),
@@ -333,7 +344,7 @@ pub fn compose_with(
             Some(c) if status != Status::NoData => {
                 let frac = |r: Option<f64>| pct(r.map(|r| r * allowed), 2);
                 b.push_str(&format!(
-                    "  {} of {unit} bad over the last {}, {} over the last {}; the objective allows {}.\n",
+                    "  {} of {unit} failing over the last {}, {} over the last {}; the objective allows {}.\n",
                     frac(c.short_rate),
                     c.short,
                     frac(c.long_rate),
@@ -394,10 +405,17 @@ pub fn compose_with(
         thousands(eval.total),
         rfc3339(eval.window_start)
     ));
-    if let Some(none) = eval.slices_without_data() {
+    let exclusions = &slo.settings.exclusions;
+    if let Some(none) = eval.slices_without_data(exclusions) {
+        let excluded = eval.excluded_slices(exclusions).unwrap_or(0.0);
         b.push_str(&format!(
-            "  {} slices of the window so far had no data; the budget counts all {} slices of the window.\n",
+            "  {} slices of the window so far had no data{}; the budget counts all {} slices of the window.\n",
             thousands(none),
+            if excluded > 0.0 {
+                format!(" ({} more were excluded)", thousands(excluded))
+            } else {
+                String::new()
+            },
             thousands(base)
         ));
     }
@@ -486,6 +504,10 @@ pub fn compose_with(
             b.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
         }
     }
+    match &slo.settings.runbook {
+        Some(r) => b.push_str(&format!("\nRUNBOOK\n  {r}\n")),
+        None => b.push_str("\nRUNBOOK\n  none set (add the sloguard.dev/runbook annotation)\n"),
+    }
     if let Some(a) = alarm {
         b.push_str(&format!(
             "\nALARM\n  {} -> {}{} at {}\n  {}\n",
@@ -507,10 +529,6 @@ pub fn compose_with(
                 ));
             }
         }
-    }
-    match &slo.settings.runbook {
-        Some(r) => b.push_str(&format!("\nRUNBOOK\n  {r}\n")),
-        None => b.push_str("\nRUNBOOK\n  none set (add the sloguard.dev/runbook annotation)\n"),
     }
     b.push_str(&format!(
         "\nLOOK CLOSER\n  sloguard status\n  sloguard history {} --since {}\n",
@@ -626,6 +644,137 @@ mod tests {
         assert!(n.body.ends_with("[truncated]\n"));
         assert!(n.subject.len() <= MAX_SUBJECT);
         assert_eq!(n.severity, Severity::Info);
+    }
+
+    fn ts(s: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp()
+    }
+
+    /// A day into chat-wait-time's 7-day window of 5-minute slices, across its six excluded
+    /// hours (2026-01-01T00:00Z/06:00Z): 288 slices so far, 72 excluded, 150 with data.
+    fn chat_sparse() -> (SloDefinition, Evaluation) {
+        let files = [crate::slo::load::SourceFile {
+            name: "chat.yaml".into(),
+            text: include_str!("../../../examples/slos/chat-wait-time.yaml").into(),
+        }];
+        let slo = crate::slo::load::load(&files).slos.remove(0);
+        let start = ts("2025-12-31T12:00:00Z");
+        let cond = &slo.conditions[0];
+        let eval = Evaluation {
+            slo: slo.name.clone(),
+            evaluated_at: start + 86_400,
+            window_start: start,
+            window_length: 7 * 86_400,
+            good: 140.0,
+            total: 150.0,
+            attainment: Some(140.0 / 150.0),
+            // 10 bad slices of the 20.16 that 1% of 2,016 slices allows
+            budget_remaining: Some(1.0 - 10.0 / 20.16),
+            windows: vec![],
+            conditions: vec![ConditionResult {
+                name: cond.name.clone(),
+                severity: cond.severity,
+                op: cond.op,
+                threshold: cond.threshold,
+                long: label(cond.long_seconds),
+                short: label(cond.short_seconds),
+                long_rate: Some(20.0),
+                short_rate: Some(30.0),
+                met: true,
+            }],
+            exhausts_at: None,
+            slice_seconds: Some(300),
+        };
+        (slo, eval)
+    }
+
+    #[test]
+    fn a_timeslice_budget_counts_the_same_slices_and_names_those_without_data() {
+        let (slo, eval) = chat_sparse();
+        let opened = Announcement {
+            event: Event::Opened,
+            severity: Severity::Page,
+            at: eval.evaluated_at,
+            suppressed: false,
+            incident: None,
+        };
+        let n = compose(&slo, &eval, Status::Breaching, Some(&opened), None, None);
+        let budget: Vec<&str> = n
+            .body
+            .split("\nBUDGET\n")
+            .nth(1)
+            .expect("a BUDGET section")
+            .lines()
+            .take(3)
+            .collect();
+        assert_eq!(
+            budget,
+            [
+                "  50.4% left: 10 of the 20.2 bad 5m slices the window allows are used.",
+                "  Attainment 93.333% (140 good of 150 5m slices with data, since 2025-12-31T12:00:00Z).",
+                "  66 slices of the window so far had no data (72 more were excluded); the budget counts all 2,016 slices of the window.",
+            ],
+            "{}",
+            n.body
+        );
+    }
+
+    #[test]
+    fn a_budget_of_exactly_zero_is_never_minus_zero() {
+        let (slo, mut eval) = chat_sparse();
+        eval.budget_remaining = Some(0.0);
+        let exhausted = Announcement {
+            event: Event::Exhausted,
+            severity: Severity::Ticket,
+            at: eval.evaluated_at,
+            suppressed: false,
+            incident: None,
+        };
+        let n = compose(&slo, &eval, Status::Exhausted, Some(&exhausted), None, None);
+        assert!(
+            n.subject.ends_with("error budget exhausted, none left"),
+            "{}",
+            n.subject
+        );
+        assert!(!n.body.contains("-0.0"), "{}", n.body);
+        assert_eq!(pct(Some(-0.000_01), 1), "0.0%");
+        assert_eq!(pct(Some(-0.026), 1), "-2.6%");
+    }
+
+    #[test]
+    fn the_runbook_comes_before_the_alarm_and_failures_are_called_failing() {
+        let (slo, eval) = chat_sparse();
+        let alarm = AlarmNote {
+            name: "chat-queue-long".into(),
+            arn: None,
+            state: "ALARM".into(),
+            previous_state: Some("OK".into()),
+            reason: "Threshold Crossed".into(),
+            timestamp: eval.evaluated_at,
+            touched: vec![],
+        };
+        let opened = Announcement {
+            event: Event::Opened,
+            severity: Severity::Page,
+            at: eval.evaluated_at,
+            suppressed: false,
+            incident: None,
+        };
+        let n = compose(
+            &slo,
+            &eval,
+            Status::Breaching,
+            Some(&opened),
+            Some(&alarm),
+            None,
+        );
+        let (runbook, alarm_at) = (n.body.find("\nRUNBOOK\n"), n.body.find("\nALARM\n"));
+        assert!(
+            runbook.is_some() && alarm_at.is_some() && runbook < alarm_at,
+            "{}",
+            n.body
+        );
+        assert!(n.subject.contains("of 5m slices failing,"), "{}", n.subject);
     }
 
     #[test]
