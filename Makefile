@@ -17,7 +17,7 @@ INFRA_ENV := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY
 LIGHT_RELEASE := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 
 # Everything CI runs: the checks below plus the template's (cfn-lint, sam validate,
-# checkov, sam build of both functions), which take 10 minutes or more.
+# checkov, sam build of the three functions), which take 10 minutes or more.
 test: fmt-check lint unit infra-check
 
 # The inner loop: formatting, clippy, unit and end-to-end tests; no infra checks.

@@ -637,10 +637,28 @@ async fn silence_unsilence_backfill_and_a_past_evaluate() -> Result<()> {
     }
     let out = sloguard(
         Some(&moto),
-        &["backfill", "nope", "--from", &from, "--to", &to],
+        &[
+            "backfill",
+            "checkout-availabilty",
+            "--from",
+            &from,
+            "--to",
+            &to,
+        ],
     );
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("no such SLO: nope"), "{}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown name: {}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains(
+            "no SLO named `checkout-availabilty` in the table; did you mean checkout-availability"
+        ),
+        "{}",
+        text(&out)
+    );
 
     let past = sloguard::slo::message::rfc3339(hour - 2 * 3600);
     let out = sloguard(Some(&moto), &["evaluate", "--at", &past]);
@@ -974,6 +992,23 @@ fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
         let help = text(&out);
         assert_eq!(help.contains("--table"), table, "{verb}: {help}");
         assert_eq!(help.contains("--topic-arn"), topic, "{verb}: {help}");
+        // Every argument and flag says what it is: no bare `<FILES>` or `--json` line.
+        let lines: Vec<&str> = help.lines().collect();
+        for (i, raw) in lines.iter().enumerate() {
+            let line = raw.trim_start();
+            if !(raw.starts_with("  ")
+                && (line.starts_with('<') || line.starts_with('[') || line.starts_with('-')))
+            {
+                continue;
+            }
+            let described = line
+                .split_once("  ")
+                .is_some_and(|(_, d)| !d.trim().is_empty())
+                || lines
+                    .get(i + 1)
+                    .is_some_and(|n| n.starts_with("          ") && !n.trim().is_empty());
+            assert!(described, "{verb}: `{line}` has no help text:\n{help}");
+        }
     }
     let out = sloguard(None, &["validate", "--table", "t", "examples/slos"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));

@@ -4,11 +4,12 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use sloguard::app::backfill::{backfill, BackfillRequest};
+use sloguard::app::backfill::{backfill, BackfillError, BackfillRequest};
+use sloguard::app::DefinitionStore;
 use sloguard::aws::AwsApp;
 use sloguard::slo::message::{count, rfc3339};
 
-use super::{parse_span, parse_time, Store};
+use super::{parse_span, parse_time, Store, UnknownSlo};
 
 /// `sloguard backfill`'s arguments.
 #[derive(clap::Args)]
@@ -57,13 +58,21 @@ async fn rebuild(app: &AwsApp, req: BackfillRequest) -> Result<bool> {
         );
         b
     });
-    let report = backfill(app, &req, |done, total| {
+    let report = match backfill(app, &req, |done, total| {
         if let Some(b) = &bar {
             b.set_length(total as u64);
             b.set_position(done as u64);
         }
     })
-    .await?;
+    .await
+    {
+        // Exit 2 with the stored names it may mean, as every verb that takes a name does.
+        Err(BackfillError::UnknownSlo(name)) => {
+            let defs = app.store.definitions().await?;
+            return Err(UnknownSlo::among(&name, &defs).into());
+        }
+        other => other?,
+    };
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -8,7 +8,7 @@ use crate::report::{error_panel, info_panel, widget, Theme};
 
 use super::events::EventError;
 use super::ports::{DefinitionStore, HistoryStore};
-use super::report::slo_views;
+use super::report::{slo_views_of, FLEET_POINTS, MAX_POINTS};
 
 /// The dashboard variable's pattern and default value: the per-SLO widget's params hold
 /// it until someone types an SLO name in the dashboard's SLO field.
@@ -129,7 +129,13 @@ pub async fn handle_widget_event<S: DefinitionStore + HistoryStore + super::port
         WidgetView::Fleet => None,
         WidgetView::Slo(s) => Some(vec![s.clone()]),
     };
-    match slo_views(store, names.as_deref(), req.start, req.end).await {
+    // The fleet shows a sparkline per SLO: a hundred points each is plenty, and keeps the
+    // answer small (Lambda returns at most 6 MB) for a fleet of thousands.
+    let points = match req.view {
+        WidgetView::Fleet => FLEET_POINTS,
+        _ => MAX_POINTS,
+    };
+    match slo_views_of(store, names.as_deref(), req.start, req.end, points).await {
         Ok(views) if views.is_empty() => Value::String(error_panel(
             "no SLOs in the table yet: apply some with `sloguard apply`",
         )),

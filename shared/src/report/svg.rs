@@ -335,12 +335,24 @@ pub fn burn_rates(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size
     out
 }
 
+/// Points at most in a sparkline.
+pub const SPARKLINE_POINTS: usize = 120;
+
 /// A small line of budget remaining, for the fleet overview.
 pub fn sparkline(history: &[Snapshot], size: Size) -> String {
-    let pts: Vec<(i64, f64)> = history
+    let all: Vec<(i64, f64)> = history
         .iter()
         .filter_map(|s| Some((parse_time(&s.evaluated_at)?, s.budget_remaining?)))
         .collect();
+    // A sparkline is a hundred pixels or so wide: more points only make the page heavier
+    // (a fleet of thousands must fit in one widget answer). Evenly spaced, the newest kept.
+    let step = all.len().div_ceil(SPARKLINE_POINTS).max(1);
+    let mut pts: Vec<(i64, f64)> = all.iter().step_by(step).copied().collect();
+    if let (Some(last), Some(kept)) = (all.last(), pts.last()) {
+        if kept != last {
+            pts.push(*last);
+        }
+    }
     let mut out = format!(
         r#"<svg class="sparkline" data-points="{}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg">"#,
         pts.len(),

@@ -609,3 +609,34 @@ fn the_widget_sizes_its_charts_to_the_widget() {
         "never below 120 px"
     );
 }
+
+#[test]
+fn a_sparkline_of_a_long_history_keeps_a_bounded_number_of_points_and_the_newest() {
+    let history: Vec<Snapshot> = (0..2_016)
+        .map(|k| {
+            serde_json::from_value(serde_json::json!({
+                "slo": "checkout", "service": "webshop", "objective": 0.999, "window": "30d",
+                "evaluated_at": crate::slo::message::rfc3339(1_800_000_000 + k * 300), "status": "ok",
+                "attainment": 0.9995, "budget_remaining": 1.0 - k as f64 / 4_032.0, "burn_rates": {},
+                "exhausts_at": null, "good": 999.5, "total": 1000.0, "conditions": []
+            }))
+            .unwrap()
+        })
+        .collect();
+    let svg = svg::sparkline(
+        &history,
+        Size {
+            width: 120.0,
+            height: 24.0,
+        },
+    );
+    let points: usize = svg
+        .split("data-points=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(points <= svg::SPARKLINE_POINTS + 1, "{points} points");
+    assert!(points >= svg::SPARKLINE_POINTS / 2, "{points} points");
+    assert!(svg.len() < 8_000, "{} bytes", svg.len());
+}
