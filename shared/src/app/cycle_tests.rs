@@ -642,3 +642,39 @@ async fn an_unreadable_definition_fails_alone_with_a_typed_reason() {
         .to_string()
         .starts_with("stored definition v3 is unreadable: stored item DEF/broken is unreadable"));
 }
+
+#[tokio::test]
+async fn a_past_evaluation_with_notify_sends_unless_a_newer_one_was_made() {
+    let app = app_with(incident).await;
+    let past = |trigger: i64| CycleRequest {
+        trigger,
+        now: T + 80 * MIN,
+        notify_past: true,
+        ..CycleRequest::default()
+    };
+    // An hour late, asked to notify (`evaluate --at ... --notify`): the burn pages.
+    let r = run_cycle(&app, past(T + 20 * MIN)).await.unwrap();
+    assert_eq!(r.slos[0].status, Some(Status::Breaching));
+    let said = subjects(&app);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].starts_with("[PAGE]"), "{said:?}");
+    // Older than the last evaluation: history only, whatever --notify says.
+    let r = run_cycle(&app, past(T + 10 * MIN)).await.unwrap();
+    assert!(r.slos[0].error.is_none());
+    assert!(
+        subjects(&app).is_empty(),
+        "nothing for a time before the last one"
+    );
+    // Without --notify the same hour-late evaluation records history only.
+    let quiet = app_with(incident).await;
+    run_cycle(
+        &quiet,
+        CycleRequest {
+            notify_past: false,
+            ..past(T + 20 * MIN)
+        },
+    )
+    .await
+    .unwrap();
+    assert!(subjects(&quiet).is_empty());
+}

@@ -181,6 +181,33 @@ pub fn clean_subject(s: &str) -> String {
     out
 }
 
+/// `[SEV] service slo: tail` within `MAX_SUBJECT`, giving way from the front: the numbers
+/// and the outlook at the end are what on-call reads, so long names are shortened first
+/// (the service dropped, then the SLO name cut in the middle), the tail only last.
+pub fn fit_subject(sev: &str, service: &str, slo: &str, tail: &str) -> String {
+    let whole = clean_subject(&format!("[{sev}] {service} {slo}: {tail}"));
+    if !whole.ends_with("...") {
+        return whole;
+    }
+    let without_service = format!("[{sev}] {slo}: {tail}");
+    if without_service.len() <= MAX_SUBJECT {
+        return clean_subject(&without_service);
+    }
+    let room = MAX_SUBJECT.saturating_sub(format!("[{sev}] : {tail}").len());
+    let name: Vec<char> = slo.chars().collect();
+    if room >= 12 && name.len() > room {
+        let keep = room - 3;
+        let (head, rest) = (keep / 2, keep - keep / 2);
+        let short: String = name[..head]
+            .iter()
+            .chain(['.', '.', '.'].iter())
+            .chain(name[name.len() - rest..].iter())
+            .collect();
+        return clean_subject(&format!("[{sev}] {short}: {tail}"));
+    }
+    clean_subject(&without_service)
+}
+
 /// What one "event" is for this SLO: requests for a ratio, slices for timeslices.
 fn unit(eval: &Evaluation) -> String {
     match eval.slice_seconds {
@@ -323,7 +350,7 @@ pub fn compose_with(
             )
         }
     };
-    let subject = clean_subject(&format!("[{sev}] {who}: {subject_tail}"));
+    let subject = fit_subject(&sev.to_string(), &slo.service, &slo.name, &subject_tail);
 
     let mut b = String::new();
     let title = slo.display_name.as_deref().unwrap_or(&slo.name);
@@ -783,6 +810,27 @@ mod tests {
         assert_eq!(s.len(), MAX_SUBJECT);
         assert!(s.is_ascii() && !s.contains('\n'));
         assert!(s.starts_with("[PAGE] caf? line"));
+    }
+
+    #[test]
+    fn long_names_give_way_before_the_numbers_and_the_outlook() {
+        let tail = "2.5% of events failing (budget gone in ~29 h)";
+        // Short names: the whole subject, service included.
+        assert_eq!(
+            fit_subject("PAGE", "shop", "checkout", tail),
+            format!("[PAGE] shop checkout: {tail}")
+        );
+        // Two names of 63 characters (the longest allowed): the tail stays whole.
+        let service = format!("payments-{}", "s".repeat(54));
+        let slo = format!("checkout-availability-{}", "x".repeat(41));
+        let s = fit_subject("PAGE", &service, &slo, tail);
+        assert!(s.len() <= MAX_SUBJECT, "{} chars: {s}", s.len());
+        assert!(s.ends_with(tail), "{s}");
+        assert!(s.starts_with("[PAGE] checkout-availability"), "{s}");
+        assert!(s.contains("..."), "the SLO name cut in the middle: {s}");
+        // Without the service it fits: the SLO name whole.
+        let s = fit_subject("TICKET", &service, "checkout", tail);
+        assert_eq!(s, format!("[TICKET] checkout: {tail}"));
     }
 
     #[test]
