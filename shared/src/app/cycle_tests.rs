@@ -339,7 +339,7 @@ async fn the_bus_and_sns_are_delivered_once_each_when_one_of_them_failed() {
 #[tokio::test]
 async fn a_page_lists_the_changes_before_the_incident_opened() {
     use crate::app::ports::{ChangeStore, DefinitionStore};
-    use crate::slo::change::{stack_link, Change, ChangeKind};
+    use crate::slo::change::tests::change;
     let app = app_with(incident).await;
     let yaml = checkout_yaml().replace(
         "  annotations:\n",
@@ -352,16 +352,6 @@ async fn a_page_lists_the_changes_before_the_incident_opened() {
     .slos
     .remove(0);
     app.store.put_definition(&slo).await.unwrap();
-    let change = |target: &str, at: i64| Change {
-        target: target.into(),
-        kind: ChangeKind::Stack,
-        at,
-        what: "UPDATE_COMPLETE".into(),
-        region: "eu-west-1".into(),
-        account: None,
-        link: stack_link("eu-west-1", target),
-        id: "UPDATE_COMPLETE".into(),
-    };
     for c in [
         change("stack/shop-api", T - 20 * MIN),
         change("stack/shop-api", T - 3 * 3600),

@@ -26,16 +26,13 @@ pub(super) fn read_condition(
     let name = header_name(ctx, at, doc, path)?;
     let meta = doc.get("metadata").expect("name was read");
     let (short_override, severity_override) = read_condition_settings(ctx, at, meta, path);
-    let sp = join(path, "spec");
-    let spec = field(ctx, at, doc, path, "spec", Required, expect_map)?;
-    check_fields(
+    let (spec, sp) = read_spec(
         ctx,
         at,
-        spec,
-        &sp,
+        doc,
+        path,
         &["description", "severity", "condition"],
-    );
-    check_description(ctx, at, spec, &sp);
+    )?;
     let label = field(ctx, at, spec, &sp, "severity", Required, expect_str).map(str::to_string);
     let severity = label
         .as_deref()
@@ -155,23 +152,15 @@ pub(super) fn read_policy(
     targets: &Targets,
 ) -> Option<Vec<BurnRateCondition>> {
     header_name(ctx, at, doc, path)?;
-    let sp = join(path, "spec");
-    let spec = field(ctx, at, doc, path, "spec", Required, expect_map)?;
-    check_fields(
-        ctx,
-        at,
-        spec,
-        &sp,
-        &[
-            "description",
-            "alertWhenNoData",
-            "alertWhenResolved",
-            "alertWhenBreaching",
-            "conditions",
-            "notificationTargets",
-        ],
-    );
-    check_description(ctx, at, spec, &sp);
+    let allowed = [
+        "description",
+        "alertWhenNoData",
+        "alertWhenResolved",
+        "alertWhenBreaching",
+        "conditions",
+        "notificationTargets",
+    ];
+    let (spec, sp) = read_spec(ctx, at, doc, path, &allowed)?;
     for k in ["alertWhenNoData", "alertWhenResolved", "alertWhenBreaching"] {
         if let Some(n) = opt(spec, k) {
             expect_bool(ctx, at, n, &join(&sp, k));
@@ -241,6 +230,22 @@ fn read_targets(ctx: &mut Ctx, at: At, list: &Node, path: &str, targets: &Target
         };
         ref_or_inline(ctx, at, entry, targets, inline).is_some()
     });
+}
+
+/// The `spec` of a condition or policy at `path`, with its path, its fields checked against
+/// `allowed` and its description checked.
+fn read_spec<'n>(
+    ctx: &mut Ctx,
+    at: At,
+    doc: &'n Node,
+    path: &str,
+    allowed: &[&str],
+) -> Option<(&'n Node, String)> {
+    let sp = join(path, "spec");
+    let spec = field(ctx, at, doc, path, "spec", Required, expect_map)?;
+    check_fields(ctx, at, spec, &sp, allowed);
+    check_description(ctx, at, spec, &sp);
+    Some((spec, sp))
 }
 
 /// An entry of a list of conditions, policies or targets, at `ip`: a reference by name under
