@@ -1,5 +1,6 @@
 //! The README, the Makefile and infra/samconfig.toml say what the code and the template
-//! do: the steps a newcomer types must work as written.
+//! do: the steps a newcomer types must work as written. cli/Cargo.toml keeps the emulator
+//! out of the released binary.
 
 use std::path::Path;
 
