@@ -44,7 +44,7 @@ enum Command {
     /// Write budget charts of every SLO (or those named) to one self-contained HTML file.
     Report(commands::report::Args),
     /// The SLO review: attainment, budget spent, incidents and hints per SLO.
-    Review(commands::report::ReviewArgs),
+    Review(commands::review::Args),
     /// Release gate: exit 0 when every selected SLO meets the policy, 3 when one does not, 2 on errors.
     Gate(commands::gate::Args),
     /// Lift a silence.
@@ -72,7 +72,7 @@ async fn run(command: &Command, verbose: bool) -> Result<ExitCode> {
         Command::Backfill(a) => commands::backfill::run(a).await,
         Command::Silence(a) => commands::silence::run(a).await,
         Command::Report(a) => commands::report::run(a).await,
-        Command::Review(a) => commands::report::run_review(a).await,
+        Command::Review(a) => commands::review::run(a).await,
         Command::Gate(a) => commands::gate::run(a, verbose).await,
         Command::Unsilence(a) => commands::silence::run_unsilence(a).await,
         Command::Status(a) => commands::status::run(a, verbose).await,

@@ -1,5 +1,6 @@
 //! The README, the Makefile and infra/samconfig.toml say what the code and the template
-//! do: the steps a newcomer types must work as written.
+//! do: the steps a newcomer types must work as written. cli/Cargo.toml keeps the emulator
+//! out of the released binary.
 
 use std::path::Path;
 
@@ -269,4 +270,69 @@ fn the_readme_documents_every_variable_and_the_teardown() {
             "{service} permissions"
         );
     }
+}
+
+/// The `name = value` lines of each `[section]` of a Cargo.toml, by section.
+fn toml_sections(text: &str) -> Vec<(&str, Vec<&str>)> {
+    let mut sections: Vec<(&str, Vec<&str>)> = vec![("", Vec::new())];
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            sections.push((line.trim_matches(|c| c == '[' || c == ']'), Vec::new()));
+        } else if !line.is_empty() && !line.starts_with('#') {
+            sections.last_mut().unwrap().1.push(line);
+        }
+    }
+    sections
+}
+
+#[test]
+fn the_released_binary_does_not_depend_on_the_emulator() {
+    let manifest = read("cli/Cargo.toml");
+    let sections = toml_sections(&manifest);
+    let entries = |name: &str| {
+        sections
+            .iter()
+            .filter(|(s, _)| *s == name)
+            .flat_map(|(_, lines)| lines.iter().copied())
+            .collect::<Vec<_>>()
+    };
+    // Normal dependencies, including any per-target ones: what `cargo build -p sloguard-cli` links.
+    let normal: Vec<&str> = sections
+        .iter()
+        .filter(|(s, _)| {
+            *s == "dependencies" || s.ends_with(".dependencies") && !s.contains("dev-")
+        })
+        .flat_map(|(_, lines)| lines.iter().copied())
+        .collect();
+    assert!(
+        normal.iter().any(|l| l.starts_with("sloguard.workspace")),
+        "the parser found the dependencies: {normal:?}"
+    );
+    let demo = entries("features")
+        .into_iter()
+        .find(|l| l.starts_with("demo"))
+        .expect("a `demo` feature");
+    for emulator in ["sloguard-testing", "aws-sdk-sqs"] {
+        for line in normal.iter().filter(|l| {
+            l.split(|c: char| c == '=' || c == '.' || c.is_whitespace())
+                .next()
+                == Some(emulator)
+        }) {
+            assert!(
+                line.contains("optional = true"),
+                "{emulator} is a normal dependency of sloguard: `{line}`; make it optional behind `demo` or a dev-dependency"
+            );
+            assert!(
+                demo.contains(&format!("dep:{emulator}")),
+                "{emulator} is optional but not behind `demo`: `{demo}`"
+            );
+        }
+    }
+    // The emulator's own crate, used by the demo and the tests, is where SQS lives.
+    assert!(
+        entries("dev-dependencies")
+            .iter()
+            .any(|l| l.starts_with("sloguard-testing")),
+        "the tests reach the emulator as a dev-dependency"
+    );
 }

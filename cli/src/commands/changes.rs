@@ -10,21 +10,20 @@ use sloguard::app::DefinitionStore;
 use sloguard::aws::AwsApp;
 use sloguard::slo::message::{relative, rfc3339};
 
-use super::{parse_span, parse_time, Store, UnknownSlo};
+use super::{parse_span, parse_time, SloSince, UnknownSlo};
 
 /// How far back `changes` looks without `--since`.
 pub const DEFAULT_SPAN_SECONDS: i64 = 7 * 86_400;
 
 /// `sloguard changes`'s arguments.
 #[derive(clap::Args)]
+#[command(
+    mut_arg("slo", |a| a.help("The SLO whose changes to list")),
+    mut_arg("since", |a| a.help("From this time (RFC 3339) or this long ago (e.g. 2h, 7d); default 7 days")),
+)]
 pub struct Args {
     #[command(flatten)]
-    store: Store,
-    /// The SLO whose changes to list.
-    slo: String,
-    /// From this time (RFC 3339) or this long ago (e.g. 2h, 7d); default 7 days.
-    #[arg(long)]
-    since: Option<String>,
+    of: SloSince,
     /// Print a JSON array instead of a table.
     #[arg(long)]
     json: bool,
@@ -33,13 +32,13 @@ pub struct Args {
 /// List the changes since `--since` (a time, or a span back from now).
 pub async fn run(args: &Args) -> Result<ExitCode> {
     let now = chrono::Utc::now().timestamp();
-    let since = match args.since.as_deref() {
+    let since = match args.of.since.as_deref() {
         None => now - DEFAULT_SPAN_SECONDS,
         Some(s) if s.contains('T') => parse_time(s, "--since")?,
         Some(s) => now - parse_span(s, "--since")?,
     };
-    let app = args.store.connect().await?.app;
-    print(&app, &args.slo, since, now, args.json).await?;
+    let app = args.of.store.connect().await?.app;
+    print(&app, &args.of.slo, since, now, args.json).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,21 +8,20 @@ use sloguard::aws::AwsApp;
 use sloguard::slo::message::rfc3339;
 use sloguard_cli::output;
 
-use super::{parse_span, parse_time, Store, UnknownSlo};
+use super::{parse_span, parse_time, SloSince, UnknownSlo};
 
 /// How far back `history` looks without `--since`.
 pub const DEFAULT_SPAN_SECONDS: i64 = 86_400;
 
 /// `sloguard history`'s arguments.
 #[derive(clap::Args)]
+#[command(
+    mut_arg("slo", |a| a.help("The SLO whose history to print")),
+    mut_arg("since", |a| a.help("From this time (RFC 3339); default 24 hours before --until (with --every and --limit, that many periods)")),
+)]
 pub struct Args {
     #[command(flatten)]
-    store: Store,
-    /// The SLO whose history to print.
-    slo: String,
-    /// From this time (RFC 3339); default 24 hours before --until (with --every and --limit, that many periods).
-    #[arg(long)]
-    since: Option<String>,
+    of: SloSince,
     /// Until this time (RFC 3339); default now.
     #[arg(long)]
     until: Option<String>,
@@ -57,7 +56,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     let limit = args.limit.map(|n| n as usize);
     // `--every 1d --limit 7` asks for the latest 7 days: look back that far by default.
     let periods_back = every.zip(limit).map(|(e, n)| until - e.max(60) * n as i64);
-    let since = match args.since.as_deref() {
+    let since = match args.of.since.as_deref() {
         Some(s) => parse_time(s, "--since")?,
         None => periods_back.unwrap_or(until - DEFAULT_SPAN_SECONDS),
     };
@@ -65,7 +64,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
         since,
         until,
         limit,
-        since_defaulted: args.since.is_none() && periods_back.is_none(),
+        since_defaulted: args.of.since.is_none() && periods_back.is_none(),
         every,
     };
     let format = match (args.json, args.csv) {
@@ -73,8 +72,8 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
         (_, true) => Format::Csv,
         _ => Format::Table,
     };
-    let app = args.store.connect().await?.app;
-    print(&app, &args.slo, range, format).await?;
+    let app = args.of.store.connect().await?.app;
+    print(&app, &args.of.slo, range, format).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -10,6 +10,7 @@ pub mod gate;
 pub mod history;
 pub mod init;
 pub mod report;
+pub mod review;
 pub mod silence;
 pub mod status;
 pub mod validate;
@@ -50,6 +51,19 @@ impl Store {
     pub async fn connect(&self) -> Result<Connection> {
         connect(self.table.as_deref(), None).await
     }
+}
+
+/// The table, the one SLO and the `--since` of a verb about one SLO's past (`changes`,
+/// `history`); each verb words the SLO's and `--since`'s help with `mut_arg`, as it reads them.
+#[derive(clap::Args)]
+pub struct SloSince {
+    #[command(flatten)]
+    pub store: Store,
+    /// The SLO.
+    pub slo: String,
+    /// From this time.
+    #[arg(long)]
+    pub since: Option<String>,
 }
 
 /// Read the environment (with the verb's --table and --topic-arn on top) and build the AWS clients.

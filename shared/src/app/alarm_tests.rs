@@ -53,17 +53,19 @@ async fn an_alarm_without_a_burn_tells_on_call_once_and_never_pages() {
     assert!(app.notifier.take().is_empty());
 }
 
+/// Asserts that the handler refused `outcome`'s alarm, saying `why`.
+fn assert_refused(outcome: &AlarmOutcome, why: &str) {
+    let refused = outcome.refused.as_deref().expect("refused");
+    assert!(refused.contains(why), "{refused:?} should say {why:?}");
+}
+
 #[tokio::test]
 async fn an_alarm_from_the_future_is_refused_without_a_retry() {
     let app = app_with(|_| 0.0).await;
     let r = handle_alarm_event(&app, &alarm_event("ALARM", T + 86_400), T)
         .await
         .unwrap();
-    assert!(r.alarms[0]
-        .refused
-        .as_deref()
-        .unwrap()
-        .contains("ahead of the clock"));
+    assert_refused(&r.alarms[0], "ahead of the clock");
     assert!(app.notifier.take().is_empty());
 }
 
@@ -92,42 +94,37 @@ async fn fifty_transitions_in_a_minute_give_one_evaluation_and_one_message() {
     assert_eq!(r.alarms[0].cycle.as_ref().unwrap().evaluated, 1);
 }
 
+/// The checkout alarm at `T` as the handler whose function is `arn` sees it.
+async fn outcome_in(app: &TestApp, arn: &str) -> AlarmOutcome {
+    let ctx = HandlerContext::from_function_arn(arn, None);
+    let r = handle_alarm_event_in(app, &alarm_event("ALARM", T), T, &ctx)
+        .await
+        .unwrap();
+    r.alarms.into_iter().next().expect("one alarm")
+}
+
 #[tokio::test]
 async fn alarms_of_another_account_or_region_are_ignored() {
     let app = app_with(|_| 0.0).await;
-    let ctx = HandlerContext::from_function_arn(
+    let other_account = outcome_in(
+        &app,
         "arn:aws:lambda:eu-west-1:999999999999:function:sloguard-alarm-handler",
-        None,
-    );
-    let r = handle_alarm_event_in(&app, &alarm_event("ALARM", T), T, &ctx)
-        .await
-        .unwrap();
-    assert!(r.alarms[0]
-        .refused
-        .as_deref()
-        .unwrap()
-        .contains("alarm of account 123456789012"));
-    assert!(r.alarms[0].cycle.is_none());
-    let ctx = HandlerContext::from_function_arn(
+    )
+    .await;
+    assert_refused(&other_account, "alarm of account 123456789012");
+    assert!(other_account.cycle.is_none());
+    let other_region = outcome_in(
+        &app,
         "arn:aws:lambda:us-east-1:123456789012:function:sloguard-alarm-handler",
-        None,
-    );
-    let r = handle_alarm_event_in(&app, &alarm_event("ALARM", T), T, &ctx)
-        .await
-        .unwrap();
-    assert!(r.alarms[0]
-        .refused
-        .as_deref()
-        .unwrap()
-        .contains("alarm in region eu-west-1"));
-    let mine = HandlerContext::from_function_arn(
+    )
+    .await;
+    assert_refused(&other_region, "alarm in region eu-west-1");
+    let mine = outcome_in(
+        &app,
         "arn:aws:lambda:eu-west-1:123456789012:function:sloguard-alarm-handler",
-        None,
-    );
-    let r = handle_alarm_event_in(&app, &alarm_event("ALARM", T), T, &mine)
-        .await
-        .unwrap();
-    assert!(r.alarms[0].refused.is_none() && r.alarms[0].cycle.is_some());
+    )
+    .await;
+    assert!(mine.refused.is_none() && mine.cycle.is_some());
 }
 
 #[tokio::test]

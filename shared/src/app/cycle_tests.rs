@@ -1,4 +1,5 @@
-//! The evaluation cycle over in-memory ports: each incident transition (opened, escalated,
+//! The evaluation cycle over in-memory ports: each status (ok, warning, breaching, exhausted,
+//! no data) and the change history records for it, each incident transition (opened, escalated,
 //! de-escalated, resolved), budget thresholds and exhaustion, no data, a silence and its end,
 //! the outbox path (a failed publish stays pending and goes out once), backfill, refused
 //! future triggers and the repair of a state from the future.
@@ -114,9 +115,15 @@ async fn steady_traffic_is_ok_and_tells_nobody() {
 #[tokio::test]
 async fn a_burn_opens_one_page_and_resolves_once() {
     let app = app_with(incident).await;
-    at(&app, T).await;
+    let first = at(&app, T).await;
+    assert_eq!(first.slos[0].status, Some(Status::Ok));
     let r = at(&app, T + 10 * MIN).await;
     assert_eq!(r.slos[0].status, Some(Status::Breaching));
+    let change = r.slos[0].change.as_ref().expect("ok -> breaching");
+    assert_eq!(
+        (change.from, change.to, change.at),
+        (Some(Status::Ok), Status::Breaching, T + 10 * MIN)
+    );
     let said = subjects(&app);
     assert_eq!(said.len(), 1, "{said:?}");
     assert!(
@@ -339,7 +346,7 @@ async fn the_bus_and_sns_are_delivered_once_each_when_one_of_them_failed() {
 #[tokio::test]
 async fn a_page_lists_the_changes_before_the_incident_opened() {
     use crate::app::ports::{ChangeStore, DefinitionStore};
-    use crate::slo::change::{stack_link, Change, ChangeKind};
+    use crate::slo::change::tests::change;
     let app = app_with(incident).await;
     let yaml = checkout_yaml().replace(
         "  annotations:\n",
@@ -352,16 +359,6 @@ async fn a_page_lists_the_changes_before_the_incident_opened() {
     .slos
     .remove(0);
     app.store.put_definition(&slo).await.unwrap();
-    let change = |target: &str, at: i64| Change {
-        target: target.into(),
-        kind: ChangeKind::Stack,
-        at,
-        what: "UPDATE_COMPLETE".into(),
-        region: "eu-west-1".into(),
-        account: None,
-        link: stack_link("eu-west-1", target),
-        id: "UPDATE_COMPLETE".into(),
-    };
     for c in [
         change("stack/shop-api", T - 20 * MIN),
         change("stack/shop-api", T - 3 * 3600),
@@ -428,19 +425,44 @@ async fn a_state_with_times_in_the_future_is_repaired_and_exhaustion_is_announce
 
 const HOUR: i64 = 3600;
 
-/// Cycles every 5 minutes over `[from, to)`; what was sent, as (severity, event) in order.
-async fn run_every_5_min(app: &TestApp, from: i64, to: i64) -> Vec<(String, String)> {
-    let mut told = Vec::new();
+/// What cycles every 5 minutes told on-call and how the status moved.
+#[derive(Debug, Default)]
+struct Run {
+    /// What was sent, as (severity, event) in order.
+    told: Vec<(String, String)>,
+    /// Each change of the status, as history records it ("ok -> breaching"), in order.
+    changes: Vec<String>,
+}
+
+/// Cycles every 5 minutes over `[from, to)`. Every cycle's status is asserted: the one the
+/// last change moved it to, each change starting from the status before it.
+async fn run_every_5_min(app: &TestApp, from: i64, to: i64) -> Run {
+    let mut run = Run::default();
+    let mut shown = app
+        .store
+        .state("checkout")
+        .await
+        .unwrap()
+        .and_then(|s| s.state.status);
     for t in (from..to).step_by(5 * MIN as usize) {
-        at(app, t).await;
+        let outcome = at(app, t).await.slos.remove(0);
+        if let Some(change) = &outcome.change {
+            assert_eq!(change.from, shown, "at {t}: {change}");
+            shown = Some(change.to);
+            run.changes.push(change.to_string());
+        }
+        assert_eq!(
+            outcome.status, shown,
+            "at {t}: a status moves only with a change"
+        );
         for n in app.notifier.take() {
-            told.push((
+            run.told.push((
                 n.severity.as_str().to_string(),
                 n.document["event"].as_str().unwrap_or("").to_string(),
             ));
         }
     }
-    told
+    run
 }
 
 /// A slow burn for three days (0.3% failing: a ticket), a fast one for 30 minutes from T (5%:
@@ -458,10 +480,23 @@ fn ticket_then_page(t: i64) -> f64 {
 #[tokio::test]
 async fn a_ticket_escalates_to_a_page_calms_to_a_ticket_and_resolves_once() {
     let app = app_with(ticket_then_page).await;
-    let told = run_every_5_min(&app, T - 10 * MIN, T + 7 * HOUR).await;
+    // A day before the slow burn starts, all is well.
+    let before = at(&app, T - 4 * 24 * HOUR).await.slos.remove(0);
+    assert_eq!(before.status, Some(Status::Ok));
+    assert_eq!(before.change.unwrap().to_string(), "new -> ok");
+    let run = run_every_5_min(&app, T - 10 * MIN, T + 7 * HOUR).await;
+    assert_eq!(
+        run.changes,
+        [
+            "ok -> warning",
+            "warning -> breaching",
+            "breaching -> warning",
+            "warning -> ok"
+        ]
+    );
     let pair = |s: &str, e: &str| (s.to_string(), e.to_string());
     assert_eq!(
-        told,
+        run.told,
         vec![
             pair("ticket", "opened"),
             pair("page", "escalated"),
@@ -502,10 +537,14 @@ async fn a_budget_threshold_and_exhaustion_are_each_told_once_beside_the_page() 
     // in about 35 minutes.
     let app = app_with(|t| if t < T { 0.06 } else { 50.0 }).await;
     with_budget_alerts(&app).await;
-    let told = run_every_5_min(&app, T, T + 90 * MIN).await;
+    let run = run_every_5_min(&app, T, T + 90 * MIN).await;
+    assert_eq!(
+        run.changes,
+        ["new -> ok", "ok -> breaching", "breaching -> exhausted"]
+    );
     let pair = |s: &str, e: &str| (s.to_string(), e.to_string());
     assert_eq!(
-        told,
+        run.told,
         vec![
             pair("info", "budget-50"),
             pair("page", "opened"),
@@ -528,10 +567,15 @@ async fn an_exhausted_budget_still_pages_for_a_new_burn() {
         }
     })
     .await;
-    let told = run_every_5_min(&app, T, T + 2 * HOUR + 20 * MIN).await;
+    // Before that burn the budget was whole.
+    let before = at(&app, T - 21 * 24 * HOUR).await.slos.remove(0);
+    assert_eq!(before.status, Some(Status::Ok));
+    let run = run_every_5_min(&app, T, T + 2 * HOUR + 20 * MIN).await;
+    // Exhausted outranks breaching: the new page does not change the status.
+    assert_eq!(run.changes, ["ok -> exhausted"]);
     let pair = |s: &str, e: &str| (s.to_string(), e.to_string());
     assert_eq!(
-        told,
+        run.told,
         vec![pair("ticket", "exhausted"), pair("page", "opened")]
     );
 }
@@ -547,6 +591,11 @@ async fn an_slo_without_data_is_no_data_and_tells_nobody() {
     };
     let r = at(&quiet, T).await;
     assert_eq!(r.slos[0].status, Some(Status::NoData));
+    let change = r.slos[0]
+        .change
+        .as_ref()
+        .expect("a first status is a change");
+    assert_eq!(change.to_string(), "new -> no_data");
     assert!(quiet.notifier.take().is_empty());
     let snap = quiet.store.history("checkout", T, T).await.unwrap();
     assert_eq!(snap[0].status, Status::NoData);

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::slo::evaluate::Evaluation;
 use crate::slo::message::{rfc3339, AlarmNote};
@@ -106,30 +107,42 @@ impl Snapshot {
     }
 }
 
+/// Runs `f` on each burn rate of each condition of the snapshot JSON `v`, with the rate's
+/// field name and the rate `burn_rates` shows for the condition's window: what the stored
+/// form leaves out on writing and fills in on reading.
+fn each_condition_rate(
+    v: &mut Value,
+    mut f: impl FnMut(&mut serde_json::Map<String, Value>, &str, Option<&Value>),
+) {
+    let rates = v.get("burn_rates").cloned().unwrap_or_default();
+    let Some(conditions) = v.get_mut("conditions").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for c in conditions.iter_mut().filter_map(Value::as_object_mut) {
+        for (rate, window) in [
+            ("long_burn_rate", "long_window"),
+            ("short_burn_rate", "short_window"),
+        ] {
+            let w = c.get(window).and_then(Value::as_str).unwrap_or_default();
+            let shown = rates.get(w).cloned();
+            f(c, rate, shown.as_ref());
+        }
+    }
+}
+
 impl Snapshot {
     /// The JSON history stores: what each condition repeats from `burn_rates` and the
     /// default `op` are left out, so a snapshot fits in one DynamoDB write unit (1 KB).
     pub fn to_stored(&self) -> String {
         let mut v = serde_json::to_value(self).unwrap_or_default();
-        let rates = v.get("burn_rates").cloned().unwrap_or_default();
-        if let Some(conditions) = v
-            .get_mut("conditions")
-            .and_then(serde_json::Value::as_array_mut)
-        {
-            for c in conditions.iter_mut().filter_map(|c| c.as_object_mut()) {
-                for (rate, window) in [
-                    ("long_burn_rate", "long_window"),
-                    ("short_burn_rate", "short_window"),
-                ] {
-                    let shown = c
-                        .get(window)
-                        .and_then(|w| w.as_str())
-                        .and_then(|w| rates.get(w));
-                    if shown.is_some_and(|r| Some(r) == c.get(rate)) {
-                        c.remove(rate);
-                    }
-                }
-                if c.get("op").and_then(|o| o.as_str()) == Some("gt") {
+        each_condition_rate(&mut v, |c, rate, shown| {
+            if shown.is_some_and(|r| Some(r) == c.get(rate)) {
+                c.remove(rate);
+            }
+        });
+        if let Some(conditions) = v.get_mut("conditions").and_then(Value::as_array_mut) {
+            for c in conditions.iter_mut().filter_map(Value::as_object_mut) {
+                if c.get("op").and_then(Value::as_str) == Some("gt") {
                     c.remove("op");
                 }
             }
@@ -139,25 +152,12 @@ impl Snapshot {
 
     /// Read what `to_stored` wrote (or a snapshot stored whole, as older versions did).
     pub fn from_stored(text: &str) -> Result<Snapshot, serde_json::Error> {
-        let mut v: serde_json::Value = serde_json::from_str(text)?;
-        let rates = v.get("burn_rates").cloned().unwrap_or_default();
-        if let Some(conditions) = v
-            .get_mut("conditions")
-            .and_then(serde_json::Value::as_array_mut)
-        {
-            for c in conditions.iter_mut().filter_map(|c| c.as_object_mut()) {
-                for (rate, window) in [
-                    ("long_burn_rate", "long_window"),
-                    ("short_burn_rate", "short_window"),
-                ] {
-                    if !c.contains_key(rate) {
-                        let w = c.get(window).and_then(|w| w.as_str()).unwrap_or_default();
-                        let r = rates.get(w).cloned().unwrap_or(serde_json::Value::Null);
-                        c.insert(rate.to_string(), r);
-                    }
-                }
+        let mut v: Value = serde_json::from_str(text)?;
+        each_condition_rate(&mut v, |c, rate, shown| {
+            if !c.contains_key(rate) {
+                c.insert(rate.to_string(), shown.cloned().unwrap_or(Value::Null));
             }
-        }
+        });
         serde_json::from_value(v)
     }
 }

@@ -210,6 +210,42 @@ impl DynamoStore {
         self.error_of(classify(&e))
     }
 
+    /// `res` with a failed condition taken as success: the write it guarded is already moot
+    /// (the claim was lost, the state is gone).
+    fn moot_if_conditional<T, E, R>(
+        &self,
+        res: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+    ) -> Result<(), StoreError>
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => match classify(&e) {
+                Failure::Conditional(_) => Ok(()),
+                _ => Err(self.err(e)),
+            },
+        }
+    }
+
+    /// An update of the outbox item of `slo` and `key_`, guarded by `condition`: every outbox
+    /// write starts here.
+    fn outbox_update(
+        &self,
+        slo: &str,
+        key_: &OutboxKey,
+        expression: &str,
+        condition: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(outbox_item_key(slo, key_)))
+            .update_expression(expression)
+            .condition_expression(condition)
+    }
+
     fn error_of(&self, failure: Failure) -> StoreError {
         match failure {
             Failure::Missing(_) => StoreError::TableMissing(self.table.clone()),
@@ -727,12 +763,12 @@ impl Outbox for DynamoStore {
         lease: i64,
     ) -> Result<Claim, StoreError> {
         let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(outbox_item_key(slo, key_)))
-            .update_expression("SET claimant = :me, claimed_until = :until")
-            .condition_expression("delivery = :pending AND (attribute_not_exists(claimed_until) OR claimed_until < :now OR claimant = :me)")
+            .outbox_update(
+                slo,
+                key_,
+                "SET claimant = :me, claimed_until = :until",
+                "delivery = :pending AND (attribute_not_exists(claimed_until) OR claimed_until < :now OR claimant = :me)",
+            )
             .expression_attribute_values(":me", s(claimant))
             .expression_attribute_values(":until", n(now + lease))
             .expression_attribute_values(":now", n(now))
@@ -774,39 +810,28 @@ impl Outbox for DynamoStore {
         claimant: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(outbox_item_key(slo, key_)))
-            .update_expression("SET delivery = :sent, sent_at = :at REMOVE claimed_until")
-            .condition_expression("claimant = :me")
-            .expression_attribute_values(":sent", s("sent"))
-            .expression_attribute_values(":at", s(rfc3339(now)))
-            .expression_attribute_values(":me", s(claimant))
-            .send()
-            .await
-            .map_err(|e| self.err(e))?;
+        self.outbox_update(
+            slo,
+            key_,
+            "SET delivery = :sent, sent_at = :at REMOVE claimed_until",
+            "claimant = :me",
+        )
+        .expression_attribute_values(":sent", s("sent"))
+        .expression_attribute_values(":at", s(rfc3339(now)))
+        .expression_attribute_values(":me", s(claimant))
+        .send()
+        .await
+        .map_err(|e| self.err(e))?;
         self.forget_pending(slo, key_).await
     }
 
     async fn release(&self, slo: &str, key_: &OutboxKey, claimant: &str) -> Result<(), StoreError> {
         let res = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(outbox_item_key(slo, key_)))
-            .update_expression("REMOVE claimed_until")
-            .condition_expression("claimant = :me")
+            .outbox_update(slo, key_, "REMOVE claimed_until", "claimant = :me")
             .expression_attribute_values(":me", s(claimant))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) => match classify(&e) {
-                Failure::Conditional(_) => Ok(()),
-                _ => Err(self.err(e)),
-            },
-        }
+        self.moot_if_conditional(res)
     }
 
     async fn forget_pending(&self, slo: &str, key_: &OutboxKey) -> Result<(), StoreError> {
@@ -820,13 +845,7 @@ impl Outbox for DynamoStore {
             .expression_attribute_values(":k", AttributeValue::Ss(vec![outbox_sort_key(key_)]))
             .send()
             .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e) => match classify(&e) {
-                Failure::Conditional(_) => Ok(()),
-                _ => Err(self.err(e)),
-            },
-        }
+        self.moot_if_conditional(res)
     }
 }
 

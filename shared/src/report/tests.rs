@@ -214,21 +214,26 @@ fn history_aggregates_by_period() {
     assert_eq!(periods[0].evaluated_at, rfc3339(T0));
 }
 
+/// The checkout-5xx alarm going from OK to ALARM at `t`.
+fn checkout_alarm(t: i64) -> AlarmNote {
+    AlarmNote {
+        name: "checkout-5xx".into(),
+        arn: None,
+        state: "ALARM".into(),
+        previous_state: Some("OK".into()),
+        reason: "r".into(),
+        timestamp: t,
+        touched: vec![],
+    }
+}
+
 #[test]
 fn the_review_names_the_noisy_alarm_and_the_exhausted_slo() {
     let mut noisy = falling();
     for s in noisy.iter_mut() {
         s.budget_remaining = Some(0.99);
     }
-    noisy[5].alarm = Some(AlarmNote {
-        name: "checkout-5xx".into(),
-        arn: None,
-        state: "ALARM".into(),
-        previous_state: Some("OK".into()),
-        reason: "r".into(),
-        timestamp: T0 + 5 * H,
-        touched: vec![],
-    });
+    noisy[5].alarm = Some(checkout_alarm(T0 + 5 * H));
     let exhausted: Vec<Snapshot> = (0..10)
         .map(|i| snap(T0 + i * H, -0.2, Status::Exhausted))
         .collect();
@@ -344,15 +349,7 @@ fn the_projection_reaches_zero_when_the_budget_runs_out() {
 #[test]
 fn alarms_and_messages_are_marked_and_the_sparkline_has_every_point() {
     let mut h = falling();
-    h[5].alarm = Some(AlarmNote {
-        name: "checkout-5xx".into(),
-        arn: None,
-        state: "ALARM".into(),
-        previous_state: Some("OK".into()),
-        reason: "r".into(),
-        timestamp: T0 + 5 * H,
-        touched: vec![],
-    });
+    h[5].alarm = Some(checkout_alarm(T0 + 5 * H));
     let range = (T0, T0 + 23 * H);
     for svg in [
         svg::burn_down("checkout", &h, range, SIZE),

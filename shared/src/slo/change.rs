@@ -190,10 +190,11 @@ pub fn lambda_link(region: &str, function: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn change(target: &str, at: i64) -> Change {
+    /// A stack update of `target` at `at`, the change the cycle's and this module's tests record.
+    pub(crate) fn change(target: &str, at: i64) -> Change {
         Change {
             target: target.into(),
             kind: ChangeKind::Stack,

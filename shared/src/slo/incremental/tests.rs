@@ -12,37 +12,12 @@ use crate::slo::plan::{EvalTime, QueryPlan};
 /// 2027-01-15T08:00:00Z, an hour boundary.
 const T0: i64 = 1_800_000_000;
 
+/// The checkout SLO the cycle's tests use (its alarm annotation plays no part here).
 fn slo() -> SloDefinition {
-    let yaml = r#"apiVersion: openslo/v1
-kind: SLO
-metadata:
-  name: checkout
-spec:
-  service: webshop
-  indicator:
-    metadata:
-      name: checkout-errors
-    spec:
-      ratioMetric:
-        counter: true
-        bad:
-          metricSource:
-            type: CloudWatch
-            spec: {region: eu-west-1, namespace: Test, metricName: Errors, stat: Sum}
-        total:
-          metricSource:
-            type: CloudWatch
-            spec: {region: eu-west-1, namespace: Test, metricName: Requests, stat: Sum}
-  timeWindow:
-    - duration: 30d
-      isRolling: true
-  budgetingMethod: Occurrences
-  objectives:
-    - target: 0.999
-"#;
+    let yaml = crate::app::cycle::tests::checkout_yaml();
     let loaded = load(&[SourceFile {
         name: "checkout.yaml".into(),
-        text: yaml.into(),
+        text: yaml,
     }]);
     loaded.slos.into_iter().next().expect("valid SLO")
 }

@@ -7,9 +7,10 @@ use crate::slo::model::{BurnRateCondition, Severity};
 use crate::slo::yaml::Node;
 
 use super::diag::{
-    check_description, check_fields, each_map, expect_bool, expect_f64, expect_list,
-    expect_minutes, join, line_of, opt, opt_str, parse_op, req, req_map, req_parse, req_str,
-    truncate, At, Ctx,
+    check_description, check_fields, each_map, expect_bool, expect_f64, expect_list, expect_map,
+    expect_minutes, expect_str, field, join, line_of, opt, parse_op, parsed, req, truncate, At,
+    Ctx,
+    Need::{Optional, Required},
 };
 use super::document::{read_metadata_name, resolve, Refs};
 use super::service::{read_target, Targets};
@@ -25,22 +26,19 @@ pub(super) fn read_condition(
     let name = header_name(ctx, at, doc, path)?;
     let meta = doc.get("metadata").expect("name was read");
     let (short_override, severity_override) = read_condition_settings(ctx, at, meta, path);
-    let sp = join(path, "spec");
-    let spec = req_map(ctx, at, doc, path, "spec")?;
-    check_fields(
+    let (spec, sp) = read_spec(
         ctx,
         at,
-        spec,
-        &sp,
+        doc,
+        path,
         &["description", "severity", "condition"],
-    );
-    check_description(ctx, at, spec, &sp);
-    let label = req_str(ctx, at, spec, &sp, "severity").map(str::to_string);
+    )?;
+    let label = field(ctx, at, spec, &sp, "severity", Required, expect_str).map(str::to_string);
     let severity = label
         .as_deref()
         .map(|l| severity_override.unwrap_or_else(|| severity_of(l)));
     let cp = join(&sp, "condition");
-    let cond = req_map(ctx, at, spec, &sp, "condition")?;
+    let cond = field(ctx, at, spec, &sp, "condition", Required, expect_map)?;
     check_fields(
         ctx,
         at,
@@ -48,18 +46,26 @@ pub(super) fn read_condition(
         &cp,
         &["kind", "op", "threshold", "lookbackWindow", "alertAfter"],
     );
-    let kind_ok = req_parse(ctx, at, cond, &cp, "kind", |k| {
-        if k == "burnrate" {
-            Ok(())
-        } else {
-            Err(format!(
-                "unknown condition kind `{}`; sloguard evaluates `burnrate`",
-                truncate(k, 40)
-            ))
-        }
-    })
+    let kind_ok = field(
+        ctx,
+        at,
+        cond,
+        &cp,
+        "kind",
+        Required,
+        parsed(|k| {
+            if k == "burnrate" {
+                Ok(())
+            } else {
+                Err(format!(
+                    "unknown condition kind `{}`; sloguard evaluates `burnrate`",
+                    truncate(k, 40)
+                ))
+            }
+        }),
+    )
     .is_some();
-    let op = req_parse(ctx, at, cond, &cp, "op", parse_op);
+    let op = field(ctx, at, cond, &cp, "op", Required, parsed(parse_op));
     let threshold = req(ctx, at, cond, &cp, "threshold").and_then(|n| {
         let v = expect_f64(ctx, at, n, &join(&cp, "threshold"))?;
         if v > 0.0 {
@@ -146,23 +152,15 @@ pub(super) fn read_policy(
     targets: &Targets,
 ) -> Option<Vec<BurnRateCondition>> {
     header_name(ctx, at, doc, path)?;
-    let sp = join(path, "spec");
-    let spec = req_map(ctx, at, doc, path, "spec")?;
-    check_fields(
-        ctx,
-        at,
-        spec,
-        &sp,
-        &[
-            "description",
-            "alertWhenNoData",
-            "alertWhenResolved",
-            "alertWhenBreaching",
-            "conditions",
-            "notificationTargets",
-        ],
-    );
-    check_description(ctx, at, spec, &sp);
+    let allowed = [
+        "description",
+        "alertWhenNoData",
+        "alertWhenResolved",
+        "alertWhenBreaching",
+        "conditions",
+        "notificationTargets",
+    ];
+    let (spec, sp) = read_spec(ctx, at, doc, path, &allowed)?;
     for k in ["alertWhenNoData", "alertWhenResolved", "alertWhenBreaching"] {
         if let Some(n) = opt(spec, k) {
             expect_bool(ctx, at, n, &join(&sp, k));
@@ -185,25 +183,8 @@ pub(super) fn read_policy(
     }
     let mut out = Vec::new();
     let ok = each_map(ctx, at, items, &cp, |ctx, ip, item| {
-        let condition = if let Some(r) = item.get("conditionRef") {
-            check_fields(ctx, at, item, ip, &["conditionRef"]);
-            resolve(
-                ctx,
-                at,
-                conditions,
-                "AlertCondition",
-                r,
-                &join(ip, "conditionRef"),
-            )
-        } else {
-            check_fields(
-                ctx,
-                at,
-                item,
-                ip,
-                &["kind", "metadata", "spec", "apiVersion"],
-            );
-            if let Some(k) = opt_str(ctx, at, item, ip, "kind") {
+        let inline = |ctx: &mut Ctx| {
+            if let Some(k) = field(ctx, at, item, ip, "kind", Optional, expect_str) {
                 if k != "AlertCondition" {
                     ctx.report(
                         at.file,
@@ -211,11 +192,18 @@ pub(super) fn read_policy(
                         &join(ip, "kind"),
                         "an inline condition must have kind AlertCondition",
                     );
-                    return false;
+                    return None;
                 }
             }
             read_condition(ctx, at, item, ip)
         };
+        let entry = Entry {
+            item,
+            ip,
+            ref_key: "conditionRef",
+            kind: "AlertCondition",
+        };
+        let condition = ref_or_inline(ctx, at, entry, conditions, inline);
         condition.map(|c| out.push(c)).is_some()
     });
     ok.then_some(out)
@@ -228,30 +216,76 @@ fn read_targets(ctx: &mut Ctx, at: At, list: &Node, path: &str, targets: &Target
         return;
     };
     each_map(ctx, at, items, path, |ctx, ip, item| {
-        if let Some(r) = item.get("targetRef") {
-            check_fields(ctx, at, item, ip, &["targetRef"]);
-            resolve(
-                ctx,
-                at,
-                targets,
-                "AlertNotificationTarget",
-                r,
-                &join(ip, "targetRef"),
-            )
-            .is_some()
-        } else {
-            check_fields(
-                ctx,
-                at,
-                item,
-                ip,
-                &["kind", "metadata", "spec", "apiVersion"],
-            );
+        let inline = |ctx: &mut Ctx| {
             let named = read_metadata_name(ctx, at, item, ip).is_some();
-            let spec = req_map(ctx, at, item, ip, "spec");
-            named && spec.is_some_and(|s| read_target(ctx, at, s, &join(ip, "spec")).is_some())
-        }
+            let spec = field(ctx, at, item, ip, "spec", Required, expect_map);
+            (named && spec.is_some_and(|s| read_target(ctx, at, s, &join(ip, "spec")).is_some()))
+                .then_some(())
+        };
+        let entry = Entry {
+            item,
+            ip,
+            ref_key: "targetRef",
+            kind: "AlertNotificationTarget",
+        };
+        ref_or_inline(ctx, at, entry, targets, inline).is_some()
     });
+}
+
+/// The `spec` of a condition or policy at `path`, with its path, its fields checked against
+/// `allowed` and its description checked.
+fn read_spec<'n>(
+    ctx: &mut Ctx,
+    at: At,
+    doc: &'n Node,
+    path: &str,
+    allowed: &[&str],
+) -> Option<(&'n Node, String)> {
+    let sp = join(path, "spec");
+    let spec = field(ctx, at, doc, path, "spec", Required, expect_map)?;
+    check_fields(ctx, at, spec, &sp, allowed);
+    check_description(ctx, at, spec, &sp);
+    Some((spec, sp))
+}
+
+/// An entry of a list of conditions, policies or targets, at `ip`: a reference by name under
+/// `ref_key` to a document of `kind`, or the document inline.
+#[derive(Clone, Copy)]
+struct Entry<'a> {
+    item: &'a Node,
+    ip: &'a str,
+    ref_key: &'a str,
+    kind: &'a str,
+}
+
+/// The value of `entry`: its reference resolved in `table`, or its inline document read by
+/// `inline`; the fields are checked for whichever of the two it is.
+fn ref_or_inline<T: Clone>(
+    ctx: &mut Ctx,
+    at: At,
+    entry: Entry,
+    table: &HashMap<String, Option<T>>,
+    inline: impl FnOnce(&mut Ctx) -> Option<T>,
+) -> Option<T> {
+    let Entry {
+        item,
+        ip,
+        ref_key,
+        kind,
+    } = entry;
+    if let Some(r) = item.get(ref_key) {
+        check_fields(ctx, at, item, ip, &[ref_key]);
+        resolve(ctx, at, table, kind, r, &join(ip, ref_key))
+    } else {
+        check_fields(
+            ctx,
+            at,
+            item,
+            ip,
+            &["kind", "metadata", "spec", "apiVersion"],
+        );
+        inline(ctx)
+    }
 }
 
 /// The name of a condition or policy: a document's header already checked it (so it is not
@@ -278,26 +312,15 @@ pub(super) fn read_slo_policies(
     let items = expect_list(ctx, at, list, p, "a list")?;
     let mut out: Vec<BurnRateCondition> = Vec::new();
     let ok = each_map(ctx, at, items, p, |ctx, ip, item| {
-        let policy = if let Some(r) = item.get("alertPolicyRef") {
-            check_fields(ctx, at, item, ip, &["alertPolicyRef"]);
-            resolve(
-                ctx,
-                at,
-                &refs.policies,
-                "AlertPolicy",
-                r,
-                &join(ip, "alertPolicyRef"),
-            )
-        } else {
-            check_fields(
-                ctx,
-                at,
-                item,
-                ip,
-                &["kind", "metadata", "spec", "apiVersion"],
-            );
-            read_policy(ctx, at, item, ip, &refs.conditions, &refs.targets)
+        let entry = Entry {
+            item,
+            ip,
+            ref_key: "alertPolicyRef",
+            kind: "AlertPolicy",
         };
+        let policy = ref_or_inline(ctx, at, entry, &refs.policies, |ctx| {
+            read_policy(ctx, at, item, ip, &refs.conditions, &refs.targets)
+        });
         let Some(conditions) = policy else {
             return false;
         };

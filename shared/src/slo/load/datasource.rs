@@ -4,9 +4,10 @@
 use crate::slo::yaml::Node;
 
 use super::diag::{
-    check_description, check_fields, opt_parse, req_map, req_parse, truncate, At, Ctx,
+    check_description, check_fields, expect_map, field, parsed, truncate, At, Ctx,
+    Need::{Optional, Required},
 };
-use super::indicator::{valid_account_id, valid_region};
+use super::indicator::{account_id, region};
 
 /// What a CloudWatch DataSource gives the metrics that refer to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +27,7 @@ pub(super) fn read_data_source(ctx: &mut Ctx, at: At, doc: &Node) -> Option<Data
         &["description", "type", "connectionDetails"],
     );
     check_description(ctx, at, spec, "spec");
-    let type_ok = req_parse(ctx, at, spec, "spec", "type", |ty| {
+    let type_ok = field(ctx, at, spec, "spec", "type", Required, parsed(|ty| {
         if ty.eq_ignore_ascii_case("cloudwatch") {
             Ok(())
         } else {
@@ -35,29 +36,30 @@ pub(super) fn read_data_source(ctx: &mut Ctx, at: At, doc: &Node) -> Option<Data
                 truncate(ty, 40)
             ))
         }
-    })
+    }))
     .is_some();
     let cp = "spec.connectionDetails";
-    let details = req_map(ctx, at, spec, "spec", "connectionDetails")?;
+    let details = field(
+        ctx,
+        at,
+        spec,
+        "spec",
+        "connectionDetails",
+        Required,
+        expect_map,
+    )?;
     // sloguard reads metrics with its function's own IAM role: no keys or role ARNs here.
     check_fields(ctx, at, details, cp, &["region", "accountId"]);
-    let region = opt_parse(ctx, at, details, cp, "region", |r| {
-        if valid_region(r) {
-            Ok(r.to_string())
-        } else {
-            Err(format!(
-                "`{}` is not an AWS region like us-east-1",
-                truncate(r, 40)
-            ))
-        }
-    });
-    let account_id = opt_parse(ctx, at, details, cp, "accountId", |a| {
-        if valid_account_id(a) {
-            Ok(a.to_string())
-        } else {
-            Err("must be a 12-digit AWS account id".to_string())
-        }
-    });
+    let region = field(ctx, at, details, cp, "region", Optional, parsed(region));
+    let account_id = field(
+        ctx,
+        at,
+        details,
+        cp,
+        "accountId",
+        Optional,
+        parsed(account_id),
+    );
     let bad_region = details.get("region").is_some() && region.is_none();
     let bad_account = details.get("accountId").is_some() && account_id.is_none();
     (type_ok && !bad_region && !bad_account).then_some(DataSource { region, account_id })

@@ -141,69 +141,42 @@ pub(super) fn opt<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
     node.get(key).filter(|n| n.value != Value::Null)
 }
 
-/// The required mapping `key` of `node`.
-pub(super) fn req_map<'n>(
-    ctx: &mut Ctx,
-    at: At,
-    node: &'n Node,
-    path: &str,
-    key: &str,
-) -> Option<&'n Node> {
-    let n = req(ctx, at, node, path, key)?;
-    expect_map(ctx, at, n, &join(path, key))
+/// Whether [`field`] reports a field that is absent or empty.
+#[derive(Clone, Copy)]
+pub(super) enum Need {
+    Required,
+    Optional,
 }
 
-/// The required string `key` of `node`.
-pub(super) fn req_str<'n>(
+/// The field `key` of `node` read by `expect` ([`expect_map`], [`expect_str`], [`parsed`], ...)
+/// at the path `path.key`; absent or empty is reported when `need` is `Required`, and is `None`
+/// without a report when it is `Optional`. One reader for every kind, so each kind is one
+/// `expect_*` rather than another pair of required and optional readers.
+pub(super) fn field<'n, T>(
     ctx: &mut Ctx,
     at: At,
     node: &'n Node,
     path: &str,
     key: &str,
-) -> Option<&'n str> {
-    let n = req(ctx, at, node, path, key)?;
-    expect_str(ctx, at, n, &join(path, key))
+    need: Need,
+    expect: impl FnOnce(&mut Ctx, At, &'n Node, &str) -> Option<T>,
+) -> Option<T> {
+    let n = match need {
+        Need::Required => req(ctx, at, node, path, key)?,
+        Need::Optional => opt(node, key)?,
+    };
+    expect(ctx, at, n, &join(path, key))
 }
 
-/// The optional string `key` of `node`.
-pub(super) fn opt_str<'n>(
-    ctx: &mut Ctx,
-    at: At,
-    node: &'n Node,
-    path: &str,
-    key: &str,
-) -> Option<&'n str> {
-    match node.get(key) {
-        None => None,
-        Some(n) if n.value == Value::Null => None,
-        Some(n) => expect_str(ctx, at, n, &join(path, key)),
+/// A reader for [`field`]: the string turned into a value by `parse`, whose error is reported
+/// at the field.
+pub(super) fn parsed<'n, T>(
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> impl FnOnce(&mut Ctx, At, &'n Node, &str) -> Option<T> {
+    move |ctx, at, n, path| {
+        let s = expect_str(ctx, at, n, path)?;
+        ctx.report_err(at, n.line, path, parse(s))
     }
-}
-
-/// The required string `key` of `node` turned into a value by `parse`, whose error is reported at the field.
-pub(super) fn req_parse<T>(
-    ctx: &mut Ctx,
-    at: At,
-    node: &Node,
-    path: &str,
-    key: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Option<T> {
-    let s = req_str(ctx, at, node, path, key)?;
-    ctx.report_err(at, line_of(node, key), &join(path, key), parse(s))
-}
-
-/// The optional string `key` of `node` turned into a value by `parse`, whose error is reported at the field.
-pub(super) fn opt_parse<T>(
-    ctx: &mut Ctx,
-    at: At,
-    node: &Node,
-    path: &str,
-    key: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Option<T> {
-    let s = opt_str(ctx, at, node, path, key)?;
-    ctx.report_err(at, line_of(node, key), &join(path, key), parse(s))
 }
 
 /// Which of two alternative fields is set; see [`one_of`].
@@ -412,7 +385,15 @@ pub(super) fn check_description<'n>(
     spec: &'n Node,
     path: &str,
 ) -> Option<&'n str> {
-    let d = opt_str(ctx, at, spec, path, "description")?;
+    let d = field(
+        ctx,
+        at,
+        spec,
+        path,
+        "description",
+        Need::Optional,
+        expect_str,
+    )?;
     let chars = d.chars().count();
     if chars > MAX_DESCRIPTION_CHARS {
         ctx.report(

@@ -7,8 +7,8 @@ use crate::slo::model::{BurnRateCondition, Indicator};
 use crate::slo::yaml::Node;
 
 use super::diag::{
-    check_fields, expect_map, expect_str, join, line_of, req_map, req_parse, req_str, truncate, At,
-    Ctx,
+    check_fields, expect_map, expect_str, field, join, line_of, parsed, truncate, At, Ctx,
+    Need::Required,
 };
 
 const MAX_NAME_LEN: usize = 63;
@@ -103,20 +103,36 @@ fn read_header(ctx: &mut Ctx, at: At, node: &Node) -> Option<(&'static str, Stri
         "",
         &["apiVersion", "kind", "metadata", "spec"],
     );
-    let mut ok = req_parse(ctx, at, node, "", "apiVersion", |v| match v {
-        "openslo/v1" => Ok(()),
-        other => Err(format!(
-            "unsupported apiVersion `{other}`; sloguard reads `openslo/v1`"
-        )),
-    })
+    let mut ok = field(
+        ctx,
+        at,
+        node,
+        "",
+        "apiVersion",
+        Required,
+        parsed(|v| match v {
+            "openslo/v1" => Ok(()),
+            other => Err(format!(
+                "unsupported apiVersion `{other}`; sloguard reads `openslo/v1`"
+            )),
+        }),
+    )
     .is_some();
-    let kind = req_parse(ctx, at, node, "", "kind", |k| {
-        KINDS.into_iter().find(|known| *known == k).ok_or_else(|| {
+    let kind = field(
+        ctx,
+        at,
+        node,
+        "",
+        "kind",
+        Required,
+        parsed(|k| {
+            KINDS.into_iter().find(|known| *known == k).ok_or_else(|| {
             format!(
                 "unknown kind `{k}`; expected SLO, SLI, AlertPolicy, AlertCondition, Service, DataSource or AlertNotificationTarget"
             )
         })
-    })?;
+        }),
+    )?;
     let name = read_metadata_name(ctx, at, node, "")?;
     match node.get("spec") {
         None => {
@@ -136,7 +152,7 @@ pub(super) fn read_metadata_name(
     parent: &Node,
     prefix: &str,
 ) -> Option<String> {
-    let meta = req_map(ctx, at, parent, prefix, "metadata")?;
+    let meta = field(ctx, at, parent, prefix, "metadata", Required, expect_map)?;
     let path = &join(prefix, "metadata");
     check_fields(
         ctx,
@@ -146,7 +162,7 @@ pub(super) fn read_metadata_name(
         &["name", "displayName", "labels", "annotations", "namespace"],
     );
     let p = join(path, "name");
-    let name = req_str(ctx, at, meta, path, "name")?;
+    let name = field(ctx, at, meta, path, "name", Required, expect_str)?;
     if let Err(msg) = check_name(name) {
         // Reported, but the document is still read so that every other problem shows too.
         ctx.report(at.file, line_of(meta, "name"), &p, msg);

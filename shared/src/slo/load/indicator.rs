@@ -10,8 +10,10 @@ use super::datasource::DataSource;
 use super::document::resolve;
 
 use super::diag::{
-    check_fields, each_map, expect_bool, expect_list, expect_map, expect_str, join, one_of, opt,
-    opt_parse, req, req_map, req_parse, req_str, truncate, At, Blame, Ctx, OneOf,
+    check_fields, each_map, expect_bool, expect_list, expect_map, expect_str, field, join, one_of,
+    opt, parsed, req, truncate, At, Blame, Ctx,
+    Need::{Optional, Required},
+    OneOf,
 };
 
 const MAX_DIMENSIONS: usize = 30;
@@ -78,14 +80,22 @@ fn read_ratio(ctx: &mut Ctx, at: At, r: &Node, p: &str, sources: &Sources) -> Op
                 );
             }
         }
-        let success = req_parse(ctx, at, r, p, "rawType", |t| match t {
-            "success" => Ok(true),
-            "failure" => Ok(false),
-            _ => Err(format!(
-                "unknown rawType `{}`; use success (the series is the good share) or failure",
-                truncate(t, 40)
-            )),
-        });
+        let success = field(
+            ctx,
+            at,
+            r,
+            p,
+            "rawType",
+            Required,
+            parsed(|t| match t {
+                "success" => Ok(true),
+                "failure" => Ok(false),
+                _ => Err(format!(
+                    "unknown rawType `{}`; use success (the series is the good share) or failure",
+                    truncate(t, 40)
+                )),
+            }),
+        );
         let metric = read_metric(ctx, at, raw, &join(p, "raw"), sources);
         return Some(Indicator::Raw {
             success: success?,
@@ -132,7 +142,7 @@ fn read_metric(
     let node = expect_map(ctx, at, node, path)?;
     check_fields(ctx, at, node, path, &["metricSource"]);
     let p = join(path, "metricSource");
-    let src = req_map(ctx, at, node, path, "metricSource")?;
+    let src = field(ctx, at, node, path, "metricSource", Required, expect_map)?;
     check_fields(ctx, at, src, &p, &["metricSourceRef", "type", "spec"]);
     let source = match opt(src, "metricSourceRef") {
         None => None,
@@ -148,20 +158,28 @@ fn read_metric(
     // The type may be left out when the DataSource gives it (it is CloudWatch: checked there).
     let type_ok = match (opt(src, "type"), &source) {
         (None, Some(_)) => true,
-        _ => req_parse(ctx, at, src, &p, "type", |ty| {
-            if ty.eq_ignore_ascii_case("cloudwatch") {
-                Ok(())
-            } else {
-                Err(format!(
-                    "sloguard reads CloudWatch metrics only; type `{}` is not supported",
-                    truncate(ty, 40)
-                ))
-            }
-        })
+        _ => field(
+            ctx,
+            at,
+            src,
+            &p,
+            "type",
+            Required,
+            parsed(|ty| {
+                if ty.eq_ignore_ascii_case("cloudwatch") {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "sloguard reads CloudWatch metrics only; type `{}` is not supported",
+                        truncate(ty, 40)
+                    ))
+                }
+            }),
+        )
         .is_some(),
     };
     let sp = join(&p, "spec");
-    let spec = req_map(ctx, at, src, &p, "spec")?;
+    let spec = field(ctx, at, src, &p, "spec", Required, expect_map)?;
     let metric = read_cloudwatch_spec(ctx, at, spec, &sp, source.as_ref())?;
     type_ok.then_some(metric)
 }
@@ -193,16 +211,7 @@ fn read_cloudwatch_spec(
     let inherited = source.and_then(|s| s.region.clone());
     let region = match (opt(spec, "region"), inherited) {
         (None, Some(r)) => Some(r),
-        _ => req_parse(ctx, at, spec, sp, "region", |r| {
-            if valid_region(r) {
-                Ok(r.to_string())
-            } else {
-                Err(format!(
-                    "`{}` is not an AWS region like us-east-1",
-                    truncate(r, 40)
-                ))
-            }
-        }),
+        _ => field(ctx, at, spec, sp, "region", Required, parsed(region)),
     };
     for (k, n) in ["sql", "json"]
         .iter()
@@ -282,11 +291,18 @@ fn read_cloudwatch_spec(
             queries,
         });
     }
-    let namespace = req_str(ctx, at, spec, sp, "namespace").map(str::to_string);
-    let metric_name = req_str(ctx, at, spec, sp, "metricName").map(str::to_string);
-    let stat = req_parse(ctx, at, spec, sp, "stat", |s| {
-        check_stat(s).map(|()| s.to_string())
-    });
+    let namespace = field(ctx, at, spec, sp, "namespace", Required, expect_str).map(str::to_string);
+    let metric_name =
+        field(ctx, at, spec, sp, "metricName", Required, expect_str).map(str::to_string);
+    let stat = field(
+        ctx,
+        at,
+        spec,
+        sp,
+        "stat",
+        Required,
+        parsed(|s| check_stat(s).map(|()| s.to_string())),
+    );
     let account_id = read_account_id(ctx, at, spec, sp).or(account_of_source);
     let dimensions = match opt(spec, "dimensions") {
         None => Some(Vec::new()),
@@ -304,17 +320,32 @@ fn read_cloudwatch_spec(
 
 /// `accountId` of a metric spec; a bad one is reported, but does not stop the metric being read.
 fn read_account_id(ctx: &mut Ctx, at: At, spec: &Node, sp: &str) -> Option<String> {
-    opt_parse(ctx, at, spec, sp, "accountId", |a| {
-        if valid_account_id(a) {
-            Ok(a.to_string())
-        } else {
-            Err("must be a 12-digit AWS account id".to_string())
-        }
-    })
+    field(ctx, at, spec, sp, "accountId", Optional, parsed(account_id))
+}
+
+/// `a` if it is an AWS account id; both metric specs and DataSources read one.
+pub(super) fn account_id(a: &str) -> Result<String, String> {
+    if valid_account_id(a) {
+        Ok(a.to_string())
+    } else {
+        Err("must be a 12-digit AWS account id".to_string())
+    }
+}
+
+/// `r` if it names an AWS region; both metric specs and DataSources read one.
+pub(super) fn region(r: &str) -> Result<String, String> {
+    if valid_region(r) {
+        Ok(r.to_string())
+    } else {
+        Err(format!(
+            "`{}` is not an AWS region like us-east-1",
+            truncate(r, 40)
+        ))
+    }
 }
 
 /// A 12-digit AWS account id.
-pub(super) fn valid_account_id(a: &str) -> bool {
+fn valid_account_id(a: &str) -> bool {
     a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -387,8 +418,8 @@ fn read_dimensions(ctx: &mut Ctx, at: At, d: &Node, path: &str) -> Option<Vec<(S
     let mut ok = each_map(ctx, at, items, path, |ctx, ip, item| {
         check_fields(ctx, at, item, ip, &["name", "value"]);
         match (
-            req_str(ctx, at, item, ip, "name"),
-            req_str(ctx, at, item, ip, "value"),
+            field(ctx, at, item, ip, "name", Required, expect_str),
+            field(ctx, at, item, ip, "value", Required, expect_str),
         ) {
             (Some(n), Some(v)) => {
                 out.push((n.to_string(), v.to_string()));
@@ -413,7 +444,7 @@ fn read_dimensions(ctx: &mut Ctx, at: At, d: &Node, path: &str) -> Option<Vec<(S
 }
 
 /// An AWS region name like us-east-1.
-pub(super) fn valid_region(r: &str) -> bool {
+fn valid_region(r: &str) -> bool {
     let parts: Vec<&str> = r.split('-').collect();
     parts.len() >= 3
         && parts.iter().all(|p| {

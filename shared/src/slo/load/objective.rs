@@ -5,8 +5,8 @@ use crate::slo::model::{BudgetingMethod, Indicator, MetricSpec, Objective};
 use crate::slo::yaml::Node;
 
 use super::diag::{
-    check_fields, expect_f64, expect_list, expect_map, expect_minutes, join, line_of, one_of, opt,
-    opt_parse, opt_str, parse_op, req, At, Blame, Ctx, OneOf,
+    check_fields, expect_f64, expect_list, expect_map, expect_minutes, expect_str, field, join,
+    line_of, one_of, opt, parse_op, parsed, req, At, Blame, Ctx, Need::Optional, OneOf,
 };
 use super::document::check_name;
 
@@ -136,7 +136,8 @@ fn read_objective(ctx: &mut Ctx, at: At, o: &Node, p: &str) -> Option<Objective>
             "compositeWeight",
         ],
     );
-    let display_name = opt_str(ctx, at, o, p, "displayName").map(str::to_string);
+    let display_name =
+        field(ctx, at, o, p, "displayName", Optional, expect_str).map(str::to_string);
     let target = one_of(
         ctx,
         at,
@@ -164,7 +165,7 @@ fn read_objective(ctx: &mut Ctx, at: At, o: &Node, p: &str) -> Option<Objective>
             }
         }),
     });
-    let op = opt_parse(ctx, at, o, p, "op", parse_op);
+    let op = field(ctx, at, o, p, "op", Optional, parsed(parse_op));
     let value = opt(o, "value").and_then(|n| expect_f64(ctx, at, n, &join(p, "value")));
     let time_slice_target = opt(o, "timeSliceTarget").and_then(|n| {
         let v = expect_f64(ctx, at, n, &join(p, "timeSliceTarget"))?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::slo::yaml::Node;
 
-use super::diag::{check_description, check_fields, req_str, At, Ctx};
+use super::diag::{check_description, check_fields, expect_str, field, At, Ctx, Need::Required};
 
 /// A Service document: a description only.
 pub(super) fn read_service(ctx: &mut Ctx, at: At, doc: &Node) {
@@ -20,7 +20,7 @@ pub(super) fn read_service(ctx: &mut Ctx, at: At, doc: &Node) {
 pub(super) fn read_target(ctx: &mut Ctx, at: At, spec: &Node, path: &str) -> Option<()> {
     check_fields(ctx, at, spec, path, &["description", "target"]);
     check_description(ctx, at, spec, path);
-    req_str(ctx, at, spec, path, "target").map(|_| ())
+    field(ctx, at, spec, path, "target", Required, expect_str).map(|_| ())
 }
 
 /// AlertNotificationTargets by name, for `targetRef`.

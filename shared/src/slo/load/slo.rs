@@ -15,8 +15,10 @@ use crate::slo::yaml::Node;
 
 use super::alerting::read_slo_policies;
 use super::diag::{
-    check_description, check_fields, expect_bool, expect_duration, expect_list, expect_map, join,
-    line_of, one_of, opt, opt_str, req, req_map, req_parse, truncate, At, Blame, Ctx, OneOf,
+    check_description, check_fields, expect_bool, expect_duration, expect_list, expect_map,
+    expect_str, field, join, line_of, one_of, opt, parsed, req, truncate, At, Blame, Ctx,
+    Need::{Optional, Required},
+    OneOf,
 };
 use super::document::{check_name, read_metadata_name, resolve, Doc, Refs};
 use super::indicator::read_sli_spec;
@@ -29,7 +31,16 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
     let at = d.at();
     let node = d.node;
     let meta = node.get("metadata").expect("header was read");
-    let display_name = opt_str(ctx, at, meta, "metadata", "displayName").map(str::to_string);
+    let display_name = field(
+        ctx,
+        at,
+        meta,
+        "metadata",
+        "displayName",
+        Optional,
+        expect_str,
+    )
+    .map(str::to_string);
     let (settings, annotations) = read_settings(ctx, at, meta);
     let spec = node.get("spec").expect("header was read");
     check_fields(
@@ -49,20 +60,34 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
         ],
     );
     let description = check_description(ctx, at, spec, "spec").map(str::to_string);
-    let service = req_parse(ctx, at, spec, "spec", "service", |s| {
-        check_name(s).map(|()| s.to_string())
-    });
+    let service = field(
+        ctx,
+        at,
+        spec,
+        "spec",
+        "service",
+        Required,
+        parsed(|s| check_name(s).map(|()| s.to_string())),
+    );
     let indicator = read_indicator(ctx, at, spec, refs);
     let window = read_window(ctx, at, spec);
-    let method = req_parse(ctx, at, spec, "spec", "budgetingMethod", |m| match m {
-        "Occurrences" => Ok(BudgetingMethod::Occurrences),
-        "Timeslices" | "TimeSlices" => Ok(BudgetingMethod::Timeslices),
-        "RatioTimeslices" | "RatioTimeSlices" => Ok(BudgetingMethod::RatioTimeslices),
-        _ => Err(format!(
-            "unknown budgeting method `{}`; use Occurrences, Timeslices or RatioTimeslices",
-            truncate(m, 40)
-        )),
-    });
+    let method = field(
+        ctx,
+        at,
+        spec,
+        "spec",
+        "budgetingMethod",
+        Required,
+        parsed(|m| match m {
+            "Occurrences" => Ok(BudgetingMethod::Occurrences),
+            "Timeslices" | "TimeSlices" => Ok(BudgetingMethod::Timeslices),
+            "RatioTimeslices" | "RatioTimeSlices" => Ok(BudgetingMethod::RatioTimeslices),
+            _ => Err(format!(
+                "unknown budgeting method `{}`; use Occurrences, Timeslices or RatioTimeslices",
+                truncate(m, 40)
+            )),
+        }),
+    );
     let objectives = read_objectives(ctx, at, spec, &d.name);
 
     let conds = match opt(spec, "alertPolicies") {
@@ -277,24 +302,40 @@ fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
         return None;
     }
     let cp = join(p, "calendar");
-    let cal = req_map(ctx, at, w, p, "calendar")?;
+    let cal = field(ctx, at, w, p, "calendar", Required, expect_map)?;
     check_fields(ctx, at, cal, &cp, &["startTime", "timeZone"]);
-    let start = req_parse(ctx, at, cal, &cp, "startTime", |s| {
-        parse_start_time(s).ok_or_else(|| {
-            format!(
-                "`{}` is not a time like 2026-01-05 00:00:00",
-                truncate(s, 40)
-            )
-        })
-    });
-    let tz = req_parse(ctx, at, cal, &cp, "timeZone", |z| {
-        z.parse::<Tz>().map_err(|_| {
-            format!(
-                "`{}` is not an IANA time zone like Europe/Berlin or UTC",
-                truncate(z, 40)
-            )
-        })
-    });
+    let start = field(
+        ctx,
+        at,
+        cal,
+        &cp,
+        "startTime",
+        Required,
+        parsed(|s| {
+            parse_start_time(s).ok_or_else(|| {
+                format!(
+                    "`{}` is not a time like 2026-01-05 00:00:00",
+                    truncate(s, 40)
+                )
+            })
+        }),
+    );
+    let tz = field(
+        ctx,
+        at,
+        cal,
+        &cp,
+        "timeZone",
+        Required,
+        parsed(|z| {
+            z.parse::<Tz>().map_err(|_| {
+                format!(
+                    "`{}` is not an IANA time zone like Europe/Berlin or UTC",
+                    truncate(z, 40)
+                )
+            })
+        }),
+    );
     Some(TimeWindow::Calendar {
         unit,
         count,
