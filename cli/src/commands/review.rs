@@ -1,7 +1,7 @@
 //! `sloguard review`: the SLO review digest (printed, or sent to the topic with `--send`).
 
 use anyhow::Result;
-use sloguard::app::report::{digest_notification, review_views, send_review};
+use sloguard::app::report::{review_digest, send_review};
 use sloguard::aws::AwsApp;
 
 /// Print the review of the last `seconds`, or send it once to the topic.
@@ -19,8 +19,8 @@ pub async fn review(app: &AwsApp, seconds: i64, send: bool, now: i64) -> Result<
         );
         return Ok(());
     }
-    let views = review_views(&app.store, days, now).await?;
-    let n = digest_notification(&views, days, now);
+    // One SLO at a time, as the weekly schedule makes it: memory does not grow with the fleet.
+    let n = review_digest(&app.store, days, now).await?;
     println!("{}\n\n{}", n.subject, n.body);
     Ok(())
 }

@@ -192,18 +192,6 @@ async fn view_of<S: HistoryStore + ChangeStore>(
     })
 }
 
-/// The review digest as a notification: `info`, the fleet's worst status as `status`.
-/// The views' history may reach back further than `days` (see [`review_views`]).
-pub fn digest_notification(views: &[SloView], days: i64, now: i64) -> Notification {
-    let reviews = review::review(views, now - days * 86_400, now);
-    let worst = views
-        .iter()
-        .filter_map(|v| v.history.last().map(|s| s.status))
-        .max_by_key(|s| s.rank())
-        .unwrap_or(Status::NoData);
-    digest_of(&reviews, worst, days, now)
-}
-
 /// The digest's identity: one a week.
 fn digest_id(now: i64) -> String {
     format!("review#{}", now.div_euclid(7 * 86_400))
@@ -259,17 +247,6 @@ pub async fn review_digest<S: DefinitionStore + HistoryStore + ChangeStore>(
         ));
     }
     Ok(digest_of(&reviews, worst, days, now))
-}
-
-/// The views a review of the last `days` needs: history back to the longer of the range
-/// and the hints' lookback (an objective is "never tested" over 90 days, whatever the range).
-pub async fn review_views<S: DefinitionStore + HistoryStore + ChangeStore>(
-    store: &S,
-    days: i64,
-    now: i64,
-) -> Result<Vec<SloView>, ReportError> {
-    let since = now - (days * 86_400).max(review::UNTESTED_LOOKBACK);
-    slo_views(store, None, since, now).await
 }
 
 /// The review a schedule asks for: `{"review": {"days": 28}}` (days default 28).
