@@ -179,6 +179,15 @@ fn a_day_of_five_minute_cycles_reads_little_more_than_the_tail() {
     );
 }
 
+/// An empty cache last read at `read_at` and reconciled at `reconciled_at`.
+fn cache_read(read_at: i64, reconciled_at: i64) -> StreamCache {
+    StreamCache {
+        read_at,
+        reconciled_at,
+        ..StreamCache::default()
+    }
+}
+
 #[test]
 fn a_stale_or_missing_cache_reads_the_whole_plan() {
     let slo = slo();
@@ -186,30 +195,18 @@ fn a_stale_or_missing_cache_reads_the_whole_plan() {
     let plan = QueryPlan::build(&[&slo], at);
     let segs = &plan.segments[0];
     assert!(matches!(plan_fetch(segs, None, 86_400), Fetch::Full(_)));
-    let cache = StreamCache {
-        read_at: T0 - STALE_AFTER - 60,
-        reconciled_at: T0 - 3600,
-        ..StreamCache::default()
-    };
+    let cache = cache_read(T0 - STALE_AFTER - 60, T0 - 3600);
     assert!(matches!(
         plan_fetch(segs, Some(&cache), 86_400),
         Fetch::Full(_)
     ));
-    let due = StreamCache {
-        read_at: T0 - 300,
-        reconciled_at: T0 - 86_400,
-        ..StreamCache::default()
-    };
+    let due = cache_read(T0 - 300, T0 - 86_400);
     assert!(matches!(
         plan_fetch(segs, Some(&due), 86_400),
         Fetch::Full(_)
     ));
     // A fresh cache that lacks hours asks for them rather than guessing.
-    let empty = StreamCache {
-        read_at: T0 - 300,
-        reconciled_at: T0 - 3600,
-        ..StreamCache::default()
-    };
+    let empty = cache_read(T0 - 300, T0 - 3600);
     let Fetch::Incremental(asked) = plan_fetch(segs, Some(&empty), 86_400) else {
         panic!("fresh cache");
     };
