@@ -139,13 +139,8 @@ pub async fn create_topic(sns: &aws_sdk_sns::Client, name: &str) -> Result<Strin
         .context("CreateTopic returned no ARN")
 }
 
-/// An SQS queue subscribed to `topic_arn`: the way tests and the demo read what on-call receives.
-pub async fn subscribe_queue(
-    sqs: &aws_sdk_sqs::Client,
-    sns: &aws_sdk_sns::Client,
-    topic_arn: &str,
-    name: &str,
-) -> Result<String> {
+/// A new SQS queue: its URL and ARN.
+async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String)> {
     let url = sqs
         .create_queue()
         .queue_name(name)
@@ -155,18 +150,28 @@ pub async fn subscribe_queue(
         .queue_url()
         .unwrap_or_default()
         .to_string();
-    let attrs = sqs
+    let arn = sqs
         .get_queue_attributes()
         .queue_url(&url)
         .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
         .send()
         .await
-        .context("GetQueueAttributes")?;
-    let arn = attrs
+        .context("GetQueueAttributes")?
         .attributes()
         .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
         .cloned()
         .context("queue has no ARN")?;
+    Ok((url, arn))
+}
+
+/// An SQS queue subscribed to `topic_arn`: the way tests and the demo read what on-call receives.
+pub async fn subscribe_queue(
+    sqs: &aws_sdk_sqs::Client,
+    sns: &aws_sdk_sns::Client,
+    topic_arn: &str,
+    name: &str,
+) -> Result<String> {
+    let (url, arn) = queue(sqs, name).await?;
     sns.subscribe()
         .topic_arn(topic_arn)
         .protocol("sqs")
@@ -290,26 +295,7 @@ pub async fn rule_to_queue(
     name: &str,
     pattern: &serde_json::Value,
 ) -> Result<String> {
-    let url = sqs
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .context("CreateQueue")?
-        .queue_url()
-        .unwrap_or_default()
-        .to_string();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .context("GetQueueAttributes")?
-        .attributes()
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .cloned()
-        .context("queue has no ARN")?;
+    let (url, arn) = queue(sqs, name).await?;
     events
         .put_rule()
         .name(name)

@@ -89,7 +89,8 @@ struct Group {
     members: Vec<usize>,
     cached: bool,
     role: Role,
-    cache: Option<StreamCache>,
+    /// The stored cache and its item's size (computed once, when it is written).
+    cache: Option<(StreamCache, usize)>,
 }
 
 /// Simulate cycles at `times` (in order) from a cold table; `reconcile` as the cycle's
@@ -155,14 +156,10 @@ pub fn simulate(slos: &[&SloDefinition], times: &[EvalTime], reconcile: i64) -> 
             let full = &sub.segments[pos];
             let fetch = if g.cached {
                 wanted += g.members.len();
-                if let Some(c) = &g.cache {
-                    let size = cache_item_size(c);
-                    reads.cache_read_units +=
-                        g.members.len() as f64 * 0.5 * size.div_ceil(4096).max(1) as f64;
-                } else {
-                    reads.cache_read_units += g.members.len() as f64 * 0.5;
-                }
-                plan_fetch(full, g.cache.as_ref(), reconcile)
+                let size = g.cache.as_ref().map_or(0, |(_, size)| *size);
+                reads.cache_read_units +=
+                    g.members.len() as f64 * 0.5 * size.div_ceil(4096).max(1) as f64;
+                plan_fetch(full, g.cache.as_ref().map(|(c, _)| c), reconcile)
             } else {
                 Fetch::Full(full.clone())
             };
@@ -179,16 +176,17 @@ pub fn simulate(slos: &[&SloDefinition], times: &[EvalTime], reconcile: i64) -> 
                         series
                     })
                     .collect();
-                if let Some((_, next)) = assemble(full, &fetch, g.cache.as_ref(), &fetched) {
-                    if should_store(g.cache.as_ref(), &fetch, next.read_at) {
+                let old = g.cache.as_ref().map(|(c, _)| c);
+                if let Some((_, next)) = assemble(full, &fetch, old, &fetched) {
+                    if should_store(old, &fetch, next.read_at) {
                         let size = cache_item_size(&next);
                         reads.cache_writes += g.members.len();
                         reads.cache_write_units += (g.members.len() * size.div_ceil(1024)) as f64;
-                        g.cache = Some(next);
+                        g.cache = Some((next, size));
                     }
                 }
-                if let Some(c) = &g.cache {
-                    reads.cache_bytes += g.members.len() * cache_item_size(c);
+                if let Some((_, size)) = &g.cache {
+                    reads.cache_bytes += g.members.len() * size;
                 }
             }
         }
