@@ -274,6 +274,7 @@ fn deployment_events_of_this_account_reach_the_handler_and_slo_events_go_to_the_
     );
     for role in [&handler, &evaluator] {
         assert!(role.contains("events:PutEvents"));
+        assert!(role.contains("event-bus/${AWS::StackName}-slo-events"));
         assert!(role.contains("event-bus/${SloEventBus}"));
     }
     let env = flat(
@@ -282,7 +283,10 @@ fn deployment_events_of_this_account_reach_the_handler_and_slo_events_go_to_the_
             .and_then(|f| f.get("Environment"))
             .unwrap(),
     );
-    assert!(env.contains("SLO_EVENT_BUS: SloEventBus"), "{env}");
+    assert!(
+        env.contains("SLO_EVENT_BUS: CreateEventBus EventBus.Name SloEventBus"),
+        "{env}"
+    );
     assert!(
         env.contains("SLO_CHANGES_DAYS: ChangeRetentionDays"),
         "{env}"
@@ -518,4 +522,73 @@ fn only_the_per_slo_widget_holds_the_dashboard_variables_token() {
         "{json}"
     );
     assert!(!json.contains(r#""CyclesCompleted", "Stack""#));
+}
+
+/// Issue 20.1: `source: sloguard` is not reserved, so on the default bus anyone allowed
+/// `events:PutEvents` could forge an SLO event that stops a deployment. By default the
+/// stack has a bus of its own whose policy denies every principal but the two roles
+/// that notify (an explicit deny binds principals of this account too).
+#[test]
+fn slo_events_go_to_the_stacks_own_bus_where_only_its_notifying_roles_may_put() {
+    let t = template();
+    let param = t
+        .get("Parameters")
+        .and_then(|p| p.get("SloEventBus"))
+        .unwrap();
+    assert_eq!(
+        scalar(param, "Default"),
+        "",
+        "the stack's own bus by default"
+    );
+    let bus = resource(&t, "EventBus");
+    assert_eq!(scalar(bus, "Condition"), "CreateEventBus");
+    let policy = props(&t, "EventBus")
+        .get("Policy")
+        .expect("a resource policy");
+    let statements = match &policy.get("Statement").expect("Statement").value {
+        Value::Seq(items) => items,
+        other => panic!("Statement is a list: {other:?}"),
+    };
+    assert_eq!(statements.len(), 1, "one deny, nothing allowed beyond IAM");
+    let deny = flat(&statements[0]);
+    assert!(deny.contains("Effect: Deny"), "{deny}");
+    assert!(deny.contains("Principal: *"), "{deny}");
+    assert!(deny.contains("Action: events:PutEvents"), "{deny}");
+    // The exceptions are exactly the roles that hold events:PutEvents, and no other.
+    let putters: Vec<&str> = resources_of(&t, "AWS::IAM::Role")
+        .into_iter()
+        .filter(|(_, r)| flat(r).contains("events:PutEvents"))
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(putters, ["EvaluatorRole", "AlarmHandlerRole"]);
+    let condition = deny
+        .split("ArnNotEquals: aws:PrincipalArn: ")
+        .nth(1)
+        .expect("the deny names its exceptions by aws:PrincipalArn");
+    let exceptions: Vec<&str> = condition.split(' ').collect();
+    assert_eq!(exceptions, ["EvaluatorRole.Arn", "AlarmHandlerRole.Arn"]);
+    let output = flat(
+        t.get("Outputs")
+            .and_then(|o| o.get("SloEventBusArn"))
+            .unwrap(),
+    );
+    assert!(output.contains("EventBus.Arn"), "{output}");
+}
+
+/// Issue 20.7: the dashboard widget reads definitions, state, history and changes; its
+/// role may read those partitions and no other (not the outbox, caches or dedup items).
+#[test]
+fn the_dashboard_reads_only_the_partitions_it_shows() {
+    let t = template();
+    let dash = flat(props(&t, "DashboardRole"));
+    let at = dash
+        .find("dynamodb:LeadingKeys: ")
+        .expect("the dashboard's reads are bound by leading key")
+        + 22;
+    let rest = &dash[at..];
+    let keys: Vec<&str> = rest[..rest.find(" Sid:").unwrap_or(rest.len())]
+        .split(' ')
+        .collect();
+    assert_eq!(keys, ["DEF", "STATE", "SNAP#*", "CHANGE#*"]);
+    assert!(dash.contains("ForAllValues:StringLike"), "{dash}");
 }
