@@ -140,6 +140,9 @@ pub fn status_json(
             "budget_remaining": null, "burn_rates": {}, "exhausts_at": null,
         }),
     };
+    // false: never evaluated, or only at a past time (`evaluate --at`), so the numbers
+    // come from history and no cycle is watching the SLO yet.
+    v["live"] = json!(latest.is_some() && !state.is_some_and(StoredState::is_history_only));
     let incident = state.and_then(|s| s.state.incident.as_ref());
     v["incident"] = incident.map_or(
         Value::Null,
@@ -156,6 +159,9 @@ pub fn status_json(
 /// What on-call should know at a glance beside the numbers: an open incident, a silence.
 pub fn status_note(state: Option<&StoredState>, now: i64) -> String {
     let mut notes = Vec::new();
+    if state.is_some_and(StoredState::is_history_only) {
+        notes.push("not evaluated live: from history (evaluate --at)".to_string());
+    }
     if let Some(i) = state.and_then(|s| s.state.incident.as_ref()) {
         notes.push(format!(
             "{} incident since {}",

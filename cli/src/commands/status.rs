@@ -45,7 +45,9 @@ pub async fn run(args: &Args, verbose: bool) -> Result<ExitCode> {
 /// of the contract (`pretty` or one line).
 pub async fn render(app: &AwsApp, json: bool, pretty: bool, now: i64) -> Result<String> {
     let defs = app.store.definitions().await?;
-    let states = sloguard::app::latest::states_with_latest(&app.store).await?;
+    let mut states = sloguard::app::latest::states_with_latest(&app.store).await?;
+    let names: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
+    sloguard::app::latest::add_history_only(&app.store, &names, &mut states).await?;
     if json {
         let arr: Vec<serde_json::Value> = defs
             .iter()

@@ -34,3 +34,33 @@ pub async fn states_with_latest<S: StateStore + HistoryStore>(
         .await;
     filled.into_iter().collect()
 }
+
+/// Adds the SLOs among `names` that have no state but a snapshot: a past evaluation
+/// (`evaluate --at`) records history and no state, yet people asking for the status
+/// should see what it found; [`StoredState::is_history_only`] tells such rows apart.
+pub async fn add_history_only<S: HistoryStore>(
+    store: &S,
+    names: &[String],
+    states: &mut HashMap<String, StoredState>,
+) -> Result<(), StoreError> {
+    let missing: Vec<&String> = names.iter().filter(|n| !states.contains_key(*n)).collect();
+    let found: Vec<Result<Option<(String, Snapshot)>, StoreError>> = stream::iter(missing)
+        .map(|name| async move {
+            Ok(latest_snapshot(store, name)
+                .await?
+                .map(|snap| (name.clone(), snap)))
+        })
+        .buffer_unordered(CONCURRENT_READS)
+        .collect()
+        .await;
+    for item in found {
+        if let Some((name, snap)) = item? {
+            let state = StoredState {
+                latest: Some(snap),
+                ..StoredState::default()
+            };
+            states.insert(name, state);
+        }
+    }
+    Ok(())
+}

@@ -126,6 +126,14 @@ pub struct StoredState {
     pub silence: Option<Silence>,
 }
 
+impl StoredState {
+    /// Numbers from history with no live state behind them (only `evaluate --at` a past
+    /// time ran): shown, but marked, since no cycle has evaluated the SLO now.
+    pub fn is_history_only(&self) -> bool {
+        self.version == 0 && self.latest.is_some()
+    }
+}
+
 /// Holds back an SLO's page and ticket messages until `until`, with the reason people gave.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Silence {

@@ -1,13 +1,17 @@
 //! DataSource documents: where CloudWatch metrics live (region, account), referred to from an
 //! SLI's `metricSourceRef` so that the query and the connection are written apart.
 
-use crate::slo::yaml::Node;
+use crate::slo::yaml::{Node, Value};
 
 use super::diag::{
     check_description, check_fields, expect_map, field, parsed, truncate, At, Ctx,
     Need::{Optional, Required},
 };
 use super::indicator::{account_id, region};
+
+/// Credentials the OpenSLO spec's CloudWatch example puts in `connectionDetails`: accepted
+/// (converted public files carry them) but ignored, since sloguard uses its own role.
+const CREDENTIALS: [&str; 3] = ["accessKeyID", "secretAccessKey", "sessionToken"];
 
 /// What a CloudWatch DataSource gives the metrics that refer to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,8 +52,24 @@ pub(super) fn read_data_source(ctx: &mut Ctx, at: At, doc: &Node) -> Option<Data
         Required,
         expect_map,
     )?;
-    // sloguard reads metrics with its function's own IAM role: no keys or role ARNs here.
-    check_fields(ctx, at, details, cp, &["region", "accountId"]);
+    // sloguard reads metrics with its function's own IAM role. The OpenSLO spec's own
+    // CloudWatch example carries keys, so they are accepted with a warning, read no
+    // further, and never reach the model (nothing stores them).
+    for (k, _) in details.as_map().into_iter().flatten() {
+        if let Some(key) = k.as_scalar().filter(|key| CREDENTIALS.contains(key)) {
+            ctx.warn(
+                at.file,
+                k.line,
+                &format!("{cp}.{key}"),
+                "ignored: sloguard reads CloudWatch with its own IAM role and never reads or stores credentials; remove them from the file",
+            );
+        }
+    }
+    let mut plain = details.clone();
+    if let Value::Map(entries) = &mut plain.value {
+        entries.retain(|(k, _)| !k.as_scalar().is_some_and(|k| CREDENTIALS.contains(&k)));
+    }
+    check_fields(ctx, at, &plain, cp, &["region", "accountId"]);
     let region = field(ctx, at, details, cp, "region", Optional, parsed(region));
     let account_id = field(
         ctx,

@@ -484,3 +484,17 @@ fn a_data_source_gives_its_account_to_metrics_without_one() {
     assert_eq!(region, "us-west-2");
     assert_eq!(account_id.as_deref(), Some("111122223333"));
 }
+
+#[test]
+fn credentials_in_a_data_source_load_with_a_warning_and_are_never_kept() {
+    let case = case("data-source-spec-credentials");
+    let loaded = load(&case.files);
+    assert!(loaded.problems.is_empty(), "{:#?}", loaded.problems);
+    assert_eq!(loaded.slos.len(), 1);
+    assert_eq!(loaded.warnings.len(), 2, "{:#?}", loaded.warnings);
+    // What apply stores is the model: the keys' values appear nowhere in it.
+    let stored = serde_json::to_string(&loaded.slos).unwrap();
+    for secret in ["accessKey", "secretAccessKey", "accessKeyID"] {
+        assert!(!stored.contains(secret), "{secret} in {stored}");
+    }
+}
