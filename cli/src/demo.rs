@@ -22,6 +22,8 @@ use sloguard_testing::emulator::{self, Moto, Point};
 const REGION: &str = "eu-west-1";
 const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
+/// The demo stack's own SLO event bus, named as the template names it (`STACK-slo-events`).
+const DEMO_BUS: &str = "sloguard-demo-slo-events";
 
 fn point(ns: &str, metric: &str, dims: &[(&str, &str)], t: i64, v: f64) -> Point {
     Point {
@@ -186,8 +188,9 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         dashboard_url: None,
         stack_name: "sloguard-demo".into(),
         slo_metrics: Default::default(),
-        // As deployed: SLO events on the account's default bus.
-        event_bus: Some("default".into()),
+        // As deployed: SLO events on the stack's own bus (STACK-slo-events), whose policy
+        // lets only the stack's functions put events (the emulator does not enforce it).
+        event_bus: Some(DEMO_BUS.into()),
         changes_days: 90,
         reconcile_hours: 24,
     };
@@ -197,17 +200,18 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     app.store.create_table_if_missing().await?;
     println!("table {} created; topic {topic}; an SQS queue subscribed to it stands in for on-call's inbox", settings.table);
 
-    // A rule on the default bus, as a user would add one to stop a deployment or call a webhook.
+    // A rule on the stack's bus, as a user would add one to stop a deployment or call a webhook.
     let events = sloguard_testing::aws_sdk_eventbridge::Client::new(&sdk);
+    events.create_event_bus().name(DEMO_BUS).send().await?;
     let automation = emulator::rule_to_queue(
         &events,
         &sqs,
-        "default",
+        DEMO_BUS,
         "slo-automation",
         &json!({"source": ["sloguard"]}),
     )
     .await?;
-    println!("an EventBridge rule on the default bus (source sloguard) forwards SLO events to an SQS queue, as a rollback or chat automation would get them");
+    println!("the stack's own bus {DEMO_BUS} (only the stack's functions may put events on it) and a rule on it (source sloguard) that forwards SLO events to an SQS queue, as a rollback or chat automation would get them");
 
     println!("\n== sloguard apply {}", slo_dir.display());
     let files = super::commands::read_files(&[slo_dir.to_path_buf()])?;
