@@ -96,7 +96,7 @@ bench-cycle:
 bench-cold-start:
 	scripts/cold-start.sh
 
-# README's "What it costs" table, from the cost model (a test keeps README in step).
+# The "What it costs" table of docs/deploying.md, from the cost model (a test keeps it in step).
 cost-table:
 	@cargo run -q -p sloguard-cli -- cost --readme-table
 

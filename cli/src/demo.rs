@@ -383,7 +383,7 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         );
     }
     println!(
-        "\n== done in {:.0} s; the emulator is stopped. Budget charts: target/demo-report.html. Next: `make install`, then README.md, \"Write an SLO for your own metrics\".",
+        "\n== done in {:.0} s; the emulator is stopped. Budget charts: target/demo-report.html. Next: `make install`, then README.md, \"Write an SLO for your own metrics\" (all of it: docs/writing-slos.md).",
         started.elapsed().as_secs_f64()
     );
     drop(moto);

@@ -120,10 +120,10 @@ fn cost_prices_a_hypothetical_fleet_without_a_table() -> Result<()> {
     let out = sloguard(None, &["cost", "--slos", "3", "--region", "mars-north-1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("known: us-east-1"), "{}", text(&out));
-    // README's table is the model's
+    // The docs' cost table (docs/deploying.md, "What it costs") is the model's
     let out = sloguard(None, &["cost", "--readme-table"]);
-    let readme = std::fs::read_to_string(root().join("README.md"))?;
-    assert!(readme.contains(String::from_utf8_lossy(&out.stdout).as_ref()));
+    let page = std::fs::read_to_string(root().join("docs/deploying.md"))?;
+    assert!(page.contains(String::from_utf8_lossy(&out.stdout).as_ref()));
     Ok(())
 }
 

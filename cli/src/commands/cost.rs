@@ -43,7 +43,7 @@ pub struct Args {
     /// Print the estimate as JSON.
     #[arg(long)]
     json: bool,
-    /// Print README's cost table (10, 100 and 1,000 SLOs) and nothing else.
+    /// Print the cost table of docs/deploying.md (10, 100 and 1,000 SLOs) and nothing else.
     #[arg(long, hide = true)]
     readme_table: bool,
 }

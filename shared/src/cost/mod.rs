@@ -774,13 +774,13 @@ spec:
     )
 }
 
-/// The fleet sizes README's cost section shows.
+/// The fleet sizes the docs' cost table shows (docs/deploying.md, "What it costs").
 pub const README_FLEETS: [usize; 3] = [10, 100, 1000];
-/// The hour README's figures are computed at (fixed, so the table does not drift).
+/// The hour the docs' figures are computed at (fixed, so the table does not drift).
 pub const README_HOUR: i64 = 1_795_608_000; // 2026-11-25T12:00:00Z
 
-/// README's cost table: synthetic fleets of 10, 100 and 1,000 SLOs at the template's
-/// defaults and us-east-1 prices. `make cost-table` prints it; a test keeps README in step.
+/// The docs' cost table: synthetic fleets of 10, 100 and 1,000 SLOs at the template's
+/// defaults and us-east-1 prices. `make cost-table` prints it; a test keeps the docs in step.
 pub fn readme_table() -> String {
     let prices = prices::for_region("us-east-1").expect("us-east-1 is known");
     let d = Deployment::default();

@@ -4,8 +4,8 @@
 //! as last checked by hand on [`CHECKED`] from the pricing pages of CloudWatch,
 //! DynamoDB, Lambda and KMS (no free tier applied, no Savings Plans, no taxes).
 //! AWS changes prices (DynamoDB on-demand halved in November 2024); a wrong figure
-//! here is wrong in `sloguard cost` and in README's table, so update this file and
-//! its date together, then run `make cost-table` and paste the table into README.
+//! here is wrong in `sloguard cost` and in the table of docs/deploying.md, so update this
+//! file and its date together, then run `make cost-table` and paste the table there.
 
 /// When the prices below were last checked against AWS's pricing pages.
 pub const CHECKED: &str = "2025-06-01";
