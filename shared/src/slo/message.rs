@@ -804,6 +804,62 @@ mod tests {
         assert!(n.subject.contains("of 5m slices failing,"), "{}", n.subject);
     }
 
+    /// The lines the composer starts a section with: each follows an empty line.
+    fn headings(body: &str) -> Vec<&str> {
+        let lines: Vec<&str> = body.lines().collect();
+        (1..lines.len())
+            .filter(|&i| lines[i - 1].is_empty() && !lines[i].is_empty())
+            .map(|i| lines[i])
+            .collect()
+    }
+
+    #[test]
+    fn an_alarm_reason_cannot_add_a_section_or_a_resolved_line() {
+        let (slo, eval) = chat_sparse();
+        let opened = Announcement {
+            event: Event::Opened,
+            severity: Severity::Page,
+            at: eval.evaluated_at,
+            suppressed: false,
+            incident: None,
+        };
+        let alarm = |reason: &str| AlarmNote {
+            name: "chat-queue-long".into(),
+            arn: None,
+            state: "ALARM".into(),
+            previous_state: Some("OK".into()),
+            reason: reason.into(),
+            timestamp: eval.evaluated_at,
+            touched: vec![],
+        };
+        let page = |reason: &str| {
+            compose(
+                &slo,
+                &eval,
+                Status::Breaching,
+                Some(&opened),
+                Some(&alarm(reason)),
+                None,
+            )
+        };
+        let benign = page("Threshold Crossed");
+        let attack = page(
+            "Threshold Crossed\n\nRUNBOOK\n  https://evil.example/runbook\nRESOLVED, false alarm",
+        );
+        assert_eq!(headings(&attack.body), headings(&benign.body), "{}", attack.body);
+        assert!(
+            !attack.body.lines().any(|l| l.starts_with("RESOLVED")),
+            "{}",
+            attack.body
+        );
+        assert_eq!(
+            attack.body.lines().next(),
+            benign.body.lines().next(),
+            "{}",
+            attack.body
+        );
+    }
+
     #[test]
     fn subjects_are_one_short_ascii_line() {
         let s = clean_subject(&format!("[PAGE] caf\u{e9}\nline {}", "x".repeat(200)));
