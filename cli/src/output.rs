@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use serde_json::{json, Value};
 use sloguard::app::{Snapshot, StoredState};
 use sloguard::slo::duration;
-use sloguard::slo::message::{fires_when, rate, rfc3339, thousands};
+use sloguard::slo::message::{fires_when, one_line, pct, rate, rfc3339, thousands};
 use sloguard::slo::model::BudgetingMethod;
 use sloguard::slo::status::Status;
 
@@ -70,9 +70,9 @@ pub fn table(
     out
 }
 
-/// A fraction as a percentage, or "-".
-pub fn pct(x: Option<f64>, digits: usize) -> String {
-    x.map_or("-".into(), |v| format!("{:.*}%", digits, v * 100.0))
+/// A fraction as a table cell: a percentage, or "-" like every empty cell.
+pub fn pct_cell(x: Option<f64>, digits: usize) -> String {
+    x.map_or_else(|| "-".into(), |v| pct(v, digits))
 }
 
 /// Burn rates ordered by window length: "5m 0.10x, 1h 2.30x, 6h 14.4x"; "-" with no data.
@@ -219,9 +219,9 @@ pub fn status_row(
             s.slo.clone(),
             s.status.as_str().into(),
             format!("{} over {}", objective(s.objective), s.window),
-            pct(s.attainment, 3),
+            pct_cell(s.attainment, 3),
             counts(s, method),
-            pct(s.budget_remaining, 1),
+            pct_cell(s.budget_remaining, 1),
             burn_rates(s),
             s.exhausts_at.clone().unwrap_or_else(|| "-".into()),
             s.evaluated_at.clone(),
@@ -282,15 +282,20 @@ pub const CONDITIONS_HEADER: [&str; 6] = [
 pub fn history_row(s: &Snapshot) -> Vec<String> {
     let mut notes: Vec<String> = s.change.iter().cloned().collect();
     if let Some(a) = &s.alarm {
-        notes.push(format!("alarm {} {}", a.name, a.state));
+        // The alarm's name is outside text: one line in the terminal, escapes and all.
+        notes.push(format!(
+            "alarm {} {}",
+            one_line(&a.name),
+            one_line(&a.state)
+        ));
     }
     notes.extend(s.notifications.iter().cloned());
     let note = notes.join("; ");
     vec![
         s.evaluated_at.clone(),
         s.status.as_str().into(),
-        pct(s.attainment, 3),
-        pct(s.budget_remaining, 1),
+        pct_cell(s.attainment, 3),
+        pct_cell(s.budget_remaining, 1),
         burn_rates(s),
         note,
     ]

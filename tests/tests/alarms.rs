@@ -24,7 +24,7 @@ async fn pages_for(fixture: &str, shape: &str) -> Result<()> {
     assert!(
         inbox[0]
             .message
-            .contains("ALARM\n  checkout-5xx-high -> ALARM (was OK)"),
+            .contains("ALARM\n  Alarm: \"checkout-5xx-high\" -> ALARM (was OK)"),
         "{}",
         inbox[0].message
     );
@@ -136,7 +136,7 @@ async fn composite_alarm_touches_what_its_children_touch() -> Result<()> {
     );
     assert!(inbox[0]
         .message
-        .contains("ALARM\n  checkout-degraded -> ALARM"));
+        .contains("ALARM\n  Alarm: \"checkout-degraded\" -> ALARM"));
     Ok(())
 }
 
@@ -209,7 +209,7 @@ async fn an_alarm_without_a_burn_gives_info_never_a_page() -> Result<()> {
     assert!(
         inbox[0]
             .subject
-            .contains("alarm checkout-5xx-high is ALARM, no burn-rate condition met"),
+            .contains("alarm \"checkout-5xx-high\" is ALARM, no burn-rate condition met"),
         "{}",
         inbox[0].subject
     );

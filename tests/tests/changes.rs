@@ -62,7 +62,7 @@ async fn a_stack_update_before_a_fast_burn_is_named_in_the_page_once() -> Result
     let checkout = &page("checkout").message;
     // The incident opened at end-70m, 30 minutes after the stack update.
     assert!(
-        checkout.contains("30 min before  stack/shop-api  UPDATE_COMPLETE"),
+        checkout.contains("30 min before  stack/shop-api  \"UPDATE_COMPLETE\""),
         "{checkout}"
     );
     assert!(checkout.contains("CHANGES BEFORE IT (2 h before the incident opened"));
@@ -70,13 +70,15 @@ async fn a_stack_update_before_a_fast_burn_is_named_in_the_page_once() -> Result
         "https://eu-west-1.console.aws.amazon.com/cloudformation/home?region=eu-west-1#/stacks/events?stackId=arn%3Aaws%3Acloudformation"
     ));
     assert_eq!(
-        checkout.matches("stack/shop-api  UPDATE_COMPLETE").count(),
+        checkout
+            .matches("stack/shop-api  \"UPDATE_COMPLETE\"")
+            .count(),
         1
     );
     assert!(!checkout.contains("other-api"), "{checkout}");
     let payments = &page("payments").message;
     assert!(
-        payments.contains("25 min before  stack/other-api  UPDATE_COMPLETE"),
+        payments.contains("25 min before  stack/other-api  \"UPDATE_COMPLETE\""),
         "{payments}"
     );
     assert!(!payments.contains("shop-api"), "{payments}");

@@ -98,7 +98,7 @@ pub async fn judge(app: &AwsApp, s: Selection<'_>, json: bool) -> Result<ExitCod
                     v.slo.clone(),
                     if v.pass { "pass" } else { "FAIL" }.into(),
                     v.status.as_str().into(),
-                    output::pct(v.budget_remaining, 1),
+                    output::pct_cell(v.budget_remaining, 1),
                     v.incident.unwrap_or("-").into(),
                     v.reasons.join("; "),
                 ]

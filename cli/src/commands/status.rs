@@ -114,11 +114,7 @@ SLOS WITH SEVERAL OBJECTIVES (each row above is one objective)
         let rows: Vec<Vec<String>> = groups
             .into_iter()
             .map(|(slo, statuses)| {
-                let worst = statuses
-                    .iter()
-                    .copied()
-                    .max_by_key(|s| s.rank())
-                    .unwrap_or(Status::NoData);
+                let worst = Status::worst(statuses.iter().copied()).unwrap_or(Status::NoData);
                 vec![
                     slo,
                     worst.as_str().to_string(),

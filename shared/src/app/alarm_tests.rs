@@ -46,7 +46,7 @@ async fn an_alarm_without_a_burn_tells_on_call_once_and_never_pages() {
     assert_eq!(sent[0].severity, Severity::Info);
     assert!(sent[0]
         .subject
-        .contains("alarm checkout-5xx-high is ALARM, no burn-rate condition met"));
+        .contains("alarm \"checkout-5xx-high\" is ALARM, no burn-rate condition met"));
     // the same transition again: a duplicate, nothing sent
     let r = handle_alarm_event(&app, &event, T + 5).await.unwrap();
     assert!(r.alarms[0].duplicate);

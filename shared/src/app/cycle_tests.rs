@@ -372,11 +372,11 @@ async fn a_page_lists_the_changes_before_the_incident_opened() {
     // Opened at T+10m: the change 30 minutes before is listed, the one 3 h before is not.
     assert!(
         page.body
-            .contains("30 min before  stack/shop-api  UPDATE_COMPLETE"),
+            .contains("30 min before  stack/shop-api  \"UPDATE_COMPLETE\""),
         "{}",
         page.body
     );
-    assert_eq!(page.body.matches("stack/shop-api  UPDATE").count(), 1);
+    assert_eq!(page.body.matches("stack/shop-api  \"UPDATE").count(), 1);
     assert!(!page.body.contains("other-api"));
     assert_eq!(page.document["changes"][0]["seconds_before"], 30 * MIN);
 }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::slo::message::pct;
 use crate::slo::model::Severity;
 use crate::slo::status::Status;
 
@@ -85,9 +86,9 @@ pub async fn gate<S: DefinitionStore + StateStore + HistoryStore>(
         if let Some(min) = policy.min_budget {
             match budget {
                 Some(b) if b < min => reasons.push(format!(
-                    "budget left {:.1}% is below the {:.1}% required",
-                    b * 100.0,
-                    min * 100.0
+                    "budget left {} is below the {} required",
+                    pct(b, 1),
+                    pct(min, 1)
                 )),
                 None if latest.is_some() => {
                     reasons.push("no data: the budget left is unknown".into())

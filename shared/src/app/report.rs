@@ -230,15 +230,11 @@ pub async fn review_digest<S: DefinitionStore + HistoryStore + ChangeStore>(
 ) -> Result<Notification, ReportError> {
     let since = now - (days * 86_400).max(review::UNTESTED_LOOKBACK);
     let mut reviews = Vec::new();
-    let mut worst = Status::NoData;
-    let mut any = false;
+    let mut worst: Option<Status> = None;
     for d in store.definitions().await? {
         let view = view_of(store, d, since, now, MAX_POINTS).await?;
         if let Some(s) = view.history.last() {
-            if !any || s.status.rank() > worst.rank() {
-                worst = s.status;
-            }
-            any = true;
+            worst = Status::worst(worst.into_iter().chain([s.status]));
         }
         reviews.extend(review::review(
             std::slice::from_ref(&view),
@@ -246,7 +242,12 @@ pub async fn review_digest<S: DefinitionStore + HistoryStore + ChangeStore>(
             now,
         ));
     }
-    Ok(digest_of(&reviews, worst, days, now))
+    Ok(digest_of(
+        &reviews,
+        worst.unwrap_or(Status::NoData),
+        days,
+        now,
+    ))
 }
 
 /// The review a schedule asks for: `{"review": {"days": 28}}` (days default 28).

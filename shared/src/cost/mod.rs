@@ -23,6 +23,7 @@ use crate::app::cycle::{CycleReport, SloOutcome, RECENT_HISTORY_DAYS};
 use crate::app::{emf, Snapshot};
 use crate::slo::evaluate::evaluate;
 use crate::slo::load::{load, SourceFile};
+use crate::slo::message::thousands;
 use crate::slo::model::{Indicator, MetricSpec, Op, SloDefinition};
 use crate::slo::plan::{EvalTime, QueryPlan};
 use crate::slo::series::{Series, StreamData};
@@ -194,7 +195,7 @@ impl Estimate {
             "{} SLOs, a cycle every {} minutes ({} cycles a month), {} prices of {} (check them before quoting)\n\n",
             self.slos,
             self.deployment.schedule_minutes,
-            thousands(self.cycles_per_month),
+            thousands(self.cycles_per_month.round()),
             self.region,
             self.prices_checked
         );
@@ -249,19 +250,6 @@ impl Estimate {
 pub fn usd(v: f64) -> String {
     let cents = (v * 100.0).round() as i64;
     format!("${}.{:02}", thousands((cents / 100) as f64), cents % 100)
-}
-
-/// A whole number with thousands separators.
-fn thousands(v: f64) -> String {
-    let s = format!("{:.0}", v);
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 /// Bytes of a number attribute value: 1 byte per two significant digits, plus 1.
@@ -617,19 +605,19 @@ pub fn estimate(
             item: "CloudWatch GetMetricData".into(),
             usage: format!(
                 "{} metrics requested",
-                thousands(cycles * per_cycle.metrics_requested)
+                thousands((cycles * per_cycle.metrics_requested).round())
             ),
             monthly_usd: cycles * per_cycle.metrics_requested / 1000.0
                 * p.get_metric_data_per_1000_metrics,
         },
         Term {
             item: "DynamoDB writes (on demand)".into(),
-            usage: format!("{} write units", thousands(cycles * write_units)),
+            usage: format!("{} write units", thousands((cycles * write_units).round())),
             monthly_usd: cycles * write_units / 1e6 * p.dynamodb_write_million,
         },
         Term {
             item: "DynamoDB reads (on demand)".into(),
-            usage: format!("{} read units", thousands(cycles * read_units)),
+            usage: format!("{} read units", thousands((cycles * read_units).round())),
             monthly_usd: cycles * read_units / 1e6 * p.dynamodb_read_million,
         },
         Term {
@@ -653,7 +641,7 @@ pub fn estimate(
             item: "Lambda compute (arm64)".into(),
             usage: format!(
                 "{} GB-s ({:.2} s a cycle at {} MB)",
-                thousands(gb_seconds),
+                thousands(gb_seconds.round()),
                 lambda_seconds,
                 deployment.memory_mb
             ),
@@ -661,7 +649,7 @@ pub fn estimate(
         },
         Term {
             item: "Lambda requests".into(),
-            usage: format!("{} invocations", thousands(cycles)),
+            usage: format!("{} invocations", thousands(cycles.round())),
             monthly_usd: cycles / 1e6 * p.lambda_requests_million,
         },
         Term {
@@ -702,7 +690,7 @@ pub fn estimate(
             item: "KMS requests".into(),
             usage: format!(
                 "~{} (DynamoDB's table key)",
-                thousands(KMS_REQUESTS_PER_HOUR * HOURS_PER_MONTH)
+                thousands((KMS_REQUESTS_PER_HOUR * HOURS_PER_MONTH).round())
             ),
             monthly_usd: KMS_REQUESTS_PER_HOUR * HOURS_PER_MONTH / 1e4 * p.kms_requests_10k,
         },

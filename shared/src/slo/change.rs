@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::message::{relative, rfc3339};
+use super::message::{one_line, quoted, relative, rfc3339};
 
 /// How far before an incident opened changes are listed, unless the SLO says otherwise.
 pub const DEFAULT_LOOKBACK_SECONDS: i64 = 2 * 3600;
@@ -114,22 +114,25 @@ pub fn before(changes: &[Change], opened_at: i64, lookback: i64) -> Vec<Change> 
     out
 }
 
-/// One line per change for message bodies: `18 min before  stack/shop-api  UPDATE_COMPLETE  (at ...)`,
-/// the console link on the next line.
+/// One line per change for message bodies: `18 min before  stack/shop-api  "UPDATE_COMPLETE"  (at ...)`,
+/// the console link on the next line. What the event said happened is quoted; the target
+/// and link (stored items) are kept to one line.
 pub fn lines(changes: &[Change], opened_at: i64) -> Vec<String> {
-    let width = changes.iter().map(|c| c.target.len()).max().unwrap_or(0);
+    let targets: Vec<String> = changes.iter().map(|c| one_line(&c.target)).collect();
+    let width = targets.iter().map(|t| t.chars().count()).max().unwrap_or(0);
     changes
         .iter()
-        .flat_map(|c| {
+        .zip(&targets)
+        .flat_map(|(c, target)| {
             [
                 format!(
                     "{:>14}  {:<width$}  {}  (at {})",
                     format!("{} before", relative(opened_at - c.at)),
-                    c.target,
-                    c.what,
+                    target,
+                    quoted(&c.what),
                     rfc3339(c.at)
                 ),
-                format!("{:>14}  {}", "", c.link),
+                format!("{:>14}  {}", "", one_line(&c.link)),
             ]
         })
         .collect()

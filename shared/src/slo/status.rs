@@ -33,6 +33,12 @@ impl Status {
         }
     }
 
+    /// The worst of `statuses` by [`Status::rank`] (None for none): what a group of
+    /// objectives, or a fleet, is shown as.
+    pub fn worst(statuses: impl IntoIterator<Item = Status>) -> Option<Status> {
+        statuses.into_iter().max_by_key(|s| s.rank())
+    }
+
     /// The contract spelling (`ok`, `no_data`, ...).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -309,3 +309,18 @@ fn alert_after_delays_the_page() {
     assert_eq!(said, vec![vec![], vec![], vec!["page: opened".to_string()]]);
     assert_eq!(state.status, Some(Status::Breaching));
 }
+
+#[test]
+fn the_worst_status_is_the_highest_rank() {
+    use Status::*;
+    assert_eq!(
+        Status::worst([Ok, Breaching, NoData, Warning]),
+        Some(Breaching)
+    );
+    assert_eq!(Status::worst([NoData, Ok]), Some(NoData));
+    assert_eq!(
+        Status::worst([Warning, Exhausted, Breaching]),
+        Some(Exhausted)
+    );
+    assert_eq!(Status::worst([]), None);
+}

@@ -4,6 +4,7 @@
 //! returns `None`; callers go on reading the other fields so that every problem shows in one run.
 
 use crate::slo::duration::{self, Duration};
+use crate::slo::message::is_unsafe_char;
 use crate::slo::model::Op;
 use crate::slo::yaml::{Node, Value};
 
@@ -378,7 +379,46 @@ pub(super) fn expect_duration(ctx: &mut Ctx, at: At, n: &Node, path: &str) -> Op
 /// Longest description OpenSLO allows.
 const MAX_DESCRIPTION_CHARS: usize = 1_050;
 
-/// The optional `description` of a spec: a string of at most 1,050 characters (OpenSLO's limit).
+/// What is refused in display text (names and descriptions people read in messages).
+const DISPLAY_TEXT: &str = "display text is one line of visible characters";
+
+/// Why `s` cannot be shown as one line of text, if it cannot: the first character that
+/// could break the line, reorder it or hide itself, by kind, code point and position (the
+/// character itself would only confuse the terminal that shows the problem).
+pub(super) fn unsafe_text(s: &str) -> Option<String> {
+    let (i, c) = s.chars().enumerate().find(|&(_, c)| is_unsafe_char(c))?;
+    let kind = match c {
+        '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => "a line break",
+        '\u{061C}'
+        | '\u{200E}'
+        | '\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}' => "a bidi control",
+        c if c.is_control() => "a control character",
+        _ => "an invisible character",
+    };
+    Some(format!(
+        "holds {kind} (U+{:04X}) at character {}",
+        c as u32,
+        i + 1
+    ))
+}
+
+/// A reader for [`field`]: a string people read in messages (a displayName), refused when
+/// it holds a line break, a control, bidi or invisible character.
+pub(super) fn expect_text<'n>(ctx: &mut Ctx, at: At, n: &'n Node, path: &str) -> Option<&'n str> {
+    let s = expect_str(ctx, at, n, path)?;
+    match unsafe_text(s) {
+        None => Some(s),
+        Some(why) => {
+            ctx.report(at.file, n.line, path, format!("{why}; {DISPLAY_TEXT}"));
+            None
+        }
+    }
+}
+
+/// The optional `description` of a spec: one line of text (a folded `>` block's final line
+/// break is dropped) of at most 1,050 characters (OpenSLO's limit).
 pub(super) fn check_description<'n>(
     ctx: &mut Ctx,
     at: At,
@@ -393,13 +433,24 @@ pub(super) fn check_description<'n>(
         "description",
         Need::Optional,
         expect_str,
-    )?;
+    )?
+    .trim_end_matches('\n');
+    let (line, path) = (line_of(spec, "description"), join(path, "description"));
+    if let Some(why) = unsafe_text(d) {
+        let hint = if why.starts_with("holds a line break") {
+            " (write a description on one line, or fold it with `>`)"
+        } else {
+            ""
+        };
+        ctx.report(at.file, line, &path, format!("{why}; {DISPLAY_TEXT}{hint}"));
+        return None;
+    }
     let chars = d.chars().count();
     if chars > MAX_DESCRIPTION_CHARS {
         ctx.report(
             at.file,
-            line_of(spec, "description"),
-            &join(path, "description"),
+            line,
+            &path,
             format!("{chars} characters; OpenSLO allows at most {MAX_DESCRIPTION_CHARS}"),
         );
     }

@@ -5,7 +5,7 @@ use crate::slo::model::{BudgetingMethod, Indicator, MetricSpec, Objective};
 use crate::slo::yaml::Node;
 
 use super::diag::{
-    check_fields, expect_f64, expect_list, expect_map, expect_minutes, expect_str, field, join,
+    check_fields, expect_f64, expect_list, expect_map, expect_minutes, expect_text, field, join,
     line_of, one_of, opt, parse_op, parsed, req, At, Blame, Ctx, Need::Optional, OneOf,
 };
 use super::document::check_name;
@@ -137,7 +137,7 @@ fn read_objective(ctx: &mut Ctx, at: At, o: &Node, p: &str) -> Option<Objective>
         ],
     );
     let display_name =
-        field(ctx, at, o, p, "displayName", Optional, expect_str).map(str::to_string);
+        field(ctx, at, o, p, "displayName", Optional, expect_text).map(str::to_string);
     let target = one_of(
         ctx,
         at,

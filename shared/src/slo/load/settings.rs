@@ -9,7 +9,7 @@ use crate::slo::duration::{self, Duration};
 use crate::slo::model::{Settings, Severity};
 use crate::slo::yaml::Node;
 
-use super::diag::{join, opt, truncate, At, Ctx};
+use super::diag::{join, opt, truncate, unsafe_text, At, Ctx};
 use super::ANNOTATION_PREFIX;
 
 const SLO_ANNOTATIONS: [&str; 8] = [
@@ -230,20 +230,27 @@ pub fn parse_budget_alerts(v: &str) -> Result<Vec<u32>, String> {
     Ok(out)
 }
 
+/// A runbook link: `https://HOST...`, one line of visible characters without quotes, angle
+/// brackets or spaces, so that what a message prints under RUNBOOK is a link and nothing else.
 fn check_url(u: &str) -> Result<(), String> {
-    let rest = u
-        .strip_prefix("https://")
-        .or_else(|| u.strip_prefix("http://"));
-    match rest {
-        Some(r)
-            if !r.is_empty()
-                && !r.starts_with('/')
-                && !u.chars().any(|c| c.is_whitespace() || c.is_control())
-                && u.len() <= 2048 =>
-        {
-            Ok(())
-        }
-        _ => Err(format!("`{}` is not an http(s) URL", truncate(u, 60))),
+    if let Some(why) = unsafe_text(u) {
+        return Err(format!(
+            "{why}; a runbook URL is one line of visible characters"
+        ));
+    }
+    let shown = truncate(u, 60);
+    let rest = u.strip_prefix("https://");
+    if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) || u.len() > 2048 {
+        return Err(format!("`{shown}` is not an https URL"));
+    }
+    match u
+        .chars()
+        .find(|&c| matches!(c, '"' | '\'' | '`' | '<' | '>') || c.is_whitespace())
+    {
+        Some(c) => Err(format!(
+            "`{shown}` holds `{c}`; a runbook URL has no quotes, angle brackets or spaces (percent-encode them)"
+        )),
+        None => Ok(()),
     }
 }
 

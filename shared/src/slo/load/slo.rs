@@ -16,7 +16,7 @@ use crate::slo::yaml::Node;
 use super::alerting::read_slo_policies;
 use super::diag::{
     check_description, check_fields, expect_bool, expect_duration, expect_list, expect_map,
-    expect_str, field, join, line_of, one_of, opt, parsed, req, truncate, At, Blame, Ctx,
+    expect_text, field, join, line_of, one_of, opt, parsed, req, truncate, At, Blame, Ctx,
     Need::{Optional, Required},
     OneOf,
 };
@@ -38,7 +38,7 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
         "metadata",
         "displayName",
         Optional,
-        expect_str,
+        expect_text,
     )
     .map(str::to_string);
     let (settings, annotations) = read_settings(ctx, at, meta);
