@@ -200,7 +200,8 @@ async fn report_writes_one_burn_down_per_slo_and_review_prints_its_subject() -> 
         .select(&scraper::Selector::parse("path.alarm-mark > title").unwrap())
         .map(|t| t.text().collect())
         .collect();
-    assert_eq!(titles, [format!("alarm {hostile} {hostile} at {}", at(5))]);
+    // (one mark in each of the two charts)
+    assert_eq!(titles, vec![format!("alarm {hostile} {hostile} at {}", at(5)); 2]);
     assert!(doc
         .select(&scraper::Selector::parse(r#"meta[http-equiv="Content-Security-Policy"]"#).unwrap())
         .any(|m| m.value().attr("content").is_some_and(|c| c.starts_with("default-src 'none';"))));
