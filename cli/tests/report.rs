@@ -167,7 +167,12 @@ async fn report_writes_one_burn_down_per_slo_and_review_prints_its_subject() -> 
     let file = dir.join("hostile.html");
     let out = sloguard(
         &moto,
-        &["report", "checkout-availability", "--out", file.to_str().unwrap()],
+        &[
+            "report",
+            "checkout-availability",
+            "--out",
+            file.to_str().unwrap(),
+        ],
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(
@@ -181,30 +186,43 @@ async fn report_writes_one_burn_down_per_slo_and_review_prints_its_subject() -> 
     for e in doc.tree.values().filter_map(scraper::Node::as_element) {
         names.insert(e.name().to_string());
         for (a, _) in e.attrs() {
-            assert!(!a.starts_with("on"), "an event handler on <{}>: {a}", e.name());
+            assert!(
+                !a.starts_with("on"),
+                "an event handler on <{}>: {a}",
+                e.name()
+            );
         }
     }
     let written: std::collections::BTreeSet<String> = [
         "html", "head", "meta", "title", "style", "body", "h1", "p", "h2", "table", "thead",
-        "tbody", "tr", "th", "td", "a", "section", "span", "b", "svg", "line", "text",
-        "polyline", "path", "circle", "rect", "ul", "li",
+        "tbody", "tr", "th", "td", "a", "section", "span", "b", "svg", "line", "text", "polyline",
+        "path", "circle", "rect", "ul", "li",
     ]
     .into_iter()
     .map(String::from)
     .collect();
     // only what the writer writes, and the alarm's and messages' marks among it
     assert!(names.is_subset(&written), "{names:?}");
-    assert!(names.contains("path") && names.contains("circle"), "{names:?}");
+    assert!(
+        names.contains("path") && names.contains("circle"),
+        "{names:?}"
+    );
     // the hostile strings are there, as text (the alarm's, in its mark's title)
     let titles: Vec<String> = doc
         .select(&scraper::Selector::parse("path.alarm-mark > title").unwrap())
         .map(|t| t.text().collect())
         .collect();
     // (one mark in each of the two charts)
-    assert_eq!(titles, vec![format!("alarm {hostile} {hostile} at {}", at(5)); 2]);
+    assert_eq!(
+        titles,
+        vec![format!("alarm {hostile} {hostile} at {}", at(5)); 2]
+    );
     assert!(doc
         .select(&scraper::Selector::parse(r#"meta[http-equiv="Content-Security-Policy"]"#).unwrap())
-        .any(|m| m.value().attr("content").is_some_and(|c| c.starts_with("default-src 'none';"))));
+        .any(|m| m
+            .value()
+            .attr("content")
+            .is_some_and(|c| c.starts_with("default-src 'none';"))));
 
     let out = sloguard(&moto, &["review"]);
     assert!(out.status.success(), "{}", text(&out));

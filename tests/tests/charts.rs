@@ -208,8 +208,12 @@ async fn the_dashboard_widget_answers_a_recorded_request() -> Result<()> {
     event["widgetContext"]["params"]["slo"] = "nope".into();
     let panel = handle_widget_event(&env.app.store, &event, &limits).await;
     assert!(panel.as_str().unwrap().contains("no SLO named `nope`"));
-    let describe =
-        handle_widget_event(&env.app.store, &serde_json::json!({"describe": true}), &limits).await;
+    let describe = handle_widget_event(
+        &env.app.store,
+        &serde_json::json!({"describe": true}),
+        &limits,
+    )
+    .await;
     assert!(describe["markdown"]
         .as_str()
         .unwrap()
@@ -314,7 +318,10 @@ async fn widget_ranges_are_bounded_in_requests_to_dynamodb() -> Result<()> {
     let panel = handle_widget_event(&store, &event, &limits()).await;
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
     assert!(
-        panel.as_str().unwrap().contains("is not a time between 1970 and 9999"),
+        panel
+            .as_str()
+            .unwrap()
+            .contains("is not a time between 1970 and 9999"),
         "{panel}"
     );
     assert_eq!(requests(), 0);
@@ -325,7 +332,9 @@ async fn widget_ranges_are_bounded_in_requests_to_dynamodb() -> Result<()> {
     event["widgetContext"]["timeRange"]["end"] = (to * 1000).into();
     let html = handle_widget_event(&store, &event, &limits()).await;
     assert!(
-        html.as_str().unwrap().contains(r#"data-slo="checkout" data-points="7""#),
+        html.as_str()
+            .unwrap()
+            .contains(r#"data-slo="checkout" data-points="7""#),
         "{html}"
     );
     assert!(requests() <= 3, "{} requests", requests());

@@ -17,9 +17,9 @@ use crate::slo::status::SloState;
 use super::alarm_events::AlarmMetric;
 use super::ports::{
     outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
-    HistoryPage, HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox, OutboxKey,
-    QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition, StoredState,
-    StreamCacheStore,
+    HistoryPage, HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox,
+    OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition,
+    StoredState, StreamCacheStore,
 };
 use super::snapshot::Snapshot;
 

@@ -22,9 +22,9 @@ pub mod views;
 pub mod widget;
 
 pub use ports::{
-    BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, HistoryPage, HistoryStore,
-    MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence, StateStore, StoredDefinition,
-    StoredState, StreamCacheStore,
+    BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, HistoryPage,
+    HistoryStore, MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence, StateStore,
+    StoredDefinition, StoredState, StreamCacheStore,
 };
 pub use snapshot::{Snapshot, StoredTime};
 

@@ -6,11 +6,11 @@ use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::Severity;
 use crate::slo::status::Status;
 
-use super::views::{view_of, Detail, ReadBudget};
 use super::ports::{
     ChangeStore, Channel, DedupStore, DefinitionStore, HistoryStore, Notifier, NotifyError, Once,
     OnceClaim, StoreError,
 };
+use super::views::{view_of, Detail, ReadBudget};
 
 /// Why the views could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -252,12 +252,18 @@ mod tests {
             let err = Snapshot::from_stored(&bad).unwrap_err().to_string();
             assert!(err.contains("<script>"), "{good}: {err}");
         }
-        let bad = stored.replace(r#""exhausts_at":null"#, &format!(r#""exhausts_at":"{hostile}""#));
+        let bad = stored.replace(
+            r#""exhausts_at":null"#,
+            &format!(r#""exhausts_at":"{hostile}""#),
+        );
         assert_ne!(bad, stored);
         let err = Snapshot::from_stored(&bad).unwrap_err().to_string();
         assert!(err.contains("is not an RFC 3339 time"), "{err}");
         // A real time reads back as a time, and is written as it was.
-        let at = stored.replace(r#""exhausts_at":null"#, r#""exhausts_at":"2026-11-26T01:00:00Z""#);
+        let at = stored.replace(
+            r#""exhausts_at":null"#,
+            r#""exhausts_at":"2026-11-26T01:00:00Z""#,
+        );
         let snap = Snapshot::from_stored(&at).unwrap();
         assert_eq!(
             snap.exhausts_at.map(|t| t.to_string()).as_deref(),

@@ -122,7 +122,10 @@ async fn a_capped_read_keeps_the_newest_pages_and_says_what_it_left_out() {
     let oldest = T - 2_999 * 3600;
     assert_eq!(read.read_after, Some(oldest));
     assert_eq!(read.snapshots.last().unwrap().evaluated_at, rfc3339(T));
-    assert_eq!(read.snapshots.first().unwrap().evaluated_at, rfc3339(oldest));
+    assert_eq!(
+        read.snapshots.first().unwrap().evaluated_at,
+        rfc3339(oldest)
+    );
 }
 
 #[tokio::test]
@@ -183,7 +186,11 @@ async fn reading_stops_at_the_deadline_with_what_it_read() {
     // cut off by it; what arrived is kept, newest first
     assert_eq!(read.snapshots.last().unwrap().evaluated_at, rfc3339(T));
     let pages = [T - 999 * 3600, T - 1_999 * 3600];
-    assert!(pages.contains(&read.read_after.unwrap()), "{:?}", read.read_after);
+    assert!(
+        pages.contains(&read.read_after.unwrap()),
+        "{:?}",
+        read.read_after
+    );
     assert_eq!(
         read.snapshots.first().unwrap().evaluated_at,
         rfc3339(read.read_after.unwrap())

@@ -47,7 +47,12 @@ async fn hourly(store: &MemoryStore, days: i64) {
 
 /// The answer on a thread of its own, so a widget that never answers fails the test
 /// instead of hanging it (a loop that never awaits cannot be timed out from inside).
-fn answer_within(store: MemoryStore, payload: Value, limits: WidgetLimits, within: Duration) -> (String, MemoryStore) {
+fn answer_within(
+    store: MemoryStore,
+    payload: Value,
+    limits: WidgetLimits,
+    within: Duration,
+) -> (String, MemoryStore) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -57,8 +62,7 @@ fn answer_within(store: MemoryStore, payload: Value, limits: WidgetLimits, withi
         let html = rt.block_on(handle_widget_event(&store, &payload, &limits));
         let _ = tx.send((html.as_str().unwrap_or_default().to_string(), store));
     });
-    rx.recv_timeout(within)
-        .expect("the widget answers in time")
+    rx.recv_timeout(within).expect("the widget answers in time")
 }
 
 #[tokio::test]
@@ -101,17 +105,26 @@ async fn a_range_beyond_the_retention_is_clamped_to_it_and_says_so() {
     );
     assert!(html.contains(&format!("showing up to now ({})", rfc3339(T))));
     // 30 days of hourly history: 721 snapshots, one page, drawn whole.
-    assert!(html.contains(r#"data-slo="checkout" data-points="721""#), "{html}");
+    assert!(
+        html.contains(r#"data-slo="checkout" data-points="721""#),
+        "{html}"
+    );
     assert_eq!(store.history_reads(), 1);
     // A range wholly before the retention holds nothing: a panel, no reads.
     let (html, store) = answer_within(
         store,
-        request((T - 90 * DAY) * 1000, (T - 31 * DAY) * 1000, Some("checkout")),
+        request(
+            (T - 90 * DAY) * 1000,
+            (T - 31 * DAY) * 1000,
+            Some("checkout"),
+        ),
         limits(30),
         Duration::from_secs(5),
     );
     assert!(
-        html.contains("nothing in this range is kept: history goes back 30 days (SLO_HISTORY_DAYS)"),
+        html.contains(
+            "nothing in this range is kept: history goes back 30 days (SLO_HISTORY_DAYS)"
+        ),
         "{html}"
     );
     assert_eq!(store.history_reads(), 1);
@@ -129,8 +142,14 @@ async fn a_one_year_range_reads_pages_not_days_and_stays_under_the_cap() {
     );
     // 8,760 hourly snapshots: 9 pages of 1,000 (a day at a time was 366 reads).
     assert_eq!(store.history_reads(), 9);
-    assert!(html.contains(r#"class="chart burn-down" data-slo="checkout""#), "{html}");
-    assert!(!html.contains(r#"class="note""#), "nothing left out: {html}");
+    assert!(
+        html.contains(r#"class="chart burn-down" data-slo="checkout""#),
+        "{html}"
+    );
+    assert!(
+        !html.contains(r#"class="note""#),
+        "nothing left out: {html}"
+    );
 }
 
 #[tokio::test]

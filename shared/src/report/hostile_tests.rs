@@ -70,7 +70,9 @@ fn history(s: &str) -> Vec<Snapshot> {
                         touched: vec![s.into()],
                     })
                 }
-                12 => snap.notifications = vec![format!("info: resolved{s}"), "info: resolved".into()],
+                12 => {
+                    snap.notifications = vec![format!("info: resolved{s}"), "info: resolved".into()]
+                }
                 _ => {}
             }
             snap
@@ -179,9 +181,31 @@ fn written() -> BTreeSet<(String, String)> {
 /// The class names the style sheet knows, and the theme's.
 fn known_class(c: &str) -> bool {
     let fixed = [
-        "fleet", "num", "muted", "chart", "burn-down", "burn-rates", "sparkline", "grid", "tick",
-        "zero", "budget", "projection", "incident", "page", "ticket", "threshold", "rate",
-        "legend", "alarm-mark", "message-mark", "changes", "note", "empty", "light", "dark",
+        "fleet",
+        "num",
+        "muted",
+        "chart",
+        "burn-down",
+        "burn-rates",
+        "sparkline",
+        "grid",
+        "tick",
+        "zero",
+        "budget",
+        "projection",
+        "incident",
+        "page",
+        "ticket",
+        "threshold",
+        "rate",
+        "legend",
+        "alarm-mark",
+        "message-mark",
+        "changes",
+        "note",
+        "empty",
+        "light",
+        "dark",
         "system",
     ];
     fixed.contains(&c)
@@ -232,7 +256,10 @@ fn a_report_of_hostile_history_holds_only_what_the_writer_writes() {
     assert_eq!(h, b);
     assert_eq!(
         written().difference(&h).collect::<Vec<_>>(),
-        [&("div".to_string(), String::new()), &("div".into(), "class".into())],
+        [
+            &("div".to_string(), String::new()),
+            &("div".into(), "class".into())
+        ],
         "every element the report writes is there"
     );
 
@@ -253,7 +280,8 @@ fn a_report_of_hostile_history_holds_only_what_the_writer_writes() {
         .all(|li| li.contains(&format!("{HOSTILE} {HOSTILE}"))));
     // The hostile-severity message opened no incident; the real one did (a page).
     assert_eq!(
-        doc.select(&Selector::parse("svg.burn-down rect").unwrap()).count(),
+        doc.select(&Selector::parse("svg.burn-down rect").unwrap())
+            .count(),
         1
     );
     assert!(text_of("svg.burn-down circle > title")
@@ -280,7 +308,10 @@ fn the_report_forbids_every_script_and_allows_only_its_own_style() {
     assert_eq!(csp.len(), 1, "one policy, in the head");
     let directives: Vec<&str> = csp[0].split(';').map(str::trim).collect();
     assert!(directives.contains(&"default-src 'none'"), "{csp:?}");
-    assert!(!csp[0].contains("script-src") && !csp[0].contains("unsafe"), "{csp:?}");
+    assert!(
+        !csp[0].contains("script-src") && !csp[0].contains("unsafe"),
+        "{csp:?}"
+    );
     // The style the policy allows is the page's own sheet, as the browser reads it.
     let style: String = doc
         .select(&Selector::parse("head > style").unwrap())

@@ -97,13 +97,22 @@ impl Html {
     }
 
     /// An element holding only `text`.
-    pub fn element(&mut self, name: &'static str, attrs: &[Attr<'_>], text: impl Display) -> &mut Self {
+    pub fn element(
+        &mut self,
+        name: &'static str,
+        attrs: &[Attr<'_>],
+        text: impl Display,
+    ) -> &mut Self {
         self.open(name, attrs).text(text).close()
     }
 
     /// Another piece of markup, written by this writer too.
     pub fn push(&mut self, h: &Html) -> &mut Self {
-        assert!(h.open.is_empty(), "a fragment with unclosed elements: {:?}", h.open);
+        assert!(
+            h.open.is_empty(),
+            "a fragment with unclosed elements: {:?}",
+            h.open
+        );
         self.out.push_str(&h.out);
         self
     }

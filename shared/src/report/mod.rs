@@ -189,7 +189,9 @@ fn by_budget(views: &[SloView]) -> Vec<&SloView> {
 /// Every SLO sorted by budget left (least first): status, attainment against objective, a sparkline.
 pub fn fleet_overview(views: &[SloView]) -> Html {
     let mut out = Html::new();
-    out.open("table", &[("class", &"fleet")]).open("thead", &[]).open("tr", &[]);
+    out.open("table", &[("class", &"fleet")])
+        .open("thead", &[])
+        .open("tr", &[]);
     for h in [
         "SLO",
         "service",
@@ -256,12 +258,11 @@ pub fn slo_section(v: &SloView, range: (i64, i64), size: Size) -> Html {
         .markup(" ")
         .element("span", &[("class", &"muted")], &v.service)
         .close();
-    out.open("p", &[])
-        .text(format_args!(
-            "{} over {}",
-            pct(Some(v.objective), 3),
-            v.window
-        ));
+    out.open("p", &[]).text(format_args!(
+        "{} over {}",
+        pct(Some(v.objective), 3),
+        v.window
+    ));
     if let Some(z) = &v.time_zone {
         out.text(format_args!(" (the window's periods follow {z})"));
     }
@@ -269,7 +270,10 @@ pub fn slo_section(v: &SloView, range: (i64, i64), size: Size) -> Html {
         .element("b", &[("class", &format_args!("status-{status}"))], status)
         .markup(", budget left ")
         .element("b", &[], pct(l.and_then(|s| s.budget_remaining), 1))
-        .text(format_args!(", attainment {}", pct(l.and_then(|s| s.attainment), 3)));
+        .text(format_args!(
+            ", attainment {}",
+            pct(l.and_then(|s| s.attainment), 3)
+        ));
     if let Some(at) = l.and_then(|s| s.exhausts_at) {
         out.text(format_args!(", exhausted at {at} at the last hour's rate"));
     }
@@ -535,6 +539,6 @@ pub fn aggregate(history: &[Snapshot], every: i64) -> Vec<Snapshot> {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod hostile_tests;
+#[cfg(test)]
+mod tests;

@@ -106,7 +106,10 @@ fn open_svg(out: &mut Html, class: &str, slo: &str, size: Size, points: usize, t
             ("data-slo", &slo),
             ("data-points", &points),
             ("role", &"img"),
-            ("viewBox", &format_args!("0 0 {} {}", size.width, size.height)),
+            (
+                "viewBox",
+                &format_args!("0 0 {} {}", size.width, size.height),
+            ),
             ("width", &size.width),
             ("height", &size.height),
             ("xmlns", &"http://www.w3.org/2000/svg"),
@@ -383,10 +386,7 @@ pub fn burn_rates(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size
             out.open(
                 "line",
                 &[
-                    (
-                        "class",
-                        &format_args!("threshold {}", c.severity.as_str()),
-                    ),
+                    ("class", &format_args!("threshold {}", c.severity.as_str())),
                     ("x1", &PAD_LEFT),
                     ("y1", &y),
                     ("x2", &D1(size.width - PAD_RIGHT)),
@@ -460,7 +460,10 @@ pub fn sparkline(history: &[Snapshot], size: Size) -> Html {
         &[
             ("class", &"sparkline"),
             ("data-points", &pts.len()),
-            ("viewBox", &format_args!("0 0 {} {}", size.width, size.height)),
+            (
+                "viewBox",
+                &format_args!("0 0 {} {}", size.width, size.height),
+            ),
             ("width", &size.width),
             ("height", &size.height),
             ("xmlns", &"http://www.w3.org/2000/svg"),
@@ -470,7 +473,9 @@ pub fn sparkline(history: &[Snapshot], size: Size) -> Html {
         let lo = pts.iter().map(|p| p.1).fold(0.0_f64, f64::min);
         let hi = pts.iter().map(|p| p.1).fold(1.0_f64, f64::max);
         let span_t = (last.0 - first.0).max(1) as f64;
-        let y = |v: f64| (1.0 - (v - lo) / (hi - lo).max(f64::MIN_POSITIVE)) * (size.height - 2.0) + 1.0;
+        let y = |v: f64| {
+            (1.0 - (v - lo) / (hi - lo).max(f64::MIN_POSITIVE)) * (size.height - 2.0) + 1.0
+        };
         let line = points(pts.iter().map(|(t, v)| {
             (
                 (t - first.0) as f64 / span_t * (size.width - 2.0) + 1.0,

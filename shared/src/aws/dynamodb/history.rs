@@ -72,7 +72,10 @@ impl HistoryStore for DynamoStore {
         }
         let pk = format!("SNAP#{slo}");
         let start: Option<Item> = after.map(|k| {
-            Item::from([(PK.to_string(), s(pk.clone())), (SK.to_string(), s(k.to_string()))])
+            Item::from([
+                (PK.to_string(), s(pk.clone())),
+                (SK.to_string(), s(k.to_string())),
+            ])
         });
         // One Query: DynamoDB returns at most `limit` items and at most 1 MB.
         let page = self
