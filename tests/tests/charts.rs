@@ -358,3 +358,62 @@ async fn widget_ranges_are_bounded_in_requests_to_dynamodb() -> Result<()> {
     assert!(requests() - before <= 3, "{} requests", requests() - before);
     Ok(())
 }
+
+#[tokio::test]
+async fn history_pages_chain_newest_first_and_refuse_foreign_items() -> Result<()> {
+    use sloguard::app::{HistoryStore, Snapshot};
+    use sloguard::slo::message::rfc3339;
+    let env = Env::new().await?;
+    let t0 = env.end - 10 * HOUR;
+    for i in 0..5 {
+        let s: Snapshot = serde_json::from_value(serde_json::json!({
+            "slo": "checkout", "service": "webshop", "objective": 0.999, "window": "30d",
+            "evaluated_at": rfc3339(t0 + i * HOUR), "status": "ok", "attainment": 0.9995,
+            "budget_remaining": 0.5, "burn_rates": {}, "exhausts_at": null,
+            "good": 999.5, "total": 1000.0, "conditions": []
+        }))?;
+        env.app.store.put_snapshot(&s, env.end + DAY).await?;
+    }
+    // An item someone else wrote between them: its status is no status.
+    aws_sdk_dynamodb::Client::new(&env.sdk)
+        .put_item()
+        .table_name(&env.settings.table)
+        .item(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("SNAP#checkout".into()),
+        )
+        .item(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(rfc3339(t0 + 2 * HOUR + 60)),
+        )
+        .item(
+            "snapshot",
+            aws_sdk_dynamodb::types::AttributeValue::S(
+                r#"{"slo":"checkout","status":"<script>"}"#.into(),
+            ),
+        )
+        .send()
+        .await?;
+    // Two at a time, newest first, from an hour after t0 on: 4 snapshots and the foreign item.
+    let (mut after, mut seen, mut refused, mut pages) = (None::<String>, Vec::new(), 0, 0);
+    loop {
+        let page = env
+            .app
+            .store
+            .history_page("checkout", t0 + HOUR, env.end, after.as_deref(), 2)
+            .await?;
+        pages += 1;
+        refused += page.unreadable;
+        seen.extend(page.snapshots.into_iter().map(|s| s.evaluated_at));
+        match page.next {
+            Some(k) => after = Some(k),
+            None => break,
+        }
+        assert!(pages < 10, "the cursor moves on");
+    }
+    let expected: Vec<String> = (1..5).rev().map(|i| rfc3339(t0 + i * HOUR)).collect();
+    assert_eq!(seen, expected);
+    assert_eq!(refused, 1);
+    assert!((3..=4).contains(&pages), "{pages} pages");
+    Ok(())
+}
