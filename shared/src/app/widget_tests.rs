@@ -181,3 +181,32 @@ async fn reads_past_the_cap_stop_with_the_newest_history_and_a_note() {
         views.notes
     );
 }
+
+#[tokio::test]
+async fn a_slow_store_answers_by_the_deadline_with_what_it_read_and_a_note() {
+    let app = app_with(|_| 0.0).await;
+    hourly(&app.store, 365).await;
+    app.store.delay_history(Duration::from_millis(200));
+    // The function's deadline: the answer margin, and time for about one page.
+    let deadline = tokio::time::Instant::now() + ANSWER_MARGIN + Duration::from_millis(300);
+    let limits = WidgetLimits {
+        deadline: Some(deadline),
+        ..limits(400)
+    };
+    let started = Instant::now();
+    let (html, _) = answer_within(
+        app.store,
+        request((T - 365 * DAY) * 1000, T * 1000, Some("checkout")),
+        limits,
+        Duration::from_secs(10),
+    );
+    // Nine pages would take 1.8 s: it answers once the 300 ms it had for reading are up
+    // (with room for a loaded machine to draw the answer).
+    assert!(
+        started.elapsed() < Duration::from_millis(1_500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(html.contains("reading stopped at the time limit"), "{html}");
+    assert!(html.contains(r#"class="chart burn-down" data-slo="checkout""#));
+}
