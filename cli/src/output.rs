@@ -223,7 +223,7 @@ pub fn status_row(
             counts(s, method),
             pct_cell(s.budget_remaining, 1),
             burn_rates(s),
-            s.exhausts_at.clone().unwrap_or_else(|| "-".into()),
+            s.exhausts_at.map_or_else(|| "-".into(), |t| t.to_string()),
             s.evaluated_at.clone(),
         ],
     };
@@ -253,7 +253,7 @@ pub fn condition_rows(s: &Snapshot) -> Vec<Vec<String>> {
             vec![
                 s.slo.clone(),
                 c.name.clone(),
-                c.severity.clone(),
+                c.severity.as_str().to_string(),
                 format!(
                     "{} over {}, {} over {}",
                     rate(c.long_burn_rate),
@@ -347,7 +347,7 @@ pub fn history_csv(snaps: &[Snapshot]) -> String {
         // Notes may hold commas: quote them, doubling any quote inside.
         out.push_str(&format!(
             ",{},\"{}\"\n",
-            s.exhausts_at.clone().unwrap_or_default(),
+            s.exhausts_at.map(|t| t.to_string()).unwrap_or_default(),
             notes.join("; ").replace('"', "\"\"")
         ));
     }

@@ -4,6 +4,7 @@
 use std::process::{Command, Output};
 
 use anyhow::Result;
+use aws_sdk_dynamodb::types::AttributeValue::S;
 use sloguard_testing::emulator::{self, Moto, Point};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sloguard");
@@ -131,6 +132,97 @@ async fn report_writes_one_burn_down_per_slo_and_review_prints_its_subject() -> 
         text(&out)
     );
     assert!(!typo.exists(), "no file for a failed report");
+
+    // Hostile history items, as anyone who can write the table could store them: one in
+    // sloguard's form with every string hostile, one with a hostile severity and time.
+    let table = aws_sdk_dynamodb::Client::new(&sdk);
+    let hostile = r#"</title>"><script>alert(1)</script><img src=x onerror=alert(2)>"#;
+    let at = |m: i64| sloguard::slo::message::rfc3339(end - m * 60);
+    let in_form = serde_json::json!({
+        "slo": hostile, "service": hostile, "objective": 0.99, "window": hostile,
+        "evaluated_at": at(5), "status": "ok", "attainment": 0.99, "budget_remaining": 0.5,
+        "burn_rates": {hostile: 2.0, "1h": 1.0}, "exhausts_at": null, "good": 99.0, "total": 100.0,
+        "conditions": [{"name": hostile, "severity": "page", "long_window": hostile,
+            "short_window": hostile, "long_burn_rate": 2.0, "short_burn_rate": 1.0,
+            "threshold": 14.4, "met": false}],
+        "change": hostile,
+        "alarm": {"name": hostile, "arn": hostile, "state": hostile, "previous_state": hostile,
+            "reason": hostile, "timestamp": end - 300},
+        "notifications": [format!("{hostile}: opened"), hostile],
+    });
+    let mut refused = in_form.clone();
+    refused["evaluated_at"] = at(4).into();
+    refused["conditions"][0]["severity"] = hostile.into();
+    refused["exhausts_at"] = hostile.into();
+    for (m, item) in [(5, &in_form), (4, &refused)] {
+        table
+            .put_item()
+            .table_name("report-test")
+            .item("pk", S("SNAP#checkout-availability".into()))
+            .item("sk", S(at(m)))
+            .item("snapshot", S(item.to_string()))
+            .send()
+            .await?;
+    }
+    let file = dir.join("hostile.html");
+    let out = sloguard(
+        &moto,
+        &[
+            "report",
+            "checkout-availability",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("checkout-availability: 1 stored snapshot refused"),
+        "{}",
+        text(&out)
+    );
+    let html = std::fs::read_to_string(&file)?;
+    let doc = scraper::Html::parse_document(&html);
+    let mut names = std::collections::BTreeSet::new();
+    for e in doc.tree.values().filter_map(scraper::Node::as_element) {
+        names.insert(e.name().to_string());
+        for (a, _) in e.attrs() {
+            assert!(
+                !a.starts_with("on"),
+                "an event handler on <{}>: {a}",
+                e.name()
+            );
+        }
+    }
+    let written: std::collections::BTreeSet<String> = [
+        "html", "head", "meta", "title", "style", "body", "h1", "p", "h2", "table", "thead",
+        "tbody", "tr", "th", "td", "a", "section", "span", "b", "svg", "line", "text", "polyline",
+        "path", "circle", "rect", "ul", "li",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    // only what the writer writes, and the alarm's and messages' marks among it
+    assert!(names.is_subset(&written), "{names:?}");
+    assert!(
+        names.contains("path") && names.contains("circle"),
+        "{names:?}"
+    );
+    // the hostile strings are there, as text (the alarm's, in its mark's title)
+    let titles: Vec<String> = doc
+        .select(&scraper::Selector::parse("path.alarm-mark > title").unwrap())
+        .map(|t| t.text().collect())
+        .collect();
+    // (one mark in each of the two charts)
+    assert_eq!(
+        titles,
+        vec![format!("alarm {hostile} {hostile} at {}", at(5)); 2]
+    );
+    assert!(doc
+        .select(&scraper::Selector::parse(r#"meta[http-equiv="Content-Security-Policy"]"#).unwrap())
+        .any(|m| m
+            .value()
+            .attr("content")
+            .is_some_and(|c| c.starts_with("default-src 'none';"))));
 
     let out = sloguard(&moto, &["review"]);
     assert!(out.status.success(), "{}", text(&out));

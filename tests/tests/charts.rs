@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use sloguard::app::report::slo_views;
-use sloguard::app::widget::handle_widget_event;
+use sloguard::app::widget::{handle_widget_event, WidgetLimits};
 use sloguard::report::page;
-use sloguard_e2e::{checkout_slo, Env, HOUR};
+use sloguard_e2e::{checkout_slo, Env, DAY, HOUR, REGION};
 use sloguard_testing::browser;
 
 const MIN: i64 = 60;
@@ -57,6 +57,15 @@ fn dark_share(png: &Path) -> Result<f64> {
     Ok(dark as f64 / px.len() as f64)
 }
 
+/// The function's limits now: the default retention, a 30 s deadline like the function's.
+fn limits() -> WidgetLimits {
+    WidgetLimits {
+        now: chrono::Utc::now().timestamp(),
+        history_days: 400,
+        deadline: Some(tokio::time::Instant::now() + std::time::Duration::from_secs(30)),
+    }
+}
+
 /// Two SLOs with history every 10 minutes over 2 hours around the standard incident.
 async fn scenario() -> Result<(Env, i64, i64)> {
     let env = Env::new().await?;
@@ -79,8 +88,10 @@ async fn scenario() -> Result<(Env, i64, i64)> {
 async fn the_report_draws_one_chart_per_slo_in_a_real_browser() -> Result<()> {
     let (env, from, to) = scenario().await?;
     let views = slo_views(&env.app.store, None, from, to).await?;
+    assert!(views.notes.is_empty(), "{:?}", views.notes);
+    let views = views.slos;
     assert_eq!(views.len(), 2);
-    let html = page("SLO report", &views, (from, to), to);
+    let html = page("SLO report", &views, (from, to), to, &[]).into_string();
     let dir = out_dir();
     let file = dir.join("report.html");
     std::fs::write(&file, &html)?;
@@ -115,6 +126,7 @@ async fn the_report_draws_one_chart_per_slo_in_a_real_browser() -> Result<()> {
 #[tokio::test]
 async fn the_dashboard_widget_answers_a_recorded_request() -> Result<()> {
     let (env, from, to) = scenario().await?;
+    let limits = limits();
     let fixture = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/events/widget-context.json"),
     )?;
@@ -123,7 +135,7 @@ async fn the_dashboard_widget_answers_a_recorded_request() -> Result<()> {
     event["widgetContext"]["timeRange"]["start"] = (from * 1000).into();
     event["widgetContext"]["timeRange"]["end"] = (to * 1000).into();
     event["widgetContext"]["params"]["slo"] = "checkout".into();
-    let answer = handle_widget_event(&env.app.store, &event).await;
+    let answer = handle_widget_event(&env.app.store, &event, &limits).await;
     let html = answer.as_str().context("the widget answers HTML")?;
     assert!(html.contains(r#"data-slo="checkout" data-points="13""#));
     assert!(
@@ -149,7 +161,7 @@ async fn the_dashboard_widget_answers_a_recorded_request() -> Result<()> {
 
     // The dashboard's dark theme wins over the browser's light default: a dark widget.
     event["widgetContext"]["theme"] = "dark".into();
-    let dark = handle_widget_event(&env.app.store, &event).await;
+    let dark = handle_widget_event(&env.app.store, &event, &limits).await;
     let dark = dark.as_str().context("the widget answers HTML")?;
     assert!(dark.contains(r#"<div class="dark">"#));
     let file = dir.join("widget-dark.html");
@@ -173,7 +185,7 @@ async fn the_dashboard_widget_answers_a_recorded_request() -> Result<()> {
     // The template's fleet widget: the fleet table, both SLOs, whatever the SLO field says.
     event["widgetContext"]["params"] = serde_json::json!({"view": "fleet"});
     event["view"] = "fleet".into();
-    let fleet = handle_widget_event(&env.app.store, &event).await;
+    let fleet = handle_widget_event(&env.app.store, &event, &limits).await;
     let fleet = fleet.as_str().unwrap();
     assert!(
         fleet.contains(r#"<tr data-slo="checkout">"#)
@@ -183,7 +195,7 @@ async fn the_dashboard_widget_answers_a_recorded_request() -> Result<()> {
     event["widgetContext"]["params"] = serde_json::json!({"slo": "ALL_SLOS"});
     event["slo"] = "ALL_SLOS".into();
     event.as_object_mut().unwrap().remove("view");
-    let choose = handle_widget_event(&env.app.store, &event).await;
+    let choose = handle_widget_event(&env.app.store, &event, &limits).await;
     let choose = choose.as_str().unwrap();
     assert!(
         choose.contains("Type an SLO name in the SLO field") && !choose.contains("<svg"),
@@ -191,13 +203,17 @@ async fn the_dashboard_widget_answers_a_recorded_request() -> Result<()> {
     );
 
     // A malformed request and an unknown SLO get a readable panel, not a failure.
-    let panel = handle_widget_event(&env.app.store, &serde_json::json!({"oops": 1})).await;
+    let panel = handle_widget_event(&env.app.store, &serde_json::json!({"oops": 1}), &limits).await;
     assert!(panel.as_str().unwrap().contains("widgetContext is missing"));
     event["widgetContext"]["params"]["slo"] = "nope".into();
-    let panel = handle_widget_event(&env.app.store, &event).await;
+    let panel = handle_widget_event(&env.app.store, &event, &limits).await;
     assert!(panel.as_str().unwrap().contains("no SLO named `nope`"));
-    let describe =
-        handle_widget_event(&env.app.store, &serde_json::json!({"describe": true})).await;
+    let describe = handle_widget_event(
+        &env.app.store,
+        &serde_json::json!({"describe": true}),
+        &limits,
+    )
+    .await;
     assert!(describe["markdown"]
         .as_str()
         .unwrap()
@@ -276,5 +292,128 @@ async fn the_review_digest_names_the_noisy_alarm_and_the_exhausted_slo() -> Resu
         !sloguard::app::report::send_review(&env.app.store, &env.app.notifier, 28, env.end + 60)
             .await?
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn widget_ranges_are_bounded_in_requests_to_dynamodb() -> Result<()> {
+    use sloguard_e2e::proxy::Proxy;
+    use std::sync::atomic::Ordering;
+    let (env, _, to) = scenario().await?;
+    // The widget's store, through a proxy that counts the requests reaching moto.
+    let proxy = Proxy::start(env.moto.port).await?;
+    let sdk = sloguard_testing::emulator::sdk_config_for(&proxy.endpoint, REGION).await;
+    let store = sloguard::aws::build_store(&env.settings, &sdk);
+    let fixture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/events/widget-context.json"),
+    )?;
+    let mut event: serde_json::Value = serde_json::from_str(&fixture)?;
+    event["widgetContext"]["params"]["slo"] = "checkout".into();
+    let requests = || proxy.switch.requests.load(Ordering::SeqCst);
+
+    // The widest range a request can carry: a panel at once, nothing read.
+    event["widgetContext"]["timeRange"]["start"] = i64::MIN.into();
+    event["widgetContext"]["timeRange"]["end"] = i64::MAX.into();
+    let started = std::time::Instant::now();
+    let panel = handle_widget_event(&store, &event, &limits()).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(
+        panel
+            .as_str()
+            .unwrap()
+            .contains("is not a time between 1970 and 9999"),
+        "{panel}"
+    );
+    assert_eq!(requests(), 0);
+
+    // A year to now: the definitions, one page of history (13 snapshots, thinned to the
+    // year's buckets: 7 points): a day at a time this was 366 Queries.
+    event["widgetContext"]["timeRange"]["start"] = ((to - 365 * DAY) * 1000).into();
+    event["widgetContext"]["timeRange"]["end"] = (to * 1000).into();
+    let html = handle_widget_event(&store, &event, &limits()).await;
+    assert!(
+        html.as_str()
+            .unwrap()
+            .contains(r#"data-slo="checkout" data-points="7""#),
+        "{html}"
+    );
+    assert!(requests() <= 3, "{} requests", requests());
+
+    // From 1970 to 9999 with a 10-day retention: clamped to it, said, and as cheap.
+    let before = requests();
+    event["widgetContext"]["timeRange"]["start"] = 0.into();
+    event["widgetContext"]["timeRange"]["end"] = (253_402_300_799_i64 * 1000).into();
+    let short = WidgetLimits {
+        history_days: 10,
+        ..limits()
+    };
+    let html = handle_widget_event(&store, &event, &short).await;
+    let html = html.as_str().unwrap();
+    assert!(
+        html.contains("history is kept 10 days (SLO_HISTORY_DAYS)")
+            && html.contains(r#"class="chart burn-down" data-slo="checkout""#)
+            && !html.contains("no history in this range"),
+        "{html}"
+    );
+    assert!(requests() - before <= 3, "{} requests", requests() - before);
+    Ok(())
+}
+
+#[tokio::test]
+async fn history_pages_chain_newest_first_and_refuse_foreign_items() -> Result<()> {
+    use sloguard::app::{HistoryStore, Snapshot};
+    use sloguard::slo::message::rfc3339;
+    let env = Env::new().await?;
+    let t0 = env.end - 10 * HOUR;
+    for i in 0..5 {
+        let s: Snapshot = serde_json::from_value(serde_json::json!({
+            "slo": "checkout", "service": "webshop", "objective": 0.999, "window": "30d",
+            "evaluated_at": rfc3339(t0 + i * HOUR), "status": "ok", "attainment": 0.9995,
+            "budget_remaining": 0.5, "burn_rates": {}, "exhausts_at": null,
+            "good": 999.5, "total": 1000.0, "conditions": []
+        }))?;
+        env.app.store.put_snapshot(&s, env.end + DAY).await?;
+    }
+    // An item someone else wrote between them: its status is no status.
+    aws_sdk_dynamodb::Client::new(&env.sdk)
+        .put_item()
+        .table_name(&env.settings.table)
+        .item(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("SNAP#checkout".into()),
+        )
+        .item(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(rfc3339(t0 + 2 * HOUR + 60)),
+        )
+        .item(
+            "snapshot",
+            aws_sdk_dynamodb::types::AttributeValue::S(
+                r#"{"slo":"checkout","status":"<script>"}"#.into(),
+            ),
+        )
+        .send()
+        .await?;
+    // Two at a time, newest first, from an hour after t0 on: 4 snapshots and the foreign item.
+    let (mut after, mut seen, mut refused, mut pages) = (None::<String>, Vec::new(), 0, 0);
+    loop {
+        let page = env
+            .app
+            .store
+            .history_page("checkout", t0 + HOUR, env.end, after.as_deref(), 2)
+            .await?;
+        pages += 1;
+        refused += page.unreadable;
+        seen.extend(page.snapshots.into_iter().map(|s| s.evaluated_at));
+        match page.next {
+            Some(k) => after = Some(k),
+            None => break,
+        }
+        assert!(pages < 10, "the cursor moves on");
+    }
+    let expected: Vec<String> = (1..5).rev().map(|i| rfc3339(t0 + i * HOUR)).collect();
+    assert_eq!(seen, expected);
+    assert_eq!(refused, 1);
+    assert!((3..=4).contains(&pages), "{pages} pages");
     Ok(())
 }

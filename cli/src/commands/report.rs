@@ -28,8 +28,19 @@ pub async fn report(
         }
     }
     let views = slo_views(&app.store, (!names.is_empty()).then_some(names), since, now).await?;
-    let html = page("sloguard: SLO report", &views, (since, now), now);
+    for note in &views.notes {
+        eprintln!("note: {note}");
+    }
+    let html = page(
+        "sloguard: SLO report",
+        &views.slos,
+        (since, now),
+        now,
+        &views.notes,
+    )
+    .into_string();
     std::fs::write(out, &html).with_context(|| format!("cannot write {}", out.display()))?;
+    let views = views.slos;
     let points: usize = views.iter().map(|v| v.history.len()).sum();
     println!(
         "wrote {} ({}, {}, {} KB): open it in a browser",

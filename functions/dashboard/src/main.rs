@@ -1,15 +1,34 @@
 //! `slo-dashboard`: the CloudWatch dashboard's custom widget -> budget charts as HTML,
 //! read from DynamoDB (read-only). The logic is `sloguard::app::widget::handle_widget_event`.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use sloguard::app::widget::handle_widget_event;
+use sloguard::app::widget::{handle_widget_event, WidgetLimits};
 use sloguard::aws::{build_store, load_function_config, DynamoStore, Environment, Timeouts};
 use sloguard::lambda::init_tracing;
 
-async fn handle(store: &DynamoStore, event: LambdaEvent<Value>) -> Result<Value, Error> {
+/// The invocation's deadline (epoch milliseconds, from the Lambda context) as an instant.
+fn deadline_of(deadline_ms: u64) -> tokio::time::Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    tokio::time::Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
+
+async fn handle(
+    store: &DynamoStore,
+    history_days: i64,
+    event: LambdaEvent<Value>,
+) -> Result<Value, Error> {
+    let limits = WidgetLimits {
+        now: chrono::Utc::now().timestamp(),
+        history_days,
+        deadline: Some(deadline_of(event.context.deadline)),
+    };
     // A bad request or a store failure is an error panel in the widget, not a failed call.
-    Ok(handle_widget_event(store, &event.payload).await)
+    Ok(handle_widget_event(store, &event.payload, &limits).await)
 }
 
 #[tokio::main]
@@ -19,5 +38,6 @@ async fn main() -> Result<(), Error> {
     // The client is built once per cold start and shared by every invocation.
     let store = build_store(&env, &load_function_config(Timeouts::from_env()?).await);
     let store = &store;
-    run(service_fn(move |event| handle(store, event))).await
+    let days = env.history_days;
+    run(service_fn(move |event| handle(store, days, event))).await
 }

@@ -17,9 +17,9 @@ use crate::slo::status::SloState;
 use super::alarm_events::AlarmMetric;
 use super::ports::{
     outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
-    HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox, OutboxKey,
-    QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition, StoredState,
-    StreamCacheStore,
+    HistoryPage, HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox,
+    OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition,
+    StoredState, StreamCacheStore,
 };
 use super::snapshot::Snapshot;
 
@@ -39,6 +39,8 @@ struct Tables {
     expiry: BTreeMap<(String, String), i64>,
     /// State writes that succeeded, for assertions on what a cycle writes.
     commits: usize,
+    /// History reads (pages and whole ranges), for assertions on what a reader costs.
+    history_reads: usize,
     outbox: BTreeMap<(String, OutboxKey), OutboxItem>,
     once: BTreeSet<String>,
     /// Claimed events: (done, claimed until).
@@ -55,6 +57,8 @@ struct Tables {
 #[derive(Default)]
 pub struct MemoryStore {
     tables: Mutex<Tables>,
+    /// How long each history page takes, in milliseconds (a slow store, for deadlines).
+    history_delay_ms: std::sync::atomic::AtomicU64,
 }
 
 impl MemoryStore {
@@ -63,6 +67,17 @@ impl MemoryStore {
             .tables
             .lock()
             .expect("no test panics while holding the lock"))
+    }
+
+    /// Make each history page take `d`.
+    pub fn delay_history(&self, d: std::time::Duration) {
+        self.history_delay_ms
+            .store(d.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// History reads so far (each page, each whole-range read), for assertions.
+    pub fn history_reads(&self) -> usize {
+        self.with(|t| t.history_reads)
     }
 
     /// Successful state commits so far, for assertions.
@@ -282,10 +297,50 @@ impl HistoryStore for MemoryStore {
     ) -> Result<Vec<Snapshot>, StoreError> {
         let (a, b) = (rfc3339(since), rfc3339(until));
         Ok(self.with(|t| {
+            t.history_reads += 1;
             t.history
                 .range((slo.to_string(), a)..=(slo.to_string(), b))
                 .map(|(_, s)| s.clone())
                 .collect()
+        }))
+    }
+
+    async fn history_page(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<HistoryPage, StoreError> {
+        let delay = self.history_delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        }
+        // As DynamoDB pages a Query: `limit` items or 1 MB of them, whichever comes first.
+        const PAGE_BYTES: usize = 1 << 20;
+        use std::ops::Bound::{Excluded, Included};
+        let low = (slo.to_string(), rfc3339(since));
+        let (high, bound): (_, fn(_) -> _) = match after {
+            Some(k) => ((slo.to_string(), k.to_string()), Excluded),
+            None => ((slo.to_string(), rfc3339(until)), Included),
+        };
+        Ok(self.with(|t| {
+            t.history_reads += 1;
+            let mut page = HistoryPage::default();
+            if high < low {
+                return page;
+            }
+            let mut bytes = 0;
+            for ((_, key), s) in t.history.range((Included(low), bound(high))).rev() {
+                page.snapshots.push(s.clone());
+                bytes += s.to_stored().len();
+                if page.snapshots.len() >= limit.max(1) || bytes >= PAGE_BYTES {
+                    page.next = Some(key.clone());
+                    break;
+                }
+            }
+            page
         }))
     }
 

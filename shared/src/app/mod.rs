@@ -18,14 +18,15 @@ pub mod ports;
 pub mod read;
 pub mod report;
 pub mod snapshot;
+pub mod views;
 pub mod widget;
 
 pub use ports::{
-    BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, HistoryStore,
-    MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence, StateStore, StoredDefinition,
-    StoredState, StreamCacheStore,
+    BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, HistoryPage,
+    HistoryStore, MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence, StateStore,
+    StoredDefinition, StoredState, StreamCacheStore,
 };
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, StoredTime};
 
 /// Settings of a running sloguard, from the environment or CLI flags.
 #[derive(Debug, Clone)]

@@ -390,6 +390,28 @@ pub trait HistoryStore: Send + Sync {
         until: i64,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Snapshot>, StoreError>> + Send;
+    /// One request's worth of those snapshots, newest first: at most `limit` of them
+    /// (and at most what one request returns), before the `after` cursor of the page
+    /// before. Readers that must bound their requests (the dashboard widget) page with it.
+    fn history_page(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<HistoryPage, StoreError>> + Send;
+}
+
+/// One page of history, newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HistoryPage {
+    pub snapshots: Vec<Snapshot>,
+    /// Stored items on the page that are not snapshots sloguard wrote (a field of the
+    /// wrong kind, a time that is not a time): refused, and counted so pages can say so.
+    pub unreadable: usize,
+    /// Where the next page starts (the last key read), when more may follow.
+    pub next: Option<String>,
 }
 
 /// Deployments recorded for the targets SLOs name, so messages can list what changed before a burn.

@@ -1,16 +1,16 @@
 //! Reading history for people: the views the report, the dashboard widget and the
 //! review draw from, and the weekly review digest sent once to the topic.
 
-use crate::app::snapshot::Snapshot;
-use crate::report::{review, SloView};
+use crate::report::review;
 use crate::slo::message::{rfc3339, Notification};
-use crate::slo::model::{Severity, TimeWindow};
+use crate::slo::model::Severity;
 use crate::slo::status::Status;
 
 use super::ports::{
     ChangeStore, Channel, DedupStore, DefinitionStore, HistoryStore, Notifier, NotifyError, Once,
     OnceClaim, StoreError,
 };
+use super::views::{view_of, Detail, ReadBudget};
 
 /// Why the views could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -39,158 +39,7 @@ pub fn near(name: &str, stored: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Snapshots kept per SLO in a view: a chart is a few hundred pixels wide, and a 90-day
-/// range holds 26,000 five-minute snapshots per SLO.
-pub const MAX_POINTS: usize = 1_000;
-/// Snapshots kept per SLO in the fleet overview (a sparkline and the latest numbers).
-pub const FLEET_POINTS: usize = 100;
-/// History is read this much at a time, and thinned as it comes, so memory stays bounded.
-const READ_CHUNK: i64 = 86_400;
-
-/// A snapshot that says something happened: a message, an alarm, a status change. Kept
-/// whatever the thinning, so incidents, marks and reviews see every event.
-fn eventful(s: &Snapshot) -> bool {
-    !s.notifications.is_empty() || s.alarm.is_some() || s.change.is_some()
-}
-
-/// One SLO's history in `[since, until]`, read a day at a time: every eventful snapshot,
-/// and of the others the last and the lowest-budget one of each of `max_points` / 2
-/// equal buckets (so lines keep their shape and minima are never lost), and the newest.
-pub async fn thinned_history<S: HistoryStore>(
-    store: &S,
-    slo: &str,
-    since: i64,
-    until: i64,
-    max_points: usize,
-) -> Result<Vec<Snapshot>, StoreError> {
-    let buckets = (max_points / 2).max(1) as i64;
-    let width = ((until - since) / buckets).max(1);
-    let bucket = |s: &Snapshot| {
-        crate::report::parse_time(&s.evaluated_at).map_or(0, |t| (t - since) / width)
-    };
-    let mut kept: Vec<Snapshot> = Vec::new();
-    // The bucket being filled: its newest snapshot and its lowest-budget one.
-    let mut open: Option<(i64, Snapshot, Snapshot)> = None;
-    let flush = |kept: &mut Vec<Snapshot>, open: Option<(i64, Snapshot, Snapshot)>| {
-        if let Some((_, last, low)) = open {
-            if low.evaluated_at != last.evaluated_at {
-                kept.push(low);
-            }
-            kept.push(last);
-        }
-    };
-    let mut from = since;
-    while from <= until {
-        let to = (from + READ_CHUNK - 1).min(until);
-        for s in store.history(slo, from, to).await? {
-            if eventful(&s) {
-                kept.push(s);
-                continue;
-            }
-            let b = bucket(&s);
-            match &mut open {
-                Some((ob, last, low)) if *ob == b => {
-                    if s.budget_remaining.unwrap_or(f64::INFINITY)
-                        < low.budget_remaining.unwrap_or(f64::INFINITY)
-                    {
-                        *low = s.clone();
-                    }
-                    *last = s;
-                }
-                _ => {
-                    let done = open.take();
-                    flush(&mut kept, done);
-                    open = Some((b, s.clone(), s));
-                }
-            }
-        }
-        from = to + 1;
-    }
-    flush(&mut kept, open);
-    kept.sort_by(|a, b| a.evaluated_at.cmp(&b.evaluated_at));
-    kept.dedup_by(|a, b| a.evaluated_at == b.evaluated_at);
-    Ok(kept)
-}
-
-/// The SLOs (all, or those named) with their history in `[since, until]`, thinned to
-/// about `MAX_POINTS` snapshots each (see [`thinned_history`]).
-pub async fn slo_views<S: DefinitionStore + HistoryStore + ChangeStore>(
-    store: &S,
-    names: Option<&[String]>,
-    since: i64,
-    until: i64,
-) -> Result<Vec<SloView>, ReportError> {
-    slo_views_of(store, names, since, until, MAX_POINTS).await
-}
-
-/// `slo_views`, keeping about `max_points` snapshots per SLO.
-pub async fn slo_views_of<S: DefinitionStore + HistoryStore + ChangeStore>(
-    store: &S,
-    names: Option<&[String]>,
-    since: i64,
-    until: i64,
-    max_points: usize,
-) -> Result<Vec<SloView>, ReportError> {
-    let defs = store.definitions().await?;
-    let stored: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
-    if let Some(asked) = names {
-        if let Some(missing) = asked.iter().find(|n| !stored.contains(n)) {
-            return Err(ReportError::UnknownSlo {
-                name: missing.clone(),
-                near: near(missing, &stored),
-            });
-        }
-    }
-    let mut out = Vec::new();
-    for d in defs {
-        if names.is_some_and(|n| !n.contains(&d.name)) {
-            continue;
-        }
-        out.push(view_of(store, d, since, until, max_points).await?);
-    }
-    Ok(out)
-}
-
-/// One stored SLO's view: its thinned history and the changes before and in the range.
-async fn view_of<S: HistoryStore + ChangeStore>(
-    store: &S,
-    d: super::ports::StoredDefinition,
-    since: i64,
-    until: i64,
-    max_points: usize,
-) -> Result<SloView, ReportError> {
-    let history = thinned_history(store, &d.name, since, until, max_points).await?;
-    let (changes, changes_lookback) = match &d.definition {
-        Ok(def) => (
-            super::changes::changes_of(store, def, since - def.settings.changes_lookback, until)
-                .await?,
-            def.settings.changes_lookback,
-        ),
-        Err(_) => (Vec::new(), crate::slo::change::DEFAULT_LOOKBACK_SECONDS),
-    };
-    let (service, objective, window, time_zone) = match &d.definition {
-        Ok(def) => (
-            def.service.clone(),
-            def.objective.target,
-            def.window_label(),
-            match &def.window {
-                TimeWindow::Calendar { tz, .. } => Some(tz.name().to_string()),
-                TimeWindow::Rolling { .. } => None,
-            },
-        ),
-        Err(_) => (String::new(), f64::NAN, String::new(), None),
-    };
-    Ok(SloView {
-        name: d.name,
-        service,
-        objective,
-        window,
-        time_zone,
-        history,
-        changes,
-        changes_lookback,
-    })
-}
+pub use super::views::{slo_views, Views};
 
 /// The digest's identity: one a week.
 fn digest_id(now: i64) -> String {
@@ -232,7 +81,15 @@ pub async fn review_digest<S: DefinitionStore + HistoryStore + ChangeStore>(
     let mut reviews = Vec::new();
     let mut worst: Option<Status> = None;
     for d in store.definitions().await? {
-        let view = view_of(store, d, since, now, MAX_POINTS).await?;
+        let (view, _) = view_of(
+            store,
+            d,
+            (since, now),
+            Detail::Sections,
+            &mut ReadBudget::unlimited(),
+            usize::MAX,
+        )
+        .await?;
         if let Some(s) = view.history.last() {
             worst = Status::worst(worst.into_iter().chain([s.status]));
         }
@@ -311,7 +168,6 @@ pub async fn send_review<
 mod tests {
     use super::*;
     use crate::app::cycle::tests::{app_with, at, incident, T};
-    use crate::app::ports::HistoryStore;
 
     #[tokio::test]
     async fn the_weekly_digest_goes_out_once_and_a_failed_send_is_retried() {
@@ -347,66 +203,6 @@ mod tests {
         assert!(sent[0].body.contains("checkout"));
     }
 
-    fn snapshot(t: i64, budget: f64, note: bool) -> Snapshot {
-        serde_json::from_value(serde_json::json!({
-            "slo": "checkout", "service": "webshop", "objective": 0.999, "window": "30d",
-            "evaluated_at": rfc3339(t), "status": "ok", "attainment": 0.9995,
-            "budget_remaining": budget, "burn_rates": {}, "exhausts_at": null,
-            "good": 999.5, "total": 1000.0, "conditions": [],
-            "notifications": if note { vec!["[PAGE] checkout"] } else { vec![] },
-        }))
-        .unwrap()
-    }
-
-    #[tokio::test]
-    async fn long_histories_are_thinned_keeping_events_minima_and_the_newest() {
-        use crate::app::memory::MemoryStore;
-        let store = MemoryStore::default();
-        // 30 days of 5-minute snapshots: 8,640, a page on one, the lowest budget on another.
-        let n = 30 * 288;
-        for k in 0..n {
-            let t = T + k * 300;
-            let budget = if k == 4321 {
-                0.05
-            } else {
-                0.5 + (k % 7) as f64 * 0.01
-            };
-            store
-                .put_snapshot(&snapshot(t, budget, k == 1234), t + 86_400)
-                .await
-                .unwrap();
-        }
-        let until = T + (n - 1) * 300;
-        let kept = thinned_history(&store, "checkout", T, until, MAX_POINTS)
-            .await
-            .unwrap();
-        assert!(kept.len() <= MAX_POINTS + 2, "{} kept", kept.len());
-        assert!(kept.len() >= MAX_POINTS / 2, "{} kept", kept.len());
-        assert!(kept
-            .windows(2)
-            .all(|w| w[0].evaluated_at < w[1].evaluated_at));
-        assert!(kept.iter().any(|s| !s.notifications.is_empty()), "the page");
-        assert!(
-            kept.iter().any(|s| s.budget_remaining == Some(0.05)),
-            "the minimum"
-        );
-        assert_eq!(
-            kept.last().unwrap().evaluated_at,
-            rfc3339(until),
-            "the newest"
-        );
-        assert_eq!(
-            kept.first().unwrap().evaluated_at,
-            rfc3339(T),
-            "the oldest bucket's low"
-        );
-        // A short history is kept whole.
-        let all = thinned_history(&store, "checkout", T, T + 3600, MAX_POINTS)
-            .await
-            .unwrap();
-        assert_eq!(all.len(), 13);
-    }
-
     #[tokio::test]
     async fn a_review_sender_that_died_leaves_the_week_to_the_next_one() {
         use crate::app::ports::{DedupStore, Once};
@@ -436,18 +232,6 @@ mod tests {
                 .await
                 .unwrap(),
             "sent: done for the week"
-        );
-    }
-
-    #[tokio::test]
-    async fn an_unknown_name_gets_near_names() {
-        let app = app_with(|_| 0.0).await;
-        let err = slo_views(&app.store, Some(&["checkuot".to_string()]), T, T + 60)
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "no SLO named `checkuot` in the table; did you mean checkout?"
         );
     }
 }

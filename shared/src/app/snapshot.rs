@@ -8,14 +8,15 @@ use serde_json::Value;
 
 use crate::slo::evaluate::Evaluation;
 use crate::slo::message::{rfc3339, AlarmNote};
-use crate::slo::model::{Op, SloDefinition};
+use crate::slo::model::{Op, Severity, SloDefinition};
 use crate::slo::status::{Announcement, Status, StatusChange};
 
 /// One burn-rate condition at a snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConditionView {
     pub name: String,
-    pub severity: String,
+    /// Page or ticket: a stored item with anything else is refused on reading.
+    pub severity: Severity,
     pub long_window: String,
     pub short_window: String,
     pub long_burn_rate: Option<f64>,
@@ -31,6 +32,45 @@ fn greater() -> Op {
     Op::Gt
 }
 
+/// A time history stores as RFC 3339 text and code reads as epoch seconds; reading
+/// refuses text that is not a time, so a stored item cannot smuggle anything else in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StoredTime(pub i64);
+
+impl std::fmt::Display for StoredTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&rfc3339(self.0))
+    }
+}
+
+impl Serialize for StoredTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&rfc3339(self.0))
+    }
+}
+
+/// Epoch seconds of RFC 3339 `text`, or an error naming the text.
+fn read_time<E: serde::de::Error>(text: &str) -> Result<i64, E> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp())
+        .map_err(|_| E::custom(format!("`{text}` is not an RFC 3339 time")))
+}
+
+impl<'de> Deserialize<'de> for StoredTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        read_time(&text).map(StoredTime)
+    }
+}
+
+/// `evaluated_at` as stored: kept as written (it is the item's sort key), refused
+/// unless it is an RFC 3339 time.
+fn evaluation_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    read_time::<D::Error>(&text)?;
+    Ok(text)
+}
+
 /// The contract's status object, plus counts and conditions for people who dig.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -38,12 +78,14 @@ pub struct Snapshot {
     pub service: String,
     pub objective: f64,
     pub window: String,
+    /// RFC 3339 (reading refuses anything else).
+    #[serde(deserialize_with = "evaluation_time")]
     pub evaluated_at: String,
     pub status: Status,
     pub attainment: Option<f64>,
     pub budget_remaining: Option<f64>,
     pub burn_rates: BTreeMap<String, Option<f64>>,
-    pub exhausts_at: Option<String>,
+    pub exhausts_at: Option<StoredTime>,
     pub good: f64,
     pub total: f64,
     pub conditions: Vec<ConditionView>,
@@ -82,7 +124,7 @@ impl Snapshot {
                 .iter()
                 .map(|w| (w.label.clone(), w.burn_rate))
                 .collect(),
-            exhausts_at: eval.exhausts_at.map(rfc3339),
+            exhausts_at: eval.exhausts_at.map(StoredTime),
             good: eval.good,
             total: eval.total,
             conditions: eval
@@ -90,7 +132,7 @@ impl Snapshot {
                 .iter()
                 .map(|c| ConditionView {
                     name: c.name.clone(),
-                    severity: c.severity.as_str().to_string(),
+                    severity: c.severity,
                     long_window: c.long.clone(),
                     short_window: c.short.clone(),
                     long_burn_rate: c.long_rate,
@@ -194,5 +236,39 @@ mod tests {
         assert!(Snapshot::from_stored("{").is_err());
         assert!(Snapshot::from_stored("[1,2]").is_err());
         assert!(Snapshot::from_stored(r#"{"conditions": 3}"#).is_err());
+    }
+
+    #[test]
+    fn stored_fields_with_a_closed_set_of_values_refuse_anything_else() {
+        let stored = sample().to_stored();
+        let hostile = "<script>alert(1)</script>";
+        for (field, good) in [
+            (r#""severity":"page""#, "severity"),
+            (r#""status":"ok""#, "status"),
+            (r#""evaluated_at":"2026-11-25T11:58:00Z""#, "evaluated_at"),
+        ] {
+            assert!(stored.contains(field), "{field}");
+            let bad = stored.replacen(field, &format!(r#""{good}":"{hostile}""#), 1);
+            let err = Snapshot::from_stored(&bad).unwrap_err().to_string();
+            assert!(err.contains("<script>"), "{good}: {err}");
+        }
+        let bad = stored.replace(
+            r#""exhausts_at":null"#,
+            &format!(r#""exhausts_at":"{hostile}""#),
+        );
+        assert_ne!(bad, stored);
+        let err = Snapshot::from_stored(&bad).unwrap_err().to_string();
+        assert!(err.contains("is not an RFC 3339 time"), "{err}");
+        // A real time reads back as a time, and is written as it was.
+        let at = stored.replace(
+            r#""exhausts_at":null"#,
+            r#""exhausts_at":"2026-11-26T01:00:00Z""#,
+        );
+        let snap = Snapshot::from_stored(&at).unwrap();
+        assert_eq!(
+            snap.exhausts_at.map(|t| t.to_string()).as_deref(),
+            Some("2026-11-26T01:00:00Z")
+        );
+        assert_eq!(snap.to_stored(), at);
     }
 }

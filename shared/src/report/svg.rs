@@ -1,13 +1,24 @@
-//! Plain SVG charts written by hand: a budget burn-down with its projection, burn
-//! rates on a log scale against the conditions' thresholds, and sparklines. No
-//! JavaScript; colours come from CSS classes so one chart reads in light and dark.
+//! Plain SVG charts: a budget burn-down with its projection, burn rates on a log scale
+//! against the conditions' thresholds, and sparklines, written through [`Html`] so
+//! every stored string is text. No JavaScript; colours come from CSS classes so one
+//! chart reads in light and dark.
 
-use std::fmt::Write;
+use std::fmt;
 
 use crate::app::Snapshot;
 use crate::slo::message::rfc3339;
 
+use super::html::Html;
 use super::{incidents, parse_time, Span};
+
+/// A coordinate with one decimal, as every chart writes them.
+struct D1(f64);
+
+impl fmt::Display for D1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.1}", self.0)
+    }
+}
 
 /// Chart size in CSS pixels.
 #[derive(Debug, Clone, Copy)]
@@ -20,14 +31,6 @@ const PAD_LEFT: f64 = 56.0;
 const PAD_RIGHT: f64 = 12.0;
 const PAD_TOP: f64 = 12.0;
 const PAD_BOTTOM: f64 = 26.0;
-
-/// Escape text for HTML and SVG.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 struct Frame {
     size: Size,
@@ -54,102 +57,189 @@ impl Frame {
     }
 
     /// Time ticks along the bottom, UTC.
-    fn time_axis(&self, out: &mut String) {
+    fn time_axis(&self, out: &mut Html) {
         // One label per ~140 px, so narrow widgets do not overlap their labels.
         let ticks = ((self.size.width / 140.0) as i64).clamp(2, 6);
         for i in 0..=ticks {
             let t = self.t0 + (self.t1 - self.t0) * i / ticks;
-            let x = self.x(t);
+            let x = D1(self.x(t));
             let label = rfc3339(t);
-            let short = format!("{} {}", &label[5..10], &label[11..16]);
+            let short = format!(
+                "{} {}",
+                label.get(5..10).unwrap_or_default(),
+                label.get(11..16).unwrap_or_default()
+            );
             let anchor = match i {
                 0 => "start",
                 i if i == ticks => "end",
                 _ => "middle",
             };
-            let _ = write!(
-                out,
-                r#"<line class="grid" x1="{x:.1}" y1="{top}" x2="{x:.1}" y2="{b:.1}"/><text class="tick" x="{x:.1}" y="{ty:.1}" text-anchor="{anchor}">{short}</text>"#,
-                top = PAD_TOP,
-                b = self.bottom(),
-                ty = self.bottom() + 16.0,
+            out.empty(
+                "line",
+                &[
+                    ("class", &"grid"),
+                    ("x1", &x),
+                    ("y1", &PAD_TOP),
+                    ("x2", &x),
+                    ("y2", &D1(self.bottom())),
+                ],
+            );
+            out.element(
+                "text",
+                &[
+                    ("class", &"tick"),
+                    ("x", &x),
+                    ("y", &D1(self.bottom() + 16.0)),
+                    ("text-anchor", &anchor),
+                ],
+                short,
             );
         }
     }
 }
 
-fn open_svg(out: &mut String, class: &str, slo: &str, size: Size, points: usize, title: &str) {
-    let _ = write!(
-        out,
-        r#"<svg class="chart {class}" data-slo="{slo}" data-points="{points}" role="img" viewBox="0 0 {w} {h}" width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg"><title>{title}</title>"#,
-        slo = esc(slo),
-        w = size.width,
-        h = size.height,
-        title = esc(title),
+fn open_svg(out: &mut Html, class: &str, slo: &str, size: Size, points: usize, title: &str) {
+    out.open(
+        "svg",
+        &[
+            ("class", &format_args!("chart {class}")),
+            ("data-slo", &slo),
+            ("data-points", &points),
+            ("role", &"img"),
+            (
+                "viewBox",
+                &format_args!("0 0 {} {}", size.width, size.height),
+            ),
+            ("width", &size.width),
+            ("height", &size.height),
+            ("xmlns", &"http://www.w3.org/2000/svg"),
+        ],
     );
+    out.element("title", &[], title);
 }
 
-fn empty(out: &mut String, size: Size) {
-    let _ = write!(
-        out,
-        r#"<text class="empty" x="{x}" y="{y}" text-anchor="middle">no history in this range</text></svg>"#,
-        x = size.width / 2.0,
-        y = size.height / 2.0
-    );
+/// The text of an empty chart; closes the chart.
+fn empty(out: &mut Html, size: Size) {
+    out.element(
+        "text",
+        &[
+            ("class", &"empty"),
+            ("x", &(size.width / 2.0)),
+            ("y", &(size.height / 2.0)),
+            ("text-anchor", &"middle"),
+        ],
+        "no history in this range",
+    )
+    .close();
 }
 
-fn shade_incidents(out: &mut String, f: &Frame, spans: &[Span]) {
+fn shade_incidents(out: &mut Html, f: &Frame, spans: &[Span]) {
     for s in spans {
         let (a, b) = (f.x(s.start.max(f.t0)), f.x(s.end.unwrap_or(f.t1).min(f.t1)));
-        let _ = write!(
-            out,
-            r#"<rect class="incident {sev}" x="{a:.1}" y="{top}" width="{w:.1}" height="{h:.1}"><title>{sev} incident from {from}</title></rect>"#,
-            sev = s.severity,
-            top = PAD_TOP,
-            w = (b - a).max(1.0),
-            h = f.bottom() - PAD_TOP,
-            from = rfc3339(s.start),
-        );
+        let sev = s.severity.as_str();
+        out.open(
+            "rect",
+            &[
+                ("class", &format_args!("incident {sev}")),
+                ("x", &D1(a)),
+                ("y", &PAD_TOP),
+                ("width", &D1((b - a).max(1.0))),
+                ("height", &D1(f.bottom() - PAD_TOP)),
+            ],
+        )
+        .element(
+            "title",
+            &[],
+            format_args!("{sev} incident from {}", rfc3339(s.start)),
+        )
+        .close();
     }
 }
 
 /// Marks for alarms (triangles on the top edge) and messages (dots on the bottom edge).
-fn marks(out: &mut String, f: &Frame, history: &[Snapshot]) {
+fn marks(out: &mut Html, f: &Frame, history: &[Snapshot]) {
     for s in history {
         let Some(t) = parse_time(&s.evaluated_at) else {
             continue;
         };
         let x = f.x(t);
         if let Some(a) = &s.alarm {
-            let _ = write!(
-                out,
-                r#"<path class="alarm-mark" d="M{x:.1},{y0:.1} l-5,-8 h10 z"><title>alarm {} {} at {}</title></path>"#,
-                esc(&a.name),
-                esc(&a.state),
-                s.evaluated_at,
-                y0 = PAD_TOP + 8.0,
-            );
+            out.open(
+                "path",
+                &[
+                    ("class", &"alarm-mark"),
+                    (
+                        "d",
+                        &format_args!("M{},{} l-5,-8 h10 z", D1(x), D1(PAD_TOP + 8.0)),
+                    ),
+                ],
+            )
+            .element(
+                "title",
+                &[],
+                format_args!("alarm {} {} at {}", a.name, a.state, rfc3339(t)),
+            )
+            .close();
         }
         if !s.notifications.is_empty() {
-            let _ = write!(
-                out,
-                r#"<circle class="message-mark" cx="{x:.1}" cy="{y:.1}" r="4"><title>{}: {}</title></circle>"#,
-                s.evaluated_at,
-                esc(&s.notifications.join(", ")),
-                y = f.bottom() - 4.0,
-            );
+            out.open(
+                "circle",
+                &[
+                    ("class", &"message-mark"),
+                    ("cx", &D1(x)),
+                    ("cy", &D1(f.bottom() - 4.0)),
+                    ("r", &4),
+                ],
+            )
+            .element(
+                "title",
+                &[],
+                format_args!("{}: {}", rfc3339(t), s.notifications.join(", ")),
+            )
+            .close();
         }
     }
 }
 
+/// A horizontal grid line at `y` with its label on the left.
+fn value_tick(out: &mut Html, class: &str, y: f64, width: f64, label: fmt::Arguments<'_>) {
+    out.empty(
+        "line",
+        &[
+            ("class", &class),
+            ("x1", &PAD_LEFT),
+            ("y1", &D1(y)),
+            ("x2", &D1(width - PAD_RIGHT)),
+            ("y2", &D1(y)),
+        ],
+    );
+    out.element(
+        "text",
+        &[
+            ("class", &"tick"),
+            ("x", &(PAD_LEFT - 6.0)),
+            ("y", &D1(y + 4.0)),
+            ("text-anchor", &"end"),
+        ],
+        label,
+    );
+}
+
+/// Points of a polyline.
+fn points(pts: impl Iterator<Item = (f64, f64)>) -> String {
+    pts.map(|(x, y)| format!("{},{}", D1(x), D1(y)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Budget remaining over time, the zero line, incidents shaded, and the straight-line
 /// projection from the last point to exhaustion.
-pub fn burn_down(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size) -> String {
+pub fn burn_down(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size) -> Html {
     let pts: Vec<(i64, f64)> = history
         .iter()
         .filter_map(|s| Some((parse_time(&s.evaluated_at)?, s.budget_remaining?)))
         .collect();
-    let mut out = String::new();
+    let mut out = Html::new();
     open_svg(
         &mut out,
         "burn-down",
@@ -179,32 +269,31 @@ pub fn burn_down(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size)
     ticks.dedup();
     for v in ticks {
         let class = if v == 0.0 { "zero" } else { "grid" };
-        let y = f.y(v);
-        let _ = write!(
-            out,
-            r#"<line class="{class}" x1="{l}" y1="{y:.1}" x2="{r:.1}" y2="{y:.1}"/><text class="tick" x="{tx}" y="{ty:.1}" text-anchor="end">{label:.0}%</text>"#,
-            l = PAD_LEFT,
-            r = size.width - PAD_RIGHT,
-            tx = PAD_LEFT - 6.0,
-            ty = y + 4.0,
-            label = v * 100.0,
+        value_tick(
+            &mut out,
+            class,
+            f.y(v),
+            size.width,
+            format_args!("{:.0}%", v * 100.0),
         );
     }
-    let line: Vec<String> = pts
-        .iter()
-        .map(|(t, v)| format!("{:.1},{:.1}", f.x(*t), f.y(*v)))
-        .collect();
-    let _ = write!(
-        out,
-        r#"<polyline class="budget" fill="none" points="{}"/>"#,
-        line.join(" ")
+    out.empty(
+        "polyline",
+        &[
+            ("class", &"budget"),
+            ("fill", &"none"),
+            (
+                "points",
+                &points(pts.iter().map(|(t, v)| (f.x(*t), f.y(*v)))),
+            ),
+        ],
     );
     // The projection: from the last point to zero at the forecast exhaustion time.
     if let Some(last) = history.iter().rev().find(|s| s.budget_remaining.is_some()) {
         if let (Some(t), Some(b), Some(at)) = (
             parse_time(&last.evaluated_at),
             last.budget_remaining,
-            last.exhausts_at.as_deref().and_then(parse_time),
+            last.exhausts_at.map(|e| e.0),
         ) {
             let end = at.min(f.t1);
             let v = if at <= f.t1 {
@@ -212,24 +301,31 @@ pub fn burn_down(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size)
             } else {
                 b * (1.0 - (end - t) as f64 / (at - t).max(1) as f64)
             };
-            let _ = write!(
-                out,
-                r#"<line class="projection" x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"><title>exhausted at {} at the last hour's rate</title></line>"#,
-                f.x(t),
-                f.y(b),
-                f.x(end),
-                f.y(v),
-                rfc3339(at)
-            );
+            out.open(
+                "line",
+                &[
+                    ("class", &"projection"),
+                    ("x1", &D1(f.x(t))),
+                    ("y1", &D1(f.y(b))),
+                    ("x2", &D1(f.x(end))),
+                    ("y2", &D1(f.y(v))),
+                ],
+            )
+            .element(
+                "title",
+                &[],
+                format_args!("exhausted at {} at the last hour's rate", rfc3339(at)),
+            )
+            .close();
         }
     }
     marks(&mut out, &f, history);
-    out.push_str("</svg>");
+    out.close();
     out
 }
 
 /// Burn rate per alert window on a log scale, with each condition's threshold.
-pub fn burn_rates(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size) -> String {
+pub fn burn_rates(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size) -> Html {
     let mut windows: Vec<&String> = history.iter().flat_map(|s| s.burn_rates.keys()).collect();
     windows.sort_by_key(|w| {
         crate::slo::duration::parse(w).map_or(i64::MAX, |d| match d {
@@ -238,20 +334,20 @@ pub fn burn_rates(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size
         })
     });
     windows.dedup();
-    let points = history
+    let count = history
         .iter()
         .filter(|s| s.burn_rates.values().any(Option::is_some))
         .count();
-    let mut out = String::new();
+    let mut out = Html::new();
     open_svg(
         &mut out,
         "burn-rates",
         slo,
         size,
-        points,
+        count,
         &format!("{slo}: burn rates (log scale)"),
     );
-    if points == 0 {
+    if count == 0 {
         empty(&mut out, size);
         return out;
     }
@@ -264,6 +360,7 @@ pub fn burn_rates(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size
                 .iter()
                 .flat_map(|s| s.conditions.iter().map(|c| &c.threshold)),
         )
+        .filter(|v| v.is_finite())
         .fold(10.0_f64, |a, b| a.max(*b))
         .log10()
         .ceil();
@@ -280,58 +377,62 @@ pub fn burn_rates(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size
     let mut decade = FLOOR.log10() as i32;
     while f64::from(decade) <= top {
         let v = 10f64.powi(decade);
-        let y = ly(v);
-        let _ = write!(
-            out,
-            r#"<line class="grid" x1="{l}" y1="{y:.1}" x2="{r:.1}" y2="{y:.1}"/><text class="tick" x="{tx}" y="{ty:.1}" text-anchor="end">{v}x</text>"#,
-            l = PAD_LEFT,
-            r = size.width - PAD_RIGHT,
-            tx = PAD_LEFT - 6.0,
-            ty = y + 4.0,
-        );
+        value_tick(&mut out, "grid", ly(v), size.width, format_args!("{v}x"));
         decade += 1;
     }
     if let Some(last) = history.last() {
         for c in &last.conditions {
-            let y = ly(c.threshold);
-            let _ = write!(
-                out,
-                r#"<line class="threshold {sev}" x1="{l}" y1="{y:.1}" x2="{r:.1}" y2="{y:.1}"><title>{name}: burn &gt; {t}x over {lw} and {sw}</title></line>"#,
-                sev = esc(&c.severity),
-                l = PAD_LEFT,
-                r = size.width - PAD_RIGHT,
-                name = esc(&c.name),
-                t = c.threshold,
-                lw = esc(&c.long_window),
-                sw = esc(&c.short_window),
-            );
+            let y = D1(ly(c.threshold));
+            out.open(
+                "line",
+                &[
+                    ("class", &format_args!("threshold {}", c.severity.as_str())),
+                    ("x1", &PAD_LEFT),
+                    ("y1", &y),
+                    ("x2", &D1(size.width - PAD_RIGHT)),
+                    ("y2", &y),
+                ],
+            )
+            .element(
+                "title",
+                &[],
+                format_args!(
+                    "{}: burn > {}x over {} and {}",
+                    c.name, c.threshold, c.long_window, c.short_window
+                ),
+            )
+            .close();
         }
     }
     for (i, w) in windows.iter().enumerate() {
-        let line: Vec<String> = history
-            .iter()
-            .filter_map(|s| {
-                let t = parse_time(&s.evaluated_at)?;
-                let v = s.burn_rates.get(*w).copied().flatten()?;
-                Some(format!("{:.1},{:.1}", f.x(t), ly(v)))
-            })
-            .collect();
-        let _ = write!(
-            out,
-            r#"<polyline class="rate s{i}" fill="none" data-window="{w}" points="{}"><title>burn rate over {w}</title></polyline>"#,
-            line.join(" "),
-            w = esc(w),
-        );
-        let _ = write!(
-            out,
-            r#"<text class="legend s{i}" x="{x:.1}" y="{y}">{w}</text>"#,
-            x = PAD_LEFT + 8.0 + 40.0 * i as f64,
-            y = PAD_TOP + 12.0,
-            w = esc(w),
+        let line = points(history.iter().filter_map(|s| {
+            let t = parse_time(&s.evaluated_at)?;
+            let v = s.burn_rates.get(*w).copied().flatten()?;
+            Some((f.x(t), ly(v)))
+        }));
+        out.open(
+            "polyline",
+            &[
+                ("class", &format_args!("rate s{i}")),
+                ("fill", &"none"),
+                ("data-window", w),
+                ("points", &line),
+            ],
+        )
+        .element("title", &[], format_args!("burn rate over {w}"))
+        .close();
+        out.element(
+            "text",
+            &[
+                ("class", &format_args!("legend s{i}")),
+                ("x", &D1(PAD_LEFT + 8.0 + 40.0 * i as f64)),
+                ("y", &(PAD_TOP + 12.0)),
+            ],
+            w,
         );
     }
     marks(&mut out, &f, history);
-    out.push_str("</svg>");
+    out.close();
     out
 }
 
@@ -339,7 +440,7 @@ pub fn burn_rates(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size
 pub const SPARKLINE_POINTS: usize = 120;
 
 /// A small line of budget remaining, for the fleet overview.
-pub fn sparkline(history: &[Snapshot], size: Size) -> String {
+pub fn sparkline(history: &[Snapshot], size: Size) -> Html {
     let all: Vec<(i64, f64)> = history
         .iter()
         .filter_map(|s| Some((parse_time(&s.evaluated_at)?, s.budget_remaining?)))
@@ -353,35 +454,50 @@ pub fn sparkline(history: &[Snapshot], size: Size) -> String {
             pts.push(*last);
         }
     }
-    let mut out = format!(
-        r#"<svg class="sparkline" data-points="{}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg">"#,
-        pts.len(),
-        w = size.width,
-        h = size.height
+    let mut out = Html::new();
+    out.open(
+        "svg",
+        &[
+            ("class", &"sparkline"),
+            ("data-points", &pts.len()),
+            (
+                "viewBox",
+                &format_args!("0 0 {} {}", size.width, size.height),
+            ),
+            ("width", &size.width),
+            ("height", &size.height),
+            ("xmlns", &"http://www.w3.org/2000/svg"),
+        ],
     );
     if let (Some(first), Some(last)) = (pts.first(), pts.last()) {
         let lo = pts.iter().map(|p| p.1).fold(0.0_f64, f64::min);
         let hi = pts.iter().map(|p| p.1).fold(1.0_f64, f64::max);
         let span_t = (last.0 - first.0).max(1) as f64;
-        let line: Vec<String> = pts
-            .iter()
-            .map(|(t, v)| {
-                format!(
-                    "{:.1},{:.1}",
-                    (t - first.0) as f64 / span_t * (size.width - 2.0) + 1.0,
-                    (1.0 - (v - lo) / (hi - lo).max(f64::MIN_POSITIVE)) * (size.height - 2.0) + 1.0
-                )
-            })
-            .collect();
-        let zero =
-            (1.0 - (0.0 - lo) / (hi - lo).max(f64::MIN_POSITIVE)) * (size.height - 2.0) + 1.0;
-        let _ = write!(
-            out,
-            r#"<line class="zero" x1="0" y1="{zero:.1}" x2="{w}" y2="{zero:.1}"/><polyline class="budget" fill="none" points="{}"/>"#,
-            line.join(" "),
-            w = size.width,
+        let y = |v: f64| {
+            (1.0 - (v - lo) / (hi - lo).max(f64::MIN_POSITIVE)) * (size.height - 2.0) + 1.0
+        };
+        let line = points(pts.iter().map(|(t, v)| {
+            (
+                (t - first.0) as f64 / span_t * (size.width - 2.0) + 1.0,
+                y(*v),
+            )
+        }));
+        let zero = D1(y(0.0));
+        out.empty(
+            "line",
+            &[
+                ("class", &"zero"),
+                ("x1", &0),
+                ("y1", &zero),
+                ("x2", &size.width),
+                ("y2", &zero),
+            ],
+        );
+        out.empty(
+            "polyline",
+            &[("class", &"budget"), ("fill", &"none"), ("points", &line)],
         );
     }
-    out.push_str("</svg>");
+    out.close();
     out
 }

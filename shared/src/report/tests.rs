@@ -1,7 +1,7 @@
 //! The renderer on hand-made histories.
 
 use super::*;
-use crate::app::snapshot::ConditionView;
+use crate::app::snapshot::{ConditionView, StoredTime};
 use crate::app::Snapshot;
 use crate::slo::message::AlarmNote;
 use std::collections::BTreeMap;
@@ -25,7 +25,7 @@ fn snap(t: i64, budget: f64, status: Status) -> Snapshot {
         total: 1_000_000.0,
         conditions: vec![ConditionView {
             name: "page-1h".into(),
-            severity: "page".into(),
+            severity: Severity::Page,
             long_window: "1h".into(),
             short_window: "5m".into(),
             long_burn_rate: Some(2.0),
@@ -176,7 +176,7 @@ fn the_page_is_self_contained() {
         .collect(),
         changes_lookback: 7200,
     };
-    let html = page("SLO report", &[v], (T0, T0 + 23 * H), T0 + 24 * H);
+    let html = page("SLO report", &[v], (T0, T0 + 23 * H), T0 + 24 * H, &[]).into_string();
     // The incident opened at T0+10h: the stack updated 30 minutes before is listed with its
     // console link; the one five hours before is not.
     assert!(
@@ -283,7 +283,7 @@ fn incidents_are_read_from_history_messages() {
     assert_eq!(spans.len(), 1);
     assert_eq!(spans[0].start, T0 + 10 * H);
     assert_eq!(spans[0].end, Some(T0 + 14 * H));
-    assert_eq!(spans[0].severity, "page");
+    assert_eq!(spans[0].severity, Severity::Page);
 }
 
 /// The y a budget value gets in SIZE with the scale running from `lo` to `hi`.
@@ -329,7 +329,7 @@ fn the_projection_reaches_zero_when_the_budget_runs_out() {
     let mut h: Vec<Snapshot> = (0..=10)
         .map(|i| snap(T0 + i * H, 1.0 - 0.06 * i as f64, Status::Warning))
         .collect();
-    h[10].exhausts_at = Some(rfc3339(T0 + 20 * H));
+    h[10].exhausts_at = Some(StoredTime(T0 + 20 * H));
     let range = (T0, T0 + 30 * H);
     let svg = svg::burn_down("checkout", &h, range, SIZE);
     let zero_y = attr(&svg, "zero", "y1");
@@ -340,7 +340,7 @@ fn the_projection_reaches_zero_when_the_budget_runs_out() {
     assert_eq!(attr(&svg, "projection", "y2"), zero_y, "reaches zero");
 
     // Forecast past the range: the line stops at the range's end, halfway down.
-    h[10].exhausts_at = Some(rfc3339(T0 + 50 * H));
+    h[10].exhausts_at = Some(StoredTime(T0 + 50 * H));
     let svg = svg::burn_down("checkout", &h, range, SIZE);
     assert!((attr(&svg, "projection", "x2") - time_x(T0 + 30 * H, range)).abs() < 0.06);
     assert!((attr(&svg, "projection", "y2") - budget_y(0.2, 0.0, 1.0)).abs() < 0.06);
@@ -392,7 +392,7 @@ fn an_incident_that_began_before_the_range_is_shaded_from_its_start() {
     let spans = incidents(&h, T0 - H);
     assert_eq!(spans.len(), 2, "{spans:?}");
     assert_eq!((spans[0].start, spans[0].end), (T0 - H, Some(T0 + 3 * H)));
-    assert_eq!(spans[0].severity, "page");
+    assert_eq!(spans[0].severity, Severity::Page);
     assert_eq!(spans[1].start, T0 + 6 * H);
     let range = (T0 - H, T0 + 7 * H);
     let svg = svg::burn_down("checkout", &h, range, SIZE);
@@ -412,7 +412,7 @@ fn an_incident_that_began_before_the_range_is_shaded_from_its_start() {
     let spans = incidents(&h2, T0);
     assert_eq!(spans.len(), 1);
     assert_eq!((spans[0].start, spans[0].end), (T0, None));
-    assert_eq!(spans[0].severity, "ticket");
+    assert_eq!(spans[0].severity, Severity::Ticket);
     // counted words, not "(s)"
     let v = view_of("checkout", "30d", h);
     let html = slo_section(&v, range, SIZE);
@@ -582,9 +582,9 @@ fn the_dashboard_theme_overrides_the_os_setting_both_ways() {
     );
     let v = [view_of("checkout", "30d", falling())];
     let range = (T0, T0 + 23 * H);
-    assert!(widget(&v, range, (600.0, 400.0), Theme::Dark).contains(r#"<div class="dark">"#));
-    assert!(widget(&v, range, (600.0, 400.0), Theme::Light).contains(r#"<div class="light">"#));
-    let system = widget(&v, range, (600.0, 400.0), Theme::System);
+    assert!(widget(&v, range, (600.0, 400.0), Theme::Dark, &[]).contains(r#"<div class="dark">"#));
+    assert!(widget(&v, range, (600.0, 400.0), Theme::Light, &[]).contains(r#"<div class="light">"#));
+    let system = widget(&v, range, (600.0, 400.0), Theme::System, &[]);
     assert!(!system.contains(r#"class="dark""#) && !system.contains(r#"class="light""#));
 }
 
@@ -592,14 +592,14 @@ fn the_dashboard_theme_overrides_the_os_setting_both_ways() {
 fn the_widget_sizes_its_charts_to_the_widget() {
     let v = [view_of("checkout", "30d", falling())];
     let range = (T0, T0 + 23 * H);
-    let tall = widget(&v, range, (588.0, 600.0), Theme::Light);
+    let tall = widget(&v, range, (588.0, 600.0), Theme::Light, &[]);
     // (600 - 110) / 2 - 20 = 225 px per chart, 548 wide
     assert_eq!(
         tall.matches(r#"width="548" height="225""#).count(),
         2,
         "{tall}"
     );
-    let short = widget(&v, range, (588.0, 200.0), Theme::Light);
+    let short = widget(&v, range, (588.0, 200.0), Theme::Light, &[]);
     assert_eq!(
         short.matches(r#"height="120""#).count(),
         2,

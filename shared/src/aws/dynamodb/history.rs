@@ -1,11 +1,11 @@
 //! History: one snapshot item per evaluation under `SNAP#<slo>`, sorted by time, each with
 //! the TTL the cycle chose for it.
 
-use crate::app::ports::{HistoryStore, StoreError};
+use crate::app::ports::{HistoryPage, HistoryStore, StoreError};
 use crate::app::snapshot::Snapshot;
 use crate::slo::message::rfc3339;
 
-use super::{key, n, s, stored_snapshot, DynamoStore, TTL_ATTRIBUTE};
+use super::{get_s, key, n, s, stored_snapshot, DynamoStore, Item, PK, SK, TTL_ATTRIBUTE};
 
 impl HistoryStore for DynamoStore {
     async fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> Result<(), StoreError> {
@@ -55,5 +55,58 @@ impl HistoryStore for DynamoStore {
             )
             .await?;
         items.iter().map(stored_snapshot).collect()
+    }
+
+    async fn history_page(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<HistoryPage, StoreError> {
+        let (a, b) = (rfc3339(since), rfc3339(until));
+        if a > b {
+            // DynamoDB refuses BETWEEN with its bounds reversed; the range is empty.
+            return Ok(HistoryPage::default());
+        }
+        let pk = format!("SNAP#{slo}");
+        let start: Option<Item> = after.map(|k| {
+            Item::from([
+                (PK.to_string(), s(pk.clone())),
+                (SK.to_string(), s(k.to_string())),
+            ])
+        });
+        // One Query: DynamoDB returns at most `limit` items and at most 1 MB.
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":a", s(a))
+            .expression_attribute_values(":b", s(b))
+            .scan_index_forward(false)
+            .limit(limit.clamp(1, i32::MAX as usize) as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        let mut out = HistoryPage::default();
+        for item in page.items() {
+            match stored_snapshot(item) {
+                Ok(snap) => out.snapshots.push(snap),
+                Err(e) => {
+                    tracing::warn!(error = %e, "history item refused");
+                    out.unreadable += 1;
+                }
+            }
+        }
+        out.next = page
+            .last_evaluated_key()
+            .and_then(|k| get_s(k, SK))
+            .map(str::to_string);
+        Ok(out)
     }
 }
