@@ -211,6 +211,69 @@ mod tests {
         assert!(!out.recorded && out.ignored.unwrap().contains("account 111122223333"));
     }
 
+    /// Whether `payload` was stored, as the stack's handler (account 111122223333) and as one
+    /// that does not know its account (the CLI) record it; the store is left empty when not.
+    async fn stored(payload: &Value) -> [bool; 2] {
+        let mut out = [false; 2];
+        for (i, home) in [Some("111122223333"), None].into_iter().enumerate() {
+            let store = store_with("stack/shop-api, ecs/main-cluster/checkout, lambda/checkout-fn").await;
+            let r = record_change_event(&store, payload, 90, home).await;
+            let slo = store.definitions().await.unwrap().remove(0).definition.unwrap();
+            let kept = changes_of(&store, &slo, 0, i64::MAX / 2).await.unwrap();
+            out[i] = matches!(r, Ok(ChangeOutcome { recorded: true, .. }));
+            assert_eq!(out[i], !kept.is_empty(), "{r:?} {kept:?}");
+        }
+        out
+    }
+
+    fn event(name: &str) -> Value {
+        let path = format!("{}/../examples/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_cloudformation_event_with_a_hostile_region_and_no_account_is_not_stored() {
+        let mut v = fixture();
+        v["region"] = "evil.example/aws-console-login?next=".into();
+        v.as_object_mut().unwrap().remove("account");
+        assert_eq!(stored(&v).await, [false, false]);
+        // The hostile region alone (the account is the stack's) is refused too.
+        let mut v = fixture();
+        v["region"] = "evil.example/aws-console-login?next=".into();
+        assert_eq!(stored(&v).await, [false, false]);
+        assert_eq!(stored(&fixture()).await, [true, true], "the fixture itself is stored");
+    }
+
+    #[tokio::test]
+    async fn a_resource_arn_of_another_account_than_the_envelope_is_refused() {
+        let foreign = |v: &Value, from: &str| -> Value {
+            serde_json::from_str(&v.to_string().replace(from, "999999999999")).unwrap()
+        };
+        // The stack ARN (detail and resources) of another account, the envelope the stack's.
+        let v = fixture();
+        let arn = v["detail"]["stack-id"].as_str().unwrap().replace("111122223333", "999999999999");
+        let mut cfn = v.clone();
+        cfn["detail"]["stack-id"] = arn.clone().into();
+        cfn["resources"] = serde_json::json!([arn]);
+        assert_eq!(stored(&cfn).await, [false, false]);
+        // The ECS service ARN; a Lambda function named by a partial ARN of another account.
+        let mut ecs = event("change-ecs-deployment.json");
+        ecs["resources"] = foreign(&ecs["resources"], "111122223333");
+        assert_eq!(stored(&ecs).await, [false, false]);
+        let mut lambda = event("change-lambda-publish-version.json");
+        lambda["detail"]["requestParameters"] = foreign(&lambda["detail"]["requestParameters"], "111122223333");
+        assert_eq!(stored(&lambda).await, [false, false]);
+        // The whole event of another account: refused by the stack's handler.
+        assert_eq!(stored(&foreign(&fixture(), "111122223333")).await, [false, true]);
+    }
+
+    #[tokio::test]
+    async fn an_event_that_names_no_account_is_refused() {
+        let mut v = fixture();
+        v.as_object_mut().unwrap().remove("account");
+        assert_eq!(stored(&v).await, [false, false]);
+    }
+
     #[tokio::test]
     async fn a_malformed_deployment_event_is_a_typed_error_of_the_handler() {
         use crate::app::alarm::{handle_alarm_event, AlarmError};

@@ -253,6 +253,33 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_stored_change_with_a_hostile_region_renders_no_link() {
+        let forged = |region: &str, link: &str| -> Change {
+            serde_json::from_value(serde_json::json!({
+                "target": "stack/shop-api", "kind": "stack", "at": 9_400, "what": "UPDATE_COMPLETE",
+                "region": region, "account": "111122223333", "link": link, "id": "UPDATE_COMPLETE"}))
+            .expect("a stored change is read whatever its region")
+        };
+        let hostile = "evil.example/aws-console-login?next=";
+        for c in [
+            forged(hostile, &stack_link(hostile, "stack/shop-api").to_string()),
+            // A well-formed region beside a link elsewhere, or to another region's console.
+            forged("eu-west-1", "https://evil.example/aws-console-login"),
+            forged("eu-west-1", "https://us-east-1.console.aws.amazon.com/cloudformation/home"),
+            forged("eu-west-1", "https://eu-west-1.console.aws.amazon.com.evil.example/x"),
+            forged("eu-west-1", "https://eu-west-1.console.aws.amazon.com/x\"><script>"),
+        ] {
+            let text = lines(&[c.clone()], 10_000).join("\n");
+            assert!(text.contains("stack/shop-api  UPDATE_COMPLETE"), "still listed: {text}");
+            assert!(!text.contains("https://"), "no link: {text}");
+            assert!(c.link.is_empty(), "{:?}", c.link);
+        }
+        // A stored change of ours keeps its link.
+        let ours = forged("eu-west-1", &stack_link("eu-west-1", "arn:aws:cloudformation:eu-west-1:111122223333:stack/shop-api/1").to_string());
+        assert!(lines(&[ours], 10_000)[1].contains("https://eu-west-1.console.aws.amazon.com/cloudformation/"));
+    }
+
+    #[test]
     fn links_encode_what_could_break_them() {
         assert_eq!(
             stack_link("us-east-1", "arn:aws:cloudformation:us-east-1:1:stack/s/u"),
