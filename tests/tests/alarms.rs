@@ -272,6 +272,7 @@ fn home() -> HandlerContext {
         "arn:aws:lambda:eu-west-1:123456789012:function:sloguard-alarm-handler",
         None,
     )
+    .expect("a function ARN")
 }
 
 #[tokio::test]
@@ -295,12 +296,18 @@ async fn alarms_of_another_account_without_an_arn_are_refused_and_evaluate_nothi
         assert!(refused.contains("999999999999"), "{r:?}");
         assert!(r.alarms[0].cycle.is_none() && r.alarms[0].touched.is_empty());
     }
-    assert!(env.inbox().await?.is_empty(), "no page for another account's alarm");
+    assert!(
+        env.inbox().await?.is_empty(),
+        "no page for another account's alarm"
+    );
     assert!(env.history("checkout").await?.is_empty(), "not evaluated");
     // The stack's own alarm, the same way, still pages.
     let mine = alarm_fixture("alarm-eventbridge-metric.json", t)?;
     let r = handle_alarm_event_in(&env.app, &mine, t, &home()).await?;
-    assert!(r.alarms[0].refused.is_none() && r.alarms[0].cycle.is_some(), "{r:?}");
+    assert!(
+        r.alarms[0].refused.is_none() && r.alarms[0].cycle.is_some(),
+        "{r:?}"
+    );
     let inbox = env.inbox().await?;
     assert_eq!(inbox.len(), 1, "{inbox:#?}");
     assert_eq!(inbox[0].attributes["severity"], "page");

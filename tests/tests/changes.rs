@@ -146,6 +146,7 @@ fn home() -> HandlerContext {
         "arn:aws:lambda:eu-west-1:123456789012:function:sloguard-alarm-handler",
         None,
     )
+    .expect("a function ARN")
 }
 
 /// A fixture made the stack's own: its account 111122223333 becomes 123456789012.
