@@ -175,9 +175,18 @@ async fn a_hostile_deployment_event_is_not_stored_and_a_forged_item_links_nowher
         .replace("123456789012", "999999999999");
     foreign["detail"]["stack-id"] = arn.clone().into();
     foreign["resources"] = json!([arn]);
-    for event in [hostile, foreign] {
+    for (event, why) in [
+        (hostile, "without `account`"),
+        (
+            foreign,
+            "`account` says account 123456789012 but `resources[0]` says 999999999999",
+        ),
+    ] {
+        // Refused, not failed: a retry would not change the answer.
         let r = handle_alarm_event_in(&env.app, &event, e, &home()).await?;
         assert!(!r.changes[0].recorded, "{r:?}");
+        let refused = r.changes[0].refused.as_deref().unwrap_or_default();
+        assert!(refused.contains(why), "{refused:?} should say {why:?}");
     }
     assert!(env
         .app
@@ -212,6 +221,15 @@ async fn a_hostile_deployment_event_is_not_stored_and_a_forged_item_links_nowher
         page.message
     );
     assert!(!page.message.contains("evil.example"), "{}", page.message);
+    // Read back, it has no link, in JSON (`sloguard changes --json`) or in the report.
+    let read = env.app.store.changes("stack/shop-api", 0, e).await?;
+    assert_eq!(read.len(), 1);
+    assert_eq!((read[0].link.as_str(), read[0].region.as_str()), (None, ""));
+    assert_eq!(serde_json::to_value(&read[0])?["link"], Value::Null);
+    let views = sloguard::app::report::slo_views(&env.app.store, None, e - 3 * 3600, e).await?;
+    let html = sloguard::report::page("report", &views, (e - 3 * 3600, e), e);
+    assert!(html.contains("stack/shop-api"), "the change is listed");
+    assert!(!html.contains("evil.example"), "{html}");
     Ok(())
 }
 

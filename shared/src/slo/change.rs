@@ -405,7 +405,7 @@ pub(crate) mod tests {
                 "https://eu-west-1.console.aws.amazon.com/x\"><script>",
             ),
         ] {
-            let text = lines(&[c.clone()], 10_000).join("\n");
+            let text = lines(std::slice::from_ref(&c), 10_000).join("\n");
             assert!(
                 text.contains("stack/shop-api  UPDATE_COMPLETE"),
                 "still listed: {text}"
