@@ -195,6 +195,8 @@ impl HandlerContext {
 pub const TRANSITION_LEASE_SECONDS: i64 = 120;
 
 /// The alarm handler: parse the payload, drop duplicates, re-evaluate the touched SLOs.
+/// Its stack's account is unknown here (the CLI's demo, tests): each event must name one
+/// well-formed account and region consistently, but whose they are is not checked.
 pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
     app: &App<M, S, N>,
     payload: &Value,

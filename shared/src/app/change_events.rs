@@ -13,10 +13,7 @@ use aws_lambda_events::event::codedeploy::CodeDeployEventDetail;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde_json::Value;
 
-use crate::slo::change::{
-    codedeploy_link, ecs_link, lambda_link, parse_target, stack_link, Change, ChangeKind,
-    ConsoleLink,
-};
+use crate::slo::change::{parse_target, Change, ChangeKind, ConsolePage};
 use crate::slo::origin::{AccountId, AwsRegion};
 
 use super::alarm_events::parse_timestamp_ms;
@@ -128,25 +125,11 @@ struct Draft {
     at: i64,
     what: String,
     id: String,
-    page: Page,
-}
-
-/// The names a change's console page is built from, once its region is checked.
-enum Page {
-    Stack(String),
-    CodeDeploy(String),
-    Ecs(String, String),
-    Lambda(String),
+    page: ConsolePage,
 }
 
 impl Draft {
     fn into_change(self, region: &AwsRegion, account: AccountId) -> Change {
-        let link: ConsoleLink = match &self.page {
-            Page::Stack(id) => stack_link(region, id),
-            Page::CodeDeploy(id) => codedeploy_link(region, id),
-            Page::Ecs(cluster, service) => ecs_link(region, cluster, service),
-            Page::Lambda(function) => lambda_link(region, function),
-        };
         Change {
             target: self.target,
             kind: self.kind,
@@ -154,7 +137,7 @@ impl Draft {
             what: self.what,
             region: region.to_string(),
             account: Some(account),
-            link,
+            link: self.page.link(region),
             id: self.id,
         }
     }
@@ -267,7 +250,7 @@ fn cloudformation(
         kind: ChangeKind::Stack,
         at,
         what: short(status),
-        page: Page::Stack(stack_id.to_string()),
+        page: ConsolePage::Stack(stack_id.to_string()),
         id: short(status),
     }))
 }
@@ -309,7 +292,7 @@ fn codedeploy(
         at: time(at, E)?,
         what: format!("deployment {} {}", short(&id), short(state)),
         id: format!("{}#{}", short(&id), short(state)),
-        page: Page::CodeDeploy(id),
+        page: ConsolePage::CodeDeploy(id),
     }))
 }
 
@@ -356,7 +339,7 @@ fn ecs(
         at: time(at, E)?,
         what: format!("{} {}", short(name), short(deployment)),
         id: format!("{}#{}", short(deployment), short(name)),
-        page: Page::Ecs(cluster.to_string(), service.to_string()),
+        page: ConsolePage::Ecs(cluster.to_string(), service.to_string()),
     }))
 }
 
@@ -440,7 +423,7 @@ fn lambda(
         at: time(at, E)?,
         what: format!("{base}{detail}"),
         id,
-        page: Page::Lambda(name.to_string()),
+        page: ConsolePage::Lambda(name.to_string()),
     }))
 }
 

@@ -227,13 +227,14 @@ impl ConsoleLink {
     /// `region` from some names: the fixed text of that page with encoded names between.
     fn checked(stored: &str, kind: ChangeKind, region: &AwsRegion) -> ConsoleLink {
         // The builder's page with a marker for each name gives the fixed pieces around them.
-        const MARK: &str = "\u{0}";
+        let mark = || "\u{0}".to_string();
         let shape = match kind {
-            ChangeKind::Stack => stack_link(region, MARK),
-            ChangeKind::CodeDeploy => codedeploy_link(region, MARK),
-            ChangeKind::Ecs => ecs_link(region, MARK, MARK),
-            ChangeKind::Lambda => lambda_link(region, MARK),
-        };
+            ChangeKind::Stack => ConsolePage::Stack(mark()),
+            ChangeKind::CodeDeploy => ConsolePage::CodeDeploy(mark()),
+            ChangeKind::Ecs => ConsolePage::Ecs(mark(), mark()),
+            ChangeKind::Lambda => ConsolePage::Lambda(mark()),
+        }
+        .link(region);
         let shape = shape.as_str().unwrap_or_default();
         let mut pieces = shape.split("%00");
         let Some(mut rest) = pieces.next().and_then(|first| stored.strip_prefix(first)) else {
@@ -271,6 +272,32 @@ impl fmt::Display for ConsoleLink {
 impl Serialize for ConsoleLink {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(s)
+    }
+}
+
+/// A change's page in the console, by the names it is built from: what an event gives
+/// before its region is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsolePage {
+    /// A stack's events, by the stack's ARN or name.
+    Stack(String),
+    /// A deployment, by its id.
+    CodeDeploy(String),
+    /// A service's deployments, by cluster and service.
+    Ecs(String, String),
+    /// A function's versions, by its name.
+    Lambda(String),
+}
+
+impl ConsolePage {
+    /// The link to this page in `region`, checked.
+    pub fn link(&self, region: &AwsRegion) -> ConsoleLink {
+        match self {
+            ConsolePage::Stack(id) => stack_link(region, id),
+            ConsolePage::CodeDeploy(id) => codedeploy_link(region, id),
+            ConsolePage::Ecs(cluster, service) => ecs_link(region, cluster, service),
+            ConsolePage::Lambda(function) => lambda_link(region, function),
+        }
     }
 }
 
@@ -424,6 +451,56 @@ pub(crate) mod tests {
         );
         assert!(lines(&[ours], 10_000)[1]
             .contains("https://eu-west-1.console.aws.amazon.com/cloudformation/"));
+    }
+
+    #[test]
+    fn every_link_we_build_survives_being_stored_and_no_other_does() {
+        let r = AwsRegion::parse("ap-southeast-4").unwrap();
+        let pages = [
+            (
+                ChangeKind::Stack,
+                ConsolePage::Stack("arn:aws:cloudformation:s/x".into()),
+            ),
+            (
+                ChangeKind::CodeDeploy,
+                ConsolePage::CodeDeploy("d-1".into()),
+            ),
+            (ChangeKind::Ecs, ConsolePage::Ecs("c".into(), "s#1".into())),
+            (ChangeKind::Lambda, ConsolePage::Lambda("fn".into())),
+        ];
+        let stored = |kind, link: String| -> Change {
+            let mut v = serde_json::to_value(change("stack/x", 0)).unwrap();
+            v["kind"] = serde_json::to_value(kind).unwrap();
+            v["region"] = r.to_string().into();
+            v["link"] = link.into();
+            serde_json::from_value(v).unwrap()
+        };
+        for (kind, page) in &pages {
+            let link = page.link(&r).to_string();
+            assert_eq!(
+                stored(*kind, link.clone()).link.as_str(),
+                Some(link.as_str())
+            );
+            for tampered in [
+                format!("{link}@evil.example"),
+                format!("{link}/../../x"),
+                link.replace("ap-southeast-4.console.aws.amazon.com", "evil.example"),
+                link.replace("https://", "http://"),
+                // Another kind's page, or an empty name.
+                pages[(pages.iter().position(|(k, _)| k == kind).unwrap() + 1) % 4]
+                    .1
+                    .link(&r)
+                    .to_string(),
+                link.replace("d-1", "").replace("fn?", "?"),
+            ] {
+                if tampered != link {
+                    assert!(
+                        stored(*kind, tampered.clone()).link.is_empty(),
+                        "{tampered}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
