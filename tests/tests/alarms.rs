@@ -1,7 +1,7 @@
 //! Alarm-triggered evaluation end to end against moto, for every payload shape.
 
 use anyhow::Result;
-use serde_json::{json, Value};
+use serde_json::Value;
 use sloguard::app::alarm::{handle_alarm_event_in, HandlerContext};
 use sloguard::app::StateStore;
 use sloguard::slo::status::Status;
@@ -281,9 +281,7 @@ async fn alarms_of_another_account_without_an_arn_are_refused_and_evaluate_nothi
     env.incident(&checkout_slo("checkout")).await?;
     let t = env.end - 70 * MIN;
     // An EventBridge event of another account with no resources...
-    let mut eventbridge = alarm_fixture("alarm-eventbridge-metric.json", t)?;
-    eventbridge["account"] = "999999999999".into();
-    eventbridge["resources"] = json!([]);
+    let eventbridge = alarm_fixture("alarm-eventbridge-foreign-account-no-arn.json", t)?;
     // ...and an SNS notification with no AlarmArn and another account's AWSAccountId.
     let mut sns = alarm_fixture("alarm-sns-metric.json", t)?;
     let mut m: Value = serde_json::from_str(sns["Records"][0]["Sns"]["Message"].as_str().unwrap())?;

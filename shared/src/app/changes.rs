@@ -285,9 +285,8 @@ mod tests {
     #[tokio::test]
     async fn a_cloudformation_event_with_a_hostile_region_and_no_account_is_not_stored() {
         let hostile = "evil.example/aws-console-login?next=";
-        let mut v = fixture();
-        v["region"] = hostile.into();
-        v.as_object_mut().unwrap().remove("account");
+        let v = event("change-cloudformation-hostile-region.json");
+        assert_eq!(v["region"], hostile);
         assert_refused(&refusals(&v).await, "without `account`");
         // The hostile region alone (the account is the stack's) is refused too.
         let mut v = fixture();
