@@ -256,7 +256,7 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
                 } else if c.duplicate {
                     "already recorded (stored once)".to_string()
                 } else {
-                    c.ignored.clone().unwrap_or_default()
+                    c.refused.clone().or(c.ignored.clone()).unwrap_or_default()
                 }
             );
         }

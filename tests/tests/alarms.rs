@@ -1,6 +1,8 @@
 //! Alarm-triggered evaluation end to end against moto, for every payload shape.
 
 use anyhow::Result;
+use serde_json::Value;
+use sloguard::app::alarm::{handle_alarm_event_in, HandlerContext};
 use sloguard::app::StateStore;
 use sloguard::slo::status::Status;
 use sloguard_e2e::{alarm_fixture, checkout_slo, checkout_slo_with_alarms, Env};
@@ -261,5 +263,51 @@ async fn a_malformed_payload_fails_with_a_reason() -> Result<()> {
         err.to_string().contains("alarmData.state is missing"),
         "{err}"
     );
+    Ok(())
+}
+
+/// The stack's alarm handler as deployed: in eu-west-1 of the fixtures' account.
+fn home() -> HandlerContext {
+    HandlerContext::from_function_arn(
+        "arn:aws:lambda:eu-west-1:123456789012:function:sloguard-alarm-handler",
+        None,
+    )
+    .expect("a function ARN")
+}
+
+#[tokio::test]
+async fn alarms_of_another_account_without_an_arn_are_refused_and_evaluate_nothing() -> Result<()> {
+    let env = Env::new().await?;
+    env.incident(&checkout_slo("checkout")).await?;
+    let t = env.end - 70 * MIN;
+    // An EventBridge event of another account with no resources...
+    let eventbridge = alarm_fixture("alarm-eventbridge-foreign-account-no-arn.json", t)?;
+    // ...and an SNS notification with no AlarmArn and another account's AWSAccountId.
+    let mut sns = alarm_fixture("alarm-sns-metric.json", t)?;
+    let mut m: Value = serde_json::from_str(sns["Records"][0]["Sns"]["Message"].as_str().unwrap())?;
+    m["AWSAccountId"] = "999999999999".into();
+    m.as_object_mut().unwrap().remove("AlarmArn");
+    sns["Records"][0]["Sns"]["Message"] = m.to_string().into();
+    for payload in [eventbridge, sns] {
+        let r = handle_alarm_event_in(&env.app, &payload, t, &home()).await?;
+        let refused = r.alarms[0].refused.as_deref().unwrap_or_default();
+        assert!(refused.contains("999999999999"), "{r:?}");
+        assert!(r.alarms[0].cycle.is_none() && r.alarms[0].touched.is_empty());
+    }
+    assert!(
+        env.inbox().await?.is_empty(),
+        "no page for another account's alarm"
+    );
+    assert!(env.history("checkout").await?.is_empty(), "not evaluated");
+    // The stack's own alarm, the same way, still pages.
+    let mine = alarm_fixture("alarm-eventbridge-metric.json", t)?;
+    let r = handle_alarm_event_in(&env.app, &mine, t, &home()).await?;
+    assert!(
+        r.alarms[0].refused.is_none() && r.alarms[0].cycle.is_some(),
+        "{r:?}"
+    );
+    let inbox = env.inbox().await?;
+    assert_eq!(inbox.len(), 1, "{inbox:#?}");
+    assert_eq!(inbox[0].attributes["severity"], "page");
     Ok(())
 }

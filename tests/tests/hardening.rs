@@ -14,6 +14,7 @@ fn mine() -> HandlerContext {
         "arn:aws:lambda:eu-west-1:123456789012:function:sloguard-alarm-handler",
         None,
     )
+    .expect("a function ARN")
 }
 
 #[tokio::test]

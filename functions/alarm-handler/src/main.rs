@@ -12,20 +12,22 @@ use sloguard::lambda::{init_tracing, Failure};
 
 async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<AlarmReport, Failure> {
     let now = chrono::Utc::now().timestamp();
-    // Its own account and region (alarms of others are ignored) and the deadline.
+    // Its own account and region (events of others are refused) and the deadline; a
+    // function ARN that does not give them fails the invocation rather than take any event.
     let ctx = HandlerContext::from_function_arn(
         &event.context.invoked_function_arn,
         i64::try_from(event.context.deadline).ok(),
-    );
+    )
+    .map_err(|e| Failure::logged(e, "alarm handler does not know its stack"))?;
     let report = handle_alarm_event_in(app, &event.payload, now, &ctx)
         .await
         // The error names what was wrong; the payload itself is not logged.
         .map_err(|e| Failure::logged(e, "alarm not handled"))?;
     for c in &report.changes {
-        tracing::info!(target = ?c.target, what = ?c.what, slos = ?c.slos, recorded = c.recorded, duplicate = c.duplicate, ignored = ?c.ignored, "deployment event handled");
+        tracing::info!(target = ?c.target, what = ?c.what, slos = ?c.slos, recorded = c.recorded, duplicate = c.duplicate, ignored = ?c.ignored, refused = ?c.refused, "deployment event handled");
     }
     for a in &report.alarms {
-        tracing::info!(alarm = %a.alarm, state = %a.state, shape = a.shape, duplicate = a.duplicate, touched = ?a.touched, "alarm handled");
+        tracing::info!(alarm = %a.alarm, state = %a.state, shape = a.shape, duplicate = a.duplicate, touched = ?a.touched, refused = ?a.refused, "alarm handled");
     }
     Ok(report)
 }

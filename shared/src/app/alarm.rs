@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::slo::message::{rfc3339, AlarmNote};
 use crate::slo::model::SloDefinition;
+use crate::slo::origin::{AccountId, AwsRegion};
 
 use super::alarm_events::{name_from_arn, parse_alarm_payload, AlarmEvent, AlarmMetric};
 use super::change_events::is_change_event;
@@ -66,6 +67,11 @@ pub enum AlarmError {
     InProgress { alarm: String },
     #[error("deployment event not recorded: {0}")]
     Change(#[from] ChangeError),
+    #[error(
+        "this handler cannot tell its own account and region from its function ARN {arn:?}; \
+         it handles no event rather than take any account's"
+    )]
+    UnknownHome { arn: String },
 }
 
 impl AlarmError {
@@ -78,6 +84,7 @@ impl AlarmError {
             AlarmError::InProgress { .. } => "InProgress",
             AlarmError::Change(ChangeError::BadEvent(_)) => "BadChangeEvent",
             AlarmError::Change(ChangeError::Store(_)) => "StoreUnavailable",
+            AlarmError::UnknownHome { .. } => "UnknownHome",
         }
     }
 }
@@ -104,10 +111,13 @@ pub fn touches(slo: &SloDefinition, alarm_names: &[&str], metrics: &[AlarmMetric
             })
 }
 
+/// The SLOs `alarm` touches; a composite alarm's children are described in `region` (the
+/// alarm's, checked, else the handler's).
 async fn touched_slos<M: MetricSource, S, N>(
     app: &App<M, S, N>,
     defs: &[SloDefinition],
     alarm: &AlarmEvent,
+    region: Option<&AwsRegion>,
 ) -> Vec<String> {
     let mut names: Vec<&str> = vec![&alarm.name];
     if let Some(a) = &alarm.arn {
@@ -120,13 +130,8 @@ async fn touched_slos<M: MetricSource, S, N>(
         .collect();
     if alarm.composite && !alarm.children.is_empty() {
         // A composite alarm touches what its triggering children touch: by name, and by their metrics.
-        let region = alarm
-            .arn
-            .as_deref()
-            .and_then(|a| a.split(':').nth(3))
-            .filter(|r| !r.is_empty());
         let child_metrics = match region {
-            Some(r) => app.metrics.alarm_metrics(r, &alarm.children).await.unwrap_or_else(|e| {
+            Some(r) => app.metrics.alarm_metrics(r.as_str(), &alarm.children).await.unwrap_or_else(|e| {
                 tracing::warn!(alarm = %alarm.name, error = %e, "cannot describe child alarms; matching them by name only");
                 Vec::new()
             }),
@@ -152,31 +157,36 @@ async fn touched_slos<M: MetricSource, S, N>(
     out
 }
 
-/// Where the handler runs: its own account and region (from its function ARN) and the
-/// invocation's deadline. Alarms of other accounts or regions are ignored.
+/// Where the handler runs: the stack's account and region (from its function ARN) and the
+/// invocation's deadline. Events of other accounts or regions are refused. Where the
+/// account is not known (the default: the CLI's demo, which feeds its own events) an event
+/// must still name one account and at most one region, well-formed and agreeing, but
+/// whose it is cannot be checked; the deployed handler always knows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HandlerContext {
-    pub account: Option<String>,
-    pub region: Option<String>,
+    pub account: Option<AccountId>,
+    pub region: Option<AwsRegion>,
     /// Epoch milliseconds; SLOs not started by then are left for the schedule.
     pub deadline_ms: Option<i64>,
 }
 
 impl HandlerContext {
-    /// From the invoked function's ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`).
-    pub fn from_function_arn(arn: &str, deadline_ms: Option<i64>) -> Self {
+    /// From the invoked function's ARN (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`); an
+    /// ARN without a well-formed account and region is an error, never a handler that
+    /// takes every account's events.
+    pub fn from_function_arn(arn: &str, deadline_ms: Option<i64>) -> Result<Self, AlarmError> {
         let parts: Vec<&str> = arn.split(':').collect();
-        let part = |i: usize| {
-            parts
-                .get(i)
-                .filter(|p| !p.is_empty())
-                .map(|p| p.to_string())
+        let unknown = || AlarmError::UnknownHome {
+            arn: arn.chars().take(200).collect(),
         };
-        HandlerContext {
-            region: part(3),
-            account: part(4),
+        let (Some(region), Some(account)) = (parts.get(3), parts.get(4)) else {
+            return Err(unknown());
+        };
+        Ok(HandlerContext {
+            region: Some(AwsRegion::parse(region).map_err(|_| unknown())?),
+            account: Some(AccountId::parse(account).map_err(|_| unknown())?),
             deadline_ms,
-        }
+        })
     }
 }
 
@@ -184,27 +194,9 @@ impl HandlerContext {
 /// (longer than the handler's timeout, so a live handler is never overtaken).
 pub const TRANSITION_LEASE_SECONDS: i64 = 120;
 
-/// Why an alarm from elsewhere is not for this stack, or None when it is.
-fn foreign(alarm: &AlarmEvent, ctx: &HandlerContext) -> Option<String> {
-    let arn = alarm.arn.as_deref()?;
-    let parts: Vec<&str> = arn.split(':').collect();
-    let (region, account) = (parts.get(3).copied()?, parts.get(4).copied()?);
-    if ctx.account.as_deref().is_some_and(|a| a != account) {
-        return Some(format!(
-            "alarm of account {account}; this handler serves {}; ignored",
-            ctx.account.as_deref().unwrap_or_default()
-        ));
-    }
-    if ctx.region.as_deref().is_some_and(|r| r != region) {
-        return Some(format!(
-            "alarm in region {region}; this handler serves {}; ignored",
-            ctx.region.as_deref().unwrap_or_default()
-        ));
-    }
-    None
-}
-
 /// The alarm handler: parse the payload, drop duplicates, re-evaluate the touched SLOs.
+/// Its stack's account is unknown here (the CLI's demo, tests): each event must name one
+/// well-formed account and region consistently, but whose they are is not checked.
 pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
     app: &App<M, S, N>,
     payload: &Value,
@@ -225,7 +217,7 @@ pub async fn handle_alarm_event_in<M: MetricSource, S: BudgetStore, N: Notifier>
             &app.store,
             payload,
             app.config.changes_days,
-            ctx.account.as_deref(),
+            ctx.account.as_ref(),
         )
         .await?;
         return Ok(AlarmReport {
@@ -254,21 +246,29 @@ pub async fn handle_alarm_event_in<M: MetricSource, S: BudgetStore, N: Notifier>
             cycle: None,
             refused: None,
         };
+        // Whose alarm it is, from every account and region the delivery names.
+        let origin = alarm
+            .claims
+            .check(ctx.account.as_ref(), ctx.region.as_ref());
         let refused = if alarm.timestamp() > now + MAX_FUTURE_SECONDS {
-            Some(format!(
+            Err(format!(
                 "alarm timestamp {} is ahead of the clock ({}); ignored",
                 rfc3339(alarm.timestamp()),
                 rfc3339(now)
             ))
         } else {
-            foreign(&alarm, ctx)
+            origin.map_err(|r| format!("alarm {r}; ignored"))
         };
-        if let Some(why) = refused {
-            tracing::warn!(alarm = %alarm.name, "{why}");
-            outcome.refused = Some(why);
-            outcomes.push(outcome);
-            continue;
-        }
+        let origin = match refused {
+            Ok(origin) => origin,
+            Err(why) => {
+                // A refusal is this record's alone: the others of the batch go on.
+                tracing::warn!(alarm = %alarm.name, reason = %why, "alarm refused");
+                outcome.refused = Some(why);
+                outcomes.push(outcome);
+                continue;
+            }
+        };
         let once = Once::AlarmTransition {
             alarm: &alarm.name,
             timestamp_ms: alarm.timestamp_ms,
@@ -298,7 +298,8 @@ pub async fn handle_alarm_event_in<M: MetricSource, S: BudgetStore, N: Notifier>
                 })
             }
         }
-        outcome.touched = touched_slos(app, &defs, &alarm).await;
+        let region = origin.region.as_ref().or(ctx.region.as_ref());
+        outcome.touched = touched_slos(app, &defs, &alarm, region).await;
         // Debounce: one alarm-triggered evaluation per SLO per minute; later transitions
         // in that minute are recorded (handled, acknowledged) and left to the schedule.
         let minute = now.div_euclid(60);

@@ -16,6 +16,7 @@ use chrono::DateTime;
 use serde_json::{Map, Value};
 
 use super::events::EventError;
+use super::provenance::Claims;
 
 /// Most SNS records one invocation handles (SNS delivers one; more is not an alarm topic).
 pub const MAX_RECORDS: usize = 10;
@@ -49,6 +50,8 @@ pub struct AlarmEvent {
     pub children: Vec<String>,
     /// `eventbridge`, `alarm-action` or `sns`.
     pub shape: &'static str,
+    /// Where the delivery says the alarm is: its envelope's account and region and its ARN.
+    pub claims: Claims,
 }
 
 impl AlarmEvent {
@@ -251,6 +254,7 @@ fn parse_modern(
         composite: rule.is_some() || !kids.is_empty(),
         children: kids,
         shape,
+        claims: Claims::default(),
     })
 }
 
@@ -308,6 +312,7 @@ fn parse_classic(m: &Value, at: &str) -> Result<AlarmEvent, EventError> {
         composite: rule.is_some() || !kids.is_empty(),
         children: kids,
         shape: "sns",
+        claims: Claims::default(),
     })
 }
 
@@ -349,24 +354,37 @@ pub fn parse_alarm_payload(v: &Value) -> Result<Vec<AlarmEvent>, EventError> {
             .as_ref()
             .and_then(|r| r.first())
             .map(String::as_str);
-        return Ok(vec![parse_modern(
-            &ev.detail,
-            arn,
-            "eventbridge",
-            "detail",
-        )?]);
+        let mut alarm = parse_modern(&ev.detail, arn, "eventbridge", "detail")?;
+        alarm
+            .claims
+            .account("account", ev.account.as_deref())
+            .region("region", ev.region.as_deref());
+        for (i, r) in ev.resources.iter().flatten().enumerate() {
+            let r: String = r.split_whitespace().collect();
+            alarm
+                .claims
+                .arn(&format!("resources[{i}]"), Some(&r), "cloudwatch");
+        }
+        return Ok(vec![alarm]);
     }
     if o.contains_key("alarmData") {
         // The typed alarm action, its configuration and reason data left as JSON.
         let action: CloudWatchAlarm<Value, Value> = serde_json::from_value(v.clone())
             .map_err(|e| bad(format!("not a CloudWatch alarm action payload: {e}")))?;
         let data = &o["alarmData"];
-        return Ok(vec![parse_modern(
+        let mut alarm = parse_modern(
             data,
             action.alarm_arn.as_deref(),
             "alarm-action",
             "alarmData",
-        )?]);
+        )?;
+        let arn = alarm.arn.clone();
+        alarm
+            .claims
+            .account("accountId", action.account_id.as_deref())
+            .region("region", action.region.as_deref())
+            .arn("alarmArn", arn.as_deref(), "cloudwatch");
+        return Ok(vec![alarm]);
     }
     if o.contains_key("Records") {
         let event: SnsEvent = serde_json::from_value(v.clone())
@@ -388,7 +406,18 @@ pub fn parse_alarm_payload(v: &Value) -> Result<Vec<AlarmEvent>, EventError> {
                     "{at}.Message is not a CloudWatch alarm notification (not JSON: {e})"
                 ))
             })?;
-            out.push(parse_classic(&m, &format!("{at}.Message"))?);
+            let at = format!("{at}.Message");
+            let mut alarm = parse_classic(&m, &at)?;
+            // Its `Region` is a display name ("EU (Ireland)"): the ARN's region is the claim.
+            alarm
+                .claims
+                .account(&format!("{at}.AWSAccountId"), text(&m, "AWSAccountId"))
+                .arn(
+                    &format!("{at}.AlarmArn"),
+                    text(&m, "AlarmArn"),
+                    "cloudwatch",
+                );
+            out.push(alarm);
         }
         return Ok(out);
     }

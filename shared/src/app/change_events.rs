@@ -5,17 +5,19 @@
 //! `aws_lambda_events`' `EventBridgeEvent`, CodeDeploy's detail its
 //! `CodeDeployEventDetail`; the other details are read tolerantly field by field (real
 //! CloudTrail records vary too much for a strict struct). A bad event is a typed error
-//! that names the field, never a panic.
+//! that names the field, never a panic. Every account and region the event names (its
+//! envelope, the ARNs of what changed, CloudTrail's `awsRegion`) must be well-formed and
+//! agree (`app::provenance`); the console link is built only then, from the checked region.
 
 use aws_lambda_events::event::codedeploy::CodeDeployEventDetail;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde_json::Value;
 
-use crate::slo::change::{
-    codedeploy_link, ecs_link, lambda_link, parse_target, stack_link, Change, ChangeKind,
-};
+use crate::slo::change::{parse_target, Change, ChangeKind, ConsolePage};
+use crate::slo::origin::{AccountId, AwsRegion};
 
 use super::alarm_events::parse_timestamp_ms;
+use super::provenance::{Claims, Refusal};
 
 /// Largest event accepted (EventBridge events are at most 256 KB).
 pub const MAX_CHANGE_EVENT_BYTES: usize = 256 * 1024;
@@ -56,6 +58,9 @@ pub enum ChangeEventError {
         value: String,
         why: &'static str,
     },
+    /// Its accounts or regions do not check out: the caller refuses it (no retry helps).
+    #[error("deployment event {0}")]
+    Provenance(Refusal),
 }
 
 /// What one deployment event says.
@@ -107,6 +112,41 @@ fn target(event: &'static str, field: &'static str, t: String) -> Result<String,
     })
 }
 
+/// What a kind's reader makes of an event: a change still without its link, or why not.
+enum Read {
+    Change(Draft),
+    Ignored(String),
+}
+
+/// A change read from an event before its accounts and regions are checked.
+struct Draft {
+    target: String,
+    kind: ChangeKind,
+    at: i64,
+    what: String,
+    id: String,
+    page: ConsolePage,
+}
+
+impl Draft {
+    fn into_change(self, region: &AwsRegion, account: AccountId) -> Change {
+        Change {
+            target: self.target,
+            kind: self.kind,
+            at: self.at,
+            what: self.what,
+            region: region.to_string(),
+            account: Some(account),
+            link: self.page.link(region),
+            id: self.id,
+        }
+    }
+}
+
+/// A kind's reader: the event, its time, and the claims it adds from its detail.
+type Reader =
+    fn(&EventBridgeEvent<Value>, Option<i64>, &mut Claims) -> Result<Read, ChangeEventError>;
+
 /// Read one deployment event.
 pub fn parse_change_event(v: &Value) -> Result<Parsed, ChangeEventError> {
     let size = v.to_string().len();
@@ -120,29 +160,50 @@ pub fn parse_change_event(v: &Value) -> Result<Parsed, ChangeEventError> {
             "`detail` is not an object".into(),
         ));
     }
-    let region = ev
-        .region
-        .clone()
-        .filter(|r| !r.is_empty())
-        .ok_or(ChangeEventError::Missing {
+    if ev.region.as_deref().is_none_or(str::is_empty) {
+        return Err(ChangeEventError::Missing {
             event: "EventBridge",
             field: "region",
-        })?;
-    let at = ev.time.map(|t| t.timestamp());
-    match (ev.source.as_str(), ev.detail_type.as_str()) {
-        ("aws.cloudformation", "CloudFormation Stack Status Change") => {
-            cloudformation(&ev, region, at)
-        }
-        ("aws.codedeploy", "CodeDeploy Deployment State-change Notification") => {
-            codedeploy(&ev, region, at)
-        }
-        ("aws.ecs", "ECS Deployment State Change") => ecs(&ev, region, at),
-        ("aws.lambda", "AWS API Call via CloudTrail") => lambda(&ev, region, at),
-        (s, d) => Err(ChangeEventError::Unsupported {
-            origin: short(s),
-            detail_type: short(d),
-        }),
+        });
     }
+    let at = ev.time.map(|t| t.timestamp());
+    let (service, read): (&'static str, Reader) =
+        match (ev.source.as_str(), ev.detail_type.as_str()) {
+            ("aws.cloudformation", "CloudFormation Stack Status Change") => {
+                ("cloudformation", cloudformation)
+            }
+            ("aws.codedeploy", "CodeDeploy Deployment State-change Notification") => {
+                ("codedeploy", codedeploy)
+            }
+            ("aws.ecs", "ECS Deployment State Change") => ("ecs", ecs),
+            ("aws.lambda", "AWS API Call via CloudTrail") => ("lambda", lambda),
+            (s, d) => {
+                return Err(ChangeEventError::Unsupported {
+                    origin: short(s),
+                    detail_type: short(d),
+                })
+            }
+        };
+    let mut claims = Claims::default();
+    claims
+        .required_account("account", ev.account.as_deref())
+        .region("region", ev.region.as_deref());
+    for (i, r) in ev.resources.iter().flatten().enumerate() {
+        claims.arn(&format!("resources[{i}]"), Some(r), service);
+    }
+    let draft = match read(&ev, at, &mut claims)? {
+        Read::Change(d) => d,
+        Read::Ignored(why) => return Ok(Parsed::Ignored(why)),
+    };
+    // Whose it is is checked against the stack's by the caller; here only that it says one thing.
+    let origin = claims
+        .check(None, None)
+        .map_err(ChangeEventError::Provenance)?;
+    let region = origin.region.ok_or(ChangeEventError::Missing {
+        event: "EventBridge",
+        field: "region",
+    })?;
+    Ok(Parsed::Change(draft.into_change(&region, origin.account)))
 }
 
 fn time(at: Option<i64>, event: &'static str) -> Result<i64, ChangeEventError> {
@@ -154,12 +215,13 @@ fn time(at: Option<i64>, event: &'static str) -> Result<i64, ChangeEventError> {
 
 fn cloudformation(
     ev: &EventBridgeEvent<Value>,
-    region: String,
     at: Option<i64>,
-) -> Result<Parsed, ChangeEventError> {
+    claims: &mut Claims,
+) -> Result<Read, ChangeEventError> {
     const E: &str = "CloudFormation";
     let d = &ev.detail;
     let stack_id = need(d, "stack-id", E)?;
+    claims.arn("detail.stack-id", Some(stack_id), "cloudformation");
     // arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID
     let name = stack_id
         .split_once(":stack/")
@@ -177,29 +239,27 @@ fn cloudformation(
         field: "status-details.status",
     })?;
     if !(status.ends_with("_COMPLETE") || status.contains("_ROLLBACK_")) {
-        return Ok(Parsed::Ignored(format!(
+        return Ok(Read::Ignored(format!(
             "stack {name} is {}: only *_COMPLETE and *_ROLLBACK_* are changes",
             short(status)
         )));
     }
     let at = time(at, E)?;
-    Ok(Parsed::Change(Change {
+    Ok(Read::Change(Draft {
         target: target(E, "stack-id", format!("stack/{name}"))?,
         kind: ChangeKind::Stack,
         at,
         what: short(status),
-        link: stack_link(&region, stack_id),
-        region,
-        account: ev.account.clone(),
+        page: ConsolePage::Stack(stack_id.to_string()),
         id: short(status),
     }))
 }
 
 fn codedeploy(
     ev: &EventBridgeEvent<Value>,
-    region: String,
     at: Option<i64>,
-) -> Result<Parsed, ChangeEventError> {
+    claims: &mut Claims,
+) -> Result<Read, ChangeEventError> {
     const E: &str = "CodeDeploy";
     let d: CodeDeployEventDetail =
         serde_json::from_value(ev.detail.clone()).map_err(|e| ChangeEventError::Invalid {
@@ -218,6 +278,7 @@ fn codedeploy(
     let app = some(&d.application, "application")?;
     let group = some(&d.deployment_group, "deploymentGroup")?;
     let id = some(&d.deployment_id, "deploymentId")?;
+    claims.region("detail.region", d.region.as_deref().map(str::trim));
     let state = d.state.trim();
     if state.is_empty() {
         return Err(ChangeEventError::Missing {
@@ -225,23 +286,22 @@ fn codedeploy(
             field: "state",
         });
     }
-    Ok(Parsed::Change(Change {
+    Ok(Read::Change(Draft {
         target: target(E, "application", format!("codedeploy/{app}/{group}"))?,
         kind: ChangeKind::CodeDeploy,
         at: time(at, E)?,
         what: format!("deployment {} {}", short(&id), short(state)),
-        link: codedeploy_link(&region, &id),
-        region,
-        account: ev.account.clone(),
         id: format!("{}#{}", short(&id), short(state)),
+        page: ConsolePage::CodeDeploy(id),
     }))
 }
 
+/// The service ARN is one of the `resources`, whose accounts and regions are claims already.
 fn ecs(
     ev: &EventBridgeEvent<Value>,
-    region: String,
     at: Option<i64>,
-) -> Result<Parsed, ChangeEventError> {
+    _claims: &mut Claims,
+) -> Result<Read, ChangeEventError> {
     const E: &str = "ECS";
     let d = &ev.detail;
     let name = need(d, "eventName", E)?;
@@ -273,34 +333,32 @@ fn ecs(
         .and_then(parse_timestamp_ms)
         .map(|ms| ms.div_euclid(1000))
         .or(at);
-    Ok(Parsed::Change(Change {
+    Ok(Read::Change(Draft {
         target: target(E, "resources", format!("ecs/{cluster}/{service}"))?,
         kind: ChangeKind::Ecs,
         at: time(at, E)?,
         what: format!("{} {}", short(name), short(deployment)),
-        link: ecs_link(&region, cluster, service),
-        region,
-        account: ev.account.clone(),
         id: format!("{}#{}", short(deployment), short(name)),
+        page: ConsolePage::Ecs(cluster.to_string(), service.to_string()),
     }))
 }
 
 fn lambda(
     ev: &EventBridgeEvent<Value>,
-    region: String,
     at: Option<i64>,
-) -> Result<Parsed, ChangeEventError> {
+    claims: &mut Claims,
+) -> Result<Read, ChangeEventError> {
     const E: &str = "CloudTrail";
     let d = &ev.detail;
     let call = need(d, "eventName", E)?;
     let Some(base) = LAMBDA_CALLS.iter().find(|c| call.starts_with(**c)) else {
-        return Ok(Parsed::Ignored(format!(
+        return Ok(Read::Ignored(format!(
             "Lambda API call {} does not change what runs",
             short(call)
         )));
     };
     if let Some(code) = text(d, "errorCode") {
-        return Ok(Parsed::Ignored(format!(
+        return Ok(Read::Ignored(format!(
             "{base} failed ({}): nothing changed",
             short(code)
         )));
@@ -315,7 +373,23 @@ fn lambda(
             event: E,
             field: "requestParameters.functionName",
         })?;
-    // A name, a full ARN or a partial ARN (ACCOUNT:function:NAME), with or without a qualifier.
+    // A name, a full ARN or a partial ARN (ACCOUNT:function:NAME), with or without a
+    // qualifier: the account and region in it, and those CloudTrail names, are claims.
+    const FUNCTION: &str = "requestParameters.functionName";
+    if given.starts_with("arn:") {
+        claims.arn(FUNCTION, Some(given), "lambda");
+    } else if let Some((account, _)) = given.split_once(":function:") {
+        claims.account(FUNCTION, Some(account));
+    }
+    let response = d.get("responseElements").unwrap_or(&Value::Null);
+    for field in ["functionArn", "aliasArn"] {
+        if let Some(arn) = text(response, field) {
+            claims.arn(&format!("responseElements.{field}"), Some(arn), "lambda");
+        }
+    }
+    claims
+        .account("detail.recipientAccountId", text(d, "recipientAccountId"))
+        .region("detail.awsRegion", text(d, "awsRegion"));
     let name = match given.split_once("function:") {
         Some((_, rest)) => rest.split(':').next().unwrap_or_default(),
         None => given.split(':').next().unwrap_or_default(),
@@ -343,19 +417,13 @@ fn lambda(
             event: E,
             field: "eventID",
         })?;
-    Ok(Parsed::Change(Change {
-        target: target(
-            E,
-            "requestParameters.functionName",
-            format!("lambda/{name}"),
-        )?,
+    Ok(Read::Change(Draft {
+        target: target(E, FUNCTION, format!("lambda/{name}"))?,
         kind: ChangeKind::Lambda,
         at: time(at, E)?,
         what: format!("{base}{detail}"),
-        link: lambda_link(&region, name),
-        region,
-        account: ev.account.clone(),
         id,
+        page: ConsolePage::Lambda(name.to_string()),
     }))
 }
 
@@ -413,6 +481,45 @@ mod tests {
         assert_eq!(c.what, "UpdateAlias alias live");
         let c = change("change-lambda-publish-version.json");
         assert_eq!(c.what, "PublishVersion version 7");
+    }
+
+    #[test]
+    fn a_change_names_its_checked_account_and_links_only_to_its_checked_region() {
+        for f in [
+            "change-cloudformation-update-complete.json",
+            "change-cloudformation-rollback.json",
+            "change-codedeploy-deployment.json",
+            "change-ecs-deployment.json",
+            "change-lambda-update-function-code.json",
+            "change-lambda-update-alias.json",
+            "change-lambda-publish-version.json",
+        ] {
+            let c = change(f);
+            assert_eq!(
+                c.account.as_ref().map(|a| a.as_str()),
+                Some("111122223333"),
+                "{f}"
+            );
+            assert_eq!(c.region, "eu-west-1", "{f}");
+            assert!(
+                c.link
+                    .starts_with("https://eu-west-1.console.aws.amazon.com/"),
+                "{f}: {}",
+                c.link
+            );
+        }
+        let mut v = fixture("change-cloudformation-update-complete.json");
+        v["region"] = "evil.example/aws-console-login?next=".into();
+        let e = parse_change_event(&v).unwrap_err();
+        assert!(
+            matches!(e, ChangeEventError::Provenance(Refusal::NotARegion { .. })),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("deployment event whose `region` \"evil.example/"),
+            "{e}"
+        );
     }
 
     #[test]

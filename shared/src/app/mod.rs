@@ -15,6 +15,7 @@ pub mod latest;
 #[cfg(test)]
 pub mod memory;
 pub mod ports;
+pub mod provenance;
 pub mod read;
 pub mod report;
 pub mod snapshot;

@@ -3,9 +3,13 @@
 //! so a page can say what changed before the budget started burning. Pure data and
 //! text; the events they come from are read in `app::change_events`.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::ops::Deref;
+
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::message::{one_line, quoted, relative, rfc3339};
+use super::origin::{AccountId, AwsRegion};
 
 /// How far before an incident opened changes are listed, unless the SLO says otherwise.
 pub const DEFAULT_LOOKBACK_SECONDS: i64 = 2 * 3600;
@@ -80,8 +84,11 @@ pub fn parse_target(s: &str) -> Result<String, String> {
     }
 }
 
-/// One change that happened to a target, as stored and as messages list it.
+/// One change that happened to a target, as stored and as messages list it. A stored item
+/// is data: it is read through `StoredChange`, which keeps its link only if its region is a
+/// region and its link is one `ConsoleLink` builds for that region and kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredChange")]
 pub struct Change {
     /// What changed, in the annotation's form: `stack/shop-api`.
     pub target: String,
@@ -91,14 +98,51 @@ pub struct Change {
     pub at: i64,
     /// What happened, short: `UPDATE_COMPLETE`, `deployment d-1 SUCCESS`, `UpdateFunctionCode`.
     pub what: String,
-    /// The region it happened in (its console link points there).
+    /// The region it happened in (its console link points there); empty when a stored item's
+    /// region was not a region.
     pub region: String,
-    /// The account it happened in, when the event says (changes of other accounts are dropped).
-    pub account: Option<String>,
-    /// The console page of the change (a deployment, a stack's events, a function).
-    pub link: String,
+    /// The account it happened in (every event recorded now names one; older items may not).
+    pub account: Option<AccountId>,
+    /// The console page of the change (a deployment, a stack's events, a function), or none.
+    pub link: ConsoleLink,
     /// Identity within the target and time: the same change delivered twice has the same id.
     pub id: String,
+}
+
+/// A change as stored, every field as the item has it, before any of it is trusted.
+#[derive(Deserialize)]
+struct StoredChange {
+    target: String,
+    kind: ChangeKind,
+    at: i64,
+    what: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    link: Option<String>,
+    id: String,
+}
+
+impl From<StoredChange> for Change {
+    fn from(s: StoredChange) -> Change {
+        let region = AwsRegion::parse(&s.region).ok();
+        let link = match (&region, s.link) {
+            (Some(r), Some(link)) => ConsoleLink::checked(&link, s.kind, r),
+            _ => ConsoleLink::none(),
+        };
+        Change {
+            target: s.target,
+            kind: s.kind,
+            at: s.at,
+            what: s.what,
+            region: region.map(String::from).unwrap_or_default(),
+            account: s.account.and_then(|a| AccountId::parse(&a).ok()),
+            link,
+            id: s.id,
+        }
+    }
 }
 
 /// The changes of `changes` within `lookback` seconds before `opened_at` (and not after),
@@ -124,16 +168,15 @@ pub fn lines(changes: &[Change], opened_at: i64) -> Vec<String> {
         .iter()
         .zip(&targets)
         .flat_map(|(c, target)| {
-            [
-                format!(
-                    "{:>14}  {:<width$}  {}  (at {})",
-                    format!("{} before", relative(opened_at - c.at)),
-                    target,
-                    quoted(&c.what),
-                    rfc3339(c.at)
-                ),
-                format!("{:>14}  {}", "", one_line(&c.link)),
-            ]
+            let head = format!(
+                "{:>14}  {:<width$}  {}  (at {})",
+                format!("{} before", relative(opened_at - c.at)),
+                target,
+                quoted(&c.what),
+                rfc3339(c.at)
+            );
+            let link = c.link.as_str().map(|l| format!("{:>14}  {}", "", one_line(l)));
+            std::iter::once(head).chain(link)
         })
         .collect()
 }
@@ -151,45 +194,156 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-fn console(region: &str) -> String {
-    format!("https://{region}.console.aws.amazon.com")
+/// A console link built from a checked region and percent-encoded names: the only kind of
+/// link a change holds, so no event field or stored item can point people elsewhere. It
+/// reads as "" when there is none (a stored item that did not check out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsoleLink(Option<String>);
+
+/// Characters `encode` leaves in a name; the parts of a link between its fixed text.
+fn encoded(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'%')
 }
 
-/// The console page of a stack's events (`stack_id` is its ARN, or its name).
-pub fn stack_link(region: &str, stack_id: &str) -> String {
-    format!(
-        "{}/cloudformation/home?region={region}#/stacks/events?stackId={}",
-        console(region),
-        encode(stack_id)
-    )
+impl ConsoleLink {
+    /// No link: what a change shows when its stored region or link did not check out.
+    pub fn none() -> ConsoleLink {
+        ConsoleLink(None)
+    }
+
+    fn build(region: impl TryInto<AwsRegion>, page: impl FnOnce(&AwsRegion) -> String) -> Self {
+        match region.try_into() {
+            Ok(r) => ConsoleLink(Some(format!(
+                "https://{r}.console.aws.amazon.com{}",
+                page(&r)
+            ))),
+            Err(_) => ConsoleLink::none(),
+        }
+    }
+
+    /// The link, when there is one.
+    pub fn as_str(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    /// A stored link, kept only if it is exactly what the builder of `kind` makes for
+    /// `region` from some names: the fixed text of that page with encoded names between.
+    fn checked(stored: &str, kind: ChangeKind, region: &AwsRegion) -> ConsoleLink {
+        // The builder's page with a marker for each name gives the fixed pieces around them.
+        let mark = || "\u{0}".to_string();
+        let shape = match kind {
+            ChangeKind::Stack => ConsolePage::Stack(mark()),
+            ChangeKind::CodeDeploy => ConsolePage::CodeDeploy(mark()),
+            ChangeKind::Ecs => ConsolePage::Ecs(mark(), mark()),
+            ChangeKind::Lambda => ConsolePage::Lambda(mark()),
+        }
+        .link(region);
+        let shape = shape.as_str().unwrap_or_default();
+        let mut pieces = shape.split("%00");
+        let Some(mut rest) = pieces.next().and_then(|first| stored.strip_prefix(first)) else {
+            return ConsoleLink::none();
+        };
+        for piece in pieces {
+            let name = rest.bytes().take_while(|b| encoded(*b)).count();
+            match rest[name..].strip_prefix(piece) {
+                Some(after) if name > 0 => rest = after,
+                _ => return ConsoleLink::none(),
+            }
+        }
+        if rest.is_empty() {
+            ConsoleLink(Some(stored.to_string()))
+        } else {
+            ConsoleLink::none()
+        }
+    }
 }
 
-/// The console page of a CodeDeploy deployment.
-pub fn codedeploy_link(region: &str, deployment_id: &str) -> String {
-    format!(
-        "{}/codesuite/codedeploy/deployments/{}?region={region}",
-        console(region),
-        encode(deployment_id)
-    )
+impl Deref for ConsoleLink {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0.as_deref().unwrap_or_default()
+    }
 }
 
-/// The console page of an ECS service's deployments.
-pub fn ecs_link(region: &str, cluster: &str, service: &str) -> String {
-    format!(
-        "{}/ecs/v2/clusters/{}/services/{}/deployments?region={region}",
-        console(region),
-        encode(cluster),
-        encode(service)
-    )
+impl fmt::Display for ConsoleLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
 }
 
-/// The console page of a Lambda function's versions.
-pub fn lambda_link(region: &str, function: &str) -> String {
-    format!(
-        "{}/lambda/home?region={region}#/functions/{}?tab=versions",
-        console(region),
-        encode(function)
-    )
+/// Stored and in JSON as the link's text, or null when there is none.
+impl Serialize for ConsoleLink {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// A change's page in the console, by the names it is built from: what an event gives
+/// before its region is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsolePage {
+    /// A stack's events, by the stack's ARN or name.
+    Stack(String),
+    /// A deployment, by its id.
+    CodeDeploy(String),
+    /// A service's deployments, by cluster and service.
+    Ecs(String, String),
+    /// A function's versions, by its name.
+    Lambda(String),
+}
+
+impl ConsolePage {
+    /// The link to this page in `region`, checked.
+    pub fn link(&self, region: &AwsRegion) -> ConsoleLink {
+        match self {
+            ConsolePage::Stack(id) => stack_link(region, id),
+            ConsolePage::CodeDeploy(id) => codedeploy_link(region, id),
+            ConsolePage::Ecs(cluster, service) => ecs_link(region, cluster, service),
+            ConsolePage::Lambda(function) => lambda_link(region, function),
+        }
+    }
+}
+
+/// The console page of a stack's events (`stack_id` is its ARN, or its name); none when
+/// `region` is not a region.
+pub fn stack_link(region: impl TryInto<AwsRegion>, stack_id: &str) -> ConsoleLink {
+    ConsoleLink::build(region, |r| {
+        format!(
+            "/cloudformation/home?region={r}#/stacks/events?stackId={}",
+            encode(stack_id)
+        )
+    })
+}
+
+/// The console page of a CodeDeploy deployment; none when `region` is not a region.
+pub fn codedeploy_link(region: impl TryInto<AwsRegion>, deployment_id: &str) -> ConsoleLink {
+    ConsoleLink::build(region, |r| {
+        format!(
+            "/codesuite/codedeploy/deployments/{}?region={r}",
+            encode(deployment_id)
+        )
+    })
+}
+
+/// The console page of an ECS service's deployments; none when `region` is not a region.
+pub fn ecs_link(region: impl TryInto<AwsRegion>, cluster: &str, service: &str) -> ConsoleLink {
+    ConsoleLink::build(region, |r| {
+        format!(
+            "/ecs/v2/clusters/{}/services/{}/deployments?region={r}",
+            encode(cluster),
+            encode(service)
+        )
+    })
+}
+
+/// The console page of a Lambda function's versions; none when `region` is not a region.
+pub fn lambda_link(region: impl TryInto<AwsRegion>, function: &str) -> ConsoleLink {
+    ConsoleLink::build(region, |r| {
+        format!(
+            "/lambda/home?region={r}#/functions/{}?tab=versions",
+            encode(function)
+        )
+    })
 }
 
 #[cfg(test)]
@@ -256,11 +410,118 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_stored_change_with_a_hostile_region_renders_no_link() {
+        let forged = |region: &str, link: &str| -> Change {
+            serde_json::from_value(serde_json::json!({
+                "target": "stack/shop-api", "kind": "stack", "at": 9_400, "what": "UPDATE_COMPLETE",
+                "region": region, "account": "111122223333", "link": link, "id": "UPDATE_COMPLETE"}))
+            .expect("a stored change is read whatever its region")
+        };
+        let hostile = "evil.example/aws-console-login?next=";
+        for c in [
+            forged(hostile, &stack_link(hostile, "stack/shop-api").to_string()),
+            // A well-formed region beside a link elsewhere, or to another region's console.
+            forged("eu-west-1", "https://evil.example/aws-console-login"),
+            forged(
+                "eu-west-1",
+                "https://us-east-1.console.aws.amazon.com/cloudformation/home",
+            ),
+            forged(
+                "eu-west-1",
+                "https://eu-west-1.console.aws.amazon.com.evil.example/x",
+            ),
+            forged(
+                "eu-west-1",
+                "https://eu-west-1.console.aws.amazon.com/x\"><script>",
+            ),
+        ] {
+            let text = lines(std::slice::from_ref(&c), 10_000).join("\n");
+            assert!(
+                text.contains("stack/shop-api  UPDATE_COMPLETE"),
+                "still listed: {text}"
+            );
+            assert!(!text.contains("https://"), "no link: {text}");
+            assert!(c.link.is_empty(), "{:?}", c.link);
+        }
+        // A stored change of ours keeps its link.
+        let ours = forged(
+            "eu-west-1",
+            &stack_link(
+                "eu-west-1",
+                "arn:aws:cloudformation:eu-west-1:111122223333:stack/shop-api/1",
+            )
+            .to_string(),
+        );
+        assert!(lines(&[ours], 10_000)[1]
+            .contains("https://eu-west-1.console.aws.amazon.com/cloudformation/"));
+    }
+
+    #[test]
+    fn every_link_we_build_survives_being_stored_and_no_other_does() {
+        let r = AwsRegion::parse("ap-southeast-4").unwrap();
+        let pages = [
+            (
+                ChangeKind::Stack,
+                ConsolePage::Stack("arn:aws:cloudformation:s/x".into()),
+            ),
+            (
+                ChangeKind::CodeDeploy,
+                ConsolePage::CodeDeploy("d-1".into()),
+            ),
+            (ChangeKind::Ecs, ConsolePage::Ecs("c".into(), "s#1".into())),
+            (ChangeKind::Lambda, ConsolePage::Lambda("fn".into())),
+        ];
+        let stored = |kind, link: String| -> Change {
+            let mut v = serde_json::to_value(change("stack/x", 0)).unwrap();
+            v["kind"] = serde_json::to_value(kind).unwrap();
+            v["region"] = r.to_string().into();
+            v["link"] = link.into();
+            serde_json::from_value(v).unwrap()
+        };
+        for (kind, page) in &pages {
+            let link = page.link(&r).to_string();
+            assert_eq!(
+                stored(*kind, link.clone()).link.as_str(),
+                Some(link.as_str())
+            );
+            for tampered in [
+                format!("{link}@evil.example"),
+                format!("{link}/../../x"),
+                link.replace("ap-southeast-4.console.aws.amazon.com", "evil.example"),
+                link.replace("https://", "http://"),
+                // Another kind's page, or an empty name.
+                pages[(pages.iter().position(|(k, _)| k == kind).unwrap() + 1) % 4]
+                    .1
+                    .link(&r)
+                    .to_string(),
+                link.replace("d-1", "").replace("fn?", "?"),
+            ] {
+                if tampered != link {
+                    assert!(
+                        stored(*kind, tampered.clone()).link.is_empty(),
+                        "{tampered}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn links_encode_what_could_break_them() {
         assert_eq!(
-            stack_link("us-east-1", "arn:aws:cloudformation:us-east-1:1:stack/s/u"),
-            "https://us-east-1.console.aws.amazon.com/cloudformation/home?region=us-east-1#/stacks/events?stackId=arn%3Aaws%3Acloudformation%3Aus-east-1%3A1%3Astack%2Fs%2Fu"
+            stack_link("us-east-1", "arn:aws:cloudformation:us-east-1:1:stack/s/u").as_str(),
+            Some("https://us-east-1.console.aws.amazon.com/cloudformation/home?region=us-east-1#/stacks/events?stackId=arn%3Aaws%3Acloudformation%3Aus-east-1%3A1%3Astack%2Fs%2Fu")
         );
-        assert!(ecs_link("r", "c", "s#1").ends_with("/services/s%231/deployments?region=r"));
+        assert!(ecs_link("eu-west-1", "c", "s#1")
+            .ends_with("/services/s%231/deployments?region=eu-west-1"));
+        // A region that is not one gives no link at all, whatever the names.
+        for r in [
+            "r",
+            "evil.example/aws-console-login?next=",
+            "eu-west-1.evil.example",
+        ] {
+            assert_eq!(stack_link(r, "s").as_str(), None, "{r}");
+            assert_eq!(ecs_link(r, "c", "s").to_string(), "", "{r}");
+        }
     }
 }

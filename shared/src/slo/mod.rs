@@ -7,6 +7,7 @@ pub mod incremental;
 pub mod load;
 pub mod message;
 pub mod model;
+pub mod origin;
 pub mod plan;
 pub mod policy;
 pub mod series;
