@@ -221,7 +221,7 @@ async fn a_hostile_deployment_event_is_not_stored_and_a_forged_item_links_nowher
         .unwrap_or_else(|| panic!("a page: {inbox:#?}"));
     assert!(
         page.message
-            .contains("30 min before  stack/shop-api  UPDATE_COMPLETE"),
+            .contains("30 min before  stack/shop-api  \"UPDATE_COMPLETE\""),
         "{}",
         page.message
     );
@@ -232,7 +232,8 @@ async fn a_hostile_deployment_event_is_not_stored_and_a_forged_item_links_nowher
     assert_eq!((read[0].link.as_str(), read[0].region.as_str()), (None, ""));
     assert_eq!(serde_json::to_value(&read[0])?["link"], Value::Null);
     let views = sloguard::app::report::slo_views(&env.app.store, None, e - 3 * 3600, e).await?;
-    let html = sloguard::report::page("report", &views, (e - 3 * 3600, e), e);
+    let html = sloguard::report::page("report", &views.slos, (e - 3 * 3600, e), e, &views.notes)
+        .into_string();
     assert!(html.contains("stack/shop-api"), "the change is listed");
     assert!(!html.contains("evil.example"), "{html}");
     Ok(())

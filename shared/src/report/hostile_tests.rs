@@ -81,15 +81,14 @@ fn history(s: &str) -> Vec<Snapshot> {
 }
 
 fn view(s: &str) -> SloView {
-    let change = |at: i64, link: String| Change {
-        target: s.into(),
-        kind: ChangeKind::Stack,
-        at,
-        what: s.into(),
-        region: s.into(),
-        account: Some(s.into()),
-        link,
-        id: s.into(),
+    // As a forged stored item would read back: every field hostile, through the same
+    // deserialisation the stores use (which re-checks the region and the link).
+    let change = |at: i64, link: String| -> Change {
+        serde_json::from_value(serde_json::json!({
+            "target": s, "kind": ChangeKind::Stack, "at": at, "what": s,
+            "region": s, "account": s, "link": link, "id": s,
+        }))
+        .expect("a stored change reads back")
     };
     SloView {
         name: s.into(),

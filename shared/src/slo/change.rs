@@ -175,7 +175,10 @@ pub fn lines(changes: &[Change], opened_at: i64) -> Vec<String> {
                 quoted(&c.what),
                 rfc3339(c.at)
             );
-            let link = c.link.as_str().map(|l| format!("{:>14}  {}", "", one_line(l)));
+            let link = c
+                .link
+                .as_str()
+                .map(|l| format!("{:>14}  {}", "", one_line(l)));
             std::iter::once(head).chain(link)
         })
         .collect()
