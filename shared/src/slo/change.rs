@@ -440,7 +440,7 @@ pub(crate) mod tests {
         ] {
             let text = lines(std::slice::from_ref(&c), 10_000).join("\n");
             assert!(
-                text.contains("stack/shop-api  UPDATE_COMPLETE"),
+                text.contains("stack/shop-api  \"UPDATE_COMPLETE\""),
                 "still listed: {text}"
             );
             assert!(!text.contains("https://"), "no link: {text}");
