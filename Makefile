@@ -84,13 +84,13 @@ demo:
 	./target/debug/sloguard demo --moto-server $(MOTO)
 
 bench:
-	cargo bench -p sloguard --bench engine
+	cargo bench -p sloguard-core --bench engine
 
 # A whole cycle with canned AWS answers: wall time, CPU, peak RSS, requests by operation.
 bench-cycle:
-	cargo bench -p sloguard --bench cycle --no-run
-	cargo bench -p sloguard --bench cycle -- 1000
-	cargo bench -p sloguard --bench cycle -- 5000
+	cargo bench -p sloguard-aws --bench cycle --no-run
+	cargo bench -p sloguard-aws --bench cycle -- 1000
+	cargo bench -p sloguard-aws --bench cycle -- 5000
 
 # Spawn -> first Runtime API poll, the evaluator beside a hello-world lambda_runtime binary.
 bench-cold-start:

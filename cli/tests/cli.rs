@@ -208,7 +208,7 @@ async fn init_apply_evaluate_status_history() -> Result<()> {
     }
     emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &pts).await?;
 
-    let at = sloguard::slo::message::rfc3339(end);
+    let at = sloguard_core::slo::message::rfc3339(end);
     let out = sloguard(
         Some(&moto),
         &["evaluate", "--at", &at, "--lag", "0", "--json"],
@@ -620,8 +620,8 @@ async fn silence_unsilence_backfill_and_a_past_evaluate() -> Result<()> {
     let now = chrono::Utc::now().timestamp();
     let hour = now - now % 3600;
     let (from, to) = (
-        sloguard::slo::message::rfc3339(hour - 6 * 3600),
-        sloguard::slo::message::rfc3339(hour - 3600),
+        sloguard_core::slo::message::rfc3339(hour - 6 * 3600),
+        sloguard_core::slo::message::rfc3339(hour - 3600),
     );
     for expected in [
         "5 evaluation times, 20 snapshots written, 0 already there",
@@ -660,7 +660,7 @@ async fn silence_unsilence_backfill_and_a_past_evaluate() -> Result<()> {
         text(&out)
     );
 
-    let past = sloguard::slo::message::rfc3339(hour - 2 * 3600);
+    let past = sloguard_core::slo::message::rfc3339(hour - 2 * 3600);
     let out = sloguard(Some(&moto), &["evaluate", "--at", &past]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
@@ -668,7 +668,7 @@ async fn silence_unsilence_backfill_and_a_past_evaluate() -> Result<()> {
         "{}",
         text(&out)
     );
-    let future = sloguard::slo::message::rfc3339(now + 86_400);
+    let future = sloguard_core::slo::message::rfc3339(now + 86_400);
     let out = sloguard(Some(&moto), &["evaluate", "--at", &future]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("ahead of the clock"), "{}", text(&out));
@@ -817,7 +817,7 @@ async fn applying_every_example_again_changes_nothing() -> Result<()> {
         "apply",
         "examples/slos",
         "examples/application-signals",
-        "shared/testdata/openslo",
+        "shared/core/testdata/openslo",
         "testing/fixtures/two-slos.yaml",
     ];
     let first = sloguard(Some(&moto), &args);
@@ -1057,8 +1057,8 @@ async fn history_names_unknown_slos_defaults_to_a_day_and_limits_rows() -> Resul
     let now = chrono::Utc::now().timestamp();
     let hour = now - now % 3600;
     let (from, to) = (
-        sloguard::slo::message::rfc3339(hour - 6 * 3600),
-        sloguard::slo::message::rfc3339(hour - 3600),
+        sloguard_core::slo::message::rfc3339(hour - 6 * 3600),
+        sloguard_core::slo::message::rfc3339(hour - 3600),
     );
     let out = sloguard(
         Some(&moto),
@@ -1092,7 +1092,7 @@ async fn history_names_unknown_slos_defaults_to_a_day_and_limits_rows() -> Resul
         .iter()
         .map(|r| r["evaluated_at"].as_str().unwrap())
         .collect();
-    let latest = |h: i64| sloguard::slo::message::rfc3339(hour - h * 3600);
+    let latest = |h: i64| sloguard_core::slo::message::rfc3339(hour - h * 3600);
     assert_eq!(times, [latest(3), latest(2)]);
 
     // An explicit range says nothing about defaults; an empty one says what it looked at.
@@ -1124,8 +1124,8 @@ async fn history_names_unknown_slos_defaults_to_a_day_and_limits_rows() -> Resul
     // limit counting periods (not the raw snapshots before they are aggregated).
     let day = 86_400;
     let (from, to) = (
-        sloguard::slo::message::rfc3339(hour - 10 * day),
-        sloguard::slo::message::rfc3339(hour - 6 * 3600),
+        sloguard_core::slo::message::rfc3339(hour - 10 * day),
+        sloguard_core::slo::message::rfc3339(hour - 6 * 3600),
     );
     let out = sloguard(
         Some(&moto),
@@ -1144,7 +1144,7 @@ async fn history_names_unknown_slos_defaults_to_a_day_and_limits_rows() -> Resul
     let latest_day = (hour - 2 * 3600) / day * day;
     let week: Vec<String> = (0..7)
         .rev()
-        .map(|d| sloguard::slo::message::rfc3339(latest_day - d * day))
+        .map(|d| sloguard_core::slo::message::rfc3339(latest_day - d * day))
         .collect();
     for range in [&[][..], &["--since", &from][..]] {
         let mut args = vec![
@@ -1247,7 +1247,7 @@ async fn gate_exit_codes_and_history_by_period_and_as_csv() -> Result<()> {
         .map(|m| point("CheckoutRequests", end - 3600 + m * 60, 100.0))
         .collect();
     emulator::put_metrics(&cw, &requests).await?;
-    let at = sloguard::slo::message::rfc3339(end);
+    let at = sloguard_core::slo::message::rfc3339(end);
     assert!(
         sloguard(Some(&moto), &["evaluate", "--at", &at, "--lag", "0"])
             .status
@@ -1267,7 +1267,7 @@ async fn gate_exit_codes_and_history_by_period_and_as_csv() -> Result<()> {
         .map(|m| point("CheckoutErrors", end - 3600 + m * 60, 10.0))
         .collect();
     emulator::put_metrics(&cw, &errors).await?;
-    let later = sloguard::slo::message::rfc3339(end + 60);
+    let later = sloguard_core::slo::message::rfc3339(end + 60);
     assert!(
         sloguard(Some(&moto), &["evaluate", "--at", &later, "--lag", "0"])
             .status
@@ -1310,9 +1310,9 @@ async fn gate_exit_codes_and_history_by_period_and_as_csv() -> Result<()> {
     assert!(text(&bad).contains("not a percentage"), "{}", text(&bad));
 
     // history: two snapshots, one row a day with --every 1d, CSV for spreadsheets
-    let since = sloguard::slo::message::rfc3339(end - 7200);
+    let since = sloguard_core::slo::message::rfc3339(end - 7200);
     // the second evaluation was a minute ahead of the data: look that far
-    let until = sloguard::slo::message::rfc3339(end + 120);
+    let until = sloguard_core::slo::message::rfc3339(end + 120);
     let csv = sloguard(
         Some(&moto),
         &[
@@ -1381,15 +1381,15 @@ async fn changes_lists_the_deployments_an_slo_names_newest_first() -> Result<()>
     );
     // Record two deployments the way the alarm handler does.
     let sdk = moto.sdk_config("eu-west-1").await;
-    let store = sloguard::aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "cli-test");
+    let store = sloguard_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "cli-test");
     let now = chrono::Utc::now().timestamp();
     let fixture = |name: &str, t: i64| -> Result<Value> {
         let mut v: Value = serde_json::from_str(&std::fs::read_to_string(
             root().join("examples/events").join(name),
         )?)?;
-        v["time"] = sloguard::slo::message::rfc3339(t).into();
+        v["time"] = sloguard_core::slo::message::rfc3339(t).into();
         if v["detail"].get("eventTime").is_some() {
-            v["detail"]["eventTime"] = sloguard::slo::message::rfc3339(t).into();
+            v["detail"]["eventTime"] = sloguard_core::slo::message::rfc3339(t).into();
         }
         Ok(v)
     };
@@ -1397,8 +1397,9 @@ async fn changes_lists_the_deployments_an_slo_names_newest_first() -> Result<()>
         ("change-cloudformation-update-complete.json", now - 1800),
         ("change-lambda-update-function-code.json", now - 600),
     ] {
-        let out = sloguard::app::changes::record_change_event(&store, &fixture(name, t)?, 90, None)
-            .await?;
+        let out =
+            sloguard_core::app::changes::record_change_event(&store, &fixture(name, t)?, 90, None)
+                .await?;
         assert!(out.recorded, "{out:?}");
     }
     let out = sloguard(Some(&moto), &["changes", "checkout-availability"]);
@@ -1435,7 +1436,7 @@ async fn changes_lists_the_deployments_an_slo_names_newest_first() -> Result<()>
 
 #[test]
 fn validate_accepts_the_openslo_corpus_and_prints_warnings_without_failing() -> Result<()> {
-    let out = sloguard(None, &["validate", "shared/testdata/openslo"]);
+    let out = sloguard(None, &["validate", "shared/core/testdata/openslo"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("12 files, 13 SLOs: valid"),
@@ -1444,7 +1445,7 @@ fn validate_accepts_the_openslo_corpus_and_prints_warnings_without_failing() -> 
     );
     let warned = sloguard(
         None,
-        &["validate", "shared/testdata/load/ratio-warnings.yaml"],
+        &["validate", "shared/core/testdata/load/ratio-warnings.yaml"],
     );
     assert!(warned.status.success(), "{}", text(&warned));
     let t = text(&warned);
@@ -1464,7 +1465,7 @@ async fn an_slo_with_two_objectives_shows_each_and_its_worst() -> Result<()> {
     assert!(sloguard(Some(&moto), &["init"]).status.success());
     let applied = sloguard(
         Some(&moto),
-        &["apply", "shared/testdata/openslo/two-objectives.yaml"],
+        &["apply", "shared/core/testdata/openslo/two-objectives.yaml"],
     );
     let t = text(&applied);
     assert!(t.contains("checkout-latency-under-300-ms: created"), "{t}");
@@ -1484,7 +1485,7 @@ async fn an_slo_with_two_objectives_shows_each_and_its_worst() -> Result<()> {
         })
         .collect();
     emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &pts).await?;
-    let at = sloguard::slo::message::rfc3339(end);
+    let at = sloguard_core::slo::message::rfc3339(end);
     let out = sloguard(Some(&moto), &["evaluate", "--at", &at, "--lag", "0"]);
     assert!(out.status.success(), "{}", text(&out));
 

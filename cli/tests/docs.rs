@@ -209,7 +209,7 @@ fn samconfig_makes_build_and_guided_deploy_all_a_user_types() {
 #[test]
 fn the_readme_documents_every_variable_and_the_teardown() {
     let readme = read("README.md");
-    let code = read("shared/src/aws/mod.rs");
+    let code = read("shared/aws/src/lib.rs");
     let vars: Vec<&str> = code
         .split('"')
         .filter(|s| s.starts_with("SLO_") && s.chars().all(|c| c.is_ascii_uppercase() || c == '_'))

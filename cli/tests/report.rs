@@ -63,7 +63,7 @@ async fn report_writes_one_burn_down_per_slo_and_review_prints_its_subject() -> 
     }
     emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &pts).await?;
     for minutes_ago in [20, 10, 0] {
-        let at = sloguard::slo::message::rfc3339(end - minutes_ago * 60);
+        let at = sloguard_core::slo::message::rfc3339(end - minutes_ago * 60);
         let out = sloguard(&moto, &["evaluate", "--at", &at, "--lag", "0"]);
         assert!(out.status.success(), "{}", text(&out));
     }

@@ -6,12 +6,12 @@ pub mod proxy;
 
 use anyhow::{Context, Result};
 use serde_json::json;
-use sloguard::app::apply::{apply, ApplyOptions};
-use sloguard::app::cycle::{handle_scheduled_event, CycleReport};
-use sloguard::app::{HistoryStore, Snapshot};
-use sloguard::aws::{build_app, AwsApp, Environment};
-use sloguard::slo::load::SourceFile;
-use sloguard::slo::message::rfc3339;
+use sloguard_aws::{build_app, AwsApp, Environment};
+use sloguard_core::app::apply::{apply, ApplyOptions};
+use sloguard_core::app::cycle::{handle_scheduled_event, CycleReport};
+use sloguard_core::app::{HistoryStore, Snapshot};
+use sloguard_core::slo::load::SourceFile;
+use sloguard_core::slo::message::rfc3339;
 use sloguard_testing::emulator::{self, Moto, Point, Received};
 
 pub const REGION: &str = "eu-west-1";
@@ -142,11 +142,13 @@ impl Env {
         &self,
         app: &AwsApp,
         payload: &serde_json::Value,
-    ) -> Result<sloguard::app::alarm::AlarmReport> {
-        Ok(
-            sloguard::app::alarm::handle_alarm_event(app, payload, chrono::Utc::now().timestamp())
-                .await?,
+    ) -> Result<sloguard_core::app::alarm::AlarmReport> {
+        Ok(sloguard_core::app::alarm::handle_alarm_event(
+            app,
+            payload,
+            chrono::Utc::now().timestamp(),
         )
+        .await?)
     }
 
     /// Deliver an alarm payload to the alarm handler with the clock at `now` (a live alarm:
@@ -156,8 +158,8 @@ impl Env {
         app: &AwsApp,
         payload: &serde_json::Value,
         now: i64,
-    ) -> Result<sloguard::app::alarm::AlarmReport> {
-        Ok(sloguard::app::alarm::handle_alarm_event(app, payload, now).await?)
+    ) -> Result<sloguard_core::app::alarm::AlarmReport> {
+        Ok(sloguard_core::app::alarm::handle_alarm_event(app, payload, now).await?)
     }
 
     /// Stored history of one SLO over the last two days.

@@ -1,8 +1,8 @@
 //! Alarm-triggered evaluation end to end against moto, for every payload shape.
 
 use anyhow::Result;
-use sloguard::app::StateStore;
-use sloguard::slo::status::Status;
+use sloguard_core::app::StateStore;
+use sloguard_core::slo::status::Status;
 use sloguard_e2e::{alarm_fixture, checkout_slo, checkout_slo_with_alarms, Env};
 
 const MIN: i64 = 60;
@@ -44,7 +44,7 @@ async fn pages_for(fixture: &str, shape: &str) -> Result<()> {
         snap.alarm.as_ref().map(|a| a.name.as_str()),
         Some("checkout-5xx-high")
     );
-    assert_eq!(snap.evaluated_at, sloguard::slo::message::rfc3339(t));
+    assert_eq!(snap.evaluated_at, sloguard_core::slo::message::rfc3339(t));
     // the schedule at the same time repeats nothing
     env.scheduled(&env.app, t).await?;
     assert!(env.inbox().await?.is_empty());

@@ -2,7 +2,7 @@
 //! handler, is stored once, and the page of the SLO that names its target lists it.
 
 use anyhow::Result;
-use sloguard::app::ChangeStore;
+use sloguard_core::app::ChangeStore;
 use sloguard_e2e::{change_fixture, checkout_slo_with_changes, Env};
 
 const MIN: i64 = 60;

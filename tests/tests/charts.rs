@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use sloguard::app::report::slo_views;
-use sloguard::app::widget::handle_widget_event;
-use sloguard::report::page;
+use sloguard_core::app::report::slo_views;
+use sloguard_core::app::widget::handle_widget_event;
+use sloguard_core::report::page;
 use sloguard_e2e::{checkout_slo, Env, HOUR};
 use sloguard_testing::browser;
 
@@ -246,7 +246,8 @@ async fn the_review_digest_names_the_noisy_alarm_and_the_exhausted_slo() -> Resu
     env.inbox().await?;
 
     let sent =
-        sloguard::app::report::send_review(&env.app.store, &env.app.notifier, 28, env.end).await?;
+        sloguard_core::app::report::send_review(&env.app.store, &env.app.notifier, 28, env.end)
+            .await?;
     assert!(sent);
     let got = env.inbox().await?;
     assert_eq!(got.len(), 1, "{got:#?}");
@@ -273,8 +274,13 @@ async fn the_review_digest_names_the_noisy_alarm_and_the_exhausted_slo() -> Resu
     );
     // the same week again: nothing more
     assert!(
-        !sloguard::app::report::send_review(&env.app.store, &env.app.notifier, 28, env.end + 60)
-            .await?
+        !sloguard_core::app::report::send_review(
+            &env.app.store,
+            &env.app.notifier,
+            28,
+            env.end + 60
+        )
+        .await?
     );
     Ok(())
 }

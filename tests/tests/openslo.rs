@@ -5,8 +5,8 @@
 //! defines for them.
 
 use anyhow::Result;
-use sloguard::app::apply::{apply, ApplyOptions};
-use sloguard::slo::load::SourceFile;
+use sloguard_core::app::apply::{apply, ApplyOptions};
+use sloguard_core::slo::load::SourceFile;
 use sloguard_e2e::{Env, DAY, HOUR};
 use sloguard_testing::emulator::{self, Point};
 
@@ -25,7 +25,7 @@ const FILES: [&str; 7] = [
 
 fn corpus(name: &str) -> SourceFile {
     let path = format!(
-        "{}/../shared/testdata/openslo/{name}",
+        "{}/../shared/core/testdata/openslo/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     SourceFile {

@@ -1,15 +1,15 @@
 //! `sloguard cost`: the expected monthly AWS bill of the applied fleet (or of a
-//! hypothetical one), term by term, from `sloguard::cost`.
+//! hypothetical one), term by term, from `sloguard_core::cost`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Result};
-use sloguard::app::DefinitionStore;
-use sloguard::cost::{self, Deployment, FleetSlo, ItemSizes};
-use sloguard::slo::message::count;
-use sloguard::slo::model::SloDefinition;
+use sloguard_core::app::DefinitionStore;
+use sloguard_core::cost::{self, Deployment, FleetSlo, ItemSizes};
+use sloguard_core::slo::message::count;
+use sloguard_core::slo::model::SloDefinition;
 
 use super::{read_files, Connection, Store};
 
@@ -82,7 +82,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
                 .unwrap_or(120),
             slo_metrics: std::env::var("SLO_METRICS")
                 .ok()
-                .and_then(|v| sloguard::app::emf::SloMetrics::parse(&v))
+                .and_then(|v| sloguard_core::app::emf::SloMetrics::parse(&v))
                 .unwrap_or_default(),
             ..Deployment::default()
         },
@@ -137,7 +137,7 @@ pub async fn price(source: Source<'_>, o: &CostOptions) -> Result<()> {
         Source::Offline => match o.slos {
             Some(n) => (cost::synthetic_fleet(n), HashMap::new()),
             None => {
-                let loaded = sloguard::slo::load::load(&read_files(&o.fleet)?);
+                let loaded = sloguard_core::slo::load::load(&read_files(&o.fleet)?);
                 if !loaded.problems.is_empty() {
                     bail!(
                         "{} in the files; run `sloguard validate` first",

@@ -1,11 +1,11 @@
 //! `slo-dashboard`: the CloudWatch dashboard's custom widget -> budget charts as HTML,
-//! read from DynamoDB (read-only). The logic is `sloguard::app::widget::handle_widget_event`.
+//! read from DynamoDB (read-only). The logic is `sloguard_core::app::widget::handle_widget_event`.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use sloguard::app::widget::handle_widget_event;
-use sloguard::aws::{build_store, load_function_config, DynamoStore, Environment, Timeouts};
-use sloguard::lambda::init_tracing;
+use sloguard_aws::lambda::init_tracing;
+use sloguard_aws::{build_store, load_function_config, DynamoStore, Environment, Timeouts};
+use sloguard_core::app::widget::handle_widget_event;
 
 async fn handle(store: &DynamoStore, event: LambdaEvent<Value>) -> Result<Value, Error> {
     // A bad request or a store failure is an error panel in the widget, not a failed call.

@@ -1,13 +1,13 @@
 //! `slo-evaluator`: EventBridge schedule -> one evaluation cycle. Thin on purpose:
-//! the logic is `sloguard::app::cycle::handle_scheduled_event_until`, the same cycle the CLI runs.
+//! the logic is `sloguard_core::app::cycle::handle_scheduled_event_until`, the same cycle the CLI runs.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use sloguard::app::cycle::handle_scheduled_event_until;
-use sloguard::app::emf;
-use sloguard::app::report::{review_request, send_review};
-use sloguard::aws::{build_app, load_function_config, AwsApp, Environment, Timeouts};
-use sloguard::lambda::{init_tracing, Failure};
+use sloguard_aws::lambda::{init_tracing, Failure};
+use sloguard_aws::{build_app, load_function_config, AwsApp, Environment, Timeouts};
+use sloguard_core::app::cycle::handle_scheduled_event_until;
+use sloguard_core::app::emf;
+use sloguard_core::app::report::{review_request, send_review};
 use tokio::sync::OnceCell;
 
 async fn handle(

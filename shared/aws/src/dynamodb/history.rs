@@ -1,0 +1,59 @@
+//! History: one snapshot item per evaluation under `SNAP#<slo>`, sorted by time, each with
+//! the TTL the cycle chose for it.
+
+use sloguard_core::app::ports::{HistoryStore, StoreError};
+use sloguard_core::app::snapshot::Snapshot;
+use sloguard_core::slo::message::rfc3339;
+
+use super::{key, n, s, stored_snapshot, DynamoStore, TTL_ATTRIBUTE};
+
+impl HistoryStore for DynamoStore {
+    async fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> Result<(), StoreError> {
+        let mut item = key(format!("SNAP#{}", snap.slo), &snap.evaluated_at);
+        item.insert("snapshot".into(), s(snap.to_stored()));
+        item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    async fn history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<Snapshot>, StoreError> {
+        let items = self
+            .partition(
+                &format!("SNAP#{slo}"),
+                Some((rfc3339(since), rfc3339(until))),
+            )
+            .await?;
+        items.iter().map(stored_snapshot).collect()
+    }
+
+    async fn latest_history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<Snapshot>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .query(
+                &format!("SNAP#{slo}"),
+                Some((rfc3339(since), rfc3339(until))),
+                Some(limit),
+            )
+            .await?;
+        items.iter().map(stored_snapshot).collect()
+    }
+}

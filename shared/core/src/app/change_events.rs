@@ -1,0 +1,499 @@
+//! Deployment events from EventBridge, read into `slo::change::Change`: CloudFormation
+//! stack status changes, CodeDeploy deployment state changes, ECS deployment state
+//! changes, and Lambda code and alias updates seen through CloudTrail ("AWS API Call via
+//! CloudTrail": UpdateFunctionCode, UpdateAlias, PublishVersion). The envelope is
+//! `aws_lambda_events`' `EventBridgeEvent`, CodeDeploy's detail its
+//! `CodeDeployEventDetail`; the other details are read tolerantly field by field (real
+//! CloudTrail records vary too much for a strict struct). A bad event is a typed error
+//! that names the field, never a panic.
+
+use aws_lambda_events::event::codedeploy::CodeDeployEventDetail;
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use serde_json::Value;
+
+use crate::slo::change::{
+    codedeploy_link, ecs_link, lambda_link, parse_target, stack_link, Change, ChangeKind,
+};
+
+use super::alarm_events::parse_timestamp_ms;
+
+/// Largest event accepted (EventBridge events are at most 256 KB).
+pub const MAX_CHANGE_EVENT_BYTES: usize = 256 * 1024;
+
+/// The EventBridge sources and detail-types read here; the template's rule forwards these.
+pub const CHANGE_EVENTS: [(&str, &str); 4] = [
+    ("aws.cloudformation", "CloudFormation Stack Status Change"),
+    (
+        "aws.codedeploy",
+        "CodeDeploy Deployment State-change Notification",
+    ),
+    ("aws.ecs", "ECS Deployment State Change"),
+    ("aws.lambda", "AWS API Call via CloudTrail"),
+];
+
+/// The Lambda API calls that change what runs (CloudTrail names carry a version suffix,
+/// e.g. `UpdateFunctionCode20150331v2`).
+pub const LAMBDA_CALLS: [&str; 3] = ["UpdateFunctionCode", "UpdateAlias", "PublishVersion"];
+
+/// Why a deployment event could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChangeEventError {
+    #[error("deployment event is {0} bytes; at most {MAX_CHANGE_EVENT_BYTES} are accepted")]
+    TooLarge(usize),
+    #[error("not an EventBridge event: {0}")]
+    NotAnEvent(String),
+    #[error("EventBridge event from `{origin}` (`{detail_type}`) is not a deployment event sloguard reads")]
+    Unsupported { origin: String, detail_type: String },
+    #[error("{event} event: `{field}` is missing or not a string")]
+    Missing {
+        event: &'static str,
+        field: &'static str,
+    },
+    #[error("{event} event: `{field}` is `{value}`: {why}")]
+    Invalid {
+        event: &'static str,
+        field: &'static str,
+        value: String,
+        why: &'static str,
+    },
+}
+
+/// What one deployment event says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// A change to record.
+    Change(Change),
+    /// A well-formed event that is not a change worth listing (a stack still in progress,
+    /// a failed API call), with why.
+    Ignored(String),
+}
+
+/// Whether a payload is one of the deployment events (by its `source` and `detail-type`),
+/// so the alarm handler sends it here rather than to the alarm reader.
+pub fn is_change_event(v: &Value) -> bool {
+    let field = |k: &str| v.get(k).and_then(Value::as_str);
+    match (field("source"), field("detail-type")) {
+        (Some(s), Some(d)) => CHANGE_EVENTS.iter().any(|(cs, cd)| *cs == s && *cd == d),
+        _ => false,
+    }
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(80).collect()
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn need<'a>(
+    v: &'a Value,
+    key: &'static str,
+    event: &'static str,
+) -> Result<&'a str, ChangeEventError> {
+    text(v, key).ok_or(ChangeEventError::Missing { event, field: key })
+}
+
+/// A target built from event fields, checked like the annotation checks it.
+fn target(event: &'static str, field: &'static str, t: String) -> Result<String, ChangeEventError> {
+    parse_target(&t).map_err(|_| ChangeEventError::Invalid {
+        event,
+        field,
+        value: short(&t),
+        why: "does not name a target (no spaces or slashes in names, at most 512 characters)",
+    })
+}
+
+/// Read one deployment event.
+pub fn parse_change_event(v: &Value) -> Result<Parsed, ChangeEventError> {
+    let size = v.to_string().len();
+    if size > MAX_CHANGE_EVENT_BYTES {
+        return Err(ChangeEventError::TooLarge(size));
+    }
+    let ev: EventBridgeEvent<Value> = serde_json::from_value(v.clone())
+        .map_err(|e| ChangeEventError::NotAnEvent(short(&e.to_string())))?;
+    if !ev.detail.is_object() {
+        return Err(ChangeEventError::NotAnEvent(
+            "`detail` is not an object".into(),
+        ));
+    }
+    let region = ev
+        .region
+        .clone()
+        .filter(|r| !r.is_empty())
+        .ok_or(ChangeEventError::Missing {
+            event: "EventBridge",
+            field: "region",
+        })?;
+    let at = ev.time.map(|t| t.timestamp());
+    match (ev.source.as_str(), ev.detail_type.as_str()) {
+        ("aws.cloudformation", "CloudFormation Stack Status Change") => {
+            cloudformation(&ev, region, at)
+        }
+        ("aws.codedeploy", "CodeDeploy Deployment State-change Notification") => {
+            codedeploy(&ev, region, at)
+        }
+        ("aws.ecs", "ECS Deployment State Change") => ecs(&ev, region, at),
+        ("aws.lambda", "AWS API Call via CloudTrail") => lambda(&ev, region, at),
+        (s, d) => Err(ChangeEventError::Unsupported {
+            origin: short(s),
+            detail_type: short(d),
+        }),
+    }
+}
+
+fn time(at: Option<i64>, event: &'static str) -> Result<i64, ChangeEventError> {
+    at.ok_or(ChangeEventError::Missing {
+        event,
+        field: "time",
+    })
+}
+
+fn cloudformation(
+    ev: &EventBridgeEvent<Value>,
+    region: String,
+    at: Option<i64>,
+) -> Result<Parsed, ChangeEventError> {
+    const E: &str = "CloudFormation";
+    let d = &ev.detail;
+    let stack_id = need(d, "stack-id", E)?;
+    // arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID
+    let name = stack_id
+        .split_once(":stack/")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ChangeEventError::Invalid {
+            event: E,
+            field: "stack-id",
+            value: short(stack_id),
+            why: "not a stack ARN (arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID)",
+        })?;
+    let details = d.get("status-details").unwrap_or(&Value::Null);
+    let status = need(details, "status", E).map_err(|_| ChangeEventError::Missing {
+        event: E,
+        field: "status-details.status",
+    })?;
+    if !(status.ends_with("_COMPLETE") || status.contains("_ROLLBACK_")) {
+        return Ok(Parsed::Ignored(format!(
+            "stack {name} is {}: only *_COMPLETE and *_ROLLBACK_* are changes",
+            short(status)
+        )));
+    }
+    let at = time(at, E)?;
+    Ok(Parsed::Change(Change {
+        target: target(E, "stack-id", format!("stack/{name}"))?,
+        kind: ChangeKind::Stack,
+        at,
+        what: short(status),
+        link: stack_link(&region, stack_id),
+        region,
+        account: ev.account.clone(),
+        id: short(status),
+    }))
+}
+
+fn codedeploy(
+    ev: &EventBridgeEvent<Value>,
+    region: String,
+    at: Option<i64>,
+) -> Result<Parsed, ChangeEventError> {
+    const E: &str = "CodeDeploy";
+    let d: CodeDeployEventDetail =
+        serde_json::from_value(ev.detail.clone()).map_err(|e| ChangeEventError::Invalid {
+            event: E,
+            field: "detail",
+            value: short(&e.to_string()),
+            why: "not a deployment state-change detail",
+        })?;
+    let some = |v: &Option<String>, field: &'static str| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .ok_or(ChangeEventError::Missing { event: E, field })
+    };
+    let app = some(&d.application, "application")?;
+    let group = some(&d.deployment_group, "deploymentGroup")?;
+    let id = some(&d.deployment_id, "deploymentId")?;
+    let state = d.state.trim();
+    if state.is_empty() {
+        return Err(ChangeEventError::Missing {
+            event: E,
+            field: "state",
+        });
+    }
+    Ok(Parsed::Change(Change {
+        target: target(E, "application", format!("codedeploy/{app}/{group}"))?,
+        kind: ChangeKind::CodeDeploy,
+        at: time(at, E)?,
+        what: format!("deployment {} {}", short(&id), short(state)),
+        link: codedeploy_link(&region, &id),
+        region,
+        account: ev.account.clone(),
+        id: format!("{}#{}", short(&id), short(state)),
+    }))
+}
+
+fn ecs(
+    ev: &EventBridgeEvent<Value>,
+    region: String,
+    at: Option<i64>,
+) -> Result<Parsed, ChangeEventError> {
+    const E: &str = "ECS";
+    let d = &ev.detail;
+    let name = need(d, "eventName", E)?;
+    let deployment = need(d, "deploymentId", E)?;
+    let service_arn = ev
+        .resources
+        .iter()
+        .flatten()
+        .find(|r| r.contains(":service/"))
+        .ok_or(ChangeEventError::Missing {
+            event: E,
+            field: "resources (the service ARN)",
+        })?;
+    // arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE (the old format has no cluster).
+    let parts: Vec<&str> = service_arn
+        .split_once(":service/")
+        .map(|(_, r)| r.split('/').collect())
+        .unwrap_or_default();
+    let [cluster, service] = parts[..] else {
+        return Err(ChangeEventError::Invalid {
+            event: E,
+            field: "resources",
+            value: short(service_arn),
+            why: "not a service ARN with its cluster (arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE)",
+        });
+    };
+    // The time the deployment changed state, else the event's.
+    let at = text(d, "updatedAt")
+        .and_then(parse_timestamp_ms)
+        .map(|ms| ms.div_euclid(1000))
+        .or(at);
+    Ok(Parsed::Change(Change {
+        target: target(E, "resources", format!("ecs/{cluster}/{service}"))?,
+        kind: ChangeKind::Ecs,
+        at: time(at, E)?,
+        what: format!("{} {}", short(name), short(deployment)),
+        link: ecs_link(&region, cluster, service),
+        region,
+        account: ev.account.clone(),
+        id: format!("{}#{}", short(deployment), short(name)),
+    }))
+}
+
+fn lambda(
+    ev: &EventBridgeEvent<Value>,
+    region: String,
+    at: Option<i64>,
+) -> Result<Parsed, ChangeEventError> {
+    const E: &str = "CloudTrail";
+    let d = &ev.detail;
+    let call = need(d, "eventName", E)?;
+    let Some(base) = LAMBDA_CALLS.iter().find(|c| call.starts_with(**c)) else {
+        return Ok(Parsed::Ignored(format!(
+            "Lambda API call {} does not change what runs",
+            short(call)
+        )));
+    };
+    if let Some(code) = text(d, "errorCode") {
+        return Ok(Parsed::Ignored(format!(
+            "{base} failed ({}): nothing changed",
+            short(code)
+        )));
+    }
+    let request = d.get("requestParameters").unwrap_or(&Value::Null);
+    let given = text(request, "functionName")
+        .or_else(|| {
+            d.get("responseElements")
+                .and_then(|r| text(r, "functionName"))
+        })
+        .ok_or(ChangeEventError::Missing {
+            event: E,
+            field: "requestParameters.functionName",
+        })?;
+    // A name, a full ARN or a partial ARN (ACCOUNT:function:NAME), with or without a qualifier.
+    let name = match given.split_once("function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or_default(),
+        None => given.split(':').next().unwrap_or_default(),
+    };
+    let at = text(d, "eventTime")
+        .and_then(parse_timestamp_ms)
+        .map(|ms| ms.div_euclid(1000))
+        .or(at);
+    let detail = match *base {
+        "UpdateAlias" => text(request, "name")
+            .map(|a| format!(" alias {}", short(a)))
+            .unwrap_or_default(),
+        "PublishVersion" => d
+            .get("responseElements")
+            .and_then(|r| text(r, "version"))
+            .map(|v| format!(" version {}", short(v)))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let id = text(d, "eventID")
+        .or_else(|| text(d, "requestID"))
+        .map(short)
+        .or_else(|| ev.id.clone())
+        .ok_or(ChangeEventError::Missing {
+            event: E,
+            field: "eventID",
+        })?;
+    Ok(Parsed::Change(Change {
+        target: target(
+            E,
+            "requestParameters.functionName",
+            format!("lambda/{name}"),
+        )?,
+        kind: ChangeKind::Lambda,
+        at: time(at, E)?,
+        what: format!("{base}{detail}"),
+        link: lambda_link(&region, name),
+        region,
+        account: ev.account.clone(),
+        id,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Value {
+        let path = format!(
+            "{}/../../examples/events/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture exists"))
+            .expect("fixture is JSON")
+    }
+
+    fn change(name: &str) -> Change {
+        let v = fixture(name);
+        assert!(is_change_event(&v), "{name}");
+        match parse_change_event(&v) {
+            Ok(Parsed::Change(c)) => c,
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn documented_shapes_give_their_targets() {
+        let c = change("change-cloudformation-update-complete.json");
+        assert_eq!(c.target, "stack/shop-api");
+        assert_eq!(c.what, "UPDATE_COMPLETE");
+        assert_eq!(c.at, 1_764_237_600);
+        assert!(c
+            .link
+            .starts_with("https://eu-west-1.console.aws.amazon.com/cloudformation/"));
+        let c = change("change-cloudformation-rollback.json");
+        assert_eq!(
+            (c.target.as_str(), c.what.as_str()),
+            ("stack/shop-api", "UPDATE_ROLLBACK_IN_PROGRESS")
+        );
+        let c = change("change-codedeploy-deployment.json");
+        assert_eq!(c.target, "codedeploy/shop/prod");
+        assert_eq!(c.what, "deployment d-ABCDEF123 SUCCESS");
+        assert!(c.link.contains("/codedeploy/deployments/d-ABCDEF123"));
+        let c = change("change-ecs-deployment.json");
+        assert_eq!(c.target, "ecs/main-cluster/checkout");
+        assert!(
+            c.what.starts_with("SERVICE_DEPLOYMENT_COMPLETED"),
+            "{}",
+            c.what
+        );
+        let c = change("change-lambda-update-function-code.json");
+        assert_eq!(
+            (c.target.as_str(), c.what.as_str()),
+            ("lambda/checkout-fn", "UpdateFunctionCode")
+        );
+        let c = change("change-lambda-update-alias.json");
+        assert_eq!(c.target, "lambda/checkout-fn");
+        assert_eq!(c.what, "UpdateAlias alias live");
+        let c = change("change-lambda-publish-version.json");
+        assert_eq!(c.what, "PublishVersion version 7");
+    }
+
+    #[test]
+    fn the_same_change_twice_has_the_same_identity() {
+        let a = change("change-cloudformation-update-complete.json");
+        let mut v = fixture("change-cloudformation-update-complete.json");
+        v["id"] = Value::String("another-delivery".into());
+        let Ok(Parsed::Change(b)) = parse_change_event(&v) else {
+            panic!("parses")
+        };
+        assert_eq!((a.target, a.at, a.id), (b.target, b.at, b.id));
+    }
+
+    #[test]
+    fn in_progress_and_failed_calls_are_acknowledged_not_recorded() {
+        let mut v = fixture("change-cloudformation-update-complete.json");
+        v["detail"]["status-details"]["status"] = "UPDATE_IN_PROGRESS".into();
+        assert!(
+            matches!(parse_change_event(&v), Ok(Parsed::Ignored(w)) if w.contains("UPDATE_IN_PROGRESS"))
+        );
+        let mut v = fixture("change-lambda-update-function-code.json");
+        v["detail"]["errorCode"] = "AccessDenied".into();
+        assert!(
+            matches!(parse_change_event(&v), Ok(Parsed::Ignored(w)) if w.contains("AccessDenied"))
+        );
+        let mut v = fixture("change-lambda-update-function-code.json");
+        v["detail"]["eventName"] = "GetFunction20150331v2".into();
+        assert!(matches!(parse_change_event(&v), Ok(Parsed::Ignored(_))));
+    }
+
+    #[test]
+    fn malformed_events_are_typed_errors_that_name_the_field() {
+        let e = parse_change_event(&fixture("change-malformed-stack-id.json")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ChangeEventError::Invalid {
+                    field: "stack-id",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = parse_change_event(&fixture("change-malformed-codedeploy.json")).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ChangeEventError::Missing {
+                    field: "deploymentGroup",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = parse_change_event(&fixture("change-malformed-ecs-old-arn.json")).unwrap_err();
+        assert!(e.to_string().contains("with its cluster"), "{e}");
+        let e = parse_change_event(&serde_json::json!({"source": "aws.ecs"})).unwrap_err();
+        assert!(matches!(e, ChangeEventError::NotAnEvent(_)), "{e}");
+        let e = parse_change_event(&serde_json::json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "region": "r", "detail": {}})).unwrap_err();
+        assert!(matches!(e, ChangeEventError::Unsupported { .. }), "{e}");
+        let mut v = fixture("change-lambda-update-function-code.json");
+        v["detail"]["requestParameters"]["functionName"] = "my fn".into();
+        let e = parse_change_event(&v).unwrap_err();
+        assert!(e.to_string().contains("`lambda/my fn`"), "{e}");
+        let big = serde_json::json!({"detail": "x".repeat(MAX_CHANGE_EVENT_BYTES)});
+        assert!(matches!(
+            parse_change_event(&big),
+            Err(ChangeEventError::TooLarge(_))
+        ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_details_never_panic(detail in proptest::arbitrary::any::<std::collections::HashMap<String, String>>(), i in 0usize..4) {
+            let (source, detail_type) = CHANGE_EVENTS[i];
+            let v = serde_json::json!({"source": source, "detail-type": detail_type, "region": "eu-west-1",
+                "time": "2026-11-27T10:00:00Z", "resources": ["arn:aws:ecs:eu-west-1:1:service/c/s"], "detail": detail});
+            let _ = parse_change_event(&v);
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Changes beside the burn, as use cases: record a deployment event for the SLOs whose
+//! `sloguard.dev/changes` name its target (the alarm handler), and read back an SLO's
+//! changes (messages, the report, `sloguard changes`).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::slo::change::Change;
+use crate::slo::message::rfc3339;
+use crate::slo::model::SloDefinition;
+
+use super::change_events::{parse_change_event, ChangeEventError, Parsed};
+use super::ports::{ChangeStore, DefinitionStore, StoreError};
+
+/// What the handler did with one deployment event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeOutcome {
+    /// The target (`stack/shop-api`), when the event named one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// What happened (`UPDATE_COMPLETE`), for the handler's log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub what: Option<String>,
+    /// When it happened (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// The SLOs that name the target.
+    pub slos: Vec<String>,
+    /// Stored now (false: not stored, or stored before from another delivery).
+    pub recorded: bool,
+    /// Delivered before: the same change is stored once.
+    pub duplicate: bool,
+    /// Why it was not recorded (not a change, no SLO names it, another account).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
+}
+
+/// Why a deployment event could not be handled.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChangeError {
+    #[error(transparent)]
+    BadEvent(#[from] ChangeEventError),
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+fn ignored(why: String) -> ChangeOutcome {
+    ChangeOutcome {
+        target: None,
+        what: None,
+        at: None,
+        slos: Vec::new(),
+        recorded: false,
+        duplicate: false,
+        ignored: Some(why),
+    }
+}
+
+/// Record one deployment event for the SLOs that name its target, kept `days` days.
+/// `account`: the handler's own; changes of other accounts are ignored.
+pub async fn record_change_event<S: DefinitionStore + ChangeStore>(
+    store: &S,
+    payload: &Value,
+    days: i64,
+    account: Option<&str>,
+) -> Result<ChangeOutcome, ChangeError> {
+    let change = match parse_change_event(payload)? {
+        Parsed::Change(c) => c,
+        Parsed::Ignored(why) => return Ok(ignored(why)),
+    };
+    if let (Some(mine), Some(theirs)) = (account, change.account.as_deref()) {
+        if mine != theirs {
+            return Ok(ignored(format!(
+                "change in account {theirs}; this handler serves {mine}"
+            )));
+        }
+    }
+    let slos: Vec<String> = store
+        .definitions()
+        .await?
+        .into_iter()
+        .filter_map(|d| d.definition.ok())
+        .filter(|d| d.settings.changes.contains(&change.target))
+        .map(|d| d.name)
+        .collect();
+    let mut out = ChangeOutcome {
+        target: Some(change.target.clone()),
+        what: Some(change.what.clone()),
+        at: Some(rfc3339(change.at)),
+        slos,
+        recorded: false,
+        duplicate: false,
+        ignored: None,
+    };
+    if out.slos.is_empty() {
+        out.ignored = Some(format!(
+            "no SLO names {} in sloguard.dev/changes",
+            change.target
+        ));
+        return Ok(out);
+    }
+    out.recorded = store
+        .record_change(&change, change.at + days * 86_400)
+        .await?;
+    out.duplicate = !out.recorded;
+    Ok(out)
+}
+
+/// The changes of every target `slo` names with times in [since, until], newest first.
+pub async fn changes_of<S: ChangeStore>(
+    store: &S,
+    slo: &SloDefinition,
+    since: i64,
+    until: i64,
+) -> Result<Vec<Change>, StoreError> {
+    let mut all = Vec::new();
+    for t in &slo.settings.changes {
+        all.extend(store.changes(t, since, until).await?);
+    }
+    all.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.target.cmp(&b.target)));
+    Ok(all)
+}
+
+/// The changes a message about events at `references` may list (each reference's lookback).
+/// A read that fails is logged and leaves the list empty: a page never waits on it.
+pub async fn for_messages<S: ChangeStore>(
+    store: &S,
+    slo: &SloDefinition,
+    references: impl Iterator<Item = i64>,
+) -> Vec<Change> {
+    let refs: Vec<i64> = references.collect();
+    let (Some(from), Some(to)) = (refs.iter().min(), refs.iter().max()) else {
+        return Vec::new();
+    };
+    if slo.settings.changes.is_empty() {
+        return Vec::new();
+    }
+    changes_of(store, slo, from - slo.settings.changes_lookback, *to)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(slo = %slo.name, error = %e, "cannot read recorded changes; the message goes without them");
+            Vec::new()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::memory::MemoryStore;
+    use crate::app::ports::DefinitionStore;
+    use crate::slo::load::{load, SourceFile};
+
+    fn fixture() -> Value {
+        serde_json::from_str(include_str!(
+            "../../../../examples/events/change-cloudformation-update-complete.json"
+        ))
+        .expect("fixture is JSON")
+    }
+
+    async fn store_with(changes: &str) -> MemoryStore {
+        let yaml = crate::app::cycle::tests::checkout_yaml().replace(
+            "  annotations:\n",
+            &format!("  annotations:\n    sloguard.dev/changes: {changes}\n"),
+        );
+        let mut loaded = load(&[SourceFile {
+            name: "c.yaml".into(),
+            text: yaml,
+        }]);
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        let store = MemoryStore::default();
+        store.put_definition(&loaded.slos.remove(0)).await.unwrap();
+        store
+    }
+
+    #[tokio::test]
+    async fn a_change_is_recorded_once_for_the_slos_that_name_it() {
+        let store = store_with("stack/shop-api, lambda/other").await;
+        let first = record_change_event(&store, &fixture(), 90, Some("111122223333"))
+            .await
+            .unwrap();
+        assert!(first.recorded && !first.duplicate, "{first:?}");
+        assert_eq!(first.target.as_deref(), Some("stack/shop-api"));
+        assert_eq!(first.slos.len(), 1);
+        let again = record_change_event(&store, &fixture(), 90, Some("111122223333"))
+            .await
+            .unwrap();
+        assert!(!again.recorded && again.duplicate, "{again:?}");
+        let slo = store
+            .definitions()
+            .await
+            .unwrap()
+            .remove(0)
+            .definition
+            .unwrap();
+        let got = changes_of(&store, &slo, 0, i64::MAX / 2).await.unwrap();
+        assert_eq!(got.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn changes_nobody_names_or_of_another_account_are_not_recorded() {
+        let store = store_with("stack/other-api").await;
+        let out = record_change_event(&store, &fixture(), 90, None)
+            .await
+            .unwrap();
+        assert!(!out.recorded);
+        assert!(out.ignored.unwrap().contains("no SLO names stack/shop-api"));
+        let store = store_with("stack/shop-api").await;
+        let out = record_change_event(&store, &fixture(), 90, Some("999999999999"))
+            .await
+            .unwrap();
+        assert!(!out.recorded && out.ignored.unwrap().contains("account 111122223333"));
+    }
+
+    #[tokio::test]
+    async fn a_malformed_deployment_event_is_a_typed_error_of_the_handler() {
+        use crate::app::alarm::{handle_alarm_event, AlarmError};
+        let app = crate::app::cycle::tests::app_with(|_| 0.0).await;
+        let bad: Value = serde_json::from_str(include_str!(
+            "../../../../examples/events/change-malformed-stack-id.json"
+        ))
+        .unwrap();
+        let err = handle_alarm_event(&app, &bad, 0).await.unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                AlarmError::Change(ChangeError::BadEvent(ChangeEventError::Invalid {
+                    field: "stack-id",
+                    ..
+                }))
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.error_type(), "BadChangeEvent");
+        assert!(err.to_string().contains("stack-id"), "{err}");
+    }
+}
