@@ -29,9 +29,9 @@ use sloguard_core::app::ports::{
     outbox_items, ApplyOutcome, Channel, Claim, DedupStore, DefinitionStore, Once, OnceClaim,
     Outbox, OutboxKey, Silence, StateStore, StoreError, StoredDefinition, StoredState,
 };
-use sloguard_core::app::snapshot::Snapshot;
 use sloguard_core::slo::message::{rfc3339, Notification};
 use sloguard_core::slo::model::SloDefinition;
+use sloguard_core::slo::snapshot::Snapshot;
 use sloguard_core::slo::status::SloState;
 
 use super::{classify, Failure};

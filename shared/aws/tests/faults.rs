@@ -13,9 +13,9 @@ use sloguard_core::app::ports::{
     Channel, DefinitionStore, HistoryStore, MetricSource, Notifier, NotifyError, SourceError,
     StateStore, StoreError,
 };
-use sloguard_core::app::Snapshot;
 use sloguard_core::slo::model::MetricSpec;
 use sloguard_core::slo::plan::{MetricRequest, PlannedQuery};
+use sloguard_core::slo::snapshot::Snapshot;
 use sloguard_core::slo::status::SloState;
 
 fn query_error(status: u16, code: &str) -> Response {

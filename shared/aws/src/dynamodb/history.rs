@@ -2,8 +2,8 @@
 //! the TTL the cycle chose for it.
 
 use sloguard_core::app::ports::{HistoryStore, StoreError};
-use sloguard_core::app::snapshot::Snapshot;
 use sloguard_core::slo::message::rfc3339;
+use sloguard_core::slo::snapshot::Snapshot;
 
 use super::{key, n, s, stored_snapshot, DynamoStore, TTL_ATTRIBUTE};
 

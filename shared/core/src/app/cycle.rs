@@ -22,8 +22,8 @@ use super::ports::{
     OutboxKey, SourceError, StoreError, StoredState,
 };
 use super::read::read_streams;
-use super::snapshot::Snapshot;
 use super::App;
+use crate::slo::snapshot::{Snapshot, RECENT_HISTORY_DAYS};
 
 /// Attempts at committing a state change when other evaluators keep winning the race.
 const COMMIT_ATTEMPTS: usize = 8;
@@ -533,10 +533,6 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
         notify_errors: errors,
     })
 }
-
-/// Days a snapshot that is not an hourly checkpoint is kept: every cycle for two weeks
-/// (what incident reviews zoom into), one an hour for the full retention.
-pub const RECENT_HISTORY_DAYS: i64 = 15;
 
 /// Whether an evaluation at `at` is the first of its hour the state knows of: its snapshot
 /// is kept the full retention and the state item is rewritten (its evaluation time moves on).

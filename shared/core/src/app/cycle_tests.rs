@@ -14,38 +14,7 @@ use crate::slo::load::SourceFile;
 pub(crate) const T: i64 = 1_800_000_000;
 const MIN: i64 = 60;
 
-pub(crate) fn checkout_yaml() -> String {
-    r#"apiVersion: openslo/v1
-kind: SLO
-metadata:
-  name: checkout
-  annotations:
-    sloguard.dev/alarms: checkout-5xx-high
-spec:
-  service: webshop
-  indicator:
-    metadata:
-      name: checkout-errors
-    spec:
-      ratioMetric:
-        counter: true
-        bad:
-          metricSource:
-            type: CloudWatch
-            spec: {region: eu-west-1, namespace: Test, metricName: Errors, stat: Sum}
-        total:
-          metricSource:
-            type: CloudWatch
-            spec: {region: eu-west-1, namespace: Test, metricName: Requests, stat: Sum}
-  timeWindow:
-    - duration: 30d
-      isRolling: true
-  budgetingMethod: Occurrences
-  objectives:
-    - target: 0.999
-"#
-    .to_string()
-}
+pub(crate) use crate::slo::fixtures::checkout_yaml;
 
 pub(crate) type TestApp = App<FakeMetrics, MemoryStore, FakeNotifier>;
 

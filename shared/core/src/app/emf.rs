@@ -141,7 +141,7 @@ pub fn cycle_lines(source: &Source, report: &CycleReport, timestamp_ms: i64) -> 
 mod tests {
     use super::*;
     use crate::app::cycle::SloOutcome;
-    use crate::app::Snapshot;
+    use crate::slo::snapshot::Snapshot;
 
     fn report() -> CycleReport {
         let snap: Snapshot = serde_json::from_value(json!({

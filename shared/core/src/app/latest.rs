@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use futures::stream::{self, StreamExt};
 
 use super::ports::{HistoryStore, StateStore, StoreError, StoredState, FAR_FUTURE};
-use super::snapshot::Snapshot;
+use crate::slo::snapshot::Snapshot;
 
 /// History reads in flight at once (one Query of one item per SLO).
 const CONCURRENT_READS: usize = 16;

@@ -21,7 +21,7 @@ use super::ports::{
     QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition, StoredState,
     StreamCacheStore,
 };
-use super::snapshot::Snapshot;
+use crate::slo::snapshot::Snapshot;
 
 struct OutboxItem {
     notification: Notification,

@@ -17,7 +17,6 @@ pub mod memory;
 pub mod ports;
 pub mod read;
 pub mod report;
-pub mod snapshot;
 pub mod widget;
 
 pub use ports::{
@@ -25,7 +24,8 @@ pub use ports::{
     MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence, StateStore, StoredDefinition,
     StoredState, StreamCacheStore,
 };
-pub use snapshot::Snapshot;
+// The snapshot is domain data (`slo::snapshot`); the use cases name it through here too.
+pub use crate::slo::snapshot::{self, Snapshot};
 
 /// Settings of a running sloguard, from the environment or CLI flags.
 #[derive(Debug, Clone)]

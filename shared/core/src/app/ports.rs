@@ -11,7 +11,7 @@ use crate::slo::model::{MetricSpec, SloDefinition};
 use crate::slo::plan::MetricRequest;
 use crate::slo::status::SloState;
 
-use super::snapshot::Snapshot;
+use crate::slo::snapshot::Snapshot;
 
 /// The datapoints of one planned query (by its id), timestamps in epoch seconds.
 #[derive(Debug, Clone, PartialEq)]

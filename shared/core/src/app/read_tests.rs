@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use crate::app::cycle::tests::{app_with, at, TestApp, T};
 use crate::app::cycle::{run_cycle, CycleReport, CycleRequest};
-use crate::app::snapshot::Snapshot;
+use crate::slo::snapshot::Snapshot;
 
 const MIN: i64 = 60;
 const HOUR: i64 = 3600;

@@ -19,13 +19,14 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::app::cycle::{CycleReport, SloOutcome, RECENT_HISTORY_DAYS};
-use crate::app::{emf, Snapshot};
+use crate::app::cycle::{CycleReport, SloOutcome};
+use crate::app::emf;
 use crate::slo::evaluate::evaluate;
 use crate::slo::load::{load, SourceFile};
 use crate::slo::model::{Indicator, MetricSpec, Op, SloDefinition};
 use crate::slo::plan::{EvalTime, QueryPlan};
 use crate::slo::series::{Series, StreamData};
+use crate::slo::snapshot::{Snapshot, RECENT_HISTORY_DAYS};
 use crate::slo::status::{decide, Rules, SloState};
 
 pub use prices::Prices;

@@ -7,9 +7,9 @@ pub mod svg;
 
 use std::fmt::Write;
 
-use crate::app::Snapshot;
 use crate::slo::change::{self, Change};
 use crate::slo::message::{count, relative, rfc3339, thousands};
+use crate::slo::snapshot::Snapshot;
 use crate::slo::status::Status;
 
 use svg::{esc, Size};

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::slo::message::{clean_subject, count, relative};
 use crate::slo::status::Status;
 
-use crate::app::Snapshot;
+use crate::slo::snapshot::Snapshot;
 
 use super::{incidents, parse_time, pct, SloView};
 

@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::app::Snapshot;
 use crate::slo::message::rfc3339;
+use crate::slo::snapshot::Snapshot;
 
 use super::{incidents, parse_time, Span};
 

@@ -1,9 +1,9 @@
 //! The renderer on hand-made histories.
 
 use super::*;
-use crate::app::snapshot::ConditionView;
-use crate::app::Snapshot;
 use crate::slo::message::AlarmNote;
+use crate::slo::snapshot::ConditionView;
+use crate::slo::snapshot::Snapshot;
 use std::collections::BTreeMap;
 
 const T0: i64 = 1_800_000_000;

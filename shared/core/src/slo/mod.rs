@@ -11,11 +11,14 @@ pub mod plan;
 pub mod policy;
 pub mod series;
 pub mod shard;
+pub mod snapshot;
 pub mod status;
 pub mod suggest;
 pub mod window;
 pub mod yaml;
 
+#[cfg(test)]
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod status_tests;
 #[cfg(test)]

@@ -14,7 +14,7 @@ const T0: i64 = 1_800_000_000;
 
 /// The checkout SLO the cycle's tests use (its alarm annotation plays no part here).
 fn slo() -> SloDefinition {
-    let yaml = crate::app::cycle::tests::checkout_yaml();
+    let yaml = crate::slo::fixtures::checkout_yaml();
     let loaded = load(&[SourceFile {
         name: "checkout.yaml".into(),
         text: yaml,

@@ -11,6 +11,10 @@ use crate::slo::message::{rfc3339, AlarmNote};
 use crate::slo::model::{Op, SloDefinition};
 use crate::slo::status::{Announcement, Status, StatusChange};
 
+/// Days a snapshot that is not an hourly checkpoint is kept: every cycle for two weeks
+/// (what incident reviews zoom into), one an hour for the full retention.
+pub const RECENT_HISTORY_DAYS: i64 = 15;
+
 /// One burn-rate condition at a snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConditionView {
