@@ -1398,8 +1398,7 @@ async fn changes_lists_the_deployments_an_slo_names_newest_first() -> Result<()>
         ("change-lambda-update-function-code.json", now - 600),
     ] {
         let out =
-            sloguard_core::app::changes::record_change_event(&store, &fixture(name, t)?, 90, None)
-                .await?;
+            sloguard_aws::events::record_change_event(&store, &fixture(name, t)?, 90, None).await?;
         assert!(out.recorded, "{out:?}");
     }
     let out = sloguard(Some(&moto), &["changes", "checkout-availability"]);

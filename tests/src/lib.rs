@@ -6,9 +6,10 @@ pub mod proxy;
 
 use anyhow::{Context, Result};
 use serde_json::json;
+use sloguard_aws::events::handle_scheduled_event;
 use sloguard_aws::{build_app, AwsApp, Environment};
 use sloguard_core::app::apply::{apply, ApplyOptions};
-use sloguard_core::app::cycle::{handle_scheduled_event, CycleReport};
+use sloguard_core::app::cycle::CycleReport;
 use sloguard_core::app::{HistoryStore, Snapshot};
 use sloguard_core::slo::load::SourceFile;
 use sloguard_core::slo::message::rfc3339;
@@ -143,12 +144,10 @@ impl Env {
         app: &AwsApp,
         payload: &serde_json::Value,
     ) -> Result<sloguard_core::app::alarm::AlarmReport> {
-        Ok(sloguard_core::app::alarm::handle_alarm_event(
-            app,
-            payload,
-            chrono::Utc::now().timestamp(),
+        Ok(
+            sloguard_aws::events::handle_alarm_event(app, payload, chrono::Utc::now().timestamp())
+                .await?,
         )
-        .await?)
     }
 
     /// Deliver an alarm payload to the alarm handler with the clock at `now` (a live alarm:
@@ -159,7 +158,7 @@ impl Env {
         payload: &serde_json::Value,
         now: i64,
     ) -> Result<sloguard_core::app::alarm::AlarmReport> {
-        Ok(sloguard_core::app::alarm::handle_alarm_event(app, payload, now).await?)
+        Ok(sloguard_aws::events::handle_alarm_event(app, payload, now).await?)
     }
 
     /// Stored history of one SLO over the last two days.

@@ -2,8 +2,8 @@
 //! died mid-way, and a page whose claim is held by a process that died.
 
 use anyhow::Result;
-use sloguard_core::app::alarm::{handle_alarm_event_in, HandlerContext, TRANSITION_LEASE_SECONDS};
-use sloguard_core::app::cycle::handle_scheduled_event;
+use sloguard_aws::events::{handle_alarm_event_in, handle_scheduled_event};
+use sloguard_core::app::alarm::{HandlerContext, TRANSITION_LEASE_SECONDS};
 use sloguard_core::app::ports::{DedupStore, Once, Outbox, StateStore};
 use sloguard_e2e::{alarm_fixture, checkout_slo, checkout_slo_with_alarms, Env};
 
@@ -70,7 +70,7 @@ async fn a_handler_that_died_after_its_dedup_write_is_replaced_by_the_retry() ->
     env.incident(&checkout_slo("checkout")).await?;
     let t = env.end - 70 * MIN;
     let payload = alarm_fixture("alarm-action-metric.json", t)?;
-    let ts = sloguard_core::app::alarm_events::parse_alarm_payload(&payload)?[0].timestamp_ms;
+    let ts = sloguard_aws::events::alarm::parse_alarm_payload(&payload)?[0].timestamp_ms;
     // The first invocation claimed the transition, then its Lambda timed out.
     env.app
         .store

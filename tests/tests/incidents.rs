@@ -2,8 +2,9 @@
 //! refused future times, and past evaluations (backfill) that never page.
 
 use anyhow::Result;
+use sloguard_aws::events::handle_scheduled_event;
 use sloguard_core::app::backfill::{backfill, BackfillRequest};
-use sloguard_core::app::cycle::{handle_scheduled_event, run_cycle, CycleError, CycleRequest};
+use sloguard_core::app::cycle::{run_cycle, CycleError, CycleRequest};
 use sloguard_core::app::{HistoryStore, Silence, StateStore};
 use sloguard_core::slo::message::rfc3339;
 use sloguard_core::slo::status::SloState;

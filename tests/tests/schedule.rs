@@ -315,7 +315,7 @@ async fn shards_split_the_fleet_without_overlap() -> Result<()> {
     let mut seen = Vec::new();
     for shard in 0..3 {
         let event = serde_json::json!({"time": sloguard_core::slo::message::rfc3339(env.end), "shard": shard, "shards": 3});
-        let r = sloguard_core::app::cycle::handle_scheduled_event(
+        let r = sloguard_aws::events::handle_scheduled_event(
             &env.app,
             &event,
             chrono::Utc::now().timestamp(),
@@ -356,8 +356,8 @@ async fn overlapping_shards_announce_each_change_once() -> Result<()> {
     let shard = serde_json::json!({"time": sloguard_core::slo::message::rfc3339(t), "shard": 0, "shards": 1});
     let now = t;
     let (a, b) = tokio::join!(
-        sloguard_core::app::cycle::handle_scheduled_event(&env.app, &all, now),
-        sloguard_core::app::cycle::handle_scheduled_event(&other, &shard, now)
+        sloguard_aws::events::handle_scheduled_event(&env.app, &all, now),
+        sloguard_aws::events::handle_scheduled_event(&other, &shard, now)
     );
     assert_eq!(a?.notifications_sent + b?.notifications_sent, 1);
     assert_eq!(env.inbox().await?.len(), 1);
@@ -372,7 +372,7 @@ async fn a_cycle_at_its_deadline_stops_cleanly_and_the_next_one_catches_up() -> 
     let event = serde_json::json!({"time": sloguard_core::slo::message::rfc3339(t)});
     let now = chrono::Utc::now();
     let near = Some(now.timestamp_millis() + 1_000);
-    let err = sloguard_core::app::cycle::handle_scheduled_event_until(&env.app, &event, t, near)
+    let err = sloguard_aws::events::handle_scheduled_event_until(&env.app, &event, t, near)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("deferred"), "{err}");

@@ -11,7 +11,7 @@ use aws_sdk_cloudwatch::types::{
 use aws_sdk_cloudwatch::Client;
 use aws_smithy_types::DateTime;
 
-use sloguard_core::app::alarm_events::AlarmMetric;
+use sloguard_core::app::events::AlarmMetric;
 use sloguard_core::app::ports::{MetricSource, QueryResult, SourceError};
 use sloguard_core::slo::model::{MetricSpec, MetricStatSpec, QuerySpec};
 use sloguard_core::slo::plan::{expand_queries, MetricRequest};

@@ -4,6 +4,7 @@
 pub mod cloudwatch;
 pub mod dynamodb;
 pub mod eventbridge;
+pub mod events;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod sns;

@@ -4,9 +4,10 @@
 //! kept as regression tests); under `cargo bolero test <target>` they run under libFuzzer.
 //! The property: any input ends in a value or a clear error, never a panic.
 
-use sloguard_core::app::alarm_events::parse_alarm_payload;
-use sloguard_core::app::change_events::{parse_change_event, Parsed};
-use sloguard_core::app::events::parse_schedule;
+use sloguard_aws::events::alarm::parse_alarm_payload;
+use sloguard_aws::events::change::parse_change_event;
+use sloguard_aws::events::schedule::parse_schedule;
+use sloguard_core::app::events::Parsed;
 use sloguard_core::slo::change::parse_target;
 use sloguard_core::slo::load::{load, SourceFile};
 

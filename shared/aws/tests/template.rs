@@ -258,11 +258,11 @@ fn deployment_events_of_this_account_reach_the_handler_and_slo_events_go_to_the_
     );
     assert!(pattern.contains("account: AWS::AccountId"), "{pattern}");
     // The rule forwards exactly the kinds the handler reads.
-    for (source, detail_type) in sloguard_core::app::change_events::CHANGE_EVENTS {
+    for (source, detail_type) in sloguard_aws::events::change::CHANGE_EVENTS {
         assert!(pattern.contains(source), "{source}");
         assert!(pattern.contains(detail_type), "{detail_type}");
     }
-    for call in sloguard_core::app::change_events::LAMBDA_CALLS {
+    for call in sloguard_aws::events::change::LAMBDA_CALLS {
         assert!(pattern.contains(&format!("prefix: {call}")), "{call}");
     }
     let handler = flat(props(&t, "AlarmHandlerRole"));

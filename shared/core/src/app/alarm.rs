@@ -3,16 +3,13 @@
 //! so neither path repeats a message the other sent.
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::slo::message::{rfc3339, AlarmNote};
 use crate::slo::model::SloDefinition;
 
-use super::alarm_events::{name_from_arn, parse_alarm_payload, AlarmEvent, AlarmMetric};
-use super::change_events::is_change_event;
 use super::changes::{record_change_event, ChangeError, ChangeOutcome};
 use super::cycle::{run_cycle, CycleError, CycleReport, CycleRequest, MAX_FUTURE_SECONDS};
-use super::events::EventError;
+use super::events::{name_from_arn, AlarmEvent, AlarmMetric, EventError, HandlerEvent};
 use super::ports::{BudgetStore, MetricSource, Notifier, Once, OnceClaim, StoreError};
 use super::App;
 
@@ -204,36 +201,38 @@ fn foreign(alarm: &AlarmEvent, ctx: &HandlerContext) -> Option<String> {
     None
 }
 
-/// The alarm handler: parse the payload, drop duplicates, re-evaluate the touched SLOs.
+/// The alarm handler: drop duplicates, re-evaluate the touched SLOs (or record a deployment).
 pub async fn handle_alarm_event<M: MetricSource, S: BudgetStore, N: Notifier>(
     app: &App<M, S, N>,
-    payload: &Value,
+    event: &HandlerEvent,
     now: i64,
 ) -> Result<AlarmReport, AlarmError> {
-    handle_alarm_event_in(app, payload, now, &HandlerContext::default()).await
+    handle_alarm_event_in(app, event, now, &HandlerContext::default()).await
 }
 
 /// The alarm handler with its account, region and deadline.
 pub async fn handle_alarm_event_in<M: MetricSource, S: BudgetStore, N: Notifier>(
     app: &App<M, S, N>,
-    payload: &Value,
+    event: &HandlerEvent,
     now: i64,
     ctx: &HandlerContext,
 ) -> Result<AlarmReport, AlarmError> {
-    if is_change_event(payload) {
-        let outcome = record_change_event(
-            &app.store,
-            payload,
-            app.config.changes_days,
-            ctx.account.as_deref(),
-        )
-        .await?;
-        return Ok(AlarmReport {
-            alarms: Vec::new(),
-            changes: vec![outcome],
-        });
-    }
-    let alarms = parse_alarm_payload(payload)?;
+    let alarms = match event {
+        HandlerEvent::Change(change) => {
+            let outcome = record_change_event(
+                &app.store,
+                change,
+                app.config.changes_days,
+                ctx.account.as_deref(),
+            )
+            .await?;
+            return Ok(AlarmReport {
+                alarms: Vec::new(),
+                changes: vec![outcome],
+            });
+        }
+        HandlerEvent::Alarms(alarms) => alarms.clone(),
+    };
     let defs: Vec<SloDefinition> = app
         .store
         .definitions()

@@ -17,18 +17,20 @@ async fn add_cart(app: &TestApp) {
         .expect("valid SLO");
 }
 
-fn alarm_event(state: &str, t: i64) -> Value {
-    serde_json::json!({
-        "version": "0", "id": "x", "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch",
-        "account": "123456789012", "time": rfc3339(t), "region": "eu-west-1",
-        "resources": ["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-5xx-high"],
-        "detail": {
-            "alarmName": "checkout-5xx-high",
-            "state": {"value": state, "reason": "Threshold Crossed", "timestamp": rfc3339(t)},
-            "previousState": {"value": "OK", "reason": "", "timestamp": rfc3339(t - 600)},
-            "configuration": {"metrics": []}
-        }
-    })
+/// The checkout alarm's transition to `state` at `t`, as read from its EventBridge event.
+fn alarm_event(state: &str, t: i64) -> HandlerEvent {
+    HandlerEvent::Alarms(vec![AlarmEvent {
+        name: "checkout-5xx-high".into(),
+        arn: Some("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-5xx-high".into()),
+        state: state.into(),
+        previous_state: Some("OK".into()),
+        reason: "Threshold Crossed".into(),
+        timestamp_ms: t * 1000,
+        metrics: Vec::new(),
+        composite: false,
+        children: Vec::new(),
+        shape: "eventbridge",
+    }])
 }
 
 #[tokio::test]
@@ -132,7 +134,10 @@ async fn a_handler_that_died_after_claiming_is_replaced_by_the_retry() {
     use crate::app::ports::{DedupStore, Once};
     let app = app_with(|_| 0.0).await;
     let event = alarm_event("ALARM", T);
-    let ts = crate::app::alarm_events::parse_alarm_payload(&event).unwrap()[0].timestamp_ms;
+    let HandlerEvent::Alarms(alarms) = &event else {
+        unreachable!("an alarm event")
+    };
+    let ts = alarms[0].timestamp_ms;
     // The first handler claimed the transition and died before finishing.
     app.store
         .claim_once(

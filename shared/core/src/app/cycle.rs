@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::slo::evaluate::{evaluate, EvaluateError};
 use crate::slo::message::{changes_reference, compose, compose_with, rfc3339, AlarmNote};
@@ -16,7 +15,7 @@ use crate::slo::series::StreamData;
 use crate::slo::shard::in_shard;
 use crate::slo::status::{decide, Rules, SloState, Status, StatusChange};
 
-use super::events::{parse_schedule, EventError};
+use super::events::{EventError, ScheduleInput};
 use super::ports::{
     outbox_items, AccessProblem, BudgetStore, Claim, MetricSource, Notifier, NotifyError,
     OutboxKey, SourceError, StoreError, StoredState,
@@ -201,29 +200,28 @@ impl CycleError {
     }
 }
 
-/// The scheduled evaluator's handler: parse the event, run one cycle.
+/// The scheduled evaluator's handler: run the cycle the schedule asks for.
 pub async fn handle_scheduled_event<M: MetricSource, S: BudgetStore, N: Notifier>(
     app: &App<M, S, N>,
-    payload: &Value,
+    input: &ScheduleInput,
     now: i64,
 ) -> Result<CycleReport, CycleError> {
-    handle_scheduled_event_until(app, payload, now, None).await
+    handle_scheduled_event_until(app, input, now, None).await
 }
 
 /// The scheduled handler with the invocation's deadline (epoch milliseconds).
 pub async fn handle_scheduled_event_until<M: MetricSource, S: BudgetStore, N: Notifier>(
     app: &App<M, S, N>,
-    payload: &Value,
+    input: &ScheduleInput,
     now: i64,
     deadline_ms: Option<i64>,
 ) -> Result<CycleReport, CycleError> {
-    let input = parse_schedule(payload)?;
     run_cycle(
         app,
         CycleRequest {
             trigger: input.time.unwrap_or(now),
             now,
-            only: input.slo.map(|s| vec![s]),
+            only: input.slo.clone().map(|s| vec![s]),
             shard: input.shard,
             alarm: None,
             deadline_ms,

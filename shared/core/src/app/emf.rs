@@ -11,7 +11,7 @@
 use serde_json::{json, Map, Value};
 
 use super::cycle::CycleReport;
-use super::events::parse_schedule;
+use super::events::ScheduleInput;
 
 /// Namespace of every sloguard metric.
 pub const NAMESPACE: &str = "sloguard";
@@ -52,13 +52,16 @@ pub struct Source {
 
 impl Source {
     /// The source of one scheduled invocation: the shard its event names ("0" when it
-    /// names none, or cannot be read), so each shard's dead man's switch counts only
-    /// that shard's cycles.
-    pub fn from_schedule(stack: &str, payload: &Value, slo_metrics: SloMetrics) -> Source {
+    /// names none, or could not be read: None), so each shard's dead man's switch counts
+    /// only that shard's cycles.
+    pub fn from_schedule(
+        stack: &str,
+        input: Option<&ScheduleInput>,
+        slo_metrics: SloMetrics,
+    ) -> Source {
         Source {
             stack: stack.to_string(),
-            shard: parse_schedule(payload)
-                .ok()
+            shard: input
                 .and_then(|s| s.shard)
                 .map_or("0".into(), |(shard, _)| shard.to_string()),
             slo_metrics,
@@ -216,14 +219,17 @@ mod tests {
 
     #[test]
     fn two_shards_of_one_stack_emit_different_dimension_values() {
-        // What the template's Schedule0 and Schedule1 send (InputTemplate), for 2 shards.
-        let event =
-            |shard: u32| json!({"time": "2026-11-25T12:00:00Z", "shard": shard, "shards": 2});
-        let line = |payload: &Value| -> Value {
-            let source = Source::from_schedule("prod-slos", payload, SloMetrics::None);
+        // What the template's Schedule0 and Schedule1 ask for, for 2 shards.
+        let event = |shard: u32| ScheduleInput {
+            time: Some(1_795_608_000),
+            shard: Some((shard, 2)),
+            slo: None,
+        };
+        let line = |input: Option<&ScheduleInput>| -> Value {
+            let source = Source::from_schedule("prod-slos", input, SloMetrics::None);
             serde_json::from_str(&cycle_lines(&source, &report(), 0)[0]).unwrap()
         };
-        let (zero, one) = (line(&event(0)), line(&event(1)));
+        let (zero, one) = (line(Some(&event(0))), line(Some(&event(1))));
         assert_eq!((&zero["Shard"], &one["Shard"]), (&json!("0"), &json!("1")));
         assert_eq!(zero["Stack"], one["Stack"], "one stack");
         assert_eq!(
@@ -231,13 +237,9 @@ mod tests {
             json!(["Stack", "Shard"]),
             "the shard is a dimension, not only a field"
         );
-        // An unsharded schedule, a CLI event and an unreadable one all count as shard 0.
-        for payload in [
-            json!({"time": "2026-11-25T12:00:00Z"}),
-            Value::Null,
-            json!([1]),
-        ] {
-            assert_eq!(line(&payload)["Shard"], "0", "{payload}");
+        // An unsharded schedule and an unreadable one count as shard 0.
+        for input in [Some(&ScheduleInput::default()), None] {
+            assert_eq!(line(input)["Shard"], "0", "{input:?}");
         }
     }
 

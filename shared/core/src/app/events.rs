@@ -1,11 +1,9 @@
-//! Inputs of the scheduled evaluator: EventBridge scheduled events and
-//! EventBridge Scheduler JSON, read tolerantly, rejected with a clear reason.
+//! The events the use cases take, typed: what a schedule asks for, alarm state
+//! transitions, deployment events. `sloguard-aws` reads them from the Lambda envelopes
+//! (EventBridge, alarm actions, SNS); a payload it cannot read is an `EventError` or a
+//! `ChangeEventError` that names what was wrong.
 
-use chrono::DateTime;
-use serde_json::Value;
-
-/// Largest event accepted: real schedule events are a few hundred bytes.
-pub const MAX_EVENT_BYTES: usize = 64 * 1024;
+use crate::slo::change::Change;
 
 /// A bad invocation payload, with what was wrong.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -23,137 +21,87 @@ pub struct ScheduleInput {
     pub slo: Option<String>,
 }
 
-/// Read an EventBridge scheduled event or a Scheduler input object.
-pub fn parse_schedule(v: &Value) -> Result<ScheduleInput, EventError> {
-    let size = v.to_string().len();
-    if size > MAX_EVENT_BYTES {
-        return Err(EventError(format!(
-            "payload is {size} bytes; a schedule event is at most {MAX_EVENT_BYTES}"
-        )));
-    }
-    let obj = match v {
-        Value::Object(o) => o,
-        Value::Null => return Ok(ScheduleInput::default()),
-        other => {
-            return Err(EventError(format!(
-                "expected a JSON object, found {}",
-                kind(other)
-            )))
-        }
-    };
-    if let Some(dt) = obj.get("detail-type") {
-        if dt.as_str() != Some("Scheduled Event") {
-            return Err(EventError(format!(
-                "detail-type {dt} is not `Scheduled Event`; alarm events go to slo-alarm-handler"
-            )));
-        }
-    }
-    let time = match obj.get("time") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(
-            DateTime::parse_from_rfc3339(s)
-                .map_err(|_| {
-                    EventError(format!(
-                        "time `{}` is not RFC 3339 (e.g. 2026-11-25T12:00:00Z)",
-                        short(s)
-                    ))
-                })?
-                .timestamp(),
-        ),
-        Some(other) => {
-            return Err(EventError(format!(
-                "time must be an RFC 3339 string, found {}",
-                kind(other)
-            )))
-        }
-    };
-    let field = |name: &str| {
-        obj.get(name)
-            .or_else(|| obj.get("detail").and_then(|d| d.get(name)))
-    };
-    let num = |name: &str| -> Result<Option<u32>, EventError> {
-        match field(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(x) => x
-                .as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .map(Some)
-                .ok_or_else(|| EventError(format!("{name} must be a whole number, found {x}"))),
-        }
-    };
-    let shard = match (num("shard")?, num("shards")?) {
-        (None, None) => None,
-        (Some(s), Some(n)) if n >= 1 && s < n => Some((s, n)),
-        (Some(s), Some(n)) => return Err(EventError(format!("shard {s} is not in 0..{n}"))),
-        _ => return Err(EventError("shard and shards go together".into())),
-    };
-    let slo = match field("slo") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            return Err(EventError(format!(
-                "slo must be a string, found {}",
-                kind(other)
-            )))
-        }
-    };
-    Ok(ScheduleInput { time, shard, slo })
+/// A metric an alarm watches: namespace, name and sorted dimensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmMetric {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// One alarm state transition, whatever shape it arrived in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmEvent {
+    pub name: String,
+    pub arn: Option<String>,
+    /// ALARM, OK or INSUFFICIENT_DATA.
+    pub state: String,
+    pub previous_state: Option<String>,
+    pub reason: String,
+    /// The state timestamp, in milliseconds (the identity of the transition).
+    pub timestamp_ms: i64,
+    /// Metrics of the alarm (metric-math helpers included; expressions skipped).
+    pub metrics: Vec<AlarmMetric>,
+    pub composite: bool,
+    /// Names of the child alarms that triggered a composite alarm.
+    pub children: Vec<String>,
+    /// `eventbridge`, `alarm-action` or `sns`.
+    pub shape: &'static str,
+}
+
+impl AlarmEvent {
+    /// The state timestamp in seconds.
+    pub fn timestamp(&self) -> i64 {
+        self.timestamp_ms.div_euclid(1000)
     }
 }
 
-fn short(s: &str) -> String {
-    s.chars().take(40).collect()
+/// The alarm name at the end of an alarm ARN (`arn:aws:cloudwatch:r:a:alarm:NAME`).
+pub fn name_from_arn(arn: &str) -> Option<&str> {
+    arn.split_once(":alarm:").map(|(_, n)| n.trim())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
+/// Largest event accepted (EventBridge events are at most 256 KB).
+pub const MAX_CHANGE_EVENT_BYTES: usize = 256 * 1024;
 
-    #[test]
-    fn reads_eventbridge_and_scheduler_inputs() {
-        let eb = json!({"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event",
-            "source":"aws.events","account":"123456789012","time":"2026-11-25T12:00:00Z","region":"eu-west-1",
-            "resources":["arn:aws:events:eu-west-1:123456789012:rule/slo-evaluator"],"detail":{}});
-        let s = parse_schedule(&eb).unwrap();
-        assert_eq!(s.time, Some(1_795_608_000));
-        assert_eq!(
-            parse_schedule(&json!({"shard": 1, "shards": 4}))
-                .unwrap()
-                .shard,
-            Some((1, 4))
-        );
-        assert_eq!(
-            parse_schedule(&json!({})).unwrap(),
-            ScheduleInput::default()
-        );
-        assert!(parse_schedule(&json!({"shard": 4, "shards": 4}))
-            .unwrap_err()
-            .0
-            .contains("not in 0..4"));
-        assert!(parse_schedule(&json!({"time": "yesterday"}))
-            .unwrap_err()
-            .0
-            .contains("RFC 3339"));
-        assert!(parse_schedule(&json!([1]))
-            .unwrap_err()
-            .0
-            .contains("an array"));
-        assert!(parse_schedule(&json!({"detail-type": "CloudWatch Alarm State Change"})).is_err());
-        let big = json!({"time": null, "pad": "x".repeat(70_000)});
-        assert!(parse_schedule(&big)
-            .unwrap_err()
-            .0
-            .contains("a schedule event is at most 65536"));
-    }
+/// Why a deployment event could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChangeEventError {
+    #[error("deployment event is {0} bytes; at most {MAX_CHANGE_EVENT_BYTES} are accepted")]
+    TooLarge(usize),
+    #[error("not an EventBridge event: {0}")]
+    NotAnEvent(String),
+    #[error("EventBridge event from `{origin}` (`{detail_type}`) is not a deployment event sloguard reads")]
+    Unsupported { origin: String, detail_type: String },
+    #[error("{event} event: `{field}` is missing or not a string")]
+    Missing {
+        event: &'static str,
+        field: &'static str,
+    },
+    #[error("{event} event: `{field}` is `{value}`: {why}")]
+    Invalid {
+        event: &'static str,
+        field: &'static str,
+        value: String,
+        why: &'static str,
+    },
+}
+
+/// What one deployment event says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// A change to record.
+    Change(Change),
+    /// A well-formed event that is not a change worth listing (a stack still in progress,
+    /// a failed API call), with why.
+    Ignored(String),
+}
+
+/// What reaches the alarm handler: the alarm transitions of one payload, or a deployment event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HandlerEvent {
+    /// One transition, or several (an SNS event of classic notifications).
+    Alarms(Vec<AlarmEvent>),
+    /// A deployment event, read.
+    Change(Parsed),
 }

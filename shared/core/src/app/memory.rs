@@ -14,7 +14,7 @@ use crate::slo::model::{MetricSpec, SloDefinition};
 use crate::slo::plan::MetricRequest;
 use crate::slo::status::SloState;
 
-use super::alarm_events::AlarmMetric;
+use super::events::AlarmMetric;
 use super::ports::{
     outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
     HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox, OutboxKey,

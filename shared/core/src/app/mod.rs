@@ -2,10 +2,8 @@
 //! written against small ports so the same code runs in Lambda, the CLI and tests.
 
 pub mod alarm;
-pub mod alarm_events;
 pub mod apply;
 pub mod backfill;
-pub mod change_events;
 pub mod changes;
 pub mod cycle;
 pub mod emf;

@@ -71,9 +71,8 @@ pub trait MetricSource: Send + Sync {
         &self,
         region: &str,
         alarm_names: &[String],
-    ) -> impl Future<
-        Output = Result<Vec<(String, Vec<crate::app::alarm_events::AlarmMetric>)>, SourceError>,
-    > + Send;
+    ) -> impl Future<Output = Result<Vec<(String, Vec<crate::app::events::AlarmMetric>)>, SourceError>>
+           + Send;
 
     /// Run one planned request; `streams` resolves each query's stream index.
     fn get_metric_data(

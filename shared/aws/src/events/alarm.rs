@@ -15,7 +15,7 @@ use aws_lambda_events::event::sns::SnsEvent;
 use chrono::DateTime;
 use serde_json::{Map, Value};
 
-use super::events::EventError;
+use sloguard_core::app::events::{name_from_arn, AlarmEvent, AlarmMetric, EventError};
 
 /// Most SNS records one invocation handles (SNS delivers one; more is not an alarm topic).
 pub const MAX_RECORDS: usize = 10;
@@ -23,48 +23,8 @@ pub const MAX_RECORDS: usize = 10;
 /// Largest payload accepted: Lambda's async limit is 256 KB.
 pub const MAX_ALARM_PAYLOAD_BYTES: usize = 256 * 1024;
 
-/// A metric an alarm watches: namespace, name and sorted dimensions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlarmMetric {
-    pub namespace: String,
-    pub name: String,
-    pub dimensions: Vec<(String, String)>,
-}
-
-/// One alarm state transition, whatever shape it arrived in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlarmEvent {
-    pub name: String,
-    pub arn: Option<String>,
-    /// ALARM, OK or INSUFFICIENT_DATA.
-    pub state: String,
-    pub previous_state: Option<String>,
-    pub reason: String,
-    /// The state timestamp, in milliseconds (the identity of the transition).
-    pub timestamp_ms: i64,
-    /// Metrics of the alarm (metric-math helpers included; expressions skipped).
-    pub metrics: Vec<AlarmMetric>,
-    pub composite: bool,
-    /// Names of the child alarms that triggered a composite alarm.
-    pub children: Vec<String>,
-    /// `eventbridge`, `alarm-action` or `sns`.
-    pub shape: &'static str,
-}
-
-impl AlarmEvent {
-    /// The state timestamp in seconds.
-    pub fn timestamp(&self) -> i64 {
-        self.timestamp_ms.div_euclid(1000)
-    }
-}
-
 fn bad(msg: impl Into<String>) -> EventError {
     EventError(msg.into())
-}
-
-/// The alarm name at the end of an alarm ARN (`arn:aws:cloudwatch:r:a:alarm:NAME`).
-pub fn name_from_arn(arn: &str) -> Option<&str> {
-    arn.split_once(":alarm:").map(|(_, n)| n.trim())
 }
 
 /// Parse AWS alarm timestamps: RFC 3339 or `2019-10-02T17:04:40.989+0000`; stray spaces tolerated.

@@ -11,14 +11,13 @@ use aws_lambda_events::event::codedeploy::CodeDeployEventDetail;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde_json::Value;
 
-use crate::slo::change::{
+use sloguard_core::slo::change::{
     codedeploy_link, ecs_link, lambda_link, parse_target, stack_link, Change, ChangeKind,
 };
 
-use super::alarm_events::parse_timestamp_ms;
+use sloguard_core::app::events::{ChangeEventError, Parsed, MAX_CHANGE_EVENT_BYTES};
 
-/// Largest event accepted (EventBridge events are at most 256 KB).
-pub const MAX_CHANGE_EVENT_BYTES: usize = 256 * 1024;
+use super::alarm::parse_timestamp_ms;
 
 /// The EventBridge sources and detail-types read here; the template's rule forwards these.
 pub const CHANGE_EVENTS: [(&str, &str); 4] = [
@@ -34,39 +33,6 @@ pub const CHANGE_EVENTS: [(&str, &str); 4] = [
 /// The Lambda API calls that change what runs (CloudTrail names carry a version suffix,
 /// e.g. `UpdateFunctionCode20150331v2`).
 pub const LAMBDA_CALLS: [&str; 3] = ["UpdateFunctionCode", "UpdateAlias", "PublishVersion"];
-
-/// Why a deployment event could not be read.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ChangeEventError {
-    #[error("deployment event is {0} bytes; at most {MAX_CHANGE_EVENT_BYTES} are accepted")]
-    TooLarge(usize),
-    #[error("not an EventBridge event: {0}")]
-    NotAnEvent(String),
-    #[error("EventBridge event from `{origin}` (`{detail_type}`) is not a deployment event sloguard reads")]
-    Unsupported { origin: String, detail_type: String },
-    #[error("{event} event: `{field}` is missing or not a string")]
-    Missing {
-        event: &'static str,
-        field: &'static str,
-    },
-    #[error("{event} event: `{field}` is `{value}`: {why}")]
-    Invalid {
-        event: &'static str,
-        field: &'static str,
-        value: String,
-        why: &'static str,
-    },
-}
-
-/// What one deployment event says.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Parsed {
-    /// A change to record.
-    Change(Change),
-    /// A well-formed event that is not a change worth listing (a stack still in progress,
-    /// a failed API call), with why.
-    Ignored(String),
-}
 
 /// Whether a payload is one of the deployment events (by its `source` and `detail-type`),
 /// so the alarm handler sends it here rather than to the alarm reader.
