@@ -2,7 +2,10 @@
 //! outbox items and one-time records, and the table `sloguard init` creates being the one
 //! the SAM template declares.
 
+use super::dedup::once_key;
+use super::outbox::{outbox_item_key, outbox_sort_key, parse_outbox_key};
 use super::*;
+use sloguard_core::app::ports::{Channel, Once, OutboxKey};
 
 #[test]
 fn item_size_counts_names_and_values_as_dynamodb_does() {

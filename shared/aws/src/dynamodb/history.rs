@@ -5,7 +5,14 @@ use sloguard_core::app::ports::{HistoryStore, StoreError};
 use sloguard_core::slo::message::rfc3339;
 use sloguard_core::slo::snapshot::Snapshot;
 
-use super::{key, n, s, stored_snapshot, DynamoStore, TTL_ATTRIBUTE};
+use super::{corrupt, get_s, key, n, s, DynamoStore, Item, TTL_ATTRIBUTE};
+
+/// A history item's `snapshot`, read back as `Snapshot::to_stored` wrote it.
+fn stored_snapshot(item: &Item) -> Result<Snapshot, StoreError> {
+    let text = get_s(item, "snapshot")
+        .ok_or_else(|| corrupt(item, "missing attribute `snapshot`".into()))?;
+    Snapshot::from_stored(text).map_err(|e| corrupt(item, format!("`snapshot`: {e}")))
+}
 
 impl HistoryStore for DynamoStore {
     async fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> Result<(), StoreError> {

@@ -64,7 +64,7 @@ pub async fn record_change_event<S: DefinitionStore + ChangeStore>(
     account: Option<&str>,
 ) -> Result<ChangeOutcome, ChangeError> {
     let change = match event {
-        Parsed::Change(c) => c,
+        Parsed::Change(c) => c.clone(),
         Parsed::Ignored(why) => return Ok(ignored(why.clone())),
     };
     if let (Some(mine), Some(theirs)) = (account, change.account.as_deref()) {
