@@ -402,6 +402,7 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
         &deployment,
         prices::for_region("us-east-1").unwrap(),
         hour,
+        sloguard_aws::cost::LAYOUT,
     );
     let c = &e.per_cycle;
     println!(
@@ -427,7 +428,7 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
         .chain((0..CYCLES).map(|k| hour + 300 * k as i64))
         .map(|t| EvalTime::from_trigger(t, 0, t))
         .collect();
-    let simulated = reads::simulate(&refs, &times, 86_400);
+    let simulated = reads::simulate(&refs, &times, 86_400, &sloguard_aws::dynamodb::DynamoLayout);
     let sim = &simulated[1..];
     let sum = |f: &dyn Fn(&reads::CycleReads) -> usize| sim.iter().map(f).sum::<usize>();
     assert_eq!(simulated[0].cache_writes, cold.cache_writes);

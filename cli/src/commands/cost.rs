@@ -51,7 +51,7 @@ pub struct Args {
 /// Price the fleet the flags name (files, a synthetic fleet, or the table) and print the bill.
 pub async fn run(args: &Args) -> Result<ExitCode> {
     if args.readme_table {
-        print!("{}", cost::readme_table());
+        print!("{}", cost::readme_table(sloguard_aws::cost::LAYOUT));
         return Ok(ExitCode::SUCCESS);
     }
     if !(0..=336).contains(&args.reconcile_hours) {
@@ -82,7 +82,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
                 .unwrap_or(120),
             slo_metrics: std::env::var("SLO_METRICS")
                 .ok()
-                .and_then(|v| sloguard_core::app::emf::SloMetrics::parse(&v))
+                .and_then(|v| cost::SloMetrics::parse(&v))
                 .unwrap_or_default(),
             ..Deployment::default()
         },
@@ -168,7 +168,13 @@ pub async fn price(source: Source<'_>, o: &CostOptions) -> Result<()> {
         })
         .collect();
     let hour = chrono::Utc::now().timestamp();
-    let estimate = cost::estimate(&fleet, &o.deployment, prices, hour);
+    let estimate = cost::estimate(
+        &fleet,
+        &o.deployment,
+        prices,
+        hour,
+        sloguard_aws::cost::LAYOUT,
+    );
     if o.json {
         println!("{}", serde_json::to_string_pretty(&estimate)?);
     } else {

@@ -36,7 +36,7 @@ mod state;
 mod streams;
 mod table;
 
-pub use sizes::item_size;
+pub use sizes::{item_size, number_size, DynamoLayout};
 
 /// Partition key attribute.
 pub const PK: &str = "pk";

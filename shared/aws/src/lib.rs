@@ -2,6 +2,7 @@
 //! client configuration and error classification.
 
 pub mod cloudwatch;
+pub mod cost;
 pub mod dynamodb;
 pub mod eventbridge;
 pub mod events;

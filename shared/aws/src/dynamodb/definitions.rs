@@ -14,6 +14,16 @@ fn stored_definition(item: &Item) -> Result<SloDefinition, StoreError> {
     SloDefinition::from_stored(text).map_err(|e| corrupt(item, format!("`definition`: {e}")))
 }
 
+/// A definition's item: its stored form, its version, its service and when it was applied.
+pub(super) fn definition_item(def: &SloDefinition, version: u64, applied_at: i64) -> Item {
+    let mut item = key("DEF", &def.name);
+    item.insert("definition".into(), s(def.to_stored()));
+    item.insert("version".into(), n(version));
+    item.insert("service".into(), s(&def.service));
+    item.insert("applied_at".into(), s(rfc3339(applied_at)));
+    item
+}
+
 impl DefinitionStore for DynamoStore {
     async fn definitions(&self) -> Result<Vec<StoredDefinition>, StoreError> {
         let items = self.partition("DEF", None).await?;
@@ -48,14 +58,7 @@ impl DefinitionStore for DynamoStore {
         if unchanged {
             return Ok(ApplyOutcome::Unchanged);
         }
-        let mut item = key("DEF", &def.name);
-        item.insert("definition".into(), s(def.to_stored()));
-        item.insert("version".into(), n(version + 1));
-        item.insert("service".into(), s(&def.service));
-        item.insert(
-            "applied_at".into(),
-            s(rfc3339(chrono::Utc::now().timestamp())),
-        );
+        let item = definition_item(def, version + 1, chrono::Utc::now().timestamp());
         let cond = if version == 0 {
             "attribute_not_exists(pk)"
         } else {

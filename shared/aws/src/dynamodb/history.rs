@@ -14,11 +14,17 @@ fn stored_snapshot(item: &Item) -> Result<Snapshot, StoreError> {
     Snapshot::from_stored(text).map_err(|e| corrupt(item, format!("`snapshot`: {e}")))
 }
 
+/// A snapshot's item: keyed by SLO and evaluation time, kept until `expires_at`.
+pub(super) fn snapshot_item(snap: &Snapshot, expires_at: i64) -> Item {
+    let mut item = key(format!("SNAP#{}", snap.slo), &snap.evaluated_at);
+    item.insert("snapshot".into(), s(snap.to_stored()));
+    item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
+    item
+}
+
 impl HistoryStore for DynamoStore {
     async fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> Result<(), StoreError> {
-        let mut item = key(format!("SNAP#{}", snap.slo), &snap.evaluated_at);
-        item.insert("snapshot".into(), s(snap.to_stored()));
-        item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
+        let item = snapshot_item(snap, expires_at);
         self.client
             .put_item()
             .table_name(&self.table)

@@ -50,6 +50,15 @@ fn transaction_failure(
     }
 }
 
+/// The state item as a commit without notifications leaves it: what decisions need and
+/// its version (what the cost model prices; `commit` writes the same two attributes).
+pub(super) fn state_item(slo: &str, state: &SloState, version: u64) -> Item {
+    let mut item = key("STATE", slo);
+    item.insert("state".into(), s(to_json(state)));
+    item.insert("version".into(), n(version));
+    item
+}
+
 impl DynamoStore {
     fn stored_state(item: &Item) -> Result<StoredState, StoreError> {
         // Only keys (or only a silence) so far: no state yet. A writer mid-way, as an

@@ -26,13 +26,26 @@ const RETRIES: u32 = 3;
 /// the stream (stat, dimension, region) is another cache.
 pub(super) fn stream_pk(stream: &MetricSpec) -> String {
     let text = serde_json::to_string(stream).expect("plain data serializes");
-    let digest = Sha256::digest(text.as_bytes());
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    digest_pk(&Sha256::digest(text.as_bytes())[..16])
+}
+
+/// `STREAM#` and the first 16 bytes of a stream's digest, in hex.
+pub(super) fn digest_pk(digest: &[u8]) -> String {
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("STREAM#{hex}")
 }
 
 fn stream_key(stream: &MetricSpec) -> Item {
     key(stream_pk(stream), "CACHE")
+}
+
+/// A stream's cache item under `pk`: the cache's bytes, its read time and its TTL.
+pub(super) fn cache_item(pk: String, cache: &StreamCache, expires_at: i64) -> Item {
+    let mut item = key(pk, "CACHE");
+    item.insert("cache".into(), AttributeValue::B(Blob::new(cache.encode())));
+    item.insert("read_at".into(), n(cache.read_at));
+    item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
+    item
 }
 
 impl StreamCacheStore for DynamoStore {
@@ -103,10 +116,7 @@ impl StreamCacheStore for DynamoStore {
         cache: &StreamCache,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        let mut item = stream_key(stream);
-        item.insert("cache".into(), AttributeValue::B(Blob::new(cache.encode())));
-        item.insert("read_at".into(), n(cache.read_at));
-        item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
+        let item = cache_item(stream_pk(stream), cache, expires_at);
         let put = self
             .client
             .put_item()

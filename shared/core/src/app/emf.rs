@@ -8,38 +8,21 @@
 //! lines below the configured level and reads a missing level as INFO, so a function
 //! whose log level is raised to WARN or ERROR would otherwise stop its own metrics.
 
+use std::collections::BTreeSet;
+
 use serde_json::{json, Map, Value};
 
-use super::cycle::CycleReport;
+use crate::cost::{CycleLog, LogFigures};
+use crate::slo::snapshot::Snapshot;
+
+use super::cycle::{CycleReport, SloOutcome};
 use super::events::ScheduleInput;
 
 /// Namespace of every sloguard metric.
 pub const NAMESPACE: &str = "sloguard";
 
-/// Which per-SLO custom metrics to emit (each distinct SLO and metric name is billed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SloMetrics {
-    /// None: the dashboard reads history from DynamoDB (the default, and the cheapest).
-    #[default]
-    None,
-    /// BudgetRemaining per SLO, for users who want CloudWatch alarms on it.
-    Budget,
-    /// Budget, attainment and every window's burn rate.
-    All,
-}
-
-impl SloMetrics {
-    /// Parse SLO_METRICS (`none`, `budget`, `all`).
-    pub fn parse(s: &str) -> Option<SloMetrics> {
-        match s {
-            "none" => Some(SloMetrics::None),
-            "budget" => Some(SloMetrics::Budget),
-            "all" => Some(SloMetrics::All),
-            _ => None,
-        }
-    }
-}
+/// Which per-SLO metrics to emit: a deployment setting the cost model prices too.
+pub use crate::cost::SloMetrics;
 
 /// Where the metrics come from: the stack and the shard become dimensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +123,82 @@ pub fn cycle_lines(source: &Source, report: &CycleReport, timestamp_ms: i64) -> 
     lines
 }
 
+/// One custom metric as CloudWatch bills it: namespace, name, dimension names and values.
+pub type CustomMetric = (String, String, Vec<(String, String)>);
+
+/// Distinct custom metrics (namespace, name, dimension names and values) in EMF lines.
+pub fn distinct_emf_metrics<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+) -> BTreeSet<CustomMetric> {
+    let mut out = BTreeSet::new();
+    for line in lines {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let directives = v["_aws"]["CloudWatchMetrics"].as_array().cloned();
+        for d in directives.unwrap_or_default() {
+            let ns = d["Namespace"].as_str().unwrap_or_default().to_string();
+            for set in d["Dimensions"].as_array().cloned().unwrap_or_default() {
+                let dims: Vec<(String, String)> = set
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|n| n.as_str())
+                    .map(|n| (n.to_string(), v[n].as_str().unwrap_or_default().to_string()))
+                    .collect();
+                for m in d["Metrics"].as_array().cloned().unwrap_or_default() {
+                    let name = m["Name"].as_str().unwrap_or_default().to_string();
+                    out.insert((ns.clone(), name, dims.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The evaluator's EMF lines as the cost model counts them: one cycle of one shard.
+pub struct EmfLog;
+
+impl CycleLog for EmfLog {
+    fn measure(
+        &self,
+        snapshots: &[Snapshot],
+        slo_metrics: SloMetrics,
+        timestamp_ms: i64,
+    ) -> LogFigures {
+        let report = CycleReport {
+            evaluated_at: String::new(),
+            slos: snapshots
+                .iter()
+                .map(|snap| SloOutcome {
+                    slo: snap.slo.clone(),
+                    status: Some(snap.status),
+                    change: None,
+                    notifications_sent: 0,
+                    error: None,
+                    notify_errors: Vec::new(),
+                    snapshot: Some(snap.clone()),
+                })
+                .collect(),
+            evaluated: snapshots.len(),
+            failed: 0,
+            notifications_sent: 0,
+            metric_requests: 0,
+        };
+        let source = Source {
+            stack: "sloguard".into(),
+            shard: "0".into(),
+            slo_metrics,
+        };
+        let lines = cycle_lines(&source, &report, timestamp_ms);
+        LogFigures {
+            custom_metrics: distinct_emf_metrics(lines.iter().map(String::as_str)).len(),
+            bytes: lines.iter().map(|l| l.len() + 1).sum(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,7 +260,7 @@ mod tests {
         assert_eq!(directives[1]["Dimensions"], json!([["Stack"]]));
         assert_eq!(directives[1]["Metrics"][0]["Name"], "SlosFailed");
         assert_eq!(
-            crate::cost::distinct_emf_metrics(lines.iter().map(String::as_str)).len(),
+            distinct_emf_metrics(lines.iter().map(String::as_str)).len(),
             2
         );
         assert_eq!(
@@ -269,5 +328,38 @@ mod tests {
         }
         assert_eq!(SloMetrics::parse("budget"), Some(SloMetrics::Budget));
         assert_eq!(SloMetrics::parse("lots"), None);
+    }
+
+    #[test]
+    fn emf_metrics_are_counted_by_name_and_dimensions() {
+        let line = |slo: &str| {
+            format!(
+                r#"{{"_aws":{{"CloudWatchMetrics":[{{"Namespace":"sloguard","Dimensions":[["SLO"]],"Metrics":[{{"Name":"A"}},{{"Name":"B"}}]}}]}},"SLO":"{slo}","A":1,"B":2}}"#
+            )
+        };
+        let (a, b) = (line("x"), line("y"));
+        let lines = [a.as_str(), b.as_str(), a.as_str()];
+        assert_eq!(distinct_emf_metrics(lines).len(), 4);
+    }
+
+    #[test]
+    fn the_cost_model_counts_the_lines_a_cycle_prints() {
+        let snapshots: Vec<Snapshot> = report()
+            .slos
+            .into_iter()
+            .filter_map(|o| o.snapshot)
+            .collect();
+        let none = EmfLog.measure(&snapshots, SloMetrics::None, 0);
+        let lines = cycle_lines(&source(SloMetrics::None), &report(), 0);
+        assert_eq!(none.custom_metrics, 2, "the dead man's switch and failures");
+        // the same line but for the stack and shard names ("sloguard", "0" against "prod-slos", "1")
+        assert_eq!(
+            none.bytes,
+            lines[0].len() + 1 - "prod-slos1".len() + "sloguard0".len()
+        );
+        // SloMetrics=all: budget, attainment and the one burn rate with data, per SLO
+        let all = EmfLog.measure(&snapshots, SloMetrics::All, 0);
+        assert_eq!(all.custom_metrics, 2 + 3);
+        assert!(all.bytes > none.bytes);
     }
 }

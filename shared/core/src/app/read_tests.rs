@@ -204,3 +204,36 @@ async fn timeslice_slos_read_their_streams_whole_and_keep_no_cache() {
     assert_eq!(queries(&app), n, "the whole window again");
     assert_eq!(app.store.stream_writes(), 0);
 }
+
+/// The cost model's simulation of the reads (`cost::reads`) is what these cycles read.
+#[tokio::test]
+async fn the_simulated_reads_are_what_the_cycle_reads() {
+    use crate::cost::reads;
+    use crate::cost::tests::JsonItems;
+    use crate::slo::plan::EvalTime;
+    let app = app_with(|t| if t % 7 == 0 { 2.0 } else { 0.0 }).await;
+    let slo = crate::app::DefinitionStore::definitions(&app.store)
+        .await
+        .unwrap()
+        .remove(0)
+        .definition
+        .unwrap();
+    // A cold start, then a day and a half of 5-minute cycles (edges, the daily reconciliation).
+    let times: Vec<i64> = (0..18 * 24).map(|k| T + 7 * 60 + k * 300).collect();
+    let evals: Vec<EvalTime> = times.iter().map(|t| EvalTime { at: *t, now: *t }).collect();
+    let simulated = reads::simulate(&[&slo], &evals, app.config.reconcile_seconds, &JsonItems);
+    let mut writes = 0;
+    for (t, sim) in times.iter().zip(&simulated) {
+        let report = at(&app, *t).await;
+        let metrics = app.metrics.queries.swap(0, Ordering::Relaxed);
+        assert_eq!(metrics, sim.metrics, "metrics at T+{}s", t - T);
+        assert_eq!(report.metric_requests, sim.calls, "calls at T+{}s", t - T);
+        writes += sim.cache_writes;
+        assert_eq!(
+            app.store.stream_writes(),
+            writes,
+            "cache writes at T+{}s",
+            t - T
+        );
+    }
+}

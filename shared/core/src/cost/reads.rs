@@ -14,7 +14,8 @@ use crate::slo::model::{Indicator, SloDefinition};
 use crate::slo::plan::{pack, EvalTime, QueryPlan, Segment};
 use crate::slo::series::Series;
 
-use super::{metrics_per_query, number_size};
+use super::estimate::metrics_per_query;
+use super::layout::ItemLayout;
 
 /// One simulated cycle: GetMetricData calls and metrics, and the stream-cache items read
 /// and written (with their billed units).
@@ -62,21 +63,6 @@ fn fill(s: &mut Series, role: Role) {
     }
 }
 
-/// Bytes of a stream-cache item (`STREAM#<32 hex>`, `CACHE`, the cache, `read_at`, `expires_at`).
-pub fn cache_item_size(cache: &StreamCache) -> usize {
-    let number = |v: i64| number_size(&v.to_string());
-    2 + 7
-        + 32
-        + 2
-        + 5
-        + 5
-        + cache.encode().len()
-        + 7
-        + number(cache.read_at)
-        + 10
-        + number(cache.read_at)
-}
-
 /// A stream's segments relative to the evaluation time, whether it is cached, whether its
 /// counts are small.
 type Shape = (Vec<(i64, i64, i64)>, bool, bool);
@@ -94,8 +80,13 @@ struct Group {
 }
 
 /// Simulate cycles at `times` (in order) from a cold table; `reconcile` as the cycle's
-/// `reconcile_seconds` (0: every stream read whole).
-pub fn simulate(slos: &[&SloDefinition], times: &[EvalTime], reconcile: i64) -> Vec<CycleReads> {
+/// `reconcile_seconds` (0: every stream read whole); cache items sized by `items`.
+pub fn simulate(
+    slos: &[&SloDefinition],
+    times: &[EvalTime],
+    reconcile: i64,
+    items: &dyn ItemLayout,
+) -> Vec<CycleReads> {
     let Some(first) = times.first() else {
         return Vec::new();
     };
@@ -179,7 +170,7 @@ pub fn simulate(slos: &[&SloDefinition], times: &[EvalTime], reconcile: i64) -> 
                 let old = g.cache.as_ref().map(|(c, _)| c);
                 if let Some((_, next)) = assemble(full, &fetch, old, &fetched) {
                     if should_store(old, &fetch, next.read_at) {
-                        let size = cache_item_size(&next);
+                        let size = items.cache_size(&next);
                         reads.cache_writes += g.members.len();
                         reads.cache_write_units += (g.members.len() * size.div_ceil(1024)) as f64;
                         g.cache = Some((next, size));
