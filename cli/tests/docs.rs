@@ -305,7 +305,9 @@ fn the_released_binary_does_not_depend_on_the_emulator() {
         .flat_map(|(_, lines)| lines.iter().copied())
         .collect();
     assert!(
-        normal.iter().any(|l| l.starts_with("sloguard-core.workspace")),
+        normal
+            .iter()
+            .any(|l| l.starts_with("sloguard-core.workspace")),
         "the parser found the dependencies: {normal:?}"
     );
     let demo = entries("features")
