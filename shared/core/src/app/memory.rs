@@ -1,6 +1,7 @@
-//! In-memory ports for fast unit tests of the use cases (test-only): they keep the
-//! contracts the DynamoDB, CloudWatch and SNS adapters keep (optimistic lock, outbox
-//! claims, idempotent snapshots), so a use case can be tested without an emulator.
+//! In-memory ports for fast tests of the use cases (here, and for embedders behind the
+//! `testing` feature): they keep the contracts the DynamoDB, CloudWatch and SNS adapters
+//! keep (optimistic lock, outbox claims, idempotent snapshots), so a use case can be
+//! tested without an emulator.
 //! The end-to-end tests against moto stay the proof that the real adapters agree.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -403,6 +404,7 @@ pub type Minutes = Box<dyn Fn(&str, i64) -> Option<f64> + Send + Sync>;
 
 /// CloudWatch, computed: each bucket is the sum of the per-minute values inside it.
 pub struct FakeMetrics {
+    /// The values the answers are summed from.
     pub minutes: Minutes,
     /// GetMetricData calls made, for assertions.
     pub calls: AtomicUsize,
@@ -468,6 +470,7 @@ impl MetricSource for FakeMetrics {
 /// SNS, recorded; it can be told to fail, to test what stays pending.
 #[derive(Default)]
 pub struct FakeNotifier {
+    /// What was published, by channel, until `take`n.
     pub sent: Mutex<Vec<(Channel, Notification)>>,
     /// Publishes to fail before succeeding again.
     pub failures: AtomicUsize,

@@ -10,7 +10,7 @@ pub mod emf;
 pub mod events;
 pub mod gate;
 pub mod latest;
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 pub mod memory;
 pub mod ports;
 pub mod read;
