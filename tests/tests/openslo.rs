@@ -1,4 +1,4 @@
-//! The OpenSLO regression corpus (`shared/testdata/openslo`) end to end on moto: the forms
+//! The OpenSLO regression corpus (`shared/core/testdata/openslo`) end to end on moto: the forms
 //! people write (a YAML list of documents, a DataSource reference, two objectives, Occurrences
 //! over a threshold, Timeslices over a ratio, RatioTimeslices, a raw ratio) are applied to a
 //! table, evaluated by a scheduled cycle over synthetic metrics, and give the numbers the spec

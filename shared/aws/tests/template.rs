@@ -216,7 +216,7 @@ fn roles_grant_only_what_is_used() {
     let ev = flat(props(&t, "EvaluatorRole"));
     assert!(ev.contains("dynamodb:LeadingKeys"), "{ev}");
     assert!(!ev.contains("LeadingKeys: DEF"), "never writes definitions");
-    // Each function may write only the leading keys it writes (shared/src/aws/dynamodb.rs):
+    // Each function may write only the leading keys it writes (shared/aws/src/dynamodb.rs):
     // the alarm handler's dedup and debounce items, and the weekly review's, are apart.
     let leading = |role: &str| -> Vec<String> {
         let text = flat(props(&t, role));

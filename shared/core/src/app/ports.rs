@@ -1,5 +1,5 @@
 //! The ports: what the use cases need from metrics, storage and notification,
-//! and nothing more. `crate::aws` implements them with the AWS SDK.
+//! and nothing more. `sloguard-aws` implements them with the AWS SDK.
 
 use std::collections::HashMap;
 use std::future::Future;

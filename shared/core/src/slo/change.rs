@@ -1,7 +1,7 @@
 //! Changes beside the burn: deployments (CloudFormation stacks, CodeDeploy deployment
 //! groups, ECS services, Lambda functions) that an SLO names with `sloguard.dev/changes`,
 //! so a page can say what changed before the budget started burning. Pure data and
-//! text; the events they come from are read in `app::change_events`.
+//! text; the events they come from are read in `sloguard_aws::events::change`.
 
 use serde::{Deserialize, Serialize};
 

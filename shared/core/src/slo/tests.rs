@@ -420,7 +420,7 @@ fn status_precedence() {
     );
 }
 
-// Validation messages are tested table-driven: see shared/testdata/load/ and load/tests.rs.
+// Validation messages are tested table-driven: see shared/core/testdata/load/ and load/tests.rs.
 
 mod props {
     use super::*;

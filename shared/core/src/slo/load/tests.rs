@@ -1,4 +1,4 @@
-//! Table-driven loader tests: every case in `shared/testdata/load/` is loaded and must report
+//! Table-driven loader tests: every case in `shared/core/testdata/load/` is loaded and must report
 //! exactly the problems its `.expected` file lists, no more and no fewer.
 //!
 //! A case is `NAME.yaml` (one file), or a folder `NAME/` of `.yaml` files loaded together in
