@@ -6,7 +6,7 @@ PYTHON ?= python3
 MOTO := $(CURDIR)/$(VENV)/bin/moto_server
 export SLOGUARD_MOTO_SERVER := $(MOTO)
 
-.PHONY: test check install fmt-check lint unit demo bench bench-cycle bench-cold-start cost-table venv browser clean infra-check infra-tools
+.PHONY: test check install fmt-check lint unit unit-and-e2e demo bench bench-cycle bench-cold-start cost-table venv browser clean infra-check infra-tools
 
 INFRA_VENV := .venv-infra
 CHECKOV_VENV := .venv-checkov
@@ -18,10 +18,10 @@ LIGHT_RELEASE := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_U
 
 # Everything CI runs: the checks below plus the template's (cfn-lint, sam validate,
 # checkov, sam build of the three functions), which take 10 minutes or more.
-test: fmt-check lint unit infra-check
+test: fmt-check lint unit-and-e2e infra-check
 
 # The inner loop: formatting, clippy, unit and end-to-end tests; no infra checks.
-check: fmt-check lint unit
+check: fmt-check lint unit-and-e2e
 
 # The `sloguard` command, optimised, into ~/.cargo/bin (without the demo and its emulator).
 install:
@@ -34,7 +34,14 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p sloguard-cli --features demo -- -D warnings
 
-unit: venv browser
+# The domain and the use cases over the in-memory ports (sloguard-core): no AWS SDK to
+# build, no emulator, no browser; seconds once built (BENCHMARKS.md).
+unit:
+	cargo test -p sloguard-core
+
+# Every test of the workspace: unit and property tests, the use cases over in-memory ports,
+# the adapters against aws-smithy-mocks, fuzz targets, and the end-to-end tests against moto.
+unit-and-e2e: venv browser
 	mkdir -p target && set -o pipefail && cargo test --workspace 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' target/test-output.log
 
@@ -84,13 +91,13 @@ demo:
 	./target/debug/sloguard demo --moto-server $(MOTO)
 
 bench:
-	cargo bench -p sloguard --bench engine
+	cargo bench -p sloguard-core --bench engine
 
 # A whole cycle with canned AWS answers: wall time, CPU, peak RSS, requests by operation.
 bench-cycle:
-	cargo bench -p sloguard --bench cycle --no-run
-	cargo bench -p sloguard --bench cycle -- 1000
-	cargo bench -p sloguard --bench cycle -- 5000
+	cargo bench -p sloguard-aws --bench cycle --no-run
+	cargo bench -p sloguard-aws --bench cycle -- 1000
+	cargo bench -p sloguard-aws --bench cycle -- 5000
 
 # Spawn -> first Runtime API poll, the evaluator beside a hello-world lambda_runtime binary.
 bench-cold-start:

@@ -11,12 +11,11 @@ use std::time::Instant;
 use super::commands::history::Format::Table;
 use anyhow::{Context, Result};
 use serde_json::json;
-use sloguard::app::alarm::handle_alarm_event;
-use sloguard::app::apply::{apply, ApplyOptions};
-use sloguard::app::cycle::handle_scheduled_event;
-use sloguard::app::{Silence, StateStore};
-use sloguard::aws::{build_app, Environment};
-use sloguard::slo::message::{count, rfc3339};
+use sloguard_aws::events::{handle_alarm_event, handle_scheduled_event};
+use sloguard_aws::{build_app, Environment};
+use sloguard_core::app::apply::{apply, ApplyOptions};
+use sloguard_core::app::{Silence, StateStore};
+use sloguard_core::slo::message::{count, rfc3339};
 use sloguard_testing::emulator::{self, Moto, Point};
 
 const REGION: &str = "eu-west-1";
@@ -335,7 +334,7 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     let webshop = super::commands::gate::Selection {
         names: &[],
         service: Some("webshop"),
-        policy: sloguard::app::gate::GatePolicy {
+        policy: sloguard_core::app::gate::GatePolicy {
             min_budget: Some(0.25),
             no_open_incident: true,
         },

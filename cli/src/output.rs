@@ -3,11 +3,11 @@
 use std::io::IsTerminal;
 
 use serde_json::{json, Value};
-use sloguard::app::{Snapshot, StoredState};
-use sloguard::slo::duration;
-use sloguard::slo::message::{fires_when, one_line, pct, rate, rfc3339, thousands};
-use sloguard::slo::model::BudgetingMethod;
-use sloguard::slo::status::Status;
+use sloguard_core::app::{Snapshot, StoredState};
+use sloguard_core::slo::duration;
+use sloguard_core::slo::message::{fires_when, one_line, pct, rate, rfc3339, thousands};
+use sloguard_core::slo::model::BudgetingMethod;
+use sloguard_core::slo::status::Status;
 
 /// Whether to colour stdout.
 pub fn colour() -> bool {

@@ -64,7 +64,7 @@ async fn report_writes_one_burn_down_per_slo_and_review_prints_its_subject() -> 
     }
     emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &pts).await?;
     for minutes_ago in [20, 10, 0] {
-        let at = sloguard::slo::message::rfc3339(end - minutes_ago * 60);
+        let at = sloguard_core::slo::message::rfc3339(end - minutes_ago * 60);
         let out = sloguard(&moto, &["evaluate", "--at", &at, "--lag", "0"]);
         assert!(out.status.success(), "{}", text(&out));
     }
@@ -137,7 +137,7 @@ async fn report_writes_one_burn_down_per_slo_and_review_prints_its_subject() -> 
     // sloguard's form with every string hostile, one with a hostile severity and time.
     let table = aws_sdk_dynamodb::Client::new(&sdk);
     let hostile = r#"</title>"><script>alert(1)</script><img src=x onerror=alert(2)>"#;
-    let at = |m: i64| sloguard::slo::message::rfc3339(end - m * 60);
+    let at = |m: i64| sloguard_core::slo::message::rfc3339(end - m * 60);
     let in_form = serde_json::json!({
         "slo": hostile, "service": hostile, "objective": 0.99, "window": hostile,
         "evaluated_at": at(5), "status": "ok", "attainment": 0.99, "budget_remaining": 0.5,

@@ -70,7 +70,7 @@ async fn status_shows_an_slo_evaluated_only_at_a_past_time_marked_as_not_live() 
     let sdk = moto.sdk_config("eu-west-1").await;
     emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &pts).await?;
 
-    let at = sloguard::slo::message::rfc3339(end);
+    let at = sloguard_core::slo::message::rfc3339(end);
     let out = sloguard(&moto, &["evaluate", "--at", &at, "--lag", "0", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let out = sloguard(&moto, &["history", "checkout-availability", "--json"]);

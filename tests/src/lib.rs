@@ -6,12 +6,13 @@ pub mod proxy;
 
 use anyhow::{Context, Result};
 use serde_json::json;
-use sloguard::app::apply::{apply, ApplyOptions};
-use sloguard::app::cycle::{handle_scheduled_event, CycleReport};
-use sloguard::app::{HistoryStore, Snapshot};
-use sloguard::aws::{build_app, AwsApp, Environment};
-use sloguard::slo::load::SourceFile;
-use sloguard::slo::message::rfc3339;
+use sloguard_aws::events::handle_scheduled_event;
+use sloguard_aws::{build_app, AwsApp, Environment};
+use sloguard_core::app::apply::{apply, ApplyOptions};
+use sloguard_core::app::cycle::CycleReport;
+use sloguard_core::app::{HistoryStore, Snapshot};
+use sloguard_core::slo::load::SourceFile;
+use sloguard_core::slo::message::rfc3339;
 use sloguard_testing::emulator::{self, Moto, Point, Received};
 
 pub const REGION: &str = "eu-west-1";
@@ -142,9 +143,9 @@ impl Env {
         &self,
         app: &AwsApp,
         payload: &serde_json::Value,
-    ) -> Result<sloguard::app::alarm::AlarmReport> {
+    ) -> Result<sloguard_core::app::alarm::AlarmReport> {
         Ok(
-            sloguard::app::alarm::handle_alarm_event(app, payload, chrono::Utc::now().timestamp())
+            sloguard_aws::events::handle_alarm_event(app, payload, chrono::Utc::now().timestamp())
                 .await?,
         )
     }
@@ -156,8 +157,8 @@ impl Env {
         app: &AwsApp,
         payload: &serde_json::Value,
         now: i64,
-    ) -> Result<sloguard::app::alarm::AlarmReport> {
-        Ok(sloguard::app::alarm::handle_alarm_event(app, payload, now).await?)
+    ) -> Result<sloguard_core::app::alarm::AlarmReport> {
+        Ok(sloguard_aws::events::handle_alarm_event(app, payload, now).await?)
     }
 
     /// Stored history of one SLO over the last two days.

@@ -2,9 +2,10 @@
 
 use anyhow::Result;
 use serde_json::Value;
-use sloguard::app::alarm::{handle_alarm_event_in, HandlerContext};
-use sloguard::app::StateStore;
-use sloguard::slo::status::Status;
+use sloguard_aws::events::handle_alarm_event_in;
+use sloguard_core::app::alarm::HandlerContext;
+use sloguard_core::app::StateStore;
+use sloguard_core::slo::status::Status;
 use sloguard_e2e::{alarm_fixture, checkout_slo, checkout_slo_with_alarms, Env};
 
 const MIN: i64 = 60;
@@ -46,7 +47,7 @@ async fn pages_for(fixture: &str, shape: &str) -> Result<()> {
         snap.alarm.as_ref().map(|a| a.name.as_str()),
         Some("checkout-5xx-high")
     );
-    assert_eq!(snap.evaluated_at, sloguard::slo::message::rfc3339(t));
+    assert_eq!(snap.evaluated_at, sloguard_core::slo::message::rfc3339(t));
     // the schedule at the same time repeats nothing
     env.scheduled(&env.app, t).await?;
     assert!(env.inbox().await?.is_empty());

@@ -4,8 +4,8 @@
 
 use anyhow::Result;
 use serde_json::{json, Value};
-use sloguard::aws::build_app;
-use sloguard::slo::status::Status;
+use sloguard_aws::build_app;
+use sloguard_core::slo::status::Status;
 use sloguard_e2e::{checkout_slo, Env};
 use sloguard_testing::aws_sdk_eventbridge;
 use sloguard_testing::emulator::{drain_events, rule_to_queue};
@@ -122,7 +122,7 @@ async fn a_bus_that_failed_gets_its_event_later_without_a_second_page() -> Resul
     let got = drain_events(&env.sqs, &queue).await?;
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!(got[0]["detail"]["event"], "opened");
-    let state = sloguard::app::StateStore::state(&env.app.store, "checkout")
+    let state = sloguard_core::app::StateStore::state(&env.app.store, "checkout")
         .await?
         .unwrap();
     assert!(state.pending.is_empty(), "{:?}", state.pending);

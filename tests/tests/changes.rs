@@ -3,9 +3,10 @@
 
 use anyhow::Result;
 use serde_json::{json, Value};
-use sloguard::app::alarm::{handle_alarm_event_in, HandlerContext};
-use sloguard::app::ChangeStore;
-use sloguard::slo::message::rfc3339;
+use sloguard_aws::events::handle_alarm_event_in;
+use sloguard_core::app::alarm::HandlerContext;
+use sloguard_core::app::ChangeStore;
+use sloguard_core::slo::message::rfc3339;
 use sloguard_e2e::{change_fixture, checkout_slo_with_changes, Env};
 
 const MIN: i64 = 60;
@@ -231,8 +232,8 @@ async fn a_hostile_deployment_event_is_not_stored_and_a_forged_item_links_nowher
     assert_eq!(read.len(), 1);
     assert_eq!((read[0].link.as_str(), read[0].region.as_str()), (None, ""));
     assert_eq!(serde_json::to_value(&read[0])?["link"], Value::Null);
-    let views = sloguard::app::report::slo_views(&env.app.store, None, e - 3 * 3600, e).await?;
-    let html = sloguard::report::page("report", &views.slos, (e - 3 * 3600, e), e, &views.notes)
+    let views = sloguard_core::app::report::slo_views(&env.app.store, None, e - 3 * 3600, e).await?;
+    let html = sloguard_core::report::page("report", &views.slos, (e - 3 * 3600, e), e, &views.notes)
         .into_string();
     assert!(html.contains("stack/shop-api"), "the change is listed");
     assert!(!html.contains("evil.example"), "{html}");

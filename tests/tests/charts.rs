@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use sloguard::app::report::slo_views;
-use sloguard::app::widget::{handle_widget_event, WidgetLimits};
-use sloguard::report::page;
+use sloguard_core::app::report::slo_views;
+use sloguard_core::app::widget::{handle_widget_event, WidgetLimits};
+use sloguard_core::report::page;
 use sloguard_e2e::{checkout_slo, Env, DAY, HOUR, REGION};
 use sloguard_testing::browser;
 
@@ -262,7 +262,8 @@ async fn the_review_digest_names_the_noisy_alarm_and_the_exhausted_slo() -> Resu
     env.inbox().await?;
 
     let sent =
-        sloguard::app::report::send_review(&env.app.store, &env.app.notifier, 28, env.end).await?;
+        sloguard_core::app::report::send_review(&env.app.store, &env.app.notifier, 28, env.end)
+            .await?;
     assert!(sent);
     let got = env.inbox().await?;
     assert_eq!(got.len(), 1, "{got:#?}");
@@ -289,8 +290,13 @@ async fn the_review_digest_names_the_noisy_alarm_and_the_exhausted_slo() -> Resu
     );
     // the same week again: nothing more
     assert!(
-        !sloguard::app::report::send_review(&env.app.store, &env.app.notifier, 28, env.end + 60)
-            .await?
+        !sloguard_core::app::report::send_review(
+            &env.app.store,
+            &env.app.notifier,
+            28,
+            env.end + 60
+        )
+        .await?
     );
     Ok(())
 }
@@ -303,7 +309,7 @@ async fn widget_ranges_are_bounded_in_requests_to_dynamodb() -> Result<()> {
     // The widget's store, through a proxy that counts the requests reaching moto.
     let proxy = Proxy::start(env.moto.port).await?;
     let sdk = sloguard_testing::emulator::sdk_config_for(&proxy.endpoint, REGION).await;
-    let store = sloguard::aws::build_store(&env.settings, &sdk);
+    let store = sloguard_aws::build_store(&env.settings, &sdk);
     let fixture = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/events/widget-context.json"),
     )?;
@@ -361,8 +367,8 @@ async fn widget_ranges_are_bounded_in_requests_to_dynamodb() -> Result<()> {
 
 #[tokio::test]
 async fn history_pages_chain_newest_first_and_refuse_foreign_items() -> Result<()> {
-    use sloguard::app::{HistoryStore, Snapshot};
-    use sloguard::slo::message::rfc3339;
+    use sloguard_core::app::{HistoryStore, Snapshot};
+    use sloguard_core::slo::message::rfc3339;
     let env = Env::new().await?;
     let t0 = env.end - 10 * HOUR;
     for i in 0..5 {

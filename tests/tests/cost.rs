@@ -24,10 +24,10 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use sloguard::app::{emf, App, Config, DefinitionStore};
-use sloguard::aws::{AwsNotifier, CloudWatchSource, DynamoStore, SnsNotifier};
-use sloguard::cost::{estimate, prices, reads, Deployment, FleetSlo};
-use sloguard::slo::plan::EvalTime;
+use sloguard_aws::{AwsNotifier, CloudWatchSource, DynamoStore, SnsNotifier};
+use sloguard_core::app::{emf, App, Config, DefinitionStore};
+use sloguard_core::cost::{estimate, prices, reads, Deployment, FleetSlo};
+use sloguard_core::slo::plan::EvalTime;
 use sloguard_e2e::{checkout_slo, Env, HOUR, REGION};
 
 #[derive(Debug, Default)]
@@ -349,7 +349,8 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
             .items()
             .iter()
             .filter(|i| {
-                i["sk"].as_s().unwrap().as_str() >= sloguard::slo::message::rfc3339(hour).as_str()
+                i["sk"].as_s().unwrap().as_str()
+                    >= sloguard_core::slo::message::rfc3339(hour).as_str()
             })
             .map(|i| {
                 let at = chrono::DateTime::parse_from_rfc3339(i["sk"].as_s().unwrap())
@@ -401,6 +402,7 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
         &deployment,
         prices::for_region("us-east-1").unwrap(),
         hour,
+        sloguard_aws::cost::LAYOUT,
     );
     let c = &e.per_cycle;
     println!(
@@ -421,12 +423,12 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
 
     // The reads: the model's simulation of these very cycles (the cold one, then the hour)
     // requests the metrics and makes the calls and cache writes that were counted.
-    let refs: Vec<&sloguard::slo::model::SloDefinition> = defs.iter().collect();
+    let refs: Vec<&sloguard_core::slo::model::SloDefinition> = defs.iter().collect();
     let times: Vec<EvalTime> = std::iter::once(hour - 300)
         .chain((0..CYCLES).map(|k| hour + 300 * k as i64))
         .map(|t| EvalTime::from_trigger(t, 0, t))
         .collect();
-    let simulated = reads::simulate(&refs, &times, 86_400);
+    let simulated = reads::simulate(&refs, &times, 86_400, &sloguard_aws::dynamodb::DynamoLayout);
     let sim = &simulated[1..];
     let sum = |f: &dyn Fn(&reads::CycleReads) -> usize| sim.iter().map(f).sum::<usize>();
     assert_eq!(simulated[0].cache_writes, cold.cache_writes);

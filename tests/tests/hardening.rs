@@ -2,9 +2,9 @@
 //! died mid-way, and a page whose claim is held by a process that died.
 
 use anyhow::Result;
-use sloguard::app::alarm::{handle_alarm_event_in, HandlerContext, TRANSITION_LEASE_SECONDS};
-use sloguard::app::cycle::handle_scheduled_event;
-use sloguard::app::ports::{DedupStore, Once, Outbox, StateStore};
+use sloguard_aws::events::{handle_alarm_event_in, handle_scheduled_event};
+use sloguard_core::app::alarm::{HandlerContext, TRANSITION_LEASE_SECONDS};
+use sloguard_core::app::ports::{DedupStore, Once, Outbox, StateStore};
 use sloguard_e2e::{alarm_fixture, checkout_slo, checkout_slo_with_alarms, Env};
 
 const MIN: i64 = 60;
@@ -71,7 +71,7 @@ async fn a_handler_that_died_after_its_dedup_write_is_replaced_by_the_retry() ->
     env.incident(&checkout_slo("checkout")).await?;
     let t = env.end - 70 * MIN;
     let payload = alarm_fixture("alarm-action-metric.json", t)?;
-    let ts = sloguard::app::alarm_events::parse_alarm_payload(&payload)?[0].timestamp_ms;
+    let ts = sloguard_aws::events::alarm::parse_alarm_payload(&payload)?[0].timestamp_ms;
     // The first invocation claimed the transition, then its Lambda timed out.
     env.app
         .store
@@ -123,7 +123,7 @@ async fn a_page_claimed_by_a_dead_process_goes_out_with_the_next_cycle_after_the
     let mut settings = env.settings.clone();
     settings.topic_arn = Some("arn:aws:sns:eu-west-1:123456789012:nowhere".into());
     let broken = env.second_app(&settings);
-    let event = serde_json::json!({"time": sloguard::slo::message::rfc3339(t)});
+    let event = serde_json::json!({"time": sloguard_core::slo::message::rfc3339(t)});
     handle_scheduled_event(&broken, &event, t).await?;
     let pending = env.app.store.state("checkout").await?.unwrap().pending;
     assert_eq!(pending.len(), 1);
@@ -136,7 +136,7 @@ async fn a_page_claimed_by_a_dead_process_goes_out_with_the_next_cycle_after_the
         .store
         .claim("checkout", &pending[0], "dead-process", t + 10, lease)
         .await?;
-    assert!(matches!(claim, sloguard::app::Claim::Claimed(_)));
+    assert!(matches!(claim, sloguard_core::app::Claim::Claimed(_)));
     // The next cycle, inside the lease, cannot send it...
     let r = env.scheduled(&env.app, t + 60).await?;
     assert_eq!(r.notifications_sent, 0);

@@ -2,12 +2,13 @@
 //! refused future times, and past evaluations (backfill) that never page.
 
 use anyhow::Result;
-use sloguard::app::backfill::{backfill, BackfillRequest};
-use sloguard::app::cycle::{handle_scheduled_event, run_cycle, CycleError, CycleRequest};
-use sloguard::app::{HistoryStore, Silence, StateStore};
-use sloguard::slo::message::rfc3339;
-use sloguard::slo::status::SloState;
-use sloguard::slo::status::Status;
+use sloguard_aws::events::handle_scheduled_event;
+use sloguard_core::app::backfill::{backfill, BackfillRequest};
+use sloguard_core::app::cycle::{run_cycle, CycleError, CycleRequest};
+use sloguard_core::app::{HistoryStore, Silence, StateStore};
+use sloguard_core::slo::message::rfc3339;
+use sloguard_core::slo::status::SloState;
+use sloguard_core::slo::status::Status;
 use sloguard_e2e::{checkout_slo, Env, HOUR};
 
 const MIN: i64 = 60;

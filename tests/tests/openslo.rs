@@ -1,12 +1,12 @@
-//! The OpenSLO regression corpus (`shared/testdata/openslo`) end to end on moto: the forms
+//! The OpenSLO regression corpus (`shared/core/testdata/openslo`) end to end on moto: the forms
 //! people write (a YAML list of documents, a DataSource reference, two objectives, Occurrences
 //! over a threshold, Timeslices over a ratio, RatioTimeslices, a raw ratio) are applied to a
 //! table, evaluated by a scheduled cycle over synthetic metrics, and give the numbers the spec
 //! defines for them.
 
 use anyhow::Result;
-use sloguard::app::apply::{apply, ApplyOptions};
-use sloguard::slo::load::SourceFile;
+use sloguard_core::app::apply::{apply, ApplyOptions};
+use sloguard_core::slo::load::SourceFile;
 use sloguard_e2e::{Env, DAY, HOUR};
 use sloguard_testing::emulator::{self, Point};
 
@@ -25,7 +25,7 @@ const FILES: [&str; 7] = [
 
 fn corpus(name: &str) -> SourceFile {
     let path = format!(
-        "{}/../shared/testdata/openslo/{name}",
+        "{}/../shared/core/testdata/openslo/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     SourceFile {

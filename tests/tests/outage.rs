@@ -3,8 +3,8 @@
 //! once and every status change was announced exactly once.
 
 use anyhow::Result;
-use sloguard::app::StateStore;
-use sloguard::aws::build_app;
+use sloguard_aws::build_app;
+use sloguard_core::app::StateStore;
 use sloguard_e2e::proxy::Proxy;
 use sloguard_e2e::{checkout_slo, Env, REGION};
 

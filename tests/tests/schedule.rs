@@ -2,8 +2,8 @@
 //! history and state, SNS out (read back through an SQS subscription).
 
 use anyhow::Result;
-use sloguard::app::StateStore;
-use sloguard::slo::status::Status;
+use sloguard_core::app::StateStore;
+use sloguard_core::slo::status::Status;
 use sloguard_e2e::{checkout_slo, Env, HOUR};
 
 const MIN: i64 = 60;
@@ -182,7 +182,7 @@ async fn a_failed_publish_is_sent_by_the_next_cycle_once() -> Result<()> {
     assert!(
         matches!(
             &r.slos[0].notify_errors[..],
-            [sloguard::app::cycle::DeliveryError::Notify(sloguard::app::ports::NotifyError::TopicMissing(t))] if t.contains("late-topic")
+            [sloguard_core::app::cycle::DeliveryError::Notify(sloguard_core::app::ports::NotifyError::TopicMissing(t))] if t.contains("late-topic")
         ),
         "{r:?}"
     );
@@ -256,7 +256,7 @@ async fn a_bad_slo_among_good_ones_does_not_stop_them() -> Result<()> {
     assert!(
         matches!(
             broken.error,
-            Some(sloguard::app::cycle::SloError::Unreadable { version: 3, .. })
+            Some(sloguard_core::app::cycle::SloError::Unreadable { version: 3, .. })
         ),
         "{broken:?}"
     );
@@ -314,8 +314,8 @@ async fn shards_split_the_fleet_without_overlap() -> Result<()> {
     env.checkout_traffic(|_| 0.0).await?;
     let mut seen = Vec::new();
     for shard in 0..3 {
-        let event = serde_json::json!({"time": sloguard::slo::message::rfc3339(env.end), "shard": shard, "shards": 3});
-        let r = sloguard::app::cycle::handle_scheduled_event(
+        let event = serde_json::json!({"time": sloguard_core::slo::message::rfc3339(env.end), "shard": shard, "shards": 3});
+        let r = sloguard_aws::events::handle_scheduled_event(
             &env.app,
             &event,
             chrono::Utc::now().timestamp(),
@@ -352,13 +352,12 @@ async fn overlapping_shards_announce_each_change_once() -> Result<()> {
     let t = env.end - 70 * MIN;
     let other = env.second_app(&env.settings);
     // one evaluator runs everything, another shard 0 of 1: both cover checkout
-    let all = serde_json::json!({"time": sloguard::slo::message::rfc3339(t)});
-    let shard =
-        serde_json::json!({"time": sloguard::slo::message::rfc3339(t), "shard": 0, "shards": 1});
+    let all = serde_json::json!({"time": sloguard_core::slo::message::rfc3339(t)});
+    let shard = serde_json::json!({"time": sloguard_core::slo::message::rfc3339(t), "shard": 0, "shards": 1});
     let now = t;
     let (a, b) = tokio::join!(
-        sloguard::app::cycle::handle_scheduled_event(&env.app, &all, now),
-        sloguard::app::cycle::handle_scheduled_event(&other, &shard, now)
+        sloguard_aws::events::handle_scheduled_event(&env.app, &all, now),
+        sloguard_aws::events::handle_scheduled_event(&other, &shard, now)
     );
     assert_eq!(a?.notifications_sent + b?.notifications_sent, 1);
     assert_eq!(env.inbox().await?.len(), 1);
@@ -370,10 +369,10 @@ async fn a_cycle_at_its_deadline_stops_cleanly_and_the_next_one_catches_up() -> 
     let env = Env::new().await?;
     env.incident(&checkout_slo("checkout")).await?;
     let t = env.end - 70 * MIN;
-    let event = serde_json::json!({"time": sloguard::slo::message::rfc3339(t)});
+    let event = serde_json::json!({"time": sloguard_core::slo::message::rfc3339(t)});
     let now = chrono::Utc::now();
     let near = Some(now.timestamp_millis() + 1_000);
-    let err = sloguard::app::cycle::handle_scheduled_event_until(&env.app, &event, t, near)
+    let err = sloguard_aws::events::handle_scheduled_event_until(&env.app, &event, t, near)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("deferred"), "{err}");

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use sloguard::app::apply::{apply, prune_needs_confirmation, ApplyError, ApplyOptions, Change};
-use sloguard::slo::message::count;
+use sloguard_core::app::apply::{
+    apply, prune_needs_confirmation, ApplyError, ApplyOptions, Change,
+};
+use sloguard_core::slo::message::count;
 
 use super::{read_files, Store};
 
@@ -38,7 +40,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     let c = args.store.connect().await?;
     let sources = read_files(&args.files)?;
     // Warnings never stop an apply, but the person applying should see them.
-    for w in sloguard::slo::load::load(&sources).warnings {
+    for w in sloguard_core::slo::load::load(&sources).warnings {
         eprintln!("{}:{}: {}: warning: {}", w.file, w.line, w.path, w.message);
     }
     match apply(&c.app.store, &sources, options).await {

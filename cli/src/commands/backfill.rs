@@ -4,10 +4,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use sloguard::app::backfill::{backfill, BackfillError, BackfillRequest};
-use sloguard::app::DefinitionStore;
-use sloguard::aws::AwsApp;
-use sloguard::slo::message::{count, rfc3339};
+use sloguard_aws::AwsApp;
+use sloguard_core::app::backfill::{backfill, BackfillError, BackfillRequest};
+use sloguard_core::app::DefinitionStore;
+use sloguard_core::slo::message::{count, rfc3339};
 
 use super::{parse_span, parse_time, Store, UnknownSlo};
 

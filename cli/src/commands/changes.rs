@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use serde_json::json;
-use sloguard::app::changes::changes_of;
-use sloguard::app::DefinitionStore;
-use sloguard::aws::AwsApp;
-use sloguard::slo::message::{relative, rfc3339};
+use sloguard_aws::AwsApp;
+use sloguard_core::app::changes::changes_of;
+use sloguard_core::app::DefinitionStore;
+use sloguard_core::slo::message::{relative, rfc3339};
 
 use super::{parse_span, parse_time, SloSince, UnknownSlo};
 
@@ -70,7 +70,7 @@ pub async fn print(app: &AwsApp, slo: &str, since: i64, until: i64, json: bool) 
     }
     println!(
         "{} for {slo} ({}) since {}:",
-        sloguard::slo::message::count(changes.len(), "change"),
+        sloguard_core::slo::message::count(changes.len(), "change"),
         def.settings.changes.join(", "),
         rfc3339(since)
     );

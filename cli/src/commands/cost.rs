@@ -1,15 +1,15 @@
 //! `sloguard cost`: the expected monthly AWS bill of the applied fleet (or of a
-//! hypothetical one), term by term, from `sloguard::cost`.
+//! hypothetical one), term by term, from `sloguard_core::cost`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Result};
-use sloguard::app::DefinitionStore;
-use sloguard::cost::{self, Deployment, FleetSlo, ItemSizes};
-use sloguard::slo::message::count;
-use sloguard::slo::model::SloDefinition;
+use sloguard_core::app::DefinitionStore;
+use sloguard_core::cost::{self, Deployment, FleetSlo, ItemSizes};
+use sloguard_core::slo::message::count;
+use sloguard_core::slo::model::SloDefinition;
 
 use super::{read_files, Connection, Store};
 
@@ -51,7 +51,7 @@ pub struct Args {
 /// Price the fleet the flags name (files, a synthetic fleet, or the table) and print the bill.
 pub async fn run(args: &Args) -> Result<ExitCode> {
     if args.readme_table {
-        print!("{}", cost::readme_table());
+        print!("{}", cost::readme_table(sloguard_aws::cost::LAYOUT));
         return Ok(ExitCode::SUCCESS);
     }
     if !(0..=336).contains(&args.reconcile_hours) {
@@ -82,7 +82,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
                 .unwrap_or(120),
             slo_metrics: std::env::var("SLO_METRICS")
                 .ok()
-                .and_then(|v| sloguard::app::emf::SloMetrics::parse(&v))
+                .and_then(|v| cost::SloMetrics::parse(&v))
                 .unwrap_or_default(),
             ..Deployment::default()
         },
@@ -137,7 +137,7 @@ pub async fn price(source: Source<'_>, o: &CostOptions) -> Result<()> {
         Source::Offline => match o.slos {
             Some(n) => (cost::synthetic_fleet(n), HashMap::new()),
             None => {
-                let loaded = sloguard::slo::load::load(&read_files(&o.fleet)?);
+                let loaded = sloguard_core::slo::load::load(&read_files(&o.fleet)?);
                 if !loaded.problems.is_empty() {
                     bail!(
                         "{} in the files; run `sloguard validate` first",
@@ -168,7 +168,13 @@ pub async fn price(source: Source<'_>, o: &CostOptions) -> Result<()> {
         })
         .collect();
     let hour = chrono::Utc::now().timestamp();
-    let estimate = cost::estimate(&fleet, &o.deployment, prices, hour);
+    let estimate = cost::estimate(
+        &fleet,
+        &o.deployment,
+        prices,
+        hour,
+        sloguard_aws::cost::LAYOUT,
+    );
     if o.json {
         println!("{}", serde_json::to_string_pretty(&estimate)?);
     } else {

@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use sloguard::app::cycle::{run_cycle, CycleReport, CycleRequest};
-use sloguard::app::ports::{AccessProblem, Timeout};
-use sloguard::slo::message::count;
+use sloguard_core::app::cycle::{run_cycle, CycleReport, CycleRequest};
+use sloguard_core::app::ports::{AccessProblem, Timeout};
+use sloguard_core::slo::message::count;
 
 use super::{connect, parse_time, timeout_advice, Access, Store};
 
@@ -116,8 +116,8 @@ fn timed_out(report: &CycleReport) -> Vec<Timeout> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sloguard::app::cycle::{SloError, SloOutcome};
-    use sloguard::app::ports::{SourceError, StoreError};
+    use sloguard_core::app::cycle::{SloError, SloOutcome};
+    use sloguard_core::app::ports::{SourceError, StoreError};
 
     fn outcome(slo: &str, error: Option<SloError>) -> SloOutcome {
         SloOutcome {

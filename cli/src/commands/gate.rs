@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Result};
-use sloguard::app::gate::{gate, GatePolicy};
-use sloguard::aws::AwsApp;
-use sloguard::slo::message::count;
+use sloguard_aws::AwsApp;
 use sloguard_cli::output;
+use sloguard_core::app::gate::{gate, GatePolicy};
+use sloguard_core::slo::message::count;
 
 use super::Store;
 

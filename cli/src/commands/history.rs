@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use sloguard::app::{DefinitionStore, HistoryStore};
-use sloguard::aws::AwsApp;
-use sloguard::slo::message::rfc3339;
+use sloguard_aws::AwsApp;
 use sloguard_cli::output;
+use sloguard_core::app::{DefinitionStore, HistoryStore};
+use sloguard_core::slo::message::rfc3339;
 
 use super::{parse_span, parse_time, SloSince, UnknownSlo};
 
@@ -126,7 +126,7 @@ pub async fn print(app: &AwsApp, slo: &str, range: Range, format: Format) -> Res
     }
     let snaps = match range.every {
         Some(every) => {
-            let mut periods = sloguard::report::aggregate(&snaps, every);
+            let mut periods = sloguard_core::report::aggregate(&snaps, every);
             let older = periods
                 .len()
                 .saturating_sub(range.limit.unwrap_or(usize::MAX));

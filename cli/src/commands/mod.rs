@@ -18,18 +18,18 @@ pub mod validate;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use sloguard::app::apply::ApplyError;
-use sloguard::app::backfill::BackfillError;
-use sloguard::app::changes::ChangeError;
-use sloguard::app::cycle::{CycleError, DeliveryError, SloError};
-use sloguard::app::gate::GateError;
-use sloguard::app::ports::StoredDefinition;
-use sloguard::app::ports::{AccessProblem, NotifyError, SourceError, StoreError, Timeout};
-use sloguard::app::report::ReportError;
-use sloguard::app::DefinitionStore;
-use sloguard::aws::{build_app, load_config, AwsApp, Environment, Timeouts};
-use sloguard::slo::load::SourceFile;
-use sloguard::slo::message::count;
+use sloguard_aws::{build_app, load_config, AwsApp, Environment, Timeouts};
+use sloguard_core::app::apply::ApplyError;
+use sloguard_core::app::backfill::BackfillError;
+use sloguard_core::app::changes::ChangeError;
+use sloguard_core::app::cycle::{CycleError, DeliveryError, SloError};
+use sloguard_core::app::gate::GateError;
+use sloguard_core::app::ports::StoredDefinition;
+use sloguard_core::app::ports::{AccessProblem, NotifyError, SourceError, StoreError, Timeout};
+use sloguard_core::app::report::ReportError;
+use sloguard_core::app::DefinitionStore;
+use sloguard_core::slo::load::SourceFile;
+use sloguard_core::slo::message::count;
 
 /// The clients and settings a verb works with, built once.
 pub struct Connection {
@@ -113,7 +113,7 @@ impl std::error::Error for UnknownSlo {}
 impl UnknownSlo {
     /// `slo` is not among the stored definitions `defs`.
     pub fn among(slo: &str, defs: &[StoredDefinition]) -> UnknownSlo {
-        let near = sloguard::slo::suggest::near(slo, defs.iter().map(|d| d.name.as_str()));
+        let near = sloguard_core::slo::suggest::near(slo, defs.iter().map(|d| d.name.as_str()));
         UnknownSlo {
             name: slo.to_string(),
             near: near.into_iter().map(str::to_string).collect(),
@@ -140,8 +140,8 @@ pub fn parse_time(s: &str, flag: &str) -> Result<i64> {
 
 /// Parse a fixed duration (`90m`, `2h`, `1d`) given to `flag`, in seconds.
 pub fn parse_span(s: &str, flag: &str) -> Result<i64> {
-    match sloguard::slo::duration::parse(s) {
-        Ok(sloguard::slo::duration::Duration::Seconds(n)) => Ok(n),
+    match sloguard_core::slo::duration::parse(s) {
+        Ok(sloguard_core::slo::duration::Duration::Seconds(n)) => Ok(n),
         Ok(_) => Err(anyhow!(
             "{flag}: `{s}` is a calendar length; use m, h, d or w (e.g. 2h)"
         )),
@@ -168,12 +168,12 @@ pub fn read_files(paths: &[PathBuf]) -> Result<Vec<SourceFile>> {
         } else {
             let meta =
                 std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
-            if meta.len() > sloguard::slo::load::MAX_FILE_BYTES as u64 {
+            if meta.len() > sloguard_core::slo::load::MAX_FILE_BYTES as u64 {
                 bail!(
                     "{}: {} bytes; SLO files may be at most {} bytes",
                     p.display(),
                     meta.len(),
-                    sloguard::slo::load::MAX_FILE_BYTES
+                    sloguard_core::slo::load::MAX_FILE_BYTES
                 );
             }
             let text = std::fs::read_to_string(p)
@@ -337,7 +337,7 @@ fn access_problem(e: &anyhow::Error) -> Option<AccessProblem> {
 /// `connect` so advice names the region actually used.
 static REGION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// The most a time limit's variable accepts (`sloguard::aws::Timeouts::from_lookup`'s
+/// The most a time limit's variable accepts (`sloguard_aws::Timeouts::from_lookup`'s
 /// bounds), so advice never suggests a value the CLI would refuse.
 pub fn max_seconds(limit: Timeout) -> u64 {
     match limit {

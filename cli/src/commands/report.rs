@@ -3,11 +3,11 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use sloguard::app::report::slo_views;
-use sloguard::app::DefinitionStore;
-use sloguard::aws::AwsApp;
-use sloguard::report::page;
-use sloguard::slo::message::count;
+use sloguard_aws::AwsApp;
+use sloguard_core::app::report::slo_views;
+use sloguard_core::app::DefinitionStore;
+use sloguard_core::report::page;
+use sloguard_core::slo::message::count;
 
 use super::UnknownSlo;
 

@@ -1,8 +1,8 @@
 //! `sloguard review`: the SLO review digest (printed, or sent to the topic with `--send`).
 
 use anyhow::Result;
-use sloguard::app::report::{review_digest, send_review};
-use sloguard::aws::AwsApp;
+use sloguard_aws::AwsApp;
+use sloguard_core::app::report::{review_digest, send_review};
 
 /// Print the review of the last `seconds`, or send it once to the topic.
 pub async fn review(app: &AwsApp, seconds: i64, send: bool, now: i64) -> Result<()> {

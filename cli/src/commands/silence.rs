@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use sloguard::app::{Silence, StateStore};
-use sloguard::aws::AwsApp;
-use sloguard::slo::message::rfc3339;
+use sloguard_aws::AwsApp;
+use sloguard_core::app::{Silence, StateStore};
+use sloguard_core::slo::message::rfc3339;
 
 use super::{parse_span, parse_time, require_slo, Store};
 

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Result;
-use sloguard::app::DefinitionStore;
-use sloguard::aws::AwsApp;
-use sloguard::slo::message::rfc3339;
-use sloguard::slo::status::Status;
+use sloguard_aws::AwsApp;
 use sloguard_cli::output;
+use sloguard_core::app::DefinitionStore;
+use sloguard_core::slo::message::rfc3339;
+use sloguard_core::slo::status::Status;
 
 use super::Store;
 
@@ -45,9 +45,9 @@ pub async fn run(args: &Args, verbose: bool) -> Result<ExitCode> {
 /// of the contract (`pretty` or one line).
 pub async fn render(app: &AwsApp, json: bool, pretty: bool, now: i64) -> Result<String> {
     let defs = app.store.definitions().await?;
-    let mut states = sloguard::app::latest::states_with_latest(&app.store).await?;
+    let mut states = sloguard_core::app::latest::states_with_latest(&app.store).await?;
     let names: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
-    sloguard::app::latest::add_history_only(&app.store, &names, &mut states).await?;
+    sloguard_core::app::latest::add_history_only(&app.store, &names, &mut states).await?;
     if json {
         let arr: Vec<serde_json::Value> = defs
             .iter()

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use sloguard::slo::load::load;
-use sloguard::slo::message::count;
+use sloguard_core::slo::load::load;
+use sloguard_core::slo::message::count;
 
 use super::read_files;
 

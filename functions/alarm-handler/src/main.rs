@@ -2,13 +2,14 @@
 //! action or SNS) -> re-evaluate the SLOs it touches now; a deployment event
 //! (CloudFormation, CodeDeploy, ECS, Lambda via CloudTrail) -> record it for the SLOs
 //! that name its target. The logic is
-//! `sloguard::app::alarm::handle_alarm_event`.
+//! `sloguard_core::app::alarm::handle_alarm_event` (the event read by `sloguard_aws::events`).
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use sloguard::app::alarm::{handle_alarm_event_in, AlarmReport, HandlerContext};
-use sloguard::aws::{build_app, load_function_config, AwsApp, Environment, Timeouts};
-use sloguard::lambda::{init_tracing, Failure};
+use sloguard_aws::events::handle_alarm_event_in;
+use sloguard_aws::lambda::{init_tracing, Failure};
+use sloguard_aws::{build_app, load_function_config, AwsApp, Environment, Timeouts};
+use sloguard_core::app::alarm::{AlarmReport, HandlerContext};
 
 async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<AlarmReport, Failure> {
     let now = chrono::Utc::now().timestamp();

@@ -1,13 +1,14 @@
 //! `slo-evaluator`: EventBridge schedule -> one evaluation cycle. Thin on purpose:
-//! the logic is `sloguard::app::cycle::handle_scheduled_event_until`, the same cycle the CLI runs.
+//! the logic is `sloguard_core::app::cycle::handle_scheduled_event_until` (the event read by
+//! `sloguard_aws::events`), the same cycle the CLI runs.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use sloguard::app::cycle::handle_scheduled_event_until;
-use sloguard::app::emf;
-use sloguard::app::report::{review_request, send_review};
-use sloguard::aws::{build_app, load_function_config, AwsApp, Environment, Timeouts};
-use sloguard::lambda::{init_tracing, Failure};
+use sloguard_aws::events::{emf_source, handle_scheduled_event_until};
+use sloguard_aws::lambda::{init_tracing, Failure};
+use sloguard_aws::{build_app, load_function_config, AwsApp, Environment, Timeouts};
+use sloguard_core::app::emf;
+use sloguard_core::app::report::{review_request, send_review};
 use tokio::sync::OnceCell;
 
 async fn handle(
@@ -38,7 +39,7 @@ async fn handle(
         "cycle complete"
     );
     // Embedded metric format on stdout: the dead man's switch and the fleet dashboard, no API call.
-    let source = emf::Source::from_schedule(&env.stack_name, &event.payload, env.slo_metrics);
+    let source = emf_source(&env.stack_name, &event.payload, env.slo_metrics);
     for line in emf::cycle_lines(&source, &report, now_ms) {
         println!("{line}");
     }

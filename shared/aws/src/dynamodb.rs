@@ -1,0 +1,211 @@
+//! DynamoDB store: one table, keys `pk` (partition) and `sk` (sort), TTL on `expires_at`.
+//!
+//! | item            | pk               | sk                          | attributes |
+//! |-----------------|------------------|-----------------------------|------------|
+//! | definition      | `DEF`            | SLO name                    | `definition` (JSON), `version`, `service`, `applied_at` |
+//! | state           | `STATE`          | SLO name                    | `state` (JSON: what decisions need), `version` (optimistic lock), `pending` (string set of outbox keys), `silence` (JSON, outside the lock) |
+//! | history         | `SNAP#<slo>`     | evaluated_at (RFC 3339)     | `snapshot` (JSON), `expires_at` (TTL: 15 days, or the full retention for the first snapshot of each hour) |
+//! | outbox          | `OUTBOX#<slo>`   | `<notification id>#<channel>` | `notification` (JSON), `delivery` (`pending`/`sent`), `claimant`, `claimed_until`, `expires_at` |
+//! | alarm dedup     | `ALARM#<alarm>`  | state timestamp and value   | `done`, `claimed_until` (a lease), `expires_at` |
+//! | review dedup    | `REVIEW`         | period (week number)        | `expires_at` |
+//! | alarm debounce  | `ALARM#EVAL#<slo>` | minute (epoch minutes)    | `expires_at` |
+//! | change          | `CHANGE#<target>` | `<at RFC 3339>#<change id>` | `change` (JSON), `expires_at` (TTL, 90 days by default) |
+//! | stream cache    | `STREAM#<digest>` | `CACHE`                   | `cache` (binary: closed hours and far-edge buckets), `read_at`, `expires_at` (TTL) |
+//!
+//! Definitions and states each live in one partition, so a cycle lists all of
+//! them with one paginated Query instead of scanning history. A snapshot's key is
+//! the SLO and its evaluation time, so writing the same evaluation twice is one item.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use serde::de::DeserializeOwned;
+
+use sloguard_core::app::ports::StoreError;
+
+use super::{classify, Failure};
+
+mod changes;
+mod dedup;
+mod definitions;
+mod history;
+mod outbox;
+mod sizes;
+mod state;
+mod streams;
+mod table;
+
+pub use sizes::{item_size, number_size, DynamoLayout};
+
+/// Partition key attribute.
+pub const PK: &str = "pk";
+/// Sort key attribute.
+pub const SK: &str = "sk";
+/// The TTL attribute (epoch seconds) of history, outbox and dedup items.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// A DynamoDB item as the SDK carries it.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The sloguard table, through the DynamoDB API.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
+}
+
+fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+fn get_n(item: &Item, name: &str) -> Option<i64> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+fn json<T: DeserializeOwned>(item: &Item, name: &str) -> Result<T, StoreError> {
+    let text =
+        get_s(item, name).ok_or_else(|| corrupt(item, format!("missing attribute `{name}`")))?;
+    serde_json::from_str(text).map_err(|e| corrupt(item, format!("`{name}`: {e}")))
+}
+
+fn corrupt(item: &Item, message: String) -> StoreError {
+    StoreError::Corrupt {
+        key: format!(
+            "{}/{}",
+            get_s(item, PK).unwrap_or("?"),
+            get_s(item, SK).unwrap_or("?")
+        ),
+        message,
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("plain data serializes")
+}
+
+impl DynamoStore {
+    /// A store over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn err<E, R>(&self, e: aws_sdk_dynamodb::error::SdkError<E, R>) -> StoreError
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        self.error_of(classify(&e))
+    }
+
+    /// `res` with a failed condition taken as success: the write it guarded is already moot
+    /// (the claim was lost, the state is gone).
+    fn moot_if_conditional<T, E, R>(
+        &self,
+        res: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+    ) -> Result<(), StoreError>
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => match classify(&e) {
+                Failure::Conditional(_) => Ok(()),
+                _ => Err(self.err(e)),
+            },
+        }
+    }
+
+    fn error_of(&self, failure: Failure) -> StoreError {
+        match failure {
+            Failure::Missing(_) => StoreError::TableMissing(self.table.clone()),
+            Failure::Throttled(m) => StoreError::Throttled(m),
+            Failure::Credentials(m) => StoreError::Credentials(m),
+            Failure::Unavailable(m) => StoreError::Unavailable(m),
+            Failure::TimedOut(t, m) => StoreError::TimedOut(t, m),
+            Failure::Conditional(m) | Failure::Other(m) => StoreError::Rejected(m),
+        }
+    }
+
+    /// Every item of one partition, following pagination.
+    async fn partition(
+        &self,
+        pk: &str,
+        range: Option<(String, String)>,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.query(pk, range, None).await
+    }
+
+    /// A partition's items in key order; with `latest`, only the last that many, read
+    /// newest first so a long range costs no more than what is returned.
+    async fn query(
+        &self,
+        pk: &str,
+        range: Option<(String, String)>,
+        latest: Option<usize>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start.take());
+            if let Some(n) = latest {
+                let left = n.saturating_sub(out.len()).clamp(1, 1000);
+                q = q.scan_index_forward(false).limit(left as i32);
+            }
+            q = match &range {
+                None => q.key_condition_expression("pk = :pk"),
+                Some((a, b)) => q
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
+                    .expression_attribute_values(":a", s(a.clone()))
+                    .expression_attribute_values(":b", s(b.clone())),
+            };
+            let page = q.send().await.map_err(|e| self.err(e))?;
+            out.extend(page.items().iter().cloned());
+            let enough = latest.is_some_and(|n| out.len() >= n);
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() && !enough => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        if let Some(n) = latest {
+            out.truncate(n);
+            out.reverse();
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+#[path = "dynamodb_tests.rs"]
+mod tests;

@@ -1,0 +1,104 @@
+//! Definitions: one item per SLO under `DEF`, the definition as `SloDefinition::to_stored`
+//! wrote it, versioned so a concurrent apply is refused rather than lost.
+
+use sloguard_core::app::ports::{ApplyOutcome, DefinitionStore, StoreError, StoredDefinition};
+use sloguard_core::slo::message::rfc3339;
+use sloguard_core::slo::model::SloDefinition;
+
+use super::{classify, corrupt, get_n, get_s, key, n, s, DynamoStore, Failure, Item, SK};
+
+/// A definition item's `definition`, read back exactly as `SloDefinition::to_stored` wrote it.
+fn stored_definition(item: &Item) -> Result<SloDefinition, StoreError> {
+    let text = get_s(item, "definition")
+        .ok_or_else(|| corrupt(item, "missing attribute `definition`".into()))?;
+    SloDefinition::from_stored(text).map_err(|e| corrupt(item, format!("`definition`: {e}")))
+}
+
+/// A definition's item: its stored form, its version, its service and when it was applied.
+pub(super) fn definition_item(def: &SloDefinition, version: u64, applied_at: i64) -> Item {
+    let mut item = key("DEF", &def.name);
+    item.insert("definition".into(), s(def.to_stored()));
+    item.insert("version".into(), n(version));
+    item.insert("service".into(), s(&def.service));
+    item.insert("applied_at".into(), s(rfc3339(applied_at)));
+    item
+}
+
+impl DefinitionStore for DynamoStore {
+    async fn definitions(&self) -> Result<Vec<StoredDefinition>, StoreError> {
+        let items = self.partition("DEF", None).await?;
+        Ok(items
+            .iter()
+            .map(|item| StoredDefinition {
+                name: get_s(item, SK).unwrap_or_default().to_string(),
+                version: get_n(item, "version").unwrap_or(0) as u64,
+                definition: stored_definition(item),
+            })
+            .collect())
+    }
+
+    async fn put_definition(&self, def: &SloDefinition) -> Result<ApplyOutcome, StoreError> {
+        let current = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key("DEF", &def.name)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        let (version, unchanged) = match current.item() {
+            None => (0, false),
+            Some(item) => {
+                let old = stored_definition(item);
+                let same = old.is_ok_and(|o| sloguard_core::app::apply::same(&o, def));
+                (get_n(item, "version").unwrap_or(0) as u64, same)
+            }
+        };
+        if unchanged {
+            return Ok(ApplyOutcome::Unchanged);
+        }
+        let item = definition_item(def, version + 1, chrono::Utc::now().timestamp());
+        let cond = if version == 0 {
+            "attribute_not_exists(pk)"
+        } else {
+            "version = :v"
+        };
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(cond);
+        if version > 0 {
+            put = put.expression_attribute_values(":v", n(version));
+        }
+        put.send().await.map_err(|e| match classify(&e) {
+            Failure::Conditional(_) => StoreError::Rejected(format!(
+                "definition `{}` was changed concurrently; apply again",
+                def.name
+            )),
+            _ => self.err(e),
+        })?;
+        Ok(if version == 0 {
+            ApplyOutcome::Created
+        } else {
+            ApplyOutcome::Updated {
+                version: version + 1,
+            }
+        })
+    }
+
+    async fn delete_definition(&self, name: &str) -> Result<(), StoreError> {
+        for pk in ["DEF", "STATE"] {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key(pk, name)))
+                .send()
+                .await
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+}

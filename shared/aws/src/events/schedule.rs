@@ -1,0 +1,144 @@
+//! Inputs of the scheduled evaluator: EventBridge scheduled events and
+//! EventBridge Scheduler JSON, read tolerantly, rejected with a clear reason.
+
+use chrono::DateTime;
+use serde_json::Value;
+use sloguard_core::app::events::{EventError, ScheduleInput};
+
+/// Largest event accepted: real schedule events are a few hundred bytes.
+pub const MAX_EVENT_BYTES: usize = 64 * 1024;
+
+/// Read an EventBridge scheduled event or a Scheduler input object.
+pub fn parse_schedule(v: &Value) -> Result<ScheduleInput, EventError> {
+    let size = v.to_string().len();
+    if size > MAX_EVENT_BYTES {
+        return Err(EventError(format!(
+            "payload is {size} bytes; a schedule event is at most {MAX_EVENT_BYTES}"
+        )));
+    }
+    let obj = match v {
+        Value::Object(o) => o,
+        Value::Null => return Ok(ScheduleInput::default()),
+        other => {
+            return Err(EventError(format!(
+                "expected a JSON object, found {}",
+                kind(other)
+            )))
+        }
+    };
+    if let Some(dt) = obj.get("detail-type") {
+        if dt.as_str() != Some("Scheduled Event") {
+            return Err(EventError(format!(
+                "detail-type {dt} is not `Scheduled Event`; alarm events go to slo-alarm-handler"
+            )));
+        }
+    }
+    let time = match obj.get("time") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(
+            DateTime::parse_from_rfc3339(s)
+                .map_err(|_| {
+                    EventError(format!(
+                        "time `{}` is not RFC 3339 (e.g. 2026-11-25T12:00:00Z)",
+                        short(s)
+                    ))
+                })?
+                .timestamp(),
+        ),
+        Some(other) => {
+            return Err(EventError(format!(
+                "time must be an RFC 3339 string, found {}",
+                kind(other)
+            )))
+        }
+    };
+    let field = |name: &str| {
+        obj.get(name)
+            .or_else(|| obj.get("detail").and_then(|d| d.get(name)))
+    };
+    let num = |name: &str| -> Result<Option<u32>, EventError> {
+        match field(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(x) => x
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| EventError(format!("{name} must be a whole number, found {x}"))),
+        }
+    };
+    let shard = match (num("shard")?, num("shards")?) {
+        (None, None) => None,
+        (Some(s), Some(n)) if n >= 1 && s < n => Some((s, n)),
+        (Some(s), Some(n)) => return Err(EventError(format!("shard {s} is not in 0..{n}"))),
+        _ => return Err(EventError("shard and shards go together".into())),
+    };
+    let slo = match field("slo") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(EventError(format!(
+                "slo must be a string, found {}",
+                kind(other)
+            )))
+        }
+    };
+    Ok(ScheduleInput { time, shard, slo })
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_eventbridge_and_scheduler_inputs() {
+        let eb = json!({"version":"0","id":"53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa","detail-type":"Scheduled Event",
+            "source":"aws.events","account":"123456789012","time":"2026-11-25T12:00:00Z","region":"eu-west-1",
+            "resources":["arn:aws:events:eu-west-1:123456789012:rule/slo-evaluator"],"detail":{}});
+        let s = parse_schedule(&eb).unwrap();
+        assert_eq!(s.time, Some(1_795_608_000));
+        assert_eq!(
+            parse_schedule(&json!({"shard": 1, "shards": 4}))
+                .unwrap()
+                .shard,
+            Some((1, 4))
+        );
+        assert_eq!(
+            parse_schedule(&json!({})).unwrap(),
+            ScheduleInput::default()
+        );
+        assert!(parse_schedule(&json!({"shard": 4, "shards": 4}))
+            .unwrap_err()
+            .0
+            .contains("not in 0..4"));
+        assert!(parse_schedule(&json!({"time": "yesterday"}))
+            .unwrap_err()
+            .0
+            .contains("RFC 3339"));
+        assert!(parse_schedule(&json!([1]))
+            .unwrap_err()
+            .0
+            .contains("an array"));
+        assert!(parse_schedule(&json!({"detail-type": "CloudWatch Alarm State Change"})).is_err());
+        let big = json!({"time": null, "pad": "x".repeat(70_000)});
+        assert!(parse_schedule(&big)
+            .unwrap_err()
+            .0
+            .contains("a schedule event is at most 65536"));
+    }
+}

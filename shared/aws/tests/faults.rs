@@ -1,0 +1,374 @@
+//! Faults the emulator cannot make, injected with aws-smithy-mocks into the
+//! adapters: throttling and 5xx (retried, then reported), GetMetricData paging
+//! with PartialData, failed conditions and cancelled transactions, failed publishes.
+
+use aws_config::retry::RetryConfig;
+use aws_sdk_cloudwatch::types::{MetricDataResult, StatusCode};
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use aws_smithy_runtime_api::http::{Response, StatusCode as HttpStatus};
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::DateTime;
+use sloguard_aws::{CloudWatchSource, DynamoStore, SnsNotifier};
+use sloguard_core::app::ports::{
+    Channel, DefinitionStore, HistoryStore, MetricSource, Notifier, NotifyError, SourceError,
+    StateStore, StoreError,
+};
+use sloguard_core::slo::model::MetricSpec;
+use sloguard_core::slo::plan::{MetricRequest, PlannedQuery};
+use sloguard_core::slo::snapshot::Snapshot;
+use sloguard_core::slo::status::SloState;
+
+fn query_error(status: u16, code: &str) -> Response {
+    let body = format!(
+        "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+    );
+    Response::new(HttpStatus::try_from(status).unwrap(), SdkBody::from(body))
+}
+
+fn json_error(status: u16, code: &str) -> Response {
+    let body = format!(
+        "{{\"__type\":\"com.amazonaws.dynamodb.v20120810#{code}\",\"message\":\"injected\"}}"
+    );
+    Response::new(HttpStatus::try_from(status).unwrap(), SdkBody::from(body))
+}
+
+fn request() -> (MetricRequest, Vec<MetricSpec>) {
+    let spec = MetricSpec::Metric {
+        region: "eu-west-1".into(),
+        account_id: None,
+        namespace: "Shop".into(),
+        metric_name: "CheckoutRequests".into(),
+        stat: "Sum".into(),
+        dimensions: vec![],
+    };
+    let req = MetricRequest {
+        region: "eu-west-1".into(),
+        start: 1_800_000_000,
+        end: 1_800_000_600,
+        queries: vec![PlannedQuery {
+            id: "m0_60".into(),
+            stream: 0,
+            period: 60,
+        }],
+    };
+    (req, vec![spec])
+}
+
+async fn source(client: aws_sdk_cloudwatch::Client) -> CloudWatchSource {
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    CloudWatchSource::with_client(sdk, "eu-west-1", client)
+}
+
+fn result(id: &str, status: StatusCode, points: &[(i64, f64)]) -> MetricDataResult {
+    MetricDataResult::builder()
+        .id(id)
+        .status_code(status)
+        .set_timestamps(Some(
+            points.iter().map(|p| DateTime::from_secs(p.0)).collect(),
+        ))
+        .set_values(Some(points.iter().map(|p| p.1).collect()))
+        .build()
+}
+
+#[tokio::test]
+async fn cloudwatch_throttling_and_5xx_are_retried() {
+    let throttled = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+        .sequence()
+        .http_response(|| query_error(400, "Throttling"))
+        .http_response(|| query_error(503, "ServiceUnavailable"))
+        .output(|| {
+            aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput::builder()
+                .metric_data_results(result(
+                    "m0_60",
+                    StatusCode::Complete,
+                    &[(1_800_000_000, 5.0)],
+                ))
+                .build()
+        })
+        .build();
+    let client = mock_client!(
+        aws_sdk_cloudwatch,
+        RuleMode::Sequential,
+        [&throttled],
+        |c| c.retry_config(RetryConfig::standard().with_max_attempts(3))
+    );
+    let (req, streams) = request();
+    let got = source(client)
+        .await
+        .get_metric_data(&req, &streams)
+        .await
+        .unwrap();
+    assert_eq!(got[0].points, vec![(1_800_000_000, 5.0)]);
+    assert_eq!(
+        throttled.num_calls(),
+        3,
+        "two failures retried, then success"
+    );
+}
+
+#[tokio::test]
+async fn cloudwatch_throttling_past_the_retries_is_reported() {
+    let throttled = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+        .sequence()
+        .http_response(|| query_error(400, "Throttling"))
+        .times(5)
+        .build();
+    let client = mock_client!(
+        aws_sdk_cloudwatch,
+        RuleMode::Sequential,
+        [&throttled],
+        |c| c.retry_config(RetryConfig::standard().with_max_attempts(3))
+    );
+    let (req, streams) = request();
+    let err = source(client)
+        .await
+        .get_metric_data(&req, &streams)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::Throttled(_)), "{err:?}");
+    assert_eq!(throttled.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn partial_data_pages_are_followed_and_joined() {
+    let pages = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+        .sequence()
+        .output(|| {
+            aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput::builder()
+                .metric_data_results(result(
+                    "m0_60",
+                    StatusCode::PartialData,
+                    &[(1_800_000_000, 1.0), (1_800_000_060, 2.0)],
+                ))
+                .next_token("page-2")
+                .build()
+        })
+        .output(|| {
+            aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput::builder()
+                .metric_data_results(result(
+                    "m0_60",
+                    StatusCode::Complete,
+                    &[(1_800_000_120, 3.0)],
+                ))
+                .build()
+        })
+        .build();
+    let client = mock_client!(aws_sdk_cloudwatch, RuleMode::Sequential, [&pages]);
+    let (req, streams) = request();
+    let got = source(client)
+        .await
+        .get_metric_data(&req, &streams)
+        .await
+        .unwrap();
+    assert_eq!(got[0].points.len(), 3);
+    assert_eq!(pages.num_calls(), 2);
+
+    // PartialData with no token to follow is incomplete data: an error, never a silent gap.
+    let truncated = mock!(aws_sdk_cloudwatch::Client::get_metric_data).then_output(|| {
+        aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput::builder()
+            .metric_data_results(result(
+                "m0_60",
+                StatusCode::PartialData,
+                &[(1_800_000_000, 1.0)],
+            ))
+            .build()
+    });
+    let client = mock_client!(aws_sdk_cloudwatch, RuleMode::Sequential, [&truncated]);
+    let err = source(client)
+        .await
+        .get_metric_data(&req, &streams)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("PartialData without a NextToken"),
+        "{err}"
+    );
+
+    let internal = mock!(aws_sdk_cloudwatch::Client::get_metric_data).then_output(|| {
+        aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput::builder()
+            .metric_data_results(result("m0_60", StatusCode::InternalError, &[]))
+            .build()
+    });
+    let client = mock_client!(aws_sdk_cloudwatch, RuleMode::Sequential, [&internal]);
+    let err = source(client)
+        .await
+        .get_metric_data(&req, &streams)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::Unavailable(_)), "{err:?}");
+}
+
+fn snapshot() -> Snapshot {
+    serde_json::from_value(serde_json::json!({
+        "slo": "checkout", "service": "webshop", "objective": 0.999, "window": "30d",
+        "evaluated_at": "2027-01-15T08:00:00Z", "status": "ok", "attainment": 1.0,
+        "budget_remaining": 1.0, "burn_rates": {}, "exhausts_at": null, "good": 1.0, "total": 1.0, "conditions": []
+    }))
+    .unwrap()
+}
+
+fn notification() -> sloguard_core::slo::message::Notification {
+    sloguard_core::slo::message::Notification {
+        id: "x".into(),
+        slo: "checkout".into(),
+        service: "webshop".into(),
+        severity: sloguard_core::slo::model::Severity::Page,
+        status: sloguard_core::slo::status::Status::Breaching,
+        subject: "s".into(),
+        body: "b".into(),
+        document: serde_json::json!({}),
+    }
+}
+
+#[tokio::test]
+async fn dynamodb_lost_races_and_throttling() {
+    // A cancelled transaction whose reason is a failed condition: another writer won.
+    let cancelled = mock!(aws_sdk_dynamodb::Client::transact_write_items).then_http_response(|| {
+        Response::new(
+            HttpStatus::try_from(400).unwrap(),
+            SdkBody::from(
+                "{\"__type\":\"com.amazonaws.dynamodb.v20120810#TransactionCanceledException\",\"message\":\"Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed]\",\"CancellationReasons\":[{\"Code\":\"ConditionalCheckFailed\",\"Message\":\"The conditional request failed\"}]}",
+            ),
+        )
+    });
+    // A state alone is one conditional UpdateItem, not a transaction: its failed condition too.
+    let lost = mock!(aws_sdk_dynamodb::Client::update_item)
+        .then_http_response(|| json_error(400, "ConditionalCheckFailedException"));
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&cancelled, &lost]);
+    let store = DynamoStore::new(client, "t");
+    let won = store
+        .commit(
+            "checkout",
+            3,
+            &SloState::default(),
+            &[notification()],
+            &[Channel::People],
+        )
+        .await
+        .unwrap();
+    assert!(!won, "a lost race is reported as such, not as an error");
+    assert_eq!(
+        cancelled.num_calls(),
+        1,
+        "with an outbox item: one transaction"
+    );
+    let won = store
+        .commit("checkout", 3, &SloState::default(), &[], &[Channel::People])
+        .await
+        .unwrap();
+    assert!(
+        !won,
+        "a lost race without notifications is reported the same way"
+    );
+    assert_eq!(lost.num_calls(), 1, "without outbox items: one UpdateItem");
+
+    // ProvisionedThroughputExceeded is retried by the SDK, then reported as throttling.
+    let throttled = mock!(aws_sdk_dynamodb::Client::put_item)
+        .sequence()
+        .http_response(|| json_error(400, "ProvisionedThroughputExceededException"))
+        .times(3)
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&throttled], |c| c
+        .retry_config(RetryConfig::standard().with_max_attempts(3)));
+    let store = DynamoStore::new(client, "t");
+    let err = store.put_snapshot(&snapshot(), 0).await.unwrap_err();
+    assert!(matches!(err, StoreError::Throttled(_)), "{err:?}");
+    assert_eq!(throttled.num_calls(), 3);
+
+    // A missing table says so.
+    let missing = mock!(aws_sdk_dynamodb::Client::query)
+        .then_http_response(|| json_error(400, "ResourceNotFoundException"));
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&missing]);
+    let err = DynamoStore::new(client, "nope")
+        .definitions()
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::TableMissing("nope".into()));
+}
+
+#[tokio::test]
+async fn sns_publish_failures_are_reported_for_a_later_retry() {
+    let failing = mock!(aws_sdk_sns::Client::publish)
+        .sequence()
+        .http_response(|| query_error(500, "InternalError"))
+        .times(3)
+        .build();
+    let client = mock_client!(aws_sdk_sns, RuleMode::Sequential, [&failing], |c| c
+        .retry_config(RetryConfig::standard().with_max_attempts(3)));
+    let notifier = SnsNotifier::new(client, "arn:aws:sns:eu-west-1:1:t".into(), None);
+    let n = notification();
+    let err = notifier.publish(Channel::People, &n).await.unwrap_err();
+    assert!(
+        matches!(err, NotifyError::Unavailable(_) | NotifyError::Rejected(_)),
+        "{err:?}"
+    );
+    assert_eq!(failing.num_calls(), 3, "5xx is retried before giving up");
+}
+
+#[tokio::test]
+async fn an_eventbridge_entry_that_failed_is_a_failed_put_and_people_only_kinds_are_not_put() {
+    use aws_sdk_eventbridge::operation::put_events::PutEventsOutput;
+    use aws_sdk_eventbridge::types::PutEventsResultEntry;
+    use sloguard_aws::EventBridgeNotifier;
+    // PutEvents answers 200 and reports the failure per entry.
+    let partial = mock!(aws_sdk_eventbridge::Client::put_events).then_output(|| {
+        PutEventsOutput::builder()
+            .failed_entry_count(1)
+            .entries(
+                PutEventsResultEntry::builder()
+                    .error_code("InternalFailure")
+                    .error_message("try again")
+                    .build(),
+            )
+            .build()
+    });
+    let client = mock_client!(aws_sdk_eventbridge, RuleMode::Sequential, [&partial]);
+    let bus = EventBridgeNotifier::new(client, "slo-events".into());
+    let mut n = sloguard_core::slo::message::Notification {
+        id: "x".into(),
+        slo: "checkout".into(),
+        service: "webshop".into(),
+        severity: sloguard_core::slo::model::Severity::Page,
+        status: sloguard_core::slo::status::Status::Breaching,
+        subject: "s".into(),
+        body: "b".into(),
+        document: serde_json::json!({"event": "opened", "slo": "checkout"}),
+    };
+    let err = bus.put(&n).await.unwrap_err();
+    assert!(
+        matches!(&err, NotifyError::Bus { bus, message, access: None } if bus == "slo-events" && message.contains("InternalFailure")),
+        "{err:?}"
+    );
+    assert_eq!(partial.num_calls(), 1);
+    // A silence that ended is for people only: nothing is put, and it counts as delivered.
+    n.document = serde_json::json!({"event": "silence-ended"});
+    bus.put(&n).await.unwrap();
+    assert_eq!(partial.num_calls(), 1, "no call for a people-only kind");
+}
+
+#[tokio::test]
+async fn a_cancelled_transaction_is_read_by_its_reasons_codes_not_its_message() {
+    // The message names a failed condition; the reasons say it was a conflict: worth a retry.
+    let conflict = mock!(aws_sdk_dynamodb::Client::transact_write_items).then_http_response(|| {
+        Response::new(
+            HttpStatus::try_from(400).unwrap(),
+            SdkBody::from(
+                "{\"__type\":\"com.amazonaws.dynamodb.v20120810#TransactionCanceledException\",\"message\":\"Transaction cancelled [ConditionalCheckFailed]\",\"CancellationReasons\":[{\"Code\":\"None\"},{\"Code\":\"TransactionConflict\",\"Message\":\"Transaction is ongoing for the item\"}]}",
+            ),
+        )
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&conflict]);
+    let err = DynamoStore::new(client, "t")
+        .commit(
+            "checkout",
+            3,
+            &SloState::default(),
+            &[notification()],
+            &[Channel::People],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Throttled(_)), "{err:?}");
+}

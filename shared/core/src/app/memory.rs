@@ -1,0 +1,583 @@
+//! In-memory ports for fast tests of the use cases (here, and for embedders behind the
+//! `testing` feature): they keep the contracts the DynamoDB, CloudWatch and SNS adapters
+//! keep (optimistic lock, outbox claims, idempotent snapshots), so a use case can be
+//! tested without an emulator.
+//! The end-to-end tests against moto stay the proof that the real adapters agree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::slo::change::Change;
+use crate::slo::incremental::StreamCache;
+use crate::slo::message::{rfc3339, Notification};
+use crate::slo::model::{MetricSpec, SloDefinition};
+use crate::slo::plan::MetricRequest;
+use crate::slo::status::SloState;
+
+use super::events::AlarmMetric;
+use super::ports::{
+    outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
+    HistoryPage, HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox,
+    OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition,
+    StoredState, StreamCacheStore,
+};
+use crate::slo::snapshot::Snapshot;
+
+struct OutboxItem {
+    notification: Notification,
+    sent: bool,
+    claim: Option<(String, i64)>,
+}
+
+#[derive(Default)]
+struct Tables {
+    /// Kept in the stored form (JSON), as DynamoDB keeps them, so a lossy round trip shows here too.
+    definitions: BTreeMap<String, (u64, String)>,
+    states: BTreeMap<String, StoredState>,
+    history: BTreeMap<(String, String), Snapshot>,
+    /// Each snapshot's TTL (epoch seconds).
+    expiry: BTreeMap<(String, String), i64>,
+    /// State writes that succeeded, for assertions on what a cycle writes.
+    commits: usize,
+    /// History reads (pages and whole ranges), for assertions on what a reader costs.
+    history_reads: usize,
+    outbox: BTreeMap<(String, OutboxKey), OutboxItem>,
+    once: BTreeSet<String>,
+    /// Claimed events: (done, claimed until).
+    claims: BTreeMap<String, (bool, i64)>,
+    /// Changes by (target, time, id), as DynamoDB keys them.
+    changes: BTreeMap<(String, i64, String), Change>,
+    /// Stream caches in their stored form, by stream, with their read time.
+    streams: BTreeMap<MetricSpec, (i64, Vec<u8>)>,
+    /// Stream cache writes, for assertions on how often a cycle writes them.
+    stream_writes: usize,
+}
+
+/// The store, in memory.
+#[derive(Default)]
+pub struct MemoryStore {
+    tables: Mutex<Tables>,
+    /// How long each history page takes, in milliseconds (a slow store, for deadlines).
+    history_delay_ms: std::sync::atomic::AtomicU64,
+}
+
+impl MemoryStore {
+    fn with<R>(&self, f: impl FnOnce(&mut Tables) -> R) -> R {
+        f(&mut self
+            .tables
+            .lock()
+            .expect("no test panics while holding the lock"))
+    }
+
+    /// Make each history page take `d`.
+    pub fn delay_history(&self, d: std::time::Duration) {
+        self.history_delay_ms
+            .store(d.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// History reads so far (each page, each whole-range read), for assertions.
+    pub fn history_reads(&self) -> usize {
+        self.with(|t| t.history_reads)
+    }
+
+    /// Successful state commits so far, for assertions.
+    pub fn commits(&self) -> usize {
+        self.with(|t| t.commits)
+    }
+
+    /// The TTL a snapshot was written with.
+    pub fn expiry(&self, slo: &str, evaluated_at: i64) -> Option<i64> {
+        self.with(|t| {
+            t.expiry
+                .get(&(slo.to_string(), rfc3339(evaluated_at)))
+                .copied()
+        })
+    }
+
+    /// Stream cache writes so far, for assertions.
+    pub fn stream_writes(&self) -> usize {
+        self.with(|t| t.stream_writes)
+    }
+
+    /// Forget every stream cache (a cold table), for tests of the fallback.
+    pub fn drop_stream_caches(&self) {
+        self.with(|t| t.streams.clear())
+    }
+
+    /// Store a definition item's text as it is (another version's, or damaged), to test
+    /// what reading it back reports.
+    pub fn put_raw_definition(&self, name: &str, version: u64, text: &str) {
+        self.with(|t| {
+            t.definitions
+                .insert(name.to_string(), (version, text.to_string()))
+        });
+    }
+
+    /// Outbox items not yet sent, for assertions.
+    pub fn unsent(&self) -> usize {
+        self.with(|t| t.outbox.values().filter(|o| !o.sent).count())
+    }
+}
+
+impl DefinitionStore for MemoryStore {
+    async fn definitions(&self) -> Result<Vec<StoredDefinition>, StoreError> {
+        Ok(self.with(|t| {
+            t.definitions
+                .iter()
+                .map(|(name, (version, text))| StoredDefinition {
+                    name: name.clone(),
+                    version: *version,
+                    definition: SloDefinition::from_stored(text).map_err(|e| StoreError::Corrupt {
+                        key: format!("DEF/{name}"),
+                        message: format!("`definition`: {e}"),
+                    }),
+                })
+                .collect()
+        }))
+    }
+
+    async fn put_definition(&self, def: &SloDefinition) -> Result<ApplyOutcome, StoreError> {
+        Ok(self.with(|t| match t.definitions.get(&def.name) {
+            Some((_, old))
+                if SloDefinition::from_stored(old)
+                    .is_ok_and(|old| super::apply::same(&old, def)) =>
+            {
+                ApplyOutcome::Unchanged
+            }
+            Some((v, _)) => {
+                let version = v + 1;
+                t.definitions
+                    .insert(def.name.clone(), (version, def.to_stored()));
+                ApplyOutcome::Updated { version }
+            }
+            None => {
+                t.definitions.insert(def.name.clone(), (1, def.to_stored()));
+                ApplyOutcome::Created
+            }
+        }))
+    }
+
+    async fn delete_definition(&self, name: &str) -> Result<(), StoreError> {
+        self.with(|t| t.definitions.remove(name));
+        Ok(())
+    }
+}
+
+impl StateStore for MemoryStore {
+    async fn states(&self) -> Result<std::collections::HashMap<String, StoredState>, StoreError> {
+        Ok(self.with(|t| t.states.clone().into_iter().collect()))
+    }
+
+    async fn state(&self, slo: &str) -> Result<Option<StoredState>, StoreError> {
+        Ok(self.with(|t| t.states.get(slo).cloned()))
+    }
+
+    async fn commit(
+        &self,
+        slo: &str,
+        expected_version: u64,
+        state: &SloState,
+        notifications: &[Notification],
+        channels: &[Channel],
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(|t| {
+            let current = t.states.get(slo).map_or(0, |s| s.version);
+            let keys = outbox_items(notifications, channels);
+            // Like the DynamoDB transaction: the version check and every outbox put, or nothing.
+            if current != expected_version
+                || keys
+                    .iter()
+                    .any(|(k, _)| t.outbox.contains_key(&(slo.to_string(), k.clone())))
+            {
+                return false;
+            }
+            let entry = t.states.entry(slo.to_string()).or_default();
+            entry.state = state.clone();
+            entry.version = expected_version + 1;
+            t.commits += 1;
+            for (k, n) in keys {
+                entry.pending.push(k.clone());
+                t.outbox.insert(
+                    (slo.to_string(), k),
+                    OutboxItem {
+                        notification: n.clone(),
+                        sent: false,
+                        claim: None,
+                    },
+                );
+            }
+            true
+        }))
+    }
+
+    async fn set_silence(&self, slo: &str, silence: Option<&Silence>) -> Result<(), StoreError> {
+        self.with(|t| t.states.entry(slo.to_string()).or_default().silence = silence.cloned());
+        Ok(())
+    }
+}
+
+impl Outbox for MemoryStore {
+    async fn claim(
+        &self,
+        slo: &str,
+        key: &OutboxKey,
+        claimant: &str,
+        now: i64,
+        lease: i64,
+    ) -> Result<Claim, StoreError> {
+        Ok(self.with(
+            |t| match t.outbox.get_mut(&(slo.to_string(), key.clone())) {
+                None => Claim::Missing,
+                Some(o) if o.sent => Claim::AlreadySent,
+                Some(o) => match &o.claim {
+                    Some((who, until)) if who != claimant && *until > now => Claim::Busy,
+                    _ => {
+                        o.claim = Some((claimant.to_string(), now + lease));
+                        Claim::Claimed(o.notification.clone())
+                    }
+                },
+            },
+        ))
+    }
+
+    async fn mark_sent(
+        &self,
+        slo: &str,
+        key: &OutboxKey,
+        _claimant: &str,
+        _now: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|t| {
+            if let Some(o) = t.outbox.get_mut(&(slo.to_string(), key.clone())) {
+                o.sent = true;
+            }
+            if let Some(s) = t.states.get_mut(slo) {
+                s.pending.retain(|k| k != key);
+            }
+        });
+        Ok(())
+    }
+
+    async fn release(&self, slo: &str, key: &OutboxKey, claimant: &str) -> Result<(), StoreError> {
+        self.with(|t| {
+            if let Some(o) = t.outbox.get_mut(&(slo.to_string(), key.clone())) {
+                if o.claim.as_ref().is_some_and(|(who, _)| who == claimant) {
+                    o.claim = None;
+                }
+            }
+        });
+        Ok(())
+    }
+
+    async fn forget_pending(&self, slo: &str, key: &OutboxKey) -> Result<(), StoreError> {
+        self.with(|t| {
+            if let Some(s) = t.states.get_mut(slo) {
+                s.pending.retain(|k| k != key);
+            }
+        });
+        Ok(())
+    }
+}
+
+impl HistoryStore for MemoryStore {
+    async fn put_snapshot(&self, snap: &Snapshot, expires_at: i64) -> Result<(), StoreError> {
+        self.with(|t| {
+            let key = (snap.slo.clone(), snap.evaluated_at.clone());
+            t.expiry.insert(key.clone(), expires_at);
+            t.history.insert(key, snap.clone())
+        });
+        Ok(())
+    }
+
+    async fn history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<Snapshot>, StoreError> {
+        let (a, b) = (rfc3339(since), rfc3339(until));
+        Ok(self.with(|t| {
+            t.history_reads += 1;
+            t.history
+                .range((slo.to_string(), a)..=(slo.to_string(), b))
+                .map(|(_, s)| s.clone())
+                .collect()
+        }))
+    }
+
+    async fn history_page(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<HistoryPage, StoreError> {
+        let delay = self.history_delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        }
+        // As DynamoDB pages a Query: `limit` items or 1 MB of them, whichever comes first.
+        const PAGE_BYTES: usize = 1 << 20;
+        use std::ops::Bound::{Excluded, Included};
+        let low = (slo.to_string(), rfc3339(since));
+        let (high, bound): (_, fn(_) -> _) = match after {
+            Some(k) => ((slo.to_string(), k.to_string()), Excluded),
+            None => ((slo.to_string(), rfc3339(until)), Included),
+        };
+        Ok(self.with(|t| {
+            t.history_reads += 1;
+            let mut page = HistoryPage::default();
+            if high < low {
+                return page;
+            }
+            let mut bytes = 0;
+            for ((_, key), s) in t.history.range((Included(low), bound(high))).rev() {
+                page.snapshots.push(s.clone());
+                bytes += s.to_stored().len();
+                if page.snapshots.len() >= limit.max(1) || bytes >= PAGE_BYTES {
+                    page.next = Some(key.clone());
+                    break;
+                }
+            }
+            page
+        }))
+    }
+
+    async fn latest_history(
+        &self,
+        slo: &str,
+        since: i64,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<Snapshot>, StoreError> {
+        let all = self.history(slo, since, until).await?;
+        Ok(all[all.len().saturating_sub(limit)..].to_vec())
+    }
+}
+
+impl DedupStore for MemoryStore {
+    async fn record_once(&self, event: Once<'_>, _expires_at: i64) -> Result<bool, StoreError> {
+        Ok(self.with(|t| t.once.insert(format!("{event:?}"))))
+    }
+
+    async fn forget_once(&self, event: Once<'_>) -> Result<(), StoreError> {
+        self.with(|t| {
+            t.once.remove(&format!("{event:?}"));
+            t.claims.remove(&format!("{event:?}"));
+        });
+        Ok(())
+    }
+
+    async fn claim_once(
+        &self,
+        event: Once<'_>,
+        now: i64,
+        lease: i64,
+        _expires_at: i64,
+    ) -> Result<OnceClaim, StoreError> {
+        Ok(
+            self.with(|t| match t.claims.get(&format!("{event:?}")).copied() {
+                Some((true, _)) => OnceClaim::Done,
+                Some((false, until)) if until >= now => OnceClaim::Busy,
+                _ => {
+                    t.claims.insert(format!("{event:?}"), (false, now + lease));
+                    OnceClaim::Claimed
+                }
+            }),
+        )
+    }
+
+    async fn complete_once(&self, event: Once<'_>) -> Result<(), StoreError> {
+        self.with(|t| {
+            if let Some(c) = t.claims.get_mut(&format!("{event:?}")) {
+                c.0 = true;
+            }
+        });
+        Ok(())
+    }
+}
+
+impl ChangeStore for MemoryStore {
+    async fn record_change(&self, change: &Change, _expires_at: i64) -> Result<bool, StoreError> {
+        let key = (change.target.clone(), change.at, change.id.clone());
+        Ok(self.with(|t| t.changes.insert(key, change.clone()).is_none()))
+    }
+
+    async fn changes(
+        &self,
+        target: &str,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<Change>, StoreError> {
+        Ok(self.with(|t| {
+            t.changes
+                .iter()
+                .filter(|((tg, at, _), _)| tg == target && (since..=until).contains(at))
+                .map(|(_, c)| c.clone())
+                .collect()
+        }))
+    }
+}
+
+impl StreamCacheStore for MemoryStore {
+    async fn stream_caches(
+        &self,
+        streams: &[&MetricSpec],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        Ok(self.with(|t| {
+            streams
+                .iter()
+                .map(|s| t.streams.get(*s).map(|(_, b)| b.clone()))
+                .collect()
+        }))
+    }
+
+    async fn put_stream_cache(
+        &self,
+        stream: &MetricSpec,
+        cache: &StreamCache,
+        _expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|t| {
+            if t.streams
+                .get(stream)
+                .is_none_or(|(read_at, _)| *read_at <= cache.read_at)
+            {
+                t.streams
+                    .insert(stream.clone(), (cache.read_at, cache.encode()));
+                t.stream_writes += 1;
+            }
+        });
+        Ok(())
+    }
+}
+
+/// Per-minute values of a metric (by name) at a minute's start; None is no data.
+pub type Minutes = Box<dyn Fn(&str, i64) -> Option<f64> + Send + Sync>;
+
+/// CloudWatch, computed: each bucket is the sum of the per-minute values inside it.
+pub struct FakeMetrics {
+    /// The values the answers are summed from.
+    pub minutes: Minutes,
+    /// GetMetricData calls made, for assertions.
+    pub calls: AtomicUsize,
+    /// Metrics requested (queries over all calls): what GetMetricData bills.
+    pub queries: AtomicUsize,
+}
+
+impl FakeMetrics {
+    /// Metrics from a per-minute function.
+    pub fn new(minutes: impl Fn(&str, i64) -> Option<f64> + Send + Sync + 'static) -> Self {
+        FakeMetrics {
+            minutes: Box::new(minutes),
+            calls: AtomicUsize::new(0),
+            queries: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl MetricSource for FakeMetrics {
+    async fn alarm_metrics(
+        &self,
+        _region: &str,
+        _alarm_names: &[String],
+    ) -> Result<Vec<(String, Vec<AlarmMetric>)>, SourceError> {
+        Ok(Vec::new())
+    }
+
+    async fn get_metric_data(
+        &self,
+        request: &MetricRequest,
+        streams: &[MetricSpec],
+    ) -> Result<Vec<QueryResult>, SourceError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.queries
+            .fetch_add(request.queries.len(), Ordering::Relaxed);
+        Ok(request
+            .queries
+            .iter()
+            .map(|q| {
+                let name = match &streams[q.stream] {
+                    MetricSpec::Metric { metric_name, .. } => metric_name.clone(),
+                    MetricSpec::Queries { .. } => String::new(),
+                };
+                let points = (request.start..request.end)
+                    .step_by(q.period as usize)
+                    .filter_map(|b| {
+                        let values: Vec<f64> = (b..b + q.period)
+                            .step_by(60)
+                            .filter_map(|m| (self.minutes)(&name, m))
+                            .collect();
+                        (!values.is_empty()).then(|| (b, values.iter().sum()))
+                    })
+                    .collect();
+                QueryResult {
+                    id: q.id.clone(),
+                    points,
+                }
+            })
+            .collect())
+    }
+}
+
+/// SNS, recorded; it can be told to fail, to test what stays pending.
+#[derive(Default)]
+pub struct FakeNotifier {
+    /// What was published, by channel, until `take`n.
+    pub sent: Mutex<Vec<(Channel, Notification)>>,
+    /// Publishes to fail before succeeding again.
+    pub failures: AtomicUsize,
+    /// Also deliver to the EventBridge bus channel.
+    pub bus: bool,
+    /// Puts on the bus to fail before succeeding again (SNS unaffected).
+    pub bus_failures: AtomicUsize,
+}
+
+impl FakeNotifier {
+    /// Take what was published so far.
+    pub fn take(&self) -> Vec<Notification> {
+        std::mem::take(&mut *self.sent.lock().expect("unpoisoned"))
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect()
+    }
+}
+
+impl Notifier for FakeNotifier {
+    fn channels(&self) -> Vec<Channel> {
+        let mut c = vec![Channel::People];
+        if self.bus {
+            c.push(Channel::Bus);
+        }
+        c
+    }
+
+    async fn publish(&self, channel: Channel, n: &Notification) -> Result<(), NotifyError> {
+        if channel == Channel::Bus
+            && self
+                .bus_failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))
+                .is_ok()
+        {
+            return Err(NotifyError::Bus {
+                bus: "default".into(),
+                message: "injected failure".into(),
+                access: None,
+            });
+        }
+        if self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))
+            .is_ok()
+        {
+            return Err(NotifyError::Unavailable("injected failure".into()));
+        }
+        self.sent
+            .lock()
+            .expect("unpoisoned")
+            .push((channel, n.clone()));
+        Ok(())
+    }
+}

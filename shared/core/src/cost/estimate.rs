@@ -1,0 +1,337 @@
+//! The estimate: a fleet's monthly bill from what its cycles read, write and print, at a
+//! deployment and a region's prices.
+
+use crate::slo::message::thousands;
+use crate::slo::model::{MetricSpec, SloDefinition};
+use crate::slo::plan::{EvalTime, QueryPlan};
+use crate::slo::snapshot::{Snapshot, RECENT_HISTORY_DAYS};
+
+use super::fleet::representative;
+use super::layout::{ItemLayout, Layout};
+use super::model::{
+    Deployment, Estimate, FleetSlo, ItemSizes, PerCycle, Term, HOURS_PER_MONTH,
+    TEMPLATE_ALARMS, TEMPLATE_DASHBOARDS, TEMPLATE_KMS_KEYS,
+};
+use super::prices::{self, Prices};
+use super::reads;
+
+/// DynamoDB's per-item storage overhead, in bytes.
+const ITEM_OVERHEAD: f64 = 100.0;
+/// Log bytes per cycle besides EMF: the "cycle complete" line and Lambda's START/END/REPORT lines.
+const LOG_BYTES_PER_CYCLE: f64 = 700.0;
+/// Cycle time estimate: fixed start (listing definitions and states), seconds.
+const CYCLE_BASE_SECONDS: f64 = 0.25;
+/// Cycle time estimate: one GetMetricData call (calls run `concurrency` at a time), seconds.
+const GET_METRIC_DATA_SECONDS: f64 = 0.30;
+/// Cycle time estimate: one DynamoDB write (writes run `concurrency` at a time), seconds.
+const DYNAMODB_WRITE_SECONDS: f64 = 0.010;
+/// KMS requests a month: DynamoDB refreshes its table key about every 5 minutes per caller.
+const KMS_REQUESTS_PER_HOUR: f64 = 12.0;
+/// Snapshot size used when a representative evaluation cannot be made, bytes.
+const FALLBACK_SNAPSHOT_BYTES: usize = 1500;
+
+/// Metrics one query of a stream requests: 1, or each MetricStat of a metric-math spec
+/// (an expression that reads metrics itself, like SEARCH, is counted as 1: a lower bound).
+pub fn metrics_per_query(spec: &MetricSpec) -> usize {
+    match spec {
+        MetricSpec::Metric { .. } => 1,
+        MetricSpec::Queries { queries, .. } => {
+            let stats = queries.iter().filter(|q| q.metric.is_some()).count();
+            let searches = queries
+                .iter()
+                .filter(|q| {
+                    q.expression
+                        .as_deref()
+                        .is_some_and(|e| e.to_ascii_uppercase().contains("SEARCH("))
+                })
+                .count();
+            (stats + searches).max(1)
+        }
+    }
+}
+
+/// Metrics a plan requests: what GetMetricData bills for it.
+pub fn metrics_requested(plan: &QueryPlan) -> usize {
+    plan.requests
+        .iter()
+        .flat_map(|r| &r.queries)
+        .map(|q| metrics_per_query(&plan.streams[q.stream]))
+        .sum()
+}
+
+/// The evaluation times of the cycles of the hour starting at `hour` (trigger on the schedule).
+pub fn cycle_times(hour: i64, d: &Deployment) -> Vec<EvalTime> {
+    let hour = hour - hour.rem_euclid(3600);
+    let step = d.schedule_minutes.max(1) * 60;
+    (0..(3600 / step).max(1))
+        .map(|k| {
+            let trigger = hour + k * step;
+            EvalTime::from_trigger(trigger, d.lag_seconds, trigger)
+        })
+        .collect()
+}
+
+/// The metric and stream-cache figures of one cycle, averaged over a whole reconciliation
+/// period in steady state (tails every cycle, far edges every few hours, one full read),
+/// or over the hour's cycles when every stream is read whole.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct SteadyReads {
+    calls: f64,
+    metrics: f64,
+    cache_read_requests: f64,
+    cache_read_units: f64,
+    cache_writes: f64,
+    cache_write_units: f64,
+    cache_bytes: f64,
+}
+
+fn steady_reads(
+    slos: &[&SloDefinition],
+    d: &Deployment,
+    hour: i64,
+    items: &dyn ItemLayout,
+) -> SteadyReads {
+    let step = d.schedule_minutes.max(1) * 60;
+    let period = (d.reconcile_hours.max(0) * 3600).max(3600);
+    let hour = hour - hour.rem_euclid(3600);
+    // From a cold table one period before `hour`, then the period that is averaged.
+    let times: Vec<EvalTime> = (0..2 * period / step)
+        .map(|k| {
+            let trigger = hour - period + k * step;
+            EvalTime::from_trigger(trigger, d.lag_seconds, trigger)
+        })
+        .collect();
+    let all = reads::simulate(slos, &times, d.reconcile_hours * 3600, items);
+    let kept = &all[all.len() / 2..];
+    let mean = |f: &dyn Fn(&reads::CycleReads) -> f64| {
+        kept.iter().map(f).sum::<f64>() / kept.len().max(1) as f64
+    };
+    SteadyReads {
+        calls: mean(&|r| r.calls as f64),
+        metrics: mean(&|r| r.metrics as f64),
+        cache_read_requests: mean(&|r| r.cache_read_requests as f64),
+        cache_read_units: mean(&|r| r.cache_read_units),
+        cache_writes: mean(&|r| r.cache_writes as f64),
+        cache_write_units: mean(&|r| r.cache_write_units),
+        cache_bytes: kept.last().map_or(0.0, |r| r.cache_bytes as f64),
+    }
+}
+
+/// Price a fleet at `deployment` with `prices`, over the cycles of the hour starting at `hour`.
+/// The store's item sizes and the evaluator's log lines come from `layout`.
+pub fn estimate(
+    fleet: &[FleetSlo],
+    deployment: &Deployment,
+    prices: &Prices,
+    hour: i64,
+    layout: Layout,
+) -> Estimate {
+    let n = fleet.len();
+    let refs: Vec<&SloDefinition> = fleet.iter().map(|f| f.definition).collect();
+    let times = cycle_times(hour, deployment);
+    let cycles_per_hour = times.len() as f64;
+    let reads = steady_reads(&refs, deployment, hour, layout.items);
+    let reps = if n == 0 {
+        Vec::new()
+    } else {
+        representative(&refs, times[0])
+    };
+    let sizes: Vec<ItemSizes> = fleet
+        .iter()
+        .zip(reps.iter().map(Some).chain(std::iter::repeat(None)))
+        .map(|(f, rep)| {
+            f.sizes
+                .unwrap_or_else(|| match rep.and_then(|r| r.as_ref()) {
+                    Some((snap, state)) => layout.items.sizes(f.definition, snap, state),
+                    None => ItemSizes {
+                        definition: 2000,
+                        state: FALLBACK_SNAPSHOT_BYTES + 300,
+                        snapshot: FALLBACK_SNAPSHOT_BYTES,
+                    },
+                })
+        })
+        .collect();
+
+    // DynamoDB: per SLO a PutItem of the snapshot (1 unit per KB) every cycle and an
+    // UpdateItem of the state (1 unit per KB) at the hour's checkpoint; per cycle two
+    // consistent Queries (1 unit per 4 KB of all items returned). Steady state: no
+    // notification, so no transaction.
+    let kb = |b: usize| b.div_ceil(1024) as f64;
+    // Stream caches: read each cycle (BatchGetItem), written about once an hour.
+    let write_units: f64 = sizes
+        .iter()
+        .map(|s| kb(s.snapshot) + kb(s.state) / cycles_per_hour)
+        .sum::<f64>()
+        + reads.cache_write_units;
+    let def_bytes: usize = sizes.iter().map(|s| s.definition).sum();
+    let state_bytes: usize = sizes.iter().map(|s| s.state).sum();
+    let page = 1 << 20;
+    let read_requests = if n == 0 {
+        1.0
+    } else {
+        (def_bytes.div_ceil(page).max(1) + state_bytes.div_ceil(page).max(1)) as f64
+            + reads.cache_read_requests
+    };
+    let read_units =
+        (def_bytes.div_ceil(4096) + state_bytes.div_ceil(4096)) as f64 + reads.cache_read_units;
+
+    // The EMF lines the evaluator prints for this cycle.
+    let snapshots: Vec<Snapshot> = reps.iter().flatten().map(|(s, _)| s.clone()).collect();
+    let log = layout
+        .log
+        .measure(&snapshots, deployment.slo_metrics, hour * 1000);
+    let custom_metrics = log.custom_metrics;
+    let log_bytes = log.bytes as f64 + LOG_BYTES_PER_CYCLE;
+
+    let calls_per_cycle = reads.calls;
+    let conc = deployment.concurrency.max(1) as f64;
+    let (lambda_seconds, estimated) = match deployment.cycle_seconds {
+        Some(s) => (s, false),
+        None => (
+            CYCLE_BASE_SECONDS
+                + GET_METRIC_DATA_SECONDS * (calls_per_cycle / conc).ceil()
+                + DYNAMODB_WRITE_SECONDS * n as f64 * (1.0 + 1.0 / cycles_per_hour) / conc,
+            true,
+        ),
+    };
+    let per_cycle = PerCycle {
+        get_metric_data_calls: calls_per_cycle,
+        metrics_requested: reads.metrics,
+        dynamodb_write_requests: n as f64 * (1.0 + 1.0 / cycles_per_hour) + reads.cache_writes,
+        dynamodb_write_units: write_units,
+        dynamodb_read_requests: read_requests,
+        dynamodb_read_units: read_units,
+        log_bytes,
+        lambda_seconds,
+        lambda_seconds_estimated: estimated,
+    };
+
+    let cycles = HOURS_PER_MONTH * cycles_per_hour;
+    // Every cycle's snapshot for RECENT_HISTORY_DAYS, one an hour for the rest of the retention.
+    let recent = RECENT_HISTORY_DAYS.min(deployment.history_days);
+    let kept = (recent * 1440 / deployment.schedule_minutes.max(1)
+        + (deployment.history_days - recent) * 24) as f64;
+    let stored_bytes: f64 = sizes
+        .iter()
+        .map(|s| {
+            kept * (s.snapshot as f64 + ITEM_OVERHEAD)
+                + s.definition as f64
+                + s.state as f64
+                + 2.0 * ITEM_OVERHEAD
+        })
+        .sum::<f64>()
+        + reads.cache_bytes;
+    let gib = (1u64 << 30) as f64;
+    let stored_gb = stored_bytes / gib;
+    let gb_seconds = cycles * lambda_seconds * deployment.memory_mb / 1024.0;
+    let log_gb = cycles * log_bytes / gib;
+    let p = prices;
+    let mut terms = vec![
+        Term {
+            item: "CloudWatch GetMetricData".into(),
+            usage: format!(
+                "{} metrics requested",
+                thousands((cycles * per_cycle.metrics_requested).round())
+            ),
+            monthly_usd: cycles * per_cycle.metrics_requested / 1000.0
+                * p.get_metric_data_per_1000_metrics,
+        },
+        Term {
+            item: "DynamoDB writes (on demand)".into(),
+            usage: format!("{} write units", thousands((cycles * write_units).round())),
+            monthly_usd: cycles * write_units / 1e6 * p.dynamodb_write_million,
+        },
+        Term {
+            item: "DynamoDB reads (on demand)".into(),
+            usage: format!("{} read units", thousands((cycles * read_units).round())),
+            monthly_usd: cycles * read_units / 1e6 * p.dynamodb_read_million,
+        },
+        Term {
+            item: "DynamoDB storage".into(),
+            usage: format!(
+                "{stored_gb:.2} GB once {} days of history are kept",
+                deployment.history_days
+            ),
+            monthly_usd: stored_gb * p.dynamodb_storage_gb_month,
+        },
+    ];
+    if deployment.point_in_time_recovery {
+        terms.push(Term {
+            item: "DynamoDB point-in-time recovery".into(),
+            usage: format!("{stored_gb:.2} GB"),
+            monthly_usd: stored_gb * p.dynamodb_pitr_gb_month,
+        });
+    }
+    terms.extend([
+        Term {
+            item: "Lambda compute (arm64)".into(),
+            usage: format!(
+                "{} GB-s ({:.2} s a cycle at {} MB)",
+                thousands(gb_seconds.round()),
+                lambda_seconds,
+                deployment.memory_mb
+            ),
+            monthly_usd: gb_seconds * p.lambda_arm64_gb_second,
+        },
+        Term {
+            item: "Lambda requests".into(),
+            usage: format!("{} invocations", thousands(cycles.round())),
+            monthly_usd: cycles / 1e6 * p.lambda_requests_million,
+        },
+        Term {
+            item: "CloudWatch custom metrics (EMF)".into(),
+            usage: format!("{custom_metrics} metrics"),
+            monthly_usd: p.custom_metrics_month(custom_metrics as f64),
+        },
+        Term {
+            item: "CloudWatch Logs ingestion".into(),
+            usage: format!("{log_gb:.2} GB"),
+            monthly_usd: log_gb * p.logs_ingest_gb,
+        },
+        Term {
+            item: "CloudWatch Logs storage".into(),
+            usage: format!(
+                "{:.2} GB kept {} days",
+                log_gb * deployment.log_retention_days / 30.4,
+                deployment.log_retention_days
+            ),
+            monthly_usd: log_gb * deployment.log_retention_days / 30.4 * p.logs_storage_gb_month,
+        },
+        Term {
+            item: "CloudWatch alarms".into(),
+            usage: format!("{TEMPLATE_ALARMS} standard alarms"),
+            monthly_usd: TEMPLATE_ALARMS as f64 * p.alarm_month,
+        },
+        Term {
+            item: "CloudWatch dashboard".into(),
+            usage: format!("{TEMPLATE_DASHBOARDS} dashboard"),
+            monthly_usd: TEMPLATE_DASHBOARDS as f64 * p.dashboard_month,
+        },
+        Term {
+            item: "KMS key".into(),
+            usage: format!("{TEMPLATE_KMS_KEYS} key"),
+            monthly_usd: TEMPLATE_KMS_KEYS as f64 * p.kms_key_month,
+        },
+        Term {
+            item: "KMS requests".into(),
+            usage: format!(
+                "~{} (DynamoDB's table key)",
+                thousands((KMS_REQUESTS_PER_HOUR * HOURS_PER_MONTH).round())
+            ),
+            monthly_usd: KMS_REQUESTS_PER_HOUR * HOURS_PER_MONTH / 1e4 * p.kms_requests_10k,
+        },
+    ]);
+    let total_usd = terms.iter().map(|t| t.monthly_usd).sum();
+    Estimate {
+        region: p.region.to_string(),
+        prices_checked: prices::CHECKED.to_string(),
+        deployment: deployment.clone(),
+        slos: n,
+        cycles_per_month: cycles,
+        per_cycle,
+        custom_metrics,
+        stored_bytes,
+        terms,
+        total_usd,
+    }
+}

@@ -1,0 +1,239 @@
+//! What the model prices and what it answers: the deployment (the template's parameters
+//! that change the bill), the fleet with its item sizes, and the estimate, term by term.
+
+use crate::slo::message::thousands;
+use serde::Serialize;
+
+use crate::slo::model::SloDefinition;
+
+/// Hours in a month, as AWS's pricing examples count them.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+/// The template's alarms with one shard: evaluator and alarm-handler errors and throttles,
+/// the failure queue, the dead man's switch of shard 0, and failed SLOs.
+pub const TEMPLATE_ALARMS: usize = 7;
+/// Dashboards the SAM template creates.
+pub const TEMPLATE_DASHBOARDS: usize = 1;
+/// KMS keys the SAM template creates (table, topics, queue, logs share one).
+pub const TEMPLATE_KMS_KEYS: usize = 1;
+/// Which per-SLO custom metrics the evaluator emits (each distinct SLO and metric name is billed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SloMetrics {
+    /// None: the dashboard reads history from DynamoDB (the default, and the cheapest).
+    #[default]
+    None,
+    /// BudgetRemaining per SLO, for users who want CloudWatch alarms on it.
+    Budget,
+    /// Budget, attainment and every window's burn rate.
+    All,
+}
+
+impl SloMetrics {
+    /// Parse SLO_METRICS (`none`, `budget`, `all`).
+    pub fn parse(s: &str) -> Option<SloMetrics> {
+        match s {
+            "none" => Some(SloMetrics::None),
+            "budget" => Some(SloMetrics::Budget),
+            "all" => Some(SloMetrics::All),
+            _ => None,
+        }
+    }
+}
+
+/// How the stack is deployed: the template's parameters that change the bill.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deployment {
+    /// Minutes between cycles (ScheduleMinutes, SLO_SCHEDULE_MINUTES).
+    pub schedule_minutes: i64,
+    /// Data lag subtracted from the trigger time (SLO_LAG_SECONDS).
+    pub lag_seconds: i64,
+    /// Days history snapshots are kept (HistoryRetentionDays, SLO_HISTORY_DAYS).
+    pub history_days: i64,
+    /// The evaluator's memory (the template's 512 MB).
+    pub memory_mb: f64,
+    /// GetMetricData calls and SLOs processed at once (`app::Config::concurrency`).
+    pub concurrency: usize,
+    /// A measured cycle time (the REPORT line's Duration); None: estimated.
+    pub cycle_seconds: Option<f64>,
+    /// Days the functions' logs are kept (LogRetentionDays).
+    pub log_retention_days: f64,
+    /// Point-in-time recovery on the table (the template turns it on).
+    pub point_in_time_recovery: bool,
+    /// Per-SLO custom metrics (SloMetrics, SLO_METRICS; none by default).
+    pub slo_metrics: SloMetrics,
+    /// Longest time between full reads of a cached stream (ReconcileHours,
+    /// SLO_RECONCILE_HOURS; 24 by default, 0: every stream read whole every cycle).
+    pub reconcile_hours: i64,
+}
+
+impl Default for Deployment {
+    fn default() -> Self {
+        Deployment {
+            schedule_minutes: 5,
+            lag_seconds: 120,
+            history_days: 400,
+            memory_mb: 512.0,
+            concurrency: 8,
+            cycle_seconds: None,
+            log_retention_days: 365.0,
+            point_in_time_recovery: true,
+            slo_metrics: SloMetrics::None,
+            reconcile_hours: 24,
+        }
+    }
+}
+
+/// Sizes of the items one SLO's cycle reads and writes, in bytes as DynamoDB counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ItemSizes {
+    /// The definition item (read by every cycle's Query of definitions).
+    pub definition: usize,
+    /// The state item (read by the Query of states, rewritten by every commit).
+    pub state: usize,
+    /// One history snapshot item (written once per cycle, kept for the retention).
+    pub snapshot: usize,
+}
+
+/// One SLO of the fleet to price, with its measured item sizes when a table has them.
+#[derive(Debug, Clone, Copy)]
+pub struct FleetSlo<'a> {
+    /// The definition (for the query plan).
+    pub definition: &'a SloDefinition,
+    /// Sizes read from the table; None: estimated from a representative evaluation.
+    pub sizes: Option<ItemSizes>,
+}
+
+/// What one cycle does for the whole fleet, averaged over the cycles of an hour.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PerCycle {
+    /// GetMetricData calls.
+    pub get_metric_data_calls: f64,
+    /// Metrics requested (what GetMetricData bills): each MetricStat of each call.
+    pub metrics_requested: f64,
+    /// DynamoDB write requests (PutItem of snapshots, UpdateItem of states at the hour's checkpoint).
+    pub dynamodb_write_requests: f64,
+    /// DynamoDB write request units (on demand).
+    pub dynamodb_write_units: f64,
+    /// DynamoDB read requests (Query pages).
+    pub dynamodb_read_requests: f64,
+    /// DynamoDB read request units (consistent reads: 1 per 4 KB).
+    pub dynamodb_read_units: f64,
+    /// Bytes of log lines (EMF and the cycle's own).
+    pub log_bytes: f64,
+    /// Lambda duration, seconds.
+    pub lambda_seconds: f64,
+    /// True when `lambda_seconds` is an estimate, not a measurement.
+    pub lambda_seconds_estimated: bool,
+}
+
+/// One line of the bill.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Term {
+    /// What is billed.
+    pub item: String,
+    /// The usage behind it, in words.
+    pub usage: String,
+    /// US dollars a month.
+    pub monthly_usd: f64,
+}
+
+/// The expected monthly bill of a fleet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Region whose prices were used.
+    pub region: String,
+    /// When those prices were last checked.
+    pub prices_checked: String,
+    /// The deployment priced.
+    pub deployment: Deployment,
+    /// SLOs in the fleet.
+    pub slos: usize,
+    /// Evaluation cycles a month.
+    pub cycles_per_month: f64,
+    /// Units of one cycle.
+    pub per_cycle: PerCycle,
+    /// Distinct custom metrics (namespace, name, dimensions) the EMF lines create.
+    pub custom_metrics: usize,
+    /// Table size once history is full, bytes.
+    pub stored_bytes: f64,
+    /// The bill, term by term.
+    pub terms: Vec<Term>,
+    /// Sum of the terms, US dollars a month.
+    pub total_usd: f64,
+}
+
+impl Estimate {
+    /// Dollars a month per SLO (the whole bill shared out).
+    pub fn per_slo_usd(&self) -> f64 {
+        self.total_usd / self.slos.max(1) as f64
+    }
+
+    /// A figure of one cycle divided by the SLOs.
+    pub fn per_slo(&self, v: f64) -> f64 {
+        v / self.slos.max(1) as f64
+    }
+
+    /// The bill as people read it: the per-cycle units, then the terms.
+    pub fn render(&self) -> String {
+        let c = &self.per_cycle;
+        let mut out = format!(
+            "{} SLOs, a cycle every {} minutes ({} cycles a month), {} prices of {} (check them before quoting)\n\n",
+            self.slos,
+            self.deployment.schedule_minutes,
+            thousands(self.cycles_per_month.round()),
+            self.region,
+            self.prices_checked
+        );
+        out.push_str(&format!(
+            "per cycle: {:.1} GetMetricData calls requesting {:.1} metrics ({:.2} per SLO; goal <= 2.5 per ratio SLO)\n",
+            c.get_metric_data_calls,
+            c.metrics_requested,
+            self.per_slo(c.metrics_requested)
+        ));
+        out.push_str(&format!(
+            "           {:.0} DynamoDB writes, {:.1} write units ({:.2} per SLO; goal <= 2); {:.0} reads, {:.1} read units\n",
+            c.dynamodb_write_requests,
+            c.dynamodb_write_units,
+            self.per_slo(c.dynamodb_write_units),
+            c.dynamodb_read_requests,
+            c.dynamodb_read_units
+        ));
+        out.push_str(&format!(
+            "           {:.2} s of Lambda ({}), {:.1} KB of logs\n",
+            c.lambda_seconds,
+            if c.lambda_seconds_estimated {
+                "estimated; --cycle-seconds for a measured Duration"
+            } else {
+                "measured"
+            },
+            c.log_bytes / 1024.0
+        ));
+        out.push_str(&format!(
+            "custom metrics: {} ({:.1} per SLO; goal 0 per SLO)\n\n",
+            self.custom_metrics,
+            self.per_slo(self.custom_metrics as f64)
+        ));
+        out.push_str("| item | usage per month | $ per month |\n|---|---|---:|\n");
+        for t in &self.terms {
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                t.item,
+                t.usage,
+                usd(t.monthly_usd)
+            ));
+        }
+        out.push_str(&format!(
+            "| **total** | | **{}** |\n\n{} per SLO a month\n",
+            usd(self.total_usd),
+            usd(self.per_slo_usd())
+        ));
+        out
+    }
+}
+
+/// Dollars with cents and thousands separators.
+pub fn usd(v: f64) -> String {
+    let cents = (v * 100.0).round() as i64;
+    format!("${}.{:02}", thousands((cents / 100) as f64), cents % 100)
+}
+

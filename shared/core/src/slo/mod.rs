@@ -1,0 +1,26 @@
+//! The SLO domain: pure functions over plain data, no AWS and no I/O.
+
+pub mod change;
+pub mod duration;
+pub mod evaluate;
+pub mod incremental;
+pub mod load;
+pub mod message;
+pub mod model;
+pub mod origin;
+pub mod plan;
+pub mod policy;
+pub mod series;
+pub mod shard;
+pub mod snapshot;
+pub mod status;
+pub mod suggest;
+pub mod window;
+pub mod yaml;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
+mod status_tests;
+#[cfg(test)]
+mod tests;
