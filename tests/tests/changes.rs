@@ -232,9 +232,11 @@ async fn a_hostile_deployment_event_is_not_stored_and_a_forged_item_links_nowher
     assert_eq!(read.len(), 1);
     assert_eq!((read[0].link.as_str(), read[0].region.as_str()), (None, ""));
     assert_eq!(serde_json::to_value(&read[0])?["link"], Value::Null);
-    let views = sloguard_core::app::report::slo_views(&env.app.store, None, e - 3 * 3600, e).await?;
-    let html = sloguard_core::report::page("report", &views.slos, (e - 3 * 3600, e), e, &views.notes)
-        .into_string();
+    let views =
+        sloguard_core::app::report::slo_views(&env.app.store, None, e - 3 * 3600, e).await?;
+    let html =
+        sloguard_core::report::page("report", &views.slos, (e - 3 * 3600, e), e, &views.notes)
+            .into_string();
     assert!(html.contains("stack/shop-api"), "the change is listed");
     assert!(!html.contains("evil.example"), "{html}");
     Ok(())

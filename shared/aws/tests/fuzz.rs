@@ -108,6 +108,7 @@ fn fuzz_alarm_event_parser() {
                             assert!(parse_target(&c.target).is_ok() && !c.link.is_empty())
                         }
                         Ok(Parsed::Ignored(why)) => assert!(!why.is_empty()),
+                        Ok(Parsed::Refused(why)) => assert!(!why.to_string().is_empty()),
                         Err(e) => assert!(!e.to_string().is_empty()),
                     }
                 }

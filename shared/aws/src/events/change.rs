@@ -14,7 +14,7 @@ use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde_json::Value;
 
 use sloguard_core::app::events::{ChangeEventError, Parsed, MAX_CHANGE_EVENT_BYTES};
-use sloguard_core::app::provenance::{Claims, Refusal};
+use sloguard_core::app::provenance::Claims;
 use sloguard_core::slo::change::{parse_target, Change, ChangeKind, ConsolePage};
 use sloguard_core::slo::origin::{AccountId, AwsRegion};
 
@@ -392,6 +392,7 @@ fn lambda(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sloguard_core::app::provenance::Refusal;
 
     fn fixture(name: &str) -> Value {
         let path = format!(

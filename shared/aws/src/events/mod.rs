@@ -12,11 +12,11 @@ use sloguard_core::app::changes::{ChangeError, ChangeOutcome};
 use sloguard_core::app::cycle::{CycleError, CycleReport};
 use sloguard_core::app::emf;
 use sloguard_core::app::events::{ChangeEventError, HandlerEvent, Parsed};
-use sloguard_core::slo::origin::AccountId;
 use sloguard_core::app::ports::{
     BudgetStore, ChangeStore, DefinitionStore, MetricSource, Notifier,
 };
 use sloguard_core::app::{self as app, App};
+use sloguard_core::slo::origin::AccountId;
 
 /// Read what reached the alarm handler: a deployment event (by its source and detail-type)
 /// or an alarm state change in any of its three shapes.
@@ -94,6 +94,9 @@ pub async fn record_change_event<S: DefinitionStore + ChangeStore>(
     let parsed = read_change_event(payload)?;
     app::changes::record_change_event(store, &parsed, days, account).await
 }
+
+#[cfg(test)]
+mod provenance_tests;
 
 #[cfg(test)]
 mod tests {

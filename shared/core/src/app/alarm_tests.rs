@@ -30,7 +30,17 @@ fn alarm_event(state: &str, t: i64) -> HandlerEvent {
         composite: false,
         children: Vec::new(),
         shape: "eventbridge",
+        claims: eventbridge_claims(),
     }])
+}
+
+/// What the checkout alarm's EventBridge envelope claims: its account and region.
+fn eventbridge_claims() -> crate::app::provenance::Claims {
+    let mut claims = crate::app::provenance::Claims::default();
+    claims
+        .account("account", Some("123456789012"))
+        .region("region", Some("eu-west-1"));
+    claims
 }
 
 #[tokio::test]
@@ -290,180 +300,6 @@ async fn an_alarm_more_than_a_day_old_is_evaluated_now_and_says_nothing_of_itsel
 }
 
 /// The handler of the stack in eu-west-1 of account 123456789012 (the fixtures' own).
-fn home() -> HandlerContext {
-    HandlerContext::from_function_arn(
-        "arn:aws:lambda:eu-west-1:123456789012:function:sloguard-alarm-handler",
-        None,
-    )
-    .expect("a function ARN")
-}
-
-/// The checkout alarm at `T` with `edit` applied, as the stack's handler sees it.
-async fn outcome_of(
-    app: &TestApp,
-    edit: impl FnOnce(&mut Value),
-    ctx: &HandlerContext,
-) -> AlarmOutcome {
-    let mut event = alarm_event("ALARM", T);
-    edit(&mut event);
-    let r = handle_alarm_event_in(app, &event, T, ctx).await.unwrap();
-    r.alarms.into_iter().next().expect("one alarm")
-}
-
-/// An SNS delivery of the checkout alarm at `T` whose notification is edited by `edit`.
-fn sns_alarm(edit: impl Fn(&mut Value)) -> Value {
-    let mut m = serde_json::json!({
-        "AlarmName": "checkout-5xx-high", "AWSAccountId": "123456789012",
-        "NewStateValue": "ALARM", "OldStateValue": "OK", "NewStateReason": "Threshold Crossed",
-        "StateChangeTime": rfc3339(T), "Region": "EU (Ireland)",
-        "AlarmArn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-5xx-high",
-    });
-    edit(&mut m);
-    serde_json::json!({"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
-        "EventSubscriptionArn": "arn:aws:sns:eu-west-1:123456789012:alarms:x",
-        "Sns": {"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:eu-west-1:123456789012:alarms",
-            "Subject": "ALARM", "Message": m.to_string(), "Timestamp": rfc3339(T),
-            "SignatureVersion": "1", "Signature": "x", "SigningCertUrl": "x", "UnsubscribeUrl": "x",
-            "MessageAttributes": {}}}]})
-}
-
-#[tokio::test]
-async fn an_eventbridge_alarm_of_another_account_without_resources_is_refused() {
-    let app = app_with(|_| 0.0).await;
-    let out = outcome_of(
-        &app,
-        |e| {
-            e["account"] = "999999999999".into();
-            e["resources"] = serde_json::json!([]);
-        },
-        &home(),
-    )
-    .await;
-    assert_refused(&out, "999999999999");
-    assert!(out.cycle.is_none() && out.touched.is_empty());
-    assert!(app.notifier.take().is_empty());
-}
-
-#[tokio::test]
-async fn an_sns_alarm_without_an_arn_from_another_account_is_refused() {
-    let app = app_with(|_| 0.0).await;
-    let payload = sns_alarm(|m| {
-        m["AWSAccountId"] = "999999999999".into();
-        m.as_object_mut().unwrap().remove("AlarmArn");
-    });
-    let r = handle_alarm_event_in(&app, &payload, T, &home())
-        .await
-        .unwrap();
-    assert_refused(&r.alarms[0], "999999999999");
-    assert!(r.alarms[0].cycle.is_none());
-    assert!(app.notifier.take().is_empty());
-}
-
-#[tokio::test]
-async fn an_alarm_that_names_no_account_is_refused_even_where_the_home_is_unknown() {
-    let app = app_with(|_| 0.0).await;
-    for ctx in [home(), HandlerContext::default()] {
-        let out = outcome_of(
-            &app,
-            |e| {
-                e.as_object_mut().unwrap().remove("account");
-                e["resources"] = serde_json::json!([]);
-            },
-            &ctx,
-        )
-        .await;
-        assert_refused(&out, "names no account");
-        assert!(out.cycle.is_none());
-    }
-    let payload = sns_alarm(|m| {
-        let m = m.as_object_mut().unwrap();
-        m.remove("AlarmArn");
-        m.remove("AWSAccountId");
-    });
-    let r = handle_alarm_event_in(&app, &payload, T, &home())
-        .await
-        .unwrap();
-    assert_refused(&r.alarms[0], "names no account");
-    assert!(app.notifier.take().is_empty());
-}
-
-#[tokio::test]
-async fn an_alarm_whose_arn_and_envelope_disagree_on_the_account_is_refused() {
-    let app = app_with(|_| 0.0).await;
-    // The envelope is the stack's, the ARN another account's; and the other way round where
-    // the handler does not know its own account (the CLI).
-    let foreign_arn = "arn:aws:cloudwatch:eu-west-1:999999999999:alarm:checkout-5xx-high";
-    let out = outcome_of(
-        &app,
-        |e| e["resources"] = serde_json::json!([foreign_arn]),
-        &home(),
-    )
-    .await;
-    assert_refused(&out, "999999999999");
-    let out = outcome_of(
-        &app,
-        |e| e["resources"] = serde_json::json!([foreign_arn]),
-        &HandlerContext::default(),
-    )
-    .await;
-    assert_refused(&out, "999999999999");
-    assert!(out.cycle.is_none());
-    let out = outcome_of(&app, |e| e["account"] = "999999999999".into(), &home()).await;
-    assert_refused(&out, "999999999999");
-    assert!(app.notifier.take().is_empty());
-}
-
-#[tokio::test]
-async fn an_alarm_of_another_region_or_with_regions_that_disagree_is_refused() {
-    let app = app_with(|_| 0.0).await;
-    // The ARN is in the stack's region, the envelope says another.
-    let out = outcome_of(&app, |e| e["region"] = "us-east-1".into(), &home()).await;
-    assert_refused(&out, "us-east-1");
-    let out = outcome_of(
-        &app,
-        |e| e["region"] = "us-east-1".into(),
-        &HandlerContext::default(),
-    )
-    .await;
-    assert_refused(&out, "us-east-1");
-    // An alarm action with no ARN whose region is another.
-    let action = serde_json::json!({"source": "aws.cloudwatch", "accountId": "123456789012", "region": "us-east-1",
-        "time": rfc3339(T), "alarmData": {"alarmName": "checkout-5xx-high", "configuration": {},
-        "state": {"value": "ALARM", "reason": "r", "timestamp": rfc3339(T)}}});
-    let r = handle_alarm_event_in(&app, &action, T, &home())
-        .await
-        .unwrap();
-    assert_refused(&r.alarms[0], "us-east-1");
-    // A region that is not a region is refused, not used.
-    let out = outcome_of(
-        &app,
-        |e| e["region"] = "evil.example/x?".into(),
-        &HandlerContext::default(),
-    )
-    .await;
-    assert_refused(&out, "not an AWS region");
-    assert!(app.notifier.take().is_empty());
-}
-
-#[tokio::test]
-async fn a_refused_record_does_not_stop_the_others_of_its_batch() {
-    let app = app_with(|_| 0.0).await;
-    let mut payload = sns_alarm(|m| {
-        m["AWSAccountId"] = "999999999999".into();
-        m.as_object_mut().unwrap().remove("AlarmArn");
-    });
-    let good = sns_alarm(|_| {})["Records"][0].clone();
-    payload["Records"].as_array_mut().unwrap().push(good);
-    let r = handle_alarm_event_in(&app, &payload, T, &home())
-        .await
-        .unwrap();
-    assert_eq!(r.alarms.len(), 2);
-    assert_refused(&r.alarms[0], "999999999999");
-    assert!(r.alarms[1].refused.is_none(), "{:?}", r.alarms[1]);
-    assert_eq!(r.alarms[1].cycle.as_ref().map(|c| c.evaluated), Some(1));
-    assert_eq!(app.notifier.take().len(), 1);
-}
-
 #[test]
 fn a_handler_that_cannot_tell_its_stack_fails_rather_than_take_any_event() {
     for arn in [

@@ -9,8 +9,8 @@ use crate::slo::snapshot::{Snapshot, RECENT_HISTORY_DAYS};
 use super::fleet::representative;
 use super::layout::{ItemLayout, Layout};
 use super::model::{
-    Deployment, Estimate, FleetSlo, ItemSizes, PerCycle, Term, HOURS_PER_MONTH,
-    TEMPLATE_ALARMS, TEMPLATE_DASHBOARDS, TEMPLATE_KMS_KEYS,
+    Deployment, Estimate, FleetSlo, ItemSizes, PerCycle, Term, HOURS_PER_MONTH, TEMPLATE_ALARMS,
+    TEMPLATE_DASHBOARDS, TEMPLATE_KMS_KEYS,
 };
 use super::prices::{self, Prices};
 use super::reads;

@@ -236,4 +236,3 @@ pub fn usd(v: f64) -> String {
     let cents = (v * 100.0).round() as i64;
     format!("${}.{:02}", thousands((cents / 100) as f64), cents % 100)
 }
-

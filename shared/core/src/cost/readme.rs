@@ -7,8 +7,8 @@ use super::estimate::estimate;
 use super::fleet::synthetic_fleet;
 use super::layout::Layout;
 use super::model::{usd, Deployment, Estimate, FleetSlo};
-use crate::slo::message::thousands;
 use super::prices;
+use crate::slo::message::thousands;
 
 /// The fleet sizes the docs' cost table shows (docs/deploying.md, "What it costs").
 pub const README_FLEETS: [usize; 3] = [10, 100, 1000];

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::slo::message::AlarmNote;
-use crate::slo::snapshot::{ConditionView, StoredTime};
 use crate::slo::snapshot::Snapshot;
+use crate::slo::snapshot::{ConditionView, StoredTime};
 use std::collections::BTreeMap;
 
 const T0: i64 = 1_800_000_000;

@@ -2,7 +2,7 @@
 //! requests over 30 days at 99.9%, named by the alarm `checkout-5xx-high`.
 
 /// The checkout SLO as an OpenSLO file.
-pub(crate) fn checkout_yaml() -> String {
+pub fn checkout_yaml() -> String {
     r#"apiVersion: openslo/v1
 kind: SLO
 metadata:

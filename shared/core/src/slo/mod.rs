@@ -18,8 +18,9 @@ pub mod suggest;
 pub mod window;
 pub mod yaml;
 
-#[cfg(test)]
-pub(crate) mod fixtures;
+/// The SLO the tests share, for the adapters' tests too (feature `testing`).
+#[cfg(any(test, feature = "testing"))]
+pub mod fixtures;
 #[cfg(test)]
 mod status_tests;
 #[cfg(test)]
