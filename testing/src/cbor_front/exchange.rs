@@ -220,3 +220,165 @@ fn reject(status: StatusCode, code: &str, message: &str) -> Response<Bytes> {
         .insert(CONTENT_TYPE, HeaderValue::from_static(CBOR));
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+    use crate::cbor_front::cloudwatch;
+
+    const PATH: &str = "/service/GraniteServiceVersion20100801/operation/GetMetricData";
+
+    /// A GetMetricData input: `{"StartTime": tag 1 (1767225600), "MetricDataQueries": []}`.
+    fn input() -> Vec<u8> {
+        let mut e = minicbor::Encoder::new(Vec::new());
+        e.map(2)
+            .and_then(|e| e.str("StartTime"))
+            .and_then(|e| e.tag(minicbor::data::IanaTag::Timestamp))
+            .and_then(|e| e.u64(1_767_225_600))
+            .and_then(|e| e.str("MetricDataQueries"))
+            .and_then(|e| e.array(0))
+            .unwrap();
+        e.into_writer()
+    }
+
+    fn request(path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Request<Bytes> {
+        let mut r = Request::builder().method("POST").uri(path);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        r.body(Bytes::from(body)).unwrap()
+    }
+
+    fn refusal(r: Request<Bytes>) -> (StatusCode, String) {
+        let answer = to_json_request(cloudwatch().unwrap(), r).expect_err("refused");
+        let mut d = minicbor::Decoder::new(answer.body());
+        d.map().unwrap();
+        let mut fields = std::collections::BTreeMap::new();
+        for _ in 0..2 {
+            let k = d.str().unwrap().to_string();
+            fields.insert(k, d.str().unwrap().to_string());
+        }
+        assert_eq!(answer.headers()["smithy-protocol"], PROTOCOL);
+        (
+            answer.status(),
+            format!("{} {}", fields["__type"], fields["message"]),
+        )
+    }
+
+    const CBOR_HEADERS: [(&str, &str); 2] = [
+        ("smithy-protocol", "rpc-v2-cbor"),
+        ("content-type", "application/cbor"),
+    ];
+
+    #[test]
+    fn a_request_without_the_protocol_header_is_not_claimed() {
+        let (status, why) = refusal(request(PATH, &[], input()));
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(why.starts_with("smithy.framework#UnknownOperationException"), "{why}");
+        assert!(why.contains("smithy-protocol"), "{why}");
+    }
+
+    #[test]
+    fn a_request_with_an_x_amz_target_is_refused() {
+        let mut headers = CBOR_HEADERS.to_vec();
+        headers.push(("X-Amz-Target", "GraniteServiceVersion20100801.GetMetricData"));
+        let (status, why) = refusal(request(PATH, &headers, input()));
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(why.contains("must not carry x-amz-target"), "{why}");
+    }
+
+    #[test]
+    fn an_operation_the_model_does_not_have_is_unknown() {
+        let path = "/service/GraniteServiceVersion20100801/operation/GetEverything";
+        let (status, why) = refusal(request(path, &CBOR_HEADERS, input()));
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(why.contains("/operation/GetEverything names no operation"), "{why}");
+    }
+
+    #[test]
+    fn a_body_that_does_not_fit_the_input_is_refused_with_where() {
+        // StartTime as a plain string instead of a tagged timestamp.
+        let mut e = minicbor::Encoder::new(Vec::new());
+        e.map(1)
+            .and_then(|e| e.str("StartTime"))
+            .and_then(|e| e.str("yesterday"))
+            .unwrap();
+        let (status, why) = refusal(request(PATH, &CBOR_HEADERS, e.into_writer()));
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(why.starts_with("smithy.framework#SerializationException"), "{why}");
+        assert!(why.contains("GetMetricDataInput.StartTime"), "{why}");
+    }
+
+    #[test]
+    fn a_gzipped_body_is_inflated_and_sent_as_json_with_the_target() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&input()).unwrap();
+        let mut headers = CBOR_HEADERS.to_vec();
+        headers.extend([
+            ("content-encoding", "gzip"),
+            ("authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/eu-west-1/monitoring/aws4_request"),
+        ]);
+        let (op, forward) =
+            to_json_request(cloudwatch().unwrap(), request(PATH, &headers, gz.finish().unwrap()))
+                .unwrap();
+        assert_eq!(op, "GetMetricData");
+        let h = forward.headers();
+        assert_eq!(h["x-amz-target"], "GraniteServiceVersion20100801.GetMetricData");
+        assert_eq!(h["content-type"], JSON_1_0);
+        assert!(h.get("content-encoding").is_none());
+        // Signing headers go through: moto reads the account and region from them.
+        assert!(h["authorization"].to_str().unwrap().contains("/eu-west-1/"));
+        let body: Value = serde_json::from_slice(forward.body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"StartTime": 1_767_225_600, "MetricDataQueries": []})
+        );
+    }
+
+    #[test]
+    fn an_answer_moto_could_not_give_comes_back_as_a_failure_naming_it() {
+        let html = Response::builder()
+            .status(500)
+            .body(Bytes::from_static(b"<html>Internal Server Error</html>"))
+            .unwrap();
+        let out = to_cbor_response(cloudwatch().unwrap(), "GetMetricWidgetImage", html);
+        assert_eq!(out.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let text = String::from_utf8_lossy(out.body()).to_string();
+        assert!(text.contains("InternalFailure"), "{text}");
+        assert!(
+            text.contains("moto answered GetMetricWidgetImage with 500"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_whole_value_is_written_as_a_double_and_a_time_as_a_tagged_number() {
+        let answer = Response::builder()
+            .status(200)
+            .body(Bytes::from_static(
+                br#"{"MetricDataResults": [{"Id": "a", "Timestamps": [1767225600], "Values": [5]}]}"#,
+            ))
+            .unwrap();
+        let out = to_cbor_response(cloudwatch().unwrap(), "GetMetricData", answer);
+        assert_eq!(out.status(), StatusCode::OK);
+        assert_eq!(out.headers()[CONTENT_TYPE], CBOR);
+        use minicbor::data::Token;
+        let tokens: Vec<Token> = minicbor::decode::Tokenizer::new(out.body())
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let at = |name: &str| tokens.iter().position(|t| *t == Token::String(name)).unwrap();
+        let ts = at("Timestamps");
+        assert_eq!(
+            tokens[ts + 1..ts + 4],
+            [
+                Token::Array(1),
+                Token::Tag(minicbor::data::IanaTag::Timestamp.into()),
+                Token::U32(1_767_225_600)
+            ]
+        );
+        let vs = at("Values");
+        assert_eq!(tokens[vs + 1..vs + 3], [Token::Array(1), Token::F64(5.0)]);
+    }
+}
