@@ -95,7 +95,10 @@ impl Moto {
     pub fn endpoint_env(&self) -> [(&'static str, String); 2] {
         [
             ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-            ("AWS_ENDPOINT_URL_CLOUDWATCH", self.cloudwatch_endpoint.clone()),
+            (
+                "AWS_ENDPOINT_URL_CLOUDWATCH",
+                self.cloudwatch_endpoint.clone(),
+            ),
         ]
     }
 

@@ -88,7 +88,11 @@ impl Vector {
     /// Whether the body is what a conforming serializer writes (not a case only a reader
     /// must cope with: extra fields, nulls to drop, indefinite lengths, half floats).
     fn canonical(&self) -> bool {
-        let reader_only = if self.kind == "request" { "server" } else { "client" };
+        let reader_only = if self.kind == "request" {
+            "server"
+        } else {
+            "client"
+        };
         self.applies_to.as_deref() != Some(reader_only)
     }
 }
@@ -154,7 +158,13 @@ enum Norm {
 
 fn norm(v: ciborium::Value) -> Norm {
     use ciborium::Value as C;
-    let float = |x: f64| Norm::Float(if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() });
+    let float = |x: f64| {
+        Norm::Float(if x.is_nan() {
+            f64::NAN.to_bits()
+        } else {
+            x.to_bits()
+        })
+    };
     match v {
         C::Null => Norm::Null,
         C::Bool(b) => Norm::Bool(b),
@@ -235,7 +245,10 @@ fn every_canonical_body_is_what_the_front_writes() {
         let written = if v.is_error(&model) {
             // moto names an error `Prefix#Name`; the front makes it `namespace#Name`.
             let mut e = doc.as_object().unwrap().clone();
-            e.insert("__type".into(), json!(format!("RpcV2Protocol#{}", v.target)));
+            e.insert(
+                "__type".into(),
+                json!(format!("RpcV2Protocol#{}", v.target)),
+            );
             error_to_cbor(&model, &Value::Object(e))
         } else {
             json_to_cbor(&model, shape, &doc)
@@ -268,10 +281,13 @@ fn every_request_goes_to_moto_as_awsjson_with_its_target() {
     for v in vectors.iter().filter(|v| v.kind == "request") {
         let uri = format!("/service/RpcV2Protocol/operation/{}", v.target);
         let (op, forward) = to_json_request(&model, request_of(v, &uri))
-            .unwrap_or_else(|r| panic!("{}: refused with {}", v.id, r.status()));
+            .unwrap_or_else(|r| panic!("{}: refused: {r:?}", v.id));
         assert_eq!(op, v.target, "{}", v.id);
         let h = forward.headers();
-        assert_eq!(h["x-amz-target"], format!("RpcV2Protocol.{}", v.target).as_str());
+        assert_eq!(
+            h["x-amz-target"],
+            format!("RpcV2Protocol.{}", v.target).as_str()
+        );
         assert_eq!(h["content-type"], "application/x-amz-json-1.0", "{}", v.id);
         assert!(h.get("smithy-protocol").is_none(), "{}", v.id);
         let body: Value = serde_json::from_slice(forward.body()).unwrap();
@@ -285,7 +301,10 @@ fn every_request_goes_to_moto_as_awsjson_with_its_target() {
 fn every_answer_comes_back_as_the_vector_says() {
     let (model, vectors) = load();
     let mut checked = 0;
-    for v in vectors.iter().filter(|v| v.kind == "response" && v.canonical()) {
+    for v in vectors
+        .iter()
+        .filter(|v| v.kind == "response" && v.canonical())
+    {
         let mut doc = params_json(&model, v);
         let operation = if v.is_error(&model) {
             doc.as_object_mut().unwrap().insert(
@@ -306,10 +325,19 @@ fn every_answer_comes_back_as_the_vector_says() {
         let out = to_cbor_response(&model, operation, answer);
         assert_eq!(out.status(), status, "{}", v.id);
         for (k, want) in &v.headers {
-            assert_eq!(out.headers().get(k).map(|h| h.to_str().unwrap()), Some(want.as_str()), "{}: {k}", v.id);
+            assert_eq!(
+                out.headers().get(k).map(|h| h.to_str().unwrap()),
+                Some(want.as_str()),
+                "{}: {k}",
+                v.id
+            );
         }
         for k in &v.forbid_headers {
-            assert!(out.headers().get(k).is_none(), "{}: {k} must not be set", v.id);
+            assert!(
+                out.headers().get(k).is_none(),
+                "{}: {k} must not be set",
+                v.id
+            );
         }
         assert_eq!(out.headers()["x-amzn-requestid"], "req-1", "{}", v.id);
         if v.body.is_empty() {

@@ -76,7 +76,10 @@ async fn metrics_written_and_read_through_the_front_are_moto_s() -> Result<()> {
         .zip(r.values().iter().copied())
         .collect();
     let want: Vec<(i64, f64)> = points.iter().map(|p| (p.timestamp, p.value)).collect();
-    assert_eq!(got, want, "every point, in order, whole values read as doubles");
+    assert_eq!(
+        got, want,
+        "every point, in order, whole values read as doubles"
+    );
     assert_eq!(r.label(), Some("Requests Sum"));
     Ok(())
 }
@@ -106,7 +109,10 @@ async fn what_moto_cannot_do_is_not_hidden_by_the_front() -> Result<()> {
         .iter()
         .find(|r| r.id() == Some("twice"))
         .expect("a result for the expression");
-    assert!(twice.values().is_empty(), "moto now computes math: {twice:?}");
+    assert!(
+        twice.values().is_empty(),
+        "moto now computes math: {twice:?}"
+    );
 
     // MaxDatapoints: moto returns everything at once, never a NextToken.
     let capped = cw

@@ -34,18 +34,47 @@ const NOT_FORWARDED: [&str; 9] = [
 /// service such as CloudWatch, the Query protocol's error code.
 const RETURNED: [&str; 3] = ["x-amzn-requestid", "x-amz-request-id", "x-amzn-query-error"];
 
-/// The operation a request names and the awsJson1.0 request for moto (path `/`), or the
-/// error answer to send back when the request breaks the protocol.
+/// Why the front answers a request itself instead of forwarding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// 404 for a request the protocol does not route, 400 or 415 for one it cannot read.
+    pub status: StatusCode,
+    /// The `smithy.framework` error's name.
+    pub code: &'static str,
+    /// What was wrong and where, for the test that sent it.
+    pub message: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The refusal as the protocol's error answer.
+    pub fn into_response(self) -> Response<Bytes> {
+        reject(self.status, self.code, &self.message)
+    }
+}
+
+/// The operation a request names and the awsJson1.0 request for moto (path `/`), or
+/// the refusal to answer with when the request breaks the protocol.
 pub fn to_json_request(
     model: &Model,
     request: Request<Bytes>,
-) -> Result<(String, Request<Bytes>), Response<Bytes>> {
+) -> Result<(String, Request<Bytes>), Refusal> {
     let (parts, body) = request.into_parts();
     let operation = route(model, &parts.method, parts.uri.path(), &parts.headers)?;
     let body = decompress(&parts.headers, body)?;
-    let serialization = |m: &str| reject(StatusCode::BAD_REQUEST, "SerializationException", m);
+    let serialization =
+        |m: &str| Refusal::new(StatusCode::BAD_REQUEST, "SerializationException", m);
     let input = match &model.operations[&operation].input {
-        Some(shape) => cbor_to_json(model, shape, &body).map_err(|e| serialization(&e.to_string()))?,
+        Some(shape) => {
+            cbor_to_json(model, shape, &body).map_err(|e| serialization(&e.to_string()))?
+        }
         // No input: an empty body, or an empty map (definite or not), is all there may be.
         None if body.is_empty() || body[..] == [0xa0] || body[..] == [0xbf, 0xff] => {
             Value::Object(Default::default())
@@ -74,7 +103,11 @@ pub fn to_json_request(
 }
 
 /// moto's awsJson1.0 answer to `operation`, as the RPC v2 CBOR answer.
-pub fn to_cbor_response(model: &Model, operation: &str, answer: Response<Bytes>) -> Response<Bytes> {
+pub fn to_cbor_response(
+    model: &Model,
+    operation: &str,
+    answer: Response<Bytes>,
+) -> Response<Bytes> {
     let (parts, body) = answer.into_parts();
     let json: Result<Value, String> = if body.is_empty() {
         Ok(Value::Object(Default::default()))
@@ -131,28 +164,31 @@ pub fn to_cbor_response(model: &Model, operation: &str, answer: Response<Bytes>)
     })
 }
 
-/// The operation of a request the protocol lets through, or the answer refusing it.
+/// The operation of a request the protocol lets through, or the refusal.
 fn route(
     model: &Model,
     method: &Method,
     path: &str,
     headers: &HeaderMap,
-) -> Result<String, Response<Bytes>> {
-    let unknown = |why: String| reject(StatusCode::NOT_FOUND, "UnknownOperationException", &why);
+) -> Result<String, Refusal> {
+    let unknown =
+        |why: String| Refusal::new(StatusCode::NOT_FOUND, "UnknownOperationException", why);
     if headers.get("smithy-protocol").map(HeaderValue::as_bytes) != Some(PROTOCOL.as_bytes()) {
         return Err(unknown(format!(
             "the request has no `smithy-protocol: {PROTOCOL}` header"
         )));
     }
     if method != Method::POST {
-        return Err(unknown(format!("RPC v2 CBOR requests are POSTs, not {method}")));
+        return Err(unknown(format!(
+            "RPC v2 CBOR requests are POSTs, not {method}"
+        )));
     }
     for forbidden in ["x-amz-target", "x-amzn-target"] {
         if headers.contains_key(HeaderName::from_static(forbidden)) {
-            return Err(reject(
+            return Err(Refusal::new(
                 StatusCode::BAD_REQUEST,
                 "SerializationException",
-                &format!("an RPC v2 CBOR request must not carry {forbidden}"),
+                format!("an RPC v2 CBOR request must not carry {forbidden}"),
             ));
         }
     }
@@ -175,7 +211,7 @@ fn route(
 }
 
 /// The body as sent before compression (the SDK gzips large PutMetricData bodies).
-fn decompress(headers: &HeaderMap, body: Bytes) -> Result<Bytes, Response<Bytes>> {
+fn decompress(headers: &HeaderMap, body: Bytes) -> Result<Bytes, Refusal> {
     match headers.get(CONTENT_ENCODING).map(HeaderValue::as_bytes) {
         None | Some(b"identity") => Ok(body),
         Some(b"gzip") => {
@@ -183,18 +219,18 @@ fn decompress(headers: &HeaderMap, body: Bytes) -> Result<Bytes, Response<Bytes>
             flate2::read::GzDecoder::new(&body[..])
                 .read_to_end(&mut out)
                 .map_err(|e| {
-                    reject(
+                    Refusal::new(
                         StatusCode::BAD_REQUEST,
                         "SerializationException",
-                        &format!("the gzip body does not inflate: {e}"),
+                        format!("the gzip body does not inflate: {e}"),
                     )
                 })?;
             Ok(Bytes::from(out))
         }
-        Some(other) => Err(reject(
+        Some(other) => Err(Refusal::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "SerializationException",
-            &format!(
+            format!(
                 "content encoding {} is not gzip",
                 String::from_utf8_lossy(other)
             ),
@@ -252,7 +288,9 @@ mod tests {
     }
 
     fn refusal(r: Request<Bytes>) -> (StatusCode, String) {
-        let answer = to_json_request(cloudwatch().unwrap(), r).expect_err("refused");
+        let answer = to_json_request(cloudwatch().unwrap(), r)
+            .expect_err("refused")
+            .into_response();
         let mut d = minicbor::Decoder::new(answer.body());
         d.map().unwrap();
         let mut fields = std::collections::BTreeMap::new();
@@ -276,14 +314,20 @@ mod tests {
     fn a_request_without_the_protocol_header_is_not_claimed() {
         let (status, why) = refusal(request(PATH, &[], input()));
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert!(why.starts_with("smithy.framework#UnknownOperationException"), "{why}");
+        assert!(
+            why.starts_with("smithy.framework#UnknownOperationException"),
+            "{why}"
+        );
         assert!(why.contains("smithy-protocol"), "{why}");
     }
 
     #[test]
     fn a_request_with_an_x_amz_target_is_refused() {
         let mut headers = CBOR_HEADERS.to_vec();
-        headers.push(("X-Amz-Target", "GraniteServiceVersion20100801.GetMetricData"));
+        headers.push((
+            "X-Amz-Target",
+            "GraniteServiceVersion20100801.GetMetricData",
+        ));
         let (status, why) = refusal(request(PATH, &headers, input()));
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(why.contains("must not carry x-amz-target"), "{why}");
@@ -294,7 +338,10 @@ mod tests {
         let path = "/service/GraniteServiceVersion20100801/operation/GetEverything";
         let (status, why) = refusal(request(path, &CBOR_HEADERS, input()));
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert!(why.contains("/operation/GetEverything names no operation"), "{why}");
+        assert!(
+            why.contains("/operation/GetEverything names no operation"),
+            "{why}"
+        );
     }
 
     #[test]
@@ -307,7 +354,10 @@ mod tests {
             .unwrap();
         let (status, why) = refusal(request(PATH, &CBOR_HEADERS, e.into_writer()));
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert!(why.starts_with("smithy.framework#SerializationException"), "{why}");
+        assert!(
+            why.starts_with("smithy.framework#SerializationException"),
+            "{why}"
+        );
         assert!(why.contains("GetMetricDataInput.StartTime"), "{why}");
     }
 
@@ -318,14 +368,22 @@ mod tests {
         let mut headers = CBOR_HEADERS.to_vec();
         headers.extend([
             ("content-encoding", "gzip"),
-            ("authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/eu-west-1/monitoring/aws4_request"),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=testing/20260101/eu-west-1/monitoring/aws4_request",
+            ),
         ]);
-        let (op, forward) =
-            to_json_request(cloudwatch().unwrap(), request(PATH, &headers, gz.finish().unwrap()))
-                .unwrap();
+        let (op, forward) = to_json_request(
+            cloudwatch().unwrap(),
+            request(PATH, &headers, gz.finish().unwrap()),
+        )
+        .unwrap();
         assert_eq!(op, "GetMetricData");
         let h = forward.headers();
-        assert_eq!(h["x-amz-target"], "GraniteServiceVersion20100801.GetMetricData");
+        assert_eq!(
+            h["x-amz-target"],
+            "GraniteServiceVersion20100801.GetMetricData"
+        );
         assert_eq!(h["content-type"], JSON_1_0);
         assert!(h.get("content-encoding").is_none());
         // Signing headers go through: moto reads the account and region from them.
@@ -368,7 +426,12 @@ mod tests {
         let tokens: Vec<Token> = minicbor::decode::Tokenizer::new(out.body())
             .collect::<Result<_, _>>()
             .unwrap();
-        let at = |name: &str| tokens.iter().position(|t| *t == Token::String(name)).unwrap();
+        let at = |name: &str| {
+            tokens
+                .iter()
+                .position(|t| *t == Token::String(name))
+                .unwrap()
+        };
         let ts = at("Timestamps");
         assert_eq!(
             tokens[ts + 1..ts + 4],

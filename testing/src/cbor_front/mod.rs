@@ -28,7 +28,7 @@ mod transcode;
 
 use std::sync::OnceLock;
 
-pub use exchange::{to_cbor_response, to_json_request, PROTOCOL};
+pub use exchange::{to_cbor_response, to_json_request, Refusal, PROTOCOL};
 pub use model::{Model, Operation, Shape, Target};
 pub use server::CborFront;
 pub use transcode::{cbor_to_json, error_name, error_to_cbor, json_to_cbor};
@@ -57,7 +57,9 @@ pub enum FrontError {
 pub fn cloudwatch() -> Result<&'static Model, FrontError> {
     static MODEL: OnceLock<Result<Model, String>> = OnceLock::new();
     MODEL
-        .get_or_init(|| Model::from_json(include_str!("cloudwatch.json")).map_err(|e| e.to_string()))
+        .get_or_init(|| {
+            Model::from_json(include_str!("cloudwatch.json")).map_err(|e| e.to_string())
+        })
         .as_ref()
         .map_err(|e| FrontError::Model(e.clone()))
 }

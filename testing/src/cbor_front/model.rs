@@ -31,8 +31,14 @@ pub enum Shape {
     Structure(BTreeMap<String, Target>),
     /// Serialised like a structure with one member set.
     Union(BTreeMap<String, Target>),
-    List { member: Target, sparse: bool },
-    Map { value: Target, sparse: bool },
+    List {
+        member: Target,
+        sparse: bool,
+    },
+    Map {
+        value: Target,
+        sparse: bool,
+    },
 }
 
 /// One operation's input and output structures; `None` is Smithy's `Unit` (no body).
@@ -49,7 +55,9 @@ pub struct Model {
     pub service: String,
     /// The namespace of the service's shape IDs, for an error's absolute `__type`.
     pub namespace: String,
+    /// By name: what a request's path may name.
     pub operations: BTreeMap<String, Operation>,
+    /// The aggregates by name; scalars are `Target`s and need no entry.
     pub shapes: BTreeMap<String, Shape>,
 }
 
@@ -211,7 +219,10 @@ mod tests {
             "operations": {"Get": {"output": "Names"}},
             "shapes": {"Names": {"list": "string"}}}"#;
         let err = Model::from_json(text).unwrap_err().to_string();
-        assert!(err.contains("operation Get: Names is not a structure"), "{err}");
+        assert!(
+            err.contains("operation Get: Names is not a structure"),
+            "{err}"
+        );
     }
 
     #[test]

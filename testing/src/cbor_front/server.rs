@@ -24,6 +24,7 @@ use super::FrontError;
 pub struct CborFront {
     /// The URL the SDK's CloudWatch client is pointed at.
     pub endpoint: String,
+    /// Its loopback port (the proxy of the outage test needs only a port).
     pub port: u16,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -120,7 +121,7 @@ async fn exchange(
     let (operation, forward) =
         match to_json_request(context.model, Request::from_parts(parts, body)) {
             Ok(ok) => ok,
-            Err(refusal) => return Ok(refusal.map(Full::new)),
+            Err(refusal) => return Ok(refusal.into_response().map(Full::new)),
         };
     let (mut parts, body) = forward.into_parts();
     parts.uri = format!("{}/", context.upstream)

@@ -60,7 +60,10 @@ pub fn cbor_to_json(model: &Model, shape: &str, body: &[u8]) -> Result<Value, Fr
     if reader.d.position() != body.len() {
         return Err(problem(
             &root,
-            format!("{} bytes after the body's value", body.len() - reader.d.position()),
+            format!(
+                "{} bytes after the body's value",
+                body.len() - reader.d.position()
+            ),
         ));
     }
     Ok(value)
@@ -82,7 +85,10 @@ pub fn json_to_cbor(model: &Model, shape: &str, json: &Value) -> Result<Vec<u8>,
 pub fn error_to_cbor(model: &Model, json: &Value) -> Result<Vec<u8>, FrontError> {
     let root = Path::Root("error");
     let Value::Object(fields) = json else {
-        return Err(problem(&root, format!("an error document is an object, not {json}")));
+        return Err(problem(
+            &root,
+            format!("an error document is an object, not {json}"),
+        ));
     };
     let code = fields
         .get("__type")
@@ -294,7 +300,9 @@ struct Writer<'m> {
 }
 
 /// One CBOR item into the body (a Vec: the writer itself cannot fail).
-fn put<T>(r: Result<T, minicbor::encode::Error<std::convert::Infallible>>) -> Result<(), FrontError> {
+fn put<T>(
+    r: Result<T, minicbor::encode::Error<std::convert::Infallible>>,
+) -> Result<(), FrontError> {
     r.map(|_| ()).map_err(|e| FrontError::Transcode {
         path: "CBOR writer".into(),
         problem: e.to_string(),
@@ -310,7 +318,9 @@ impl Writer<'_> {
         let mismatch = |want: &str| problem(path, format!("expected {want}, found {v}"));
         match t {
             Target::Boolean => {
-                put(self.e.bool(v.as_bool().ok_or_else(|| mismatch("a boolean"))?))?;
+                put(self
+                    .e
+                    .bool(v.as_bool().ok_or_else(|| mismatch("a boolean"))?))?;
             }
             Target::Byte | Target::Short | Target::Integer | Target::Long => {
                 let n = whole(v).ok_or_else(|| mismatch("a whole number"))?;
