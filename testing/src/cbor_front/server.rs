@@ -24,7 +24,7 @@ use super::FrontError;
 pub struct CborFront {
     /// The URL the SDK's CloudWatch client is pointed at.
     pub endpoint: String,
-    /// Its loopback port (the proxy of the outage test needs only a port).
+    /// Its loopback port.
     pub port: u16,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
