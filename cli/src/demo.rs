@@ -169,8 +169,8 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     let binary = emulator::find_moto(moto_server)?;
     let moto = Moto::start(&binary)?;
     println!(
-        "== sloguard demo: local AWS emulator (moto) at {}",
-        moto.endpoint
+        "== sloguard demo: local AWS emulator (moto) at {}, CloudWatch through its CBOR front at {}",
+        moto.endpoint, moto.cloudwatch_endpoint
     );
     let sdk = moto.sdk_config(REGION).await;
     let sns = aws_sdk_sns::Client::new(&sdk);

@@ -22,7 +22,7 @@ fn sloguard(moto: &Moto, args: &[&str]) -> Output {
         .args(args)
         .env("NO_COLOR", "1")
         .env_remove("SLO_TOPIC_ARN")
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .envs(moto.endpoint_env())
         .env("AWS_REGION", "eu-west-1")
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")

@@ -1,6 +1,7 @@
-//! The local AWS emulator (moto server) on a free loopback port, and the few
-//! calls the demo and the tests make around sloguard: topics, an SQS queue
-//! subscribed to read what was published, and synthetic metrics.
+//! The local AWS emulator (moto server) on a free loopback port, with the CBOR front
+//! for CloudWatch beside it, and the few calls the demo and the tests make around
+//! sloguard: topics, an SQS queue subscribed to read what was published, and
+//! synthetic metrics.
 
 use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
@@ -12,15 +13,23 @@ use anyhow::{bail, Context, Result};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use aws_smithy_types::DateTime;
+use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
+
+use crate::cbor_front::{self, CborFront};
 
 /// The launcher that serves moto one request at a time, like DynamoDB's atomic item writes.
 const SERIAL_SERVER: &str = include_str!("moto_serial.py");
 
-/// A running moto server, stopped when dropped.
+/// A running moto server and its CBOR front, stopped when dropped.
 pub struct Moto {
     child: Child,
+    /// moto itself: every service but CloudWatch.
     pub endpoint: String,
     pub port: u16,
+    /// The CBOR front before moto: CloudWatch (the SDK speaks only RPC v2 CBOR to it).
+    pub cloudwatch_endpoint: String,
+    /// Stopped after moto (fields drop after `Drop::drop`).
+    _front: CborFront,
 }
 
 impl Drop for Moto {
@@ -59,71 +68,122 @@ pub fn find_moto(explicit: Option<&Path>) -> Result<PathBuf> {
 }
 
 impl Moto {
-    /// Start moto on a free loopback port and wait until it answers.
+    /// Start moto on a free loopback port, wait until it answers, and put the CBOR front
+    /// before it on a port of its own.
     pub fn start(binary: &Path) -> Result<Moto> {
-        let mut last_err = None;
-        for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-            // moto_server's own python runs moto serially (see moto_serial.py for why).
-            let python = binary.with_file_name("python");
-            if !python.exists() {
-                bail!(
-                    "{} not found beside {}: moto must be installed in a virtualenv (make venv)",
-                    python.display(),
-                    binary.display()
-                );
-            }
-            let child = Command::new(&python)
-                .args(["-c", SERIAL_SERVER, "127.0.0.1", &port.to_string()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .with_context(|| format!("cannot start moto with {}", python.display()))?;
-            let mut moto = Moto {
+        let (mut child, port) = start_moto(binary)?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let front = cbor_front::cloudwatch().and_then(|model| CborFront::start(model, &endpoint));
+        match front {
+            Ok(front) => Ok(Moto {
                 child,
-                endpoint: format!("http://127.0.0.1:{port}"),
+                endpoint,
                 port,
-            };
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if let Ok(Some(status)) = moto.child.try_wait() {
-                    last_err = Some(format!("moto exited with {status}"));
-                    break;
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Ok(moto);
-                }
-                std::thread::sleep(Duration::from_millis(100));
+                cloudwatch_endpoint: front.endpoint.clone(),
+                _front: front,
+            }),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(e).context("cannot start the CBOR front for CloudWatch")
             }
-            let _ = moto.child.kill();
-            last_err.get_or_insert_with(|| "moto did not open its port within 30 s".into());
         }
-        bail!("{}", last_err.unwrap_or_default())
     }
 
-    /// SDK configuration pointing every client at this emulator, with dummy credentials.
+    /// The endpoint variables for a process that should use this emulator (the CLI under test):
+    /// `AWS_ENDPOINT_URL` for every service and `AWS_ENDPOINT_URL_CLOUDWATCH` for the front.
+    pub fn endpoint_env(&self) -> [(&'static str, String); 2] {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            (
+                "AWS_ENDPOINT_URL_CLOUDWATCH",
+                self.cloudwatch_endpoint.clone(),
+            ),
+        ]
+    }
+
+    /// SDK configuration pointing every client at this emulator (CloudWatch at its
+    /// front), with dummy credentials.
     pub async fn sdk_config(&self, region: &str) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(region.to_string()))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_sns::config::Credentials::new(
-                "testing", "testing", None, None, "moto",
-            ))
-            .load()
-            .await
+        sdk_config_for(&self.endpoint, &self.cloudwatch_endpoint, region).await
     }
 }
 
-/// SDK configuration for an emulator (or a proxy in front of it) at `endpoint`, with dummy credentials.
-pub async fn sdk_config_for(endpoint: &str, region: &str) -> SdkConfig {
+/// moto on a free loopback port, answering: the process and its port.
+fn start_moto(binary: &Path) -> Result<(Child, u16)> {
+    let mut last_err = None;
+    for _ in 0..3 {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        // moto_server's own python runs moto serially (see moto_serial.py for why).
+        let python = binary.with_file_name("python");
+        if !python.exists() {
+            bail!(
+                "{} not found beside {}: moto must be installed in a virtualenv (make venv)",
+                python.display(),
+                binary.display()
+            );
+        }
+        let mut child = Command::new(&python)
+            .args(["-c", SERIAL_SERVER, "127.0.0.1", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start moto with {}", python.display()))?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                last_err = Some(format!("moto exited with {status}"));
+                break;
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok((child, port));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        last_err.get_or_insert_with(|| "moto did not open its port within 30 s".into());
+    }
+    bail!("{}", last_err.unwrap_or_default())
+}
+
+/// SDK configuration for an emulator (or a proxy in front of it) at `endpoint`, with
+/// CloudWatch at `cloudwatch_endpoint` (a CBOR front), and dummy credentials.
+pub async fn sdk_config_for(endpoint: &str, cloudwatch_endpoint: &str, region: &str) -> SdkConfig {
+    let endpoints = EmulatorEndpoints {
+        all: endpoint.to_string(),
+        cloudwatch: cloudwatch_endpoint.to_string(),
+    };
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
-        .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_sns::config::Credentials::new(
             "testing", "testing", None, None, "moto",
         ))
         .load()
         .await
+        .into_builder()
+        // Not `endpoint_url`: set in code, it would outrank every service's own endpoint.
+        .service_config(endpoints)
+        .build()
+}
+
+/// The service endpoints the SDK would read from `AWS_ENDPOINT_URL_CLOUDWATCH` and
+/// `AWS_ENDPOINT_URL`, and nothing from the environment: CloudWatch at the front, the
+/// other services at moto.
+#[derive(Debug)]
+struct EmulatorEndpoints {
+    all: String,
+    cloudwatch: String,
+}
+
+impl LoadServiceConfig for EmulatorEndpoints {
+    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+        match (key.profile(), key.service_id()) {
+            ("endpoint_url", "CloudWatch") => Some(self.cloudwatch.clone()),
+            ("endpoint_url", _) => Some(self.all.clone()),
+            _ => None,
+        }
+    }
 }
 
 /// Create (or find) a topic; returns its ARN.

@@ -3,6 +3,7 @@
 //! binaries: only dev-dependencies and the CLI's `demo` feature use it.
 
 pub mod browser;
+pub mod cbor_front;
 pub mod emulator;
 
 /// The SQS client the inbox helpers take, re-exported so users need no SQS dependency of their own.

@@ -1,6 +1,22 @@
 //! Test harness: each test gets its own moto server (a free loopback port, so
 //! state never leaks between tests), a table, a topic and an SQS queue
 //! subscribed to it to read exactly what on-call would receive.
+//!
+//! CloudWatch goes through the CBOR front (`sloguard_testing::cbor_front`): the SDK
+//! speaks only RPC v2 CBOR to CloudWatch, moto only Query and awsJson1.0. The front
+//! translates and answers nothing itself, so moto's limits are the tests' limits
+//! (`tests/cloudwatch_front.rs` holds the ones below to moto's current behaviour):
+//! - GetMetricData computes no metric math: an `Expression` query comes back empty,
+//!   so SLOs on math expressions are covered by unit tests, not here.
+//! - GetMetricData ignores `MaxDatapoints` and never pages (no `NextToken`) nor
+//!   reports `PartialData`: paging is tested with aws-smithy-mocks
+//!   (`shared/tests/faults.rs`), as are throttling and 5xx.
+//! - GetMetricData ignores the `Namespace` (two namespaces with the same metric name
+//!   and dimensions are summed together: keep scenarios apart by name or dimension)
+//!   and aggregates in Python (a 1-minute query over 7 days takes about 15 s).
+//! - Operations moto does not implement (GetMetricWidgetImage, say) fail with
+//!   `InternalFailure` naming the operation; sloguard calls none of them.
+//! - Signatures are not checked; the front forwards them as signed for itself.
 
 pub mod proxy;
 

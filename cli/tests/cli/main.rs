@@ -30,7 +30,7 @@ pub(crate) fn sloguard(moto: Option<&Moto>, args: &[&str]) -> Output {
         .env_remove("SLO_TOPIC_ARN");
     match moto {
         Some(m) => c
-            .env("AWS_ENDPOINT_URL", &m.endpoint)
+            .envs(m.endpoint_env())
             .env("AWS_REGION", "eu-west-1")
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")

@@ -25,6 +25,28 @@ fn query_error(status: u16, code: &str) -> Response {
     Response::new(HttpStatus::try_from(status).unwrap(), SdkBody::from(body))
 }
 
+/// A CloudWatch error as the service sends it since the SDK speaks RPC v2 CBOR: a CBOR
+/// map with `__type` and `message`, and (CloudWatch being query-compatible) the
+/// `x-amzn-query-error` header with the Query protocol's code.
+fn cbor_error(status: u16, code: &str, fault: &str) -> Response {
+    let mut body = minicbor::Encoder::new(Vec::new());
+    body.map(2)
+        .and_then(|e| e.str("__type"))
+        .and_then(|e| e.str(&format!("com.amazonaws.cloudwatch#{code}")))
+        .and_then(|e| e.str("message"))
+        .and_then(|e| e.str("injected"))
+        .expect("writing to a Vec cannot fail");
+    let mut response = Response::new(
+        HttpStatus::try_from(status).unwrap(),
+        SdkBody::from(body.into_writer()),
+    );
+    let headers = response.headers_mut();
+    headers.insert("smithy-protocol", "rpc-v2-cbor");
+    headers.insert("content-type", "application/cbor");
+    headers.insert("x-amzn-query-error", format!("{code};{fault}"));
+    response
+}
+
 fn json_error(status: u16, code: &str) -> Response {
     let body = format!(
         "{{\"__type\":\"com.amazonaws.dynamodb.v20120810#{code}\",\"message\":\"injected\"}}"
@@ -76,8 +98,8 @@ fn result(id: &str, status: StatusCode, points: &[(i64, f64)]) -> MetricDataResu
 async fn cloudwatch_throttling_and_5xx_are_retried() {
     let throttled = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
         .sequence()
-        .http_response(|| query_error(400, "Throttling"))
-        .http_response(|| query_error(503, "ServiceUnavailable"))
+        .http_response(|| cbor_error(400, "Throttling", "Sender"))
+        .http_response(|| cbor_error(503, "ServiceUnavailable", "Receiver"))
         .output(|| {
             aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput::builder()
                 .metric_data_results(result(
@@ -112,7 +134,7 @@ async fn cloudwatch_throttling_and_5xx_are_retried() {
 async fn cloudwatch_throttling_past_the_retries_is_reported() {
     let throttled = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
         .sequence()
-        .http_response(|| query_error(400, "Throttling"))
+        .http_response(|| cbor_error(400, "Throttling", "Sender"))
         .times(5)
         .build();
     let client = mock_client!(
