@@ -308,7 +308,12 @@ async fn widget_ranges_are_bounded_in_requests_to_dynamodb() -> Result<()> {
     let (env, _, to) = scenario().await?;
     // The widget's store, through a proxy that counts the requests reaching moto.
     let proxy = Proxy::start(env.moto.port).await?;
-    let sdk = sloguard_testing::emulator::sdk_config_for(&proxy.endpoint, REGION).await;
+    let sdk = sloguard_testing::emulator::sdk_config_for(
+        &proxy.endpoint,
+        &env.moto.cloudwatch_endpoint,
+        REGION,
+    )
+    .await;
     let store = sloguard_aws::build_store(&env.settings, &sdk);
     let fixture = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/events/widget-context.json"),
