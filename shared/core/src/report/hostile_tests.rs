@@ -7,10 +7,9 @@ use std::collections::BTreeSet;
 use scraper::{Html as Parsed, Selector};
 
 use super::*;
-use crate::app::snapshot::{ConditionView, StoredTime};
-use crate::app::Snapshot;
 use crate::slo::change::{Change, ChangeKind};
 use crate::slo::message::AlarmNote;
+use crate::slo::snapshot::{ConditionView, Snapshot, StoredTime};
 
 const T0: i64 = 1_800_000_000;
 const H: i64 = 3600;
