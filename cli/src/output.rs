@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use serde_json::{json, Value};
 use sloguard_core::app::{Snapshot, StoredState};
 use sloguard_core::slo::duration;
-use sloguard_core::slo::message::{fires_when, one_line, pct, rate, rfc3339, thousands};
+use sloguard_core::slo::message::{fires_when, one_line, rate, rfc3339, thousands};
 use sloguard_core::slo::model::BudgetingMethod;
 use sloguard_core::slo::status::Status;
 
@@ -70,10 +70,7 @@ pub fn table(
     out
 }
 
-/// A fraction as a table cell: a percentage, or "-" like every empty cell.
-pub fn pct_cell(x: Option<f64>, digits: usize) -> String {
-    x.map_or_else(|| "-".into(), |v| pct(v, digits))
-}
+pub use sloguard_core::slo::message::pct_cell;
 
 /// Burn rates ordered by window length: "5m 0.10x, 1h 2.30x, 6h 14.4x"; "-" with no data.
 pub fn burn_rates(s: &Snapshot) -> String {

@@ -8,7 +8,7 @@ pub mod review;
 pub mod svg;
 
 use crate::slo::change::{self, Change};
-use crate::slo::message::{count, relative, rfc3339, thousands};
+use crate::slo::message::{count, pct_cell, relative, rfc3339, thousands};
 use crate::slo::model::Severity;
 use crate::slo::snapshot::Snapshot;
 use crate::slo::status::Status;
@@ -133,10 +133,6 @@ impl SloView {
     }
 }
 
-fn pct(x: Option<f64>, digits: usize) -> String {
-    x.map_or("-".into(), |v| format!("{:.*}%", digits, v * 100.0))
-}
-
 /// The light/dark palette and layout, inline so the page needs nothing else. The page
 /// follows the reader's OS setting; `.dark` and `.light` (the dashboard's theme) override it.
 pub const STYLE: &str = r#"
@@ -219,11 +215,11 @@ pub fn fleet_overview(views: &[SloView]) -> Html {
             &num,
             format_args!(
                 "{} / {}",
-                pct(l.and_then(|s| s.attainment), 3),
-                pct(Some(v.objective), 3)
+                pct_cell(l.and_then(|s| s.attainment), 3),
+                pct_cell(Some(v.objective), 3)
             ),
         );
-        out.element("td", &num, pct(l.and_then(|s| s.budget_remaining), 1));
+        out.element("td", &num, pct_cell(l.and_then(|s| s.budget_remaining), 1));
         out.element("td", &num, l.map_or("-".into(), |s| thousands(s.total)));
         out.open("td", &[])
             .push(&svg::sparkline(
@@ -260,7 +256,7 @@ pub fn slo_section(v: &SloView, range: (i64, i64), size: Size) -> Html {
         .close();
     out.open("p", &[]).text(format_args!(
         "{} over {}",
-        pct(Some(v.objective), 3),
+        pct_cell(Some(v.objective), 3),
         v.window
     ));
     if let Some(z) = &v.time_zone {
@@ -269,10 +265,10 @@ pub fn slo_section(v: &SloView, range: (i64, i64), size: Size) -> Html {
     out.markup("; status ")
         .element("b", &[("class", &format_args!("status-{status}"))], status)
         .markup(", budget left ")
-        .element("b", &[], pct(l.and_then(|s| s.budget_remaining), 1))
+        .element("b", &[], pct_cell(l.and_then(|s| s.budget_remaining), 1))
         .text(format_args!(
             ", attainment {}",
-            pct(l.and_then(|s| s.attainment), 3)
+            pct_cell(l.and_then(|s| s.attainment), 3)
         ));
     if let Some(at) = l.and_then(|s| s.exhausts_at) {
         out.text(format_args!(", exhausted at {at} at the last hour's rate"));
@@ -512,9 +508,7 @@ pub fn aggregate(history: &[Snapshot], every: i64) -> Vec<Snapshot> {
             continue;
         }
         let agg = out.last_mut().expect("a period is open");
-        if s.status.rank() > agg.status.rank() {
-            agg.status = s.status;
-        }
+        agg.status = Status::worst([agg.status, s.status]).unwrap_or(agg.status);
         for (w, r) in &s.burn_rates {
             let e = agg.burn_rates.entry(w.clone()).or_insert(None);
             *e = match (*e, *r) {

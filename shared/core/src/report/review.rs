@@ -3,12 +3,12 @@
 
 use std::fmt::Write;
 
-use crate::slo::message::{clean_subject, count, relative};
+use crate::slo::message::{clean_subject, count, pct_cell, relative};
 use crate::slo::status::Status;
 
 use crate::slo::snapshot::Snapshot;
 
-use super::{incidents, parse_time, pct, SloView};
+use super::{incidents, parse_time, SloView};
 
 /// Less than this share of the budget used in [`UNTESTED_LOOKBACK`]: the objective was never tested.
 pub const UNTESTED_BELOW: f64 = 0.10;
@@ -242,11 +242,11 @@ pub fn digest(reviews: &[SloReview], days: i64) -> (String, String) {
             b,
             "\n{}\n  attainment {} over the window, {}{} over the last week; budget left {}, {} spent in the range\n",
             r.slo,
-            pct(r.attainment_now, 3),
+            pct_cell(r.attainment_now, 3),
             if r.last_week_estimated { "~" } else { "" },
-            pct(r.attainment_last_week, 3),
-            pct(r.budget_now, 1),
-            pct(r.budget_spent, 1),
+            pct_cell(r.attainment_last_week, 3),
+            pct_cell(r.budget_now, 1),
+            pct_cell(r.budget_spent, 1),
         );
         if r.incidents.is_empty() {
             b.push_str("  no incidents\n");
@@ -264,7 +264,7 @@ pub fn digest(reviews: &[SloReview], days: i64) -> (String, String) {
                     "    {} for {}, cost {} of the budget",
                     crate::slo::message::rfc3339(*start),
                     relative(*dur),
-                    pct(*cost, 1)
+                    pct_cell(*cost, 1)
                 );
             }
         }

@@ -22,8 +22,8 @@ use super::status::Status;
 pub use compose::{changes_reference, compose, compose_with, dashboard_link};
 pub use subject::{clean_subject, fit_subject, MAX_SUBJECT};
 pub use text::{
-    count, fires_when, is_unsafe_char, one_line, pct, quoted, quoted_at_most, rate, relative,
-    rfc3339, thousands, MAX_QUOTED_CHARS,
+    count, fires_when, is_unsafe_char, one_line, pct, pct_cell, quoted, quoted_at_most, rate,
+    relative, rfc3339, thousands, MAX_QUOTED_CHARS,
 };
 
 /// SNS messages may be at most 256 KB; keep well inside it.

@@ -109,6 +109,12 @@ pub fn pct(x: impl Into<Option<f64>>, digits: usize) -> String {
     }
 }
 
+/// A fraction as a table cell: a percentage, or "-" like every empty cell (the CLI's
+/// tables and the report's).
+pub fn pct_cell(x: Option<f64>, digits: usize) -> String {
+    x.map_or_else(|| "-".into(), |v| pct(v, digits))
+}
+
 /// A burn rate as people read it: `126x`, `29.3x`, `3.36x`, `n/a` without data.
 pub fn rate(x: Option<f64>) -> String {
     match x {
@@ -211,6 +217,9 @@ mod tests {
         assert_eq!(pct(0.999, 3), "99.900%");
         assert_eq!(pct(None, 1), "n/a");
         assert_eq!(pct(f64::NAN, 1), "n/a");
+        // Table cells (the CLI's and the report's) are the same numbers, "-" when empty.
+        assert_eq!(pct_cell(Some(-0.000_01), 1), "0.0%");
+        assert_eq!(pct_cell(None, 1), "-");
     }
 
     #[test]
