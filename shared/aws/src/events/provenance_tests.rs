@@ -6,8 +6,8 @@
 use serde_json::Value;
 use sloguard_core::app::alarm::{AlarmOutcome, HandlerContext};
 use sloguard_core::app::changes::changes_of;
-use sloguard_core::app::memory::{FakeMetrics, FakeNotifier, MemoryStore};
-use sloguard_core::app::{apply, App, Config, DefinitionStore};
+use sloguard_core::app::memory::{app_with, MemoryStore, TestApp};
+use sloguard_core::app::DefinitionStore;
 use sloguard_core::slo::fixtures::checkout_yaml;
 use sloguard_core::slo::load::{load, SourceFile};
 use sloguard_core::slo::message::rfc3339;
@@ -17,33 +17,6 @@ use super::{handle_alarm_event_in, record_change_event};
 
 /// An hour boundary the tests evaluate around.
 const T: i64 = 1_800_000_000;
-
-type TestApp = App<FakeMetrics, MemoryStore, FakeNotifier>;
-
-/// The checkout SLO applied; 100 requests a minute, `errors(minute)` of them failing.
-async fn app_with(errors: impl Fn(i64) -> f64 + Send + Sync + 'static) -> TestApp {
-    let app = App {
-        metrics: FakeMetrics::new(move |name, t| match name {
-            "Requests" => Some(100.0),
-            "Errors" => Some(errors(t)),
-            _ => None,
-        }),
-        store: MemoryStore::default(),
-        notifier: FakeNotifier::default(),
-        config: Config {
-            lag_seconds: 0,
-            ..Config::default()
-        },
-    };
-    let files = [SourceFile {
-        name: "checkout.yaml".into(),
-        text: checkout_yaml(),
-    }];
-    apply::apply(&app.store, &files, apply::ApplyOptions::default())
-        .await
-        .expect("valid SLO");
-    app
-}
 
 /// The checkout alarm's transition to `state` at `t`, as its EventBridge event.
 fn alarm_event(state: &str, t: i64) -> Value {

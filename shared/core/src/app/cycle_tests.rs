@@ -5,9 +5,8 @@
 //! future triggers and the repair of a state from the future.
 
 use super::*;
-use crate::app::memory::{FakeMetrics, FakeNotifier, MemoryStore};
+use crate::app::memory::{FakeMetrics, FakeNotifier};
 use crate::app::ports::{Channel, HistoryStore, StateStore};
-use crate::app::{apply, Config};
 use crate::slo::load::SourceFile;
 
 /// An hour boundary (2027-01-15T08:00:00Z) the tests evaluate around.
@@ -16,32 +15,7 @@ const MIN: i64 = 60;
 
 pub(crate) use crate::slo::fixtures::checkout_yaml;
 
-pub(crate) type TestApp = App<FakeMetrics, MemoryStore, FakeNotifier>;
-
-/// The checkout SLO applied; 100 requests a minute, `errors(minute)` of them failing.
-pub(crate) async fn app_with(errors: impl Fn(i64) -> f64 + Send + Sync + 'static) -> TestApp {
-    let app = App {
-        metrics: FakeMetrics::new(move |name, t| match name {
-            "Requests" => Some(100.0),
-            "Errors" => Some(errors(t)),
-            _ => None,
-        }),
-        store: MemoryStore::default(),
-        notifier: FakeNotifier::default(),
-        config: Config {
-            lag_seconds: 0,
-            ..Config::default()
-        },
-    };
-    let files = [SourceFile {
-        name: "checkout.yaml".into(),
-        text: checkout_yaml(),
-    }];
-    apply::apply(&app.store, &files, apply::ApplyOptions::default())
-        .await
-        .expect("valid SLO");
-    app
-}
+pub(crate) use crate::app::memory::{app_with, TestApp};
 
 /// A cycle at `t` with the clock at `t`, as the schedule delivers it.
 pub(crate) async fn at(app: &TestApp, t: i64) -> CycleReport {

@@ -581,3 +581,32 @@ impl Notifier for FakeNotifier {
         Ok(())
     }
 }
+
+/// The use cases over the in-memory ports, as the tests (here and in sloguard-aws) build them.
+pub type TestApp = super::App<FakeMetrics, MemoryStore, FakeNotifier>;
+
+/// The checkout SLO (`slo::fixtures`) applied; 100 requests a minute, `errors(minute)` of
+/// them failing; no lag.
+pub async fn app_with(errors: impl Fn(i64) -> f64 + Send + Sync + 'static) -> TestApp {
+    let app = super::App {
+        metrics: FakeMetrics::new(move |name, t| match name {
+            "Requests" => Some(100.0),
+            "Errors" => Some(errors(t)),
+            _ => None,
+        }),
+        store: MemoryStore::default(),
+        notifier: FakeNotifier::default(),
+        config: super::Config {
+            lag_seconds: 0,
+            ..super::Config::default()
+        },
+    };
+    let files = [crate::slo::load::SourceFile {
+        name: "checkout.yaml".into(),
+        text: crate::slo::fixtures::checkout_yaml(),
+    }];
+    super::apply::apply(&app.store, &files, super::apply::ApplyOptions::default())
+        .await
+        .expect("valid SLO");
+    app
+}
