@@ -6,10 +6,8 @@
 use serde_json::Value;
 use sloguard_core::app::alarm::{AlarmOutcome, HandlerContext};
 use sloguard_core::app::changes::changes_of;
-use sloguard_core::app::memory::{app_with, MemoryStore, TestApp};
+use sloguard_core::app::memory::{app_with, store_naming_changes as store_with, TestApp};
 use sloguard_core::app::DefinitionStore;
-use sloguard_core::slo::fixtures::checkout_yaml;
-use sloguard_core::slo::load::{load, SourceFile};
 use sloguard_core::slo::message::rfc3339;
 use sloguard_core::slo::origin::AccountId;
 
@@ -220,21 +218,6 @@ fn fixture() -> Value {
         "../../../../examples/events/change-cloudformation-update-complete.json"
     ))
     .expect("fixture is JSON")
-}
-
-async fn store_with(changes: &str) -> MemoryStore {
-    let yaml = checkout_yaml().replace(
-        "  annotations:\n",
-        &format!("  annotations:\n    sloguard.dev/changes: {changes}\n"),
-    );
-    let mut loaded = load(&[SourceFile {
-        name: "c.yaml".into(),
-        text: yaml,
-    }]);
-    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
-    let store = MemoryStore::default();
-    store.put_definition(&loaded.slos.remove(0)).await.unwrap();
-    store
 }
 
 /// What became of `payload` with the stack's handler (account 111122223333) and with one

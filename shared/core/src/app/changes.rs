@@ -166,9 +166,7 @@ pub async fn for_messages<S: ChangeStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::memory::MemoryStore;
     use crate::app::ports::DefinitionStore;
-    use crate::slo::load::{load, SourceFile};
 
     /// examples/events/change-cloudformation-update-complete.json, as read.
     fn fixture() -> Parsed {
@@ -187,20 +185,7 @@ mod tests {
         })
     }
 
-    async fn store_with(changes: &str) -> MemoryStore {
-        let yaml = crate::app::cycle::tests::checkout_yaml().replace(
-            "  annotations:\n",
-            &format!("  annotations:\n    sloguard.dev/changes: {changes}\n"),
-        );
-        let mut loaded = load(&[SourceFile {
-            name: "c.yaml".into(),
-            text: yaml,
-        }]);
-        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
-        let store = MemoryStore::default();
-        store.put_definition(&loaded.slos.remove(0)).await.unwrap();
-        store
-    }
+    use crate::app::memory::store_naming_changes as store_with;
 
     #[tokio::test]
     async fn a_change_is_recorded_once_for_the_slos_that_name_it() {

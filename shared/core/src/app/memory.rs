@@ -610,3 +610,22 @@ pub async fn app_with(errors: impl Fn(i64) -> f64 + Send + Sync + 'static) -> Te
         .expect("valid SLO");
     app
 }
+
+/// A store holding the checkout SLO whose `sloguard.dev/changes` names `changes`: what the
+/// deployment-event tests (here and in sloguard-aws) record changes against.
+pub async fn store_naming_changes(changes: &str) -> MemoryStore {
+    let yaml = crate::slo::fixtures::checkout_yaml().replace(
+        "  annotations:\n",
+        &format!("  annotations:\n    sloguard.dev/changes: {changes}\n"),
+    );
+    let mut loaded = crate::slo::load::load(&[crate::slo::load::SourceFile {
+        name: "c.yaml".into(),
+        text: yaml,
+    }]);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    let store = MemoryStore::default();
+    super::ports::DefinitionStore::put_definition(&store, &loaded.slos.remove(0))
+        .await
+        .expect("the memory store keeps it");
+    store
+}
