@@ -9,6 +9,7 @@ mod access;
 mod apply;
 mod history;
 mod output;
+mod status;
 mod validate;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sloguard");

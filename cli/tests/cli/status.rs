@@ -1,39 +1,11 @@
 //! `sloguard status` after an evaluation at a past time: `evaluate --at` records history
 //! and no live state, and `status` must still show what it found (issue 21.6), marked.
 
-use std::process::{Command, Output};
-
 use anyhow::Result;
 use serde_json::Value;
 use sloguard_testing::emulator::{self, Moto, Point};
 
-const BIN: &str = env!("CARGO_BIN_EXE_sloguard");
-
-fn sloguard(moto: &Moto, args: &[&str]) -> Output {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap();
-    Command::new(BIN)
-        .current_dir(root)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("SLO_TOPIC_ARN")
-        .envs(moto.endpoint_env())
-        .env("AWS_REGION", "eu-west-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("SLO_TABLE", "status-history")
-        .output()
-        .expect("sloguard runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use crate::{sloguard, text};
 
 fn checkout(status: &Value) -> &Value {
     status
@@ -48,7 +20,7 @@ fn checkout(status: &Value) -> &Value {
 async fn status_shows_an_slo_evaluated_only_at_a_past_time_marked_as_not_live() -> Result<()> {
     let moto = Moto::start(&emulator::find_moto(None)?)?;
     for args in [&["init"][..], &["apply", "examples/slos"]] {
-        let out = sloguard(&moto, args);
+        let out = sloguard(Some(&moto), args);
         assert!(out.status.success(), "{}", text(&out));
     }
     // An hour of checkout traffic with half of it failing, ending an hour ago.
@@ -71,21 +43,24 @@ async fn status_shows_an_slo_evaluated_only_at_a_past_time_marked_as_not_live() 
     emulator::put_metrics(&aws_sdk_cloudwatch::Client::new(&sdk), &pts).await?;
 
     let at = sloguard_core::slo::message::rfc3339(end);
-    let out = sloguard(&moto, &["evaluate", "--at", &at, "--lag", "0", "--json"]);
+    let out = sloguard(
+        Some(&moto),
+        &["evaluate", "--at", &at, "--lag", "0", "--json"],
+    );
     assert!(out.status.success(), "{}", text(&out));
-    let out = sloguard(&moto, &["history", "checkout-availability", "--json"]);
+    let out = sloguard(Some(&moto), &["history", "checkout-availability", "--json"]);
     let history: Value = serde_json::from_slice(&out.stdout)?;
     let found = history.as_array().unwrap().last().expect("a snapshot")["status"].clone();
     assert_ne!(found, "no_data", "the past evaluation saw the errors");
 
-    let out = sloguard(&moto, &["status", "--json"]);
+    let out = sloguard(Some(&moto), &["status", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let status: Value = serde_json::from_slice(&out.stdout)?;
     let row = checkout(&status);
     assert_eq!(row["status"], found, "{row}");
     assert_eq!(row["evaluated_at"], at.as_str(), "{row}");
     assert_eq!(row["live"], false, "{row}");
-    let table = text(&sloguard(&moto, &["status"]));
+    let table = text(&sloguard(Some(&moto), &["status"]));
     let line = table
         .lines()
         .find(|l| l.starts_with("checkout-availability"))
@@ -94,9 +69,10 @@ async fn status_shows_an_slo_evaluated_only_at_a_past_time_marked_as_not_live() 
     assert!(!line.contains("no_data"), "{table}");
 
     // A live cycle replaces the mark.
-    let out = sloguard(&moto, &["evaluate", "--lag", "0"]);
+    let out = sloguard(Some(&moto), &["evaluate", "--lag", "0"]);
     assert!(out.status.success(), "{}", text(&out));
-    let status: Value = serde_json::from_slice(&sloguard(&moto, &["status", "--json"]).stdout)?;
+    let status: Value =
+        serde_json::from_slice(&sloguard(Some(&moto), &["status", "--json"]).stdout)?;
     assert_eq!(checkout(&status)["live"], true);
     Ok(())
 }
