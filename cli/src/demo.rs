@@ -192,6 +192,7 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         event_bus: Some(DEMO_BUS.into()),
         changes_days: 90,
         reconcile_hours: 24,
+        ..Environment::default()
     };
     let app = build_app(&settings, &sdk);
 

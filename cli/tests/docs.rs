@@ -285,7 +285,7 @@ fn samconfig_makes_build_and_guided_deploy_all_a_user_types() {
 #[test]
 fn the_deploying_page_documents_every_variable_and_the_teardown() {
     let page = read("docs/deploying.md");
-    let code = read("shared/aws/src/environment.rs") + &read("shared/aws/src/timeouts.rs");
+    let code = read("shared/core/src/settings.rs");
     let vars: Vec<&str> = code
         .split('"')
         .filter(|s| s.starts_with("SLO_") && s.chars().all(|c| c.is_ascii_uppercase() || c == '_'))

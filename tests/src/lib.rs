@@ -72,6 +72,7 @@ impl Env {
             event_bus: None,
             changes_days: 90,
             reconcile_hours: 24,
+            ..Environment::default()
         };
         let app = build_app(&settings, &sdk);
         app.store.create_table_if_missing().await?;

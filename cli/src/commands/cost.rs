@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Result};
+use sloguard_core::settings::{self, Overrides, Settings};
 use sloguard_core::app::DefinitionStore;
 use sloguard_core::cost::{self, Deployment, FleetSlo, ItemSizes};
 use sloguard_core::slo::message::count;
@@ -24,16 +25,15 @@ pub struct Args {
     /// Price the SLOs of these files or folders instead of the table.
     #[arg(long, value_name = "FILE", num_args = 1..)]
     fleet: Vec<PathBuf>,
-    /// Minutes between evaluation cycles (the deployed ScheduleMinutes).
-    #[arg(long, env = "SLO_SCHEDULE_MINUTES", default_value_t = 5)]
-    schedule_minutes: i64,
-    /// Days history snapshots are kept (the deployed HistoryRetentionDays).
-    #[arg(long, env = "SLO_HISTORY_DAYS", default_value_t = 400)]
-    history_days: i64,
-    /// Hours between full reads of a stream read on its cache (the deployed ReconcileHours;
-    /// 0: every stream read whole every cycle).
-    #[arg(long, env = "SLO_RECONCILE_HOURS", default_value_t = 24)]
-    reconcile_hours: i64,
+    #[arg(long, value_name = "MINUTES", allow_negative_numbers = true,
+          help = settings::SCHEDULE_MINUTES.flag_help())]
+    schedule_minutes: Option<String>,
+    #[arg(long, value_name = "DAYS", allow_negative_numbers = true,
+          help = settings::HISTORY_DAYS.flag_help())]
+    history_days: Option<String>,
+    #[arg(long, value_name = "HOURS", allow_negative_numbers = true,
+          help = settings::RECONCILE_HOURS.flag_help())]
+    reconcile_hours: Option<String>,
     /// A measured cycle time in seconds (the evaluator's REPORT Duration); default: estimated.
     #[arg(long)]
     cycle_seconds: Option<f64>,
@@ -54,37 +54,21 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
         print!("{}", cost::readme_table(sloguard_aws::cost::LAYOUT));
         return Ok(ExitCode::SUCCESS);
     }
-    if !(0..=336).contains(&args.reconcile_hours) {
-        bail!(
-            "--reconcile-hours: {} is not from 0 to 336",
-            args.reconcile_hours
-        );
-    }
-    if !(1..=60).contains(&args.schedule_minutes) {
-        bail!(
-            "--schedule-minutes: {} is not from 1 to 60",
-            args.schedule_minutes
-        );
-    }
+    // The deployed stack's settings, as the functions read them, with the flags on top:
+    // checked by the same rules (a value out of range is the same error from either).
+    let flags = Overrides::default()
+        .set(&settings::TABLE, args.store.table.as_deref())
+        .set(&settings::SCHEDULE_MINUTES, args.schedule_minutes.as_deref())
+        .set(&settings::HISTORY_DAYS, args.history_days.as_deref())
+        .set(&settings::RECONCILE_HOURS, args.reconcile_hours.as_deref());
+    let deployed = Settings::without_table(|k| std::env::var(k).ok(), &flags)?;
     let options = CostOptions {
         slos: args.slos,
         fleet: args.fleet.clone(),
         region: args.region.clone(),
         deployment: Deployment {
-            schedule_minutes: args.schedule_minutes,
-            history_days: args.history_days,
-            reconcile_hours: args.reconcile_hours,
             cycle_seconds: args.cycle_seconds,
-            // The other settings of the deployed stack, as the functions read them.
-            lag_seconds: std::env::var("SLO_LAG_SECONDS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(120),
-            slo_metrics: std::env::var("SLO_METRICS")
-                .ok()
-                .and_then(|v| cost::SloMetrics::parse(&v))
-                .unwrap_or_default(),
-            ..Deployment::default()
+            ..Deployment::from_settings(&deployed)
         },
         json: args.json,
     };

@@ -7,7 +7,9 @@ use sloguard_core::app::cycle::{run_cycle, CycleReport, CycleRequest};
 use sloguard_core::app::ports::{AccessProblem, Timeout};
 use sloguard_core::slo::message::count;
 
-use super::{connect, parse_time, timeout_advice, Access, Store};
+use sloguard_core::settings::{self, Overrides};
+
+use super::{connect_with, parse_time, timeout_advice, Access, Store};
 
 /// `sloguard evaluate`'s flags.
 #[derive(clap::Args)]
@@ -23,9 +25,9 @@ pub struct Args {
     /// Only this SLO.
     #[arg(long)]
     slo: Option<String>,
-    /// Data lag in seconds subtracted from the trigger time (overrides SLO_LAG_SECONDS).
-    #[arg(long)]
-    lag: Option<i64>,
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true,
+          help = settings::LAG_SECONDS.flag_help())]
+    lag: Option<String>,
     /// Print the cycle report as JSON.
     #[arg(long)]
     json: bool,
@@ -36,10 +38,13 @@ pub struct Args {
 
 /// Run one cycle; exit 2 when an SLO failed.
 pub async fn run(o: &Args) -> Result<ExitCode> {
-    let mut c = connect(o.store.table.as_deref(), o.topic_arn.as_deref()).await?;
-    if let Some(l) = o.lag {
-        c.app.config.lag_seconds = l;
-    }
+    let c = connect_with(
+        &Overrides::default()
+            .set(&settings::TABLE, o.store.table.as_deref())
+            .set(&settings::TOPIC_ARN, o.topic_arn.as_deref())
+            .set(&settings::LAG_SECONDS, o.lag.as_deref()),
+    )
+    .await?;
     if c.settings.topic_arn.is_none() {
         eprintln!("note: SLO_TOPIC_ARN is not set; notifications are recorded and stay pending");
     }

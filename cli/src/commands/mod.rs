@@ -18,7 +18,7 @@ pub mod validate;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use sloguard_aws::{build_app, load_config, AwsApp, Environment, Timeouts};
+use sloguard_aws::{build_app, load_config, AwsApp, Environment, EnvironmentError, Timeouts};
 use sloguard_core::app::apply::ApplyError;
 use sloguard_core::app::backfill::BackfillError;
 use sloguard_core::app::changes::ChangeError;
@@ -27,6 +27,7 @@ use sloguard_core::app::gate::GateError;
 use sloguard_core::app::ports::StoredDefinition;
 use sloguard_core::app::ports::{AccessProblem, NotifyError, SourceError, StoreError, Timeout};
 use sloguard_core::app::report::ReportError;
+use sloguard_core::settings::{self, Overrides};
 use sloguard_core::app::DefinitionStore;
 use sloguard_core::slo::load::SourceFile;
 use sloguard_core::slo::message::count;
@@ -68,12 +69,27 @@ pub struct SloSince {
 
 /// Read the environment (with the verb's --table and --topic-arn on top) and build the AWS clients.
 pub async fn connect(table: Option<&str>, topic_arn: Option<&str>) -> Result<Connection> {
-    let settings = Environment::from_lookup(|k| match k {
-        "SLO_TABLE" if table.is_some() => table.map(str::to_string),
-        "SLO_TOPIC_ARN" if topic_arn.is_some() => topic_arn.map(str::to_string),
-        _ => std::env::var(k).ok(),
-    })?;
-    let sdk = load_config(Timeouts::from_env()?).await;
+    connect_with(
+        &Overrides::default()
+            .set(&settings::TABLE, table)
+            .set(&settings::TOPIC_ARN, topic_arn),
+    )
+    .await
+}
+
+/// The CLI's settings: the environment with the verb's flags on top, checked by the same
+/// rules as the functions' (`sloguard_core::settings`).
+pub fn read_settings(
+    get: impl Fn(&str) -> Option<String>,
+    flags: &Overrides,
+) -> Result<Environment, EnvironmentError> {
+    Environment::from_lookup_with(get, flags)
+}
+
+/// Read the environment with the verb's flags on top (`flags`) and build the AWS clients.
+pub async fn connect_with(flags: &Overrides) -> Result<Connection> {
+    let settings = read_settings(|k| std::env::var(k).ok(), flags)?;
+    let sdk = load_config(Timeouts::of(&settings)).await;
     let Some(region) = sdk.region() else {
         bail!("no AWS region: set AWS_REGION (e.g. export AWS_REGION=eu-west-1)");
     };
@@ -337,13 +353,10 @@ fn access_problem(e: &anyhow::Error) -> Option<AccessProblem> {
 /// `connect` so advice names the region actually used.
 static REGION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// The most a time limit's variable accepts (`sloguard_aws::Timeouts::from_lookup`'s
-/// bounds), so advice never suggests a value the CLI would refuse.
+/// The most a time limit's variable accepts (its setting's bound), so advice never
+/// suggests a value the CLI would refuse.
 pub fn max_seconds(limit: Timeout) -> u64 {
-    match limit {
-        Timeout::Connect => 60,
-        Timeout::Attempt => 900,
-    }
+    Timeouts::max_seconds(limit)
 }
 
 /// What to do when `limit` ran out: the variable that sets it and a higher value to try,

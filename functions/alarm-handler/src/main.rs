@@ -36,14 +36,14 @@ async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<AlarmReport, 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();
-    let settings = Environment::from_env()?.with_default_bus(|k| std::env::var(k).ok());
+    let settings = sloguard_aws::environment::for_functions(|k| std::env::var(k).ok())?;
     if settings.topic_arn.is_none() {
         return Err("SLO_TOPIC_ARN: not set; the alarm handler needs a topic to notify".into());
     }
     // Clients are built once per cold start and shared by every invocation.
     let app = build_app(
         &settings,
-        &load_function_config(Timeouts::from_env()?).await,
+        &load_function_config(Timeouts::of(&settings)).await,
     );
     let app = &app;
     run(service_fn(move |event| handle(app, event))).await

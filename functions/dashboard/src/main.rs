@@ -36,7 +36,7 @@ async fn main() -> Result<(), Error> {
     init_tracing();
     let env = Environment::from_env()?;
     // The client is built once per cold start and shared by every invocation.
-    let store = build_store(&env, &load_function_config(Timeouts::from_env()?).await);
+    let store = build_store(&env, &load_function_config(Timeouts::of(&env)).await);
     let store = &store;
     let days = env.history_days;
     run(service_fn(move |event| handle(store, days, event))).await

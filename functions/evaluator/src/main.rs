@@ -49,11 +49,11 @@ async fn handle(
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     init_tracing();
-    let settings = Environment::from_env()?.with_default_bus(|k| std::env::var(k).ok());
+    let settings = sloguard_aws::environment::for_functions(|k| std::env::var(k).ok())?;
     if settings.topic_arn.is_none() {
         return Err("SLO_TOPIC_ARN: not set; the evaluator needs a topic to notify".into());
     }
-    let timeouts = Timeouts::from_env()?;
+    let timeouts = Timeouts::of(&settings);
     // Clients are built once per cold start and shared by every invocation, at the first
     // invocation rather than before the first poll: the runtime asks for its first event
     // sooner, and the SDK's set-up (TLS roots, credentials) overlaps the event's arrival.

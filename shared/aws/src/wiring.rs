@@ -116,16 +116,10 @@ pub fn build_app(settings: &Environment, sdk: &SdkConfig) -> AwsApp {
             }),
         },
         config: Config {
-            lag_seconds: settings.lag_seconds,
-            history_days: settings.history_days,
-            schedule_seconds: settings.schedule_minutes * 60,
-            dashboard_url: settings.dashboard_url.clone(),
-            changes_days: settings.changes_days,
-            reconcile_seconds: settings.reconcile_hours * 3600,
             // Sized to the publish's time budget at these timeouts: a raised
             // SLO_AWS_ATTEMPT_TIMEOUT_SECONDS lengthens it, so no live publisher is overtaken.
             claim_lease_seconds: claim_lease_for(sdk),
-            ..Config::default()
+            ..Config::from_settings(settings)
         },
     }
 }

@@ -77,6 +77,7 @@
 pub mod app;
 pub mod cost;
 pub mod report;
+pub mod settings;
 pub mod slo;
 
 pub use app::apply::{apply, ApplyOptions};
@@ -86,6 +87,7 @@ pub use app::ports::{
     Notifier, Outbox, StateStore, StreamCacheStore,
 };
 pub use app::{App, Config};
+pub use settings::{Settings, SettingError};
 pub use slo::evaluate::{evaluate, Evaluation};
 pub use slo::load::{load, Loaded, SourceFile};
 pub use slo::model::SloDefinition;

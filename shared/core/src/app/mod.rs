@@ -27,7 +27,9 @@ pub use ports::{
 // The snapshot is domain data (`slo::snapshot`); the use cases name it through here too.
 pub use crate::slo::snapshot::{self, Snapshot, StoredTime};
 
-/// Settings of a running sloguard, from the environment or CLI flags.
+use crate::settings::Settings;
+
+/// What the use cases need of the settings (`crate::settings::Settings`), in their units.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Data lag subtracted from the trigger time (SLO_LAG_SECONDS, default 120).
@@ -52,12 +54,15 @@ pub struct Config {
     pub reconcile_seconds: i64,
 }
 
-impl Default for Config {
-    fn default() -> Self {
+impl Config {
+    /// The use cases' settings from sloguard's (`crate::settings`), with this process's
+    /// own claimant; the claim lease is the default one (the AWS wiring sizes it to its
+    /// timeouts).
+    pub fn from_settings(s: &Settings) -> Config {
         Config {
-            lag_seconds: 120,
-            history_days: 400,
-            concurrency: 8,
+            lag_seconds: s.lag_seconds,
+            history_days: s.history_days,
+            concurrency: crate::settings::CONCURRENCY,
             claimant: format!(
                 "pid-{}-{}",
                 std::process::id(),
@@ -66,11 +71,18 @@ impl Default for Config {
             // The publish's own time budget (4 attempts of at most 20 s, with backoff): a
             // claim by a process that died is retried by the next cycle, not minutes later.
             claim_lease_seconds: 90,
-            schedule_seconds: 300,
-            dashboard_url: None,
-            changes_days: 90,
-            reconcile_seconds: 86_400,
+            schedule_seconds: s.schedule_minutes * 60,
+            dashboard_url: s.dashboard_url.clone(),
+            changes_days: s.changes_days,
+            reconcile_seconds: s.reconcile_hours * 3600,
         }
+    }
+}
+
+impl Default for Config {
+    /// Every setting's default (`Settings::default()`).
+    fn default() -> Self {
+        Config::from_settings(&Settings::default())
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::slo::message::thousands;
 use serde::Serialize;
 
+use crate::settings::Settings;
 use crate::slo::model::SloDefinition;
 
 /// Hours in a month, as AWS's pricing examples count them.
@@ -66,20 +67,29 @@ pub struct Deployment {
     pub reconcile_hours: i64,
 }
 
-impl Default for Deployment {
-    fn default() -> Self {
+impl Deployment {
+    /// The deployment these settings describe (schedule, lag, history, per-SLO metrics,
+    /// reconciliation), with the template's memory, logs and backups.
+    pub fn from_settings(s: &Settings) -> Deployment {
         Deployment {
-            schedule_minutes: 5,
-            lag_seconds: 120,
-            history_days: 400,
+            schedule_minutes: s.schedule_minutes,
+            lag_seconds: s.lag_seconds,
+            history_days: s.history_days,
             memory_mb: 512.0,
-            concurrency: 8,
+            concurrency: crate::settings::CONCURRENCY,
             cycle_seconds: None,
             log_retention_days: 365.0,
             point_in_time_recovery: true,
-            slo_metrics: SloMetrics::None,
-            reconcile_hours: 24,
+            slo_metrics: s.slo_metrics,
+            reconcile_hours: s.reconcile_hours,
         }
+    }
+}
+
+impl Default for Deployment {
+    /// The template's defaults: every setting's default (`Settings::default()`).
+    fn default() -> Self {
+        Deployment::from_settings(&Settings::default())
     }
 }
 
