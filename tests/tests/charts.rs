@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use sloguard_aws::events::widget::handle_widget_event;
 use sloguard_core::app::report::slo_views;
-use sloguard_core::app::widget::{handle_widget_event, WidgetLimits};
+use sloguard_core::app::widget::WidgetLimits;
 use sloguard_core::report::page;
 use sloguard_e2e::{checkout_slo, Env, DAY, HOUR, REGION};
 use sloguard_testing::browser;

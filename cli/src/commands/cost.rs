@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Result};
-use sloguard_core::settings::{self, Overrides, Settings};
 use sloguard_core::app::DefinitionStore;
 use sloguard_core::cost::{self, Deployment, FleetSlo, ItemSizes};
+use sloguard_core::settings::{self, Overrides, Settings};
 use sloguard_core::slo::message::count;
 use sloguard_core::slo::model::SloDefinition;
 
@@ -58,7 +58,10 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     // checked by the same rules (a value out of range is the same error from either).
     let flags = Overrides::default()
         .set(&settings::TABLE, args.store.table.as_deref())
-        .set(&settings::SCHEDULE_MINUTES, args.schedule_minutes.as_deref())
+        .set(
+            &settings::SCHEDULE_MINUTES,
+            args.schedule_minutes.as_deref(),
+        )
         .set(&settings::HISTORY_DAYS, args.history_days.as_deref())
         .set(&settings::RECONCILE_HOURS, args.reconcile_hours.as_deref());
     let deployed = Settings::without_table(|k| std::env::var(k).ok(), &flags)?;

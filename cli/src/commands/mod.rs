@@ -27,8 +27,8 @@ use sloguard_core::app::gate::GateError;
 use sloguard_core::app::ports::StoredDefinition;
 use sloguard_core::app::ports::{AccessProblem, NotifyError, SourceError, StoreError, Timeout};
 use sloguard_core::app::report::ReportError;
-use sloguard_core::settings::{self, Overrides};
 use sloguard_core::app::DefinitionStore;
+use sloguard_core::settings::{self, Overrides};
 use sloguard_core::slo::load::SourceFile;
 use sloguard_core::slo::message::count;
 

@@ -1,13 +1,15 @@
 //! `slo-dashboard`: the CloudWatch dashboard's custom widget -> budget charts as HTML,
-//! read from DynamoDB (read-only). The logic is `sloguard_core::app::widget::handle_widget_event`.
+//! read from DynamoDB (read-only). The request is read by `sloguard_aws::events::widget`,
+//! the answer is `sloguard_core::app::widget::answer_widget`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
+use sloguard_aws::events::widget::handle_widget_event;
 use sloguard_aws::lambda::init_tracing;
 use sloguard_aws::{build_store, load_function_config, DynamoStore, Environment, Timeouts};
-use sloguard_core::app::widget::{handle_widget_event, WidgetLimits};
+use sloguard_core::app::widget::WidgetLimits;
 
 /// The invocation's deadline (epoch milliseconds, from the Lambda context) as an instant.
 fn deadline_of(deadline_ms: u64) -> tokio::time::Instant {

@@ -4,11 +4,12 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
+use sloguard_aws::events::schedule::review_request;
 use sloguard_aws::events::{emf_source, handle_scheduled_event_until};
 use sloguard_aws::lambda::{init_tracing, Failure};
 use sloguard_aws::{build_app, load_function_config, AwsApp, Environment, Timeouts};
 use sloguard_core::app::emf;
-use sloguard_core::app::report::{review_request, send_review};
+use sloguard_core::app::report::send_review;
 use tokio::sync::OnceCell;
 
 async fn handle(
@@ -19,8 +20,8 @@ async fn handle(
     let now_ms = chrono::Utc::now().timestamp_millis();
     let now = now_ms / 1000;
     // The weekly review schedule sends `{"review": {"days": 28}}`: one digest, once a week.
-    if let Some(days) = review_request(&event.payload) {
-        let sent = send_review(&app.store, &app.notifier, days, now)
+    if let Some(review) = review_request(&event.payload) {
+        let sent = send_review(&app.store, &app.notifier, review.days, now)
             .await
             .map_err(|e| Failure::logged(e, "review not sent"))?;
         return Ok(serde_json::json!({ "review_sent": sent }));

@@ -8,7 +8,9 @@ pub use sloguard_core::settings::{SettingError as EnvironmentError, Settings as 
 /// The functions' settings: the process environment (a missing or malformed variable is
 /// an error that names it), with SLO events on the account's default bus unless
 /// SLO_EVENT_BUS says otherwise.
-pub fn for_functions(get: impl Fn(&str) -> Option<String>) -> Result<Environment, EnvironmentError> {
+pub fn for_functions(
+    get: impl Fn(&str) -> Option<String>,
+) -> Result<Environment, EnvironmentError> {
     Ok(Environment::from_lookup(&get)?.with_default_bus(&get))
 }
 
@@ -35,6 +37,9 @@ mod tests {
             _ => None,
         })
         .unwrap_err();
-        assert_eq!(e.to_string(), "SLO_CHANGES_DAYS: 0 is out of range 1..=3650");
+        assert_eq!(
+            e.to_string(),
+            "SLO_CHANGES_DAYS: 0 is out of range 1..=3650"
+        );
     }
 }

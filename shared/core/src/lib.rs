@@ -87,7 +87,7 @@ pub use app::ports::{
     Notifier, Outbox, StateStore, StreamCacheStore,
 };
 pub use app::{App, Config};
-pub use settings::{Settings, SettingError};
+pub use settings::{SettingError, Settings};
 pub use slo::evaluate::{evaluate, Evaluation};
 pub use slo::load::{load, Loaded, SourceFile};
 pub use slo::model::SloDefinition;

@@ -164,7 +164,11 @@ impl Setting {
             Kind::Switch { default } => (code(&default.to_string()), "`true`, `false`".into()),
             Kind::Choice { default, choices } => (
                 code(default),
-                choices.iter().map(|c| code(c)).collect::<Vec<_>>().join(", "),
+                choices
+                    .iter()
+                    .map(|c| code(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ),
         };
         format!(
@@ -212,7 +216,12 @@ impl FromSetting for String {
         match (s.kind, given) {
             (Kind::Required { .. } | Kind::Text { .. }, Some(v)) => Ok(v),
             (Kind::Required { hint }, None) => Err(s.error(format!("not set: {hint}"))),
-            (Kind::Text { default: Some(d), .. }, None) => Ok(d.to_string()),
+            (
+                Kind::Text {
+                    default: Some(d), ..
+                },
+                None,
+            ) => Ok(d.to_string()),
             _ => kind_mismatch(s),
         }
     }
@@ -513,9 +522,8 @@ impl Default for Settings {
 
 /// The environment table of docs/deploying.md, one row per setting of `ALL`.
 pub fn markdown_table() -> String {
-    let mut out = String::from(
-        "| variable | flag | default | accepts | meaning |\n|---|---|---|---|---|\n",
-    );
+    let mut out =
+        String::from("| variable | flag | default | accepts | meaning |\n|---|---|---|---|---|\n");
     for s in ALL {
         out.push_str(&s.row());
         out.push('\n');

@@ -23,7 +23,10 @@ fn the_contract_names_and_defaults_are_kept() {
     assert_eq!(s.table, "t");
     assert_eq!((s.topic_arn, s.events_topic_arn), (None, None));
     assert_eq!((s.lag_seconds, s.history_days), (120, 400));
-    assert_eq!((s.schedule_minutes, s.changes_days, s.reconcile_hours), (5, 90, 24));
+    assert_eq!(
+        (s.schedule_minutes, s.changes_days, s.reconcile_hours),
+        (5, 90, 24)
+    );
     assert_eq!(s.stack_name, "sloguard");
     assert_eq!(s.slo_metrics, SloMetrics::None);
     assert_eq!((s.dashboard_url, s.event_bus), (None, None));
@@ -56,7 +59,11 @@ fn the_contract_names_and_defaults_are_kept() {
 fn every_variable_and_flag_is_defined_once_and_every_default_is_valid() {
     for (i, a) in ALL.iter().enumerate() {
         assert!(a.var.starts_with("SLO_"), "{}", a.var);
-        assert!(!a.meaning.is_empty() && !a.meaning.contains('|'), "{}", a.var);
+        assert!(
+            !a.meaning.is_empty() && !a.meaning.contains('|'),
+            "{}",
+            a.var
+        );
         for b in &ALL[i + 1..] {
             assert_ne!(a.var, b.var);
             assert!(a.flag.is_none() || a.flag != b.flag, "{:?}", a.flag);
@@ -132,7 +139,10 @@ fn each_bound_is_enforced_from_the_environment_and_from_the_flag_with_the_same_m
         &Overrides::default().set(&LAG_SECONDS, Some("5000")),
     )
     .unwrap_err();
-    assert_eq!(e.to_string(), "SLO_LAG_SECONDS: 5000 is out of range 0..=3600");
+    assert_eq!(
+        e.to_string(),
+        "SLO_LAG_SECONDS: 5000 is out of range 0..=3600"
+    );
 }
 
 #[test]
@@ -150,7 +160,10 @@ fn a_bad_value_names_its_variable() {
     let e = Settings::from_lookup(with_table(&[("SLO_TOPIC_ARN", "my-topic")])).unwrap_err();
     assert_eq!(e.var, "SLO_TOPIC_ARN");
     let e = Settings::from_lookup(with_table(&[("SLO_METRICS", "some")])).unwrap_err();
-    assert_eq!(e.to_string(), "SLO_METRICS: `some` is not none, budget or all");
+    assert_eq!(
+        e.to_string(),
+        "SLO_METRICS: `some` is not none, budget or all"
+    );
     // Spaces around a value are dropped; an empty value is unset.
     let s = Settings::from_lookup(with_table(&[
         ("SLO_LAG_SECONDS", " 60 "),
@@ -193,7 +206,10 @@ fn lists_and_switches_read_as_documented() {
         meaning: "a test list",
     };
     let get = env(&[("SLO_TEST_LIST", " a, b ,,c ")]);
-    assert_eq!(list.read::<Vec<String>>(&get), Ok(vec!["a".into(), "b".into(), "c".into()]));
+    assert_eq!(
+        list.read::<Vec<String>>(&get),
+        Ok(vec!["a".into(), "b".into(), "c".into()])
+    );
     assert_eq!(list.read::<Vec<String>>(&env(&[])), Ok(vec![]));
     let switch = Setting {
         var: "SLO_TEST_SWITCH",
@@ -202,7 +218,10 @@ fn lists_and_switches_read_as_documented() {
         meaning: "a test switch",
     };
     assert_eq!(switch.read::<bool>(&env(&[])), Ok(false));
-    assert_eq!(switch.read::<bool>(&env(&[("SLO_TEST_SWITCH", "true")])), Ok(true));
+    assert_eq!(
+        switch.read::<bool>(&env(&[("SLO_TEST_SWITCH", "true")])),
+        Ok(true)
+    );
     let e = switch
         .read::<bool>(&env(&[("SLO_TEST_SWITCH", "yes")]))
         .unwrap_err();

@@ -5,6 +5,7 @@
 pub mod alarm;
 pub mod change;
 pub mod schedule;
+pub mod widget;
 
 use serde_json::Value;
 use sloguard_core::app::alarm::{AlarmError, AlarmReport, HandlerContext};

@@ -4,9 +4,17 @@
 use chrono::DateTime;
 use serde_json::Value;
 use sloguard_core::app::events::{EventError, ScheduleInput};
+use sloguard_core::app::report::ReviewRequest;
 
 /// Largest event accepted: real schedule events are a few hundred bytes.
 pub const MAX_EVENT_BYTES: usize = 64 * 1024;
+
+/// The review the weekly schedule asks for: `{"review": {"days": 28}}` (days default 28);
+/// None when the input is not a review request (a scheduled cycle).
+pub fn review_request(payload: &Value) -> Option<ReviewRequest> {
+    let r = payload.get("review")?;
+    Some(ReviewRequest::over(r.get("days").and_then(Value::as_i64)))
+}
 
 /// Read an EventBridge scheduled event or a Scheduler input object.
 pub fn parse_schedule(v: &Value) -> Result<ScheduleInput, EventError> {
@@ -104,6 +112,15 @@ fn short(s: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_review_schedule_input_is_recognised() {
+        let days = |v: Value| review_request(&v).map(|r| r.days);
+        assert_eq!(days(json!({"review": {"days": 7}})), Some(7));
+        assert_eq!(days(json!({"review": {}})), Some(28));
+        assert_eq!(days(json!({"review": {"days": "many"}})), Some(28));
+        assert_eq!(days(json!({"time": "2026-01-01T00:00:00Z"})), None);
+    }
 
     #[test]
     fn reads_eventbridge_and_scheduler_inputs() {

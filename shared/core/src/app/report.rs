@@ -107,15 +107,28 @@ pub async fn review_digest<S: DefinitionStore + HistoryStore + ChangeStore>(
     ))
 }
 
-/// The review a schedule asks for: `{"review": {"days": 28}}` (days default 28).
-pub fn review_request(payload: &serde_json::Value) -> Option<i64> {
-    let r = payload.get("review")?;
-    Some(
-        r.get("days")
-            .and_then(serde_json::Value::as_i64)
-            .filter(|d| (1..=455).contains(d))
-            .unwrap_or(28),
-    )
+/// What the weekly review schedule asks for (`sloguard_aws::events::schedule` reads it
+/// from the schedule's input, `{"review": {"days": 28}}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReviewRequest {
+    /// Days the digest covers.
+    pub days: i64,
+}
+
+impl ReviewRequest {
+    /// Days a review covers when the schedule does not say, or says something unusable.
+    pub const DEFAULT_DAYS: i64 = 28;
+    /// Most days a review covers.
+    pub const MAX_DAYS: i64 = 455;
+
+    /// A review over `days` when they are from 1 to `MAX_DAYS`, else over `DEFAULT_DAYS`.
+    pub fn over(days: Option<i64>) -> ReviewRequest {
+        ReviewRequest {
+            days: days
+                .filter(|d| (1..=Self::MAX_DAYS).contains(d))
+                .unwrap_or(Self::DEFAULT_DAYS),
+        }
+    }
 }
 
 /// How long a review sender holds the week: the digest's reads and the publish.
@@ -238,17 +251,14 @@ mod tests {
 
 #[cfg(test)]
 mod request_tests {
+    use super::ReviewRequest;
+
     #[test]
-    fn the_review_schedule_input_is_recognised() {
-        use super::review_request;
-        assert_eq!(
-            review_request(&serde_json::json!({"review": {"days": 7}})),
-            Some(7)
-        );
-        assert_eq!(review_request(&serde_json::json!({"review": {}})), Some(28));
-        assert_eq!(
-            review_request(&serde_json::json!({"time": "2026-01-01T00:00:00Z"})),
-            None
-        );
+    fn a_review_covers_the_days_asked_within_bounds_else_four_weeks() {
+        assert_eq!(ReviewRequest::over(Some(7)).days, 7);
+        assert_eq!(ReviewRequest::over(None).days, 28);
+        assert_eq!(ReviewRequest::over(Some(0)).days, 28);
+        assert_eq!(ReviewRequest::over(Some(455)).days, 455);
+        assert_eq!(ReviewRequest::over(Some(456)).days, 28);
     }
 }

@@ -1,19 +1,19 @@
-//! The CloudWatch dashboard's custom widget: a `widgetContext` request in, HTML
-//! from the report renderer out, read from DynamoDB only. A malformed request gets
-//! a readable error panel, never a failed invocation (the dashboard shows the panel).
+//! The CloudWatch dashboard's custom widget: a typed request in (`sloguard_aws::events`
+//! reads the `widgetContext` JSON into a `WidgetCall`), HTML from the report renderer
+//! out, read from the store only. A malformed request gets a readable error panel
+//! (`bad_request`), never a failed invocation (the dashboard shows the panel).
 //! Every answer is bounded: its range is clamped to what history keeps, its reads are
 //! capped, and it answers before the function's deadline with what it read and a note.
 
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::report::{error_panel, info_panel, widget, Theme};
 use crate::slo::message::{count, rfc3339};
 
 use super::events::EventError;
-use super::ports::{DefinitionStore, HistoryStore, FAR_FUTURE};
+use super::ports::{DefinitionStore, HistoryStore};
 use super::views::{slo_views_of, Detail, ReadBudget};
 
 /// The dashboard variable's pattern and default value: the per-SLO widget's params hold
@@ -50,73 +50,18 @@ pub struct WidgetRequest {
     pub theme: Theme,
 }
 
-fn bad(m: impl Into<String>) -> EventError {
-    EventError(m.into())
+/// What the widget answers: the describe markdown, or HTML (a chart or a panel).
+#[derive(Debug, Clone, PartialEq)]
+pub enum WidgetAnswer {
+    /// The widget's documentation, for `{"describe": true}`.
+    Markdown(&'static str),
+    /// The charts, or a panel saying why there are none.
+    Html(String),
 }
 
-/// Read the custom-widget event (the shape in the CloudWatch documentation).
-pub fn parse_widget_event(v: &Value) -> Result<WidgetCall, EventError> {
-    if v.get("describe").and_then(Value::as_bool) == Some(true) {
-        return Ok(WidgetCall::Describe);
-    }
-    let ctx = v
-        .get("widgetContext")
-        .filter(|c| c.is_object())
-        .ok_or_else(|| bad("not a CloudWatch custom widget request: widgetContext is missing"))?;
-    let range = ctx
-        .get("timeRange")
-        .ok_or_else(|| bad("widgetContext.timeRange is missing"))?;
-    // The zoomed range wins when the user has zoomed in.
-    let pick = |k: &str| {
-        range
-            .get("zoom")
-            .and_then(|z| z.get(k))
-            .and_then(Value::as_i64)
-            .or_else(|| range.get(k).and_then(Value::as_i64))
-    };
-    let (Some(start_ms), Some(end_ms)) = (pick("start"), pick("end")) else {
-        return Err(bad(
-            "widgetContext.timeRange.start and .end must be epoch milliseconds",
-        ));
-    };
-    for (name, ms) in [("start", start_ms), ("end", end_ms)] {
-        if !(0..=FAR_FUTURE).contains(&ms.div_euclid(1000)) {
-            return Err(bad(format!(
-                "widgetContext.timeRange.{name} is not a time between 1970 and 9999 (epoch milliseconds): {ms}"
-            )));
-        }
-    }
-    if start_ms >= end_ms {
-        return Err(bad("widgetContext.timeRange.start is not before its end"));
-    }
-    // Parameters arrive inside widgetContext.params and, for custom widgets, at the top level too.
-    let param = |k: &str| {
-        ctx.get("params")
-            .and_then(|p| p.get(k))
-            .or_else(|| v.get(k))
-            .and_then(Value::as_str)
-            .map(str::trim)
-    };
-    let view = match (param("view"), param("slo")) {
-        (Some("fleet"), _) | (_, None | Some("")) => WidgetView::Fleet,
-        (_, Some(ALL_SLOS)) => WidgetView::NotChosen,
-        (_, Some(s)) if s.len() > 255 => {
-            return Err(bad("params.slo is longer than an SLO name can be"))
-        }
-        (_, Some(s)) => WidgetView::Slo(s.to_string()),
-    };
-    Ok(WidgetCall::Render(WidgetRequest {
-        view,
-        start: start_ms.div_euclid(1000),
-        end: end_ms.div_euclid(1000),
-        width: ctx.get("width").and_then(Value::as_f64).unwrap_or(600.0),
-        height: ctx.get("height").and_then(Value::as_f64).unwrap_or(400.0),
-        theme: match ctx.get("theme").and_then(Value::as_str) {
-            Some("dark") => Theme::Dark,
-            Some("light") => Theme::Light,
-            _ => Theme::System,
-        },
-    }))
+/// The answer to a request that could not be read: an error panel that says why.
+pub fn bad_request(e: &EventError) -> WidgetAnswer {
+    WidgetAnswer::Html(error_panel(&e.to_string()).into_string())
 }
 
 const DESCRIBE: &str = "## sloguard budget charts\n\nShows every SLO's error budget from the sloguard table, \
@@ -191,28 +136,27 @@ pub fn clamp_range(
     Ok(((start.max(oldest), end.min(newest)), notes))
 }
 
-/// Answer one widget call: HTML (or the describe markdown as JSON); never an error, and
-/// within `limits` (a clamped range, at most `READS_PER_REQUEST` reads, the deadline).
-pub async fn handle_widget_event<S: DefinitionStore + HistoryStore + super::ports::ChangeStore>(
+/// Answer one widget call: HTML (or the describe markdown); never an error, and within
+/// `limits` (a clamped range, at most `READS_PER_REQUEST` reads, the deadline).
+pub async fn answer_widget<S: DefinitionStore + HistoryStore + super::ports::ChangeStore>(
     store: &S,
-    payload: &Value,
+    call: WidgetCall,
     limits: &WidgetLimits,
-) -> Value {
-    let req = match parse_widget_event(payload) {
-        Ok(WidgetCall::Describe) => return serde_json::json!({ "markdown": DESCRIBE }),
-        Ok(WidgetCall::Render(r)) => r,
-        Err(e) => return Value::String(error_panel(&e.to_string()).into_string()),
+) -> WidgetAnswer {
+    let req = match call {
+        WidgetCall::Describe => return WidgetAnswer::Markdown(DESCRIBE),
+        WidgetCall::Render(r) => r,
     };
     let names = match &req.view {
         WidgetView::NotChosen => {
-            return Value::String(info_panel(CHOOSE_AN_SLO, req.theme).into_string())
+            return WidgetAnswer::Html(info_panel(CHOOSE_AN_SLO, req.theme).into_string())
         }
         WidgetView::Fleet => None,
         WidgetView::Slo(s) => Some(vec![s.clone()]),
     };
     let (range, mut notes) = match clamp_range(req.start, req.end, limits) {
         Ok(r) => r,
-        Err(m) => return Value::String(info_panel(&m, req.theme).into_string()),
+        Err(m) => return WidgetAnswer::Html(info_panel(&m, req.theme).into_string()),
     };
     // The fleet shows a sparkline per SLO: a hundred points each is plenty, and keeps the
     // answer small (Lambda returns at most 6 MB) for a fleet of thousands.
@@ -231,19 +175,21 @@ pub async fn handle_widget_event<S: DefinitionStore + HistoryStore + super::port
         "widget read history"
     );
     match read {
-        Ok(v) if v.slos.is_empty() && v.notes.is_empty() => Value::String(
+        Ok(v) if v.slos.is_empty() && v.notes.is_empty() => WidgetAnswer::Html(
             error_panel("no SLOs in the table yet: apply some with `sloguard apply`").into_string(),
         ),
-        Ok(v) if v.slos.is_empty() => Value::String(error_panel(&v.notes.join("; ")).into_string()),
+        Ok(v) if v.slos.is_empty() => {
+            WidgetAnswer::Html(error_panel(&v.notes.join("; ")).into_string())
+        }
         Ok(v) => {
             notes.extend(v.notes);
-            Value::String(
+            WidgetAnswer::Html(
                 widget(&v.slos, range, (req.width, req.height), req.theme, &notes).into_string(),
             )
         }
         Err(e) => {
             tracing::warn!(error = %e, "widget could not read history");
-            Value::String(error_panel(&e.to_string()).into_string())
+            WidgetAnswer::Html(error_panel(&e.to_string()).into_string())
         }
     }
 }
@@ -252,91 +198,34 @@ pub async fn handle_widget_event<S: DefinitionStore + HistoryStore + super::port
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_documented_event_parses_and_zoom_wins() {
-        let v = serde_json::json!({"widgetContext": {"dashboardName": "d", "widgetId": "widget-16", "accountId": "012345678901",
-            "locale": "en", "timezone": {"label": "UTC", "offsetISO": "+00:00", "offsetInMinutes": 0}, "period": 300,
-            "isAutoPeriod": true, "timeRange": {"mode": "relative", "start": 1627236199729_i64, "end": 1627322599729_i64,
-            "relativeStart": 86400012, "zoom": {"start": 1627276030434_i64, "end": 1627282956521_i64}}, "theme": "dark",
-            "linkCharts": true, "title": "t", "forms": {"all": {}}, "params": {"slo": "checkout"}, "width": 588, "height": 369}});
-        let WidgetCall::Render(r) = parse_widget_event(&v).unwrap() else {
-            panic!("a render call")
-        };
-        assert_eq!(r.view, WidgetView::Slo("checkout".into()));
-        assert_eq!((r.start, r.end), (1627276030, 1627282956));
-        assert_eq!(r.theme, Theme::Dark);
-        assert_eq!((r.width, r.height), (588.0, 369.0));
-        assert_eq!(
-            parse_widget_event(&serde_json::json!({"describe": true})).unwrap(),
-            WidgetCall::Describe
-        );
-    }
-
-    fn render(params: Value) -> WidgetRequest {
-        let v = serde_json::json!({"widgetContext": {"timeRange": {"start": 1000, "end": 2000},
-            "theme": "light", "params": params}});
-        match parse_widget_event(&v).unwrap() {
-            WidgetCall::Render(r) => r,
-            WidgetCall::Describe => panic!("a render call"),
-        }
-    }
-
-    #[test]
-    fn the_fleet_widget_ignores_the_variable_and_the_placeholder_asks_for_a_name() {
-        use serde_json::json;
-        // The template's two widgets: the fleet one has no pattern token; the per-SLO one
-        // holds the token until the SLO field is filled in.
-        assert_eq!(render(json!({"view": "fleet"})).view, WidgetView::Fleet);
-        assert_eq!(
-            render(json!({"view": "fleet", "slo": "checkout"})).view,
-            WidgetView::Fleet
-        );
-        assert_eq!(render(json!({})).view, WidgetView::Fleet);
-        assert_eq!(render(json!({"slo": ALL_SLOS})).view, WidgetView::NotChosen);
-        assert_eq!(
-            render(json!({"slo": " checkout "})).view,
-            WidgetView::Slo("checkout".into())
-        );
-        assert_eq!(render(json!({})).theme, Theme::Light);
-    }
-
     #[tokio::test]
     async fn the_per_slo_widget_before_a_choice_shows_how_to_choose() {
         let app = crate::app::cycle::tests::app_with(|_| 0.0).await;
-        let v = serde_json::json!({"widgetContext": {"timeRange": {"start": 1000, "end": 2000},
-            "theme": "dark", "params": {"slo": ALL_SLOS}}});
+        let call = WidgetCall::Render(WidgetRequest {
+            view: WidgetView::NotChosen,
+            start: 1,
+            end: 2,
+            width: 600.0,
+            height: 400.0,
+            theme: Theme::Dark,
+        });
         let limits = WidgetLimits {
             now: 3,
             history_days: 400,
             deadline: None,
         };
-        let html = handle_widget_event(&app.store, &v, &limits).await;
-        let html = html.as_str().unwrap();
+        let WidgetAnswer::Html(html) = answer_widget(&app.store, call, &limits).await else {
+            panic!("HTML")
+        };
         assert!(html.contains("Type an SLO name in the SLO field"), "{html}");
         assert!(html.contains(r#"class="dark""#), "{html}");
         assert!(!html.contains("no SLO named"), "{html}");
-    }
-
-    #[test]
-    fn bad_requests_say_what_is_wrong() {
-        for (v, msg) in [
-            (serde_json::json!({"hello": 1}), "widgetContext is missing"),
-            (
-                serde_json::json!({"widgetContext": {}}),
-                "timeRange is missing",
-            ),
-            (
-                serde_json::json!({"widgetContext": {"timeRange": {"start": "x"}}}),
-                "epoch milliseconds",
-            ),
-            (
-                serde_json::json!({"widgetContext": {"timeRange": {"start": 5, "end": 1}}}),
-                "not before its end",
-            ),
-        ] {
-            let e = parse_widget_event(&v).unwrap_err();
-            assert!(e.to_string().contains(msg), "{e}");
-        }
+        assert_eq!(
+            answer_widget(&app.store, WidgetCall::Describe, &limits).await,
+            WidgetAnswer::Markdown(DESCRIBE)
+        );
+        let bad = bad_request(&EventError("widgetContext is missing".into()));
+        assert!(matches!(&bad, WidgetAnswer::Html(h) if h.contains("widgetContext is missing")));
     }
 }
 
