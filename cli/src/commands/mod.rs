@@ -463,6 +463,64 @@ mod tests {
     }
 
     #[test]
+    fn the_cli_reads_the_settings_the_functions_read_with_the_same_defaults() {
+        let get = |k: &str| (k == "SLO_TABLE").then(|| "t".to_string());
+        let cli = read_settings(get, &Overrides::default()).unwrap();
+        let functions = sloguard_aws::environment::for_functions(get).unwrap();
+        // Only the bus differs: the functions default to the account's, the CLI to none.
+        assert_eq!(
+            (cli.event_bus.as_deref(), functions.event_bus.as_deref()),
+            (None, Some("default"))
+        );
+        assert_eq!(
+            Environment {
+                event_bus: None,
+                ..functions
+            },
+            cli
+        );
+        // The cost command prices the deployment these defaults describe, and the use
+        // cases run with them.
+        let priced = sloguard_core::cost::Deployment::from_settings(&cli);
+        assert_eq!(priced, sloguard_core::cost::Deployment::default());
+        let config = sloguard_core::Config::default();
+        assert_eq!(
+            (
+                config.lag_seconds,
+                config.history_days,
+                config.schedule_seconds
+            ),
+            (cli.lag_seconds, cli.history_days, cli.schedule_minutes * 60)
+        );
+        assert_eq!(Timeouts::of(&cli), Timeouts::default(), "the timeouts too");
+    }
+
+    #[test]
+    fn every_flag_a_setting_names_exists_and_says_what_it_overrides() {
+        let cli = <crate::Cli as clap::CommandFactory>::command();
+        let mut flags = 0;
+        for s in settings::ALL {
+            let Some(flag) = s.flag else { continue };
+            let long = flag.trim_start_matches("--");
+            let found: Vec<String> = cli
+                .get_subcommands()
+                .flat_map(|c| c.get_arguments())
+                .filter(|a| a.get_long() == Some(long))
+                .map(|a| a.get_help().map(ToString::to_string).unwrap_or_default())
+                .collect();
+            assert!(!found.is_empty(), "{flag} is on no verb");
+            for help in found {
+                assert!(
+                    help.contains(&format!("overrides {}", s.var)),
+                    "{flag}: {help}"
+                );
+            }
+            flags += 1;
+        }
+        assert!(flags >= 6, "{flags}");
+    }
+
+    #[test]
     fn timeout_advice_never_suggests_more_than_the_variable_accepts() {
         for limit in [Timeout::Connect, Timeout::Attempt] {
             let var = Timeouts::var(limit);

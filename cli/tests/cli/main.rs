@@ -9,6 +9,7 @@ mod access;
 mod apply;
 mod history;
 mod output;
+mod settings;
 mod status;
 mod validate;
 
