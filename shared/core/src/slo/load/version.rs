@@ -40,7 +40,7 @@ impl Version {
 
     /// The field of an SLO (or objective) that holds its indicator inline, and the one that
     /// names an SLI document: `indicator`/`indicatorRef` in v1, `sli`/`sliRef` in v2alpha.
-    pub(super) fn sli_keys(self) -> [&'static str; 2] {
+    pub fn sli_keys(self) -> [&'static str; 2] {
         match self {
             Version::V1 => ["indicator", "indicatorRef"],
             Version::V2alpha => ["sli", "sliRef"],
