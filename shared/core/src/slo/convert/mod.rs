@@ -23,6 +23,10 @@ use tree::{get_mut, insert_after, remove, rename, scalar};
 /// Keys whose values are durations, wherever they are.
 const DURATION_KEYS: [&str; 4] = ["duration", "timeSliceWindow", "lookbackWindow", "alertAfter"];
 
+/// The note on a displayName v2alpha has no place for.
+const DROPPED_TITLE: &str =
+    "dropped: openslo.com/v2alpha metadata has no displayName, and sloguard shows only an SLO's";
+
 /// Why files were not converted.
 #[derive(Debug, Error)]
 pub enum ConvertError {
@@ -210,6 +214,12 @@ impl Cx {
                     };
                     if key == "apiVersion" {
                         *v = scalar(api_version(self.to), v.line);
+                    } else if key == "metadata" && !path.is_empty() && self.to == Version::V2alpha {
+                        // An inline SLI's, policy's or condition's: sloguard shows none of them.
+                        if let Some(d) = remove(v, "displayName") {
+                            self.drop_note(d.line, &format!("{p}.displayName"), DROPPED_TITLE);
+                        }
+                        self.walk(v, &p);
                     } else if DURATION_KEYS.contains(&key.as_str()) {
                         self.duration(v, &p);
                     } else {
@@ -268,11 +278,7 @@ impl Cx {
                         };
                         insert_after(annotations, "", DISPLAY_NAME_ANNOTATION, title);
                     } else {
-                        self.drop_note(
-                            title.line,
-                            "metadata.displayName",
-                            "dropped: openslo.com/v2alpha metadata has no displayName, and sloguard shows only an SLO's",
-                        );
+                        self.drop_note(title.line, "metadata.displayName", DROPPED_TITLE);
                     }
                 }
                 if let Some(Value::Map(labels)) = meta.get("labels").map(|l| &l.value) {

@@ -149,3 +149,38 @@ fn files_with_problems_are_not_converted() {
         Err(ConvertError::Invalid(p)) if !p.is_empty()
     ));
 }
+
+#[test]
+fn the_openslo_corpus_and_application_signals_keep_their_slos_file_by_file() {
+    let mut files = yaml_files(&root().join("shared/core/testdata/openslo"), "openslo/");
+    files.extend(yaml_files(&root().join("examples/application-signals"), ""));
+    let (mut kept, mut refused) = (Vec::new(), Vec::new());
+    for f in &files {
+        match round_trip(std::slice::from_ref(f)) {
+            Ok(_) => kept.push(f.name.clone()),
+            Err(ConvertError::NoForm(_, p)) => refused.push(p[0].to_string()),
+            Err(e) => panic!("{}: {e}", f.name),
+        }
+    }
+    // Only the two-month calendar window has no v2alpha form.
+    assert_eq!(refused.len(), 1, "{refused:#?}");
+    assert!(refused[0].starts_with("openslo/calendar-two-months.yaml:"), "{refused:?}");
+    assert_eq!(kept.len(), files.len() - 1, "{kept:?}");
+}
+
+#[test]
+fn an_inline_slis_display_name_is_dropped_with_a_note_at_its_line() {
+    let text = crate::slo::fixtures::checkout_yaml().replace(
+        "      name: checkout-errors\n",
+        "      name: checkout-errors\n      displayName: Checkout errors\n",
+    );
+    let files = [SourceFile {
+        name: "checkout.yaml".into(),
+        text,
+    }];
+    let v2 = convert(&files, Version::V2alpha).unwrap();
+    assert_eq!(v2.dropped.len(), 1);
+    assert_eq!(v2.dropped[0].line, 12);
+    assert_eq!(v2.dropped[0].path, "spec.indicator.metadata.displayName");
+    assert!(!v2.files[0].text.contains("Checkout errors"));
+}
