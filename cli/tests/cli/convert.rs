@@ -86,8 +86,7 @@ async fn a_v2alpha_file_validates_and_applies_as_the_same_slos_as_its_v1_twin() 
 
     // A v2alpha mistake is reported at its line, as v1 ones are.
     let premium = std::fs::read_to_string(dir.join("premium-support.yaml"))?;
-    let broken = dir.join("broken");
-    std::fs::create_dir_all(&broken)?;
+    let broken = scratch("v2alpha-broken");
     std::fs::write(broken.join("premium.yaml"), premium.replace("duration: 28d", "duration: 1M"))?;
     std::fs::copy(dir.join("alerting.yaml"), broken.join("alerting.yaml"))?;
     let line = premium.lines().position(|l| l.contains("duration: 28d")).unwrap() + 1;
