@@ -59,7 +59,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     for d in &converted.dropped {
         eprintln!("{d}");
     }
-    eprintln!("note: comments are not carried over (the converted files start with a comment saying so)");
+    eprintln!(
+        "note: comments are not carried over (the converted files start with a comment saying so)"
+    );
     match &args.out {
         None => {
             let texts: Vec<&str> = converted.files.iter().map(|f| f.text.as_str()).collect();

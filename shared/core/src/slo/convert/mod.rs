@@ -14,14 +14,19 @@ use crate::slo::model::SloDefinition;
 use crate::slo::yaml::{self, Node, Value};
 
 mod emit;
-mod tree;
 #[cfg(test)]
 mod tests;
+mod tree;
 
 use tree::{get_mut, insert_after, remove, rename, scalar};
 
 /// Keys whose values are durations, wherever they are.
-const DURATION_KEYS: [&str; 4] = ["duration", "timeSliceWindow", "lookbackWindow", "alertAfter"];
+const DURATION_KEYS: [&str; 4] = [
+    "duration",
+    "timeSliceWindow",
+    "lookbackWindow",
+    "alertAfter",
+];
 
 /// The note on a displayName v2alpha has no place for.
 const DROPPED_TITLE: &str =
@@ -295,8 +300,8 @@ impl Cx {
                 }
             }
             Version::V1 => {
-                let title = get_mut(meta, "annotations")
-                    .and_then(|a| remove(a, DISPLAY_NAME_ANNOTATION));
+                let title =
+                    get_mut(meta, "annotations").and_then(|a| remove(a, DISPLAY_NAME_ANNOTATION));
                 if let Some(title) = title.filter(|_| slo) {
                     insert_after(meta, "name", "displayName", title);
                 }
@@ -370,8 +375,8 @@ impl Cx {
                     Some(r) => entries.push((scalar("dataSourceRef", r.line), r)),
                     None => {
                         // CloudWatch's connection is its region: it moves to the DataSource.
-                        let ty = remove(&mut src, "type")
-                            .unwrap_or_else(|| scalar("CloudWatch", line));
+                        let ty =
+                            remove(&mut src, "type").unwrap_or_else(|| scalar("CloudWatch", line));
                         let mut details = map_node(line);
                         if let Some(region) = remove(&mut spec, "region") {
                             insert_after(&mut details, "", "region", region);
@@ -391,9 +396,11 @@ impl Cx {
                 if let Some(r) = remove(m, "dataSourceRef") {
                     insert_after(&mut src, "", "metricSourceRef", r);
                 } else if let Some(mut ds) = remove(m, "dataSourceSpec") {
-                    let ty = remove(&mut ds, "type").unwrap_or_else(|| scalar("CloudWatch", ds.line));
+                    let ty =
+                        remove(&mut ds, "type").unwrap_or_else(|| scalar("CloudWatch", ds.line));
                     insert_after(&mut src, "", "type", ty);
-                    let mut details = remove(&mut ds, "connectionDetails").unwrap_or_else(|| map_node(ds.line));
+                    let mut details =
+                        remove(&mut ds, "connectionDetails").unwrap_or_else(|| map_node(ds.line));
                     self.inline_source(&mut details, &mut spec, path);
                 }
                 insert_after(&mut src, "", "spec", spec);
@@ -416,7 +423,8 @@ impl Cx {
                 self.refuse(
                     v.line,
                     &format!("{path}.dataSourceSpec.connectionDetails.accountId"),
-                    "has no openslo/v1 form beside json queries: give each query its AccountId".to_string(),
+                    "has no openslo/v1 form beside json queries: give each query its AccountId"
+                        .to_string(),
                 );
                 continue;
             }

@@ -28,7 +28,11 @@ fn yaml_files(dir: &Path, prefix: &str) -> Vec<SourceFile> {
 fn round_trip(files: &[SourceFile]) -> Result<Vec<SourceFile>, ConvertError> {
     let v2 = convert(files, Version::V2alpha)?;
     for f in &v2.files {
-        assert!(f.text.contains("apiVersion: openslo.com/v2alpha"), "{}", f.text);
+        assert!(
+            f.text.contains("apiVersion: openslo.com/v2alpha"),
+            "{}",
+            f.text
+        );
         assert!(!f.text.contains("openslo/v1"), "{}", f.text);
     }
     let v1 = convert(&v2.files, Version::V1).expect("back to v1");
@@ -60,7 +64,10 @@ fn every_example_keeps_its_slos_through_v2alpha_and_back_or_is_refused_at_its_li
         .filter(|f| f.name != "help-center-monthly.yaml")
         .collect();
     let v2 = round_trip(&convertible).unwrap();
-    let premium = v2.iter().find(|f| f.name == "premium-support.yaml").unwrap();
+    let premium = v2
+        .iter()
+        .find(|f| f.name == "premium-support.yaml")
+        .unwrap();
     assert!(premium
         .text
         .contains("sloguard.dev/display-name: Premium first response within 5 minutes"));
@@ -73,7 +80,11 @@ fn every_valid_loader_case_round_trips_or_is_refused_for_what_v2alpha_cannot_say
     let (mut kept, mut refused) = (0, Vec::new());
     for e in fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
-        let Some(name) = p.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".expected")) else {
+        let Some(name) = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".expected"))
+        else {
             continue;
         };
         if !fs::read_to_string(&p).unwrap().trim().is_empty() {
@@ -91,7 +102,10 @@ fn every_valid_loader_case_round_trips_or_is_refused_for_what_v2alpha_cannot_say
             // Already v2alpha: to v1 and back.
             let v1 = convert(&files, Version::V1).unwrap();
             let again = convert(&v1.files, Version::V2alpha).unwrap();
-            assert_eq!(first_difference(&load(&files).slos, &load(&again.files).slos), None);
+            assert_eq!(
+                first_difference(&load(&files).slos, &load(&again.files).slos),
+                None
+            );
             kept += 1;
             continue;
         }
@@ -164,7 +178,10 @@ fn the_openslo_corpus_and_application_signals_keep_their_slos_file_by_file() {
     }
     // Only the two-month calendar window has no v2alpha form.
     assert_eq!(refused.len(), 1, "{refused:#?}");
-    assert!(refused[0].starts_with("openslo/calendar-two-months.yaml:"), "{refused:?}");
+    assert!(
+        refused[0].starts_with("openslo/calendar-two-months.yaml:"),
+        "{refused:?}"
+    );
     assert_eq!(kept.len(), files.len() - 1, "{kept:?}");
 }
 

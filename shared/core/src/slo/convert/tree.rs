@@ -29,7 +29,9 @@ pub(super) fn remove(n: &mut Node, key: &str) -> Option<Node> {
     let Value::Map(entries) = &mut n.value else {
         return None;
     };
-    let i = entries.iter().position(|(k, _)| k.as_scalar() == Some(key))?;
+    let i = entries
+        .iter()
+        .position(|(k, _)| k.as_scalar() == Some(key))?;
     Some(entries.remove(i).1)
 }
 

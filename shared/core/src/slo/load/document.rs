@@ -94,11 +94,7 @@ pub(super) fn index<'a>(
 
 /// Check apiVersion, kind and metadata.name; returns the kind, name and version (also set in
 /// `at`, so that the metadata is read as its version writes it).
-fn read_header(
-    ctx: &mut Ctx,
-    at: &mut At,
-    node: &Node,
-) -> Option<(&'static str, String, Version)> {
+fn read_header(ctx: &mut Ctx, at: &mut At, node: &Node) -> Option<(&'static str, String, Version)> {
     if node.as_map().is_none() {
         ctx.report(
             at.file,

@@ -166,7 +166,13 @@ fn read_indicator(ctx: &mut Ctx, at: At, spec: &Node, refs: &Refs) -> Option<Ind
         OneOf::First(ind) => {
             let p = join("spec", inline);
             let ind = expect_map(ctx, at, ind, &p)?;
-            check_fields(ctx, at, ind, &p, &["metadata", "spec", "kind", "apiVersion"]);
+            check_fields(
+                ctx,
+                at,
+                ind,
+                &p,
+                &["metadata", "spec", "kind", "apiVersion"],
+            );
             if ind.get("metadata").is_some() {
                 read_metadata_name(ctx, at, ind, &p);
             }
@@ -211,8 +217,16 @@ fn read_title_and_settings(
     meta: &Node,
 ) -> (Option<String>, Option<Settings>, BTreeMap<String, String>) {
     if at.version == Version::V1 {
-        let title = field(ctx, at, meta, "metadata", "displayName", Optional, expect_text)
-            .map(str::to_string);
+        let title = field(
+            ctx,
+            at,
+            meta,
+            "metadata",
+            "displayName",
+            Optional,
+            expect_text,
+        )
+        .map(str::to_string);
         let (settings, annotations) = read_settings(ctx, at, meta);
         return (title, settings, annotations);
     }
