@@ -13,16 +13,14 @@ use super::read_files;
 /// The OpenSLO version to write.
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum To {
-    /// apiVersion: openslo/v1
     V1,
-    /// apiVersion: openslo.com/v2alpha
     V2alpha,
 }
 
 /// `sloguard convert`'s arguments.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The version to write.
+    /// The version to write: v1 (openslo/v1) or v2alpha (openslo.com/v2alpha).
     #[arg(long, value_enum)]
     to: To,
     /// Write each converted file into this folder (same file name) instead of to stdout.
