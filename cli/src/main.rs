@@ -33,6 +33,8 @@ enum Command {
     Init(commands::init::Args),
     /// Check SLO files; exit 1 and list every problem as file:line: path: message.
     Validate(commands::validate::Args),
+    /// Write OpenSLO files as openslo/v1 or openslo.com/v2alpha (same SLOs; comments are not kept).
+    Convert(commands::convert::Args),
     /// Store SLO definitions in the table and print what changed.
     Apply(commands::apply::Args),
     /// Run one evaluation cycle now (or at --at), persisting and notifying like the schedule.
@@ -67,6 +69,7 @@ async fn run(command: &Command, verbose: bool) -> Result<ExitCode> {
     match command {
         Command::Init(a) => commands::init::run(a).await,
         Command::Validate(a) => commands::validate::run(a),
+        Command::Convert(a) => commands::convert::run(a),
         Command::Apply(a) => commands::apply::run(a).await,
         Command::Evaluate(a) => commands::evaluate::run(a).await,
         Command::Backfill(a) => commands::backfill::run(a).await,

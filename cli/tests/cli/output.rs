@@ -20,6 +20,7 @@ fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
     let verbs = [
         ("init", true, false),
         ("validate", false, false),
+        ("convert", false, false),
         ("apply", true, false),
         ("evaluate", true, true),
         ("backfill", true, false),

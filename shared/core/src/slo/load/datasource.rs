@@ -4,7 +4,7 @@
 use crate::slo::yaml::{Node, Value};
 
 use super::diag::{
-    check_description, check_fields, expect_map, field, parsed, truncate, At, Ctx,
+    check_description, check_fields, expect_map, field, join, parsed, truncate, At, Ctx,
     Need::{Optional, Required},
 };
 use super::indicator::{account_id, region};
@@ -22,16 +22,27 @@ pub(super) struct DataSource {
 
 /// A DataSource document; `None` when it has problems (all reported).
 pub(super) fn read_data_source(ctx: &mut Ctx, at: At, doc: &Node) -> Option<DataSource> {
-    let spec = doc.get("spec")?;
+    read_data_source_spec(ctx, at, doc.get("spec")?, "spec")
+}
+
+/// The spec of a DataSource at `path`: a document's `spec`, or a v2alpha metric's inline
+/// `dataSourceSpec`.
+pub(super) fn read_data_source_spec(
+    ctx: &mut Ctx,
+    at: At,
+    spec: &Node,
+    path: &str,
+) -> Option<DataSource> {
+    let spec = expect_map(ctx, at, spec, path)?;
     check_fields(
         ctx,
         at,
         spec,
-        "spec",
+        path,
         &["description", "type", "connectionDetails"],
     );
-    check_description(ctx, at, spec, "spec");
-    let type_ok = field(ctx, at, spec, "spec", "type", Required, parsed(|ty| {
+    check_description(ctx, at, spec, path);
+    let type_ok = field(ctx, at, spec, path, "type", Required, parsed(|ty| {
         if ty.eq_ignore_ascii_case("cloudwatch") {
             Ok(())
         } else {
@@ -42,12 +53,12 @@ pub(super) fn read_data_source(ctx: &mut Ctx, at: At, doc: &Node) -> Option<Data
         }
     }))
     .is_some();
-    let cp = "spec.connectionDetails";
+    let cp = &join(path, "connectionDetails");
     let details = field(
         ctx,
         at,
         spec,
-        "spec",
+        path,
         "connectionDetails",
         Required,
         expect_map,

@@ -56,10 +56,11 @@ impl Ctx {
     }
 }
 
-/// Where we are: the file of the node being read.
+/// Where we are: the file of the node being read, and the OpenSLO version it is written in.
 #[derive(Clone, Copy)]
 pub(super) struct At<'a> {
     pub(super) file: &'a str,
+    pub(super) version: super::version::Version,
 }
 
 /// The dotted path of field `key` under `path`.
@@ -367,6 +368,12 @@ fn describe(n: &Node) -> String {
 /// `n` as a duration like `5m` or `1M`.
 pub(super) fn expect_duration(ctx: &mut Ctx, at: At, n: &Node, path: &str) -> Option<Duration> {
     let s = expect_str(ctx, at, n, path)?;
+    if at.version == super::version::Version::V2alpha {
+        if let Err(msg) = super::version::check_v2_unit(s) {
+            ctx.report(at.file, n.line, path, msg);
+            return None;
+        }
+    }
     match duration::parse(s) {
         Ok(d) => Some(d),
         Err(msg) => {

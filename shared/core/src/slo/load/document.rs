@@ -7,9 +7,10 @@ use crate::slo::model::{BurnRateCondition, Indicator};
 use crate::slo::yaml::Node;
 
 use super::diag::{
-    check_fields, expect_map, expect_str, field, join, line_of, parsed, truncate, At, Ctx,
+    check_fields, expect_map, expect_str, field, join, line_of, opt, parsed, truncate, At, Ctx,
     Need::Required,
 };
+use super::version::{check_labels, Version, DISPLAY_NAME_ANNOTATION};
 
 const MAX_NAME_LEN: usize = 63;
 const KINDS: [&str; 7] = [
@@ -29,12 +30,17 @@ pub(super) struct Doc<'a> {
     pub(super) name: String,
     /// A second definition of a name: still validated (every problem is reported), never used.
     pub(super) duplicate: bool,
+    /// The OpenSLO version of its `apiVersion`.
+    pub(super) version: Version,
 }
 
 impl<'a> Doc<'a> {
     /// Where problems in this document are reported.
     pub(super) fn at(&self) -> At<'a> {
-        At { file: self.file }
+        At {
+            file: self.file,
+            version: self.version,
+        }
     }
 }
 
@@ -48,8 +54,11 @@ pub(super) fn index<'a>(
     let mut first_seen: HashMap<(&'static str, String), (String, usize)> = HashMap::new();
     for (file, docs) in trees {
         for node in docs {
-            let at = At { file };
-            let Some((kind, name)) = read_header(ctx, at, node) else {
+            let mut at = At {
+                file,
+                version: Version::V1,
+            };
+            let Some((kind, name, version)) = read_header(ctx, &mut at, node) else {
                 continue;
             };
             let name_line = node
@@ -76,14 +85,16 @@ pub(super) fn index<'a>(
                 node,
                 name,
                 duplicate,
+                version,
             });
         }
     }
     by_kind
 }
 
-/// Check apiVersion, kind and metadata.name; returns the kind and name.
-fn read_header(ctx: &mut Ctx, at: At, node: &Node) -> Option<(&'static str, String)> {
+/// Check apiVersion, kind and metadata.name; returns the kind, name and version (also set in
+/// `at`, so that the metadata is read as its version writes it).
+fn read_header(ctx: &mut Ctx, at: &mut At, node: &Node) -> Option<(&'static str, String, Version)> {
     if node.as_map().is_none() {
         ctx.report(
             at.file,
@@ -98,26 +109,23 @@ fn read_header(ctx: &mut Ctx, at: At, node: &Node) -> Option<(&'static str, Stri
     }
     check_fields(
         ctx,
-        at,
+        *at,
         node,
         "",
         &["apiVersion", "kind", "metadata", "spec"],
     );
-    let mut ok = field(
+    let version = field(
         ctx,
-        at,
+        *at,
         node,
         "",
         "apiVersion",
         Required,
-        parsed(|v| match v {
-            "openslo/v1" => Ok(()),
-            other => Err(format!(
-                "unsupported apiVersion `{other}`; sloguard reads `openslo/v1`"
-            )),
-        }),
-    )
-    .is_some();
+        parsed(Version::parse),
+    );
+    let mut ok = version.is_some();
+    at.version = version.unwrap_or_default();
+    let at = *at;
     let kind = field(
         ctx,
         at,
@@ -141,7 +149,7 @@ fn read_header(ctx: &mut Ctx, at: At, node: &Node) -> Option<(&'static str, Stri
         }
         Some(spec) => ok &= expect_map(ctx, at, spec, "spec").is_some(),
     }
-    ok.then_some((kind, name))
+    ok.then_some((kind, name, at.version))
 }
 
 /// Check `metadata` of the document at `prefix`; returns its name, even an invalid one (reported)
@@ -161,6 +169,20 @@ pub(super) fn read_metadata_name(
         path,
         &["name", "displayName", "labels", "annotations", "namespace"],
     );
+    if at.version == Version::V2alpha {
+        // Kubernetes ObjectMeta (enhancements/v2alpha.md, General Schema 2 and 3).
+        if let Some(d) = meta.get("displayName") {
+            ctx.report(
+                at.file,
+                d.line,
+                &join(path, "displayName"),
+                format!("openslo.com/v2alpha has no metadata.displayName; give an SLO its title with the annotation {DISPLAY_NAME_ANNOTATION}"),
+            );
+        }
+        if let Some(l) = opt(meta, "labels") {
+            check_labels(ctx, at, l, &join(path, "labels"));
+        }
+    }
     let p = join(path, "name");
     let name = field(ctx, at, meta, path, "name", Required, expect_str)?;
     if let Err(msg) = check_name(name) {

@@ -139,6 +139,9 @@ fn read_metric(
     path: &str,
     sources: &Sources,
 ) -> Option<MetricSpec> {
+    if at.version == super::version::Version::V2alpha {
+        return super::v2alpha::read_metric(ctx, at, node, path, sources);
+    }
     let node = expect_map(ctx, at, node, path)?;
     check_fields(ctx, at, node, path, &["metricSource"]);
     let p = join(path, "metricSource");
@@ -185,7 +188,7 @@ fn read_metric(
 }
 
 /// The `spec` of a CloudWatch metric source at `sp`; a DataSource fills in region and account.
-fn read_cloudwatch_spec(
+pub(super) fn read_cloudwatch_spec(
     ctx: &mut Ctx,
     at: At,
     spec: &Node,

@@ -32,12 +32,15 @@ mod settings;
 mod slo;
 #[cfg(test)]
 mod tests;
+mod v2alpha;
+mod version;
 
 // The default policy lives in `slo::policy`; re-exported so `load::default_conditions` still works.
 pub use super::policy::default_conditions;
 pub use document::check_name;
 pub use indicator::parse_queries_json;
 pub use settings::{parse_budget_alerts, parse_exclusions};
+pub use version::{Version, DISPLAY_NAME_ANNOTATION, V1, V2ALPHA};
 
 use diag::Ctx;
 use document::{define, Refs};

@@ -9,6 +9,7 @@ use super::diag::{
     line_of, one_of, opt, parse_op, parsed, req, At, Blame, Ctx, Need::Optional, OneOf,
 };
 use super::document::check_name;
+use super::version::{check_labels, Version};
 
 /// Objective `i`'s node, once [`read_objectives`] has accepted it.
 pub(super) fn objective_node(spec: &Node, i: usize) -> &Node {
@@ -43,8 +44,9 @@ pub(super) fn read_objectives(
         return None;
     }
     // A composite SLO (objectives with their own indicators and weights): one message for all.
+    let [sli, sli_ref] = at.version.sli_keys();
     let composite = items.iter().enumerate().find_map(|(i, o)| {
-        ["indicator", "indicatorRef", "compositeWeight"]
+        [sli, sli_ref, "compositeWeight"]
             .into_iter()
             .find_map(|k| o.get(k).map(|n| (join(&objective_path(i), k), n.line)))
     });
@@ -118,24 +120,27 @@ fn slug(s: &str) -> String {
 
 /// One objective at `p`.
 fn read_objective(ctx: &mut Ctx, at: At, o: &Node, p: &str) -> Option<Objective> {
-    check_fields(
-        ctx,
-        at,
-        o,
-        p,
-        &[
-            "displayName",
-            "op",
-            "value",
-            "target",
-            "targetPercent",
-            "timeSliceTarget",
-            "timeSliceWindow",
-            "indicator",
-            "indicatorRef",
-            "compositeWeight",
-        ],
-    );
+    let [sli, sli_ref] = at.version.sli_keys();
+    let mut allowed = vec![
+        "displayName",
+        "op",
+        "value",
+        "target",
+        "targetPercent",
+        "timeSliceTarget",
+        "timeSliceWindow",
+        sli,
+        sli_ref,
+        "compositeWeight",
+    ];
+    if at.version == Version::V2alpha {
+        // v2alpha objectives have labels; sloguard keeps none, but checks them.
+        allowed.push("labels");
+        if let Some(l) = opt(o, "labels") {
+            check_labels(ctx, at, l, &join(p, "labels"));
+        }
+    }
+    check_fields(ctx, at, o, p, &allowed);
     let display_name =
         field(ctx, at, o, p, "displayName", Optional, expect_text).map(str::to_string);
     let target = one_of(
@@ -217,7 +222,7 @@ pub(super) fn check_method(
     match method {
         BudgetingMethod::Occurrences => {
             if let (Indicator::Ratio { .. }, true) = (ind, first) {
-                for (line, path, stat) in stats_not_counting(spec, ind) {
+                for (line, path, stat) in stats_not_counting(at, spec, ind) {
                     report(ctx, line, &path, &format!("Occurrences counts events, so the stat must be Sum or SampleCount, not {stat}"));
                 }
             }
@@ -303,9 +308,10 @@ pub(super) fn check_method(
 
 /// Inline metrics of a ratio whose stat does not count events: (line of `stat:`, its path,
 /// the stat). A metric of an SLI defined elsewhere is reported at the `indicatorRef`.
-fn stats_not_counting(spec: &Node, ind: &Indicator) -> Vec<(usize, String, String)> {
+fn stats_not_counting(at: At, spec: &Node, ind: &Indicator) -> Vec<(usize, String, String)> {
     let counting = |s: &str| s == "Sum" || s == "SampleCount";
     let mut out = Vec::new();
+    let [inline, by_ref] = at.version.sli_keys();
     if let (
         Some(r),
         Indicator::Ratio {
@@ -313,7 +319,7 @@ fn stats_not_counting(spec: &Node, ind: &Indicator) -> Vec<(usize, String, Strin
             numerator,
             total,
         },
-    ) = (spec.get("indicatorRef"), ind)
+    ) = (spec.get(by_ref), ind)
     {
         let first = if *good { "good" } else { "bad" };
         for (role, m) in [(first, numerator), ("total", total)] {
@@ -321,7 +327,7 @@ fn stats_not_counting(spec: &Node, ind: &Indicator) -> Vec<(usize, String, Strin
                 if !counting(stat) {
                     out.push((
                         r.line,
-                        "spec.indicatorRef".to_string(),
+                        join("spec", by_ref),
                         format!("{stat} (the SLI's {role} metric)"),
                     ));
                 }
@@ -330,21 +336,28 @@ fn stats_not_counting(spec: &Node, ind: &Indicator) -> Vec<(usize, String, Strin
         return out;
     }
     let Some(ratio) = spec
-        .get("indicator")
+        .get(inline)
         .and_then(|i| i.get("spec"))
         .and_then(|s| s.get("ratioMetric"))
     else {
         return out;
     };
+    // v1 nests a metric's spec in metricSource; v2alpha writes it beside dataSourceRef.
     for role in ["good", "bad", "total"] {
-        let Some(ms) = ratio
-            .get(role)
-            .and_then(|m| m.get("metricSource"))
-            .and_then(|m| m.get("spec"))
-        else {
+        let metric = ratio.get(role);
+        let ms = match at.version {
+            Version::V1 => metric
+                .and_then(|m| m.get("metricSource"))
+                .and_then(|m| m.get("spec")),
+            Version::V2alpha => metric.and_then(|m| m.get("spec")),
+        };
+        let Some(ms) = ms else {
             continue;
         };
-        let path = format!("spec.indicator.spec.ratioMetric.{role}.metricSource.spec");
+        let path = match at.version {
+            Version::V1 => format!("spec.indicator.spec.ratioMetric.{role}.metricSource.spec"),
+            Version::V2alpha => format!("spec.sli.spec.ratioMetric.{role}.spec"),
+        };
         if let Some(stat) = ms.get("stat").and_then(Node::as_scalar) {
             if !counting(stat) {
                 out.push((line_of(ms, "stat"), join(&path, "stat"), stat.to_string()));

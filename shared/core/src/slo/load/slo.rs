@@ -5,13 +5,15 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::slo::duration::{self, CalendarUnit, Duration};
+use std::collections::BTreeMap;
+
 use crate::slo::model::{
-    BudgetingMethod, BurnRateCondition, Indicator, Objective, SloDefinition, TimeWindow,
+    BudgetingMethod, BurnRateCondition, Indicator, Objective, Settings, SloDefinition, TimeWindow,
 };
 use crate::slo::plan::retention_seconds;
 use crate::slo::policy::default_conditions;
 use crate::slo::window::max_length;
-use crate::slo::yaml::Node;
+use crate::slo::yaml::{Node, Value};
 
 use super::alerting::read_slo_policies;
 use super::diag::{
@@ -24,6 +26,7 @@ use super::document::{check_name, read_metadata_name, resolve, Doc, Refs};
 use super::indicator::read_sli_spec;
 use super::objective::{check_method, objective_node, objective_path, read_objectives};
 use super::settings::read_settings;
+use super::version::{Version, DISPLAY_NAME_ANNOTATION};
 
 /// An SLO document whose header was read: one SloDefinition per objective (an SLO with several
 /// objectives loads as several, named `NAME-OBJECTIVE`); empty when it has problems (all reported).
@@ -31,44 +34,27 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
     let at = d.at();
     let node = d.node;
     let meta = node.get("metadata").expect("header was read");
-    let display_name = field(
-        ctx,
-        at,
-        meta,
-        "metadata",
-        "displayName",
-        Optional,
-        expect_text,
-    )
-    .map(str::to_string);
-    let (settings, annotations) = read_settings(ctx, at, meta);
+    let (display_name, settings, annotations) = read_title_and_settings(ctx, at, meta);
     let spec = node.get("spec").expect("header was read");
-    check_fields(
-        ctx,
-        at,
-        spec,
-        "spec",
-        &[
-            "description",
-            "service",
-            "indicator",
-            "indicatorRef",
-            "timeWindow",
-            "budgetingMethod",
-            "objectives",
-            "alertPolicies",
-        ],
-    );
+    let [sli, sli_ref] = at.version.sli_keys();
+    let service_keys: &[&str] = match at.version {
+        Version::V1 => &["service"],
+        // The document writes `service`; the OpenSLO go-sdk writes `serviceRef`.
+        Version::V2alpha => &["service", "serviceRef"],
+    };
+    let mut allowed = vec!["description"];
+    allowed.extend_from_slice(service_keys);
+    allowed.extend([
+        sli,
+        sli_ref,
+        "timeWindow",
+        "budgetingMethod",
+        "objectives",
+        "alertPolicies",
+    ]);
+    check_fields(ctx, at, spec, "spec", &allowed);
     let description = check_description(ctx, at, spec, "spec").map(str::to_string);
-    let service = field(
-        ctx,
-        at,
-        spec,
-        "spec",
-        "service",
-        Required,
-        parsed(|s| check_name(s).map(|()| s.to_string())),
-    );
+    let service = read_service(ctx, at, spec);
     let indicator = read_indicator(ctx, at, spec, refs);
     let window = read_window(ctx, at, spec);
     let method = field(
@@ -164,34 +150,111 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
     out
 }
 
-/// The SLO's indicator: inline (`indicator`) or an SLI defined elsewhere (`indicatorRef`).
+/// The SLO's indicator: inline (`indicator`, v2alpha `sli`) or an SLI defined elsewhere
+/// (`indicatorRef`, v2alpha `sliRef`).
 fn read_indicator(ctx: &mut Ctx, at: At, spec: &Node, refs: &Refs) -> Option<Indicator> {
+    let [inline, by_ref] = at.version.sli_keys();
     match one_of(
         ctx,
         at,
         spec,
         "spec",
-        ["indicator", "indicatorRef"],
+        [inline, by_ref],
         Blame::Fields,
-        "missing required field: set indicator or indicatorRef",
+        &format!("missing required field: set {inline} or {by_ref}"),
     )? {
         OneOf::First(ind) => {
-            let ind = expect_map(ctx, at, ind, "spec.indicator")?;
+            let p = join("spec", inline);
+            let ind = expect_map(ctx, at, ind, &p)?;
             check_fields(
                 ctx,
                 at,
                 ind,
-                "spec.indicator",
+                &p,
                 &["metadata", "spec", "kind", "apiVersion"],
             );
             if ind.get("metadata").is_some() {
-                read_metadata_name(ctx, at, ind, "spec.indicator");
+                read_metadata_name(ctx, at, ind, &p);
             }
-            let s = req(ctx, at, ind, "spec.indicator", "spec")?;
-            read_sli_spec(ctx, at, s, "spec.indicator.spec", &refs.sources)
+            let s = req(ctx, at, ind, &p, "spec")?;
+            read_sli_spec(ctx, at, s, &join(&p, "spec"), &refs.sources)
         }
-        OneOf::Second(r) => resolve(ctx, at, &refs.slis, "SLI", r, "spec.indicatorRef"),
+        OneOf::Second(r) => resolve(ctx, at, &refs.slis, "SLI", r, &join("spec", by_ref)),
     }
+}
+
+/// `spec.service` (v2alpha also `spec.serviceRef`, as the OpenSLO go-sdk writes it).
+fn read_service(ctx: &mut Ctx, at: At, spec: &Node) -> Option<String> {
+    let key = match (at.version, opt(spec, "serviceRef")) {
+        (Version::V2alpha, Some(_)) if opt(spec, "service").is_some() => {
+            ctx.report(
+                at.file,
+                line_of(spec, "serviceRef"),
+                "spec.serviceRef",
+                "set exactly one of service and serviceRef, not both",
+            );
+            return None;
+        }
+        (Version::V2alpha, Some(_)) => "serviceRef",
+        _ => "service",
+    };
+    field(
+        ctx,
+        at,
+        spec,
+        "spec",
+        key,
+        Required,
+        parsed(|s| check_name(s).map(|()| s.to_string())),
+    )
+}
+
+/// The SLO's title (v1 `metadata.displayName`, v2alpha the annotation
+/// `sloguard.dev/display-name`), its settings and its other annotations.
+fn read_title_and_settings(
+    ctx: &mut Ctx,
+    at: At,
+    meta: &Node,
+) -> (Option<String>, Option<Settings>, BTreeMap<String, String>) {
+    if at.version == Version::V1 {
+        let title = field(
+            ctx,
+            at,
+            meta,
+            "metadata",
+            "displayName",
+            Optional,
+            expect_text,
+        )
+        .map(str::to_string);
+        let (settings, annotations) = read_settings(ctx, at, meta);
+        return (title, settings, annotations);
+    }
+    let title = opt(meta, "annotations")
+        .and_then(|a| a.get(DISPLAY_NAME_ANNOTATION))
+        .and_then(|n| {
+            let path = format!("metadata.annotations.{DISPLAY_NAME_ANNOTATION}");
+            expect_text(ctx, at, n, &path)
+        })
+        .map(str::to_string);
+    // The title is not a setting: the settings are read without it.
+    let mut rest = meta.clone();
+    if let Some(Value::Map(entries)) = rest_annotations(&mut rest) {
+        entries.retain(|(k, _)| k.as_scalar() != Some(DISPLAY_NAME_ANNOTATION));
+    }
+    let (settings, annotations) = read_settings(ctx, at, &rest);
+    (title, settings, annotations)
+}
+
+/// The value of `annotations` in the metadata `meta`, to edit.
+fn rest_annotations(meta: &mut Node) -> Option<&mut Value> {
+    let Value::Map(entries) = &mut meta.value else {
+        return None;
+    };
+    entries
+        .iter_mut()
+        .find(|(k, _)| k.as_scalar() == Some("annotations"))
+        .map(|(_, v)| &mut v.value)
 }
 
 /// The one mapping in the list `spec.<key>`; `many` words the problem when there are more or fewer.
@@ -276,12 +339,11 @@ fn read_window(ctx: &mut Ctx, at: At, spec: &Node) -> Option<TimeWindow> {
         Duration::Seconds(s) if s > 0 && s % 86_400 == 0 => (CalendarUnit::Day, s / 86_400),
         Duration::Calendar(n, u) if n > 0 => (u, i64::from(n)),
         _ => {
-            ctx.report(
-                at.file,
-                dn.line,
-                &join(p, "duration"),
-                "a calendar window is a whole number of days, weeks, months, quarters or years (1d, 2w, 1M, 1Q, 1y)",
-            );
+            let msg = match at.version {
+                Version::V1 => "a calendar window is a whole number of days, weeks, months, quarters or years (1d, 2w, 1M, 1Q, 1y)",
+                Version::V2alpha => "a calendar window is a whole number of days or weeks (1d, 2w); in openslo.com/v2alpha `m` is minutes",
+            };
+            ctx.report(at.file, dn.line, &join(p, "duration"), msg);
             return None;
         }
     };
