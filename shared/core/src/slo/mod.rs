@@ -3,6 +3,7 @@
 pub mod change;
 pub mod duration;
 pub mod evaluate;
+pub mod incident;
 pub mod incremental;
 pub mod load;
 pub mod message;
