@@ -2,7 +2,7 @@
 //! changes recorded before each, and one incident with its history (`sloguard incident`).
 
 use crate::slo::change::DEFAULT_LOOKBACK_SECONDS;
-use crate::slo::incident::{parse_incident_id, IncidentFacts, IncidentRecord};
+use crate::slo::incident::{parse_incident_id, IncidentFacts, IncidentRecord, CHART_MARGIN};
 use crate::slo::model::SloDefinition;
 use crate::slo::snapshot::Snapshot;
 
@@ -13,8 +13,6 @@ use super::ports::{ChangeStore, DefinitionStore, HistoryStore, IncidentStore, St
 /// still open, or resolved within the range).
 pub const OPEN_LOOKBACK: i64 = 30 * 86_400;
 
-/// History shown around an incident in its chart, before its burn and after it resolved.
-pub const CHART_MARGIN: i64 = 3600;
 
 /// Why incidents could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -14,6 +14,9 @@ use super::evaluate::Evaluation;
 use super::model::{BurnRateCondition, Severity, SloDefinition};
 use super::status::{Decision, Event, Incident, SloState};
 
+/// History shown around an incident in its charts, before its burn and after it resolved.
+pub const CHART_MARGIN: i64 = 3600;
+
 /// Silences kept per incident (a silence renewed every few minutes must not grow the state).
 pub const MAX_SILENCES: usize = 10;
 
@@ -26,7 +29,9 @@ pub struct Burn {
     pub window: String,
     /// The evaluation that first saw it.
     pub seen_at: i64,
-    /// Budget left at that evaluation.
+    /// Budget left at its start: at the evaluation that saw it, plus what the window
+    /// over its threshold spent since the start (exact when the window is no longer
+    /// than the schedule period; a share of it, spread evenly, when it is longer).
     pub budget: Option<f64>,
 }
 
@@ -41,11 +46,15 @@ pub struct SilenceNote {
 }
 
 /// Each condition's burn, from the previous one: a condition with a window over its
-/// threshold keeps the burn it started; one with none over forgets it.
+/// threshold keeps the burn it started; one with none over forgets it. A new burn starts
+/// where its shortest window over the threshold starts, or at `previous` (the evaluation
+/// before, which saw no window of it over) if that is later: a 30-minute window over at
+/// 10:05 that was not at 10:00 was pushed over by what came after 10:00.
 pub fn burns(
     prev: &BTreeMap<String, Burn>,
     eval: &Evaluation,
     conditions: &[BurnRateCondition],
+    previous: Option<i64>,
 ) -> BTreeMap<String, Burn> {
     let t = eval.evaluated_at;
     let mut out = BTreeMap::new();
@@ -71,12 +80,26 @@ pub fn burns(
         };
         let burn = match prev.get(&c.name).filter(|b| b.seen_at <= t) {
             Some(b) => b.clone(),
-            None => Burn {
-                started_at: t - seconds,
-                window: label(seconds),
-                seen_at: t,
-                budget: eval.budget_remaining,
-            },
+            None => {
+                let started_at = previous
+                    .filter(|p| *p < t)
+                    .map_or(t - seconds, |p| p.max(t - seconds));
+                // What the window spent since the start, added back: the budget then.
+                let spent = eval
+                    .windows
+                    .iter()
+                    .find(|w| w.seconds == seconds)
+                    .and_then(|w| Some(w.burn_rate? * w.total / eval.budget_base()))
+                    .filter(|x| x.is_finite())
+                    .unwrap_or(0.0);
+                let share = (t - started_at) as f64 / seconds as f64;
+                Burn {
+                    started_at,
+                    window: label(seconds),
+                    seen_at: t,
+                    budget: eval.budget_remaining.map(|b| b + spent * share),
+                }
+            }
         };
         out.insert(c.name.clone(), burn);
     }
