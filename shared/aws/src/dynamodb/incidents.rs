@@ -25,7 +25,10 @@ pub(super) fn incident_item(r: &IncidentRecord) -> Item {
 }
 
 /// The transaction item that writes a record.
-pub(super) fn incident_put(table: &str, r: &IncidentRecord) -> Result<TransactWriteItem, StoreError> {
+pub(super) fn incident_put(
+    table: &str,
+    r: &IncidentRecord,
+) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(incident_item(r)))

@@ -7,12 +7,13 @@ use crate::slo::model::SloDefinition;
 use crate::slo::snapshot::Snapshot;
 
 use super::changes::changes_of;
-use super::ports::{ChangeStore, DefinitionStore, HistoryStore, IncidentStore, StoreError, FAR_FUTURE};
+use super::ports::{
+    ChangeStore, DefinitionStore, HistoryStore, IncidentStore, StoreError, FAR_FUTURE,
+};
 
 /// How long before a range an incident may have opened and still be listed in it (one
 /// still open, or resolved within the range).
 pub const OPEN_LOOKBACK: i64 = 30 * 86_400;
-
 
 /// Why incidents could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -121,3 +122,7 @@ async fn facts<S: IncidentStore + ChangeStore + HistoryStore>(
         changes_lookback: lookback,
     })
 }
+
+#[cfg(test)]
+#[path = "incidents_tests.rs"]
+mod tests;

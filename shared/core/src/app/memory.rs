@@ -19,8 +19,8 @@ use crate::slo::status::SloState;
 use super::events::AlarmMetric;
 use super::ports::{
     outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
-    HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox,
-    OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition,
+    HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier, NotifyError, Once, OnceClaim,
+    Outbox, OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition,
     StoredState, StreamCacheStore,
 };
 use crate::slo::snapshot::Snapshot;
@@ -209,8 +209,7 @@ impl StateStore for MemoryStore {
             t.commits += 1;
             for r in incidents {
                 t.incident_writes += 1;
-                t.incidents
-                    .insert((r.opened_at, r.slo.clone()), r.clone());
+                t.incidents.insert((r.opened_at, r.slo.clone()), r.clone());
             }
             for (k, n) in keys {
                 entry.pending.push(k.clone());

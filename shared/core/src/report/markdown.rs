@@ -40,7 +40,10 @@ fn plain_name(name: &str) -> bool {
 
 /// A link target Markdown keeps whole: a console address with nothing that ends a link.
 fn markdown_link(link: &str) -> bool {
-    console_link(link) && !link.chars().any(|c| "()<>[] \\`\"'".contains(c) || c.is_control())
+    console_link(link)
+        && !link
+            .chars()
+            .any(|c| "()<>[] \\`\"'".contains(c) || c.is_control())
 }
 
 /// `chart` as a standalone SVG document (the report's style sheet inside) in a data URI.
@@ -107,8 +110,7 @@ pub fn incident_review(f: &IncidentFacts, history: &[Snapshot], now: i64) -> Str
     row("Incident opened", rfc3339(r.detected_at));
     row(
         "Page sent",
-        r.paged_at
-            .map_or("no page went out".to_string(), rfc3339),
+        r.paged_at.map_or("no page went out".to_string(), rfc3339),
     );
     row("Time to detect", relative(r.time_to_detect()));
     row(
@@ -120,7 +122,11 @@ pub fn incident_review(f: &IncidentFacts, history: &[Snapshot], now: i64) -> Str
         format!(
             "{}{}",
             relative(r.duration(now)),
-            if r.resolved_at.is_none() { " so far" } else { "" }
+            if r.resolved_at.is_none() {
+                " so far"
+            } else {
+                ""
+            }
         ),
     );
     row(

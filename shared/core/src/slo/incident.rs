@@ -23,9 +23,10 @@ pub const MAX_SILENCES: usize = 10;
 /// When a condition's windows started burning past its threshold, without a break.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Burn {
-    /// The start of the first window seen over its threshold (its evaluation time minus its length).
+    /// The start of the first short window seen over its threshold (its evaluation time
+    /// minus its length, or the evaluation before if later).
     pub started_at: i64,
-    /// That window (`5m`), the shortest over the threshold at that evaluation.
+    /// That window (`5m`).
     pub window: String,
     /// The evaluation that first saw it.
     pub seen_at: i64,
@@ -45,11 +46,11 @@ pub struct SilenceNote {
     pub reason: String,
 }
 
-/// Each condition's burn, from the previous one: a condition with a window over its
-/// threshold keeps the burn it started; one with none over forgets it. A new burn starts
-/// where its shortest window over the threshold starts, or at `previous` (the evaluation
-/// before, which saw no window of it over) if that is later: a 30-minute window over at
-/// 10:05 that was not at 10:00 was pushed over by what came after 10:00.
+/// Each condition's burn, from the previous one: a condition whose short window is over
+/// its threshold keeps the burn it started; one whose short window is not forgets it. A
+/// new burn starts where that window starts, or at `previous` (the evaluation before,
+/// which saw it below the threshold) if that is later: a 30-minute window over at 10:05
+/// that was not at 10:00 was pushed over by what came after 10:00.
 pub fn burns(
     prev: &BTreeMap<String, Burn>,
     eval: &Evaluation,
@@ -66,18 +67,12 @@ pub fn burns(
         let Some(def) = conditions.iter().find(|d| d.name == c.name) else {
             continue;
         };
-        let over = |r: Option<f64>| r.is_some_and(|r| c.op.holds(r, c.threshold));
-        let shortest = [
-            (c.short_rate, def.short_seconds),
-            (c.long_rate, def.long_seconds),
-        ]
-        .into_iter()
-        .filter(|(r, _)| over(*r))
-        .map(|(_, s)| s)
-        .min();
-        let Some(seconds) = shortest else {
+        // The short window: it follows the burn closely (the long one still remembers a
+        // burn that ended, and would join the next one to it).
+        if !c.short_rate.is_some_and(|r| c.op.holds(r, c.threshold)) {
             continue;
-        };
+        }
+        let seconds = def.short_seconds;
         let burn = match prev.get(&c.name).filter(|b| b.seen_at <= t) {
             Some(b) => b.clone(),
             None => {
@@ -163,7 +158,10 @@ impl IncidentRecord {
             burn_started_at: burn.map_or(incident.opened_at, |b| b.started_at),
             burn_window: burn.map(|b| b.window.clone()),
             budget_at_start: burn.map_or(incident.budget_at_open, |b| b.budget),
-            severity: incident.peak.unwrap_or(incident.severity).max(incident.severity),
+            severity: incident
+                .peak
+                .unwrap_or(incident.severity)
+                .max(incident.severity),
             detected_at: incident.opened_at + lag,
             paged_at: incident.paged_at,
             resolved_at: end,
@@ -282,4 +280,98 @@ pub struct IncidentFacts {
     pub changes: Vec<Change>,
     /// The lookback those changes were read over (sloguard.dev/changes-lookback).
     pub changes_lookback: i64,
+}
+
+impl IncidentFacts {
+    /// The JSON object `incidents --json`, `incident --json` and the review document print
+    /// (times RFC 3339, durations in seconds, budgets as fractions of the budget).
+    pub fn to_json(&self, now: i64) -> serde_json::Value {
+        use super::message::rfc3339;
+        let r = &self.record;
+        let time = |t: Option<i64>| t.map(rfc3339);
+        serde_json::json!({
+            "id": r.id(),
+            "slo": r.slo,
+            "service": r.service,
+            "severity": r.severity.as_str(),
+            "open": r.resolved_at.is_none(),
+            "burn_started_at": rfc3339(r.burn_started_at),
+            "burn_window": r.burn_window,
+            "opened_at": rfc3339(r.opened_at),
+            "detected_at": rfc3339(r.detected_at),
+            "paged_at": time(r.paged_at),
+            "resolved_at": time(r.resolved_at),
+            "time_to_detect_seconds": r.time_to_detect(),
+            "duration_seconds": r.duration(now),
+            "budget_at_start": r.budget_at_start,
+            "budget_at_end": r.budget_at_end,
+            "budget_spent": r.budget_spent(),
+            "changes": self.changes.iter().map(|c| serde_json::json!({
+                "target": c.target, "kind": c.kind, "at": rfc3339(c.at), "what": c.what,
+                "region": c.region, "link": c.link,
+                "before_burn_seconds": r.burn_started_at - c.at,
+            })).collect::<Vec<_>>(),
+            "silences": r.silences.iter().map(|s| serde_json::json!({
+                "since": rfc3339(s.since), "until": rfc3339(s.until), "reason": s.reason,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// The incident as plain text lines (the CLI, the review digest), outside text quoted.
+    pub fn lines(&self, now: i64) -> Vec<String> {
+        use super::message::{one_line, pct, pct_cell, quoted, relative, rfc3339};
+        let r = &self.record;
+        let mut out = vec![format!(
+            "{}  {}, {}",
+            one_line(&r.id()),
+            r.severity.as_str(),
+            match r.resolved_at {
+                Some(t) => format!("resolved {}", rfc3339(t)),
+                None => "still open".to_string(),
+            }
+        )];
+        out.push(format!(
+            "  burn started {}{}; {} after {}; lasted {}{}",
+            rfc3339(r.burn_started_at),
+            r.burn_window
+                .as_deref()
+                .map_or(String::new(), |w| format!(" ({} window)", one_line(w))),
+            if r.paged_at.is_some() {
+                "paged"
+            } else {
+                "opened, no page"
+            },
+            relative(r.time_to_detect()),
+            relative(r.duration(now)),
+            if r.resolved_at.is_none() {
+                " so far"
+            } else {
+                ""
+            },
+        ));
+        out.push(format!(
+            "  budget spent {} ({} left at the start, {} at the end)",
+            r.budget_spent().map_or("n/a".to_string(), |s| pct(s, 1)),
+            pct_cell(r.budget_at_start, 1),
+            pct_cell(r.budget_at_end, 1)
+        ));
+        for c in &self.changes {
+            out.push(format!(
+                "  change {} before the burn: {} {} at {}",
+                relative(r.burn_started_at - c.at),
+                quoted(&c.target),
+                quoted(&c.what),
+                rfc3339(c.at)
+            ));
+        }
+        for s in &r.silences {
+            out.push(format!(
+                "  silenced from {} until {}: {}",
+                rfc3339(s.since),
+                rfc3339(s.until),
+                quoted(&s.reason)
+            ));
+        }
+        out
+    }
 }
