@@ -24,15 +24,14 @@ pub const MAX_SILENCES: usize = 10;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Burn {
     /// The start of the first short window seen over its threshold (its evaluation time
-    /// minus its length, or the evaluation before if later).
+    /// minus its length): the burn began at or after it.
     pub started_at: i64,
     /// That window (`5m`).
     pub window: String,
     /// The evaluation that first saw it.
     pub seen_at: i64,
-    /// Budget left at its start: at the evaluation that saw it, plus what the window
-    /// over its threshold spent since the start (exact when the window is no longer
-    /// than the schedule period; a share of it, spread evenly, when it is longer).
+    /// Budget left at its start: at the evaluation that saw it, plus what the window over
+    /// its threshold spent.
     pub budget: Option<f64>,
 }
 
@@ -48,14 +47,11 @@ pub struct SilenceNote {
 
 /// Each condition's burn, from the previous one: a condition whose short window is over
 /// its threshold keeps the burn it started; one whose short window is not forgets it. A
-/// new burn starts where that window starts, or at `previous` (the evaluation before,
-/// which saw it below the threshold) if that is later: a 30-minute window over at 10:05
-/// that was not at 10:00 was pushed over by what came after 10:00.
+/// new burn starts where that window starts: the burn began at or after it.
 pub fn burns(
     prev: &BTreeMap<String, Burn>,
     eval: &Evaluation,
     conditions: &[BurnRateCondition],
-    previous: Option<i64>,
 ) -> BTreeMap<String, Burn> {
     let t = eval.evaluated_at;
     let mut out = BTreeMap::new();
@@ -76,10 +72,7 @@ pub fn burns(
         let burn = match prev.get(&c.name).filter(|b| b.seen_at <= t) {
             Some(b) => b.clone(),
             None => {
-                let started_at = previous
-                    .filter(|p| *p < t)
-                    .map_or(t - seconds, |p| p.max(t - seconds));
-                // What the window spent since the start, added back: the budget then.
+                // What the window spent, added back: the budget at its start.
                 let spent = eval
                     .windows
                     .iter()
@@ -87,12 +80,11 @@ pub fn burns(
                     .and_then(|w| Some(w.burn_rate? * w.total / eval.budget_base()))
                     .filter(|x| x.is_finite())
                     .unwrap_or(0.0);
-                let share = (t - started_at) as f64 / seconds as f64;
                 Burn {
-                    started_at,
+                    started_at: t - seconds,
                     window: label(seconds),
                     seen_at: t,
-                    budget: eval.budget_remaining.map(|b| b + spent * share),
+                    budget: eval.budget_remaining.map(|b| b + spent),
                 }
             }
         };
@@ -101,9 +93,13 @@ pub fn burns(
     out
 }
 
-/// The earliest of the burns: where an incident that opens now began.
+/// Where an incident that opens now began: the burn seen first and, of those seen at the
+/// same evaluation, the one of the shortest window (it says the most about when).
 pub fn earliest(burns: &BTreeMap<String, Burn>) -> Option<Burn> {
-    burns.values().min_by_key(|b| b.started_at).cloned()
+    burns
+        .values()
+        .min_by_key(|b| (b.seen_at, std::cmp::Reverse(b.started_at)))
+        .cloned()
 }
 
 /// One incident as stored: what a post-incident review starts from.

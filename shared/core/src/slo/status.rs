@@ -334,7 +334,7 @@ pub fn decide(prev: &SloState, eval: &Evaluation, rules: &Rules) -> Decision {
         met_since,
         incident: prev.incident.clone(),
         budget_announced: prev.budget_announced.clone(),
-        burns: burns(&prev.burns, eval, rules.conditions, prev.last_evaluated_at),
+        burns: burns(&prev.burns, eval, rules.conditions),
     };
     let change = (prev.status != Some(observed)).then(|| {
         next.status_since = Some(t);
