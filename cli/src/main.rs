@@ -59,6 +59,10 @@ enum Command {
     Changes(commands::changes::Args),
     /// The stored budget history of one SLO.
     History(commands::history::Args),
+    /// The incidents (of one SLO, or all): burn start, time to detect, duration, budget spent, changes before, silences.
+    Incidents(commands::incidents::Args),
+    /// One incident by its id; --markdown prints a post-incident review skeleton.
+    Incident(commands::incidents::OneArgs),
     /// The local tour: a moto emulator, the example SLOs, an incident, the notifications on-call gets.
     #[cfg(feature = "demo")]
     Demo(demo::Args),
@@ -82,6 +86,8 @@ async fn run(command: &Command, verbose: bool) -> Result<ExitCode> {
         Command::Cost(a) => commands::cost::run(a).await,
         Command::Changes(a) => commands::changes::run(a).await,
         Command::History(a) => commands::history::run(a).await,
+        Command::Incidents(a) => commands::incidents::run(a).await,
+        Command::Incident(a) => commands::incidents::run_one(a).await,
         #[cfg(feature = "demo")]
         Command::Demo(a) => demo::run(a).await,
     }

@@ -245,7 +245,7 @@ async fn a_future_trigger_is_refused_and_the_next_real_cycle_still_pages() -> Re
     assert!(
         env.app
             .store
-            .commit("checkout", 1, &stale, &[], &[])
+            .commit("checkout", 1, &stale, &[], &[], &[])
             .await?
     );
     let r = env.scheduled(&env.app, t).await?;

@@ -9,6 +9,7 @@ pub mod cost;
 pub mod evaluate;
 pub mod gate;
 pub mod history;
+pub mod incidents;
 pub mod init;
 pub mod report;
 pub mod review;
@@ -25,6 +26,7 @@ use sloguard_core::app::backfill::BackfillError;
 use sloguard_core::app::changes::ChangeError;
 use sloguard_core::app::cycle::{CycleError, DeliveryError, SloError};
 use sloguard_core::app::gate::GateError;
+use sloguard_core::app::incidents::IncidentError;
 use sloguard_core::app::ports::StoredDefinition;
 use sloguard_core::app::ports::{AccessProblem, NotifyError, SourceError, StoreError, Timeout};
 use sloguard_core::app::report::ReportError;
@@ -232,6 +234,15 @@ trait Access {
     fn access(&self) -> Option<AccessProblem>;
 }
 
+impl Access for IncidentError {
+    fn access(&self) -> Option<AccessProblem> {
+        match self {
+            IncidentError::Store(e) => e.access(),
+            IncidentError::BadId(_) | IncidentError::Unknown(_) => None,
+        }
+    }
+}
+
 impl Access for StoreError {
     fn access(&self) -> Option<AccessProblem> {
         StoreError::access(self)
@@ -346,7 +357,7 @@ fn access_problem(e: &anyhow::Error) -> Option<AccessProblem> {
     }
     e.chain().find_map(|c| {
         first_of!(c; StoreError, SourceError, NotifyError, SloError, DeliveryError, CycleError,
-                  ApplyError, BackfillError, ReportError, GateError, ChangeError)
+                  ApplyError, BackfillError, ReportError, GateError, ChangeError, IncidentError)
     })
 }
 

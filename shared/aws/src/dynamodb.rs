@@ -10,6 +10,7 @@
 //! | review dedup    | `REVIEW`         | period (week number)        | `expires_at` |
 //! | alarm debounce  | `ALARM#EVAL#<slo>` | minute (epoch minutes)    | `expires_at` |
 //! | change          | `CHANGE#<target>` | `<at RFC 3339>#<change id>` | `change` (JSON), `expires_at` (TTL, 90 days by default) |
+//! | incident        | `INCIDENT`       | `<opened_at RFC 3339>#<slo>` | `incident` (JSON: the record a review starts from), `expires_at` (TTL: the history retention after it opened) |
 //! | stream cache    | `STREAM#<digest>` | `CACHE`                   | `cache` (binary: closed hours and far-edge buckets), `read_at`, `expires_at` (TTL) |
 //!
 //! Definitions and states each live in one partition, so a cycle lists all of
@@ -30,6 +31,7 @@ mod changes;
 mod dedup;
 mod definitions;
 mod history;
+mod incidents;
 mod outbox;
 mod sizes;
 mod state;

@@ -267,6 +267,7 @@ async fn dynamodb_lost_races_and_throttling() {
             &SloState::default(),
             &[notification()],
             &[Channel::People],
+            &[],
         )
         .await
         .unwrap();
@@ -277,7 +278,14 @@ async fn dynamodb_lost_races_and_throttling() {
         "with an outbox item: one transaction"
     );
     let won = store
-        .commit("checkout", 3, &SloState::default(), &[], &[Channel::People])
+        .commit(
+            "checkout",
+            3,
+            &SloState::default(),
+            &[],
+            &[Channel::People],
+            &[],
+        )
         .await
         .unwrap();
     assert!(
@@ -389,6 +397,7 @@ async fn a_cancelled_transaction_is_read_by_its_reasons_codes_not_its_message() 
             &SloState::default(),
             &[notification()],
             &[Channel::People],
+            &[],
         )
         .await
         .unwrap_err();

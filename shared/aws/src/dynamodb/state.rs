@@ -9,9 +9,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use sloguard_core::app::ports::{
     outbox_items, Channel, Silence, StateStore, StoreError, StoredState,
 };
+use sloguard_core::slo::incident::IncidentRecord;
 use sloguard_core::slo::message::Notification;
 use sloguard_core::slo::status::SloState;
 
+use super::incidents::incident_put;
 use super::outbox::{outbox_item_key, outbox_sort_key, parse_outbox_key, OUTBOX_DAYS};
 use super::{
     classify, get_n, get_s, json, key, n, s, to_json, DynamoStore, Failure, Item, SK, TTL_ATTRIBUTE,
@@ -133,6 +135,7 @@ impl StateStore for DynamoStore {
         state: &SloState,
         notifications: &[Notification],
         channels: &[Channel],
+        incidents: &[IncidentRecord],
     ) -> Result<bool, StoreError> {
         let outbox = outbox_items(notifications, channels);
         let keys: Vec<String> = outbox.iter().map(|(k, _)| outbox_sort_key(k)).collect();
@@ -154,7 +157,7 @@ impl StateStore for DynamoStore {
             values.insert(":expected".into(), n(expected_version));
             "version = :expected"
         };
-        if outbox.is_empty() {
+        if outbox.is_empty() && incidents.is_empty() {
             // Nothing to deliver: one conditional write (1 unit per KB), not a transaction (2).
             let res = self
                 .client
@@ -200,6 +203,9 @@ impl StateStore for DynamoStore {
                 .build()
                 .map_err(|e| StoreError::Rejected(e.to_string()))?;
             items.push(TransactWriteItem::builder().put(put).build());
+        }
+        for r in incidents {
+            items.push(incident_put(&self.table, r)?);
         }
         match self
             .client

@@ -8,6 +8,7 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::slo::evaluate::{evaluate, EvaluateError};
+use crate::slo::incident::{follow, SilenceNote};
 use crate::slo::message::{changes_reference, compose, compose_with, rfc3339, AlarmNote};
 use crate::slo::model::SloDefinition;
 use crate::slo::plan::{EvalTime, QueryPlan};
@@ -402,8 +403,32 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
     let mut attempt = 0;
     let (observed, change, pending, snap) = loop {
         attempt += 1;
-        let silenced = stored.silence.as_ref().is_some_and(|s| s.active_at(t.now));
-        let decision = decide(&stored.state, &eval, &Rules::for_slo(slo, silenced));
+        let silence = stored
+            .silence
+            .as_ref()
+            .filter(|s| s.active_at(t.now))
+            .map(|s| SilenceNote {
+                since: s.created_at,
+                until: s.until,
+                reason: s.reason.clone(),
+            });
+        let mut decision = decide(
+            &stored.state,
+            &eval,
+            &Rules::for_slo(slo, silence.is_some()),
+        );
+        // The incident records this commit writes (what a review reads later).
+        let mut incidents = follow(
+            slo,
+            &stored.state,
+            &mut decision,
+            &eval,
+            silence.as_ref(),
+            app.config.lag_seconds,
+        );
+        for r in &mut incidents {
+            r.expires_at = r.resolved_at.unwrap_or(r.opened_at) + app.config.history_days * 86_400;
+        }
         let snap = Snapshot::new(
             slo,
             &eval,
@@ -433,6 +458,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
         };
         if alarm_info.is_none()
             && decision.announcements.is_empty()
+            && incidents.is_empty()
             && !hourly
             && !repaired
             && stored.version > 0
@@ -486,6 +512,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
                 &new_state,
                 &notifications,
                 &channels,
+                &incidents,
             )
             .await?;
         if committed {

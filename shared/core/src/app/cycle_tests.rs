@@ -343,12 +343,17 @@ async fn a_state_with_times_in_the_future_is_repaired_and_exhaustion_is_announce
             calm_since: Some(ahead),
             quiet_since: None,
             held_back: false,
+            burn: None,
+            peak: None,
+            paged_at: None,
+            silences: Vec::new(),
         }),
         budget_announced: [(100, ahead)].into(),
+        burns: Default::default(),
     };
     assert!(app
         .store
-        .commit("checkout", 0, &state, &[], &[])
+        .commit("checkout", 0, &state, &[], &[], &[])
         .await
         .unwrap());
     at(&app, T).await;

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::slo::change::Change;
+use crate::slo::incident::IncidentRecord;
 use crate::slo::incremental::StreamCache;
 use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::{MetricSpec, SloDefinition};
@@ -18,8 +19,8 @@ use crate::slo::status::SloState;
 use super::events::AlarmMetric;
 use super::ports::{
     outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
-    HistoryPage, HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox,
-    OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition,
+    HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier, NotifyError, Once, OnceClaim,
+    Outbox, OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition,
     StoredState, StreamCacheStore,
 };
 use crate::slo::snapshot::Snapshot;
@@ -52,6 +53,10 @@ struct Tables {
     streams: BTreeMap<MetricSpec, (i64, Vec<u8>)>,
     /// Stream cache writes, for assertions on how often a cycle writes them.
     stream_writes: usize,
+    /// Incident records by (opening time, SLO), as DynamoDB keys them.
+    incidents: BTreeMap<(i64, String), IncidentRecord>,
+    /// Incident record writes, for assertions.
+    incident_writes: usize,
 }
 
 /// The store, in memory.
@@ -112,6 +117,11 @@ impl MemoryStore {
             t.definitions
                 .insert(name.to_string(), (version, text.to_string()))
         });
+    }
+
+    /// Incident record writes so far, for assertions.
+    pub fn incident_writes(&self) -> usize {
+        self.with(|t| t.incident_writes)
     }
 
     /// Outbox items not yet sent, for assertions.
@@ -180,6 +190,7 @@ impl StateStore for MemoryStore {
         state: &SloState,
         notifications: &[Notification],
         channels: &[Channel],
+        incidents: &[IncidentRecord],
     ) -> Result<bool, StoreError> {
         Ok(self.with(|t| {
             let current = t.states.get(slo).map_or(0, |s| s.version);
@@ -196,6 +207,10 @@ impl StateStore for MemoryStore {
             entry.state = state.clone();
             entry.version = expected_version + 1;
             t.commits += 1;
+            for r in incidents {
+                t.incident_writes += 1;
+                t.incidents.insert((r.opened_at, r.slo.clone()), r.clone());
+            }
             for (k, n) in keys {
                 entry.pending.push(k.clone());
                 t.outbox.insert(
@@ -416,6 +431,18 @@ impl ChangeStore for MemoryStore {
                 .iter()
                 .filter(|((tg, at, _), _)| tg == target && (since..=until).contains(at))
                 .map(|(_, c)| c.clone())
+                .collect()
+        }))
+    }
+}
+
+impl IncidentStore for MemoryStore {
+    async fn incidents(&self, since: i64, until: i64) -> Result<Vec<IncidentRecord>, StoreError> {
+        Ok(self.with(|t| {
+            t.incidents
+                .range((since, String::new())..)
+                .take_while(|((at, _), _)| *at <= until)
+                .map(|(_, r)| r.clone())
                 .collect()
         }))
     }

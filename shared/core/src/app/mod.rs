@@ -9,6 +9,7 @@ pub mod cycle;
 pub mod emf;
 pub mod events;
 pub mod gate;
+pub mod incidents;
 pub mod latest;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
@@ -21,8 +22,8 @@ pub mod widget;
 
 pub use ports::{
     BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, HistoryPage,
-    HistoryStore, MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence, StateStore,
-    StoredDefinition, StoredState, StreamCacheStore,
+    HistoryStore, IncidentStore, MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence,
+    StateStore, StoredDefinition, StoredState, StreamCacheStore,
 };
 // The snapshot is domain data (`slo::snapshot`); the use cases name it through here too.
 pub use crate::slo::snapshot::{self, Snapshot, StoredTime};

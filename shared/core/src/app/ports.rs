@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use crate::slo::change::Change;
+use crate::slo::incident::IncidentRecord;
 use crate::slo::incremental::StreamCache;
 use crate::slo::message::Notification;
 use crate::slo::model::{MetricSpec, SloDefinition};
@@ -309,8 +310,9 @@ pub trait StateStore: Send + Sync {
         slo: &str,
     ) -> impl Future<Output = Result<Option<StoredState>, StoreError>> + Send;
     /// Replace the state if its version is still `expected_version`, adding atomically the
-    /// outbox items for each notification on `channels` (a transaction only when there are
-    /// some: a state alone is one conditional write). Returns false when another writer won.
+    /// outbox items for each notification on `channels` and writing the `incidents` records
+    /// (each replaces the record of the same SLO and opening): a transaction only when there
+    /// are some, a state alone is one conditional write. Returns false when another writer won.
     fn commit(
         &self,
         slo: &str,
@@ -318,6 +320,7 @@ pub trait StateStore: Send + Sync {
         state: &SloState,
         notifications: &[Notification],
         channels: &[Channel],
+        incidents: &[IncidentRecord],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Set (Some) or lift (None) an SLO's silence, without touching its evaluated state.
     fn set_silence(
@@ -431,6 +434,16 @@ pub trait ChangeStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Change>, StoreError>> + Send;
 }
 
+/// The incident records the state's commits write, read back for reviews.
+pub trait IncidentStore: Send + Sync {
+    /// Every record of an incident opened in [since, until], oldest first.
+    fn incidents(
+        &self,
+        since: i64,
+        until: i64,
+    ) -> impl Future<Output = Result<Vec<IncidentRecord>, StoreError>> + Send;
+}
+
 /// What each metric stream keeps between cycles (closed hours, far-edge buckets), so a
 /// cycle reads only the stream's new tail from CloudWatch.
 pub trait StreamCacheStore: Send + Sync {
@@ -452,7 +465,14 @@ pub trait StreamCacheStore: Send + Sync {
 
 /// Everything sloguard keeps, as one bound for use cases that need all of it.
 pub trait BudgetStore:
-    DefinitionStore + StateStore + Outbox + HistoryStore + DedupStore + ChangeStore + StreamCacheStore
+    DefinitionStore
+    + StateStore
+    + Outbox
+    + HistoryStore
+    + DedupStore
+    + ChangeStore
+    + StreamCacheStore
+    + IncidentStore
 {
 }
 
@@ -463,7 +483,8 @@ impl<
             + HistoryStore
             + DedupStore
             + ChangeStore
-            + StreamCacheStore,
+            + StreamCacheStore
+            + IncidentStore,
     > BudgetStore for T
 {
 }

@@ -2,13 +2,14 @@
 //! review draw from, and the weekly review digest sent once to the topic.
 
 use crate::report::review;
+use crate::slo::incident::IncidentFacts;
 use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::Severity;
 use crate::slo::status::Status;
 
 use super::ports::{
-    ChangeStore, Channel, DedupStore, DefinitionStore, HistoryStore, Notifier, NotifyError, Once,
-    OnceClaim, StoreError,
+    ChangeStore, Channel, DedupStore, DefinitionStore, HistoryStore, IncidentStore, Notifier,
+    NotifyError, Once, OnceClaim, StoreError,
 };
 use super::views::{view_of, Detail, ReadBudget};
 
@@ -47,8 +48,15 @@ fn digest_id(now: i64) -> String {
 }
 
 /// The digest of SLO reviews already made, with the fleet's worst status.
-fn digest_of(reviews: &[review::SloReview], worst: Status, days: i64, now: i64) -> Notification {
-    let (subject, body) = review::digest(reviews, days);
+fn digest_of(
+    reviews: &[review::SloReview],
+    incidents: &[IncidentFacts],
+    worst: Status,
+    days: i64,
+    now: i64,
+) -> Notification {
+    let (subject, mut body) = review::digest(reviews, days);
+    body.push_str(&review::incident_section(incidents, days, now));
     Notification {
         id: digest_id(now),
         slo: "fleet".into(),
@@ -66,13 +74,14 @@ fn digest_of(reviews: &[review::SloReview], worst: Status, days: i64, now: i64) 
                 "budget_remaining": r.budget_now, "budget_spent": r.budget_spent,
                 "incidents": r.incidents.len(), "hints": r.hints,
             })).collect::<Vec<_>>(),
+            "incident_records": incidents.iter().map(|f| f.to_json(now)).collect::<Vec<_>>(),
         }),
     }
 }
 
 /// The review digest of the whole fleet, made one SLO at a time: each SLO's history is
 /// read, reviewed and dropped before the next, so memory does not grow with the fleet.
-pub async fn review_digest<S: DefinitionStore + HistoryStore + ChangeStore>(
+pub async fn review_digest<S: DefinitionStore + HistoryStore + ChangeStore + IncidentStore>(
     store: &S,
     days: i64,
     now: i64,
@@ -99,8 +108,10 @@ pub async fn review_digest<S: DefinitionStore + HistoryStore + ChangeStore>(
             now,
         ));
     }
+    let incidents = super::incidents::incidents(store, None, now - days * 86_400, now).await?;
     Ok(digest_of(
         &reviews,
+        &incidents,
         worst.unwrap_or(Status::NoData),
         days,
         now,
@@ -139,7 +150,7 @@ const REVIEW_LEASE_SECONDS: i64 = 300;
 /// claimed with a lease and only counts as sent once published: a sender that dies on
 /// the way leaves a claim that expires, and the week can be sent again.
 pub async fn send_review<
-    S: DefinitionStore + HistoryStore + DedupStore + ChangeStore,
+    S: DefinitionStore + HistoryStore + DedupStore + ChangeStore + IncidentStore,
     N: Notifier,
 >(
     store: &S,

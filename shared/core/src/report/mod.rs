@@ -4,6 +4,7 @@
 //! HTML and SVG is written by [`html::Html`], so stored strings are always text.
 
 pub mod html;
+pub mod markdown;
 pub mod review;
 pub mod svg;
 
@@ -287,7 +288,7 @@ pub fn slo_section(v: &SloView, range: (i64, i64), size: Size) -> Html {
 
 /// Whether `link` may be a link on the page: an AWS console address (the links sloguard
 /// makes for changes). Anything else from a stored change stays text.
-fn console_link(link: &str) -> bool {
+pub(crate) fn console_link(link: &str) -> bool {
     let Some(rest) = link.strip_prefix("https://") else {
         return false;
     };

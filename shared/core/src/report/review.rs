@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use crate::slo::incident::IncidentFacts;
 use crate::slo::message::{clean_subject, count, pct_cell, relative};
 use crate::slo::status::Status;
 
@@ -221,6 +222,30 @@ fn review_one(v: &SloView, since: i64, now: i64) -> SloReview {
         incidents,
         hints,
     }
+}
+
+/// The incidents of the digest's range, from their records, with their figures; and how
+/// to start the review of each.
+pub fn incident_section(incidents: &[IncidentFacts], days: i64, now: i64) -> String {
+    let mut b = format!(
+        "\nIncidents of the last {days} days: {}\n",
+        if incidents.is_empty() {
+            "none".to_string()
+        } else {
+            count(incidents.len(), "incident")
+        }
+    );
+    for f in incidents {
+        for line in f.lines(now) {
+            let _ = writeln!(b, "  {line}");
+        }
+        let _ = writeln!(
+            b,
+            "    review it: sloguard incident {} --markdown",
+            crate::slo::message::one_line(&f.record.id())
+        );
+    }
+    b
 }
 
 /// The digest as one info message: a subject and a plain-text body.

@@ -4,6 +4,7 @@ pub mod change;
 pub mod convert;
 pub mod duration;
 pub mod evaluate;
+pub mod incident;
 pub mod incremental;
 pub mod load;
 pub mod message;

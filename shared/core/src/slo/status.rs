@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::evaluate::Evaluation;
+use super::incident::{burns, earliest, Burn, SilenceNote};
 use super::model::{BurnRateCondition, Severity};
 
 /// The state of an SLO as on-call sees it.
@@ -108,6 +109,10 @@ pub struct SloState {
     /// When each budget-consumption threshold (percent consumed) was last announced.
     #[serde(default)]
     pub budget_announced: BTreeMap<u32, i64>,
+    /// Since when each condition has had a window over its threshold (where an incident's
+    /// burn started); empty, and not stored, while nothing burns.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub burns: BTreeMap<String, Burn>,
 }
 
 /// An incident: opened when a page or ticket condition starts firing, closed once none
@@ -128,6 +133,18 @@ pub struct Incident {
     /// A silence held back some of its messages: say so when the silence ends.
     #[serde(default)]
     pub held_back: bool,
+    /// Where its burn started (None for incidents opened before burns were followed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burn: Option<Burn>,
+    /// The highest level it reached (`severity` is the current one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak: Option<Severity>,
+    /// When its page went out (the cycle's trigger time); None until one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paged_at: Option<i64>,
+    /// Silences in force while it was open.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub silences: Vec<SilenceNote>,
 }
 
 /// A change of the shown status, recorded in history ("ok -> breaching").
@@ -317,6 +334,7 @@ pub fn decide(prev: &SloState, eval: &Evaluation, rules: &Rules) -> Decision {
         met_since,
         incident: prev.incident.clone(),
         budget_announced: prev.budget_announced.clone(),
+        burns: burns(&prev.burns, eval, rules.conditions),
     };
     let change = (prev.status != Some(observed)).then(|| {
         next.status_since = Some(t);
@@ -391,6 +409,10 @@ fn incident_step(
                 calm_since: None,
                 quiet_since: None,
                 held_back: false,
+                burn: earliest(&next.burns),
+                peak: Some(severity),
+                paged_at: None,
+                silences: Vec::new(),
             };
             announce(Event::Opened, severity, &i);
             next.incident = Some(i);
@@ -401,6 +423,7 @@ fn incident_step(
                 i.calm_since = None;
                 if i.severity != Severity::Page {
                     i.severity = Severity::Page;
+                    i.peak = Some(Severity::Page);
                     announce(Event::Escalated, Severity::Page, &i);
                 }
             } else if i.severity == Severity::Page {
