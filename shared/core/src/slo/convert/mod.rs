@@ -324,7 +324,7 @@ impl Cx {
         rename(spec, from_inline, inline);
         rename(spec, from_ref, by_ref);
         if let Some(s) = get_mut(spec, inline).and_then(|i| get_mut(i, "spec")) {
-            self.sli_spec(s, &format!("spec.{inline}.spec"));
+            self.sli_spec(s, &format!("spec.{from_inline}.spec"));
         }
         let to = self.to;
         if let Some(Value::Seq(objectives)) = get_mut(spec, "objectives").map(|o| &mut o.value) {
@@ -341,13 +341,13 @@ impl Cx {
                     }
                 }
                 if let Some(s) = get_mut(o, inline).and_then(|i| get_mut(i, "spec")) {
-                    self.sli_spec(s, &format!("spec.objectives[{i}].{inline}.spec"));
+                    self.sli_spec(s, &format!("spec.objectives[{i}].{from_inline}.spec"));
                 }
             }
         }
     }
 
-    /// An SLI spec at `path`: each of its metrics.
+    /// An SLI spec at `path` (as the input file names it): each of its metrics.
     fn sli_spec(&mut self, spec: &mut Node, path: &str) {
         if let Some(m) = get_mut(spec, "thresholdMetric") {
             self.metric(m, &format!("{path}.thresholdMetric"));
@@ -402,6 +402,13 @@ impl Cx {
                     let mut details =
                         remove(&mut ds, "connectionDetails").unwrap_or_else(|| map_node(ds.line));
                     self.inline_source(&mut details, &mut spec, path);
+                    if let Some(d) = remove(&mut ds, "description") {
+                        self.drop_note(
+                            d.line,
+                            &format!("{path}.dataSourceSpec.description"),
+                            "dropped: an openslo/v1 metric has no place for its DataSource's description",
+                        );
+                    }
                 }
                 insert_after(&mut src, "", "spec", spec);
                 m.value = Value::Map(vec![(scalar("metricSource", m.line), src)]);

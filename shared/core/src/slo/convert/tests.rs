@@ -201,3 +201,65 @@ fn an_inline_slis_display_name_is_dropped_with_a_note_at_its_line() {
     assert_eq!(v2.dropped[0].path, "spec.indicator.metadata.displayName");
     assert!(!v2.files[0].text.contains("Checkout errors"));
 }
+
+#[test]
+fn an_inline_data_source_goes_into_the_v1_metric_and_its_credentials_are_dropped() {
+    let text = "apiVersion: openslo.com/v2alpha
+kind: SLO
+metadata:
+  name: latency
+spec:
+  service: metrics
+  sli:
+    spec:
+      thresholdMetric:
+        dataSourceSpec:
+          description: Metrics account
+          type: CloudWatch
+          connectionDetails:
+            region: eu-central-1
+            accountId: \"123456789012\"
+            accessKeyID: key
+        spec:
+          namespace: Metrics
+          metricName: Latency
+          stat: Maximum
+  timeWindow:
+    - duration: 1w
+      isRolling: true
+  budgetingMethod: Timeslices
+  objectives:
+    - op: lte
+      value: 500
+      target: 0.99
+      timeSliceWindow: 5m
+";
+    let files = [SourceFile {
+        name: "latency.yaml".into(),
+        text: text.into(),
+    }];
+    let v1 = convert(&files, Version::V1).unwrap();
+    let out = &v1.files[0].text;
+    assert!(
+        out.contains("        metricSource:\n          type: CloudWatch\n          spec:\n            namespace: Metrics\n            metricName: Latency\n            stat: Maximum\n            region: eu-central-1\n            accountId: \"123456789012\"\n"),
+        "{out}"
+    );
+    let notes: Vec<(usize, &str)> = v1
+        .dropped
+        .iter()
+        .map(|d| (d.line, d.path.as_str()))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            (
+                16,
+                "spec.sli.spec.thresholdMetric.dataSourceSpec.connectionDetails.accessKeyID"
+            ),
+            (
+                11,
+                "spec.sli.spec.thresholdMetric.dataSourceSpec.description"
+            ),
+        ]
+    );
+}
