@@ -1,6 +1,7 @@
 //! The SLO domain: pure functions over plain data, no AWS and no I/O.
 
 pub mod change;
+pub mod composite;
 pub mod duration;
 pub mod evaluate;
 pub mod incremental;

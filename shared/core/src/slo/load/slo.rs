@@ -469,5 +469,6 @@ fn ind_insights(ind: &Indicator) -> bool {
             numerator, total, ..
         } => numerator.is_insights() || total.is_insights(),
         Indicator::Threshold { metric } | Indicator::Raw { metric, .. } => metric.is_insights(),
+        Indicator::Composite(_) => ind.metric_specs().iter().any(|m| m.is_insights()),
     }
 }
