@@ -361,3 +361,110 @@ fn over_slices(
     };
     evaluate_plain(&plain, t, &[&data])
 }
+
+/// Why a composite's parts cannot be resolved against the stored SLOs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("part `{0}` is not a stored SLO (apply it first)")]
+    Unknown(String),
+    #[error("cycle: {0}; a composite cannot contain itself")]
+    Cycle(String),
+    #[error("part `{part}` counts its budget by {got:?}, the composite by {want:?}; the parts of a composite share one budgeting method")]
+    Method {
+        part: String,
+        got: BudgetingMethod,
+        want: BudgetingMethod,
+    },
+    #[error("part `{part}` has {got}-slices, the composite {want}-slices; the parts share one slice length")]
+    Slice {
+        part: String,
+        got: String,
+        want: String,
+    },
+}
+
+/// `slo` with every part that names another SLO (`sloguard.dev/composite-of`) replaced by that
+/// SLO's indicator and objective, nested composites too; `all` holds the stored SLOs by name.
+pub fn resolve(
+    slo: &SloDefinition,
+    all: &std::collections::HashMap<&str, &SloDefinition>,
+) -> Result<SloDefinition, ResolveError> {
+    let Indicator::Composite(c) = &slo.indicator else {
+        return Ok(slo.clone());
+    };
+    let mut path = vec![slo.name.clone()];
+    let resolved = resolve_parts(slo, c, all, &mut path)?;
+    Ok(SloDefinition {
+        indicator: Indicator::Composite(resolved),
+        ..slo.clone()
+    })
+}
+
+fn resolve_parts(
+    top: &SloDefinition,
+    c: &Composite,
+    all: &std::collections::HashMap<&str, &SloDefinition>,
+    path: &mut Vec<String>,
+) -> Result<Composite, ResolveError> {
+    let mut parts = Vec::with_capacity(c.parts.len());
+    for p in &c.parts {
+        let mut part = p.clone();
+        if p.source == PartSource::Slo {
+            if let Some(pos) = path.iter().position(|n| *n == p.name) {
+                let mut cycle = path[pos..].to_vec();
+                cycle.push(p.name.clone());
+                return Err(ResolveError::Cycle(cycle.join(" -> ")));
+            }
+            let def = all
+                .get(p.name.as_str())
+                .ok_or_else(|| ResolveError::Unknown(p.name.clone()))?;
+            if def.method != top.method {
+                return Err(ResolveError::Method {
+                    part: p.name.clone(),
+                    got: def.method,
+                    want: top.method,
+                });
+            }
+            let (got, want) = (def.slice_seconds(), top.slice_seconds());
+            if top.method != BudgetingMethod::Occurrences && got != want {
+                let l = |s: Option<i64>| s.map_or("no".into(), super::duration::label);
+                return Err(ResolveError::Slice {
+                    part: p.name.clone(),
+                    got: l(got),
+                    want: l(want),
+                });
+            }
+            let indicator = match &def.indicator {
+                Indicator::Composite(inner) => {
+                    path.push(p.name.clone());
+                    let r = resolve_parts(top, inner, all, path);
+                    path.pop();
+                    Indicator::Composite(r?)
+                }
+                other => other.clone(),
+            };
+            part.source = PartSource::Own {
+                indicator: Box::new(indicator),
+                objective: def.objective.clone(),
+            };
+        } else if let PartSource::Own {
+            indicator,
+            objective,
+        } = &p.source
+        {
+            if let Indicator::Composite(inner) = indicator.as_ref() {
+                part.source = PartSource::Own {
+                    indicator: Box::new(Indicator::Composite(resolve_parts(
+                        top, inner, all, path,
+                    )?)),
+                    objective: objective.clone(),
+                };
+            }
+        }
+        parts.push(part);
+    }
+    Ok(Composite {
+        parts,
+        missing: c.missing,
+    })
+}

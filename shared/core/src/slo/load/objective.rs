@@ -42,21 +42,6 @@ pub(super) fn read_objectives(
         );
         return None;
     }
-    // A composite SLO (objectives with their own indicators and weights): one message for all.
-    let composite = items.iter().enumerate().find_map(|(i, o)| {
-        ["indicator", "indicatorRef", "compositeWeight"]
-            .into_iter()
-            .find_map(|k| o.get(k).map(|n| (join(&objective_path(i), k), n.line)))
-    });
-    if let Some((path, line)) = composite {
-        ctx.report(
-            at.file,
-            line,
-            &path,
-            "composite SLOs (objectives with their own indicator or compositeWeight) are not supported; write one SLO per indicator",
-        );
-        return None;
-    }
     let mut out = Vec::new();
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
@@ -117,7 +102,7 @@ fn slug(s: &str) -> String {
 }
 
 /// One objective at `p`.
-fn read_objective(ctx: &mut Ctx, at: At, o: &Node, p: &str) -> Option<Objective> {
+pub(super) fn read_objective(ctx: &mut Ctx, at: At, o: &Node, p: &str) -> Option<Objective> {
     check_fields(
         ctx,
         at,
