@@ -23,6 +23,10 @@ pub mod yaml;
 #[cfg(any(test, feature = "testing"))]
 pub mod fixtures;
 #[cfg(test)]
+mod composite_load_tests;
+#[cfg(test)]
+mod composite_tests;
+#[cfg(test)]
 mod status_tests;
 #[cfg(test)]
 mod tests;

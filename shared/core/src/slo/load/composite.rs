@@ -406,8 +406,12 @@ pub(super) fn check_cycles(ctx: &mut Ctx, docs: &[Doc], slos: &[SloDefinition]) 
             _ => None,
         })
         .collect();
-    let mut names: Vec<&str> = graph.keys().copied().collect();
-    names.sort_unstable();
+    // In file order, so the cycle is reported where it closes: at the later SLO.
+    let names: Vec<&str> = slos
+        .iter()
+        .map(|s| s.name.as_str())
+        .filter(|n| graph.contains_key(n))
+        .collect();
     let mut seen: BTreeSet<Vec<&str>> = BTreeSet::new();
     for start in names {
         let mut path = vec![start];
