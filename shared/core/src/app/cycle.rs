@@ -648,3 +648,7 @@ async fn deliver<M, S: BudgetStore, N: Notifier>(
 #[cfg(test)]
 #[path = "cycle_tests.rs"]
 pub(crate) mod tests;
+
+#[cfg(test)]
+#[path = "composite_tests.rs"]
+mod composite_tests;
