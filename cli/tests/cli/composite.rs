@@ -66,13 +66,8 @@ async fn a_composite_of_two_services_pages_naming_the_burning_part_and_shows_in_
         .to_string();
     let sdk = moto.sdk_config("eu-west-1").await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue = emulator::subscribe_queue(
-        &sqs,
-        &aws_sdk_sns::Client::new(&sdk),
-        &arn,
-        "on-call",
-    )
-    .await?;
+    let queue =
+        emulator::subscribe_queue(&sqs, &aws_sdk_sns::Client::new(&sdk), &arn, "on-call").await?;
 
     // Three teams, three files, applied one by one.
     let dir = scratch("composite");
@@ -130,14 +125,19 @@ async fn a_composite_of_two_services_pages_naming_the_burning_part_and_shows_in_
     // the 0.002 the composite allows: burn rate 25 over 1h, attainment 95%.
     let burn = row["burn_rates"]["1h"].as_f64().unwrap();
     assert!((burn - 25.0).abs() < 1e-6, "{row}");
-    assert!((row["attainment"].as_f64().unwrap() - 0.95).abs() < 1e-9, "{row}");
+    assert!(
+        (row["attainment"].as_f64().unwrap() - 0.95).abs() < 1e-9,
+        "{row}"
+    );
     assert_eq!(row["status"], "exhausted", "{row}");
 
     let got = emulator::drain(&sqs, &queue).await?;
     let page = got
         .iter()
-        .find(|m| m.attributes.get("slo").map(String::as_str) == Some("buy-journey")
-            && m.attributes.get("severity").map(String::as_str) == Some("page"))
+        .find(|m| {
+            m.attributes.get("slo").map(String::as_str) == Some("buy-journey")
+                && m.attributes.get("severity").map(String::as_str) == Some("page")
+        })
         .unwrap_or_else(|| panic!("a page for the composite: {got:#?}"));
     assert!(page.subject.contains("buy-journey"), "{}", page.subject);
     assert!(

@@ -106,20 +106,26 @@ async fn a_composite_pages_and_names_the_part_that_burns_most() {
     assert_eq!(journey.error, None);
     let snap = journey.snapshot.as_ref().unwrap();
     // Over the last hour: m = 1 x 0 + 0.5 x 0.10 = 0.05; burn 0.05 / 0.002 = 25.
-    assert!((snap.burn_rates["1h"].unwrap() - 25.0).abs() < 1e-9, "{snap:?}");
+    assert!(
+        (snap.burn_rates["1h"].unwrap() - 25.0).abs() < 1e-9,
+        "{snap:?}"
+    );
     let sent = app.notifier.take();
     let page = sent
         .iter()
         .find(|n| n.slo == "journey" && n.severity == Severity::Page)
         .expect("the composite pages");
     assert!(
-        page.body.contains("Burning most: part \"payments\" (weight 0.5)"),
+        page.body
+            .contains("Burning most: part \"payments\" (weight 0.5)"),
         "{}",
         page.body
     );
     assert_eq!(page.document["burning_most"]["part"], "payments");
     // The part pages on its own too; checkout is fine.
-    assert!(sent.iter().any(|n| n.slo == "payments" && n.severity == Severity::Page));
+    assert!(sent
+        .iter()
+        .any(|n| n.slo == "payments" && n.severity == Severity::Page));
     assert!(!sent.iter().any(|n| n.slo == "checkout"));
 }
 
@@ -133,7 +139,9 @@ async fn a_composite_whose_part_is_not_stored_fails_alone() {
         name: "orphan.yaml".into(),
         text: orphan,
     }];
-    apply(&app.store, &f, ApplyOptions::default()).await.unwrap();
+    apply(&app.store, &f, ApplyOptions::default())
+        .await
+        .unwrap();
     let r = run_cycle(
         &app,
         CycleRequest {
@@ -152,4 +160,28 @@ async fn a_composite_whose_part_is_not_stored_fails_alone() {
     let journey = r.slos.iter().find(|o| o.slo == "journey").unwrap();
     assert_eq!(journey.status, Some(Status::Ok));
     assert_eq!(r.failed, 1);
+}
+
+#[tokio::test]
+async fn apply_refuses_a_cycle_through_a_stored_composite_at_its_line() {
+    let app = shop(|_| 0.0).await;
+    // `journey` (stored) composes checkout; making checkout compose journey closes a cycle.
+    let text = JOURNEY
+        .replace("name: journey", "name: checkout")
+        .replace("checkout, payments:0.5", "journey");
+    let f = [SourceFile {
+        name: "loop.yaml".into(),
+        text,
+    }];
+    let err = apply(&app.store, &f, ApplyOptions::default())
+        .await
+        .unwrap_err();
+    let crate::app::apply::ApplyError::Invalid(problems) = err else {
+        panic!("{err}")
+    };
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        ["loop.yaml:6: metadata.annotations.sloguard.dev/composite-of: cycle: checkout -> journey -> checkout; a composite cannot contain itself"]
+    );
 }

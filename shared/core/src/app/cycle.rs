@@ -259,8 +259,7 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
         .iter()
         .filter_map(|d| d.definition.as_ref().ok().cloned())
         .collect();
-    let by_name: HashMap<&str, &SloDefinition> =
-        all.iter().map(|d| (d.name.as_str(), d)).collect();
+    let by_name: HashMap<&str, &SloDefinition> = all.iter().map(|d| (d.name.as_str(), d)).collect();
     for d in stored {
         if !req
             .only

@@ -30,7 +30,9 @@ use super::series::{Series, StreamData};
 /// A part's good fraction `r` (None: no data) with its weight, for [`combine`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Share {
+    /// The part's weight, above 0.
     pub weight: f64,
+    /// Its good fraction in [0, 1]; None when it has no data there.
     pub good: Option<f64>,
 }
 
@@ -81,7 +83,7 @@ pub fn units(slo: &SloDefinition) -> Vec<Cow<'_, SloDefinition>> {
     }
 }
 
-fn leaves<'a>(slo: &SloDefinition, c: &Composite, out: &mut Vec<Cow<'a, SloDefinition>>) {
+fn leaves(slo: &SloDefinition, c: &Composite, out: &mut Vec<Cow<'_, SloDefinition>>) {
     for p in &c.parts {
         if let PartSource::Own {
             indicator,

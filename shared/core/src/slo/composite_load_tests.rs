@@ -94,7 +94,11 @@ fn composite_of_loads_named_parts_with_weights_and_policy() {
     let Indicator::Composite(c) = &j.indicator else {
         panic!("{:?}", j.indicator)
     };
-    let parts: Vec<(&str, f64)> = c.parts.iter().map(|p| (p.name.as_str(), p.weight)).collect();
+    let parts: Vec<(&str, f64)> = c
+        .parts
+        .iter()
+        .map(|p| (p.name.as_str(), p.weight))
+        .collect();
     assert_eq!(parts, [("checkout", 2.0), ("payments", 1.0)]);
     assert_eq!(c.missing, MissingPolicy::CountAsBad);
     assert_eq!(j.objective.target, 0.98);
@@ -108,7 +112,9 @@ fn composite_of_loads_named_parts_with_weights_and_policy() {
     let Indicator::Composite(c) = &r.indicator else {
         panic!()
     };
-    assert!(matches!(&c.parts[0].source, PartSource::Own { objective, .. } if objective.target == 0.99));
+    assert!(
+        matches!(&c.parts[0].source, PartSource::Own { objective, .. } if objective.target == 0.99)
+    );
 }
 
 #[test]
@@ -149,7 +155,8 @@ fn a_cycle_through_stored_slos_fails_that_composite_when_resolved() {
 #[test]
 fn parts_must_share_the_composites_budgeting_method() {
     let text = [
-        part("chat", "Chat", "Timeslices").replace("target: 0.99", "target: 0.99\n      timeSliceTarget: 0.9"),
+        part("chat", "Chat", "Timeslices")
+            .replace("target: 0.99", "target: 0.99\n      timeSliceTarget: 0.9"),
         composite("journey", "chat", ""),
     ]
     .concat();
@@ -157,7 +164,10 @@ fn parts_must_share_the_composites_budgeting_method() {
     assert!(l.problems.is_empty(), "{:#?}", l.problems);
     let all: HashMap<&str, &SloDefinition> = l.slos.iter().map(|s| (s.name.as_str(), s)).collect();
     let err = resolve(all["journey"], &all).unwrap_err();
-    assert!(matches!(err, ResolveError::Method { ref part, .. } if part == "chat"), "{err}");
+    assert!(
+        matches!(err, ResolveError::Method { ref part, .. } if part == "chat"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -169,7 +179,9 @@ fn more_than_twenty_parts_are_refused() {
         ["journey.yaml:7: metadata.annotations.sloguard.dev/composite-of: 21 parts; a composite may have at most 20 (compose composites for more)"]
     );
     // Twenty are fine.
-    assert!(files(&composite("journey", &parts[..20].join(","), "")).problems.is_empty());
+    assert!(files(&composite("journey", &parts[..20].join(","), ""))
+        .problems
+        .is_empty());
 }
 
 #[test]
@@ -215,7 +227,9 @@ fn openslo_composites_refuse_a_zero_weight_and_a_spec_level_indicator() {
     let l = files(&objective_form);
     let p = problems(&l);
     assert!(
-        p.iter().any(|m| m.contains(":9: spec.indicator: a composite SLO's indicators go in its objectives")),
+        p.iter()
+            .any(|m| m
+                .contains(":9: spec.indicator: a composite SLO's indicators go in its objectives")),
         "{p:#?}"
     );
     let without = objective_form.replace(
@@ -225,7 +239,9 @@ fn openslo_composites_refuse_a_zero_weight_and_a_spec_level_indicator() {
     );
     let p = problems(&files(&without));
     assert!(
-        p.iter().any(|m| m.ends_with("spec.objectives[0].compositeWeight: 0 is out of range: a weight is above 0")),
+        p.iter().any(|m| m.ends_with(
+            "spec.objectives[0].compositeWeight: 0 is out of range: a weight is above 0"
+        )),
         "{p:#?}"
     );
 }

@@ -145,13 +145,13 @@ fn combine_adds_weighted_bad_parts_under_each_missing_policy() {
     // ignore: m = 0.01 x 1.5 / 1 = 0.015, r = 0.985
     assert!(close(combine(&api_only, MissingPolicy::Ignore), 0.985));
     // No part with data: no data, whatever the policy.
-    assert_eq!(
-        combine(&[s(1.0, None)], MissingPolicy::CountAsBad),
-        None
-    );
+    assert_eq!(combine(&[s(1.0, None)], MissingPolicy::CountAsBad), None);
     // Bad parts beyond the whole: clamped to 0 (timeslices: both parts bad, weights 1).
     assert_eq!(
-        combine(&[s(1.0, Some(0.0)), s(1.0, Some(0.0))], MissingPolicy::Ignore),
+        combine(
+            &[s(1.0, Some(0.0)), s(1.0, Some(0.0))],
+            MissingPolicy::Ignore
+        ),
         Some(0.0)
     );
 }
@@ -236,7 +236,10 @@ fn occurrences_journey_with(policy: &str) -> SloDefinition {
             ),
         ],
     )
-    .replace("composite-missing: ignore", &format!("composite-missing: {policy}"));
+    .replace(
+        "composite-missing: ignore",
+        &format!("composite-missing: {policy}"),
+    );
     let slo = one(&text);
     let Indicator::Composite(c) = &slo.indicator else {
         panic!()

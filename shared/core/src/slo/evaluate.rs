@@ -191,14 +191,11 @@ pub fn evaluate(
             (Indicator::Ratio { good, .. }, BudgetingMethod::Occurrences) => {
                 ratio_sums(streams[0], streams[1], *good, start, sp.end, excl)
             }
-            (Indicator::Ratio { .. }, _) => slice_counts(
-                [streams[0], streams[1]],
-                slice,
-                start,
-                sp.end,
-                excl,
-                |v| slice_score(ind, obj, method, &v),
-            ),
+            (Indicator::Ratio { .. }, _) => {
+                slice_counts([streams[0], streams[1]], slice, start, sp.end, excl, |v| {
+                    slice_score(ind, obj, method, &v)
+                })
+            }
             _ => slice_counts([streams[0]], slice, start, sp.end, excl, |v| {
                 slice_score(ind, obj, method, &v)
             }),

@@ -19,13 +19,13 @@ pub mod suggest;
 pub mod window;
 pub mod yaml;
 
-/// The SLO the tests share, for the adapters' tests too (feature `testing`).
-#[cfg(any(test, feature = "testing"))]
-pub mod fixtures;
 #[cfg(test)]
 mod composite_load_tests;
 #[cfg(test)]
 mod composite_tests;
+/// The SLO the tests share, for the adapters' tests too (feature `testing`).
+#[cfg(any(test, feature = "testing"))]
+pub mod fixtures;
 #[cfg(test)]
 mod status_tests;
 #[cfg(test)]

@@ -433,7 +433,9 @@ impl SloDefinition {
     /// period in `time_slice_seconds`.
     pub fn slice_seconds(&self) -> Option<i64> {
         match (&self.indicator, self.method) {
-            (Indicator::Ratio { .. } | Indicator::Composite(_), BudgetingMethod::Occurrences) => None,
+            (Indicator::Ratio { .. } | Indicator::Composite(_), BudgetingMethod::Occurrences) => {
+                None
+            }
             _ => self.objective.time_slice_seconds,
         }
     }

@@ -95,7 +95,9 @@ pub fn parse_composite_of(value: &str, own: &str) -> Result<Vec<(String, f64)>, 
     let mut out: Vec<(String, f64)> = Vec::new();
     for item in value.split(',').map(str::trim) {
         if item.is_empty() {
-            return Err("an empty part; write `name:weight,...` (weight optional, default 1)".into());
+            return Err(
+                "an empty part; write `name:weight,...` (weight optional, default 1)".into(),
+            );
         }
         let (name, weight) = match item.split_once(':') {
             Some((n, w)) => {
@@ -114,7 +116,9 @@ pub fn parse_composite_of(value: &str, own: &str) -> Result<Vec<(String, f64)>, 
         };
         check_name(name).map_err(|m| format!("part {m}"))?;
         if name == own {
-            return Err(format!("cycle: {own} -> {own}; a composite cannot contain itself"));
+            return Err(format!(
+                "cycle: {own} -> {own}; a composite cannot contain itself"
+            ));
         }
         if out.iter().any(|(n, _)| n == name) {
             return Err(format!("part `{name}` is listed twice"));
@@ -342,7 +346,11 @@ fn inline(
                         at.file,
                         line_of(o, "timeSliceWindow"),
                         &join(&p, "timeSliceWindow"),
-                        format!("the objectives of a composite share one slice length; {} has {}", objective_path(j), crate::slo::duration::label(first)),
+                        format!(
+                            "the objectives of a composite share one slice length; {} has {}",
+                            objective_path(j),
+                            crate::slo::duration::label(first)
+                        ),
                     );
                     ok = false;
                 }

@@ -227,7 +227,13 @@ pub(super) fn read_indicator(
         OneOf::First(ind) => {
             let p = join(path, "indicator");
             let ind = expect_map(ctx, at, ind, &p)?;
-            check_fields(ctx, at, ind, &p, &["metadata", "spec", "kind", "apiVersion"]);
+            check_fields(
+                ctx,
+                at,
+                ind,
+                &p,
+                &["metadata", "spec", "kind", "apiVersion"],
+            );
             if ind.get("metadata").is_some() {
                 read_metadata_name(ctx, at, ind, &p);
             }
