@@ -178,6 +178,9 @@ fn part_windows(
 /// A top-level part as messages name it: name, weight, its own target, and its counts.
 type Top<T> = (String, f64, f64, T);
 
+/// (good, total) of the SLO window, then of each alert window; None without data.
+type WindowCounts = Vec<Option<(f64, f64)>>;
+
 /// Take the next `n` streams.
 fn take<'s, 'a>(
     rest: &mut &'s [&'a StreamData],
@@ -200,9 +203,9 @@ fn windows_of(
     c: &Composite,
     t: EvalTime,
     rest: &mut &[&StreamData],
-    mut tops: Option<&mut Vec<Top<Vec<Option<(f64, f64)>>>>>,
-) -> Result<Vec<Option<(f64, f64)>>, EvaluateError> {
-    let mut parts: Vec<(f64, Vec<Option<(f64, f64)>>)> = Vec::new();
+    mut tops: Option<&mut Vec<Top<WindowCounts>>>,
+) -> Result<WindowCounts, EvaluateError> {
+    let mut parts: Vec<(f64, WindowCounts)> = Vec::new();
     for p in &c.parts {
         let PartSource::Own {
             indicator,
@@ -231,7 +234,7 @@ fn windows_of(
     let n = parts.first().map_or(0, |(_, c)| c.len());
     Ok((0..n)
         .map(|k| {
-            let with = |(w, c): &(f64, Vec<Option<(f64, f64)>>)| {
+            let with = |(w, c): &(f64, WindowCounts)| {
                 let c = c.get(k).copied().flatten().filter(|(_, tot)| *tot > 0.0);
                 (*w, c)
             };

@@ -285,3 +285,43 @@ spec:
         ["journey.yaml:12: spec.objectives: the composite's target, 1 - sum(compositeWeight x (1 - target)), is 0.0000; it must be above 0: raise the targets or lower the weights"]
     );
 }
+
+#[test]
+fn nested_composites_add_up_level_by_level() {
+    let text = [
+        part("a", "A", "Occurrences"),
+        part("b", "B", "Occurrences"),
+        part("c", "C", "Occurrences"),
+        composite("checkout-flow", "a, b:0.5", ""),
+        composite("journey", "checkout-flow:2, c", ""),
+    ]
+    .concat();
+    let l = files(&text);
+    assert!(l.problems.is_empty(), "{:#?}", l.problems);
+    let all: HashMap<&str, &SloDefinition> = l.slos.iter().map(|s| (s.name.as_str(), s)).collect();
+    let journey = resolve(all["journey"], &all).unwrap();
+    // Per minute: 100 events on each part; a fails 1, b 4, c 2 (the parts count good ones).
+    let e = super::composite_tests::run(&journey, |m, _, period| {
+        let minutes = (period / 60) as f64;
+        let bad = match m {
+            "A" | "B" | "C" => return Some(100.0 * minutes),
+            "AOk" => 1.0,
+            "BOk" => 4.0,
+            "COk" => 2.0,
+            _ => return None,
+        };
+        Some((100.0 - bad) * minutes)
+    });
+    // checkout-flow: m = 1 x 0.01 + 0.5 x 0.04 = 0.03, r = 0.97.
+    // journey: m = 2 x 0.03 + 1 x 0.02 = 0.08, attainment 0.92; burn 0.08 / 0.02 = 4.
+    assert!(
+        (e.attainment.unwrap() - 0.92).abs() < 1e-9,
+        "{:?}",
+        e.attainment
+    );
+    assert!((e.burn_rate("1h").unwrap() - 4.0).abs() < 1e-9);
+    // checkout-flow adds 0.06 of the 0.08: it burns most, at 0.03 / (1 - 0.98) = 1.5x its own.
+    let (p, w) = e.burning_most("1h").unwrap();
+    assert_eq!(p.name, "checkout-flow");
+    assert!((w.burn_rate.unwrap() - 1.5).abs() < 1e-9);
+}

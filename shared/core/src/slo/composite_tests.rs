@@ -27,7 +27,7 @@ fn one(text: &str) -> SloDefinition {
 }
 
 /// Evaluate with every planned bucket from `f(metric name, bucket start, period)`.
-fn run(slo: &SloDefinition, f: impl Fn(&str, i64, i64) -> Option<f64>) -> Evaluation {
+pub(super) fn run(slo: &SloDefinition, f: impl Fn(&str, i64, i64) -> Option<f64>) -> Evaluation {
     let t = EvalTime { at: T, now: T };
     let plan = QueryPlan::build(&[slo], t);
     let data: Vec<StreamData> = plan
