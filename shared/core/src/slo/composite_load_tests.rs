@@ -325,3 +325,36 @@ fn nested_composites_add_up_level_by_level() {
     assert_eq!(p.name, "checkout-flow");
     assert!((w.burn_rate.unwrap() - 1.5).abs() < 1e-9);
 }
+
+#[test]
+fn an_openslo_composite_part_on_occurrences_must_count_events() {
+    let text = "apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: journey
+spec:
+  service: shop
+  timeWindow:
+    - duration: 7d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.99
+      indicator:
+        spec:
+          ratioMetric:
+            counter: true
+            good:
+              metricSource:
+                type: CloudWatch
+                spec: {region: eu-west-1, namespace: Shop, metricName: Ok, stat: Average}
+            total:
+              metricSource:
+                type: CloudWatch
+                spec: {region: eu-west-1, namespace: Shop, metricName: All, stat: Sum}
+";
+    assert_eq!(
+        problems(&files(text)),
+        ["journey.yaml:13: spec.objectives[0].indicator: Occurrences counts events, so the stat must be Sum or SampleCount, not Average"]
+    );
+}

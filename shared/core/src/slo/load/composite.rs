@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::slo::model::{
-    BudgetingMethod, BurnRateCondition, Composite, CompositePart, Indicator, MissingPolicy,
-    Objective, PartSource, SloDefinition, TimeWindow, MAX_COMPOSITE_PARTS,
+    BudgetingMethod, BurnRateCondition, Composite, CompositePart, Indicator, MetricSpec,
+    MissingPolicy, Objective, PartSource, SloDefinition, TimeWindow, MAX_COMPOSITE_PARTS,
 };
 use crate::slo::yaml::Node;
 
@@ -31,6 +31,13 @@ pub(super) enum Mode {
 
 fn annotation<'n>(meta: &'n Node, key: &str) -> Option<&'n Node> {
     meta.get("annotations").and_then(|a| a.get(key))
+}
+
+/// The line of the key `key` itself (a mapping value starts on the line after it).
+fn key_line(node: &Node, key: &str) -> usize {
+    node.as_map()
+        .and_then(|m| m.iter().find(|(k, _)| k.as_scalar() == Some(key)))
+        .map_or_else(|| line_of(node, key), |(k, _)| k.line)
 }
 
 fn annotation_path(key: &str) -> String {
@@ -317,6 +324,32 @@ fn inline(
             ok = false;
             continue;
         };
+        if let (
+            BudgetingMethod::Occurrences,
+            Indicator::Ratio {
+                numerator, total, ..
+            },
+        ) = (base.method, &ind)
+        {
+            let key = if o.get("indicator").is_some() {
+                "indicator"
+            } else {
+                "indicatorRef"
+            };
+            for m in [numerator, total] {
+                if let MetricSpec::Metric { stat, .. } = m {
+                    if stat != "Sum" && stat != "SampleCount" {
+                        ctx.report(
+                            at.file,
+                            key_line(o, key),
+                            &join(&p, key),
+                            format!("Occurrences counts events, so the stat must be Sum or SampleCount, not {}", truncate(stat, 40)),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+        }
         let checked = check_method(ctx, at, spec, i, &ind, base.method, obj.clone())
             .map(|o| with_datapoint_period(&ind, base.method, base.window, base.conditions, o))
             .and_then(|o| {
