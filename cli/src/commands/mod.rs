@@ -270,7 +270,8 @@ impl Access for SloError {
             | SloError::Unknown
             | SloError::Deferred
             | SloError::Evaluate(_)
-            | SloError::LostRace(_) => None,
+            | SloError::LostRace(_)
+            | SloError::Composite(_) => None,
         }
     }
 }

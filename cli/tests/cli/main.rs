@@ -8,6 +8,7 @@ use sloguard_testing::emulator::Moto;
 mod access;
 mod apply;
 mod convert;
+mod composite;
 mod history;
 mod output;
 mod settings;

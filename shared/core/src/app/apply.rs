@@ -1,6 +1,6 @@
 //! Apply definitions: validate files, store what changed, optionally prune the rest.
 
-use crate::slo::load::{load, Problem, SourceFile};
+use crate::slo::load::{load, Problem, SourceFile, COMPOSITE_OF};
 use crate::slo::message::count;
 use crate::slo::model::SloDefinition;
 
@@ -70,6 +70,7 @@ pub async fn apply<S: DefinitionStore>(
         return Err(ApplyError::NoSlos);
     }
     let stored = store.definitions().await?;
+    check_composites(files, &slos, &stored)?;
     let doomed: Vec<String> = if prune {
         stored
             .iter()
@@ -114,6 +115,63 @@ pub async fn apply<S: DefinitionStore>(
         out.push((name, Change::Pruned));
     }
     Ok(out)
+}
+
+/// Composites in the files resolved against the stored SLOs (those in the files taking their
+/// place): a cycle, or a part that counts its budget another way, is refused at its line. A
+/// part not applied yet is fine here; the composite fails alone until it is.
+fn check_composites(
+    files: &[SourceFile],
+    slos: &[SloDefinition],
+    stored: &[super::ports::StoredDefinition],
+) -> Result<(), ApplyError> {
+    use crate::slo::composite::{resolve, ResolveError};
+    let mut all: std::collections::HashMap<&str, &SloDefinition> = stored
+        .iter()
+        .filter_map(|d| d.definition.as_ref().ok())
+        .map(|d| (d.name.as_str(), d))
+        .collect();
+    all.extend(slos.iter().map(|s| (s.name.as_str(), s)));
+    let problems: Vec<Problem> = slos
+        .iter()
+        .filter_map(|s| match resolve(s, &all) {
+            Ok(_) | Err(ResolveError::Unknown(_)) => None,
+            Err(e) => Some(Problem {
+                file: s.file.clone(),
+                line: composite_of_line(files, s),
+                path: format!("metadata.annotations.{COMPOSITE_OF}"),
+                message: e.to_string(),
+            }),
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApplyError::Invalid(problems))
+    }
+}
+
+/// The line of `slo`'s `sloguard.dev/composite-of` in its file (its document's line if none).
+fn composite_of_line(files: &[SourceFile], slo: &SloDefinition) -> usize {
+    files
+        .iter()
+        .filter(|f| f.name == slo.file)
+        .filter_map(|f| {
+            crate::slo::yaml::parse(f.text.strip_prefix('\u{feff}').unwrap_or(&f.text)).ok()
+        })
+        .flatten()
+        .flat_map(|d| match d.value {
+            crate::slo::yaml::Value::Seq(items) => items,
+            _ => vec![d],
+        })
+        .find(|d| d.line == slo.line)
+        .and_then(|d| {
+            d.get("metadata")
+                .and_then(|m| m.get("annotations"))
+                .and_then(|a| a.get(COMPOSITE_OF))
+                .map(|n| n.line)
+        })
+        .unwrap_or(slo.line)
 }
 
 /// Equal apart from where the file was: moving a file is not a change.

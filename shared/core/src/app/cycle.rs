@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
+use crate::slo::composite::{resolve, ResolveError};
 use crate::slo::evaluate::{evaluate, EvaluateError};
 use crate::slo::incident::{follow, SilenceNote};
 use crate::slo::message::{changes_reference, compose, compose_with, rfc3339, AlarmNote};
@@ -93,6 +94,8 @@ pub enum SloError {
     Store(#[from] StoreError),
     #[error("lost the race to update state {0} times; the next cycle retries")]
     LostRace(usize),
+    #[error("composite: {0}")]
+    Composite(#[from] ResolveError),
 }
 
 /// Why a committed notification is not delivered yet (it stays pending for the next cycle).
@@ -252,6 +255,12 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
     let t = EvalTime::from_trigger(req.trigger, app.config.lag_seconds, req.now);
     let mut outcomes = Vec::new();
     let mut slos: Vec<SloDefinition> = Vec::new();
+    // Composites read their parts (stored SLOs, any service) whatever this cycle selects.
+    let all: Vec<SloDefinition> = stored
+        .iter()
+        .filter_map(|d| d.definition.as_ref().ok().cloned())
+        .collect();
+    let by_name: HashMap<&str, &SloDefinition> = all.iter().map(|d| (d.name.as_str(), d)).collect();
     for d in stored {
         if !req
             .only
@@ -266,7 +275,10 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
             }
         }
         match d.definition {
-            Ok(def) => slos.push(def),
+            Ok(def) => match resolve(&def, &by_name) {
+                Ok(def) => slos.push(def),
+                Err(e) => outcomes.push(failed(&d.name, SloError::Composite(e))),
+            },
             Err(reason) => outcomes.push(failed(
                 &d.name,
                 SloError::Unreadable {
@@ -662,3 +674,7 @@ async fn deliver<M, S: BudgetStore, N: Notifier>(
 #[cfg(test)]
 #[path = "cycle_tests.rs"]
 pub(crate) mod tests;
+
+#[cfg(test)]
+#[path = "composite_tests.rs"]
+mod composite_tests;

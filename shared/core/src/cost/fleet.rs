@@ -25,17 +25,26 @@ pub fn representative(slos: &[&SloDefinition], t: EvalTime) -> Vec<Option<(Snaps
     let plan = QueryPlan::build(slos, t);
     let mut roles = vec![Role::Total; plan.streams.len()];
     for (slo, ids) in slos.iter().zip(&plan.slo_streams) {
-        match &slo.indicator {
-            Indicator::Ratio { good, .. } => {
-                roles[ids[0]] = if *good { Role::Good } else { Role::Bad };
+        let mut ids = ids.iter();
+        for unit in crate::slo::composite::units(slo) {
+            let first = ids.next().copied();
+            for _ in 1..unit.metric_specs().len() {
+                ids.next();
             }
-            Indicator::Threshold { .. } | Indicator::Raw { .. } => {
-                let v = slo.objective.value.unwrap_or(100.0);
-                let good = match slo.objective.op {
-                    Some(Op::Lt | Op::Lte) | None => v * 0.87,
-                    Some(Op::Gt | Op::Gte) => v * 1.13,
-                };
-                roles[ids[0]] = Role::Value(good);
+            let Some(first) = first else { continue };
+            match &unit.indicator {
+                Indicator::Ratio { good, .. } => {
+                    roles[first] = if *good { Role::Good } else { Role::Bad };
+                }
+                Indicator::Threshold { .. } | Indicator::Raw { .. } => {
+                    let v = unit.objective.value.unwrap_or(100.0);
+                    let good = match unit.objective.op {
+                        Some(Op::Lt | Op::Lte) | None => v * 0.87,
+                        Some(Op::Gt | Op::Gte) => v * 1.13,
+                    };
+                    roles[first] = Role::Value(good);
+                }
+                Indicator::Composite(_) => {}
             }
         }
     }

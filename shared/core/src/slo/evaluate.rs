@@ -2,8 +2,8 @@
 //! burn rates per window, which conditions are met, and the exhaustion forecast.
 
 use super::duration::label;
-use super::model::{BudgetingMethod, Indicator, Op, Severity, SloDefinition};
-use super::plan::{spans, EvalTime};
+use super::model::{BudgetingMethod, Indicator, Objective, Op, Severity, SloDefinition};
+use super::plan::{spans, EvalTime, Spans};
 use super::series::{ratio_sums, slice_counts, Gap, StreamData};
 
 /// Good and total (events or slices) over one window, and its burn rate.
@@ -50,6 +50,46 @@ pub struct Evaluation {
     pub exhausts_at: Option<i64>,
     /// Slice length of timeslice methods (None for Occurrences).
     pub slice_seconds: Option<i64>,
+    /// A composite's parts, each with its own figures per alert window (empty otherwise).
+    pub parts: Vec<PartResult>,
+}
+
+/// One part of a composite at T, to name the part that burns most.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartResult {
+    pub name: String,
+    pub weight: f64,
+    /// Per alert window, in `Evaluation::windows` order.
+    pub windows: Vec<PartWindow>,
+}
+
+/// A part's figures over one alert window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartWindow {
+    pub label: String,
+    /// The part's bad fraction over its own error budget (1 - its target); None without data.
+    pub burn_rate: Option<f64>,
+    /// Its weighted bad part, `weight x (1 - good fraction)`, as the composite adds it up.
+    pub weighted_bad: Option<f64>,
+}
+
+impl Evaluation {
+    /// The part with the largest weighted bad part over the window `label` (first on ties).
+    pub fn burning_most(&self, label: &str) -> Option<(&PartResult, &PartWindow)> {
+        let mut best: Option<(&PartResult, &PartWindow)> = None;
+        for p in &self.parts {
+            let Some(w) = p.windows.iter().find(|w| w.label == label) else {
+                continue;
+            };
+            let Some(bad) = w.weighted_bad.filter(|b| *b > 0.0) else {
+                continue;
+            };
+            if best.is_none_or(|(_, b)| bad > b.weighted_bad.unwrap_or(0.0)) {
+                best = Some((p, w));
+            }
+        }
+        best
+    }
 }
 
 impl Evaluation {
@@ -116,6 +156,8 @@ pub enum EvaluateError {
     Gap { at: i64 },
     #[error("expected {expected} metric streams, got {got}")]
     Streams { expected: usize, got: usize },
+    #[error("composite: {0}")]
+    Composite(String),
 }
 
 impl From<Gap> for EvaluateError {
@@ -137,62 +179,93 @@ pub fn evaluate(
             got: streams.len(),
         });
     }
+    if let Indicator::Composite(c) = &slo.indicator {
+        return super::composite::evaluate(slo, c, t, streams);
+    }
     let sp = spans(slo, t);
     let excl = &slo.settings.exclusions[..];
-    let target = slo.objective.target;
     let slice = sp.slice.unwrap_or(60);
-    let obj = &slo.objective;
-    // A slice's ratio meets timeSliceTarget (Timeslices), or counts as its own value
-    // (RatioTimeslices: the window's attainment is the average of the slices' ratios).
-    let judge = |ratio: f64| match slo.method {
-        BudgetingMethod::RatioTimeslices => ratio,
-        _ => bool_score(ratio >= obj.time_slice_target.unwrap_or(1.0)),
-    };
+    let (ind, obj, method) = (&slo.indicator, &slo.objective, slo.method);
     let counts = |start: i64| -> Result<(f64, f64), Gap> {
-        match (&slo.indicator, slo.method) {
+        match (ind, method) {
             (Indicator::Ratio { good, .. }, BudgetingMethod::Occurrences) => {
                 ratio_sums(streams[0], streams[1], *good, start, sp.end, excl)
             }
-            (Indicator::Ratio { good, .. }, _) => slice_counts(
-                [streams[0], streams[1]],
-                slice,
-                start,
-                sp.end,
-                excl,
-                |[n, tot]| {
-                    if tot.is_nan() || tot <= 0.0 {
-                        return None;
-                    }
-                    let n = if n.is_nan() { 0.0 } else { n.clamp(0.0, tot) };
-                    Some(judge(if *good { n / tot } else { 1.0 - n / tot }))
-                },
-            ),
-            (Indicator::Raw { success, .. }, method) => {
-                slice_counts([streams[0]], slice, start, sp.end, excl, |[v]| {
-                    if v.is_nan() {
-                        return None;
-                    }
-                    let ratio = v.clamp(0.0, 1.0);
-                    let ratio = if *success { ratio } else { 1.0 - ratio };
-                    Some(match method {
-                        // Each datapoint is an event whose good share is its ratio.
-                        BudgetingMethod::Occurrences => ratio,
-                        _ => judge(ratio),
-                    })
+            (Indicator::Ratio { .. }, _) => {
+                slice_counts([streams[0], streams[1]], slice, start, sp.end, excl, |v| {
+                    slice_score(ind, obj, method, &v)
                 })
             }
-            (Indicator::Threshold { .. }, _) => {
-                let op = obj.op.unwrap_or(Op::Lte);
-                let value = obj.value.unwrap_or(0.0);
-                slice_counts([streams[0]], slice, start, sp.end, excl, |[v]| {
-                    (!v.is_nan()).then(|| bool_score(op.holds(v, value)))
-                })
-            }
+            _ => slice_counts([streams[0]], slice, start, sp.end, excl, |v| {
+                slice_score(ind, obj, method, &v)
+            }),
         }
     };
-    let burn = |good: f64, total: f64| (total > 0.0).then(|| (1.0 - good / total) / (1.0 - target));
+    let whole = counts(sp.slo_start.start)?;
+    let mut alerts = Vec::with_capacity(sp.alerts.len());
+    for (_, edge) in &sp.alerts {
+        alerts.push(counts(edge.start)?);
+    }
+    Ok(finish(slo, &sp, whole, &alerts))
+}
 
-    let (good, total) = counts(sp.slo_start.start)?;
+/// How good one slice (or datapoint) is from its streams' values (`[numerator, total]` for a
+/// ratio, `[value]` otherwise): None without data, else 1 (good), 0 (bad) or, for
+/// RatioTimeslices and datapoints of a raw ratio, the good fraction.
+pub(crate) fn slice_score(
+    ind: &Indicator,
+    obj: &Objective,
+    method: BudgetingMethod,
+    vals: &[f64],
+) -> Option<f64> {
+    // A slice's ratio meets timeSliceTarget (Timeslices), or counts as its own value
+    // (RatioTimeslices: the window's attainment is the average of the slices' ratios).
+    let judge = |ratio: f64| match method {
+        BudgetingMethod::RatioTimeslices => ratio,
+        _ => bool_score(ratio >= obj.time_slice_target.unwrap_or(1.0)),
+    };
+    match ind {
+        Indicator::Ratio { good, .. } => {
+            let (n, tot) = (vals[0], vals[1]);
+            if tot.is_nan() || tot <= 0.0 {
+                return None;
+            }
+            let n = if n.is_nan() { 0.0 } else { n.clamp(0.0, tot) };
+            Some(judge(if *good { n / tot } else { 1.0 - n / tot }))
+        }
+        Indicator::Raw { success, .. } => {
+            let v = vals[0];
+            if v.is_nan() {
+                return None;
+            }
+            let ratio = v.clamp(0.0, 1.0);
+            let ratio = if *success { ratio } else { 1.0 - ratio };
+            Some(match method {
+                // Each datapoint is an event whose good share is its ratio.
+                BudgetingMethod::Occurrences => ratio,
+                _ => judge(ratio),
+            })
+        }
+        Indicator::Threshold { .. } => {
+            let op = obj.op.unwrap_or(Op::Lte);
+            let value = obj.value.unwrap_or(0.0);
+            (!vals[0].is_nan()).then(|| bool_score(op.holds(vals[0], value)))
+        }
+        Indicator::Composite(_) => None,
+    }
+}
+
+/// The evaluation from the counts (good, total) of the SLO window and of each alert window
+/// (in `sp.alerts` order): attainment, budget, burn rates, conditions and the forecast.
+pub(crate) fn finish(
+    slo: &SloDefinition,
+    sp: &Spans,
+    (good, total): (f64, f64),
+    alerts: &[(f64, f64)],
+) -> Evaluation {
+    let target = slo.objective.target;
+    let slice = sp.slice.unwrap_or(60);
+    let burn = |good: f64, total: f64| (total > 0.0).then(|| (1.0 - good / total) / (1.0 - target));
     let attainment = (total > 0.0).then(|| good / total);
     let budget_remaining = match slo.method {
         // Events (or datapoints) so far: the budget is a share of them.
@@ -206,17 +279,18 @@ pub fn evaluate(
         }
     };
 
-    let mut windows = Vec::with_capacity(sp.alerts.len());
-    for (len, edge) in &sp.alerts {
-        let (g, tot) = counts(edge.start)?;
-        windows.push(WindowResult {
+    let windows: Vec<WindowResult> = sp
+        .alerts
+        .iter()
+        .zip(alerts)
+        .map(|((len, _), &(g, tot))| WindowResult {
             seconds: *len,
             label: label(*len),
             good: g,
             total: tot,
             burn_rate: burn(g, tot),
-        });
-    }
+        })
+        .collect();
     let find = |secs: i64| windows.iter().find(|w| w.seconds == secs);
     let min_events = slo.settings.min_events as f64;
     let conditions = slo
@@ -249,7 +323,7 @@ pub fn evaluate(
         }
         _ => None,
     };
-    Ok(Evaluation {
+    Evaluation {
         slo: slo.name.clone(),
         evaluated_at: sp.end,
         window_start: sp.slo_start.start,
@@ -265,7 +339,8 @@ pub fn evaluate(
             BudgetingMethod::Occurrences => None,
             _ => Some(slice),
         },
-    })
+        parts: Vec::new(),
+    }
 }
 
 /// A good slice scores 1, a bad one 0.
@@ -295,6 +370,7 @@ mod tests {
             conditions: vec![],
             exhausts_at: None,
             slice_seconds: Some(300),
+            parts: Vec::new(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod change;
 pub mod convert;
+pub mod composite;
 pub mod duration;
 pub mod evaluate;
 pub mod incident;
@@ -20,6 +21,10 @@ pub mod suggest;
 pub mod window;
 pub mod yaml;
 
+#[cfg(test)]
+mod composite_load_tests;
+#[cfg(test)]
+mod composite_tests;
 /// The SLO the tests share, for the adapters' tests too (feature `testing`).
 #[cfg(any(test, feature = "testing"))]
 pub mod fixtures;

@@ -50,6 +50,86 @@ pub enum Indicator {
         success: bool,
         metric: MetricSpec,
     },
+    /// Several parts, each judged on its own, whose weighted bad parts add up
+    /// (see `slo::composite` and docs/composites.md).
+    Composite(Composite),
+}
+
+/// Most parts one composite level may have (as Nobl9 allows).
+pub const MAX_COMPOSITE_PARTS: usize = 20;
+
+/// The parts of a composite SLO and what a part without data counts as.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Composite {
+    pub parts: Vec<CompositePart>,
+    #[serde(default)]
+    pub missing: MissingPolicy,
+}
+
+/// One part of a composite: its name in messages, its weight and where its data comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompositePart {
+    /// The objective's key (OpenSLO form) or the part SLO's name (`sloguard.dev/composite-of`).
+    pub name: String,
+    /// Greater than 0; 1 unless the file says otherwise.
+    pub weight: f64,
+    pub source: PartSource,
+}
+
+/// Where a part's data comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PartSource {
+    /// Its own indicator and objective: written inline, or a stored SLO once resolved.
+    Own {
+        indicator: Box<Indicator>,
+        objective: Objective,
+    },
+    /// Another stored SLO, by name: resolved against the stored definitions when evaluated.
+    Slo,
+}
+
+/// What a part without data in a window (or slice) counts as (`sloguard.dev/composite-missing`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingPolicy {
+    /// Left out, with its share of the budget: the others' bad parts are scaled to the whole.
+    #[default]
+    Ignore,
+    /// Counts as all good.
+    CountAsGood,
+    /// Counts as all bad.
+    CountAsBad,
+}
+
+impl MissingPolicy {
+    /// The annotation spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissingPolicy::Ignore => "ignore",
+            MissingPolicy::CountAsGood => "count-as-good",
+            MissingPolicy::CountAsBad => "count-as-bad",
+        }
+    }
+}
+
+impl Indicator {
+    /// Every metric spec this indicator reads, a composite's parts in order (resolved ones only).
+    pub fn metric_specs(&self) -> Vec<&MetricSpec> {
+        match self {
+            Indicator::Ratio {
+                numerator, total, ..
+            } => vec![numerator, total],
+            Indicator::Threshold { metric } | Indicator::Raw { metric, .. } => vec![metric],
+            Indicator::Composite(c) => c
+                .parts
+                .iter()
+                .flat_map(|p| match &p.source {
+                    PartSource::Own { indicator, .. } => indicator.metric_specs(),
+                    PartSource::Slo => Vec::new(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A CloudWatch metric query, as the Nobl9 CloudWatch source spec defines it.
@@ -345,12 +425,7 @@ impl SloDefinition {
 
     /// Every metric spec the indicator reads.
     pub fn metric_specs(&self) -> Vec<&MetricSpec> {
-        match &self.indicator {
-            Indicator::Ratio {
-                numerator, total, ..
-            } => vec![numerator, total],
-            Indicator::Threshold { metric } | Indicator::Raw { metric, .. } => vec![metric],
-        }
+        self.indicator.metric_specs()
     }
 
     /// The slice (or datapoint) length the SLO is counted in; None when it sums events.
@@ -358,7 +433,9 @@ impl SloDefinition {
     /// period in `time_slice_seconds`.
     pub fn slice_seconds(&self) -> Option<i64> {
         match (&self.indicator, self.method) {
-            (Indicator::Ratio { .. }, BudgetingMethod::Occurrences) => None,
+            (Indicator::Ratio { .. } | Indicator::Composite(_), BudgetingMethod::Occurrences) => {
+                None
+            }
             _ => self.objective.time_slice_seconds,
         }
     }

@@ -196,20 +196,27 @@ pub struct QueryPlan {
 impl QueryPlan {
     /// Plan the fetch for `slos` at time `t`.
     pub fn build(slos: &[&SloDefinition], t: EvalTime) -> QueryPlan {
-        let mut index: HashMap<&MetricSpec, usize> = HashMap::new();
+        let mut index: HashMap<MetricSpec, usize> = HashMap::new();
         let mut plan = QueryPlan::default();
         for slo in slos {
-            let sp = spans(slo, t);
-            let segs = segments_for(&sp);
             let mut ids = Vec::new();
-            for spec in slo.metric_specs() {
-                let i = *index.entry(spec).or_insert_with(|| {
-                    plan.streams.push(spec.clone());
-                    plan.segments.push(Vec::new());
-                    plan.streams.len() - 1
-                });
-                plan.segments[i].extend_from_slice(&segs);
-                ids.push(i);
+            // A composite's parts are fetched as the plain SLOs they are evaluated as.
+            for unit in super::composite::units(slo) {
+                let sp = spans(&unit, t);
+                let segs = segments_for(&sp);
+                for spec in unit.metric_specs() {
+                    let i = match index.get(spec) {
+                        Some(i) => *i,
+                        None => {
+                            plan.streams.push(spec.clone());
+                            plan.segments.push(Vec::new());
+                            index.insert(spec.clone(), plan.streams.len() - 1);
+                            plan.streams.len() - 1
+                        }
+                    };
+                    plan.segments[i].extend_from_slice(&segs);
+                    ids.push(i);
+                }
             }
             plan.slo_streams.push(ids);
         }

@@ -42,6 +42,7 @@ fn eval(at: i64, budget: f64, page: bool, ticket: bool) -> Evaluation {
         ],
         exhausts_at: None,
         slice_seconds: None,
+        parts: Vec::new(),
     }
 }
 

@@ -388,6 +388,7 @@ fn eval_with(status_inputs: (f64, Option<f64>, &[Cond]), at: i64) -> Evaluation 
             .collect(),
         exhausts_at: None,
         slice_seconds: None,
+        parts: Vec::new(),
     }
 }
 

@@ -329,6 +329,18 @@ impl Cx {
         let to = self.to;
         if let Some(Value::Seq(objectives)) = get_mut(spec, "objectives").map(|o| &mut o.value) {
             for (i, o) in objectives.iter_mut().enumerate() {
+                if to == Version::V2alpha {
+                    let part = ["indicator", "indicatorRef", "compositeWeight"]
+                        .into_iter()
+                        .find_map(|k| o.get(k).map(|n| (k, n.line)));
+                    if let Some((k, line)) = part {
+                        self.refuse(
+                            line,
+                            &format!("spec.objectives[{i}].{k}"),
+                            "has no v2alpha form here: sloguard reads composite SLOs (objectives with their own indicator) in openslo/v1 only".to_string(),
+                        );
+                    }
+                }
                 rename(o, from_inline, inline);
                 rename(o, from_ref, by_ref);
                 if to == Version::V1 {

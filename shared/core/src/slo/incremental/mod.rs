@@ -81,6 +81,7 @@ impl Fetch {
 /// Whether every stream of `slo` can be read incrementally: Occurrences over `Sum`.
 pub fn eligible(slo: &SloDefinition) -> bool {
     slo.method == BudgetingMethod::Occurrences
+        && !matches!(slo.indicator, crate::slo::model::Indicator::Composite(_))
         && slo.metric_specs().iter().all(|s| match s {
             MetricSpec::Metric { stat, .. } => stat == "Sum",
             MetricSpec::Queries { .. } => false,

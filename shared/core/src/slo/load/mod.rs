@@ -10,6 +10,7 @@
 //! - [`alerting`]: AlertConditions, AlertPolicies and an SLO's `alertPolicies`;
 //! - [`slo`]: SLOs (window, budgeting method, retention) and the rules across their fields;
 //! - [`objective`]: objectives, one SLO each, and what each budgeting method asks of them;
+//! - [`composite`]: composite SLOs (OpenSLO objectives with indicators, `sloguard.dev/composite-of`);
 //! - [`settings`]: sloguard's own `sloguard.dev/` annotations;
 //! - [`diag`]: where problems are collected, and the field readers all stages share.
 //!
@@ -22,6 +23,7 @@ use super::model::SloDefinition;
 use super::yaml::{self, Node};
 
 mod alerting;
+mod composite;
 mod datasource;
 mod diag;
 mod document;
@@ -37,6 +39,7 @@ mod version;
 
 // The default policy lives in `slo::policy`; re-exported so `load::default_conditions` still works.
 pub use super::policy::default_conditions;
+pub use composite::{parse_composite_of, COMPOSITE_MISSING, COMPOSITE_OF};
 pub use document::check_name;
 pub use indicator::parse_queries_json;
 pub use settings::{parse_budget_alerts, parse_exclusions};
@@ -183,6 +186,7 @@ pub fn load(files: &[SourceFile]) -> Loaded {
             slos.extend(read);
         }
     }
+    composite::check_cycles(&mut ctx, docs_of("SLO"), &slos);
     // An objective's name (`NAME-OBJECTIVE`) must not take another SLO's.
     let mut seen = std::collections::HashMap::new();
     for s in &slos {

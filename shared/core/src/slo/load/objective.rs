@@ -43,10 +43,12 @@ pub(super) fn read_objectives(
         );
         return None;
     }
-    // A composite SLO (objectives with their own indicators and weights): one message for all.
+    // v2alpha composites (objectives with their own `sli` and weights) are not read yet.
     let [sli, sli_ref] = at.version.sli_keys();
     let composite = items.iter().enumerate().find_map(|(i, o)| {
-        [sli, sli_ref, "compositeWeight"]
+        let keys = [sli, sli_ref, "compositeWeight"];
+        (at.version == Version::V2alpha).then_some(())?;
+        keys
             .into_iter()
             .find_map(|k| o.get(k).map(|n| (join(&objective_path(i), k), n.line)))
     });
@@ -55,7 +57,7 @@ pub(super) fn read_objectives(
             at.file,
             line,
             &path,
-            "composite SLOs (objectives with their own indicator or compositeWeight) are not supported; write one SLO per indicator",
+            "composite SLOs are read in openslo/v1 only (objectives with their own indicator and compositeWeight); write this one in v1",
         );
         return None;
     }
@@ -119,7 +121,7 @@ fn slug(s: &str) -> String {
 }
 
 /// One objective at `p`.
-fn read_objective(ctx: &mut Ctx, at: At, o: &Node, p: &str) -> Option<Objective> {
+pub(super) fn read_objective(ctx: &mut Ctx, at: At, o: &Node, p: &str) -> Option<Objective> {
     let [sli, sli_ref] = at.version.sli_keys();
     let mut allowed = vec![
         "displayName",

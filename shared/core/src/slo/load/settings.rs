@@ -12,7 +12,7 @@ use crate::slo::yaml::Node;
 use super::diag::{join, opt, truncate, unsafe_text, At, Ctx};
 use super::ANNOTATION_PREFIX;
 
-const SLO_ANNOTATIONS: [&str; 8] = [
+const SLO_ANNOTATIONS: [&str; 10] = [
     "alarms",
     "runbook",
     "min-events",
@@ -21,6 +21,8 @@ const SLO_ANNOTATIONS: [&str; 8] = [
     "exhaustion-severity",
     "changes",
     "changes-lookback",
+    "composite-of",
+    "composite-missing",
 ];
 const CONDITION_ANNOTATIONS: [&str; 2] = ["short-window", "severity"];
 
@@ -106,6 +108,8 @@ pub(super) fn read_settings(
                     ),
                 ),
             },
+            // Read with the composite they make (load/composite.rs).
+            "composite-of" | "composite-missing" => {}
             _ => bad(
                 ctx,
                 format!(

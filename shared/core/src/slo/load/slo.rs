@@ -55,7 +55,14 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
     check_fields(ctx, at, spec, "spec", &allowed);
     let description = check_description(ctx, at, spec, "spec").map(str::to_string);
     let service = read_service(ctx, at, spec);
-    let indicator = read_indicator(ctx, at, spec, refs);
+    let composite = super::composite::mode(meta, spec);
+    if composite.is_none() {
+        super::composite::check_stray(ctx, at, meta);
+    }
+    let indicator = match composite {
+        None => read_indicator(ctx, at, spec, "spec", refs),
+        Some(_) => None,
+    };
     let window = read_window(ctx, at, spec);
     let method = field(
         ctx,
@@ -81,6 +88,41 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
         Some(list) => read_slo_policies(ctx, at, list, refs).map(Some),
     };
 
+    if let Some(mode) = composite {
+        let (Some(window), Some(method), Some(objectives), Some(conds), Some(service)) =
+            (window, method, objectives, conds, service)
+        else {
+            return Vec::new();
+        };
+        let conditions = conds.unwrap_or_else(|| default_conditions(&window));
+        let base = super::composite::Base {
+            name: &d.name,
+            method,
+            window: &window,
+            conditions: &conditions,
+            objectives,
+        };
+        let read = super::composite::read(ctx, at, meta, spec, refs, mode, base);
+        let (Some((indicator, objective)), Some(settings)) = (read, settings) else {
+            return Vec::new();
+        };
+        return vec![SloDefinition {
+            name: d.name.clone(),
+            display_name,
+            service,
+            description,
+            indicator,
+            window,
+            method,
+            objective,
+            conditions,
+            settings,
+            annotations,
+            parent: None,
+            file: d.file.to_string(),
+            line: node.line,
+        }];
+    }
     let (Some(indicator), Some(window), Some(method), Some(objectives), Some(conds), Some(service)) =
         (indicator, window, method, objectives, conds, service)
     else {
@@ -150,21 +192,27 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
     out
 }
 
-/// The SLO's indicator: inline (`indicator`, v2alpha `sli`) or an SLI defined elsewhere
-/// (`indicatorRef`, v2alpha `sliRef`).
-fn read_indicator(ctx: &mut Ctx, at: At, spec: &Node, refs: &Refs) -> Option<Indicator> {
+/// The indicator at `path` (`spec`, or an objective of a composite): inline (`indicator`,
+/// v2alpha `sli`) or an SLI defined elsewhere (`indicatorRef`, v2alpha `sliRef`).
+pub(super) fn read_indicator(
+    ctx: &mut Ctx,
+    at: At,
+    spec: &Node,
+    path: &str,
+    refs: &Refs,
+) -> Option<Indicator> {
     let [inline, by_ref] = at.version.sli_keys();
     match one_of(
         ctx,
         at,
         spec,
-        "spec",
+        path,
         [inline, by_ref],
         Blame::Fields,
         &format!("missing required field: set {inline} or {by_ref}"),
     )? {
         OneOf::First(ind) => {
-            let p = join("spec", inline);
+            let p = join(path, inline);
             let ind = expect_map(ctx, at, ind, &p)?;
             check_fields(
                 ctx,
@@ -179,7 +227,7 @@ fn read_indicator(ctx: &mut Ctx, at: At, spec: &Node, refs: &Refs) -> Option<Ind
             let s = req(ctx, at, ind, &p, "spec")?;
             read_sli_spec(ctx, at, s, &join(&p, "spec"), &refs.sources)
         }
-        OneOf::Second(r) => resolve(ctx, at, &refs.slis, "SLI", r, &join("spec", by_ref)),
+        OneOf::Second(r) => resolve(ctx, at, &refs.slis, "SLI", r, &join(path, by_ref)),
     }
 }
 
@@ -428,7 +476,7 @@ fn parse_start_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// Occurrences over a threshold or raw metric count datapoints: at the finest period CloudWatch
 /// keeps for the whole lookback (1 minute up to 15 days, 5 minutes up to 63, then 1 hour).
-fn with_datapoint_period(
+pub(super) fn with_datapoint_period(
     ind: &Indicator,
     method: BudgetingMethod,
     window: &TimeWindow,
@@ -458,7 +506,7 @@ fn lookback(window: &TimeWindow, conditions: &[BurnRateCondition]) -> i64 {
 /// Windows CloudWatch cannot serve: data older than its retention at that resolution, or
 /// older than the two weeks Metrics Insights queries reach.
 #[allow(clippy::too_many_arguments)]
-fn check_retention(
+pub(super) fn check_retention(
     ctx: &mut Ctx,
     at: At,
     spec: &Node,
@@ -531,5 +579,6 @@ fn ind_insights(ind: &Indicator) -> bool {
             numerator, total, ..
         } => numerator.is_insights() || total.is_insights(),
         Indicator::Threshold { metric } | Indicator::Raw { metric, .. } => metric.is_insights(),
+        Indicator::Composite(_) => ind.metric_specs().iter().any(|m| m.is_insights()),
     }
 }

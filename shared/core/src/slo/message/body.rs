@@ -108,9 +108,32 @@ fn wrong_now(b: &mut String, f: &Facts) {
                 rate(c.long_rate),
                 c.long
             );
+            burning_most(b, f, &c.long);
         }
         _ => b.push_str("  No data in the window: the metrics may have stopped.\n"),
     }
+}
+
+/// A composite's part that adds the most to its bad part over `window` (the lead's long one).
+fn burning_most(b: &mut String, f: &Facts, window: &str) {
+    let Some((part, w)) = f.eval.burning_most(window) else {
+        return;
+    };
+    let all: f64 = f
+        .eval
+        .parts
+        .iter()
+        .filter_map(|p| p.windows.iter().find(|x| x.label == window))
+        .filter_map(|x| x.weighted_bad)
+        .sum();
+    let _ = writeln!(
+        b,
+        "  Burning most: part {} (weight {}), burning its own budget {} as fast as allowed over {window}; {} of the composite's bad part.",
+        quoted(&part.name),
+        part.weight,
+        rate(w.burn_rate),
+        pct(w.weighted_bad.filter(|_| all > 0.0).map(|x| x / all), 0)
+    );
 }
 
 fn changes(b: &mut String, f: &Facts) {

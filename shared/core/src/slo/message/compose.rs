@@ -140,6 +140,13 @@ pub fn compose_with(
         })).collect::<Vec<_>>(),
         "subject": subject,
     });
+    let mut document = document;
+    if let Some((p, w)) = lead.and_then(|c| eval.burning_most(&c.long)) {
+        document["burning_most"] = json!({
+            "part": p.name, "weight": p.weight, "window": w.label, "burn_rate": w.burn_rate,
+            "weighted_bad": w.weighted_bad,
+        });
+    }
     let id = match (announcement, alarm) {
         (Some(a), _) => format!("{}#{}", rfc3339(a.at), a.event.key()),
         (None, Some(a)) => format!("{}#alarm#{}", rfc3339(a.timestamp), a.name),

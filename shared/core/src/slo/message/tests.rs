@@ -53,6 +53,7 @@ pub(super) fn chat_sparse() -> (SloDefinition, Evaluation) {
         }],
         exhausts_at: None,
         slice_seconds: Some(300),
+        parts: Vec::new(),
     };
     (slo, eval)
 }
@@ -100,6 +101,7 @@ fn bodies_stay_inside_what_sns_accepts() {
         conditions: vec![],
         exhausts_at: None,
         slice_seconds: None,
+        parts: Vec::new(),
     };
     let mut note = alarm(&"r".repeat(400 * 1024), 0);
     note.name = "a".repeat(255);
