@@ -11,6 +11,7 @@
 //! - [`slo`]: SLOs (window, budgeting method, retention) and the rules across their fields;
 //! - [`objective`]: objectives, one SLO each, and what each budgeting method asks of them;
 //! - [`settings`]: sloguard's own `sloguard.dev/` annotations;
+//! - [`labels`]: the `team` label, the SLO's owner;
 //! - [`diag`]: where problems are collected, and the field readers all stages share.
 //!
 //! Referenced kinds (SLI, AlertCondition, AlertPolicy) are validated once, where they are
@@ -26,6 +27,7 @@ mod datasource;
 mod diag;
 mod document;
 mod indicator;
+mod labels;
 mod objective;
 mod service;
 mod settings;
@@ -37,6 +39,7 @@ mod tests;
 pub use super::policy::default_conditions;
 pub use document::check_name;
 pub use indicator::parse_queries_json;
+pub use labels::TEAM_LABEL;
 pub use settings::{parse_budget_alerts, parse_exclusions};
 
 use diag::Ctx;

@@ -22,6 +22,7 @@ use super::diag::{
 };
 use super::document::{check_name, read_metadata_name, resolve, Doc, Refs};
 use super::indicator::read_sli_spec;
+use super::labels::read_owner;
 use super::objective::{check_method, objective_node, objective_path, read_objectives};
 use super::settings::read_settings;
 
@@ -42,6 +43,7 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
     )
     .map(str::to_string);
     let (settings, annotations) = read_settings(ctx, at, meta);
+    let owner = read_owner(ctx, at, meta);
     let spec = node.get("spec").expect("header was read");
     check_fields(
         ctx,
@@ -153,12 +155,13 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
             // Bad settings are reported; the objectives are still checked, then dropped.
             settings: settings.clone().unwrap_or_default(),
             annotations: annotations.clone(),
+            owner: owner.clone().flatten(),
             parent,
             file: d.file.to_string(),
             line: node.line,
         });
     }
-    if !ok || settings.is_none() {
+    if !ok || settings.is_none() || owner.is_none() {
         return Vec::new();
     }
     out
