@@ -14,6 +14,7 @@ use crate::slo::message::{count, rfc3339};
 
 use super::events::EventError;
 use super::ports::{DefinitionStore, HistoryStore, FAR_FUTURE};
+use super::select::Filter;
 use super::views::{slo_views_of, Detail, ReadBudget};
 
 /// The dashboard variable's pattern and default value: the per-SLO widget's params hold
@@ -39,10 +40,12 @@ pub enum WidgetView {
     NotChosen,
 }
 
-/// A render request: what to show, the dashboard's time range, size and theme.
+/// A render request: what to show (of which team), the dashboard's time range, size and theme.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WidgetRequest {
     pub view: WidgetView,
+    /// Only this team's SLOs (`params.team`): each team's dashboard shows its own.
+    pub team: Option<String>,
     pub start: i64,
     pub end: i64,
     pub width: f64,
@@ -105,8 +108,16 @@ pub fn parse_widget_event(v: &Value) -> Result<WidgetCall, EventError> {
         }
         (_, Some(s)) => WidgetView::Slo(s.to_string()),
     };
+    let team = match param("team") {
+        None | Some("") => None,
+        Some(t) => match crate::slo::load::check_name(t) {
+            Ok(()) => Some(t.to_string()),
+            Err(m) => return Err(bad(format!("params.team: {m}"))),
+        },
+    };
     Ok(WidgetCall::Render(WidgetRequest {
         view,
+        team,
         start: start_ms.div_euclid(1000),
         end: end_ms.div_euclid(1000),
         width: ctx.get("width").and_then(Value::as_f64).unwrap_or(600.0),
@@ -121,7 +132,8 @@ pub fn parse_widget_event(v: &Value) -> Result<WidgetCall, EventError> {
 
 const DESCRIBE: &str = "## sloguard budget charts\n\nShows every SLO's error budget from the sloguard table, \
 least budget left first. Set the parameter `slo` (or the dashboard's SLO field) to an SLO name to see its \
-budget burn-down and burn rates over the dashboard's time range; `view: fleet` always shows the whole fleet.\n\n```\nslo: checkout-availability\n```";
+budget burn-down and burn rates over the dashboard's time range; `view: fleet` always shows the whole fleet. \
+Set `team` to show only the SLOs that team owns (metadata.labels.team).\n\n```\nslo: checkout-availability\nteam: payments\n```";
 
 /// What the per-SLO widget says until an SLO is chosen.
 pub const CHOOSE_AN_SLO: &str =
@@ -224,7 +236,8 @@ pub async fn handle_widget_event<S: DefinitionStore + HistoryStore + super::port
         .deadline
         .map(|d| d.checked_sub(ANSWER_MARGIN).unwrap_or(d));
     let mut budget = ReadBudget::new(READS_PER_REQUEST, deadline);
-    let read = slo_views_of(store, names.as_deref(), range, detail, &mut budget).await;
+    let filter = Filter::new(req.team.as_deref(), None);
+    let read = slo_views_of(store, names.as_deref(), &filter, range, detail, &mut budget).await;
     tracing::info!(
         reads = budget.spent(),
         stopped = ?budget.stopped(),
@@ -315,6 +328,58 @@ mod tests {
         assert!(html.contains("Type an SLO name in the SLO field"), "{html}");
         assert!(html.contains(r#"class="dark""#), "{html}");
         assert!(!html.contains("no SLO named"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn the_team_parameter_shows_that_teams_slos_only() {
+        use crate::app::apply::{apply, ApplyOptions};
+        use crate::slo::load::SourceFile;
+        let store = crate::app::memory::MemoryStore::default();
+        for (name, team) in [("pay-api", "payments"), ("search-api", "search")] {
+            let text = crate::slo::fixtures::checkout_yaml().replace(
+                "  name: checkout\n",
+                &format!("  name: {name}\n  labels:\n    team: {team}\n"),
+            );
+            let files = [SourceFile {
+                name: format!("{name}.yaml"),
+                text,
+            }];
+            apply(&store, &files, ApplyOptions::default()).await.unwrap();
+        }
+        let limits = WidgetLimits {
+            now: 3,
+            history_days: 400,
+            deadline: None,
+        };
+        let html = |params: Value| {
+            let v = serde_json::json!({"widgetContext": {"timeRange": {"start": 1000, "end": 2000},
+                "params": params}});
+            let store = &store;
+            async move {
+                handle_widget_event(store, &v, &limits)
+                    .await
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            }
+        };
+        let all = html(serde_json::json!({})).await;
+        assert!(all.contains("pay-api") && all.contains("search-api"), "{all}");
+        let payments = html(serde_json::json!({"team": "payments"})).await;
+        assert!(payments.contains("pay-api"), "{payments}");
+        assert!(!payments.contains("search-api"), "{payments}");
+        let unknown = html(serde_json::json!({"team": "billing"})).await;
+        assert!(
+            unknown.contains("no SLO of team `billing`; teams: payments, search"),
+            "{unknown}"
+        );
+        let other = html(serde_json::json!({"team": "payments", "slo": "search-api"})).await;
+        assert!(
+            other.contains("`search-api` is not an SLO of team payments"),
+            "{other}"
+        );
+        let bad = html(serde_json::json!({"team": "Pay ments"})).await;
+        assert!(bad.contains("params.team:"), "{bad}");
     }
 
     #[test]

@@ -162,6 +162,7 @@ async fn reads_past_the_cap_stop_with_the_newest_history_and_a_note() {
     let views = slo_views_of(
         &store,
         None,
+        &crate::app::select::Filter::default(),
         (T - 400 * DAY, T),
         Detail::Sections,
         &mut budget,
