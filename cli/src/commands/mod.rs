@@ -74,7 +74,7 @@ impl Scope {
 }
 
 /// The table, the one SLO and the `--since` of a verb about one SLO's past (`changes`);
-/// each verb words the SLO's and `--since`'s help with `mut_arg`, as it reads them.
+/// the verb words the SLO's and `--since`'s help with `mut_arg`, as it reads them.
 #[derive(clap::Args)]
 pub struct SloSince {
     #[command(flatten)]
@@ -319,7 +319,7 @@ impl Access for ReportError {
         match self {
             ReportError::Store(e) => e.access(),
             ReportError::Notify(e) => e.access(),
-            ReportError::UnknownSlo { .. } => None,
+            ReportError::UnknownSlo { .. } | ReportError::Filter(_) => None,
         }
     }
 }

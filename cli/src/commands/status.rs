@@ -171,7 +171,8 @@ SLOS WITH SEVERAL OBJECTIVES (each row above is one objective)
     Ok(out)
 }
 
-/// Print the status of every SLO once.
+/// Print the status of every SLO once (the demo's).
+#[cfg(feature = "demo")]
 pub async fn print(app: &AwsApp, json: bool) -> Result<()> {
     print_of(app, json, &Filter::default()).await
 }

@@ -10,6 +10,7 @@ mod apply;
 mod history;
 mod output;
 mod status;
+mod teams;
 mod validate;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sloguard");

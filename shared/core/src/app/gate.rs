@@ -64,6 +64,7 @@ pub async fn gate<S: DefinitionStore + StateStore + HistoryStore>(
             near: near(missing, &stored),
         });
     }
+    filter.check_names(names, &defs)?;
     let states = super::latest::states_with_latest(store).await?;
     let mut out = Vec::new();
     for d in &defs {

@@ -20,8 +20,6 @@ pub enum ReportError {
     UnknownSlo { name: String, near: Vec<String> },
     #[error(transparent)]
     Filter(#[from] FilterError),
-    #[error("`{name}` is not an SLO{filter}")]
-    OutsideFilter { name: String, filter: String },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -32,6 +32,9 @@ pub enum FilterError {
         service: String,
         services: Vec<String>,
     },
+    /// An SLO named together with a filter it does not pass.
+    #[error("`{name}` is not an SLO{filter}")]
+    NotSelected { name: String, filter: String },
 }
 
 /// `teams: a, b`, or `none` when the list is empty.
@@ -121,6 +124,17 @@ impl Filter {
                 service: service.clone().unwrap_or_default(),
                 services: sorted(&mut defs.iter().filter_map(service_of)),
             }),
+        }
+    }
+
+    /// Ok when every SLO of `names` passes (each must be stored to pass a filter).
+    pub fn check_names(&self, names: &[String], defs: &[StoredDefinition]) -> Result<(), FilterError> {
+        match names.iter().find(|n| !self.matches_name(n, defs)) {
+            Some(name) => Err(FilterError::NotSelected {
+                name: name.clone(),
+                filter: self.describe(),
+            }),
+            None => Ok(()),
         }
     }
 

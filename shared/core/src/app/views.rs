@@ -315,16 +315,7 @@ pub async fn slo_views_of<S: DefinitionStore + HistoryStore + ChangeStore>(
         }
     }
     filter.check(&defs)?;
-    if let Some(outside) = names
-        .unwrap_or_default()
-        .iter()
-        .find(|n| !filter.matches_name(n, &defs))
-    {
-        return Err(ReportError::OutsideFilter {
-            name: outside.clone(),
-            filter: filter.describe(),
-        });
-    }
+    filter.check_names(names.unwrap_or_default(), &defs)?;
     let chosen: Vec<StoredDefinition> = defs
         .into_iter()
         .filter(|d| names.is_none_or(|n| n.contains(&d.name)) && filter.matches(d))
