@@ -328,9 +328,9 @@ impl Access for GateError {
     fn access(&self) -> Option<AccessProblem> {
         match self {
             GateError::Store(e) => e.access(),
-            GateError::UnknownSlo { .. }
-            | GateError::NothingSelected(_)
-            | GateError::Filter(_) => None,
+            GateError::UnknownSlo { .. } | GateError::NothingSelected(_) | GateError::Filter(_) => {
+                None
+            }
         }
     }
 }

@@ -58,14 +58,7 @@ pub async fn report_of(
         eprintln!("note: {note}");
     }
     let title = format!("sloguard: SLO report{}", filter.describe());
-    let html = page(
-        &title,
-        &views.slos,
-        (since, now),
-        now,
-        &views.notes,
-    )
-    .into_string();
+    let html = page(&title, &views.slos, (since, now), now, &views.notes).into_string();
     std::fs::write(out, &html).with_context(|| format!("cannot write {}", out.display()))?;
     let views = views.slos;
     let points: usize = views.iter().map(|v| v.history.len()).sum();

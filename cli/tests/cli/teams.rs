@@ -123,7 +123,11 @@ async fn take_over_is_refused_then_recorded_and_objective_names_never_collide() 
     assert!(original.contains("displayName: Fast"), "{original}");
     let b = folder("collide-b", &[("checkout-fast", "shop", Some("team-b"))]);
     let out = sloguard(Some(&moto), &["apply", p(&a)]);
-    assert!(text(&out).contains("checkout-fast: created"), "{}", text(&out));
+    assert!(
+        text(&out).contains("checkout-fast: created"),
+        "{}",
+        text(&out)
+    );
     // Team B's own checkout-fast is an error at its line, even with --take-over.
     let out = sloguard(Some(&moto), &["apply", p(&b), "--take-over"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -150,7 +154,9 @@ async fn take_over_is_refused_then_recorded_and_objective_names_never_collide() 
         ],
     );
     let theirs = folder("take-a", &[("a-owned", "shop", Some("team-a"))]);
-    assert!(sloguard(Some(&moto), &["apply", p(&theirs)]).status.success());
+    assert!(sloguard(Some(&moto), &["apply", p(&theirs)])
+        .status
+        .success());
     let out = sloguard(Some(&moto), &["apply", p(&mine)]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
@@ -171,7 +177,10 @@ async fn take_over_is_refused_then_recorded_and_objective_names_never_collide() 
     let item = aws_sdk_dynamodb::Client::new(&sdk)
         .get_item()
         .table_name("cli-test")
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("DEF".into()))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("DEF".into()),
+        )
         .key(
             "sk",
             aws_sdk_dynamodb::types::AttributeValue::S("a-owned".into()),
@@ -202,7 +211,9 @@ async fn every_reader_shows_a_team_its_own() -> Result<()> {
             ("search-api", "search", Some("team-search")),
         ],
     );
-    assert!(sloguard(Some(&moto), &["apply", p(&fleet)]).status.success());
+    assert!(sloguard(Some(&moto), &["apply", p(&fleet)])
+        .status
+        .success());
     let names = |args: &[&str]| -> Vec<String> {
         let out = sloguard(Some(&moto), args);
         assert!(out.status.success(), "{args:?}: {}", text(&out));
@@ -222,7 +233,14 @@ async fn every_reader_shows_a_team_its_own() -> Result<()> {
         ["pay-api", "pay-web"]
     );
     assert_eq!(
-        names(&["status", "--json", "--team", "team-pay", "--service", "shop"]),
+        names(&[
+            "status",
+            "--json",
+            "--team",
+            "team-pay",
+            "--service",
+            "shop"
+        ]),
         ["pay-web"]
     );
     assert_eq!(
@@ -243,14 +261,20 @@ async fn every_reader_shows_a_team_its_own() -> Result<()> {
     // The table names each SLO's team.
     let human = text(&sloguard(Some(&moto), &["status", "--team", "team-search"]));
     assert!(human.starts_with("SLO         TEAM"), "{human}");
-    assert!(human.contains("search-api  team-search  no_data"), "{human}");
+    assert!(
+        human.contains("search-api  team-search  no_data"),
+        "{human}"
+    );
     assert!(!human.contains("pay-api"), "{human}");
 
     // history of each of a team's SLOs (none evaluated: no history, but each is named).
     let out = sloguard(Some(&moto), &["history", "--team", "team-pay"]);
     assert!(out.status.success(), "{}", text(&out));
     let t = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(t.contains("== pay-api\n") && t.contains("== pay-web\n"), "{t}");
+    assert!(
+        t.contains("== pay-api\n") && t.contains("== pay-web\n"),
+        "{t}"
+    );
     assert!(!t.contains("search-api"), "{t}");
     let out = sloguard(
         Some(&moto),
@@ -302,6 +326,9 @@ async fn every_reader_shows_a_team_its_own() -> Result<()> {
         "{}",
         text(&out)
     );
-    assert!(!out_html.exists(), "no report written for a team with no SLO");
+    assert!(
+        !out_html.exists(),
+        "no report written for a team with no SLO"
+    );
     Ok(())
 }

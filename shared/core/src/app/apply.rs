@@ -59,10 +59,9 @@ impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}: {}: ", self.file, self.line, self.slo)?;
         match (&self.owner, &self.claimed_by) {
-            (Some(o), Some(_)) => write!(
-                f,
-                "owned by {o}; apply it from their files, or --take-over"
-            ),
+            (Some(o), Some(_)) => {
+                write!(f, "owned by {o}; apply it from their files, or --take-over")
+            }
             (Some(o), None) => write!(
                 f,
                 "owned by {o}; apply it from their files, or --take-over \

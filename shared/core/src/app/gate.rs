@@ -164,9 +164,7 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("did you mean checkout?"));
         let payments = Filter::new(None, Some("payments"));
-        let err = gate(&app.store, &[], &payments, strict)
-            .await
-            .unwrap_err();
+        let err = gate(&app.store, &[], &payments, strict).await.unwrap_err();
         assert_eq!(
             err.to_string(),
             "no SLO of service `payments`; services: webshop"
@@ -176,7 +174,8 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            err.to_string().starts_with("no SLO of team `team-a`; no stored SLO has an owner"),
+            err.to_string()
+                .starts_with("no SLO of team `team-a`; no stored SLO has an owner"),
             "{err}"
         );
     }

@@ -10,10 +10,7 @@ use crate::slo::fixtures::checkout_yaml;
 /// The checkout SLO renamed `name`, owned by `team` (a `team` label) or by no one.
 fn slo(name: &str, team: Option<&str>) -> String {
     let labels = team.map_or(String::new(), |t| format!("  labels:\n    team: {t}\n"));
-    checkout_yaml().replace(
-        "  name: checkout\n",
-        &format!("  name: {name}\n{labels}"),
-    )
+    checkout_yaml().replace("  name: checkout\n", &format!("  name: {name}\n{labels}"))
 }
 
 fn files(docs: &[String]) -> Vec<SourceFile> {
@@ -71,7 +68,11 @@ async fn a_teams_prune_never_touches_another_teams_slos() {
     };
     let changes = apply(&store, &b, b_prune).await.unwrap();
     assert_eq!(changes, vec![("b1".to_string(), Change::Unchanged)]);
-    assert_eq!(stored(&store).await.len(), 4, "team A's three are still there");
+    assert_eq!(
+        stored(&store).await.len(),
+        4,
+        "team A's three are still there"
+    );
     // Team A drops a3: its prune deletes a3 only, with --yes.
     let a_prune = ApplyOptions {
         prune: true,
@@ -83,7 +84,11 @@ async fn a_teams_prune_never_touches_another_teams_slos() {
         "--prune would delete 1 of the 3 stored SLOs owned by team-a: a3; nothing was applied. \
          Check the files, or add --yes to delete them"
     );
-    assert_eq!(stored(&store).await.len(), 4, "nothing deleted without --yes");
+    assert_eq!(
+        stored(&store).await.len(),
+        4,
+        "nothing deleted without --yes"
+    );
     let dry = ApplyOptions {
         dry_run: true,
         ..a_prune
@@ -124,7 +129,11 @@ async fn another_owners_slo_needs_take_over_which_is_recorded() {
         refused[0].to_string(),
         "f1.yaml:1: a1: owned by team-a; apply it from their files, or --take-over"
     );
-    assert_eq!(stored(&store).await.len(), 4, "nothing applied, not even b2");
+    assert_eq!(
+        stored(&store).await.len(),
+        4,
+        "nothing applied, not even b2"
+    );
     // An apply that names no owner cannot update it either.
     let err = apply(&store, &files(&[slo("a1", None)]), opts())
         .await
@@ -233,10 +242,17 @@ async fn an_objectives_name_never_replaces_another_slo() {
     let ApplyError::Invalid(p) = &err else {
         panic!("{err:?}")
     };
-    assert!(p[0].to_string().starts_with("f1.yaml:1: metadata.name: `checkout-fast` names both"), "{}", p[0]);
+    assert!(
+        p[0].to_string()
+            .starts_with("f1.yaml:1: metadata.name: `checkout-fast` names both"),
+        "{}",
+        p[0]
+    );
     assert!(stored(&store).await.is_empty());
     // Already stored, from other files: each way round is an error at its line.
-    apply(&store, &files(&[other.clone()]), opts()).await.unwrap();
+    apply(&store, &files(&[other.clone()]), opts())
+        .await
+        .unwrap();
     let take = ApplyOptions {
         take_over: true,
         ..opts()
@@ -266,7 +282,11 @@ async fn an_objectives_name_never_replaces_another_slo() {
         "{}",
         p[0]
     );
-    assert_eq!(stored(&store).await.len(), 2, "checkout's two objectives, untouched");
+    assert_eq!(
+        stored(&store).await.len(),
+        2,
+        "checkout's two objectives, untouched"
+    );
 }
 
 #[tokio::test]

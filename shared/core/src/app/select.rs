@@ -128,7 +128,11 @@ impl Filter {
     }
 
     /// Ok when every SLO of `names` passes (each must be stored to pass a filter).
-    pub fn check_names(&self, names: &[String], defs: &[StoredDefinition]) -> Result<(), FilterError> {
+    pub fn check_names(
+        &self,
+        names: &[String],
+        defs: &[StoredDefinition],
+    ) -> Result<(), FilterError> {
         match names.iter().find(|n| !self.matches_name(n, defs)) {
             Some(name) => Err(FilterError::NotSelected {
                 name: name.clone(),

@@ -344,7 +344,9 @@ mod tests {
                 name: format!("{name}.yaml"),
                 text,
             }];
-            apply(&store, &files, ApplyOptions::default()).await.unwrap();
+            apply(&store, &files, ApplyOptions::default())
+                .await
+                .unwrap();
         }
         let limits = WidgetLimits {
             now: 3,
@@ -364,7 +366,10 @@ mod tests {
             }
         };
         let all = html(serde_json::json!({})).await;
-        assert!(all.contains("pay-api") && all.contains("search-api"), "{all}");
+        assert!(
+            all.contains("pay-api") && all.contains("search-api"),
+            "{all}"
+        );
         let payments = html(serde_json::json!({"team": "payments"})).await;
         assert!(payments.contains("pay-api"), "{payments}");
         assert!(!payments.contains("search-api"), "{payments}");

@@ -139,12 +139,17 @@ mod tests {
         );
         let bad = owner("  labels:\n    team: Team A\n").unwrap_err();
         assert!(
-            bad[0].starts_with("f.yaml:6: metadata.labels.team: the owning team: `Team A` is not a valid name"),
+            bad[0].starts_with(
+                "f.yaml:6: metadata.labels.team: the owning team: `Team A` is not a valid name"
+            ),
             "{bad:?}"
         );
         let bad = owner("  labels:\n    team: []\n").unwrap_err();
         assert!(bad[0].contains("give one team name"), "{bad:?}");
         let bad = owner("  labels: [team]\n").unwrap_err();
-        assert!(bad[0].contains("metadata.labels: expected a mapping"), "{bad:?}");
+        assert!(
+            bad[0].contains("metadata.labels: expected a mapping"),
+            "{bad:?}"
+        );
     }
 }
