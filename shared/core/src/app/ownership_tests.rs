@@ -250,14 +250,14 @@ async fn an_objectives_name_never_replaces_another_slo() {
     );
     assert!(stored(&store).await.is_empty());
     // Already stored, from other files: each way round is an error at its line.
-    apply(&store, &files(&[other.clone()]), opts())
+    apply(&store, &files(std::slice::from_ref(&other)), opts())
         .await
         .unwrap();
     let take = ApplyOptions {
         take_over: true,
         ..opts()
     };
-    let err = apply(&store, &files(&[two.clone()]), take)
+    let err = apply(&store, &files(std::slice::from_ref(&two)), take)
         .await
         .unwrap_err();
     let ApplyError::Invalid(p) = &err else {
@@ -338,4 +338,32 @@ async fn owner_flag_fills_labels_gaps_and_a_different_label_is_an_error() {
             ("y".to_string(), Some("team-a".to_string()))
         ]
     );
+}
+
+#[test]
+fn the_owner_is_in_the_stored_form_and_old_items_read_back_unowned() {
+    let load_one = |text: String| {
+        load(&[SourceFile {
+            name: "f.yaml".into(),
+            text,
+        }])
+        .into_result()
+        .unwrap()
+        .remove(0)
+    };
+    // An SLO without an owner stores exactly what sloguard stored before owners existed.
+    let unowned = load_one(slo("old", None));
+    assert!(!unowned.to_stored().contains("\"owner\""));
+    let back = SloDefinition::from_stored(&unowned.to_stored()).unwrap();
+    assert_eq!(back.owner, None);
+    let owned = load_one(slo("new", Some("team-a")));
+    let back = SloDefinition::from_stored(&owned.to_stored()).unwrap();
+    assert_eq!(back.owner.as_deref(), Some("team-a"));
+    assert!(!same(
+        &owned,
+        &SloDefinition {
+            owner: None,
+            ..owned.clone()
+        }
+    ));
 }
