@@ -334,6 +334,7 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     // The verdict is printed; in a pipeline its exit code (3 on FAIL) stops the deploy.
     let webshop = super::commands::gate::Selection {
         names: &[],
+        team: None,
         service: Some("webshop"),
         policy: sloguard_core::app::gate::GatePolicy {
             min_budget: Some(0.25),

@@ -114,8 +114,11 @@ async fn main() -> ExitCode {
     match run(&cli.command, verbose).await {
         Ok(code) => code,
         Err(e) => {
-            // An SLO name the table does not hold is a usage error, like a bad flag.
-            let unknown = e.chain().any(|c| c.is::<commands::UnknownSlo>());
+            // An SLO name (or --team, --service) the table does not hold is a usage error,
+            // like a bad flag.
+            let unknown = e.chain().any(|c| {
+                c.is::<commands::UnknownSlo>() || c.is::<sloguard_core::app::select::FilterError>()
+            });
             let code = if unknown { 2 } else { 1 };
             eprintln!("error: {}", commands::advise(e, verbose));
             ExitCode::from(code)

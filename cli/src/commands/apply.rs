@@ -1,12 +1,11 @@
-//! `sloguard apply`: store definitions, print what changed; a large prune needs `--yes`.
+//! `sloguard apply`: store definitions, print what changed. Another owner's SLO needs
+//! `--take-over`; a prune deletes only the files' owners' SLOs, and only with `--yes`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use sloguard_core::app::apply::{
-    apply, prune_needs_confirmation, ApplyError, ApplyOptions, Change,
-};
+use sloguard_core::app::apply::{apply, scope, ApplyError, ApplyOptions, Change};
 use sloguard_core::slo::message::count;
 
 use super::{read_files, Store};
@@ -22,20 +21,34 @@ pub struct Args {
     /// Show what would change, store nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Delete stored SLOs the files no longer define (more than 3, or all of them, needs --yes).
+    /// Delete stored SLOs of the files' owners that the files no longer define (needs --yes).
     #[arg(long)]
     prune: bool,
-    /// Confirm a large --prune.
+    /// Confirm the deletions of --prune (without it, --prune lists them and deletes nothing).
     #[arg(long, requires = "prune")]
     yes: bool,
+    /// The team that owns the SLOs that have no metadata.labels.team.
+    #[arg(long, value_name = "TEAM", value_parser = team_name)]
+    owner: Option<String>,
+    /// Update SLOs another team owns (or no one does), making them the files' owner's.
+    #[arg(long)]
+    take_over: bool,
 }
 
-/// Apply the files; exit 1 on invalid files, no SLO, or a refused prune.
+/// A team name is an SLO-style name: lowercase letters, digits and '-'.
+fn team_name(s: &str) -> Result<String, String> {
+    sloguard_core::slo::load::check_name(s).map(|()| s.to_string())
+}
+
+/// Apply the files; exit 1 on invalid files, no SLO, another owner's SLO, or a prune
+/// without --yes.
 pub async fn run(args: &Args) -> Result<ExitCode> {
     let options = ApplyOptions {
         dry_run: args.dry_run,
         prune: args.prune,
         confirmed: args.yes,
+        owner: args.owner.as_deref(),
+        take_over: args.take_over,
     };
     let c = args.store.connect().await?;
     let sources = read_files(&args.files)?;
@@ -50,22 +63,51 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
                 let what = match change {
                     Change::Created => format!("{verb}created"),
                     Change::Updated { version } => format!("{verb}updated (version {version})"),
+                    Change::TakenOver { from, version } => {
+                        let from = from
+                            .as_deref()
+                            .map_or("no owner".to_string(), |o| format!("team {o}"));
+                        format!("{verb}taken over from {from} (version {version})")
+                    }
                     Change::Unchanged => "unchanged".into(),
                     Change::Pruned => format!("{verb}deleted"),
                 };
                 println!("{name}: {what}");
             }
             let pruned = changes.iter().filter(|(_, c)| *c == Change::Pruned).count();
-            let stored = changes
-                .iter()
-                .filter(|(_, c)| *c != Change::Created)
-                .count();
-            if options.dry_run && !options.confirmed && prune_needs_confirmation(pruned, stored) {
+            if options.dry_run && !options.confirmed && pruned > 0 {
                 eprintln!("note: deleting {} will need --yes", count(pruned, "SLO"));
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(e @ (ApplyError::NoSlos | ApplyError::PruneRefused { .. })) => {
+        Err(ApplyError::PruneRefused {
+            names,
+            stored,
+            owners,
+        }) => {
+            // The list first, one a line, as a dry run prints it.
+            for name in &names {
+                println!("{name}: would be deleted");
+            }
+            eprintln!(
+                "error: --prune would delete {} of the {}{}; nothing was applied. \
+                 Check the list, then add --yes to delete them",
+                names.len(),
+                count(stored, "stored SLO"),
+                scope(&owners)
+            );
+            Ok(ExitCode::from(1))
+        }
+        Err(e @ ApplyError::NotOwner(_)) => {
+            if let ApplyError::NotOwner(refused) = &e {
+                for r in refused {
+                    println!("{r}");
+                }
+            }
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+        Err(e @ (ApplyError::NoSlos | ApplyError::BadOwner(_))) => {
             eprintln!("error: {e}");
             Ok(ExitCode::from(1))
         }

@@ -6,20 +6,20 @@ use anyhow::{anyhow, Result};
 use sloguard_aws::AwsApp;
 use sloguard_cli::output;
 use sloguard_core::app::gate::{gate, GatePolicy};
+use sloguard_core::app::select::Filter;
 use sloguard_core::slo::message::count;
 
-use super::Store;
+use super::{Scope, Store};
 
 /// `sloguard gate`'s arguments.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     store: Store,
-    /// SLOs to check (default: all, or all of --service).
+    /// SLOs to check (default: all, or all of --team and --service).
     slos: Vec<String>,
-    /// Only the SLOs of this service.
-    #[arg(long)]
-    service: Option<String>,
+    #[command(flatten)]
+    scope: Scope,
     /// Budget that must be left, e.g. 25%.
     #[arg(long, value_name = "PERCENT")]
     min_budget: Option<String>,
@@ -53,7 +53,8 @@ async fn check(args: &Args) -> Result<ExitCode> {
     let app = args.store.connect().await?.app;
     let request = Selection {
         names: &args.slos,
-        service: args.service.as_deref(),
+        team: args.scope.team.as_deref(),
+        service: args.scope.service.as_deref(),
         policy,
     };
     judge(&app, request, args.json).await
@@ -61,8 +62,10 @@ async fn check(args: &Args) -> Result<ExitCode> {
 
 /// Which SLOs to judge, and against what.
 pub struct Selection<'a> {
-    /// SLOs named (all, or all of `service`, when empty).
+    /// SLOs named (all, or all of `team` and `service`, when empty).
     pub names: &'a [String],
+    /// Only the SLOs this team owns.
+    pub team: Option<&'a str>,
     /// Only the SLOs of this service.
     pub service: Option<&'a str>,
     /// What each must meet.
@@ -86,7 +89,8 @@ pub fn parse_percent(s: &str) -> Result<f64> {
 /// Judge and print: exit 0 when every SLO passes, 3 when one fails; an error (unknown SLO,
 /// nothing selected, storage) prints no table.
 pub async fn judge(app: &AwsApp, s: Selection<'_>, json: bool) -> Result<ExitCode> {
-    let verdicts = gate(&app.store, s.names, s.service, s.policy).await?;
+    let filter = Filter::new(s.team, s.service);
+    let verdicts = gate(&app.store, s.names, &filter, s.policy).await?;
     let pass = verdicts.iter().all(|v| v.pass);
     if json {
         println!("{}", serde_json::to_string_pretty(&verdicts)?);

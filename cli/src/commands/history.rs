@@ -1,27 +1,33 @@
-//! `sloguard history`: the stored budget history of one SLO.
+//! `sloguard history`: the stored budget history of one SLO, or of each SLO of a team or
+//! service (`--team`, `--service`).
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 use sloguard_aws::AwsApp;
 use sloguard_cli::output;
-use sloguard_core::app::{DefinitionStore, HistoryStore};
+use sloguard_core::app::select::Filter;
+use sloguard_core::app::{DefinitionStore, HistoryStore, Snapshot};
 use sloguard_core::slo::message::rfc3339;
 
-use super::{parse_span, parse_time, SloSince, UnknownSlo};
+use super::{parse_span, parse_time, Scope, Store, UnknownSlo};
 
 /// How far back `history` looks without `--since`.
 pub const DEFAULT_SPAN_SECONDS: i64 = 86_400;
 
 /// `sloguard history`'s arguments.
 #[derive(clap::Args)]
-#[command(
-    mut_arg("slo", |a| a.help("The SLO whose history to print")),
-    mut_arg("since", |a| a.help("From this time (RFC 3339); default 24 hours before --until (with --every and --limit, that many periods)")),
-)]
 pub struct Args {
     #[command(flatten)]
-    of: SloSince,
+    store: Store,
+    /// The SLO whose history to print (optional with --team or --service: each of theirs).
+    #[arg(required_unless_present_any = ["team", "service"])]
+    slo: Option<String>,
+    #[command(flatten)]
+    scope: Scope,
+    /// From this time (RFC 3339); default 24 hours before --until (with --every and --limit, that many periods).
+    #[arg(long)]
+    since: Option<String>,
     /// Until this time (RFC 3339); default now.
     #[arg(long)]
     until: Option<String>,
@@ -56,7 +62,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     let limit = args.limit.map(|n| n as usize);
     // `--every 1d --limit 7` asks for the latest 7 days: look back that far by default.
     let periods_back = every.zip(limit).map(|(e, n)| until - e.max(60) * n as i64);
-    let since = match args.of.since.as_deref() {
+    let since = match args.since.as_deref() {
         Some(s) => parse_time(s, "--since")?,
         None => periods_back.unwrap_or(until - DEFAULT_SPAN_SECONDS),
     };
@@ -64,7 +70,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
         since,
         until,
         limit,
-        since_defaulted: args.of.since.is_none() && periods_back.is_none(),
+        since_defaulted: args.since.is_none() && periods_back.is_none(),
         every,
     };
     let format = match (args.json, args.csv) {
@@ -72,8 +78,22 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
         (_, true) => Format::Csv,
         _ => Format::Table,
     };
-    let app = args.of.store.connect().await?.app;
-    print(&app, &args.of.slo, range, format).await?;
+    let filter = args.scope.filter();
+    if args.slo.is_none() && format == Format::Csv {
+        anyhow::bail!("--csv prints one SLO's history (its columns are its windows): name the SLO");
+    }
+    let app = args.store.connect().await?.app;
+    match &args.slo {
+        Some(slo) => {
+            if !filter.is_all() {
+                let defs = app.store.definitions().await?;
+                filter.check(&defs)?;
+                filter.check_names(std::slice::from_ref(slo), &defs)?;
+            }
+            print(&app, slo, range, format).await?
+        }
+        None => print_each(&app, &filter, range, format).await?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -102,6 +122,60 @@ pub enum Format {
 /// Print one SLO's history table, or the JSON array of the contract; an SLO that is
 /// neither defined nor has history here is an `UnknownSlo`.
 pub async fn print(app: &AwsApp, slo: &str, range: Range, format: Format) -> Result<()> {
+    let snaps = snapshots(app, slo, range).await?;
+    if range.since_defaulted {
+        defaulted_note(range);
+    }
+    match format {
+        Format::Csv => print!("{}", output::history_csv(&snaps)),
+        Format::Json => {
+            let arr: Vec<serde_json::Value> = snaps.iter().map(output::history_json).collect();
+            println!("{}", serde_json::to_string_pretty(&arr)?);
+        }
+        Format::Table => print!("{}", table(slo, &snaps, range)),
+    }
+    Ok(())
+}
+
+/// Print the history of each SLO `filter` selects: a table each under its name, or one
+/// JSON array of the contract's snapshots, each with its `slo`.
+pub async fn print_each(app: &AwsApp, filter: &Filter, range: Range, format: Format) -> Result<()> {
+    let defs = filter.select(app.store.definitions().await?)?;
+    if range.since_defaulted {
+        defaulted_note(range);
+    }
+    let mut all = Vec::new();
+    for (i, d) in defs.iter().enumerate() {
+        let snaps = snapshots(app, &d.name, range).await?;
+        match format {
+            Format::Json => all.extend(snaps.iter().map(|s| {
+                let mut v = output::history_json(s);
+                v["slo"] = serde_json::json!(d.name);
+                v
+            })),
+            _ => {
+                let gap = if i == 0 { "" } else { "\n" };
+                print!("{gap}== {}\n{}", d.name, table(&d.name, &snaps, range));
+            }
+        }
+    }
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    }
+    Ok(())
+}
+
+/// Say that the range is the default one, and how to see more.
+fn defaulted_note(range: Range) {
+    eprintln!(
+        "showing the last 24 hours (since {}); --since TIME looks further back, --limit N shows only the latest N rows",
+        rfc3339(range.since)
+    );
+}
+
+/// One SLO's snapshots in the range (aggregated with `every`, the latest `limit`); an SLO
+/// that is neither defined nor has history here is an `UnknownSlo`.
+async fn snapshots(app: &AwsApp, slo: &str, range: Range) -> Result<Vec<Snapshot>> {
     // Aggregated rows are limited after aggregating: `--every 1d --limit 7` is a week.
     let snaps = match range.limit.filter(|_| range.every.is_none()) {
         Some(n) => {
@@ -118,13 +192,7 @@ pub async fn print(app: &AwsApp, slo: &str, range: Range, format: Format) -> Res
         }
         eprintln!("note: {slo} is no longer defined; this is the history it left");
     }
-    if range.since_defaulted {
-        eprintln!(
-            "showing the last 24 hours (since {}); --since TIME looks further back, --limit N shows only the latest N rows",
-            rfc3339(range.since)
-        );
-    }
-    let snaps = match range.every {
+    Ok(match range.every {
         Some(every) => {
             let mut periods = sloguard_core::report::aggregate(&snaps, every);
             let older = periods
@@ -134,28 +202,18 @@ pub async fn print(app: &AwsApp, slo: &str, range: Range, format: Format) -> Res
             periods
         }
         None => snaps,
-    };
-    if format == Format::Csv {
-        print!("{}", output::history_csv(&snaps));
-        return Ok(());
-    }
-    if format == Format::Json {
-        let arr: Vec<serde_json::Value> = snaps.iter().map(output::history_json).collect();
-        println!("{}", serde_json::to_string_pretty(&arr)?);
-        return Ok(());
-    }
+    })
+}
+
+/// The history table, or a line saying the range holds none.
+fn table(slo: &str, snaps: &[Snapshot], range: Range) -> String {
     if snaps.is_empty() {
-        println!(
-            "no history for {slo} from {} to {}",
+        return format!(
+            "no history for {slo} from {} to {}\n",
             rfc3339(range.since),
             rfc3339(range.until)
         );
-        return Ok(());
     }
     let rows: Vec<Vec<String>> = snaps.iter().map(output::history_row).collect();
-    print!(
-        "{}",
-        output::table(&output::HISTORY_HEADER, &rows, Some(1), output::colour())
-    );
-    Ok(())
+    output::table(&output::HISTORY_HEADER, &rows, Some(1), output::colour())
 }

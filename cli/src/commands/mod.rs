@@ -30,6 +30,7 @@ use sloguard_core::app::incidents::IncidentError;
 use sloguard_core::app::ports::StoredDefinition;
 use sloguard_core::app::ports::{AccessProblem, NotifyError, SourceError, StoreError, Timeout};
 use sloguard_core::app::report::ReportError;
+use sloguard_core::app::select::Filter;
 use sloguard_core::app::DefinitionStore;
 use sloguard_core::settings::{self, Overrides};
 use sloguard_core::slo::load::SourceFile;
@@ -57,8 +58,27 @@ impl Store {
     }
 }
 
-/// The table, the one SLO and the `--since` of a verb about one SLO's past (`changes`,
-/// `history`); each verb words the SLO's and `--since`'s help with `mut_arg`, as it reads them.
+/// `--team` and `--service`: the SLOs of one team and/or one service, on the verbs that
+/// read the fleet (status, history, report, review, gate). Each team sees its own.
+#[derive(clap::Args, Clone, Default)]
+pub struct Scope {
+    /// Only the SLOs this team owns (metadata.labels.team, or apply --owner).
+    #[arg(long, value_name = "TEAM")]
+    pub team: Option<String>,
+    /// Only the SLOs of this service.
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+}
+
+impl Scope {
+    /// The filter the flags ask for.
+    pub fn filter(&self) -> Filter {
+        Filter::new(self.team.as_deref(), self.service.as_deref())
+    }
+}
+
+/// The table, the one SLO and the `--since` of a verb about one SLO's past (`changes`);
+/// the verb words the SLO's and `--since`'s help with `mut_arg`, as it reads them.
 #[derive(clap::Args)]
 pub struct SloSince {
     #[command(flatten)]
@@ -299,7 +319,11 @@ impl Access for ApplyError {
     fn access(&self) -> Option<AccessProblem> {
         match self {
             ApplyError::Store(e) => e.access(),
-            ApplyError::Invalid(_) | ApplyError::NoSlos | ApplyError::PruneRefused { .. } => None,
+            ApplyError::Invalid(_)
+            | ApplyError::NoSlos
+            | ApplyError::BadOwner(_)
+            | ApplyError::NotOwner(_)
+            | ApplyError::PruneRefused { .. } => None,
         }
     }
 }
@@ -324,7 +348,7 @@ impl Access for ReportError {
         match self {
             ReportError::Store(e) => e.access(),
             ReportError::Notify(e) => e.access(),
-            ReportError::UnknownSlo { .. } => None,
+            ReportError::UnknownSlo { .. } | ReportError::Filter(_) => None,
         }
     }
 }
@@ -333,7 +357,9 @@ impl Access for GateError {
     fn access(&self) -> Option<AccessProblem> {
         match self {
             GateError::Store(e) => e.access(),
-            GateError::UnknownSlo { .. } | GateError::NothingSelected(_) => None,
+            GateError::UnknownSlo { .. } | GateError::NothingSelected(_) | GateError::Filter(_) => {
+                None
+            }
         }
     }
 }

@@ -8,17 +8,21 @@ use std::time::Duration;
 use anyhow::Result;
 use sloguard_aws::AwsApp;
 use sloguard_cli::output;
+use sloguard_core::app::apply::owner_of;
+use sloguard_core::app::select::Filter;
 use sloguard_core::app::DefinitionStore;
 use sloguard_core::slo::message::rfc3339;
 use sloguard_core::slo::status::Status;
 
-use super::Store;
+use super::{Scope, Store};
 
 /// `sloguard status`'s flags.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     store: Store,
+    #[command(flatten)]
+    scope: Scope,
     /// Print the JSON array of the contract instead of a table.
     #[arg(long)]
     json: bool,
@@ -34,17 +38,25 @@ pub struct Args {
 /// Print the status once, or refresh it with `--watch`.
 pub async fn run(args: &Args, verbose: bool) -> Result<ExitCode> {
     let app = args.store.connect().await?.app;
+    let filter = args.scope.filter();
     match args.watch {
-        Some(every) => watch(&app, args.json, every, args.iterations, verbose).await?,
-        None => print(&app, args.json).await?,
+        Some(every) => watch(&app, args.json, every, args.iterations, verbose, &filter).await?,
+        None => print_of(&app, args.json, &filter).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The status table, then the conditions of every SLO that is not ok; or the JSON array
-/// of the contract (`pretty` or one line).
-pub async fn render(app: &AwsApp, json: bool, pretty: bool, now: i64) -> Result<String> {
-    let defs = app.store.definitions().await?;
+/// The status table of the SLOs `filter` selects, then the conditions of every SLO that is
+/// not ok; or the JSON array of the contract (`pretty` or one line). The table has a TEAM
+/// column when an SLO has an owner.
+pub async fn render(
+    app: &AwsApp,
+    json: bool,
+    pretty: bool,
+    now: i64,
+    filter: &Filter,
+) -> Result<String> {
+    let defs = filter.select(app.store.definitions().await?)?;
     let mut states = sloguard_core::app::latest::states_with_latest(&app.store).await?;
     let names: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
     sloguard_core::app::latest::add_history_only(&app.store, &names, &mut states).await?;
@@ -72,6 +84,7 @@ pub async fn render(app: &AwsApp, json: bool, pretty: bool, now: i64) -> Result<
                 if let Some(parent) = d.definition.as_ref().ok().and_then(|x| x.parent.clone()) {
                     v["objective_of"] = serde_json::json!(parent);
                 }
+                v["owner"] = serde_json::json!(owner_of(d));
                 v
             })
             .collect();
@@ -86,14 +99,25 @@ pub async fn render(app: &AwsApp, json: bool, pretty: bool, now: i64) -> Result<
         return Ok("no SLOs in the table yet: `sloguard apply FILE...`\n".into());
     }
     let colour = output::colour();
+    // Who owns each SLO, when any has an owner: a column after the SLO's name.
+    let teams = defs.iter().any(|d| owner_of(d).is_some());
     let rows: Vec<Vec<String>> = defs
         .iter()
         .map(|d| {
             let method = d.definition.as_ref().ok().map(|def| def.method);
-            output::status_row(&d.name, method, states.get(&d.name), now)
+            let mut row = output::status_row(&d.name, method, states.get(&d.name), now);
+            if teams {
+                row.insert(1, owner_of(d).unwrap_or("-").to_string());
+            }
+            row
         })
         .collect();
-    let mut out = output::table(&output::STATUS_HEADER, &rows, Some(1), colour);
+    let mut header = output::STATUS_HEADER.to_vec();
+    if teams {
+        header.insert(1, "TEAM");
+    }
+    let status_col = if teams { 2 } else { 1 };
+    let mut out = output::table(&header, &rows, Some(status_col), colour);
     // An SLO with several objectives is as bad as its worst objective.
     let mut groups: std::collections::BTreeMap<String, Vec<Status>> = Default::default();
     for d in &defs {
@@ -147,10 +171,16 @@ SLOS WITH SEVERAL OBJECTIVES (each row above is one objective)
     Ok(out)
 }
 
-/// Print the status once.
+/// Print the status of every SLO once (the demo's).
+#[cfg(feature = "demo")]
 pub async fn print(app: &AwsApp, json: bool) -> Result<()> {
+    print_of(app, json, &Filter::default()).await
+}
+
+/// Print the status of the SLOs `filter` selects once.
+pub async fn print_of(app: &AwsApp, json: bool, filter: &Filter) -> Result<()> {
     let now = chrono::Utc::now().timestamp();
-    print!("{}", render(app, json, true, now).await?);
+    print!("{}", render(app, json, true, now, filter).await?);
     Ok(())
 }
 
@@ -163,12 +193,13 @@ pub async fn watch(
     every: u64,
     iterations: Option<u64>,
     verbose: bool,
+    filter: &Filter,
 ) -> Result<()> {
     let terminal = std::io::stdout().is_terminal();
     let mut done = 0u64;
     loop {
         let now = chrono::Utc::now().timestamp();
-        match render(app, json, terminal, now).await {
+        match render(app, json, terminal, now, filter).await {
             Ok(text) => {
                 if terminal {
                     print!(

@@ -305,21 +305,33 @@ async fn prune_never_wipes_a_fleet_by_mistake() -> Result<()> {
     let out = sloguard(Some(&moto), &["apply", one.to_str().unwrap(), "--prune"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        text(&out).contains("--prune would delete 5 of the 6 stored SLOs"),
+        text(&out).contains("--prune would delete 5 of the 6 stored SLOs without an owner"),
         "{}",
         text(&out)
     );
     assert!(
-        text(&out).contains("checkout-a, checkout-b"),
+        text(&out).contains("checkout-a: would be deleted\ncheckout-b: would be deleted"),
         "{}",
         text(&out)
     );
     assert_eq!(stored()?, 6);
 
-    // A small prune (two) goes through on its own.
+    // Any prune that deletes, even one, needs --yes: it lists what it would delete.
     std::fs::remove_file(fleet.join("extra-a.yaml"))?;
     std::fs::remove_file(fleet.join("extra-b.yaml"))?;
     let out = sloguard(Some(&moto), &["apply", fleet.to_str().unwrap(), "--prune"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        text(&out).matches(": would be deleted").count(),
+        2,
+        "{}",
+        text(&out)
+    );
+    assert_eq!(stored()?, 6);
+    let out = sloguard(
+        Some(&moto),
+        &["apply", fleet.to_str().unwrap(), "--prune", "--yes"],
+    );
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(text(&out).matches(": deleted").count(), 2, "{}", text(&out));
     assert_eq!(stored()?, 4);

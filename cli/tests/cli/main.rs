@@ -13,6 +13,7 @@ mod history;
 mod output;
 mod settings;
 mod status;
+mod teams;
 mod validate;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sloguard");

@@ -2,7 +2,7 @@
 //!
 //! | item            | pk               | sk                          | attributes |
 //! |-----------------|------------------|-----------------------------|------------|
-//! | definition      | `DEF`            | SLO name                    | `definition` (JSON), `version`, `service`, `applied_at` |
+//! | definition      | `DEF`            | SLO name                    | `definition` (JSON), `version`, `service`, `owner` (when it has one), `applied_at`, `previous_owner` and `owner_changed_at` (after a take-over) |
 //! | state           | `STATE`          | SLO name                    | `state` (JSON: what decisions need), `version` (optimistic lock), `pending` (string set of outbox keys), `silence` (JSON, outside the lock) |
 //! | history         | `SNAP#<slo>`     | evaluated_at (RFC 3339)     | `snapshot` (JSON), `expires_at` (TTL: 15 days, or the full retention for the first snapshot of each hour) |
 //! | outbox          | `OUTBOX#<slo>`   | `<notification id>#<channel>` | `notification` (JSON), `delivery` (`pending`/`sent`), `claimant`, `claimed_until`, `expires_at` |

@@ -14,14 +14,44 @@ fn stored_definition(item: &Item) -> Result<SloDefinition, StoreError> {
     SloDefinition::from_stored(text).map_err(|e| corrupt(item, format!("`definition`: {e}")))
 }
 
-/// A definition's item: its stored form, its version, its service and when it was applied.
+/// A definition's item: its stored form, its version, its service, its owner and when it
+/// was applied.
 pub(super) fn definition_item(def: &SloDefinition, version: u64, applied_at: i64) -> Item {
     let mut item = key("DEF", &def.name);
     item.insert("definition".into(), s(def.to_stored()));
     item.insert("version".into(), n(version));
     item.insert("service".into(), s(&def.service));
+    if let Some(owner) = &def.owner {
+        item.insert("owner".into(), s(owner));
+    }
     item.insert("applied_at".into(), s(rfc3339(applied_at)));
     item
+}
+
+/// The record of the last change of owner (`apply --take-over`): when the owner differs
+/// from the stored item's, `previous_owner` (`-` for none) and `owner_changed_at` are set;
+/// otherwise the old item's record is kept.
+fn record_owner_change(item: &mut Item, def: &SloDefinition, old: Option<&Item>, at: i64) {
+    let Some(old) = old else {
+        return;
+    };
+    let old_owner = stored_definition(old)
+        .ok()
+        .and_then(|d| d.owner)
+        .or_else(|| get_s(old, "owner").map(str::to_string));
+    if old_owner == def.owner {
+        for k in ["previous_owner", "owner_changed_at"] {
+            if let Some(v) = old.get(k) {
+                item.insert(k.into(), v.clone());
+            }
+        }
+    } else {
+        item.insert(
+            "previous_owner".into(),
+            s(old_owner.as_deref().unwrap_or("-")),
+        );
+        item.insert("owner_changed_at".into(), s(rfc3339(at)));
+    }
 }
 
 impl DefinitionStore for DynamoStore {
@@ -58,7 +88,9 @@ impl DefinitionStore for DynamoStore {
         if unchanged {
             return Ok(ApplyOutcome::Unchanged);
         }
-        let item = definition_item(def, version + 1, chrono::Utc::now().timestamp());
+        let now = chrono::Utc::now().timestamp();
+        let mut item = definition_item(def, version + 1, now);
+        record_owner_change(&mut item, def, current.item(), now);
         let cond = if version == 0 {
             "attribute_not_exists(pk)"
         } else {

@@ -67,8 +67,16 @@ pub fn parse_widget_event(v: &Value) -> Result<WidgetCall, EventError> {
         }
         (_, Some(s)) => WidgetView::Slo(s.to_string()),
     };
+    let team = match param("team") {
+        None | Some("") => None,
+        Some(t) => match sloguard_core::slo::load::check_name(t) {
+            Ok(()) => Some(t.to_string()),
+            Err(m) => return Err(bad(format!("params.team: {m}"))),
+        },
+    };
     Ok(WidgetCall::Render(WidgetRequest {
         view,
+        team,
         start: start_ms.div_euclid(1000),
         end: end_ms.div_euclid(1000),
         width: ctx.get("width").and_then(Value::as_f64).unwrap_or(600.0),
@@ -125,6 +133,17 @@ mod tests {
             parse_widget_event(&serde_json::json!({"describe": true})).unwrap(),
             WidgetCall::Describe
         );
+    }
+
+    #[test]
+    fn the_team_parameter_is_a_name_or_an_error_that_says_so() {
+        use serde_json::json;
+        assert_eq!(render(json!({"team": "payments"})).team.as_deref(), Some("payments"));
+        assert_eq!(render(json!({"team": ""})).team, None);
+        let v = json!({"widgetContext": {"timeRange": {"start": 1000, "end": 2000},
+            "params": {"team": "Pay ments"}}});
+        let e = parse_widget_event(&v).unwrap_err();
+        assert!(e.to_string().contains("params.team:"), "{e}");
     }
 
     fn render(params: Value) -> WidgetRequest {

@@ -1,33 +1,79 @@
-//! Apply definitions: validate files, store what changed, optionally prune the rest.
+//! Apply definitions: validate files, store what changed, optionally prune the rest of the
+//! files' owners' SLOs. An SLO another owner holds is never updated or pruned without
+//! `--take-over`.
 
-use crate::slo::load::{load, Problem, SourceFile, COMPOSITE_OF};
+use std::collections::{BTreeSet, HashMap};
+
+use crate::slo::load::{check_name, load, Problem, SourceFile, COMPOSITE_OF, TEAM_LABEL};
 use crate::slo::message::count;
 use crate::slo::model::SloDefinition;
 
-use super::ports::{ApplyOutcome, DefinitionStore, StoreError};
+use super::ports::{ApplyOutcome, DefinitionStore, StoreError, StoredDefinition};
 
 /// What apply did (or, with --dry-run, would do) to one SLO.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Created,
-    Updated { version: u64 },
+    Updated {
+        version: u64,
+    },
+    /// Updated, and now owned by the files' owner instead of `from` (`--take-over`; None:
+    /// it had no owner).
+    TakenOver {
+        from: Option<String>,
+        version: u64,
+    },
     Unchanged,
     Pruned,
 }
 
-/// How far `--prune` may go on its own: deleting more than this many SLOs, or every
-/// stored SLO, needs an explicit `--yes` (a wrong folder must never wipe a fleet).
-pub const PRUNE_WITHOUT_CONFIRMATION: usize = 3;
-
 /// What the user asked `apply` to do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ApplyOptions {
+pub struct ApplyOptions<'a> {
     /// Decide and report, store nothing.
     pub dry_run: bool,
-    /// Delete stored SLOs the files no longer define.
+    /// Delete stored SLOs of the files' owners that the files no longer define.
     pub prune: bool,
-    /// Allow a large prune (`--yes`).
+    /// Allow the prune's deletions (`--yes`): without it a prune that would delete
+    /// anything stores nothing.
     pub confirmed: bool,
+    /// The owner of the SLOs that have no `team` label (`--owner`).
+    pub owner: Option<&'a str>,
+    /// Update SLOs another owner holds, making them the files' owner's (`--take-over`).
+    pub take_over: bool,
+}
+
+/// An SLO the files would update although another owner holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub file: String,
+    pub line: usize,
+    pub slo: String,
+    /// Who owns the stored SLO (None: nobody).
+    pub owner: Option<String>,
+    /// Who the files say owns it (None: they name no owner).
+    pub claimed_by: Option<String>,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}: ", self.file, self.line, self.slo)?;
+        match (&self.owner, &self.claimed_by) {
+            (Some(o), Some(_)) => {
+                write!(f, "owned by {o}; apply it from their files, or --take-over")
+            }
+            (Some(o), None) => write!(
+                f,
+                "owned by {o}; apply it from their files, or --take-over \
+                 (these files name no owner: set metadata.labels.team or --owner)"
+            ),
+            (None, Some(c)) => write!(
+                f,
+                "stored without an owner; add --take-over to make it {c}'s"
+            ),
+            (None, None) => write!(f, "stored without an owner"),
+        }
+    }
 }
 
 /// Why apply stored nothing.
@@ -37,54 +83,124 @@ pub enum ApplyError {
     Invalid(Vec<Problem>),
     #[error("the files define no SLO; nothing was applied (is this the right folder?)")]
     NoSlos,
+    #[error("--owner: {0}")]
+    BadOwner(String),
     #[error(
-        "--prune would delete {} of the {}: {}; nothing was applied. \
+        "{} another owner's; nothing was applied",
+        if .0.len() == 1 { "1 SLO is".to_string() } else { format!("{} SLOs are", .0.len()) }
+    )]
+    NotOwner(Vec<Refusal>),
+    #[error(
+        "--prune would delete {} of the {}{}: {}; nothing was applied. \
          Check the files, or add --yes to delete them",
         .names.len(),
         count(*.stored, "stored SLO"),
+        scope(.owners),
         .names.join(", ")
     )]
-    PruneRefused { names: Vec<String>, stored: usize },
+    PruneRefused {
+        names: Vec<String>,
+        /// Stored SLOs of the files' owners (the prune's scope).
+        stored: usize,
+        /// The files' owners (None: the SLOs without an owner).
+        owners: Vec<Option<String>>,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Whether deleting `deleting` of `stored` SLOs is large enough to need `--yes`.
-pub fn prune_needs_confirmation(deleting: usize, stored: usize) -> bool {
-    deleting > PRUNE_WITHOUT_CONFIRMATION || (deleting > 0 && deleting == stored)
+/// ` owned by team-a or team-b`, ` without an owner`: whose SLOs a prune may delete.
+pub fn scope(owners: &[Option<String>]) -> String {
+    let named: Vec<&str> = owners.iter().flatten().map(String::as_str).collect();
+    let unowned = owners.iter().any(Option::is_none);
+    match (named.is_empty(), unowned) {
+        (true, _) => " without an owner".into(),
+        (false, false) => format!(" owned by {}", named.join(" or ")),
+        (false, true) => format!(" owned by {} or without an owner", named.join(" or ")),
+    }
 }
 
-/// Validate `files` and store their SLOs; `prune` deletes stored SLOs the files no longer define.
+/// Who owns a stored SLO; an unreadable definition counts as unowned.
+pub fn owner_of(d: &StoredDefinition) -> Option<&str> {
+    d.definition.as_ref().ok().and_then(|x| x.owner.as_deref())
+}
+
+/// Validate `files` and store their SLOs; `prune` deletes stored SLOs of the files' owners
+/// that the files no longer define. Nothing is stored when anything is refused.
 pub async fn apply<S: DefinitionStore>(
     store: &S,
     files: &[SourceFile],
-    options: ApplyOptions,
+    options: ApplyOptions<'_>,
 ) -> Result<Vec<(String, Change)>, ApplyError> {
     let ApplyOptions {
         dry_run,
         prune,
         confirmed,
+        owner,
+        take_over,
     } = options;
-    let slos = load(files).into_result().map_err(ApplyError::Invalid)?;
+    if let Some(o) = owner {
+        check_name(o).map_err(ApplyError::BadOwner)?;
+    }
+    let mut slos = load(files).into_result().map_err(ApplyError::Invalid)?;
     if slos.is_empty() {
         return Err(ApplyError::NoSlos);
     }
+    let mut problems = with_owner(&mut slos, owner);
     let stored = store.definitions().await?;
     check_composites(files, &slos, &stored)?;
-    let doomed: Vec<String> = if prune {
-        stored
+    problems.extend(slos.iter().filter_map(|s| collision(s, &stored)));
+    if !problems.is_empty() {
+        return Err(ApplyError::Invalid(problems));
+    }
+    // Who held each SLO this apply takes over; any other owner's SLO is refused.
+    let mut taken: HashMap<&str, Option<String>> = HashMap::new();
+    let mut refused = Vec::new();
+    for slo in &slos {
+        let Some(d) = stored.iter().find(|d| d.name == slo.name) else {
+            continue;
+        };
+        let held_by = owner_of(d);
+        if held_by == slo.owner.as_deref() {
+            continue;
+        }
+        if take_over {
+            taken.insert(&slo.name, held_by.map(str::to_string));
+        } else {
+            refused.push(Refusal {
+                file: slo.file.clone(),
+                line: slo.line,
+                slo: slo.name.clone(),
+                owner: held_by.map(str::to_string),
+                claimed_by: slo.owner.clone(),
+            });
+        }
+    }
+    if !refused.is_empty() {
+        return Err(ApplyError::NotOwner(refused));
+    }
+    let owners: BTreeSet<Option<&str>> = slos.iter().map(|s| s.owner.as_deref()).collect();
+    let (doomed, in_scope): (Vec<String>, usize) = if prune {
+        let scoped: Vec<&StoredDefinition> = stored
+            .iter()
+            .filter(|d| owners.contains(&owner_of(d)))
+            .collect();
+        let doomed = scoped
             .iter()
             .filter(|d| !slos.iter().any(|s| s.name == d.name))
             .map(|d| d.name.clone())
-            .collect()
+            .collect();
+        (doomed, scoped.len())
     } else {
-        Vec::new()
+        (Vec::new(), 0)
     };
-    // A dry run shows the list; a real run refuses a large prune before it stores anything.
-    if !dry_run && !confirmed && prune_needs_confirmation(doomed.len(), stored.len()) {
+    // Any deletion needs --yes; a dry run shows the list, a real run refuses before it
+    // stores anything.
+    if !dry_run && !confirmed && !doomed.is_empty() {
         return Err(ApplyError::PruneRefused {
             names: doomed,
-            stored: stored.len(),
+            stored: in_scope,
+            owners: owners.into_iter().map(|o| o.map(str::to_string)).collect(),
         });
     }
     let mut out = Vec::new();
@@ -105,6 +221,10 @@ pub async fn apply<S: DefinitionStore>(
                 ApplyOutcome::Updated { version } => Change::Updated { version },
                 ApplyOutcome::Unchanged => Change::Unchanged,
             }
+        };
+        let change = match (change, taken.remove(slo.name.as_str())) {
+            (Change::Updated { version }, Some(from)) => Change::TakenOver { from, version },
+            (change, _) => change,
         };
         out.push((slo.name.clone(), change));
     }
@@ -174,6 +294,61 @@ fn composite_of_line(files: &[SourceFile], slo: &SloDefinition) -> usize {
         .unwrap_or(slo.line)
 }
 
+/// Give the SLOs without a `team` label the `--owner`; a label that names another team
+/// than `--owner` is a problem at the SLO's line.
+fn with_owner(slos: &mut [SloDefinition], owner: Option<&str>) -> Vec<Problem> {
+    let Some(owner) = owner else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    for slo in slos {
+        match &slo.owner {
+            None => slo.owner = Some(owner.to_string()),
+            Some(team) if team == owner => {}
+            Some(team) => problems.push(Problem {
+                file: slo.file.clone(),
+                line: slo.line,
+                path: format!("metadata.labels.{TEAM_LABEL}"),
+                message: format!(
+                    "`{team}` is not the --owner `{owner}`: apply the files of each team on their own"
+                ),
+            }),
+        }
+    }
+    problems
+}
+
+/// `slo`'s name already stored for another definition: an objective's `NAME-OBJECTIVE` that
+/// is a stored SLO of its own, or the reverse. Applying would overwrite one with the other.
+fn collision(slo: &SloDefinition, stored: &[StoredDefinition]) -> Option<Problem> {
+    let d = stored.iter().find(|d| d.name == slo.name)?;
+    let old = d.definition.as_ref().ok()?;
+    if old.parent == slo.parent {
+        return None;
+    }
+    let whose = old
+        .owner
+        .as_deref()
+        .map_or("without an owner".to_string(), |o| format!("owned by {o}"));
+    let stored_as = match &old.parent {
+        Some(p) => format!("an objective of the SLO `{p}`"),
+        None => "an SLO of its own".to_string(),
+    };
+    let fix = match &slo.parent {
+        Some(p) => format!("give the objective of `{p}` another displayName"),
+        None => "rename this SLO".to_string(),
+    };
+    Some(Problem {
+        file: slo.file.clone(),
+        line: slo.line,
+        path: "metadata.name".into(),
+        message: format!(
+            "`{}` is already stored as {stored_as} ({whose}); applying would replace it: {fix}",
+            slo.name
+        ),
+    })
+}
+
 /// Equal apart from where the file was: moving a file is not a change.
 pub fn same(a: &SloDefinition, b: &SloDefinition) -> bool {
     let strip = |s: &SloDefinition| SloDefinition {
@@ -221,7 +396,7 @@ mod tests {
         };
         let err = apply(&store, &files(&other), prune).await.unwrap_err();
         assert!(
-            matches!(err, ApplyError::PruneRefused { ref names, stored: 1 } if names == &["checkout"])
+            matches!(err, ApplyError::PruneRefused { ref names, stored: 1, .. } if names == &["checkout"])
         );
         assert_eq!(
             store.definitions().await.unwrap().len(),
@@ -343,3 +518,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "ownership_tests.rs"]
+mod ownership_tests;

@@ -9,6 +9,7 @@ use crate::slo::status::Status;
 
 use super::ports::{DefinitionStore, HistoryStore, StateStore, StoreError};
 use super::report::near;
+use super::select::{Filter, FilterError};
 
 /// What a deploy needs from its SLOs.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -38,20 +39,24 @@ pub struct GateVerdict {
 pub enum GateError {
     #[error("no SLO named `{name}` in the table{}", if .near.is_empty() { String::new() } else { format!("; did you mean {}?", .near.join(", ")) })]
     UnknownSlo { name: String, near: Vec<String> },
-    #[error("no SLO matches the selection (service `{0}`)")]
+    #[error("no SLO matches the selection{0}")]
     NothingSelected(String),
+    #[error(transparent)]
+    Filter(#[from] FilterError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Judge the SLOs named (or all of `service`, or all) against `policy`.
+/// Judge the SLOs named (or all those `filter` selects: a team's, a service's, all)
+/// against `policy`; names outside the filter are not judged.
 pub async fn gate<S: DefinitionStore + StateStore + HistoryStore>(
     store: &S,
     names: &[String],
-    service: Option<&str>,
+    filter: &Filter,
     policy: GatePolicy,
 ) -> Result<Vec<GateVerdict>, GateError> {
     let defs = store.definitions().await?;
+    filter.check(&defs)?;
     let stored: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
     if let Some(missing) = names.iter().find(|n| !stored.contains(n)) {
         return Err(GateError::UnknownSlo {
@@ -59,6 +64,7 @@ pub async fn gate<S: DefinitionStore + StateStore + HistoryStore>(
             near: near(missing, &stored),
         });
     }
+    filter.check_names(names, &defs)?;
     let states = super::latest::states_with_latest(store).await?;
     let mut out = Vec::new();
     for d in &defs {
@@ -67,7 +73,7 @@ pub async fn gate<S: DefinitionStore + StateStore + HistoryStore>(
             .as_ref()
             .map(|x| x.service.clone())
             .unwrap_or_default();
-        if (!names.is_empty() && !names.contains(&d.name)) || service.is_some_and(|s| s != svc) {
+        if (!names.is_empty() && !names.contains(&d.name)) || !filter.matches(d) {
             continue;
         }
         let st = states.get(&d.name);
@@ -112,9 +118,11 @@ pub async fn gate<S: DefinitionStore + StateStore + HistoryStore>(
         });
     }
     if out.is_empty() {
-        return Err(GateError::NothingSelected(
-            service.unwrap_or_default().to_string(),
-        ));
+        return Err(GateError::NothingSelected(format!(
+            " ({}{})",
+            names.join(", "),
+            filter.describe()
+        )));
     }
     Ok(out)
 }
@@ -132,10 +140,11 @@ mod tests {
             min_budget: Some(0.25),
             no_open_incident: true,
         };
-        let v = gate(&app.store, &[], None, strict).await.unwrap();
+        let all = Filter::default();
+        let v = gate(&app.store, &[], &all, strict).await.unwrap();
         assert!(v[0].pass, "{v:?}");
         at(&app, T + 10 * 60).await;
-        let v = gate(&app.store, &["checkout".into()], None, strict)
+        let v = gate(&app.store, &["checkout".into()], &all, strict)
             .await
             .unwrap();
         assert!(!v[0].pass);
@@ -144,18 +153,30 @@ mod tests {
             min_budget: Some(0.99),
             no_open_incident: false,
         };
-        let v = gate(&app.store, &[], Some("webshop"), tight).await.unwrap();
+        let webshop = Filter::new(None, Some("webshop"));
+        let v = gate(&app.store, &[], &webshop, tight).await.unwrap();
         assert!(
             v[0].reasons[0].contains("is below the 99.0% required"),
             "{v:?}"
         );
-        let err = gate(&app.store, &["checkuot".into()], None, strict)
+        let err = gate(&app.store, &["checkuot".into()], &all, strict)
             .await
             .unwrap_err();
         assert!(err.to_string().contains("did you mean checkout?"));
-        let err = gate(&app.store, &[], Some("payments"), strict)
+        let payments = Filter::new(None, Some("payments"));
+        let err = gate(&app.store, &[], &payments, strict).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no SLO of service `payments`; services: webshop"
+        );
+        // A team that owns nothing here is named, with the teams there are (none yet).
+        let err = gate(&app.store, &[], &Filter::new(Some("team-a"), None), strict)
             .await
             .unwrap_err();
-        assert_eq!(err, GateError::NothingSelected("payments".into()));
+        assert!(
+            err.to_string()
+                .starts_with("no SLO of team `team-a`; no stored SLO has an owner"),
+            "{err}"
+        );
     }
 }

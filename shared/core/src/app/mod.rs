@@ -17,6 +17,7 @@ pub mod ports;
 pub mod provenance;
 pub mod read;
 pub mod report;
+pub mod select;
 pub mod views;
 pub mod widget;
 

@@ -11,6 +11,7 @@ use super::ports::{
     ChangeStore, Channel, DedupStore, DefinitionStore, HistoryStore, IncidentStore, Notifier,
     NotifyError, Once, OnceClaim, StoreError,
 };
+use super::select::{Filter, FilterError};
 use super::views::{view_of, Detail, ReadBudget};
 
 /// Why the views could not be read.
@@ -18,6 +19,8 @@ use super::views::{view_of, Detail, ReadBudget};
 pub enum ReportError {
     #[error("no SLO named `{name}` in the table{}", near_names(.near))]
     UnknownSlo { name: String, near: Vec<String> },
+    #[error(transparent)]
+    Filter(#[from] FilterError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -86,10 +89,21 @@ pub async fn review_digest<S: DefinitionStore + HistoryStore + ChangeStore + Inc
     days: i64,
     now: i64,
 ) -> Result<Notification, ReportError> {
+    review_digest_of(store, days, now, &Filter::default()).await
+}
+
+/// The review digest of the SLOs `filter` selects (a team's, a service's), made as
+/// `review_digest` makes the fleet's.
+pub async fn review_digest_of<S: DefinitionStore + HistoryStore + ChangeStore + IncidentStore>(
+    store: &S,
+    days: i64,
+    now: i64,
+    filter: &Filter,
+) -> Result<Notification, ReportError> {
     let since = now - (days * 86_400).max(review::UNTESTED_LOOKBACK);
     let mut reviews = Vec::new();
     let mut worst: Option<Status> = None;
-    for d in store.definitions().await? {
+    for d in filter.select(store.definitions().await?)? {
         let (view, _) = view_of(
             store,
             d,

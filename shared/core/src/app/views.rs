@@ -12,6 +12,7 @@ use crate::slo::model::TimeWindow;
 
 use super::ports::{ChangeStore, DefinitionStore, HistoryStore, StoreError, StoredDefinition};
 use super::report::{near, ReportError};
+use super::select::Filter;
 
 /// Snapshots kept per SLO in a view: a chart is a few hundred pixels wide, and a 90-day
 /// range holds 26,000 five-minute snapshots per SLO.
@@ -278,6 +279,7 @@ pub async fn slo_views<S: DefinitionStore + HistoryStore + ChangeStore>(
     slo_views_of(
         store,
         names,
+        &Filter::default(),
         (since, until),
         Detail::Sections,
         &mut ReadBudget::unlimited(),
@@ -285,12 +287,14 @@ pub async fn slo_views<S: DefinitionStore + HistoryStore + ChangeStore>(
     .await
 }
 
-/// `slo_views` within `budget`: each SLO gets an equal share of the requests left (at
+/// `slo_views` of the SLOs `filter` selects (a team's, a service's) among those named (or
+/// all), within `budget`: each SLO gets an equal share of the requests left (at
 /// least one page, its newest), so every SLO shows its latest numbers before any SLO
 /// reads far back; SLOs the budget does not reach are left out, and the notes say so.
 pub async fn slo_views_of<S: DefinitionStore + HistoryStore + ChangeStore>(
     store: &S,
     names: Option<&[String]>,
+    filter: &Filter,
     range: (i64, i64),
     detail: Detail,
     budget: &mut ReadBudget,
@@ -310,9 +314,11 @@ pub async fn slo_views_of<S: DefinitionStore + HistoryStore + ChangeStore>(
             });
         }
     }
+    filter.check(&defs)?;
+    filter.check_names(names.unwrap_or_default(), &defs)?;
     let chosen: Vec<StoredDefinition> = defs
         .into_iter()
-        .filter(|d| names.is_none_or(|n| n.contains(&d.name)))
+        .filter(|d| names.is_none_or(|n| n.contains(&d.name)) && filter.matches(d))
         .collect();
     let total = chosen.len();
     let mut out = Views::default();

@@ -137,6 +137,7 @@ async fn a_fleet_over_the_cap_shows_every_slo_s_newest_page_first() {
     let views = slo_views_of(
         &app.store,
         None,
+        &crate::app::select::Filter::default(),
         (T - 365 * 86_400, T),
         Detail::Overview,
         &mut budget,

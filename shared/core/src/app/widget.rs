@@ -14,6 +14,7 @@ use crate::slo::message::{count, rfc3339};
 
 use super::events::EventError;
 use super::ports::{DefinitionStore, HistoryStore};
+use super::select::Filter;
 use super::views::{slo_views_of, Detail, ReadBudget};
 
 /// The dashboard variable's pattern and default value: the per-SLO widget's params hold
@@ -39,10 +40,12 @@ pub enum WidgetView {
     NotChosen,
 }
 
-/// A render request: what to show, the dashboard's time range, size and theme.
+/// A render request: what to show (of which team), the dashboard's time range, size and theme.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WidgetRequest {
     pub view: WidgetView,
+    /// Only this team's SLOs (`params.team`): each team's dashboard shows its own.
+    pub team: Option<String>,
     pub start: i64,
     pub end: i64,
     pub width: f64,
@@ -66,7 +69,8 @@ pub fn bad_request(e: &EventError) -> WidgetAnswer {
 
 const DESCRIBE: &str = "## sloguard budget charts\n\nShows every SLO's error budget from the sloguard table, \
 least budget left first. Set the parameter `slo` (or the dashboard's SLO field) to an SLO name to see its \
-budget burn-down and burn rates over the dashboard's time range; `view: fleet` always shows the whole fleet.\n\n```\nslo: checkout-availability\n```";
+budget burn-down and burn rates over the dashboard's time range; `view: fleet` always shows the whole fleet. \
+Set `team` to show only the SLOs that team owns (metadata.labels.team).\n\n```\nslo: checkout-availability\nteam: payments\n```";
 
 /// What the per-SLO widget says until an SLO is chosen.
 pub const CHOOSE_AN_SLO: &str =
@@ -168,7 +172,8 @@ pub async fn answer_widget<S: DefinitionStore + HistoryStore + super::ports::Cha
         .deadline
         .map(|d| d.checked_sub(ANSWER_MARGIN).unwrap_or(d));
     let mut budget = ReadBudget::new(READS_PER_REQUEST, deadline);
-    let read = slo_views_of(store, names.as_deref(), range, detail, &mut budget).await;
+    let filter = Filter::new(req.team.as_deref(), None);
+    let read = slo_views_of(store, names.as_deref(), &filter, range, detail, &mut budget).await;
     tracing::info!(
         reads = budget.spent(),
         stopped = ?budget.stopped(),
@@ -203,6 +208,7 @@ mod tests {
         let app = crate::app::cycle::tests::app_with(|_| 0.0).await;
         let call = WidgetCall::Render(WidgetRequest {
             view: WidgetView::NotChosen,
+            team: None,
             start: 1,
             end: 2,
             width: 600.0,
@@ -226,6 +232,67 @@ mod tests {
         );
         let bad = bad_request(&EventError("widgetContext is missing".into()));
         assert!(matches!(&bad, WidgetAnswer::Html(h) if h.contains("widgetContext is missing")));
+    }
+
+    #[tokio::test]
+    async fn the_team_parameter_shows_that_teams_slos_only() {
+        use crate::app::apply::{apply, ApplyOptions};
+        use crate::slo::load::SourceFile;
+        let store = crate::app::memory::MemoryStore::default();
+        for (name, team) in [("pay-api", "payments"), ("search-api", "search")] {
+            let text = crate::slo::fixtures::checkout_yaml().replace(
+                "  name: checkout\n",
+                &format!("  name: {name}\n  labels:\n    team: {team}\n"),
+            );
+            let files = [SourceFile {
+                name: format!("{name}.yaml"),
+                text,
+            }];
+            apply(&store, &files, ApplyOptions::default())
+                .await
+                .unwrap();
+        }
+        let limits = WidgetLimits {
+            now: 3,
+            history_days: 400,
+            deadline: None,
+        };
+        let html = |slo: Option<&str>, team: Option<&str>| {
+            let call = WidgetCall::Render(WidgetRequest {
+                view: slo.map_or(WidgetView::Fleet, |s| WidgetView::Slo(s.to_string())),
+                team: team.map(str::to_string),
+                start: 1,
+                end: 2,
+                width: 600.0,
+                height: 400.0,
+                theme: Theme::System,
+            });
+            let store = &store;
+            async move {
+                match answer_widget(store, call, &limits).await {
+                    WidgetAnswer::Html(h) => h,
+                    other => panic!("{other:?}"),
+                }
+            }
+        };
+        let all = html(None, None).await;
+        assert!(
+            all.contains("pay-api") && all.contains("search-api"),
+            "{all}"
+        );
+        let payments = html(None, Some("payments")).await;
+        assert!(payments.contains("pay-api"), "{payments}");
+        assert!(!payments.contains("search-api"), "{payments}");
+        let unknown = html(None, Some("billing")).await;
+        assert!(
+            unknown.contains("no SLO of team `billing`; teams: payments, search"),
+            "{unknown}"
+        );
+        let other = html(Some("search-api"), Some("payments")).await;
+        assert!(
+            other.contains("`search-api` is not an SLO of team payments"),
+            "{other}"
+        );
     }
 }
 

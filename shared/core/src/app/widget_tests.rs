@@ -24,6 +24,7 @@ fn limits(history_days: i64) -> WidgetLimits {
 
 fn request(start_ms: i64, end_ms: i64, slo: Option<&str>) -> WidgetCall {
     WidgetCall::Render(WidgetRequest {
+        team: None,
         view: slo.map_or(WidgetView::Fleet, |s| WidgetView::Slo(s.into())),
         start: start_ms.div_euclid(1000),
         end: end_ms.div_euclid(1000),
@@ -149,6 +150,7 @@ async fn reads_past_the_cap_stop_with_the_newest_history_and_a_note() {
     let views = slo_views_of(
         &store,
         None,
+        &crate::app::select::Filter::default(),
         (T - 400 * DAY, T),
         Detail::Sections,
         &mut budget,

@@ -23,6 +23,10 @@ pub struct SloDefinition {
     pub settings: Settings,
     /// Annotations outside the `sloguard.dev/` prefix, kept as written.
     pub annotations: BTreeMap<String, String>,
+    /// The team that owns the SLO (`metadata.labels.team`, else `apply --owner`); None for
+    /// an SLO applied with neither, which only an apply with neither updates or prunes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// The SLO as written when it has several objectives: each objective loads as an SLO of
     /// its own (`NAME-OBJECTIVE`) with its own budget, history and incidents.
     #[serde(default, skip_serializing_if = "Option::is_none")]

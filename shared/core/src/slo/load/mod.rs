@@ -12,6 +12,7 @@
 //! - [`objective`]: objectives, one SLO each, and what each budgeting method asks of them;
 //! - [`composite`]: composite SLOs (OpenSLO objectives with indicators, `sloguard.dev/composite-of`);
 //! - [`settings`]: sloguard's own `sloguard.dev/` annotations;
+//! - [`labels`]: the `team` label, the SLO's owner;
 //! - [`diag`]: where problems are collected, and the field readers all stages share.
 //!
 //! Referenced kinds (SLI, AlertCondition, AlertPolicy) are validated once, where they are
@@ -28,6 +29,7 @@ mod datasource;
 mod diag;
 mod document;
 mod indicator;
+mod labels;
 mod objective;
 mod service;
 mod settings;
@@ -42,6 +44,7 @@ pub use super::policy::default_conditions;
 pub use composite::{parse_composite_of, COMPOSITE_MISSING, COMPOSITE_OF};
 pub use document::check_name;
 pub use indicator::parse_queries_json;
+pub use labels::TEAM_LABEL;
 pub use settings::{parse_budget_alerts, parse_exclusions};
 pub use version::{Version, DISPLAY_NAME_ANNOTATION, V1, V2ALPHA};
 

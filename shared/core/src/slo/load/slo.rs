@@ -24,6 +24,7 @@ use super::diag::{
 };
 use super::document::{check_name, read_metadata_name, resolve, Doc, Refs};
 use super::indicator::read_sli_spec;
+use super::labels::read_owner;
 use super::objective::{check_method, objective_node, objective_path, read_objectives};
 use super::settings::read_settings;
 use super::version::{Version, DISPLAY_NAME_ANNOTATION};
@@ -35,6 +36,7 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
     let node = d.node;
     let meta = node.get("metadata").expect("header was read");
     let (display_name, settings, annotations) = read_title_and_settings(ctx, at, meta);
+    let owner = read_owner(ctx, at, meta);
     let spec = node.get("spec").expect("header was read");
     let [sli, sli_ref] = at.version.sli_keys();
     let service_keys: &[&str] = match at.version {
@@ -103,7 +105,8 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
             objectives,
         };
         let read = super::composite::read(ctx, at, meta, spec, refs, mode, base);
-        let (Some((indicator, objective)), Some(settings)) = (read, settings) else {
+        let (Some((indicator, objective)), Some(settings), Some(owner)) = (read, settings, owner)
+        else {
             return Vec::new();
         };
         return vec![SloDefinition {
@@ -118,6 +121,7 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
             conditions,
             settings,
             annotations,
+            owner,
             parent: None,
             file: d.file.to_string(),
             line: node.line,
@@ -181,12 +185,13 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
             // Bad settings are reported; the objectives are still checked, then dropped.
             settings: settings.clone().unwrap_or_default(),
             annotations: annotations.clone(),
+            owner: owner.clone().flatten(),
             parent,
             file: d.file.to_string(),
             line: node.line,
         });
     }
-    if !ok || settings.is_none() {
+    if !ok || settings.is_none() || owner.is_none() {
         return Vec::new();
     }
     out
