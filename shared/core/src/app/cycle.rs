@@ -5,24 +5,26 @@
 use std::collections::HashMap;
 
 use futures::stream::{self, StreamExt};
-use serde::Serialize;
 
-use crate::slo::evaluate::{evaluate, EvaluateError};
+use crate::slo::evaluate::evaluate;
 use crate::slo::message::{changes_reference, compose, compose_with, rfc3339, AlarmNote};
 use crate::slo::model::SloDefinition;
 use crate::slo::plan::{EvalTime, QueryPlan};
 use crate::slo::series::StreamData;
 use crate::slo::shard::in_shard;
-use crate::slo::status::{decide, Rules, SloState, Status, StatusChange};
+use crate::slo::status::{decide, Rules, SloState};
 
-use super::events::{EventError, ScheduleInput};
-use super::ports::{
-    outbox_items, AccessProblem, BudgetStore, Claim, MetricSource, Notifier, NotifyError,
-    OutboxKey, SourceError, StoreError, StoredState,
-};
+use super::events::ScheduleInput;
+use super::ports::{outbox_items, BudgetStore, MetricSource, Notifier, SourceError, StoredState};
 use super::read::read_streams;
 use super::App;
 use crate::slo::snapshot::{Snapshot, RECENT_HISTORY_DAYS};
+
+mod deliver;
+mod outcome;
+
+use deliver::{dedup, deliver};
+pub use outcome::{CycleError, CycleReport, DeliveryError, SloError, SloOutcome};
 
 /// Attempts at committing a state change when other evaluators keep winning the race.
 const COMMIT_ATTEMPTS: usize = 8;
@@ -73,131 +75,6 @@ pub const DEADLINE_MARGIN_MS: i64 = 10_000;
 
 fn past_deadline(deadline_ms: Option<i64>) -> bool {
     deadline_ms.is_some_and(|d| chrono::Utc::now().timestamp_millis() > d - DEADLINE_MARGIN_MS)
-}
-
-/// Why one SLO was not evaluated this cycle (the others go on).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SloError {
-    #[error("stored definition v{version} is unreadable: {reason}")]
-    Unreadable { version: u64, reason: StoreError },
-    #[error("no such SLO in the table (apply it first)")]
-    Unknown,
-    #[error("deferred: the invocation's deadline is near; the next cycle evaluates it")]
-    Deferred,
-    #[error(transparent)]
-    Metrics(#[from] SourceError),
-    #[error(transparent)]
-    Evaluate(#[from] EvaluateError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("lost the race to update state {0} times; the next cycle retries")]
-    LostRace(usize),
-}
-
-/// Why a committed notification is not delivered yet (it stays pending for the next cycle).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum DeliveryError {
-    #[error(transparent)]
-    Notify(#[from] NotifyError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-fn display<T: std::fmt::Display, S: serde::Serializer>(
-    v: &Option<T>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(x) => s.collect_str(x),
-        None => s.serialize_none(),
-    }
-}
-
-fn display_all<T: std::fmt::Display, S: serde::Serializer>(
-    v: &[T],
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_seq(v.iter().map(ToString::to_string))
-}
-
-/// What happened to one SLO.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SloOutcome {
-    pub slo: String,
-    /// None when the SLO could not be evaluated.
-    pub status: Option<Status>,
-    /// The shown status changed ("ok -> breaching" in JSON).
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "display")]
-    pub change: Option<StatusChange>,
-    pub notifications_sent: usize,
-    /// Why the SLO could not be evaluated.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "display")]
-    pub error: Option<SloError>,
-    /// Why notifications could not be delivered yet; they stay pending for the next cycle.
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "display_all")]
-    pub notify_errors: Vec<DeliveryError>,
-    /// The recorded snapshot (for metrics; not part of the response).
-    #[serde(skip)]
-    pub snapshot: Option<Snapshot>,
-}
-
-/// The cycle's report: the Lambda response and the CLI's summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CycleReport {
-    pub evaluated_at: String,
-    pub slos: Vec<SloOutcome>,
-    pub evaluated: usize,
-    pub failed: usize,
-    pub notifications_sent: usize,
-    pub metric_requests: usize,
-}
-
-/// Why a whole cycle failed (so Lambda retries it or sends it to the failure destination).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum CycleError {
-    #[error(transparent)]
-    BadEvent(#[from] EventError),
-    #[error("cannot read SLO definitions: {0}")]
-    Definitions(StoreError),
-    #[error("cannot read SLO state: {0}")]
-    States(StoreError),
-    #[error("no SLO could be evaluated ({failed} failed); first error: {first}")]
-    NothingEvaluated { failed: usize, first: SloError },
-    #[error("trigger time {} is {} s ahead of the clock ({}); more than {MAX_FUTURE_SECONDS} s ahead is refused", rfc3339(*.trigger), .trigger - .now, rfc3339(*.now))]
-    FutureTrigger { trigger: i64, now: i64 },
-}
-
-impl SloError {
-    /// A credentials or reachability problem behind this failure, if that is what it is.
-    pub fn access(&self) -> Option<AccessProblem> {
-        match self {
-            SloError::Metrics(e) => e.access(),
-            SloError::Store(e) => e.access(),
-            _ => None,
-        }
-    }
-}
-
-impl CycleError {
-    /// A credentials or reachability problem behind the whole cycle's failure, if any.
-    pub fn access(&self) -> Option<AccessProblem> {
-        match self {
-            CycleError::Definitions(e) | CycleError::States(e) => e.access(),
-            CycleError::NothingEvaluated { first, .. } => first.access(),
-            _ => None,
-        }
-    }
-
-    /// A stable error type for Lambda diagnostics and alarms.
-    pub fn error_type(&self) -> &'static str {
-        match self {
-            CycleError::BadEvent(_) => "BadEvent",
-            CycleError::Definitions(_) => "DefinitionsUnavailable",
-            CycleError::States(_) => "StateUnavailable",
-            CycleError::NothingEvaluated { .. } => "NothingEvaluated",
-            CycleError::FutureTrigger { .. } => "FutureTrigger",
-        }
-    }
 }
 
 /// The scheduled evaluator's handler: run the cycle the schedule asks for.
@@ -581,54 +458,6 @@ fn same_but_time(a: &SloState, b: &SloState) -> bool {
     } == SloState {
         last_evaluated_at: None,
         ..b.clone()
-    }
-}
-
-fn dedup(mut v: Vec<OutboxKey>) -> Vec<OutboxKey> {
-    v.sort();
-    v.dedup();
-    v
-}
-
-/// Claim, publish, mark sent: at most one process publishes each outbox item.
-async fn deliver<M, S: BudgetStore, N: Notifier>(
-    app: &App<M, S, N>,
-    slo: &str,
-    key: &OutboxKey,
-    now: i64,
-) -> Result<bool, DeliveryError> {
-    let channel = key.channel;
-    let claimant = &app.config.claimant;
-    match app
-        .store
-        .claim(slo, key, claimant, now, app.config.claim_lease_seconds)
-        .await?
-    {
-        Claim::Claimed(n) => match app.notifier.publish(channel, &n).await {
-            Ok(()) => {
-                app.store.mark_sent(slo, key, claimant, now).await?;
-                tracing::info!(
-                    slo,
-                    notification = %key.notification,
-                    channel = channel.as_str(),
-                    severity = n.severity.as_str(),
-                    status = n.status.as_str(),
-                    "notification sent"
-                );
-                Ok(true)
-            }
-            Err(e) => {
-                if let Err(r) = app.store.release(slo, key, claimant).await {
-                    tracing::warn!(slo, notification = %key.notification, channel = channel.as_str(), error = %r, "could not release claim; it expires on its own");
-                }
-                Err(e.into())
-            }
-        },
-        Claim::AlreadySent | Claim::Missing => {
-            app.store.forget_pending(slo, key).await?;
-            Ok(false)
-        }
-        Claim::Busy => Ok(false),
     }
 }
 

@@ -26,6 +26,7 @@ mod datasource;
 mod diag;
 mod document;
 mod indicator;
+mod metric_math;
 mod objective;
 mod service;
 mod settings;
@@ -36,7 +37,7 @@ mod tests;
 // The default policy lives in `slo::policy`; re-exported so `load::default_conditions` still works.
 pub use super::policy::default_conditions;
 pub use document::check_name;
-pub use indicator::parse_queries_json;
+pub use metric_math::parse_queries_json;
 pub use settings::{parse_budget_alerts, parse_exclusions};
 
 use diag::Ctx;
