@@ -8,7 +8,7 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use sloguard_aws::events::handle_alarm_event_in;
 use sloguard_aws::lambda::{init_tracing, Failure};
-use sloguard_aws::{build_app, load_function_config, AwsApp, Environment, Timeouts};
+use sloguard_aws::{build_app, load_function_config, AwsApp, Timeouts};
 use sloguard_core::app::alarm::{AlarmReport, HandlerContext};
 
 async fn handle(app: &AwsApp, event: LambdaEvent<Value>) -> Result<AlarmReport, Failure> {

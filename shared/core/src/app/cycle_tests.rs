@@ -6,8 +6,9 @@
 
 use super::*;
 use crate::app::memory::{FakeMetrics, FakeNotifier};
-use crate::app::ports::{Channel, HistoryStore, StateStore};
+use crate::app::ports::{Channel, HistoryStore, NotifyError, StateStore, StoreError};
 use crate::slo::load::SourceFile;
+use crate::slo::status::Status;
 
 /// An hour boundary (2027-01-15T08:00:00Z) the tests evaluate around.
 pub(crate) const T: i64 = 1_800_000_000;

@@ -30,6 +30,7 @@ mod diag;
 mod document;
 mod indicator;
 mod labels;
+mod metric_math;
 mod objective;
 mod service;
 mod settings;
@@ -45,6 +46,7 @@ pub use composite::{parse_composite_of, COMPOSITE_MISSING, COMPOSITE_OF};
 pub use document::check_name;
 pub use indicator::parse_queries_json;
 pub use labels::TEAM_LABEL;
+pub use metric_math::parse_queries_json;
 pub use settings::{parse_budget_alerts, parse_exclusions};
 pub use version::{Version, DISPLAY_NAME_ANNOTATION, V1, V2ALPHA};
 
