@@ -1,6 +1,7 @@
 //! The SLO domain: pure functions over plain data, no AWS and no I/O.
 
 pub mod change;
+pub mod correction;
 pub mod duration;
 pub mod evaluate;
 pub mod incremental;
@@ -10,6 +11,7 @@ pub mod model;
 pub mod origin;
 pub mod plan;
 pub mod policy;
+pub mod rrule;
 pub mod series;
 pub mod shard;
 pub mod snapshot;
