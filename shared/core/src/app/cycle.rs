@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
+use crate::slo::correction;
 use crate::slo::evaluate::{evaluate, EvaluateError};
 use crate::slo::message::{changes_reference, compose, compose_with, rfc3339, AlarmNote};
 use crate::slo::model::SloDefinition;
@@ -161,6 +162,9 @@ pub enum CycleError {
     Definitions(StoreError),
     #[error("cannot read SLO state: {0}")]
     States(StoreError),
+    /// Without its corrections an SLO would count corrected time and could page for it.
+    #[error("cannot read budget corrections: {0}")]
+    Corrections(StoreError),
     #[error("no SLO could be evaluated ({failed} failed); first error: {first}")]
     NothingEvaluated { failed: usize, first: SloError },
     #[error("trigger time {} is {} s ahead of the clock ({}); more than {MAX_FUTURE_SECONDS} s ahead is refused", rfc3339(*.trigger), .trigger - .now, rfc3339(*.now))]
@@ -182,7 +186,9 @@ impl CycleError {
     /// A credentials or reachability problem behind the whole cycle's failure, if any.
     pub fn access(&self) -> Option<AccessProblem> {
         match self {
-            CycleError::Definitions(e) | CycleError::States(e) => e.access(),
+            CycleError::Definitions(e) | CycleError::States(e) | CycleError::Corrections(e) => {
+                e.access()
+            }
             CycleError::NothingEvaluated { first, .. } => first.access(),
             _ => None,
         }
@@ -194,6 +200,7 @@ impl CycleError {
             CycleError::BadEvent(_) => "BadEvent",
             CycleError::Definitions(_) => "DefinitionsUnavailable",
             CycleError::States(_) => "StateUnavailable",
+            CycleError::Corrections(_) => "CorrectionsUnavailable",
             CycleError::NothingEvaluated { .. } => "NothingEvaluated",
             CycleError::FutureTrigger { .. } => "FutureTrigger",
         }
@@ -289,6 +296,18 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
     } else {
         app.store.states().await.map_err(CycleError::States)?
     };
+    if !slos.is_empty() {
+        // Corrected time is left out exactly as an exclusion is, from here on.
+        let all = app
+            .store
+            .corrections()
+            .await
+            .map_err(CycleError::Corrections)?;
+        let in_force = correction::in_force(&all);
+        for slo in &mut slos {
+            correction::apply(slo, &in_force, t.at);
+        }
+    }
 
     let refs: Vec<&SloDefinition> = slos.iter().collect();
     let plan = QueryPlan::build(&refs, t);

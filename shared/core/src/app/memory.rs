@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::slo::change::Change;
+use crate::slo::correction::Correction;
 use crate::slo::incremental::StreamCache;
 use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::{MetricSpec, SloDefinition};
@@ -17,7 +18,7 @@ use crate::slo::status::SloState;
 
 use super::events::AlarmMetric;
 use super::ports::{
-    outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
+    outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, CorrectionStore, DedupStore, DefinitionStore,
     HistoryPage, HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox,
     OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition,
     StoredState, StreamCacheStore,
@@ -52,6 +53,8 @@ struct Tables {
     streams: BTreeMap<MetricSpec, (i64, Vec<u8>)>,
     /// Stream cache writes, for assertions on how often a cycle writes them.
     stream_writes: usize,
+    /// Correction versions by (id, version), in the stored form (JSON).
+    corrections: BTreeMap<(String, u32), String>,
 }
 
 /// The store, in memory.
@@ -417,6 +420,34 @@ impl ChangeStore for MemoryStore {
                 .filter(|((tg, at, _), _)| tg == target && (since..=until).contains(at))
                 .map(|(_, c)| c.clone())
                 .collect()
+        }))
+    }
+}
+
+impl CorrectionStore for MemoryStore {
+    async fn corrections(&self) -> Result<Vec<Correction>, StoreError> {
+        self.with(|t| {
+            t.corrections
+                .iter()
+                .map(|((id, v), json)| {
+                    serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+                        key: format!("CORR/{id}#{v}"),
+                        message: e.to_string(),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    async fn add_correction(&self, c: &Correction) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(c).expect("plain data serializes");
+        Ok(self.with(|t| {
+            let key = (c.id.clone(), c.version);
+            if t.corrections.contains_key(&key) {
+                return false;
+            }
+            t.corrections.insert(key, json);
+            true
         }))
     }
 }

@@ -5,6 +5,7 @@ pub mod alarm;
 pub mod apply;
 pub mod backfill;
 pub mod changes;
+pub mod corrections;
 pub mod cycle;
 pub mod emf;
 pub mod events;
@@ -20,7 +21,7 @@ pub mod views;
 pub mod widget;
 
 pub use ports::{
-    BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, HistoryPage,
+    BudgetStore, ChangeStore, Channel, Claim, CorrectionStore, DedupStore, DefinitionStore, HistoryPage,
     HistoryStore, MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence, StateStore,
     StoredDefinition, StoredState, StreamCacheStore,
 };

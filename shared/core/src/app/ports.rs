@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use crate::slo::change::Change;
+use crate::slo::correction::Correction;
 use crate::slo::incremental::StreamCache;
 use crate::slo::message::Notification;
 use crate::slo::model::{MetricSpec, SloDefinition};
@@ -450,9 +451,29 @@ pub trait StreamCacheStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// Budget corrections, every version of each: versions are added, never replaced, so
+/// what was corrected, by whom and when stays on record.
+pub trait CorrectionStore: Send + Sync {
+    /// Every version of every correction.
+    fn corrections(&self) -> impl Future<Output = Result<Vec<Correction>, StoreError>> + Send;
+    /// Record one version; false when that id and version exist already (another writer
+    /// won: nothing is overwritten).
+    fn add_correction(
+        &self,
+        correction: &Correction,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
 /// Everything sloguard keeps, as one bound for use cases that need all of it.
 pub trait BudgetStore:
-    DefinitionStore + StateStore + Outbox + HistoryStore + DedupStore + ChangeStore + StreamCacheStore
+    DefinitionStore
+    + StateStore
+    + Outbox
+    + HistoryStore
+    + DedupStore
+    + ChangeStore
+    + StreamCacheStore
+    + CorrectionStore
 {
 }
 
@@ -463,7 +484,8 @@ impl<
             + HistoryStore
             + DedupStore
             + ChangeStore
-            + StreamCacheStore,
+            + StreamCacheStore
+            + CorrectionStore,
     > BudgetStore for T
 {
 }
