@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod backfill;
 pub mod changes;
+pub mod correct;
 pub mod cost;
 pub mod evaluate;
 pub mod gate;

@@ -11,6 +11,7 @@
 //! | alarm debounce  | `ALARM#EVAL#<slo>` | minute (epoch minutes)    | `expires_at` |
 //! | change          | `CHANGE#<target>` | `<at RFC 3339>#<change id>` | `change` (JSON), `expires_at` (TTL, 90 days by default) |
 //! | stream cache    | `STREAM#<digest>` | `CACHE`                   | `cache` (binary: closed hours and far-edge buckets), `read_at`, `expires_at` (TTL) |
+//! | correction      | `CORR`           | `<id>#v<version, 10 digits>` | `correction` (JSON); one item per version, written once, never expired |
 //!
 //! Definitions and states each live in one partition, so a cycle lists all of
 //! them with one paginated Query instead of scanning history. A snapshot's key is
@@ -27,6 +28,7 @@ use sloguard_core::app::ports::StoreError;
 use super::{classify, Failure};
 
 mod changes;
+mod corrections;
 mod dedup;
 mod definitions;
 mod history;
@@ -36,6 +38,7 @@ mod state;
 mod streams;
 mod table;
 
+pub use corrections::CORRECTIONS_PK;
 pub use sizes::{item_size, number_size, DynamoLayout};
 
 /// Partition key attribute.

@@ -192,3 +192,44 @@ async fn a_correction_older_than_the_history_retention_is_refused() {
     assert!(matches!(err, CorrectionError::NoSlo(_)), "{err}");
     assert!(app.store.corrections().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_report_shades_corrected_time_on_both_charts_with_its_reason_as_text() {
+    let app = paged().await;
+    let now = T + 2 * 3600;
+    let reason = "<script>alert(1)</script> & rollback";
+    record(
+        &app,
+        &Action::Add,
+        request(now, Some(window(T, T + 30 * MIN)), reason),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let range = (T - 3600, now);
+    let views = crate::app::report::slo_views(&app.store, None, range.0, range.1)
+        .await
+        .unwrap();
+    assert_eq!(views.slos[0].corrected.len(), 1);
+    let html = crate::report::page("report", &views.slos, range, now, &[]).into_string();
+    assert!(!html.contains("<script>"), "stored text is escaped");
+    let doc = scraper::Html::parse_document(&html);
+    for chart in ["burn-down", "burn-rates"] {
+        let svg_sel = scraper::Selector::parse(&format!("svg.{chart}")).unwrap();
+        let svg = doc.select(&svg_sel).next().expect(chart);
+        let width: f64 = svg.value().attr("width").unwrap().parse().unwrap();
+        let rect_sel = scraper::Selector::parse("rect.correction.maintenance").unwrap();
+        let rects: Vec<_> = svg.select(&rect_sel).collect();
+        assert_eq!(rects.len(), 1, "{chart}");
+        let r = rects[0].value();
+        assert_eq!(r.attr("data-correction"), Some("corr-1"));
+        // T is a third into the three hours shown, the half hour corrected a sixth of them.
+        let plot = width - 56.0 - 12.0;
+        let x: f64 = r.attr("x").unwrap().parse().unwrap();
+        let w: f64 = r.attr("width").unwrap().parse().unwrap();
+        assert!((x - (56.0 + plot / 3.0)).abs() < 0.11, "{chart}: x {x}");
+        assert!((w - plot / 6.0).abs() < 0.11, "{chart}: width {w}");
+        let title: String = rects[0].text().collect();
+        assert!(title.contains(reason), "{title}");
+    }
+}

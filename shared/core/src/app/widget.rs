@@ -193,7 +193,9 @@ pub fn clamp_range(
 
 /// Answer one widget call: HTML (or the describe markdown as JSON); never an error, and
 /// within `limits` (a clamped range, at most `READS_PER_REQUEST` reads, the deadline).
-pub async fn handle_widget_event<S: DefinitionStore + HistoryStore + super::ports::ChangeStore>(
+pub async fn handle_widget_event<
+    S: DefinitionStore + HistoryStore + super::ports::ChangeStore + super::ports::CorrectionStore,
+>(
     store: &S,
     payload: &Value,
     limits: &WidgetLimits,

@@ -163,6 +163,17 @@ impl fmt::Display for When {
     }
 }
 
+/// The IANA time zone named `name` (None: UTC), or a message saying what is expected.
+pub fn parse_tz(name: Option<&str>) -> Result<Tz, String> {
+    match name {
+        None => Ok(chrono_tz::UTC),
+        Some(z) => z
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{z}` is not an IANA time zone like Europe/Berlin")),
+    }
+}
+
 /// One version of a correction, as stored: versions are added, never edited.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Correction {
