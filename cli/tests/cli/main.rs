@@ -7,6 +7,7 @@ use sloguard_testing::emulator::Moto;
 
 mod access;
 mod apply;
+mod corrections;
 mod history;
 mod output;
 mod status;
