@@ -233,3 +233,31 @@ async fn the_report_shades_corrected_time_on_both_charts_with_its_reason_as_text
         assert!(title.contains(reason), "{title}");
     }
 }
+
+#[tokio::test]
+async fn the_dashboard_widget_shades_corrected_time_too() {
+    let app = paged().await;
+    let now = T + 2 * 3600;
+    record(
+        &app,
+        &Action::Add,
+        request(now, Some(window(T, T + 30 * MIN)), "planned failover"),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let payload = serde_json::json!({"widgetContext": {
+        "timeRange": {"start": (T - 3600) * 1000, "end": now * 1000},
+        "theme": "dark", "params": {"slo": "checkout"}, "width": 600, "height": 400}});
+    let limits = crate::app::widget::WidgetLimits {
+        now,
+        history_days: 400,
+        deadline: None,
+    };
+    let html = crate::app::widget::handle_widget_event(&app.store, &payload, &limits).await;
+    let doc = scraper::Html::parse_fragment(html.as_str().unwrap());
+    let sel = scraper::Selector::parse("svg.burn-down rect.correction.maintenance").unwrap();
+    let band = doc.select(&sel).next().expect("a shaded band in the widget");
+    assert_eq!(band.value().attr("data-correction"), Some("corr-1"));
+    assert!(band.text().collect::<String>().contains("planned failover"));
+}
