@@ -132,7 +132,9 @@ fn scope(args: &Args) -> Option<Scope> {
             service: service.clone(),
         });
     }
-    args.team.as_ref().map(|team| Scope::Team { team: team.clone() })
+    args.team
+        .as_ref()
+        .map(|team| Scope::Team { team: team.clone() })
 }
 
 /// Record the correction and recompute its history; exit 2 when an evaluation failed.
@@ -190,11 +192,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         let c = &out.correction;
-        let verb = if c.withdrawn {
-            "withdrawn"
-        } else {
-            "recorded"
-        };
+        let verb = if c.withdrawn { "withdrawn" } else { "recorded" };
         println!(
             "{} v{} {verb} by {}: {} {}, {} ({})",
             c.id,
@@ -273,7 +271,14 @@ pub async fn run_list(args: &ListArgs) -> Result<ExitCode> {
         "{}",
         output::table(
             &[
-                "ID", "VERSION", "STATE", "CATEGORY", "WHEN", "APPLIES TO", "BY", "RECORDED",
+                "ID",
+                "VERSION",
+                "STATE",
+                "CATEGORY",
+                "WHEN",
+                "APPLIES TO",
+                "BY",
+                "RECORDED",
                 "REASON"
             ],
             &rows(&records),

@@ -104,7 +104,10 @@ async fn a_correction_after_an_incident_restores_the_budget_never_pages_and_is_a
         text(&out)
     );
     assert!(text(&out).contains("nothing was sent"), "{}", text(&out));
-    assert!(emulator::drain(&sqs, &queue).await?.is_empty(), "never pages");
+    assert!(
+        emulator::drain(&sqs, &queue).await?.is_empty(),
+        "never pages"
+    );
     assert_eq!(status(&moto)?["budget_remaining"].as_f64(), Some(1.0));
     let out = sloguard(
         Some(&moto),
@@ -132,9 +135,10 @@ async fn a_correction_after_an_incident_restores_the_budget_never_pages_and_is_a
     assert!(out.status.success(), "{}", text(&out));
     let html = std::fs::read_to_string(&file)?;
     let doc = scraper::Html::parse_document(&html);
-    let sel =
-        scraper::Selector::parse("svg.burn-down rect.correction.deployment[data-correction=\"corr-1\"]")
-            .unwrap();
+    let sel = scraper::Selector::parse(
+        "svg.burn-down rect.correction.deployment[data-correction=\"corr-1\"]",
+    )
+    .unwrap();
     let band = doc.select(&sel).next().expect("a shaded band");
     assert!(band
         .text()
@@ -170,7 +174,10 @@ async fn a_correction_after_an_incident_restores_the_budget_never_pages_and_is_a
         status(&moto)?["budget_remaining"].as_f64().unwrap() < 0.5,
         "the incident counts again"
     );
-    assert!(emulator::drain(&sqs, &queue).await?.is_empty(), "never pages");
+    assert!(
+        emulator::drain(&sqs, &queue).await?.is_empty(),
+        "never pages"
+    );
     let out = sloguard(
         Some(&moto),
         &["corrections", "checkout-availability", "--json"],
@@ -280,9 +287,8 @@ async fn a_correction_after_an_incident_restores_the_budget_never_pages_and_is_a
         "{}",
         text(&out)
     );
-    let listed: Value = serde_json::from_slice(
-        &sloguard(Some(&moto), &["corrections", "--json"]).stdout,
-    )?;
+    let listed: Value =
+        serde_json::from_slice(&sloguard(Some(&moto), &["corrections", "--json"]).stdout)?;
     assert_eq!(listed[1]["versions"][0]["when"]["rule"]["freq"], "WEEKLY");
     assert_eq!(listed[1]["versions"][0]["when"]["tz"], "Europe/Berlin");
     Ok(())

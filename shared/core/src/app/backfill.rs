@@ -211,7 +211,9 @@ async fn run<M: MetricSource, S: BudgetStore, N: Notifier>(
                     match app.store.history(name, at, at).await {
                         Ok(old) => {
                             if let Some(s) = old.into_iter().find(|s| {
-                                !s.notifications.is_empty() || s.change.is_some() || s.alarm.is_some()
+                                !s.notifications.is_empty()
+                                    || s.change.is_some()
+                                    || s.alarm.is_some()
                             }) {
                                 told.insert(name.clone(), s);
                             }

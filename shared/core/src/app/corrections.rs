@@ -10,7 +10,9 @@ use crate::slo::correction::{self, Category, Correction, Scope, When};
 use crate::slo::message::rfc3339;
 use crate::slo::model::SloDefinition;
 
-use super::backfill::{recompute, BackfillError, BackfillReport, BackfillRequest, RETENTION_MARGIN_SECONDS};
+use super::backfill::{
+    recompute, BackfillError, BackfillReport, BackfillRequest, RETENTION_MARGIN_SECONDS,
+};
 use super::ports::{BudgetStore, MetricSource, Notifier, StoreError};
 use super::App;
 
@@ -76,11 +78,13 @@ pub enum CorrectionError {
     /// History is not kept that long: corrected time older than it could not be recomputed.
     #[error("the correction starts {}, older than history is kept (SLO_HISTORY_DAYS={days}): corrections can reach back to {}", rfc3339(*.start), rfc3339(*.oldest))]
     TooOld { start: i64, oldest: i64, days: i64 },
-    #[error("another change to correction {0} was recorded at the same time; list it and try again")]
+    #[error(
+        "another change to correction {0} was recorded at the same time; list it and try again"
+    )]
     Raced(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("recorded, but recomputing its history failed (run `sloguard backfill` over it): {0}")]
+    #[error("recorded, but recomputing its history failed ({0}); `sloguard correct --update ID` with the same values recomputes it again")]
     Recompute(BackfillError),
 }
 
@@ -163,8 +167,12 @@ pub async fn record<M: MetricSource, S: BudgetStore, N: Notifier>(
             let new = Correction {
                 id: next_id(&all),
                 version: 1,
-                scope: req.scope.ok_or(CorrectionError::Missing("--slo, --service or --team"))?,
-                when: req.when.ok_or(CorrectionError::Missing("--from/--to or --rrule"))?,
+                scope: req
+                    .scope
+                    .ok_or(CorrectionError::Missing("--slo, --service or --team"))?,
+                when: req
+                    .when
+                    .ok_or(CorrectionError::Missing("--from/--to or --rrule"))?,
                 category: req.category.unwrap_or(Category::Other),
                 reason: req.reason.ok_or(CorrectionError::Missing("--reason"))?,
                 by: req.by,
@@ -194,7 +202,10 @@ pub async fn record<M: MetricSource, S: BudgetStore, N: Notifier>(
     }
     check_when(&new.when)?;
     if let Scope::Slos { names } = &new.scope {
-        if let Some(missing) = names.iter().find(|n| !covered(&new.scope, &defs).contains(n)) {
+        if let Some(missing) = names
+            .iter()
+            .find(|n| !covered(&new.scope, &defs).contains(n))
+        {
             return Err(CorrectionError::UnknownSlo(missing.clone()));
         }
     }
@@ -230,7 +241,9 @@ pub async fn record<M: MetricSource, S: BudgetStore, N: Notifier>(
     }
     let touched: Vec<&SloDefinition> = defs.iter().filter(|d| slos.contains(&d.name)).collect();
     let from = from.max(oldest);
-    let to = last.map_or(req.now, |l| (l + correction::longest_reach(touched)).min(req.now));
+    let to = last.map_or(req.now, |l| {
+        (l + correction::longest_reach(touched)).min(req.now)
+    });
     let slos: Vec<String> = slos.into_iter().collect();
     let mut outcome = CorrectionOutcome {
         correction: new,

@@ -60,14 +60,21 @@ async fn a_correction_after_an_incident_restores_its_budget_in_history_and_statu
     let out = record(
         &app,
         &Action::Add,
-        request(now, Some(window(T, T + 30 * MIN)), "bad deploy, rolled back"),
+        request(
+            now,
+            Some(window(T, T + 30 * MIN)),
+            "bad deploy, rolled back",
+        ),
         |_, _| {},
     )
     .await
     .unwrap();
     assert_eq!(out.correction.id, "corr-1");
     assert_eq!(out.slos, ["checkout"]);
-    assert!(app.notifier.take().is_empty(), "a correction never notifies");
+    assert!(
+        app.notifier.take().is_empty(),
+        "a correction never notifies"
+    );
 
     // What status reads (the newest snapshot) and every rewritten snapshot have the budget back.
     assert_eq!(newest_budget(&app).await, 1.0);
@@ -100,7 +107,10 @@ async fn versions_and_withdrawal_are_new_versions_never_edits() {
     .await
     .unwrap();
     let partly = newest_budget(&app).await;
-    assert!(partly < 1.0, "a third of the incident still counts: {partly}");
+    assert!(
+        partly < 1.0,
+        "a third of the incident still counts: {partly}"
+    );
     let v2 = record(
         &app,
         &Action::Update("corr-1".into()),
@@ -116,7 +126,10 @@ async fn versions_and_withdrawal_are_new_versions_never_edits() {
     .await
     .unwrap();
     assert_eq!(v2.correction.version, 2);
-    assert_eq!(v2.correction.reason, "first guess", "unchanged fields carry over");
+    assert_eq!(
+        v2.correction.reason, "first guess",
+        "unchanged fields carry over"
+    );
     assert_eq!(newest_budget(&app).await, 1.0);
     let w = record(
         &app,
@@ -134,7 +147,10 @@ async fn versions_and_withdrawal_are_new_versions_never_edits() {
     .unwrap();
     assert!(w.correction.withdrawn);
     assert!((newest_budget(&app).await - partly).abs() < 0.2);
-    assert!(newest_budget(&app).await < partly, "the whole incident counts again");
+    assert!(
+        newest_budget(&app).await < partly,
+        "the whole incident counts again"
+    );
     assert!(app.notifier.take().is_empty());
 
     let listed = list(&app, Some("checkout")).await.unwrap();
@@ -145,10 +161,17 @@ async fn versions_and_withdrawal_are_new_versions_never_edits() {
         .iter()
         .map(|v| (v.version, v.by.as_str(), v.withdrawn))
         .collect();
-    assert_eq!(who, [(1, "alice", false), (2, "bob", false), (3, "carol", true)]);
+    assert_eq!(
+        who,
+        [(1, "alice", false), (2, "bob", false), (3, "carol", true)]
+    );
     // All three versions are stored; a version is never written twice.
     assert_eq!(app.store.corrections().await.unwrap().len(), 3);
-    assert!(!app.store.add_correction(&listed[0].versions[0]).await.unwrap());
+    assert!(!app
+        .store
+        .add_correction(&listed[0].versions[0])
+        .await
+        .unwrap());
     // A withdrawn correction takes no more versions.
     let err = record(
         &app,
@@ -174,7 +197,10 @@ async fn a_correction_older_than_the_history_retention_is_refused() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, CorrectionError::TooOld { days: 400, .. }), "{err}");
+    assert!(
+        matches!(err, CorrectionError::TooOld { days: 400, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("SLO_HISTORY_DAYS=400"), "{err}");
     assert!(app.store.corrections().await.unwrap().is_empty());
     // Unknown SLOs and empty scopes are refused too, and nothing is stored.
@@ -257,7 +283,10 @@ async fn the_dashboard_widget_shades_corrected_time_too() {
     let html = crate::app::widget::handle_widget_event(&app.store, &payload, &limits).await;
     let doc = scraper::Html::parse_fragment(html.as_str().unwrap());
     let sel = scraper::Selector::parse("svg.burn-down rect.correction.maintenance").unwrap();
-    let band = doc.select(&sel).next().expect("a shaded band in the widget");
+    let band = doc
+        .select(&sel)
+        .next()
+        .expect("a shaded band in the widget");
     assert_eq!(band.value().attr("data-correction"), Some("corr-1"));
     assert!(band.text().collect::<String>().contains("planned failover"));
 }

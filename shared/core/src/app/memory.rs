@@ -18,10 +18,10 @@ use crate::slo::status::SloState;
 
 use super::events::AlarmMetric;
 use super::ports::{
-    outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, CorrectionStore, DedupStore, DefinitionStore,
-    HistoryPage, HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox,
-    OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition,
-    StoredState, StreamCacheStore,
+    outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, CorrectionStore, DedupStore,
+    DefinitionStore, HistoryPage, HistoryStore, MetricSource, Notifier, NotifyError, Once,
+    OnceClaim, Outbox, OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError,
+    StoredDefinition, StoredState, StreamCacheStore,
 };
 use crate::slo::snapshot::Snapshot;
 

@@ -13,10 +13,10 @@ use crate::slo::model::TimeWindow;
 use super::ports::{
     ChangeStore, CorrectionStore, DefinitionStore, HistoryStore, StoreError, StoredDefinition,
 };
+use super::report::{near, ReportError};
 use crate::report::CorrectedSpan;
 use crate::slo::correction::{self, Correction};
 use crate::slo::model::SloDefinition;
-use super::report::{near, ReportError};
 
 /// Snapshots kept per SLO in a view: a chart is a few hundred pixels wide, and a 90-day
 /// range holds 26,000 five-minute snapshots per SLO.
@@ -293,9 +293,7 @@ pub async fn slo_views<S: DefinitionStore + HistoryStore + ChangeStore + Correct
 /// `slo_views` within `budget`: each SLO gets an equal share of the requests left (at
 /// least one page, its newest), so every SLO shows its latest numbers before any SLO
 /// reads far back; SLOs the budget does not reach are left out, and the notes say so.
-pub async fn slo_views_of<
-    S: DefinitionStore + HistoryStore + ChangeStore + CorrectionStore,
->(
+pub async fn slo_views_of<S: DefinitionStore + HistoryStore + ChangeStore + CorrectionStore>(
     store: &S,
     names: Option<&[String]>,
     range: (i64, i64),

@@ -73,9 +73,9 @@ impl Scope {
     /// Whether the correction applies to `slo`.
     pub fn covers(&self, slo: &SloDefinition) -> bool {
         match self {
-            Scope::Slos { names } => names.iter().any(|n| {
-                *n == slo.name || slo.parent.as_deref() == Some(n.as_str())
-            }),
+            Scope::Slos { names } => names
+                .iter()
+                .any(|n| *n == slo.name || slo.parent.as_deref() == Some(n.as_str())),
             Scope::Service { service } => *service == slo.service,
             Scope::Team { team } => slo.annotations.get("team") == Some(team),
         }

@@ -147,7 +147,10 @@ fn apply_adds_the_windows_evaluation_can_see() {
     assert_eq!(slo.settings.exclusions[0].0, t("2026-02-08T02:00:00+01:00"));
     assert_eq!(
         slo.settings.exclusions[4],
-        (t("2026-03-08T02:00:00+01:00"), t("2026-03-08T04:00:00+01:00"))
+        (
+            t("2026-03-08T02:00:00+01:00"),
+            t("2026-03-08T04:00:00+01:00")
+        )
     );
 }
 
@@ -176,5 +179,7 @@ fn spans_and_windows_of_a_bounded_recurrence() {
         ]
     );
     assert_eq!(Category::parse("Outside_Hours"), Ok(Category::OutsideHours));
-    assert!(Category::parse("holiday").unwrap_err().contains("outside-hours"));
+    assert!(Category::parse("holiday")
+        .unwrap_err()
+        .contains("outside-hours"));
 }

@@ -59,7 +59,10 @@ const DAYS: [(&str, Weekday); 7] = [
 const MAX_STEPS: usize = 10_000;
 
 fn day_name(d: Weekday) -> &'static str {
-    DAYS.iter().find(|(_, w)| *w == d).map(|(n, _)| *n).unwrap_or("MO")
+    DAYS.iter()
+        .find(|(_, w)| *w == d)
+        .map(|(n, _)| *n)
+        .unwrap_or("MO")
 }
 
 fn parse_by_day(v: &str, freq: Freq) -> Result<ByDay, String> {
@@ -128,7 +131,11 @@ impl RRule {
                     "DAILY" => Freq::Daily,
                     "WEEKLY" => Freq::Weekly,
                     "MONTHLY" => Freq::Monthly,
-                    _ => return Err(format!("FREQ={v}: sloguard supports DAILY, WEEKLY and MONTHLY")),
+                    _ => {
+                        return Err(format!(
+                            "FREQ={v}: sloguard supports DAILY, WEEKLY and MONTHLY"
+                        ))
+                    }
                 });
             } else {
                 parts.push((k, v));
@@ -200,7 +207,11 @@ impl RRule {
             self.by_month_day.is_empty()
                 || self.by_month_day.iter().any(|&m| {
                     let len = month_length(d);
-                    let want = if m > 0 { i64::from(m) } else { len + 1 + i64::from(m) };
+                    let want = if m > 0 {
+                        i64::from(m)
+                    } else {
+                        len + 1 + i64::from(m)
+                    };
                     want == i64::from(d.day())
                 })
         };
@@ -221,7 +232,8 @@ impl RRule {
                     && month_day_ok(d)
             }
             Freq::Weekly => {
-                let monday = |x: NaiveDate| x - Duration::days(x.weekday().num_days_from_monday().into());
+                let monday =
+                    |x: NaiveDate| x - Duration::days(x.weekday().num_days_from_monday().into());
                 let weeks = (monday(d) - monday(first)).num_days() / 7;
                 weeks % interval == 0
                     && if self.by_day.is_empty() {
@@ -232,8 +244,8 @@ impl RRule {
                     && month_day_ok(d)
             }
             Freq::Monthly => {
-                let months = (d.year() - first.year()) as i64 * 12 + d.month() as i64
-                    - first.month() as i64;
+                let months =
+                    (d.year() - first.year()) as i64 * 12 + d.month() as i64 - first.month() as i64;
                 months % interval == 0
                     && match (self.by_day.is_empty(), self.by_month_day.is_empty()) {
                         (true, true) => d.day() == first.day(),

@@ -37,7 +37,11 @@ fn weekly_across_spring_forward_keeps_the_wall_clock_and_reads_the_gap_with_the_
             "2026-03-01T00:00:00Z",
             "2026-04-10T00:00:00Z"
         ),
-        ["2026-03-22T01:30Z", "2026-03-29T01:30Z", "2026-04-05T00:30Z"]
+        [
+            "2026-03-22T01:30Z",
+            "2026-03-29T01:30Z",
+            "2026-04-05T00:30Z"
+        ]
     );
 }
 
@@ -51,7 +55,11 @@ fn daily_across_fall_back_takes_the_first_of_a_repeated_time() {
             "2026-10-01T00:00:00Z",
             "2026-10-27T00:00:00Z"
         ),
-        ["2026-10-24T00:30Z", "2026-10-25T00:30Z", "2026-10-26T01:30Z"]
+        [
+            "2026-10-24T00:30Z",
+            "2026-10-25T00:30Z",
+            "2026-10-26T01:30Z"
+        ]
     );
     // 22:00 every evening: 21:00Z in winter, 20:00Z from the 29 March.
     assert_eq!(
@@ -61,7 +69,11 @@ fn daily_across_fall_back_takes_the_first_of_a_repeated_time() {
             "2026-01-01T00:00:00Z",
             "2027-01-01T00:00:00Z"
         ),
-        ["2026-03-28T21:00Z", "2026-03-29T20:00Z", "2026-03-30T20:00Z"]
+        [
+            "2026-03-28T21:00Z",
+            "2026-03-29T20:00Z",
+            "2026-03-30T20:00Z"
+        ]
     );
 }
 
@@ -120,7 +132,11 @@ fn monthly_by_ordinal_weekday_and_month_day() {
             "2026-01-01T00:00:00Z",
             "2027-01-01T00:00:00Z"
         ),
-        ["2026-01-31T12:00Z", "2026-03-31T11:00Z", "2026-05-31T11:00Z"]
+        [
+            "2026-01-31T12:00Z",
+            "2026-03-31T11:00Z",
+            "2026-05-31T11:00Z"
+        ]
     );
     // The last day of the month, until 31 March (inclusive) in local time.
     assert_eq!(
@@ -130,7 +146,11 @@ fn monthly_by_ordinal_weekday_and_month_day() {
             "2026-01-01T00:00:00Z",
             "2027-01-01T00:00:00Z"
         ),
-        ["2026-01-31T22:00Z", "2026-02-28T22:00Z", "2026-03-31T21:00Z"]
+        [
+            "2026-01-31T22:00Z",
+            "2026-02-28T22:00Z",
+            "2026-03-31T21:00Z"
+        ]
     );
     // The first Monday, every third month.
     assert_eq!(
