@@ -48,7 +48,7 @@ enum Command {
     /// Release gate: exit 0 when every selected SLO meets the policy, 3 when one does not, 2 on errors.
     Gate(commands::gate::Args),
     /// Record a budget correction (or --update / --withdraw one) and recompute the history it covers; never notifies.
-    Correct(commands::correct::Args),
+    Correct(Box<commands::correct::Args>),
     /// The budget corrections, every version, who recorded it and when.
     Corrections(commands::correct::ListArgs),
     /// Lift a silence.
