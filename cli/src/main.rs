@@ -1,5 +1,5 @@
 //! `sloguard`: validate and apply SLOs, run an evaluation cycle, read status and
-//! history, silence, backfill, price the fleet, and take the local demo tour. Each verb is a module of
+//! history, silence, backfill, correct, price the fleet, and take the local demo tour. Each verb is a module of
 //! `commands`; they call the same use cases as the Lambdas.
 
 mod commands;
@@ -49,6 +49,10 @@ enum Command {
     Review(commands::review::Args),
     /// Release gate: exit 0 when every selected SLO meets the policy, 3 when one does not, 2 on errors.
     Gate(commands::gate::Args),
+    /// Record a budget correction (or --update / --withdraw one) and recompute the history it covers; never notifies.
+    Correct(Box<commands::correct::Args>),
+    /// The budget corrections, every version, who recorded it and when.
+    Corrections(commands::correct::ListArgs),
     /// Lift a silence.
     Unsilence(commands::silence::UnsilenceArgs),
     /// The current state of every SLO.
@@ -81,6 +85,8 @@ async fn run(command: &Command, verbose: bool) -> Result<ExitCode> {
         Command::Report(a) => commands::report::run(a).await,
         Command::Review(a) => commands::review::run(a).await,
         Command::Gate(a) => commands::gate::run(a, verbose).await,
+        Command::Correct(a) => commands::correct::run(a).await,
+        Command::Corrections(a) => commands::correct::run_list(a).await,
         Command::Unsilence(a) => commands::silence::run_unsilence(a).await,
         Command::Status(a) => commands::status::run(a, verbose).await,
         Command::Cost(a) => commands::cost::run(a).await,

@@ -251,12 +251,13 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
         plans += report.metric_requests;
         let c = meter.take();
         let get = |op: &str| c.calls.get(op).copied().unwrap_or(0);
-        // one listing of definitions and one of states, one read of the 21 stream caches,
+        // one listing of definitions, one of states and one of corrections, one read of
+        // the 21 stream caches,
         // then per SLO a snapshot; the state item only at the hour's checkpoint (once per
         // SLO in the hour), never a transaction; the caches at the first cycle of the hour
         // (new closed hours) and at the second (the far edges, read twelve hours ahead; the
         // cold cycle read only what its own window needed)
-        assert_eq!(get("DynamoDB:Query"), 2, "{:?}", c.calls);
+        assert_eq!(get("DynamoDB:Query"), 3, "{:?}", c.calls);
         assert_eq!(get("DynamoDB:BatchGetItem"), 1);
         assert_eq!(c.cache_keys, SLOS + 1);
         assert_eq!(
@@ -273,7 +274,7 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
         assert_eq!(get("SNS:Publish"), 0, "steady state publishes nothing");
         assert_eq!(
             c.calls.values().sum::<usize>(),
-            3 + SLOS + c.cache_writes + updates + get("CloudWatch:GetMetricData")
+            4 + SLOS + c.cache_writes + updates + get("CloudWatch:GetMetricData")
         );
         // Queries are consistent reads: 1 unit per 4 KB of all items returned; the
         // caches are read eventually consistent: half a unit per 4 KB of each item.
@@ -418,7 +419,7 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
             < 1e-9
     );
     assert_eq!(c.dynamodb_read_units, per_cycle(read_units));
-    assert_eq!(c.dynamodb_read_requests, 2.0);
+    assert_eq!(c.dynamodb_read_requests, 3.0);
     assert_eq!(e.custom_metrics, metrics.len());
 
     // The reads: the model's simulation of these very cycles (the cold one, then the hour)

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod backfill;
 pub mod changes;
 pub mod convert;
+pub mod correct;
 pub mod cost;
 pub mod evaluate;
 pub mod gate;
@@ -308,7 +309,9 @@ impl Access for DeliveryError {
 impl Access for CycleError {
     fn access(&self) -> Option<AccessProblem> {
         match self {
-            CycleError::Definitions(e) | CycleError::States(e) => Access::access(e),
+            CycleError::Definitions(e) | CycleError::States(e) | CycleError::Corrections(e) => {
+                Access::access(e)
+            }
             CycleError::NothingEvaluated { first, .. } => Access::access(first),
             CycleError::BadEvent(_) | CycleError::FutureTrigger { .. } => None,
         }

@@ -9,6 +9,7 @@ mod access;
 mod apply;
 mod convert;
 mod composite;
+mod corrections;
 mod history;
 mod output;
 mod settings;

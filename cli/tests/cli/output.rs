@@ -28,6 +28,8 @@ fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
         ("report", true, false),
         ("review", true, true),
         ("gate", true, false),
+        ("correct", true, false),
+        ("corrections", true, false),
         ("unsilence", true, false),
         ("status", true, false),
         ("cost", true, false),

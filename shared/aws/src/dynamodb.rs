@@ -12,6 +12,7 @@
 //! | change          | `CHANGE#<target>` | `<at RFC 3339>#<change id>` | `change` (JSON), `expires_at` (TTL, 90 days by default) |
 //! | incident        | `INCIDENT`       | `<opened_at RFC 3339>#<slo>` | `incident` (JSON: the record a review starts from), `expires_at` (TTL: the history retention after it opened) |
 //! | stream cache    | `STREAM#<digest>` | `CACHE`                   | `cache` (binary: closed hours and far-edge buckets), `read_at`, `expires_at` (TTL) |
+//! | correction      | `CORR`           | `<id>#v<version, 10 digits>` | `correction` (JSON); one item per version, written once, never expired |
 //!
 //! Definitions and states each live in one partition, so a cycle lists all of
 //! them with one paginated Query instead of scanning history. A snapshot's key is
@@ -28,6 +29,7 @@ use sloguard_core::app::ports::StoreError;
 use super::{classify, Failure};
 
 mod changes;
+mod corrections;
 mod dedup;
 mod definitions;
 mod history;
@@ -38,6 +40,7 @@ mod state;
 mod streams;
 mod table;
 
+pub use corrections::CORRECTIONS_PK;
 pub use sizes::{item_size, number_size, DynamoLayout};
 
 /// Partition key attribute.

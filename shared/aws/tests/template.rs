@@ -575,7 +575,8 @@ fn slo_events_go_to_the_stacks_own_bus_where_only_its_notifying_roles_may_put() 
     assert!(output.contains("EventBus.Arn"), "{output}");
 }
 
-/// Issue 20.7: the dashboard widget reads definitions, state, history and changes; its
+/// Issue 20.7: the dashboard widget reads definitions, state, history, changes and budget
+/// corrections (issue 23.2, shaded on its charts); its
 /// role may read those partitions and no other (not the outbox, caches or dedup items).
 #[test]
 fn the_dashboard_reads_only_the_partitions_it_shows() {
@@ -589,6 +590,6 @@ fn the_dashboard_reads_only_the_partitions_it_shows() {
     let keys: Vec<&str> = rest[..rest.find(" Sid:").unwrap_or(rest.len())]
         .split(' ')
         .collect();
-    assert_eq!(keys, ["DEF", "STATE", "SNAP#*", "CHANGE#*"]);
+    assert_eq!(keys, ["DEF", "STATE", "SNAP#*", "CHANGE#*", "CORR"]);
     assert!(dash.contains("ForAllValues:StringLike"), "{dash}");
 }

@@ -4,7 +4,7 @@
 
 use futures::stream::{self, StreamExt};
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::slo::message::rfc3339;
 use crate::slo::model::SloDefinition;
@@ -80,6 +80,26 @@ pub async fn backfill<M: MetricSource, S: BudgetStore, N: Notifier>(
     req: &BackfillRequest,
     progress: impl Fn(usize, usize),
 ) -> Result<BackfillReport, BackfillError> {
+    run(app, req, false, progress).await
+}
+
+/// Recompute history over `[from, to)` every `step` as `backfill` does, rewriting the
+/// snapshots already there (what they counted changed: a correction), and every snapshot
+/// recorded in the range at its own time too (the newest is what `status` shows).
+pub async fn recompute<M: MetricSource, S: BudgetStore, N: Notifier>(
+    app: &App<M, S, N>,
+    req: &BackfillRequest,
+    progress: impl Fn(usize, usize),
+) -> Result<BackfillReport, BackfillError> {
+    run(app, req, true, progress).await
+}
+
+async fn run<M: MetricSource, S: BudgetStore, N: Notifier>(
+    app: &App<M, S, N>,
+    req: &BackfillRequest,
+    rewrite: bool,
+    progress: impl Fn(usize, usize),
+) -> Result<BackfillReport, BackfillError> {
     if req.step < 60 {
         return Err(BackfillError::Step);
     }
@@ -138,37 +158,69 @@ pub async fn backfill<M: MetricSource, S: BudgetStore, N: Notifier>(
             _ => at.at,
         }
     };
-    // What an earlier run already wrote, so a resumed run does only the rest.
+    // What an earlier run already wrote, so a resumed run does only the rest; a rewrite
+    // redoes it, and every snapshot already in the range at its own time too.
     let mut done = HashSet::new();
+    let mut recorded: BTreeMap<i64, Vec<String>> = BTreeMap::new();
     for name in &names {
         let first = evaluated_at(name, req.from);
         for snap in app.store.history(name, first, req.to).await? {
-            done.insert((name.clone(), snap.evaluated_at));
+            if !rewrite {
+                done.insert((name.clone(), snap.evaluated_at));
+            } else if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&snap.evaluated_at) {
+                recorded
+                    .entry(at.timestamp())
+                    .or_default()
+                    .push(name.clone());
+            }
         }
     }
+    let newest: Vec<(i64, Vec<String>)> = recorded.into_iter().collect();
     let mut report = BackfillReport {
-        times: times.len(),
+        times: times.len() + newest.len(),
         ..BackfillReport::default()
     };
+    let slots = names.len() * times.len() + newest.iter().map(|(_, n)| n.len()).sum::<usize>();
     let work: Vec<(i64, Vec<String>)> = times
         .iter()
-        .map(|t| {
+        .map(|t| (*t, names.clone()))
+        .chain(newest)
+        .map(|(t, names)| {
             let todo: Vec<String> = names
-                .iter()
+                .into_iter()
                 // `insert` is false when written before, or scheduled by an earlier time here.
-                .filter(|n| done.insert(((*n).clone(), rfc3339(evaluated_at(n, *t)))))
-                .cloned()
+                .filter(|n| done.insert((n.clone(), rfc3339(evaluated_at(n, t)))))
                 .collect();
-            (*t, todo)
+            (t, todo)
         })
         .collect();
-    report.skipped = names.len() * times.len() - work.iter().map(|(_, w)| w.len()).sum::<usize>();
+    report.skipped = slots - work.iter().map(|(_, w)| w.len()).sum::<usize>();
     let total = work.len();
     let mut finished = 0;
+    let evaluated_at = &evaluated_at;
     let mut runs = stream::iter(work)
         .map(|(t, todo)| async move {
             if todo.is_empty() {
                 return (t, Ok(None));
+            }
+            // What the snapshots being rewritten told people stays on record.
+            let mut told = HashMap::new();
+            if rewrite {
+                for name in &todo {
+                    let at = evaluated_at(name, t);
+                    match app.store.history(name, at, at).await {
+                        Ok(old) => {
+                            if let Some(s) = old.into_iter().find(|s| {
+                                !s.notifications.is_empty()
+                                    || s.change.is_some()
+                                    || s.alarm.is_some()
+                            }) {
+                                told.insert(name.clone(), s);
+                            }
+                        }
+                        Err(e) => return (t, Err(BackfillError::Store(e))),
+                    }
+                }
             }
             let request = CycleRequest {
                 // The trigger the evaluation time `t` comes from, whatever the lag.
@@ -178,7 +230,22 @@ pub async fn backfill<M: MetricSource, S: BudgetStore, N: Notifier>(
                 history_only: true,
                 ..CycleRequest::default()
             };
-            (t, run_cycle(app, request).await.map(Some))
+            let mut cycle = match run_cycle(app, request).await {
+                Ok(c) => c,
+                Err(e) => return (t, Err(e.into())),
+            };
+            for o in &mut cycle.slos {
+                if let (Some(snap), Some(old)) = (o.snapshot.as_mut(), told.remove(&o.slo)) {
+                    snap.notifications = old.notifications;
+                    snap.change = old.change;
+                    snap.alarm = old.alarm;
+                    let expires = t + app.config.history_days * 86_400;
+                    if let Err(e) = app.store.put_snapshot(snap, expires).await {
+                        return (t, Err(BackfillError::Store(e)));
+                    }
+                }
+            }
+            (t, Ok(Some(cycle)))
         })
         .buffer_unordered(CONCURRENT_TIMES);
     while let Some((t, result)) = runs.next().await {
@@ -196,10 +263,10 @@ pub async fn backfill<M: MetricSource, S: BudgetStore, N: Notifier>(
                     }
                 }
             }
-            Err(CycleError::NothingEvaluated { first, .. }) => {
+            Err(BackfillError::Cycle(CycleError::NothingEvaluated { first, .. })) => {
                 report.failed.push(format!("{}: {first}", rfc3339(t)));
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
     Ok(report)

@@ -8,6 +8,7 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::slo::composite::{resolve, ResolveError};
+use crate::slo::correction;
 use crate::slo::evaluate::{evaluate, EvaluateError};
 use crate::slo::incident::{follow, SilenceNote};
 use crate::slo::message::{changes_reference, compose, compose_with, rfc3339, AlarmNote};
@@ -165,6 +166,9 @@ pub enum CycleError {
     Definitions(StoreError),
     #[error("cannot read SLO state: {0}")]
     States(StoreError),
+    /// Without its corrections an SLO would count corrected time and could page for it.
+    #[error("cannot read budget corrections: {0}")]
+    Corrections(StoreError),
     #[error("no SLO could be evaluated ({failed} failed); first error: {first}")]
     NothingEvaluated { failed: usize, first: SloError },
     #[error("trigger time {} is {} s ahead of the clock ({}); more than {MAX_FUTURE_SECONDS} s ahead is refused", rfc3339(*.trigger), .trigger - .now, rfc3339(*.now))]
@@ -186,7 +190,9 @@ impl CycleError {
     /// A credentials or reachability problem behind the whole cycle's failure, if any.
     pub fn access(&self) -> Option<AccessProblem> {
         match self {
-            CycleError::Definitions(e) | CycleError::States(e) => e.access(),
+            CycleError::Definitions(e) | CycleError::States(e) | CycleError::Corrections(e) => {
+                e.access()
+            }
             CycleError::NothingEvaluated { first, .. } => first.access(),
             _ => None,
         }
@@ -198,6 +204,7 @@ impl CycleError {
             CycleError::BadEvent(_) => "BadEvent",
             CycleError::Definitions(_) => "DefinitionsUnavailable",
             CycleError::States(_) => "StateUnavailable",
+            CycleError::Corrections(_) => "CorrectionsUnavailable",
             CycleError::NothingEvaluated { .. } => "NothingEvaluated",
             CycleError::FutureTrigger { .. } => "FutureTrigger",
         }
@@ -302,6 +309,18 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
     } else {
         app.store.states().await.map_err(CycleError::States)?
     };
+    if !slos.is_empty() {
+        // Corrected time is left out exactly as an exclusion is, from here on.
+        let all = app
+            .store
+            .corrections()
+            .await
+            .map_err(CycleError::Corrections)?;
+        let in_force = correction::in_force(&all);
+        for slo in &mut slos {
+            correction::apply(slo, &in_force, t.at);
+        }
+    }
 
     let refs: Vec<&SloDefinition> = slos.iter().collect();
     let plan = QueryPlan::build(&refs, t);

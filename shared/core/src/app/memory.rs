@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use crate::slo::change::Change;
 use crate::slo::incident::IncidentRecord;
+use crate::slo::correction::Correction;
 use crate::slo::incremental::StreamCache;
 use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::{MetricSpec, SloDefinition};
@@ -18,10 +19,10 @@ use crate::slo::status::SloState;
 
 use super::events::AlarmMetric;
 use super::ports::{
-    outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
-    HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier, NotifyError, Once, OnceClaim,
-    Outbox, OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition,
-    StoredState, StreamCacheStore,
+    outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, CorrectionStore, DedupStore,
+    DefinitionStore, HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier, NotifyError,
+    Once, OnceClaim, Outbox, OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError,
+    StoredDefinition, StoredState, StreamCacheStore,
 };
 use crate::slo::snapshot::Snapshot;
 
@@ -57,6 +58,8 @@ struct Tables {
     incidents: BTreeMap<(i64, String), IncidentRecord>,
     /// Incident record writes, for assertions.
     incident_writes: usize,
+    /// Correction versions by (id, version), in the stored form (JSON).
+    corrections: BTreeMap<(String, u32), String>,
 }
 
 /// The store, in memory.
@@ -444,6 +447,34 @@ impl IncidentStore for MemoryStore {
                 .take_while(|((at, _), _)| *at <= until)
                 .map(|(_, r)| r.clone())
                 .collect()
+        }))
+    }
+}
+
+impl CorrectionStore for MemoryStore {
+    async fn corrections(&self) -> Result<Vec<Correction>, StoreError> {
+        self.with(|t| {
+            t.corrections
+                .iter()
+                .map(|((id, v), json)| {
+                    serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+                        key: format!("CORR/{id}#{v}"),
+                        message: e.to_string(),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    async fn add_correction(&self, c: &Correction) -> Result<bool, StoreError> {
+        let json = serde_json::to_string(c).expect("plain data serializes");
+        Ok(self.with(|t| {
+            let key = (c.id.clone(), c.version);
+            if t.corrections.contains_key(&key) {
+                return false;
+            }
+            t.corrections.insert(key, json);
+            true
         }))
     }
 }

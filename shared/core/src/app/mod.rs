@@ -5,6 +5,7 @@ pub mod alarm;
 pub mod apply;
 pub mod backfill;
 pub mod changes;
+pub mod corrections;
 pub mod cycle;
 pub mod emf;
 pub mod events;
@@ -22,8 +23,9 @@ pub mod views;
 pub mod widget;
 
 pub use ports::{
-    BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, HistoryPage,
-    HistoryStore, IncidentStore, MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence,
+    BudgetStore, ChangeStore, Channel, Claim, CorrectionStore, DedupStore, DefinitionStore,
+    HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier, Outbox, OutboxKey,
+    QueryResult, Silence,
     StateStore, StoredDefinition, StoredState, StreamCacheStore,
 };
 // The snapshot is domain data (`slo::snapshot`); the use cases name it through here too.

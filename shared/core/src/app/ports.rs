@@ -6,6 +6,7 @@ use std::future::Future;
 
 use crate::slo::change::Change;
 use crate::slo::incident::IncidentRecord;
+use crate::slo::correction::Correction;
 use crate::slo::incremental::StreamCache;
 use crate::slo::message::Notification;
 use crate::slo::model::{MetricSpec, SloDefinition};
@@ -463,6 +464,19 @@ pub trait StreamCacheStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// Budget corrections, every version of each: versions are added, never replaced, so
+/// what was corrected, by whom and when stays on record.
+pub trait CorrectionStore: Send + Sync {
+    /// Every version of every correction.
+    fn corrections(&self) -> impl Future<Output = Result<Vec<Correction>, StoreError>> + Send;
+    /// Record one version; false when that id and version exist already (another writer
+    /// won: nothing is overwritten).
+    fn add_correction(
+        &self,
+        correction: &Correction,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
 /// Everything sloguard keeps, as one bound for use cases that need all of it.
 pub trait BudgetStore:
     DefinitionStore
@@ -473,6 +487,7 @@ pub trait BudgetStore:
     + ChangeStore
     + StreamCacheStore
     + IncidentStore
+    + CorrectionStore
 {
 }
 
@@ -484,7 +499,8 @@ impl<
             + DedupStore
             + ChangeStore
             + StreamCacheStore
-            + IncidentStore,
+            + IncidentStore
+            + CorrectionStore,
     > BudgetStore for T
 {
 }

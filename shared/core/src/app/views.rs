@@ -10,9 +10,14 @@ use crate::report::SloView;
 use crate::slo::message::{count, rfc3339};
 use crate::slo::model::TimeWindow;
 
-use super::ports::{ChangeStore, DefinitionStore, HistoryStore, StoreError, StoredDefinition};
+use super::ports::{
+    ChangeStore, CorrectionStore, DefinitionStore, HistoryStore, StoreError, StoredDefinition,
+};
 use super::report::{near, ReportError};
 use super::select::Filter;
+use crate::report::CorrectedSpan;
+use crate::slo::correction::{self, Correction};
+use crate::slo::model::SloDefinition;
 
 /// Snapshots kept per SLO in a view: a chart is a few hundred pixels wide, and a 90-day
 /// range holds 26,000 five-minute snapshots per SLO.
@@ -270,7 +275,7 @@ pub struct Views {
 
 /// The SLOs (all, or those named) with their history in `[since, until]`, thinned to
 /// about `MAX_POINTS` snapshots each, read whole (the CLI's report).
-pub async fn slo_views<S: DefinitionStore + HistoryStore + ChangeStore>(
+pub async fn slo_views<S: DefinitionStore + HistoryStore + ChangeStore + CorrectionStore>(
     store: &S,
     names: Option<&[String]>,
     since: i64,
@@ -291,7 +296,7 @@ pub async fn slo_views<S: DefinitionStore + HistoryStore + ChangeStore>(
 /// all), within `budget`: each SLO gets an equal share of the requests left (at
 /// least one page, its newest), so every SLO shows its latest numbers before any SLO
 /// reads far back; SLOs the budget does not reach are left out, and the notes say so.
-pub async fn slo_views_of<S: DefinitionStore + HistoryStore + ChangeStore>(
+pub async fn slo_views_of<S: DefinitionStore + HistoryStore + ChangeStore + CorrectionStore>(
     store: &S,
     names: Option<&[String]>,
     filter: &Filter,
@@ -322,6 +327,18 @@ pub async fn slo_views_of<S: DefinitionStore + HistoryStore + ChangeStore>(
         .collect();
     let total = chosen.len();
     let mut out = Views::default();
+    // Sections shade corrected time: one request for every correction, read before the
+    // histories share out what is left.
+    let mut corrections: Vec<Correction> = Vec::new();
+    if detail == Detail::Sections && total > 0 {
+        match budget.run(1, store.corrections()).await? {
+            Some(c) => corrections = c,
+            None => out
+                .notes
+                .push(stopped_note(budget, "budget corrections not read")),
+        }
+    }
+    let in_force = correction::in_force(&corrections);
     for (i, d) in chosen.into_iter().enumerate() {
         let share = (budget.left() / (total - i)).max(1);
         if budget.left() == 0 {
@@ -335,7 +352,12 @@ pub async fn slo_views_of<S: DefinitionStore + HistoryStore + ChangeStore>(
             ));
             break;
         }
-        let (view, notes) = view_of(store, d, range, detail, budget, share).await?;
+        let corrected = match &d.definition {
+            Ok(def) => corrected_spans(def, &in_force, range),
+            Err(_) => Vec::new(),
+        };
+        let (mut view, notes) = view_of(store, d, range, detail, budget, share).await?;
+        view.corrected = corrected;
         out.slos.push(view);
         out.notes.extend(notes);
     }
@@ -429,8 +451,33 @@ pub(super) async fn view_of<S: HistoryStore + ChangeStore>(
         history: h.snapshots,
         changes,
         changes_lookback,
+        corrected: Vec::new(),
     };
     Ok((view, notes))
+}
+
+/// The corrected time of `def` in `range`, as the charts shade it.
+fn corrected_spans(
+    def: &SloDefinition,
+    in_force: &[&Correction],
+    (since, until): (i64, i64),
+) -> Vec<CorrectedSpan> {
+    in_force
+        .iter()
+        .filter(|c| c.scope.covers(def))
+        .flat_map(|c| {
+            c.when
+                .windows(since, until)
+                .into_iter()
+                .map(|(start, end)| CorrectedSpan {
+                    start,
+                    end,
+                    id: c.id.clone(),
+                    category: c.category.to_string(),
+                    reason: c.reason.clone(),
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]

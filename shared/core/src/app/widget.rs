@@ -142,7 +142,9 @@ pub fn clamp_range(
 
 /// Answer one widget call: HTML (or the describe markdown); never an error, and within
 /// `limits` (a clamped range, at most `READS_PER_REQUEST` reads, the deadline).
-pub async fn answer_widget<S: DefinitionStore + HistoryStore + super::ports::ChangeStore>(
+pub async fn answer_widget<
+    S: DefinitionStore + HistoryStore + super::ports::ChangeStore + super::ports::CorrectionStore,
+>(
     store: &S,
     call: WidgetCall,
     limits: &WidgetLimits,

@@ -158,13 +158,17 @@ async fn reads_past_the_cap_stop_with_the_newest_history_and_a_note() {
     .await
     .unwrap();
     assert_eq!(budget.spent(), 5);
-    assert_eq!(store.history_reads(), 4, "the definitions, then four pages");
+    assert_eq!(
+        store.history_reads(),
+        3,
+        "the definitions and the corrections, then three pages"
+    );
     let h = &views.slos[0].history;
     assert_eq!(h.last().unwrap().evaluated_at, rfc3339(T));
     assert!(
         views.notes[0].starts_with(&format!(
             "checkout: history before {} not read: the widget makes at most 5 reads per request",
-            rfc3339(T - 3_999 * 3600)
+            rfc3339(T - 2_999 * 3600)
         )),
         "{:?}",
         views.notes

@@ -166,10 +166,12 @@ pub fn estimate(
     let def_bytes: usize = sizes.iter().map(|s| s.definition).sum();
     let state_bytes: usize = sizes.iter().map(|s| s.state).sum();
     let page = 1 << 20;
+    // And one Query of the budget corrections (the CORR partition: a few small items,
+    // within the units the listings round to).
     let read_requests = if n == 0 {
         1.0
     } else {
-        (def_bytes.div_ceil(page).max(1) + state_bytes.div_ceil(page).max(1)) as f64
+        (def_bytes.div_ceil(page).max(1) + state_bytes.div_ceil(page).max(1) + 1) as f64
             + reads.cache_read_requests
     };
     let read_units =

@@ -108,6 +108,7 @@ fn view(s: &str) -> SloView {
             change(T0 + 5 * H + 60, format!("javascript:alert(5)//{s}")),
         ],
         changes_lookback: 7200,
+        corrected: Vec::new(),
     }
 }
 

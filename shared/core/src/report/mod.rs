@@ -120,6 +120,19 @@ pub struct SloView {
     pub changes: Vec<Change>,
     /// How far before an incident its changes are listed (sloguard.dev/changes-lookback).
     pub changes_lookback: i64,
+    /// Corrected time in the range (budget corrections in force), shaded on the charts.
+    pub corrected: Vec<CorrectedSpan>,
+}
+
+/// A stretch of corrected time as the charts shade it: it does not count against the budget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrectedSpan {
+    pub start: i64,
+    pub end: i64,
+    /// The correction's id, category and reason (stored text: the writer escapes it).
+    pub id: String,
+    pub category: String,
+    pub reason: String,
 }
 
 impl SloView {
@@ -154,6 +167,7 @@ svg text { fill: var(--muted); font-size: 11px; } svg text.empty { font-size: 14
 .grid { stroke: var(--grid); stroke-width: 1; } .zero { stroke: var(--fg); stroke-width: 1.5; }
 .budget { stroke: var(--line); stroke-width: 2; } .projection { stroke: var(--proj); stroke-width: 1.5; stroke-dasharray: 5 4; }
 .incident.page { fill: var(--shade-page); } .incident.ticket { fill: var(--shade-ticket); }
+.correction { fill: var(--muted); fill-opacity: .18; stroke: var(--muted); stroke-opacity: .5; stroke-dasharray: 2 3; }
 .threshold { stroke-dasharray: 3 3; stroke-width: 1; } .threshold.page { stroke: var(--page); } .threshold.ticket { stroke: var(--ticket); }
 .rate { stroke-width: 1.5; fill: none; } .rate.s0 { stroke: #0969da; } .rate.s1 { stroke: #8250df; } .rate.s2 { stroke: #1a7f37; }
 .rate.s3 { stroke: #bf8700; } .rate.s4 { stroke: #cf222e; } .rate.s5 { stroke: #57606a; }
@@ -279,8 +293,28 @@ pub fn slo_section(v: &SloView, range: (i64, i64), size: Size) -> Html {
         count(spans.len(), "incident")
     ))
     .close();
-    out.push(&svg::burn_down(&v.name, &v.history, range, size));
-    out.push(&svg::burn_rates(&v.name, &v.history, range, size));
+    if !v.corrected.is_empty() {
+        out.open("p", &[("class", &"muted")])
+            .text(format_args!(
+                "Shaded with dashes: corrected time ({}), not counted against the budget.",
+                count(v.corrected.len(), "window")
+            ))
+            .close();
+    }
+    out.push(&svg::burn_down_with(
+        &v.name,
+        &v.history,
+        &v.corrected,
+        range,
+        size,
+    ));
+    out.push(&svg::burn_rates_with(
+        &v.name,
+        &v.history,
+        &v.corrected,
+        range,
+        size,
+    ));
     out.push(&changes_before(v, &spans));
     out.close();
     out

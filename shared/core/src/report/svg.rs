@@ -9,7 +9,7 @@ use crate::slo::message::rfc3339;
 use crate::slo::snapshot::Snapshot;
 
 use super::html::Html;
-use super::{incidents, parse_time, Span};
+use super::{incidents, parse_time, CorrectedSpan, Span};
 
 /// A coordinate with one decimal, as every chart writes them.
 struct D1(f64);
@@ -156,6 +156,37 @@ fn shade_incidents(out: &mut Html, f: &Frame, spans: &[Span]) {
     }
 }
 
+/// Corrected time, shaded over the whole height, with the correction in its tooltip.
+fn shade_corrections(out: &mut Html, f: &Frame, spans: &[CorrectedSpan]) {
+    for c in spans.iter().filter(|c| c.end > f.t0 && c.start < f.t1) {
+        let (a, b) = (f.x(c.start.max(f.t0)), f.x(c.end.min(f.t1)));
+        out.open(
+            "rect",
+            &[
+                ("class", &format_args!("correction {}", c.category)),
+                ("data-correction", &c.id),
+                ("x", &D1(a)),
+                ("y", &PAD_TOP),
+                ("width", &D1((b - a).max(1.0))),
+                ("height", &D1(f.bottom() - PAD_TOP)),
+            ],
+        )
+        .element(
+            "title",
+            &[],
+            format_args!(
+                "corrected ({}, {}): {} to {}: {}",
+                c.id,
+                c.category,
+                rfc3339(c.start),
+                rfc3339(c.end),
+                c.reason
+            ),
+        )
+        .close();
+    }
+}
+
 /// Marks for alarms (triangles on the top edge) and messages (dots on the bottom edge).
 fn marks(out: &mut Html, f: &Frame, history: &[Snapshot]) {
     for s in history {
@@ -235,6 +266,17 @@ fn points(pts: impl Iterator<Item = (f64, f64)>) -> String {
 /// Budget remaining over time, the zero line, incidents shaded, and the straight-line
 /// projection from the last point to exhaustion.
 pub fn burn_down(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size) -> Html {
+    burn_down_with(slo, history, &[], range, size)
+}
+
+/// `burn_down` with corrected time shaded.
+pub fn burn_down_with(
+    slo: &str,
+    history: &[Snapshot],
+    corrected: &[CorrectedSpan],
+    range: (i64, i64),
+    size: Size,
+) -> Html {
     let pts: Vec<(i64, f64)> = history
         .iter()
         .filter_map(|s| Some((parse_time(&s.evaluated_at)?, s.budget_remaining?)))
@@ -262,6 +304,7 @@ pub fn burn_down(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size)
         y1: hi,
     };
     shade_incidents(&mut out, &f, &incidents(history, range.0));
+    shade_corrections(&mut out, &f, corrected);
     f.time_axis(&mut out);
     let mut ticks = vec![lo, 0.0, 0.5, 1.0];
     ticks.retain(|v| (lo..=hi).contains(v));
@@ -326,6 +369,17 @@ pub fn burn_down(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size)
 
 /// Burn rate per alert window on a log scale, with each condition's threshold.
 pub fn burn_rates(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size) -> Html {
+    burn_rates_with(slo, history, &[], range, size)
+}
+
+/// `burn_rates` with corrected time shaded.
+pub fn burn_rates_with(
+    slo: &str,
+    history: &[Snapshot],
+    corrected: &[CorrectedSpan],
+    range: (i64, i64),
+    size: Size,
+) -> Html {
     let mut windows: Vec<&String> = history.iter().flat_map(|s| s.burn_rates.keys()).collect();
     windows.sort_by_key(|w| {
         crate::slo::duration::parse(w).map_or(i64::MAX, |d| match d {
@@ -373,6 +427,7 @@ pub fn burn_rates(slo: &str, history: &[Snapshot], range: (i64, i64), size: Size
     };
     let ly = |v: f64| f.y(v.max(FLOOR).log10());
     shade_incidents(&mut out, &f, &incidents(history, range.0));
+    shade_corrections(&mut out, &f, corrected);
     f.time_axis(&mut out);
     let mut decade = FLOOR.log10() as i32;
     while f64::from(decade) <= top {

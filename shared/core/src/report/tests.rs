@@ -139,6 +139,7 @@ fn the_fleet_is_sorted_by_budget_left_with_separators() {
         history: vec![snap(T0, budget, Status::Ok)],
         changes: vec![],
         changes_lookback: 7200,
+        corrected: Vec::new(),
     };
     let html = fleet_overview(&[view("a", 0.9), view("b", -0.1), view("c", 0.5)]);
     let order: Vec<usize> = ["\"b\"", "\"c\"", "\"a\""]
@@ -175,6 +176,7 @@ fn the_page_is_self_contained() {
         })
         .collect(),
         changes_lookback: 7200,
+        corrected: Vec::new(),
     };
     let html = page("SLO report", &[v], (T0, T0 + 23 * H), T0 + 24 * H, &[]).into_string();
     // The incident opened at T0+10h: the stack updated 30 minutes before is listed with its
@@ -247,6 +249,7 @@ fn the_review_names_the_noisy_alarm_and_the_exhausted_slo() {
             history: noisy,
             changes: vec![],
             changes_lookback: 7200,
+            corrected: Vec::new(),
         },
         SloView {
             name: "overspent".into(),
@@ -257,6 +260,7 @@ fn the_review_names_the_noisy_alarm_and_the_exhausted_slo() {
             history: exhausted,
             changes: vec![],
             changes_lookback: 7200,
+            corrected: Vec::new(),
         },
     ];
     let reviews = review::review(&views, T0, T0 + 24 * H);
@@ -430,6 +434,7 @@ fn view_of(name: &str, window: &str, history: Vec<Snapshot>) -> SloView {
         history,
         changes: vec![],
         changes_lookback: 7200,
+        corrected: Vec::new(),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod change;
 pub mod convert;
 pub mod composite;
+pub mod correction;
 pub mod duration;
 pub mod evaluate;
 pub mod incident;
@@ -13,6 +14,7 @@ pub mod model;
 pub mod origin;
 pub mod plan;
 pub mod policy;
+pub mod rrule;
 pub mod series;
 pub mod shard;
 pub mod snapshot;

@@ -44,7 +44,6 @@ mod version;
 pub use super::policy::default_conditions;
 pub use composite::{parse_composite_of, COMPOSITE_MISSING, COMPOSITE_OF};
 pub use document::check_name;
-pub use indicator::parse_queries_json;
 pub use labels::TEAM_LABEL;
 pub use metric_math::parse_queries_json;
 pub use settings::{parse_budget_alerts, parse_exclusions};
