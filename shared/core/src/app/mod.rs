@@ -6,6 +6,7 @@ pub mod apply;
 pub mod backfill;
 pub mod changes;
 pub mod cycle;
+pub mod deliver;
 pub mod emf;
 pub mod events;
 pub mod gate;
@@ -20,7 +21,7 @@ pub mod views;
 pub mod widget;
 
 pub use ports::{
-    BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, HistoryPage,
+    BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, Destination, HistoryPage,
     HistoryStore, MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence, StateStore,
     StoredDefinition, StoredState, StreamCacheStore,
 };
@@ -50,6 +51,11 @@ pub struct Config {
     /// default 24): absorbs datapoints that arrive later than the tail reaches; 0 reads
     /// every stream whole every cycle.
     pub reconcile_seconds: i64,
+    /// SLO_COPY_ALL_TO_STACK_TOPIC: the stack topic also gets the messages routed to team
+    /// topics (an audit mailbox); off by default.
+    pub copy_all_to_stack_topic: bool,
+    /// SLO_TOPIC_ARN, when known: a notification target naming it is the stack topic.
+    pub stack_topic: Option<String>,
 }
 
 impl Default for Config {
@@ -70,6 +76,8 @@ impl Default for Config {
             dashboard_url: None,
             changes_days: 90,
             reconcile_seconds: 86_400,
+            copy_all_to_stack_topic: false,
+            stack_topic: None,
         }
     }
 }

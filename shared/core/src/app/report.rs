@@ -53,6 +53,7 @@ fn digest_of(reviews: &[review::SloReview], worst: Status, days: i64, now: i64) 
         id: digest_id(now),
         slo: "fleet".into(),
         service: "fleet".into(),
+        team: None,
         severity: Severity::Info,
         status: worst,
         subject: subject.clone(),

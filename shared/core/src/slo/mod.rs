@@ -10,6 +10,7 @@ pub mod model;
 pub mod origin;
 pub mod plan;
 pub mod policy;
+pub mod route;
 pub mod series;
 pub mod shard;
 pub mod snapshot;

@@ -286,3 +286,40 @@ pub fn parse_exclusions(v: &str) -> Result<Vec<(i64, i64)>, String> {
     out.sort();
     Ok(out)
 }
+
+/// The SLO's team, `metadata.labels.team` (OpenSLO labels: a string, or a list of one):
+/// Some(None) when there is none, None when it is invalid (reported). It becomes the SNS
+/// `team` attribute, so it is a name like the SLO's.
+pub(super) fn read_team(ctx: &mut Ctx, at: At, meta: &Node) -> Option<Option<String>> {
+    let Some(labels) = opt(meta, "labels") else {
+        return Some(None);
+    };
+    if labels.as_map().is_none() {
+        ctx.report(
+            at.file,
+            labels.line,
+            "metadata.labels",
+            "must be a mapping of label names to values",
+        );
+        return None;
+    }
+    let Some(team) = opt(labels, "team") else {
+        return Some(None);
+    };
+    let path = "metadata.labels.team";
+    let value = match (team.as_scalar(), team.as_seq()) {
+        (Some(v), _) => Some(v),
+        (None, Some([one])) => one.as_scalar(),
+        _ => None,
+    };
+    let checked = value
+        .ok_or_else(|| "must be one team name".to_string())
+        .and_then(|v| super::check_name(v.trim()).map(|()| v.trim().to_string()));
+    match checked {
+        Ok(v) => Some(Some(v)),
+        Err(m) => {
+            ctx.report(at.file, team.line, path, m);
+            None
+        }
+    }
+}

@@ -23,7 +23,7 @@ use super::diag::{
 use super::document::{check_name, read_metadata_name, resolve, Doc, Refs};
 use super::indicator::read_sli_spec;
 use super::objective::{check_method, objective_node, objective_path, read_objectives};
-use super::settings::read_settings;
+use super::settings::{read_settings, read_team};
 
 /// An SLO document whose header was read: one SloDefinition per objective (an SLO with several
 /// objectives loads as several, named `NAME-OBJECTIVE`); empty when it has problems (all reported).
@@ -42,6 +42,7 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
     )
     .map(str::to_string);
     let (settings, annotations) = read_settings(ctx, at, meta);
+    let team = read_team(ctx, at, meta);
     let spec = node.get("spec").expect("header was read");
     check_fields(
         ctx,
@@ -100,7 +101,10 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
     else {
         return Vec::new();
     };
-    let conditions = conds.unwrap_or_else(|| default_conditions(&window));
+    let (conditions, topics) = match conds {
+        Some(policy) => (policy.conditions, policy.topics),
+        None => (default_conditions(&window), Vec::new()),
+    };
     let several = objectives.len() > 1;
     let mut out = Vec::new();
     let mut ok = true;
@@ -154,11 +158,13 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
             settings: settings.clone().unwrap_or_default(),
             annotations: annotations.clone(),
             parent,
+            team: team.clone().flatten(),
+            topics: topics.clone(),
             file: d.file.to_string(),
             line: node.line,
         });
     }
-    if !ok || settings.is_none() {
+    if !ok || settings.is_none() || team.is_none() {
         return Vec::new();
     }
     out
