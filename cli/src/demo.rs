@@ -192,6 +192,8 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         event_bus: Some(DEMO_BUS.into()),
         changes_days: 90,
         reconcile_hours: 24,
+        allowed_topics: None,
+        copy_all_to_stack_topic: false,
     };
     let app = build_app(&settings, &sdk);
 

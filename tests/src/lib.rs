@@ -72,6 +72,8 @@ impl Env {
             event_bus: None,
             changes_days: 90,
             reconcile_hours: 24,
+            allowed_topics: None,
+            copy_all_to_stack_topic: false,
         };
         let app = build_app(&settings, &sdk);
         app.store.create_table_if_missing().await?;

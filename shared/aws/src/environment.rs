@@ -2,6 +2,7 @@
 //! once; a missing or malformed one is an error that names it.
 
 use sloguard_core::app::emf::SloMetrics;
+use sloguard_core::slo::route::AllowedTopics;
 
 /// sloguard's environment variables (SLO_TABLE, SLO_TOPIC_ARN, ...), read and validated once.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +33,12 @@ pub struct Environment {
     /// SLO_RECONCILE_HOURS (default 24): the longest time between full reads of a cached
     /// metric stream; 0 reads every stream whole every cycle (no stream caches).
     pub reconcile_hours: i64,
+    /// SLO_ALLOWED_TOPICS: the team topics the stack may publish to (topic ARNs or prefixes
+    /// ending in `*`, or `none`); unset: not known here, so nothing is checked.
+    pub allowed_topics: Option<AllowedTopics>,
+    /// SLO_COPY_ALL_TO_STACK_TOPIC (`true`/`false`, default false): the stack topic also
+    /// gets what goes to team topics.
+    pub copy_all_to_stack_topic: bool,
 }
 
 /// A missing or malformed setting, naming the variable.
@@ -84,6 +91,8 @@ impl Environment {
             },
             changes_days: int("SLO_CHANGES_DAYS", 90, 1, 3650)?,
             reconcile_hours: int("SLO_RECONCILE_HOURS", 24, 0, 24 * 14)?,
+            allowed_topics: allowed_topics(&get)?,
+            copy_all_to_stack_topic: flag(&get, "SLO_COPY_ALL_TO_STACK_TOPIC")?,
             slo_metrics: match non_empty("SLO_METRICS") {
                 None => SloMetrics::None,
                 Some(v) => SloMetrics::parse(&v).ok_or(EnvironmentError {
@@ -106,6 +115,32 @@ impl Environment {
             self.event_bus = Some("default".into());
         }
         self
+    }
+}
+
+/// SLO_ALLOWED_TOPICS, read on its own too (for `validate`, which needs no table): None
+/// when unset or empty.
+pub fn allowed_topics(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<AllowedTopics>, EnvironmentError> {
+    let var = "SLO_ALLOWED_TOPICS";
+    match get(var).filter(|v| !v.trim().is_empty()) {
+        None => Ok(None),
+        Some(v) => AllowedTopics::parse(&v)
+            .map(Some)
+            .map_err(|message| EnvironmentError { var, message }),
+    }
+}
+
+/// A `true`/`false` setting, false when unset or empty.
+fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, EnvironmentError> {
+    match get(var).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(v) => Err(EnvironmentError {
+            var,
+            message: format!("`{v}` is not true or false"),
+        }),
     }
 }
 
@@ -160,6 +195,31 @@ mod tests {
         let e = Environment::from_lookup(env(&[("SLO_TABLE", "t"), ("SLO_TOPIC_ARN", "my-topic")]))
             .unwrap_err();
         assert_eq!(e.var, "SLO_TOPIC_ARN");
+    }
+
+    #[test]
+    fn routing_settings_are_read_and_checked() {
+        let read = |allowed: Option<&'static str>, copy: Option<&'static str>| {
+            Environment::from_lookup(move |k| match k {
+                "SLO_TABLE" => Some("t".into()),
+                "SLO_ALLOWED_TOPICS" => allowed.map(str::to_string),
+                "SLO_COPY_ALL_TO_STACK_TOPIC" => copy.map(str::to_string),
+                _ => None,
+            })
+        };
+        let e = read(None, None).unwrap();
+        assert_eq!((e.allowed_topics, e.copy_all_to_stack_topic), (None, false));
+        let e = read(Some("arn:aws:sns:eu-west-1:123456789012:team-*"), Some("true")).unwrap();
+        assert!(e.copy_all_to_stack_topic);
+        assert!(e
+            .allowed_topics
+            .unwrap()
+            .allows("arn:aws:sns:eu-west-1:123456789012:team-a"));
+        assert_eq!(read(Some("team-*"), None).unwrap_err().var, "SLO_ALLOWED_TOPICS");
+        assert_eq!(
+            read(None, Some("yes")).unwrap_err().var,
+            "SLO_COPY_ALL_TO_STACK_TOPIC"
+        );
     }
 
     #[test]

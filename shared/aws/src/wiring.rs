@@ -41,6 +41,10 @@ impl Notifier for AwsNotifier {
             (c, _) => self.sns.publish(c, n).await,
         }
     }
+
+    async fn publish_to(&self, topic: &str, n: &Notification) -> Result<(), NotifyError> {
+        self.sns.publish_to(topic, n).await
+    }
 }
 
 /// The shortest outbox claim lease: the publish's budget at the default timeouts
@@ -125,6 +129,8 @@ pub fn build_app(settings: &Environment, sdk: &SdkConfig) -> AwsApp {
             // Sized to the publish's time budget at these timeouts: a raised
             // SLO_AWS_ATTEMPT_TIMEOUT_SECONDS lengthens it, so no live publisher is overtaken.
             claim_lease_seconds: claim_lease_for(sdk),
+            copy_all_to_stack_topic: settings.copy_all_to_stack_topic,
+            stack_topic: settings.topic_arn.clone(),
             ..Config::default()
         },
     }
