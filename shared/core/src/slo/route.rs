@@ -137,7 +137,7 @@ pub fn outside<'a>(
 pub fn outside_message(slo: &SloDefinition, topic: &str, allowed: &AllowedTopics) -> String {
     format!(
         "SLO `{}` routes to {topic}, outside the topics this stack may publish to (SLO_ALLOWED_TOPICS={}); widen the stack's AllowedTopicPrefix or name another topic",
-        slo.name,
+        slo.slo_name(),
         allowed.describe()
     )
 }
