@@ -46,7 +46,8 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     }
     // A topic the stack may not publish to (SLO_ALLOWED_TOPICS, when known) is refused.
     if let Some(allowed) = &c.settings.allowed_topics {
-        let outside = super::outside_allowed(&loaded.slos, allowed, c.settings.topic_arn.as_deref());
+        let outside =
+            super::outside_allowed(&loaded.slos, allowed, c.settings.topic_arn.as_deref());
         if !outside.is_empty() {
             for p in &outside {
                 println!("{p}");

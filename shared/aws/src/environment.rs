@@ -133,7 +133,10 @@ pub fn allowed_topics(
 }
 
 /// A `true`/`false` setting, false when unset or empty.
-fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str) -> Result<bool, EnvironmentError> {
+fn flag(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+) -> Result<bool, EnvironmentError> {
     match get(var).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
         None | Some("") | Some("false") => Ok(false),
         Some("true") => Ok(true),
@@ -209,13 +212,20 @@ mod tests {
         };
         let e = read(None, None).unwrap();
         assert_eq!((e.allowed_topics, e.copy_all_to_stack_topic), (None, false));
-        let e = read(Some("arn:aws:sns:eu-west-1:123456789012:team-*"), Some("true")).unwrap();
+        let e = read(
+            Some("arn:aws:sns:eu-west-1:123456789012:team-*"),
+            Some("true"),
+        )
+        .unwrap();
         assert!(e.copy_all_to_stack_topic);
         assert!(e
             .allowed_topics
             .unwrap()
             .allows("arn:aws:sns:eu-west-1:123456789012:team-a"));
-        assert_eq!(read(Some("team-*"), None).unwrap_err().var, "SLO_ALLOWED_TOPICS");
+        assert_eq!(
+            read(Some("team-*"), None).unwrap_err().var,
+            "SLO_ALLOWED_TOPICS"
+        );
         assert_eq!(
             read(None, Some("yes")).unwrap_err().var,
             "SLO_COPY_ALL_TO_STACK_TOPIC"

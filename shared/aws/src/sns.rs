@@ -49,7 +49,12 @@ const DENIED_CODES: [&str; 6] = [
 
 impl SnsNotifier {
     /// Publish `message` to `topic` as a plain string with the filterable attributes.
-    async fn send(&self, topic: &str, message: String, n: &Notification) -> Result<(), NotifyError> {
+    async fn send(
+        &self,
+        topic: &str,
+        message: String,
+        n: &Notification,
+    ) -> Result<(), NotifyError> {
         use aws_sdk_sns::error::ProvideErrorMetadata;
         // Attributes only reach subscribers of plain string messages (not MessageStructure=json).
         let mut publish = self

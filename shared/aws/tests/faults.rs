@@ -372,11 +372,22 @@ async fn a_denied_team_topic_becomes_one_ticket_on_the_stack_topic() {
     let publishes = mock!(aws_sdk_sns::Client::publish)
         .sequence()
         .http_response(|| query_error(403, "AuthorizationError"))
-        .output(|| aws_sdk_sns::operation::publish::PublishOutput::builder().message_id("m").build())
+        .output(|| {
+            aws_sdk_sns::operation::publish::PublishOutput::builder()
+                .message_id("m")
+                .build()
+        })
         .build();
     let client = mock_client!(aws_sdk_sns, RuleMode::Sequential, [&publishes]);
     let fake = app_with(|t| if t >= 1_800_000_000 { 10.0 } else { 0.0 }).await;
-    let mut def = fake.store.definitions().await.unwrap().remove(0).definition.unwrap();
+    let mut def = fake
+        .store
+        .definitions()
+        .await
+        .unwrap()
+        .remove(0)
+        .definition
+        .unwrap();
     def.topics = vec![team.to_string()];
     let store = MemoryStore::default();
     store.put_definition(&def).await.unwrap();

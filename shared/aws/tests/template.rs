@@ -601,7 +601,8 @@ fn the_functions_publish_only_to_the_stack_topics_and_the_allowed_team_prefix() 
         .and_then(|p| p.get("AllowedTopicPrefix"))
         .expect("AllowedTopicPrefix");
     assert_eq!(scalar(prefix, "Default"), "", "team topics are opt-in");
-    let team_arn = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${AllowedTopicPrefix}*";
+    let team_arn =
+        "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${AllowedTopicPrefix}*";
     for role in ["EvaluatorRole", "AlarmHandlerRole"] {
         let text = flat(props(&t, role));
         // Every sns:Publish names its resources: the stack's topics, or the team prefix only
@@ -609,12 +610,21 @@ fn the_functions_publish_only_to_the_stack_topics_and_the_allowed_team_prefix() 
         assert!(!text.contains("Action: sns:Publish Resource: *"), "{role}");
         let at = text.find("Sid: NotifyTeamTopics").expect(role);
         let team = &text[at..at + text[at..].find(" Sid:").unwrap_or(text.len() - at)];
-        assert!(team.contains(&format!("Resource: {team_arn}")), "{role}: {team}");
+        assert!(
+            team.contains(&format!("Resource: {team_arn}")),
+            "{role}: {team}"
+        );
         let before = &text[..at];
-        assert!(before.ends_with("HasTeamTopics "), "{role}: conditional on the prefix");
+        assert!(
+            before.ends_with("HasTeamTopics "),
+            "{role}: conditional on the prefix"
+        );
     }
     let dash = flat(props(&t, "DashboardRole"));
-    assert!(!dash.contains("sns:Publish"), "the dashboard never publishes");
+    assert!(
+        !dash.contains("sns:Publish"),
+        "the dashboard never publishes"
+    );
     let env = flat(
         t.get("Globals")
             .and_then(|g| g.get("Function"))
@@ -622,10 +632,15 @@ fn the_functions_publish_only_to_the_stack_topics_and_the_allowed_team_prefix() 
             .unwrap(),
     );
     assert!(
-        env.contains(&format!("SLO_ALLOWED_TOPICS: HasTeamTopics {team_arn} none")),
+        env.contains(&format!(
+            "SLO_ALLOWED_TOPICS: HasTeamTopics {team_arn} none"
+        )),
         "the functions know the same scope: {env}"
     );
-    assert!(env.contains("SLO_COPY_ALL_TO_STACK_TOPIC: CopyAllToStackTopic"), "{env}");
+    assert!(
+        env.contains("SLO_COPY_ALL_TO_STACK_TOPIC: CopyAllToStackTopic"),
+        "{env}"
+    );
     // What the template passes, the functions read.
     let allowed = sloguard_core::slo::route::AllowedTopics::parse(
         "arn:aws:sns:eu-west-1:123456789012:slo-team-*",

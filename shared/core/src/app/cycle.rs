@@ -15,15 +15,15 @@ use crate::slo::series::StreamData;
 use crate::slo::shard::in_shard;
 use crate::slo::status::{decide, Rules, SloState, Status, StatusChange};
 
-use super::events::{EventError, ScheduleInput};
 use super::deliver::dedup;
+use super::events::{EventError, ScheduleInput};
 use super::ports::{
     destinations, outbox_items, AccessProblem, BudgetStore, MetricSource, Notifier, NotifyError,
     SourceError, StoreError, StoredState,
 };
-use crate::slo::route::people_topics;
 use super::read::read_streams;
 use super::App;
+use crate::slo::route::people_topics;
 use crate::slo::snapshot::{Snapshot, RECENT_HISTORY_DAYS};
 
 /// Attempts at committing a state change when other evaluators keep winning the race.

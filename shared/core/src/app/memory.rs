@@ -17,9 +17,9 @@ use crate::slo::status::SloState;
 
 use super::events::AlarmMetric;
 use super::ports::{
-    outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, Destination,
-    HistoryPage, HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim, Outbox,
-    OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition,
+    outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, DedupStore, DefinitionStore,
+    Destination, HistoryPage, HistoryStore, MetricSource, Notifier, NotifyError, Once, OnceClaim,
+    Outbox, OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError, StoredDefinition,
     StoredState, StreamCacheStore,
 };
 use crate::slo::snapshot::Snapshot;
@@ -563,12 +563,8 @@ impl FakeNotifier {
 
 impl Notifier for FakeNotifier {
     async fn publish_to(&self, topic: &str, n: &Notification) -> Result<(), NotifyError> {
-        let has = |list: &Mutex<Vec<String>>| {
-            list.lock()
-                .expect("unpoisoned")
-                .iter()
-                .any(|t| t == topic)
-        };
+        let has =
+            |list: &Mutex<Vec<String>>| list.lock().expect("unpoisoned").iter().any(|t| t == topic);
         if has(&self.denied_topics) {
             return Err(NotifyError::Denied {
                 topic: topic.to_string(),

@@ -21,9 +21,9 @@ pub mod views;
 pub mod widget;
 
 pub use ports::{
-    BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, Destination, HistoryPage,
-    HistoryStore, MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence, StateStore,
-    StoredDefinition, StoredState, StreamCacheStore,
+    BudgetStore, ChangeStore, Channel, Claim, DedupStore, DefinitionStore, Destination,
+    HistoryPage, HistoryStore, MetricSource, Notifier, Outbox, OutboxKey, QueryResult, Silence,
+    StateStore, StoredDefinition, StoredState, StreamCacheStore,
 };
 // The snapshot is domain data (`slo::snapshot`); the use cases name it through here too.
 pub use crate::slo::snapshot::{self, Snapshot, StoredTime};

@@ -350,20 +350,26 @@ mod team_tests {
         app.notifier.take_routed();
         app.notifier.missing_topics.lock().unwrap().push(A.into());
         let now = T + 2 * 3600;
-        assert!(send_review(&app.store, &app.notifier, 28, now).await.is_err());
+        assert!(send_review(&app.store, &app.notifier, 28, now)
+            .await
+            .is_err());
         let fleet = app.notifier.take();
         assert_eq!(fleet.len(), 1, "the fleet's went out");
         assert!(fleet[0].body.contains("checkout") && fleet[0].body.contains("payments"));
         // The team topic is back: only its digest is sent, the fleet's is not again.
         app.notifier.missing_topics.lock().unwrap().clear();
-        assert!(!send_review(&app.store, &app.notifier, 28, now + 60).await.unwrap());
+        assert!(!send_review(&app.store, &app.notifier, 28, now + 60)
+            .await
+            .unwrap());
         assert!(app.notifier.take().is_empty());
         let team = std::mem::take(&mut *app.notifier.routed.lock().unwrap());
         assert_eq!(team.len(), 1);
         assert_eq!(team[0].0, A);
         assert!(team[0].1.body.contains("payments"));
         assert!(!team[0].1.body.contains("checkout"), "{}", team[0].1.body);
-        assert!(!send_review(&app.store, &app.notifier, 28, now + 120).await.unwrap());
+        assert!(!send_review(&app.store, &app.notifier, 28, now + 120)
+            .await
+            .unwrap());
         assert!(app.notifier.take_routed().is_empty(), "once a week");
     }
 }

@@ -77,9 +77,17 @@ async fn a_failing_team_topic_is_retried_alone() {
     app.notifier.missing_topics.lock().unwrap().push(B.into());
     let r = at(&app, T + 10 * 60).await;
     assert_eq!(r.notifications_sent, 1);
-    assert_eq!(r.slos[0].notify_errors.len(), 1, "{:?}", r.slos[0].notify_errors);
+    assert_eq!(
+        r.slos[0].notify_errors.len(),
+        1,
+        "{:?}",
+        r.slos[0].notify_errors
+    );
     let first = app.notifier.take_routed();
-    assert_eq!(first.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(), [A]);
+    assert_eq!(
+        first.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
+        [A]
+    );
     // Still missing: retried, nothing resent to A.
     at(&app, T + 15 * 60).await;
     assert!(app.notifier.take_routed().is_empty());
@@ -87,7 +95,11 @@ async fn a_failing_team_topic_is_retried_alone() {
     let r = at(&app, T + 20 * 60).await;
     assert_eq!(r.notifications_sent, 1);
     let later = app.notifier.take_routed();
-    assert_eq!(later, vec![(B.to_string(), first[0].1.clone())], "the same page, to B only");
+    assert_eq!(
+        later,
+        vec![(B.to_string(), first[0].1.clone())],
+        "the same page, to B only"
+    );
     assert_eq!(app.store.unsent(), 0);
     assert!(stack(&app).is_empty());
 }
@@ -102,10 +114,17 @@ async fn a_denied_team_topic_becomes_a_ticket_on_the_stack_topic_once() {
     let sent = app.notifier.take();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].severity, Severity::Ticket);
-    assert!(sent[0].subject.contains("team-a-pages"), "{}", sent[0].subject);
+    assert!(
+        sent[0].subject.contains("team-a-pages"),
+        "{}",
+        sent[0].subject
+    );
     assert!(sent[0].body.contains(A) && sent[0].body.contains("checkout"));
     at(&app, T + 15 * 60).await;
-    assert!(app.notifier.take().is_empty(), "delivered once, as the ticket");
+    assert!(
+        app.notifier.take().is_empty(),
+        "delivered once, as the ticket"
+    );
     assert_eq!(app.store.unsent(), 0);
     // A failing stack topic keeps it pending: never lost.
     let app = routed(&[A], false).await;

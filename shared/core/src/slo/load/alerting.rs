@@ -224,13 +224,7 @@ pub(super) fn read_policy(
 
 /// A policy's `notificationTargets`: each a `targetRef` to an AlertNotificationTarget, or one
 /// inline. Returns the SNS topics among them, each once; other targets are documentation.
-fn read_targets(
-    ctx: &mut Ctx,
-    at: At,
-    list: &Node,
-    path: &str,
-    targets: &Targets,
-) -> Vec<String> {
+fn read_targets(ctx: &mut Ctx, at: At, list: &Node, path: &str, targets: &Targets) -> Vec<String> {
     let mut topics: Vec<String> = Vec::new();
     let Some(items) = expect_list(ctx, at, list, path, "a list") else {
         return topics;
@@ -333,12 +327,7 @@ fn header_name(ctx: &mut Ctx, at: At, doc: &Node, path: &str) -> Option<String> 
 
 /// An SLO's `alertPolicies` list: the conditions of all its policies, each name once, and
 /// the topics of all their notification targets, each once.
-pub(super) fn read_slo_policies(
-    ctx: &mut Ctx,
-    at: At,
-    list: &Node,
-    refs: &Refs,
-) -> Option<Policy> {
+pub(super) fn read_slo_policies(ctx: &mut Ctx, at: At, list: &Node, refs: &Refs) -> Option<Policy> {
     let p = "spec.alertPolicies";
     let items = expect_list(ctx, at, list, p, "a list")?;
     let mut out: Vec<BurnRateCondition> = Vec::new();

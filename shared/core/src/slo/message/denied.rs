@@ -88,11 +88,19 @@ mod tests {
         let topic = "arn:aws:sns:eu-west-1:123456789012:team-a-pages";
         let t = denied_ticket(&page, topic, "AuthorizationError: not\nauthorized");
         assert_eq!(t.severity, Severity::Ticket);
-        assert!(t.subject.starts_with("[TICKET] webshop checkout:"), "{}", t.subject);
+        assert!(
+            t.subject.starts_with("[TICKET] webshop checkout:"),
+            "{}",
+            t.subject
+        );
         assert!(t.subject.contains("team-a-pages"), "{}", t.subject);
         assert!(t.body.contains(topic) && t.body.contains("SLO:    checkout"));
         assert!(t.body.contains("kms:GenerateDataKey"));
-        assert!(t.body.contains("\"AuthorizationError: not\\nauthorized\""), "{}", t.body);
+        assert!(
+            t.body.contains("\"AuthorizationError: not\\nauthorized\""),
+            "{}",
+            t.body
+        );
         assert!(t.body.ends_with("the page's body\n"), "carries the message");
         assert_eq!(t.document["notification"]["event"], "opened");
         assert_ne!(t.id, page.id);
