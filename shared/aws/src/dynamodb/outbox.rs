@@ -90,7 +90,7 @@ impl Outbox for DynamoStore {
         match res {
             Ok(out) => {
                 let item = out.attributes().cloned().unwrap_or_default();
-                Ok(Claim::Claimed(json(&item, "notification")?))
+                Ok(Claim::Claimed(Box::new(json(&item, "notification")?)))
             }
             Err(e) => match classify(&e) {
                 Failure::Conditional(_) => {

@@ -234,7 +234,7 @@ impl Outbox for MemoryStore {
                     Some((who, until)) if who != claimant && *until > now => Claim::Busy,
                     _ => {
                         o.claim = Some((claimant.to_string(), now + lease));
-                        Claim::Claimed(o.notification.clone())
+                        Claim::Claimed(Box::new(o.notification.clone()))
                     }
                 },
             },

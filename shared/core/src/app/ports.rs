@@ -159,8 +159,8 @@ pub enum ApplyOutcome {
 /// Result of trying to claim an outbox item for delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
-    /// Ours to publish.
-    Claimed(Notification),
+    /// Ours to publish (boxed: the other answers carry nothing).
+    Claimed(Box<Notification>),
     /// Already delivered (by us earlier, or by another process).
     AlreadySent,
     /// Another process holds an unexpired claim.

@@ -215,7 +215,8 @@ mod tests {
 
     #[test]
     fn an_slo_goes_to_its_topics_else_to_the_stack_topic_and_each_once() {
-        let stack = Some("arn:aws:sns:eu-west-1:123456789012:sloguard");
+        const STACK: &str = "arn:aws:sns:eu-west-1:123456789012:sloguard";
+        let stack = Some(STACK);
         assert_eq!(people_topics(&slo(&[]), false, stack), vec![None]);
         assert_eq!(
             people_topics(&slo(&[A, B, A]), false, stack),
@@ -227,7 +228,7 @@ mod tests {
             "copy-all: the stack topic too"
         );
         assert_eq!(
-            people_topics(&slo(&[stack.unwrap(), A]), true, stack),
+            people_topics(&slo(&[STACK, A]), true, stack),
             vec![None, Some(A.to_string())],
             "the stack topic named as a target is the stack topic, once"
         );
