@@ -23,6 +23,42 @@ const HOUR: i64 = 3600;
 const DAY: i64 = 86_400;
 /// The demo stack's own SLO event bus, named as the template names it (`STACK-slo-events`).
 const DEMO_BUS: &str = "sloguard-demo-slo-events";
+/// The support team's topic: the name examples/slos/alerting.yaml's target ARN ends in.
+const SUPPORT_TOPIC: &str = "support-pages";
+
+/// `N messages: SLO (count), ...` of one inbox, to show whose messages it holds.
+fn inbox_summary(inbox: &[emulator::Received]) -> String {
+    let mut by_slo: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for m in inbox {
+        *by_slo
+            .entry(m.attributes.get("slo").map_or("?", String::as_str))
+            .or_default() += 1;
+    }
+    let list: Vec<String> = by_slo.iter().map(|(s, n)| format!("{s} ({n})")).collect();
+    format!("{}: {}", count(inbox.len(), "message"), list.join(", "))
+}
+
+/// Every notification of one inbox exactly as its subscriber received it.
+fn print_inbox(who: &str, topic: &str, inbox: &[emulator::Received]) {
+    println!(
+        "\n== what {who} received: {} on {topic}",
+        count(inbox.len(), "notification")
+    );
+    for m in inbox {
+        println!("\n--- Subject: {}", m.subject);
+        println!(
+            "    Attributes: {}",
+            m.attributes
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        for line in m.message.lines() {
+            println!("    {line}");
+        }
+    }
+}
 
 fn point(ns: &str, metric: &str, dims: &[(&str, &str)], t: i64, v: f64) -> Point {
     Point {
@@ -177,6 +213,11 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     let sqs = sloguard_testing::aws_sdk_sqs::Client::new(&sdk);
     let topic = emulator::create_topic(&sns, "sloguard-demo").await?;
     let queue = emulator::subscribe_queue(&sqs, &sns, &topic, "oncall-inbox").await?;
+    // A second team, support, with its own topic (the one examples/slos/alerting.yaml's
+    // AlertNotificationTarget names) and its own inbox.
+    let support_topic = emulator::create_topic(&sns, SUPPORT_TOPIC).await?;
+    let support_queue =
+        emulator::subscribe_queue(&sqs, &sns, &support_topic, "support-inbox").await?;
     let settings = Environment {
         table: "sloguard-demo".into(),
         topic_arn: Some(topic.clone()),
@@ -192,6 +233,13 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
         event_bus: Some(DEMO_BUS.into()),
         changes_days: 90,
         reconcile_hours: 24,
+        // As a stack deployed with AllowedTopicPrefix=support- would be.
+        allowed_topics: Some(
+            sloguard_core::slo::route::AllowedTopics::parse(&format!(
+                "arn:aws:sns:{REGION}:123456789012:support-*"
+            ))
+            .map_err(anyhow::Error::msg)?,
+        ),
         ..Environment::default()
     };
     let app = build_app(&settings, &sdk);
@@ -199,6 +247,7 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     println!("\n== sloguard init");
     app.store.create_table_if_missing().await?;
     println!("table {} created; topic {topic}; an SQS queue subscribed to it stands in for on-call's inbox", settings.table);
+    println!("a second team, support: its own topic {support_topic} and inbox queue; the support SLO's alert policy names that topic (examples/slos/alerting.yaml), so its messages go there and nowhere else");
 
     // A rule on the stack's bus, as a user would add one to stop a deployment or call a webhook.
     let events = sloguard_testing::aws_sdk_eventbridge::Client::new(&sdk);
@@ -352,24 +401,14 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     super::commands::report::report(&app, &[], 4 * HOUR, report, end).await?;
 
     let inbox = emulator::drain(&sqs, &queue).await?;
+    let support_inbox = emulator::drain(&sqs, &support_queue).await?;
     println!(
-        "\n== what on-call received: {} on {topic}",
-        count(inbox.len(), "notification")
+        "\n== what each team's inbox received: only its own SLOs' messages, each once\n   on-call (stack topic {topic}): {}\n   support ({support_topic}): {}",
+        inbox_summary(&inbox),
+        inbox_summary(&support_inbox)
     );
-    for m in &inbox {
-        println!("\n--- Subject: {}", m.subject);
-        println!(
-            "    Attributes: {}",
-            m.attributes
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        for line in m.message.lines() {
-            println!("    {line}");
-        }
-    }
+    print_inbox("on-call", &topic, &inbox);
+    print_inbox("the support team", &support_topic, &support_inbox);
     let slo_events = emulator::drain_events(&sqs, &automation).await?;
     println!(
         "\n== what the EventBridge rule received: {} (source sloguard, one per incident transition and budget event)",

@@ -53,8 +53,21 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     let c = args.store.connect().await?;
     let sources = read_files(&args.files)?;
     // Warnings never stop an apply, but the person applying should see them.
-    for w in sloguard_core::slo::load::load(&sources).warnings {
+    let loaded = sloguard_core::slo::load::load(&sources);
+    for w in &loaded.warnings {
         eprintln!("{}:{}: {}: warning: {}", w.file, w.line, w.path, w.message);
+    }
+    // A topic the stack may not publish to (SLO_ALLOWED_TOPICS, when known) is refused.
+    if let Some(allowed) = &c.settings.allowed_topics {
+        let outside =
+            super::outside_allowed(&loaded.slos, allowed, c.settings.topic_arn.as_deref());
+        if !outside.is_empty() {
+            for p in &outside {
+                println!("{p}");
+            }
+            eprintln!("{}; nothing was applied", count(outside.len(), "problem"));
+            return Ok(ExitCode::from(1));
+        }
     }
     match apply(&c.app.store, &sources, options).await {
         Ok(changes) => {

@@ -37,6 +37,33 @@ use sloguard_core::settings::{self, Overrides};
 use sloguard_core::slo::load::SourceFile;
 use sloguard_core::slo::message::count;
 
+/// The SLOs' notification topics outside `allowed` (SLO_ALLOWED_TOPICS), each once, as
+/// problems at the SLO's line: `validate` warns of them, `apply` refuses them.
+pub fn outside_allowed(
+    slos: &[sloguard_core::slo::model::SloDefinition],
+    allowed: &sloguard_core::slo::route::AllowedTopics,
+    stack_topic: Option<&str>,
+) -> Vec<sloguard_core::slo::load::Problem> {
+    use sloguard_core::slo::route::{outside, outside_message};
+    let mut out: Vec<sloguard_core::slo::load::Problem> = Vec::new();
+    for (slo, topic) in outside(slos, allowed, stack_topic) {
+        let p = sloguard_core::slo::load::Problem {
+            file: slo.file.clone(),
+            line: slo.line,
+            path: "spec.alertPolicies".into(),
+            message: outside_message(slo, topic, allowed),
+        };
+        // Objectives of one SLO share its line and policies: one problem each.
+        if !out
+            .iter()
+            .any(|o| o.file == p.file && o.line == p.line && o.message.contains(topic))
+        {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// The clients and settings a verb works with, built once.
 pub struct Connection {
     pub app: AwsApp,

@@ -25,6 +25,14 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     for w in &loaded.warnings {
         println!("{}:{}: {}: warning: {}", w.file, w.line, w.path, w.message);
     }
+    // Where the stack's SLO_ALLOWED_TOPICS is known, a topic outside it is worth a warning
+    // here (`apply` refuses it).
+    let get = |k: &str| std::env::var(k).ok();
+    if let Some(allowed) = sloguard_aws::environment::allowed_topics(&get)? {
+        for w in super::outside_allowed(&loaded.slos, &allowed, get("SLO_TOPIC_ARN").as_deref()) {
+            println!("{}:{}: {}: warning: {}", w.file, w.line, w.path, w.message);
+        }
+    }
     if loaded.problems.is_empty() && loaded.slos.is_empty() {
         eprintln!(
             "error: {} read, but none defines an SLO (kind: SLO)",

@@ -5,7 +5,7 @@ use anyhow::Result;
 use serde_json::Value;
 use sloguard_testing::emulator::{self, Moto, Point};
 
-use super::{root, scratch, sloguard, text};
+use super::{root, scratch, sloguard, sloguard_with, text};
 
 #[tokio::test]
 async fn init_apply_evaluate_status_history() -> Result<()> {
@@ -439,5 +439,48 @@ async fn an_slo_with_two_objectives_shows_each_and_its_worst() -> Result<()> {
         .unwrap_or_else(|| panic!("no group row in\n{human}"));
     assert!(group.contains("breaching"), "{group}");
     assert!(group.contains("worst of 2 objectives"), "{group}");
+    Ok(())
+}
+
+/// Issue 22.2: where the stack's SLO_ALLOWED_TOPICS is known, validate warns of a
+/// notification topic outside it and apply refuses it, storing nothing.
+#[tokio::test]
+async fn apply_refuses_a_notification_topic_outside_the_allowed_topics() -> Result<()> {
+    let other = [(
+        "SLO_ALLOWED_TOPICS",
+        "arn:aws:sns:eu-west-1:123456789012:team-*",
+    )];
+    let out = sloguard_with(None, &["validate", "examples/slos"], &other);
+    assert!(out.status.success(), "a warning only: {}", text(&out));
+    assert!(
+        text(&out).contains("examples/slos/premium-support.yaml:")
+            && text(&out).contains("spec.alertPolicies: warning: SLO `premium-first-response` routes to arn:aws:sns:eu-west-1:123456789012:support-pages, outside"),
+        "{}",
+        text(&out)
+    );
+    let out = sloguard_with(None, &["validate", "examples/slos"], &[]);
+    assert!(
+        !text(&out).contains("warning"),
+        "unknown scope: no check: {}",
+        text(&out)
+    );
+
+    let moto = Moto::start(&emulator::find_moto(None)?)?;
+    assert!(sloguard(Some(&moto), &["init"]).status.success());
+    let out = sloguard_with(Some(&moto), &["apply", "examples/slos"], &other);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("nothing was applied"), "{}", text(&out));
+    assert!(text(&sloguard(Some(&moto), &["status"])).contains("no SLOs in the table yet"));
+    let support = [(
+        "SLO_ALLOWED_TOPICS",
+        "arn:aws:sns:eu-west-1:123456789012:support-*",
+    )];
+    let out = sloguard_with(Some(&moto), &["apply", "examples/slos"], &support);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("premium-first-response: created"),
+        "{}",
+        text(&out)
+    );
     Ok(())
 }

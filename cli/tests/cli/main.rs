@@ -29,11 +29,19 @@ pub(crate) fn root() -> std::path::PathBuf {
 
 /// `sloguard ARGS` against `moto` (its table `cli-test`), or with no table at all.
 pub(crate) fn sloguard(moto: Option<&Moto>, args: &[&str]) -> Output {
+    sloguard_with(moto, args, &[])
+}
+
+/// `sloguard ARGS` as `sloguard` runs it, with the environment variables `vars` set too.
+pub(crate) fn sloguard_with(moto: Option<&Moto>, args: &[&str], vars: &[(&str, &str)]) -> Output {
     let mut c = Command::new(BIN);
     c.current_dir(root())
         .args(args)
         .env("NO_COLOR", "1")
-        .env_remove("SLO_TOPIC_ARN");
+        .env_remove("SLO_TOPIC_ARN")
+        .env_remove("SLO_ALLOWED_TOPICS")
+        .env_remove("SLO_COPY_ALL_TO_STACK_TOPIC")
+        .envs(vars.iter().copied());
     match moto {
         Some(m) => c
             .envs(m.endpoint_env())

@@ -74,6 +74,7 @@ fn outbox_and_dedup_keys_keep_their_stored_text() {
     let k = OutboxKey {
         notification: "2027-01-15T08:10:00Z#opened".into(),
         channel: Channel::Events,
+        topic: None,
     };
     let item = outbox_item_key("checkout", &k);
     assert_eq!(get_s(&item, PK), Some("OUTBOX#checkout"));
@@ -82,6 +83,20 @@ fn outbox_and_dedup_keys_keep_their_stored_text() {
     // A channel this version does not know is not delivered on another one.
     assert_eq!(parse_outbox_key("2027-01-15T08:10:00Z#opened#pager"), None);
     assert_eq!(parse_outbox_key("no-channel"), None);
+    // A team topic's item keeps its topic; a key stored before routing has none: the stack's.
+    let team = OutboxKey {
+        notification: "2027-01-15T08:10:00Z#alarm#a#b".into(),
+        channel: Channel::People,
+        topic: Some("arn:aws:sns:eu-west-1:123456789012:team-a".into()),
+    };
+    assert_eq!(
+        outbox_sort_key(&team),
+        "2027-01-15T08:10:00Z#alarm#a#b#people@arn:aws:sns:eu-west-1:123456789012:team-a"
+    );
+    assert_eq!(parse_outbox_key(&outbox_sort_key(&team)), Some(team));
+    let old = parse_outbox_key("2027-01-15T08:10:00Z#opened#people").unwrap();
+    assert_eq!((old.channel, old.topic), (Channel::People, None));
+    assert_eq!(parse_outbox_key("x#people@"), None);
     let once = once_key(Once::AlarmTransition {
         alarm: "checkout-5xx-high",
         timestamp_ms: 1_800_000_000_123,

@@ -41,6 +41,10 @@ impl Notifier for AwsNotifier {
             (c, _) => self.sns.publish(c, n).await,
         }
     }
+
+    async fn publish_to(&self, topic: &str, n: &Notification) -> Result<(), NotifyError> {
+        self.sns.publish_to(topic, n).await
+    }
 }
 
 /// The shortest outbox claim lease: the publish's budget at the default timeouts

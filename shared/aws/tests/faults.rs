@@ -236,6 +236,7 @@ fn notification() -> sloguard_core::slo::message::Notification {
         id: "x".into(),
         slo: "checkout".into(),
         service: "webshop".into(),
+        team: None,
         severity: sloguard_core::slo::model::Severity::Page,
         status: sloguard_core::slo::status::Status::Breaching,
         subject: "s".into(),
@@ -266,7 +267,7 @@ async fn dynamodb_lost_races_and_throttling() {
             3,
             &SloState::default(),
             &[notification()],
-            &[Channel::People],
+            &[Channel::People.into()],
             &[],
         )
         .await
@@ -283,7 +284,7 @@ async fn dynamodb_lost_races_and_throttling() {
             3,
             &SloState::default(),
             &[],
-            &[Channel::People],
+            &[Channel::People.into()],
             &[],
         )
         .await
@@ -338,6 +339,84 @@ async fn sns_publish_failures_are_reported_for_a_later_retry() {
 }
 
 #[tokio::test]
+async fn a_publish_denied_by_iam_or_the_topics_kms_key_is_denied_and_not_retried() {
+    use sloguard_core::app::ports::Notifier;
+    let team = "arn:aws:sns:eu-west-1:123456789012:team-a-pages";
+    let denied = mock!(aws_sdk_sns::Client::publish)
+        .sequence()
+        .http_response(|| query_error(403, "AuthorizationError"))
+        .http_response(|| query_error(400, "KMSAccessDenied"))
+        .build();
+    let client = mock_client!(aws_sdk_sns, RuleMode::Sequential, [&denied], |c| c
+        .retry_config(RetryConfig::standard().with_max_attempts(3)));
+    let notifier = SnsNotifier::new(client, "arn:aws:sns:eu-west-1:1:t".into(), None);
+    let n = notification();
+    for _ in 0..2 {
+        let err = notifier.publish_to(team, &n).await.unwrap_err();
+        assert!(
+            matches!(&err, NotifyError::Denied { topic, .. } if topic == team),
+            "{err:?}"
+        );
+    }
+    assert_eq!(denied.num_calls(), 2, "a denial is not retried by the SDK");
+}
+
+/// A deployed stack whose role may not publish to a team's topic: the page reaches the stack
+/// topic as a ticket naming the SLO and the topic, once, and nothing stays pending.
+#[tokio::test]
+async fn a_denied_team_topic_becomes_one_ticket_on_the_stack_topic() {
+    use sloguard_core::app::cycle::{run_cycle, CycleRequest};
+    use sloguard_core::app::memory::{app_with, FakeMetrics, MemoryStore};
+    use sloguard_core::app::{App, DefinitionStore};
+    let team = "arn:aws:sns:eu-west-1:123456789012:team-a-pages";
+    let stack = "arn:aws:sns:eu-west-1:123456789012:sloguard";
+    // The team topic refuses; the stack topic takes the ticket.
+    let publishes = mock!(aws_sdk_sns::Client::publish)
+        .sequence()
+        .http_response(|| query_error(403, "AuthorizationError"))
+        .output(|| {
+            aws_sdk_sns::operation::publish::PublishOutput::builder()
+                .message_id("m")
+                .build()
+        })
+        .build();
+    let client = mock_client!(aws_sdk_sns, RuleMode::Sequential, [&publishes]);
+    let fake = app_with(|t| if t >= 1_800_000_000 { 10.0 } else { 0.0 }).await;
+    let mut def = fake
+        .store
+        .definitions()
+        .await
+        .unwrap()
+        .remove(0)
+        .definition
+        .unwrap();
+    def.topics = vec![team.to_string()];
+    let store = MemoryStore::default();
+    store.put_definition(&def).await.unwrap();
+    let app: App<FakeMetrics, MemoryStore, SnsNotifier> = App {
+        metrics: fake.metrics,
+        store,
+        notifier: SnsNotifier::new(client, stack.into(), None),
+        config: fake.config,
+    };
+    let t = 1_800_000_000 + 600;
+    let r = run_cycle(
+        &app,
+        CycleRequest {
+            trigger: t,
+            now: t,
+            ..CycleRequest::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.notifications_sent, 1, "{r:?}");
+    assert!(r.slos[0].notify_errors.is_empty(), "{r:?}");
+    assert_eq!(publishes.num_calls(), 2, "the team topic, then the ticket");
+    assert_eq!(app.store.unsent(), 0, "nothing left to retry");
+}
+
+#[tokio::test]
 async fn an_eventbridge_entry_that_failed_is_a_failed_put_and_people_only_kinds_are_not_put() {
     use aws_sdk_eventbridge::operation::put_events::PutEventsOutput;
     use aws_sdk_eventbridge::types::PutEventsResultEntry;
@@ -360,6 +439,7 @@ async fn an_eventbridge_entry_that_failed_is_a_failed_put_and_people_only_kinds_
         id: "x".into(),
         slo: "checkout".into(),
         service: "webshop".into(),
+        team: None,
         severity: sloguard_core::slo::model::Severity::Page,
         status: sloguard_core::slo::status::Status::Breaching,
         subject: "s".into(),
@@ -396,7 +476,7 @@ async fn a_cancelled_transaction_is_read_by_its_reasons_codes_not_its_message() 
             3,
             &SloState::default(),
             &[notification()],
-            &[Channel::People],
+            &[Channel::People.into()],
             &[],
         )
         .await

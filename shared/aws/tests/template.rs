@@ -593,3 +593,60 @@ fn the_dashboard_reads_only_the_partitions_it_shows() {
     assert_eq!(keys, ["DEF", "STATE", "SNAP#*", "CHANGE#*", "CORR"]);
     assert!(dash.contains("ForAllValues:StringLike"), "{dash}");
 }
+
+#[test]
+fn the_functions_publish_only_to_the_stack_topics_and_the_allowed_team_prefix() {
+    let t = template();
+    let prefix = t
+        .get("Parameters")
+        .and_then(|p| p.get("AllowedTopicPrefix"))
+        .expect("AllowedTopicPrefix");
+    assert_eq!(scalar(prefix, "Default"), "", "team topics are opt-in");
+    let team_arn =
+        "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${AllowedTopicPrefix}*";
+    for role in ["EvaluatorRole", "AlarmHandlerRole"] {
+        let text = flat(props(&t, role));
+        // Every sns:Publish names its resources: the stack's topics, or the team prefix only
+        // when one is set; never "*".
+        assert!(!text.contains("Action: sns:Publish Resource: *"), "{role}");
+        let at = text.find("Sid: NotifyTeamTopics").expect(role);
+        let team = &text[at..at + text[at..].find(" Sid:").unwrap_or(text.len() - at)];
+        assert!(
+            team.contains(&format!("Resource: {team_arn}")),
+            "{role}: {team}"
+        );
+        let before = &text[..at];
+        assert!(
+            before.ends_with("HasTeamTopics "),
+            "{role}: conditional on the prefix"
+        );
+    }
+    let dash = flat(props(&t, "DashboardRole"));
+    assert!(
+        !dash.contains("sns:Publish"),
+        "the dashboard never publishes"
+    );
+    let env = flat(
+        t.get("Globals")
+            .and_then(|g| g.get("Function"))
+            .and_then(|f| f.get("Environment"))
+            .unwrap(),
+    );
+    assert!(
+        env.contains(&format!(
+            "SLO_ALLOWED_TOPICS: HasTeamTopics {team_arn} none"
+        )),
+        "the functions know the same scope: {env}"
+    );
+    assert!(
+        env.contains("SLO_COPY_ALL_TO_STACK_TOPIC: CopyAllToStackTopic"),
+        "{env}"
+    );
+    // What the template passes, the functions read.
+    let allowed = sloguard_core::slo::route::AllowedTopics::parse(
+        "arn:aws:sns:eu-west-1:123456789012:slo-team-*",
+    )
+    .unwrap();
+    assert!(allowed.allows("arn:aws:sns:eu-west-1:123456789012:slo-team-payments"));
+    assert!(sloguard_core::slo::route::AllowedTopics::parse("none").is_ok());
+}

@@ -26,6 +26,7 @@
 //! `SloMetrics` (`Kind::Choice`); another type implements `FromSetting`.
 
 use crate::cost::SloMetrics;
+use crate::slo::route::AllowedTopics;
 
 /// One setting, as users see it: where it is read from, what it accepts, what it means.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -271,6 +272,16 @@ impl FromSetting for bool {
     }
 }
 
+impl FromSetting for Option<AllowedTopics> {
+    fn from_setting(s: &Setting, given: Option<String>) -> Result<Self, SettingError> {
+        match (s.kind, given.filter(|v| !v.trim().is_empty())) {
+            (Kind::List, None) => Ok(None),
+            (Kind::List, Some(v)) => AllowedTopics::parse(&v).map(Some).map_err(|m| s.error(m)),
+            _ => kind_mismatch(s),
+        }
+    }
+}
+
 impl FromSetting for SloMetrics {
     fn from_setting(s: &Setting, given: Option<String>) -> Result<Self, SettingError> {
         let Kind::Choice { default, choices } = s.kind else {
@@ -427,6 +438,21 @@ settings! {
         flag: Some("--reconcile-hours"),
         kind: Kind::Whole { default: 24, min: 0, max: 336, unit: "hours" },
         meaning: "the longest time between full reads of a metric stream read on its cache (0 reads every stream whole every cycle, at about 5 times the GetMetricData cost; the flag is on `cost`)",
+    },
+    /// SLO_ALLOWED_TOPICS: the team topics the stack may publish to; unset: not known
+    /// here, so nothing is checked.
+    allowed_topics: Option<AllowedTopics> = ALLOWED_TOPICS {
+        var: "SLO_ALLOWED_TOPICS",
+        flag: None,
+        kind: Kind::List,
+        meaning: "the team topics the stack may publish to: topic ARNs or ARN prefixes ending in `*`, comma-separated, or `none` (the stack sets it from `AllowedTopicPrefix`); `validate` warns and `apply` refuses a notification target outside it; unset: nothing is checked",
+    },
+    /// SLO_COPY_ALL_TO_STACK_TOPIC: the stack topic also gets what goes to team topics.
+    copy_all_to_stack_topic: bool = COPY_ALL_TO_STACK_TOPIC {
+        var: "SLO_COPY_ALL_TO_STACK_TOPIC",
+        flag: None,
+        kind: Kind::Switch { default: false },
+        meaning: "the stack topic also gets every message routed to a team topic (an audit mailbox)",
     },
     /// SLO_AWS_CONNECT_TIMEOUT_SECONDS: how long to wait for a connection to AWS.
     aws_connect_timeout_seconds: i64 = AWS_CONNECT_TIMEOUT_SECONDS {

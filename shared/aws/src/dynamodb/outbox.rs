@@ -13,18 +13,30 @@ use super::{classify, get_s, json, key, n, s, DynamoStore, Failure, Item};
 pub(super) const OUTBOX_DAYS: i64 = 30;
 
 /// An outbox item's sort key, and its entry in the state's `pending` set:
-/// `<notification id>#<channel>`.
+/// `<notification id>#<channel>` for the stack's own topics (as every item stored before
+/// routing), `<notification id>#<channel>@<topic ARN>` for a team's topic (an ARN holds no
+/// `#` and no `@`, so the key reads back whole).
 pub(super) fn outbox_sort_key(k: &OutboxKey) -> String {
-    format!("{}#{}", k.notification, k.channel.as_str())
+    match &k.topic {
+        None => format!("{}#{}", k.notification, k.channel.as_str()),
+        Some(t) => format!("{}#{}@{t}", k.notification, k.channel.as_str()),
+    }
 }
 
 /// An outbox key read back from `pending`; None for a channel this version does not know
 /// (never guessed: delivering it on another channel would send it to the wrong audience).
+/// A key without a topic (every key stored before routing) goes to the stack topic.
 pub(super) fn parse_outbox_key(text: &str) -> Option<OutboxKey> {
-    let (id, channel) = text.rsplit_once('#')?;
+    let (id, rest) = text.rsplit_once('#')?;
+    let (channel, topic) = match rest.split_once('@') {
+        Some((c, t)) if !t.is_empty() => (c, Some(t.to_string())),
+        Some(_) => return None,
+        None => (rest, None),
+    };
     Some(OutboxKey {
         notification: id.to_string(),
         channel: Channel::parse(channel)?,
+        topic,
     })
 }
 
@@ -78,7 +90,7 @@ impl Outbox for DynamoStore {
         match res {
             Ok(out) => {
                 let item = out.attributes().cloned().unwrap_or_default();
-                Ok(Claim::Claimed(json(&item, "notification")?))
+                Ok(Claim::Claimed(Box::new(json(&item, "notification")?)))
             }
             Err(e) => match classify(&e) {
                 Failure::Conditional(_) => {

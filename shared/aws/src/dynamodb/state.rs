@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
 use sloguard_core::app::ports::{
-    outbox_items, Channel, Silence, StateStore, StoreError, StoredState,
+    outbox_items, Destination, Silence, StateStore, StoreError, StoredState,
 };
 use sloguard_core::slo::incident::IncidentRecord;
 use sloguard_core::slo::message::Notification;
@@ -134,10 +134,10 @@ impl StateStore for DynamoStore {
         expected_version: u64,
         state: &SloState,
         notifications: &[Notification],
-        channels: &[Channel],
+        destinations: &[Destination],
         incidents: &[IncidentRecord],
     ) -> Result<bool, StoreError> {
-        let outbox = outbox_items(notifications, channels);
+        let outbox = outbox_items(notifications, destinations);
         let keys: Vec<String> = outbox.iter().map(|(k, _)| outbox_sort_key(k)).collect();
         // `latest` was a copy of the newest snapshot (history has it): dropped on the
         // first write, so the item stays small.

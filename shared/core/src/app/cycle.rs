@@ -18,13 +18,15 @@ use crate::slo::series::StreamData;
 use crate::slo::shard::in_shard;
 use crate::slo::status::{decide, Rules, SloState, Status, StatusChange};
 
+use super::deliver::dedup;
 use super::events::{EventError, ScheduleInput};
 use super::ports::{
-    outbox_items, AccessProblem, BudgetStore, Claim, MetricSource, Notifier, NotifyError,
-    OutboxKey, SourceError, StoreError, StoredState,
+    destinations, outbox_items, AccessProblem, BudgetStore, MetricSource, Notifier, NotifyError,
+    SourceError, StoreError, StoredState,
 };
 use super::read::read_streams;
 use super::App;
+use crate::slo::route::people_topics;
 use crate::slo::snapshot::{Snapshot, RECENT_HISTORY_DAYS};
 
 /// Attempts at committing a state change when other evaluators keep winning the race.
@@ -406,7 +408,12 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
     backfill: bool,
 ) -> Result<SloOutcome, SloError> {
     let eval = evaluate(slo, t, streams)?;
-    let channels = app.notifier.channels();
+    let people = people_topics(
+        slo,
+        app.config.copy_all_to_stack_topic,
+        app.config.stack_topic.as_deref(),
+    );
+    let destinations = destinations(&app.notifier.channels(), &people);
     // A state from the future (a wrong clock, or a trigger accepted before times were
     // checked) would make every real cycle look old: repair it, never obey it.
     let repaired = repair_future(&mut stored.state, t.now + MAX_FUTURE_SECONDS, t.at);
@@ -542,14 +549,14 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
                 stored.version,
                 &new_state,
                 &notifications,
-                &channels,
+                &destinations,
                 &incidents,
             )
             .await?;
         if committed {
             let mut pending = stored.pending;
             pending.extend(
-                outbox_items(&notifications, &channels)
+                outbox_items(&notifications, &destinations)
                     .into_iter()
                     .map(|(k, _)| k),
             );
@@ -572,7 +579,7 @@ async fn process<M: MetricSource, S: BudgetStore, N: Notifier>(
     let mut sent = 0;
     let mut errors = Vec::new();
     for key in dedup(pending) {
-        match deliver(app, &slo.name, &key, t.now).await {
+        match super::deliver::deliver(app, &slo.name, &key, t.now).await {
             Ok(true) => sent += 1,
             Ok(false) => {}
             Err(e) => errors.push(e),
@@ -639,54 +646,6 @@ fn same_but_time(a: &SloState, b: &SloState) -> bool {
     } == SloState {
         last_evaluated_at: None,
         ..b.clone()
-    }
-}
-
-fn dedup(mut v: Vec<OutboxKey>) -> Vec<OutboxKey> {
-    v.sort();
-    v.dedup();
-    v
-}
-
-/// Claim, publish, mark sent: at most one process publishes each outbox item.
-async fn deliver<M, S: BudgetStore, N: Notifier>(
-    app: &App<M, S, N>,
-    slo: &str,
-    key: &OutboxKey,
-    now: i64,
-) -> Result<bool, DeliveryError> {
-    let channel = key.channel;
-    let claimant = &app.config.claimant;
-    match app
-        .store
-        .claim(slo, key, claimant, now, app.config.claim_lease_seconds)
-        .await?
-    {
-        Claim::Claimed(n) => match app.notifier.publish(channel, &n).await {
-            Ok(()) => {
-                app.store.mark_sent(slo, key, claimant, now).await?;
-                tracing::info!(
-                    slo,
-                    notification = %key.notification,
-                    channel = channel.as_str(),
-                    severity = n.severity.as_str(),
-                    status = n.status.as_str(),
-                    "notification sent"
-                );
-                Ok(true)
-            }
-            Err(e) => {
-                if let Err(r) = app.store.release(slo, key, claimant).await {
-                    tracing::warn!(slo, notification = %key.notification, channel = channel.as_str(), error = %r, "could not release claim; it expires on its own");
-                }
-                Err(e.into())
-            }
-        },
-        Claim::AlreadySent | Claim::Missing => {
-            app.store.forget_pending(slo, key).await?;
-            Ok(false)
-        }
-        Claim::Busy => Ok(false),
     }
 }
 

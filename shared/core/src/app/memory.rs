@@ -20,9 +20,9 @@ use crate::slo::status::SloState;
 use super::events::AlarmMetric;
 use super::ports::{
     outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, CorrectionStore, DedupStore,
-    DefinitionStore, HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier, NotifyError,
-    Once, OnceClaim, Outbox, OutboxKey, QueryResult, Silence, SourceError, StateStore, StoreError,
-    StoredDefinition, StoredState, StreamCacheStore,
+    DefinitionStore, Destination, HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier,
+    NotifyError, Once, OnceClaim, Outbox, OutboxKey, QueryResult, Silence, SourceError, StateStore,
+    StoreError, StoredDefinition, StoredState, StreamCacheStore,
 };
 use crate::slo::snapshot::Snapshot;
 
@@ -192,12 +192,12 @@ impl StateStore for MemoryStore {
         expected_version: u64,
         state: &SloState,
         notifications: &[Notification],
-        channels: &[Channel],
+        destinations: &[Destination],
         incidents: &[IncidentRecord],
     ) -> Result<bool, StoreError> {
         Ok(self.with(|t| {
             let current = t.states.get(slo).map_or(0, |s| s.version);
-            let keys = outbox_items(notifications, channels);
+            let keys = outbox_items(notifications, destinations);
             // Like the DynamoDB transaction: the version check and every outbox put, or nothing.
             if current != expected_version
                 || keys
@@ -252,7 +252,7 @@ impl Outbox for MemoryStore {
                     Some((who, until)) if who != claimant && *until > now => Claim::Busy,
                     _ => {
                         o.claim = Some((claimant.to_string(), now + lease));
-                        Claim::Claimed(o.notification.clone())
+                        Claim::Claimed(Box::new(o.notification.clone()))
                     }
                 },
             },
@@ -591,6 +591,12 @@ pub struct FakeNotifier {
     pub bus: bool,
     /// Puts on the bus to fail before succeeding again (SNS unaffected).
     pub bus_failures: AtomicUsize,
+    /// What was published to team topics (topic, notification), until `take_routed`.
+    pub routed: Mutex<Vec<(String, Notification)>>,
+    /// Team topics that do not exist (publishes fail until removed).
+    pub missing_topics: Mutex<Vec<String>>,
+    /// Team topics that deny the stack (IAM): publishes to them are `Denied`.
+    pub denied_topics: Mutex<Vec<String>>,
 }
 
 impl FakeNotifier {
@@ -603,7 +609,36 @@ impl FakeNotifier {
     }
 }
 
+impl FakeNotifier {
+    /// Take what was published to team topics so far, as (topic, notification id).
+    pub fn take_routed(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.routed.lock().expect("unpoisoned"))
+            .into_iter()
+            .map(|(t, n)| (t, n.id))
+            .collect()
+    }
+}
+
 impl Notifier for FakeNotifier {
+    async fn publish_to(&self, topic: &str, n: &Notification) -> Result<(), NotifyError> {
+        let has =
+            |list: &Mutex<Vec<String>>| list.lock().expect("unpoisoned").iter().any(|t| t == topic);
+        if has(&self.denied_topics) {
+            return Err(NotifyError::Denied {
+                topic: topic.to_string(),
+                message: "AuthorizationError: not authorized to perform SNS:Publish".into(),
+            });
+        }
+        if has(&self.missing_topics) {
+            return Err(NotifyError::TopicMissing(topic.to_string()));
+        }
+        self.routed
+            .lock()
+            .expect("unpoisoned")
+            .push((topic.to_string(), n.clone()));
+        Ok(())
+    }
+
     fn channels(&self) -> Vec<Channel> {
         let mut c = vec![Channel::People];
         if self.bus {

@@ -7,6 +7,7 @@ pub mod backfill;
 pub mod changes;
 pub mod corrections;
 pub mod cycle;
+pub mod deliver;
 pub mod emf;
 pub mod events;
 pub mod gate;
@@ -24,8 +25,8 @@ pub mod widget;
 
 pub use ports::{
     BudgetStore, ChangeStore, Channel, Claim, CorrectionStore, DedupStore, DefinitionStore,
-    HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier, Outbox, OutboxKey,
-    QueryResult, Silence,
+    Destination, HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier, Outbox,
+    OutboxKey, QueryResult, Silence,
     StateStore, StoredDefinition, StoredState, StreamCacheStore,
 };
 // The snapshot is domain data (`slo::snapshot`); the use cases name it through here too.
@@ -56,6 +57,11 @@ pub struct Config {
     /// default 24): absorbs datapoints that arrive later than the tail reaches; 0 reads
     /// every stream whole every cycle.
     pub reconcile_seconds: i64,
+    /// SLO_COPY_ALL_TO_STACK_TOPIC: the stack topic also gets the messages routed to team
+    /// topics (an audit mailbox); off by default.
+    pub copy_all_to_stack_topic: bool,
+    /// SLO_TOPIC_ARN, when known: a notification target naming it is the stack topic.
+    pub stack_topic: Option<String>,
 }
 
 impl Config {
@@ -79,6 +85,8 @@ impl Config {
             dashboard_url: s.dashboard_url.clone(),
             changes_days: s.changes_days,
             reconcile_seconds: s.reconcile_hours * 3600,
+            copy_all_to_stack_topic: s.copy_all_to_stack_topic,
+            stack_topic: s.topic_arn.clone(),
         }
     }
 }

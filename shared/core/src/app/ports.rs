@@ -161,8 +161,8 @@ pub enum ApplyOutcome {
 /// Result of trying to claim an outbox item for delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
-    /// Ours to publish.
-    Claimed(Notification),
+    /// Ours to publish (boxed: the other answers carry nothing).
+    Claimed(Box<Notification>),
     /// Already delivered (by us earlier, or by another process).
     AlreadySent,
     /// Another process holds an unexpired claim.
@@ -181,29 +181,69 @@ pub enum Channel {
     Bus,
 }
 
-/// One outbox item: a notification on one channel, delivered once. Stores turn it into
-/// keys of their own; use cases never build or parse key text.
+/// One outbox item: a notification on one channel (and, for people, one topic), delivered
+/// once. Stores turn it into keys of their own; use cases never build or parse key text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OutboxKey {
     /// The notification's id (unique per SLO and announcement).
     pub notification: String,
     pub channel: Channel,
+    /// A team's SNS topic (an AlertNotificationTarget) on the people channel; None is the
+    /// stack topic, as for every item stored before routing existed.
+    pub topic: Option<String>,
 }
 
-/// The outbox items of `notifications` on `channels`: key and notification, in order.
-/// One notification is one item per channel, delivered once each.
+/// Where one outbox item goes: a channel and, on the people channel, a team's topic (None:
+/// the stack's own). Each (notification, destination) is an item of its own, so a failing
+/// team topic is retried alone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Destination {
+    pub channel: Channel,
+    pub topic: Option<String>,
+}
+
+impl From<Channel> for Destination {
+    fn from(channel: Channel) -> Self {
+        Destination {
+            channel,
+            topic: None,
+        }
+    }
+}
+
+/// The destinations of one SLO's notifications: every channel once, and the people channel
+/// once per topic in `people` (`slo::route::people_topics`).
+pub fn destinations(channels: &[Channel], people: &[Option<String>]) -> Vec<Destination> {
+    channels
+        .iter()
+        .flat_map(|c| match c {
+            Channel::People => people
+                .iter()
+                .map(|t| Destination {
+                    channel: *c,
+                    topic: t.clone(),
+                })
+                .collect::<Vec<_>>(),
+            _ => vec![Destination::from(*c)],
+        })
+        .collect()
+}
+
+/// The outbox items of `notifications` to `destinations`: key and notification, in order.
+/// One notification is one item per destination, delivered once each.
 pub fn outbox_items<'a>(
     notifications: &'a [Notification],
-    channels: &'a [Channel],
+    destinations: &'a [Destination],
 ) -> Vec<(OutboxKey, &'a Notification)> {
     notifications
         .iter()
         .flat_map(|n| {
-            channels.iter().map(move |c| {
+            destinations.iter().map(move |d| {
                 (
                     OutboxKey {
                         notification: n.id.clone(),
-                        channel: *c,
+                        channel: d.channel,
+                        topic: d.topic.clone(),
                     },
                     n,
                 )
@@ -311,16 +351,17 @@ pub trait StateStore: Send + Sync {
         slo: &str,
     ) -> impl Future<Output = Result<Option<StoredState>, StoreError>> + Send;
     /// Replace the state if its version is still `expected_version`, adding atomically the
-    /// outbox items for each notification on `channels` and writing the `incidents` records
-    /// (each replaces the record of the same SLO and opening): a transaction only when there
-    /// are some, a state alone is one conditional write. Returns false when another writer won.
+    /// outbox items for each notification to `destinations` and writing the `incidents`
+    /// records (each replaces the record of the same SLO and opening): a transaction only when
+    /// there are some, a state alone is one conditional write. Returns false when another
+    /// writer won.
     fn commit(
         &self,
         slo: &str,
         expected_version: u64,
         state: &SloState,
         notifications: &[Notification],
-        channels: &[Channel],
+        destinations: &[Destination],
         incidents: &[IncidentRecord],
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Set (Some) or lift (None) an SLO's silence, without touching its evaluated state.
@@ -518,6 +559,11 @@ pub enum NotifyError {
     TimedOut(Timeout, String),
     #[error("SNS rejected the message: {0}")]
     Rejected(String),
+    /// The stack may not publish to this topic (IAM's AuthorizationError, or the topic's KMS
+    /// key refused): retrying cannot help, so a team topic's message becomes a ticket on the
+    /// stack topic.
+    #[error("SNS denied publishing to {topic}: {message}")]
+    Denied { topic: String, message: String },
     /// EventBridge failed; `access` says whether credentials or reachability are the cause.
     #[error("EventBridge bus {bus}: {message}")]
     Bus {
@@ -535,6 +581,13 @@ pub trait Notifier: Send + Sync {
     fn publish(
         &self,
         channel: Channel,
+        n: &Notification,
+    ) -> impl Future<Output = Result<(), NotifyError>> + Send;
+    /// Publish one notification for people to a team's SNS topic (an AlertNotificationTarget),
+    /// as the people channel publishes it to the stack topic.
+    fn publish_to(
+        &self,
+        topic: &str,
         n: &Notification,
     ) -> impl Future<Output = Result<(), NotifyError>> + Send;
 }

@@ -15,6 +15,7 @@ pub mod origin;
 pub mod plan;
 pub mod policy;
 pub mod rrule;
+pub mod route;
 pub mod series;
 pub mod shard;
 pub mod snapshot;

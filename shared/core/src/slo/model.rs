@@ -31,6 +31,10 @@ pub struct SloDefinition {
     /// its own (`NAME-OBJECTIVE`) with its own budget, history and incidents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// The SNS topics its AlertPolicies' AlertNotificationTargets name, each once: its
+    /// messages for people go there instead of the stack topic (`slo::route`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
     /// Where the SLO was defined, for messages.
     pub file: String,
     pub line: usize,

@@ -142,7 +142,16 @@ pub fn severity_of(word: &str) -> Severity {
     }
 }
 
-/// An AlertPolicy document, or an inline policy, at `path`: its conditions, by reference or inline.
+/// What an AlertPolicy brings an SLO: its conditions, and the SNS topics its
+/// notification targets route to.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Policy {
+    pub(super) conditions: Vec<BurnRateCondition>,
+    pub(super) topics: Vec<String>,
+}
+
+/// An AlertPolicy document, or an inline policy, at `path`: its conditions, by reference or
+/// inline, and the topics of its notification targets.
 pub(super) fn read_policy(
     ctx: &mut Ctx,
     at: At,
@@ -150,7 +159,7 @@ pub(super) fn read_policy(
     path: &str,
     conditions: &HashMap<String, Option<BurnRateCondition>>,
     targets: &Targets,
-) -> Option<Vec<BurnRateCondition>> {
+) -> Option<Policy> {
     header_name(ctx, at, doc, path)?;
     let allowed = [
         "description",
@@ -166,9 +175,10 @@ pub(super) fn read_policy(
             expect_bool(ctx, at, n, &join(&sp, k));
         }
     }
-    if let Some(list) = opt(spec, "notificationTargets") {
-        read_targets(ctx, at, list, &join(&sp, "notificationTargets"), targets);
-    }
+    let topics = match opt(spec, "notificationTargets") {
+        Some(list) => read_targets(ctx, at, list, &join(&sp, "notificationTargets"), targets),
+        None => Vec::new(),
+    };
     let cp = join(&sp, "conditions");
     let list = req(ctx, at, spec, &sp, "conditions")?;
     let items = expect_list(ctx, at, list, &cp, "a list")?;
@@ -206,21 +216,25 @@ pub(super) fn read_policy(
         let condition = ref_or_inline(ctx, at, entry, conditions, inline);
         condition.map(|c| out.push(c)).is_some()
     });
-    ok.then_some(out)
+    ok.then_some(Policy {
+        conditions: out,
+        topics,
+    })
 }
 
 /// A policy's `notificationTargets`: each a `targetRef` to an AlertNotificationTarget, or one
-/// inline. sloguard notifies through its SNS topic, so they are checked, not used.
-fn read_targets(ctx: &mut Ctx, at: At, list: &Node, path: &str, targets: &Targets) {
+/// inline. Returns the SNS topics among them, each once; other targets are documentation.
+fn read_targets(ctx: &mut Ctx, at: At, list: &Node, path: &str, targets: &Targets) -> Vec<String> {
+    let mut topics: Vec<String> = Vec::new();
     let Some(items) = expect_list(ctx, at, list, path, "a list") else {
-        return;
+        return topics;
     };
     each_map(ctx, at, items, path, |ctx, ip, item| {
         let inline = |ctx: &mut Ctx| {
             let named = read_metadata_name(ctx, at, item, ip).is_some();
             let spec = field(ctx, at, item, ip, "spec", Required, expect_map);
-            (named && spec.is_some_and(|s| read_target(ctx, at, s, &join(ip, "spec")).is_some()))
-                .then_some(())
+            let target = spec.and_then(|s| read_target(ctx, at, s, &join(ip, "spec")));
+            target.filter(|_| named)
         };
         let entry = Entry {
             item,
@@ -228,8 +242,18 @@ fn read_targets(ctx: &mut Ctx, at: At, list: &Node, path: &str, targets: &Target
             ref_key: "targetRef",
             kind: "AlertNotificationTarget",
         };
-        ref_or_inline(ctx, at, entry, targets, inline).is_some()
+        match ref_or_inline(ctx, at, entry, targets, inline) {
+            Some(Some(topic)) => {
+                if !topics.contains(&topic) {
+                    topics.push(topic);
+                }
+                true
+            }
+            Some(None) => true,
+            None => false,
+        }
     });
+    topics
 }
 
 /// The `spec` of a condition or policy at `path`, with its path, its fields checked against
@@ -301,16 +325,13 @@ fn header_name(ctx: &mut Ctx, at: At, doc: &Node, path: &str) -> Option<String> 
     }
 }
 
-/// An SLO's `alertPolicies` list: the conditions of all its policies, each name once.
-pub(super) fn read_slo_policies(
-    ctx: &mut Ctx,
-    at: At,
-    list: &Node,
-    refs: &Refs,
-) -> Option<Vec<BurnRateCondition>> {
+/// An SLO's `alertPolicies` list: the conditions of all its policies, each name once, and
+/// the topics of all their notification targets, each once.
+pub(super) fn read_slo_policies(ctx: &mut Ctx, at: At, list: &Node, refs: &Refs) -> Option<Policy> {
     let p = "spec.alertPolicies";
     let items = expect_list(ctx, at, list, p, "a list")?;
     let mut out: Vec<BurnRateCondition> = Vec::new();
+    let mut topics: Vec<String> = Vec::new();
     let ok = each_map(ctx, at, items, p, |ctx, ip, item| {
         let entry = Entry {
             item,
@@ -321,9 +342,18 @@ pub(super) fn read_slo_policies(
         let policy = ref_or_inline(ctx, at, entry, &refs.policies, |ctx| {
             read_policy(ctx, at, item, ip, &refs.conditions, &refs.targets)
         });
-        let Some(conditions) = policy else {
+        let Some(Policy {
+            conditions,
+            topics: policy_topics,
+        }) = policy
+        else {
             return false;
         };
+        for t in policy_topics {
+            if !topics.contains(&t) {
+                topics.push(t);
+            }
+        }
         let mut ok = true;
         for c in conditions {
             if out.iter().any(|o| o.name == c.name) {
@@ -348,5 +378,8 @@ pub(super) fn read_slo_policies(
         );
         return None;
     }
-    ok.then_some(out)
+    ok.then_some(Policy {
+        conditions: out,
+        topics,
+    })
 }

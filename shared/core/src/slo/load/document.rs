@@ -221,7 +221,7 @@ pub(super) struct Refs {
     pub(super) targets: super::service::Targets,
     pub(super) slis: HashMap<String, Option<Indicator>>,
     pub(super) conditions: HashMap<String, Option<BurnRateCondition>>,
-    pub(super) policies: HashMap<String, Option<Vec<BurnRateCondition>>>,
+    pub(super) policies: HashMap<String, Option<super::alerting::Policy>>,
 }
 
 /// Records what the document `d` defines, unless it is a duplicate of an earlier name.

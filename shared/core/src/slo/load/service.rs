@@ -1,11 +1,16 @@
-//! Service and AlertNotificationTarget documents: sloguard keeps nothing from them, but checks
-//! them like the rest so a typo there is not silently ignored.
+//! Service and AlertNotificationTarget documents, checked like the rest so a typo there is
+//! not silently ignored. A target that is an SNS topic ARN routes messages (`slo::route`);
+//! any other target is documentation.
 
 use std::collections::HashMap;
 
 use crate::slo::yaml::Node;
 
-use super::diag::{check_description, check_fields, expect_str, field, At, Ctx, Need::Required};
+use crate::slo::route::{check_topic_arn, looks_like_topic};
+
+use super::diag::{
+    check_description, check_fields, expect_str, field, join, line_of, At, Ctx, Need::Required,
+};
 
 /// A Service document: a description only.
 pub(super) fn read_service(ctx: &mut Ctx, at: At, doc: &Node) {
@@ -16,12 +21,26 @@ pub(super) fn read_service(ctx: &mut Ctx, at: At, doc: &Node) {
 }
 
 /// An AlertNotificationTarget document, or an inline one at `path`: `target` is required.
-/// sloguard notifies through its SNS topic; the target is kept by the policy as documentation.
-pub(super) fn read_target(ctx: &mut Ctx, at: At, spec: &Node, path: &str) -> Option<()> {
+/// Returns the SNS topic it routes to (Some(None) for a target that is no topic ARN: kept as
+/// documentation); a text that starts like a topic ARN must be a valid one.
+pub(super) fn read_target(ctx: &mut Ctx, at: At, spec: &Node, path: &str) -> Option<Topic> {
     check_fields(ctx, at, spec, path, &["description", "target"]);
     check_description(ctx, at, spec, path);
-    field(ctx, at, spec, path, "target", Required, expect_str).map(|_| ())
+    let target = field(ctx, at, spec, path, "target", Required, expect_str)?.trim();
+    if !looks_like_topic(target) {
+        return Some(None);
+    }
+    match check_topic_arn(target) {
+        Ok(()) => Some(Some(target.to_string())),
+        Err(m) => {
+            ctx.report(at.file, line_of(spec, "target"), &join(path, "target"), m);
+            None
+        }
+    }
 }
 
+/// The SNS topic ARN a target routes to; None for a target that is documentation only.
+pub(super) type Topic = Option<String>;
+
 /// AlertNotificationTargets by name, for `targetRef`.
-pub(super) type Targets = HashMap<String, Option<()>>;
+pub(super) type Targets = HashMap<String, Option<Topic>>;

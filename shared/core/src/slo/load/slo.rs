@@ -96,7 +96,10 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
         else {
             return Vec::new();
         };
-        let conditions = conds.unwrap_or_else(|| default_conditions(&window));
+        let (conditions, topics) = match conds {
+            Some(policy) => (policy.conditions, policy.topics),
+            None => (default_conditions(&window), Vec::new()),
+        };
         let base = super::composite::Base {
             name: &d.name,
             method,
@@ -123,6 +126,7 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
             annotations,
             owner,
             parent: None,
+            topics,
             file: d.file.to_string(),
             line: node.line,
         }];
@@ -132,7 +136,10 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
     else {
         return Vec::new();
     };
-    let conditions = conds.unwrap_or_else(|| default_conditions(&window));
+    let (conditions, topics) = match conds {
+        Some(policy) => (policy.conditions, policy.topics),
+        None => (default_conditions(&window), Vec::new()),
+    };
     let several = objectives.len() > 1;
     let mut out = Vec::new();
     let mut ok = true;
@@ -187,6 +194,7 @@ pub(super) fn read_slo(ctx: &mut Ctx, d: &Doc, refs: &Refs) -> Vec<SloDefinition
             annotations: annotations.clone(),
             owner: owner.clone().flatten(),
             parent,
+            topics: topics.clone(),
             file: d.file.to_string(),
             line: node.line,
         });

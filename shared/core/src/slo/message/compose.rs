@@ -115,6 +115,7 @@ pub fn compose_with(
         "version": 1,
         "slo": slo.name,
         "service": slo.service,
+        "team": slo.owner,
         "severity": severity.as_str(),
         "status": status.as_str(),
         "event": event.map(Event::key),
@@ -156,6 +157,7 @@ pub fn compose_with(
         id,
         slo: slo.name.clone(),
         service: slo.service.clone(),
+        team: slo.owner.clone(),
         severity,
         status,
         subject,
@@ -165,7 +167,7 @@ pub fn compose_with(
 }
 
 /// A body SNS accepts: cut at [`MAX_BODY_BYTES`] (on a character boundary) and marked.
-fn cap(mut b: String) -> String {
+pub(super) fn cap(mut b: String) -> String {
     if b.len() > MAX_BODY_BYTES {
         let mut cut = MAX_BODY_BYTES;
         while !b.is_char_boundary(cut) {

@@ -6,6 +6,7 @@
 
 mod body;
 mod compose;
+mod denied;
 mod subject;
 mod text;
 
@@ -20,6 +21,7 @@ use super::model::Severity;
 use super::status::Status;
 
 pub use compose::{changes_reference, compose, compose_with, dashboard_link};
+pub use denied::denied_ticket;
 pub use subject::{clean_subject, fit_subject, MAX_SUBJECT};
 pub use text::{
     count, fires_when, is_unsafe_char, one_line, pct, pct_cell, quoted, quoted_at_most, rate,
@@ -50,6 +52,10 @@ pub struct Notification {
     pub id: String,
     pub slo: String,
     pub service: String,
+    /// The SLO's team (`metadata.labels.team`), the SNS `team` attribute; None before routing
+    /// existed and for SLOs without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
     pub severity: Severity,
     pub status: Status,
     pub subject: String,
