@@ -8,6 +8,7 @@ use sloguard_testing::emulator::Moto;
 mod access;
 mod apply;
 mod history;
+mod incidents;
 mod output;
 mod status;
 mod validate;
