@@ -395,6 +395,9 @@ async fn tour(moto_server: Option<&Path>, slo_dir: &Path) -> Result<()> {
     println!("\n== sloguard changes checkout-availability");
     super::commands::changes::print(&app, "checkout-availability", end - DAY, end, false).await?;
 
+    println!("\n== sloguard incidents --since 4h   (each incident's record: burn start, time to detect, duration, budget spent, changes before, silences during)");
+    super::commands::incidents::print(&app, None, end - 4 * HOUR, end, false).await?;
+
     let report = Path::new("target/demo-report.html");
     std::fs::create_dir_all("target")?;
     println!("\n== sloguard report --since 4h --out {}", report.display());

@@ -11,6 +11,7 @@ mod convert;
 mod composite;
 mod corrections;
 mod history;
+mod incidents;
 mod output;
 mod settings;
 mod status;

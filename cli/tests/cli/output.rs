@@ -35,6 +35,8 @@ fn every_verb_has_help_and_shows_only_the_flags_it_uses() {
         ("cost", true, false),
         ("changes", true, false),
         ("history", true, false),
+        ("incidents", true, false),
+        ("incident", true, false),
     ];
     // Every verb sloguard lists is one of these (a new verb needs a line here; `demo` is
     // only in a build with the demo feature).

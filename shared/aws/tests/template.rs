@@ -229,11 +229,11 @@ fn roles_grant_only_what_is_used() {
     };
     assert_eq!(
         leading("EvaluatorRole"),
-        ["STATE", "SNAP#*", "OUTBOX#*", "REVIEW", "STREAM#*"]
+        ["STATE", "SNAP#*", "OUTBOX#*", "INCIDENT", "REVIEW", "STREAM#*"]
     );
     assert_eq!(
         leading("AlarmHandlerRole"),
-        ["STATE", "SNAP#*", "OUTBOX#*", "ALARM#*", "CHANGE#*", "STREAM#*"]
+        ["STATE", "SNAP#*", "OUTBOX#*", "INCIDENT", "ALARM#*", "CHANGE#*", "STREAM#*"]
     );
     assert!(ev.contains("aws:RequestedRegion"));
     let dash = flat(props(&t, "DashboardRole"));

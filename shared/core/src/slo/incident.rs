@@ -327,7 +327,7 @@ impl IncidentFacts {
             }
         )];
         out.push(format!(
-            "  burn started {}{}; {} after {}; lasted {}{}",
+            "  burn started {}{}; {} after {}{}; lasted {}{}",
             rfc3339(r.burn_started_at),
             r.burn_window
                 .as_deref()
@@ -335,9 +335,14 @@ impl IncidentFacts {
             if r.paged_at.is_some() {
                 "paged"
             } else {
-                "opened, no page"
+                "opened"
             },
             relative(r.time_to_detect()),
+            if r.paged_at.is_some() {
+                ""
+            } else {
+                " (no page went out)"
+            },
             relative(r.duration(now)),
             if r.resolved_at.is_none() {
                 " so far"
