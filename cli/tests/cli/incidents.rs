@@ -96,6 +96,7 @@ async fn incidents_incident_markdown_and_the_review_on_a_recorded_incident() -> 
         event_bus: None,
         changes_days: 90,
         reconcile_hours: 24,
+        ..Environment::default()
     };
     let app = build_app(&settings, &sdk);
     let mut t = end - 100 * MIN;

@@ -35,6 +35,7 @@ impl ErrorType for sloguard_core::app::report::ReportError {
             sloguard_core::app::report::ReportError::UnknownSlo { .. } => "UnknownSlo",
             sloguard_core::app::report::ReportError::Store(_) => "StoreUnavailable",
             sloguard_core::app::report::ReportError::Notify(_) => "NotifyFailed",
+            sloguard_core::app::report::ReportError::Filter(_) => "UnknownFilter",
         }
     }
 }

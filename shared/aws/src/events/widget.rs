@@ -100,7 +100,9 @@ pub fn answer_json(answer: WidgetAnswer) -> Value {
 
 /// Answer one widget invocation: read the request, answer it (never an error: a bad
 /// request is an error panel), within `limits`.
-pub async fn handle_widget_event<S: DefinitionStore + HistoryStore + ChangeStore>(
+pub async fn handle_widget_event<
+    S: DefinitionStore + HistoryStore + ChangeStore + sloguard_core::app::CorrectionStore,
+>(
     store: &S,
     payload: &Value,
     limits: &WidgetLimits,
