@@ -7,8 +7,8 @@ use sloguard_testing::emulator::Moto;
 
 mod access;
 mod apply;
-mod convert;
 mod composite;
+mod convert;
 mod corrections;
 mod history;
 mod incidents;

@@ -140,7 +140,10 @@ mod tests {
     #[test]
     fn the_team_parameter_is_a_name_or_an_error_that_says_so() {
         use serde_json::json;
-        assert_eq!(render(json!({"team": "payments"})).team.as_deref(), Some("payments"));
+        assert_eq!(
+            render(json!({"team": "payments"})).team.as_deref(),
+            Some("payments")
+        );
         assert_eq!(render(json!({"team": ""})).team, None);
         let v = json!({"widgetContext": {"timeRange": {"start": 1000, "end": 2000},
             "params": {"team": "Pay ments"}}});

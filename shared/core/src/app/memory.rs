@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::slo::change::Change;
-use crate::slo::incident::IncidentRecord;
 use crate::slo::correction::Correction;
+use crate::slo::incident::IncidentRecord;
 use crate::slo::incremental::StreamCache;
 use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::{MetricSpec, SloDefinition};

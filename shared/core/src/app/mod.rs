@@ -26,8 +26,7 @@ pub mod widget;
 pub use ports::{
     BudgetStore, ChangeStore, Channel, Claim, CorrectionStore, DedupStore, DefinitionStore,
     Destination, HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier, Outbox,
-    OutboxKey, QueryResult, Silence,
-    StateStore, StoredDefinition, StoredState, StreamCacheStore,
+    OutboxKey, QueryResult, Silence, StateStore, StoredDefinition, StoredState, StreamCacheStore,
 };
 // The snapshot is domain data (`slo::snapshot`); the use cases name it through here too.
 pub use crate::slo::snapshot::{self, Snapshot, StoredTime};

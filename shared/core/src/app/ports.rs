@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use crate::slo::change::Change;
-use crate::slo::incident::IncidentRecord;
 use crate::slo::correction::Correction;
+use crate::slo::incident::IncidentRecord;
 use crate::slo::incremental::StreamCache;
 use crate::slo::message::Notification;
 use crate::slo::model::{MetricSpec, SloDefinition};

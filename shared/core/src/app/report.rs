@@ -148,7 +148,13 @@ fn digest_among(
         .cloned()
         .collect();
     let worst = Status::worst(picked.iter().filter_map(|r| r.status));
-    digest_of(&reviews, &theirs, worst.unwrap_or(Status::NoData), days, now)
+    digest_of(
+        &reviews,
+        &theirs,
+        worst.unwrap_or(Status::NoData),
+        days,
+        now,
+    )
 }
 
 /// The incidents of the digest's days.

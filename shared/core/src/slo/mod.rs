@@ -1,8 +1,8 @@
 //! The SLO domain: pure functions over plain data, no AWS and no I/O.
 
 pub mod change;
-pub mod convert;
 pub mod composite;
+pub mod convert;
 pub mod correction;
 pub mod duration;
 pub mod evaluate;
@@ -14,8 +14,8 @@ pub mod model;
 pub mod origin;
 pub mod plan;
 pub mod policy;
-pub mod rrule;
 pub mod route;
+pub mod rrule;
 pub mod series;
 pub mod shard;
 pub mod snapshot;

@@ -48,8 +48,7 @@ pub(super) fn read_objectives(
     let composite = items.iter().enumerate().find_map(|(i, o)| {
         let keys = [sli, sli_ref, "compositeWeight"];
         (at.version == Version::V2alpha).then_some(())?;
-        keys
-            .into_iter()
+        keys.into_iter()
             .find_map(|k| o.get(k).map(|n| (join(&objective_path(i), k), n.line)))
     });
     if let Some((path, line)) = composite {
