@@ -288,7 +288,8 @@ async fn prune_never_wipes_a_fleet_by_mistake() -> Result<()> {
     assert!(text(&out).contains("define no SLO"), "{}", text(&out));
     assert_eq!(stored()?, 6);
 
-    // One file left: pruning five needs --yes; the dry run lists them and says so.
+    // One file left: pruning the four other unowned SLOs needs --yes (premium-support is
+    // the support team's: an unowned apply never prunes it); the dry run lists them.
     let one = root().join("examples/slos/checkout-availability.yaml");
     let out = sloguard(
         Some(&moto),
@@ -297,7 +298,7 @@ async fn prune_never_wipes_a_fleet_by_mistake() -> Result<()> {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
         text(&out).matches("would be deleted").count(),
-        5,
+        4,
         "{}",
         text(&out)
     );
@@ -305,7 +306,7 @@ async fn prune_never_wipes_a_fleet_by_mistake() -> Result<()> {
     let out = sloguard(Some(&moto), &["apply", one.to_str().unwrap(), "--prune"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        text(&out).contains("--prune would delete 5 of the 6 stored SLOs without an owner"),
+        text(&out).contains("--prune would delete 4 of the 5 stored SLOs without an owner"),
         "{}",
         text(&out)
     );
@@ -336,7 +337,8 @@ async fn prune_never_wipes_a_fleet_by_mistake() -> Result<()> {
     assert_eq!(text(&out).matches(": deleted").count(), 2, "{}", text(&out));
     assert_eq!(stored()?, 4);
 
-    // Deleting every stored SLO needs --yes, even when it is few.
+    // Deleting every stored SLO of the files' owner needs --yes, even when it is few; the
+    // support team's SLO stays.
     let other = scratch("other");
     std::fs::write(
         other.join("x.yaml"),
@@ -350,7 +352,7 @@ async fn prune_never_wipes_a_fleet_by_mistake() -> Result<()> {
         &["apply", other.to_str().unwrap(), "--prune", "--yes"],
     );
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(stored()?, 1);
+    assert_eq!(stored()?, 2);
     Ok(())
 }
 
