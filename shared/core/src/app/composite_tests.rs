@@ -6,6 +6,7 @@ use crate::app::apply::{apply, ApplyOptions};
 use crate::app::memory::{FakeMetrics, FakeNotifier, MemoryStore, TestApp};
 use crate::slo::load::SourceFile;
 use crate::slo::model::Severity;
+use crate::slo::status::Status;
 
 /// An hour boundary (2027-01-15T08:00:00Z).
 const T: i64 = 1_800_000_000;
