@@ -157,6 +157,24 @@ impl DynamoStore {
         }
     }
 
+    /// Write `item` unless its key is stored: true when written, false when it was there
+    /// already (the same change, correction or event delivered twice is one item).
+    async fn put_once(&self, item: Item) -> Result<bool, StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(classify(&e), Failure::Conditional(_)) => Ok(false),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
     /// Every item of one partition, following pagination.
     async fn partition(
         &self,

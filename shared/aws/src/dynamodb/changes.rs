@@ -5,7 +5,7 @@ use sloguard_core::app::ports::{ChangeStore, StoreError};
 use sloguard_core::slo::change::Change;
 use sloguard_core::slo::message::rfc3339;
 
-use super::{classify, json, key, n, s, to_json, DynamoStore, Failure, Item, TTL_ATTRIBUTE};
+use super::{json, key, n, s, to_json, DynamoStore, Item, TTL_ATTRIBUTE};
 
 /// A change's key: by target, then time and identity, so the same change twice is one item.
 fn change_key(c: &Change) -> Item {
@@ -20,19 +20,7 @@ impl ChangeStore for DynamoStore {
         let mut item = change_key(change);
         item.insert("change".into(), s(to_json(change)));
         item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(e) if matches!(classify(&e), Failure::Conditional(_)) => Ok(false),
-            Err(e) => Err(self.err(e)),
-        }
+        self.put_once(item).await
     }
 
     async fn changes(

@@ -4,7 +4,7 @@
 use sloguard_core::app::ports::{CorrectionStore, StoreError};
 use sloguard_core::slo::correction::Correction;
 
-use super::{classify, json, key, s, to_json, DynamoStore, Failure, Item};
+use super::{json, key, s, to_json, DynamoStore, Item};
 
 /// The partition of every correction version: a cycle lists them with one Query.
 pub const CORRECTIONS_PK: &str = "CORR";
@@ -23,18 +23,6 @@ impl CorrectionStore for DynamoStore {
     async fn add_correction(&self, c: &Correction) -> Result<bool, StoreError> {
         let mut item = correction_key(c);
         item.insert("correction".into(), s(to_json(c)));
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(e) if matches!(classify(&e), Failure::Conditional(_)) => Ok(false),
-            Err(e) => Err(self.err(e)),
-        }
+        self.put_once(item).await
     }
 }

@@ -27,21 +27,7 @@ impl DedupStore for DynamoStore {
     async fn record_once(&self, event: Once<'_>, expires_at: i64) -> Result<bool, StoreError> {
         let mut item = once_key(event);
         item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
-        match self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) => match classify(&e) {
-                Failure::Conditional(_) => Ok(false),
-                _ => Err(self.err(e)),
-            },
-        }
+        self.put_once(item).await
     }
 
     async fn claim_once(
