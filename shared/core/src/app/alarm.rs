@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::slo::message::{rfc3339, AlarmNote};
 use crate::slo::model::SloDefinition;
 use crate::slo::origin::{AccountId, AwsRegion};
+use crate::slo::shard::NameRange;
 
 use super::changes::{record_change_event, ChangeError, ChangeOutcome};
 use super::cycle::{run_cycle, CycleError, CycleReport, CycleRequest, MAX_FUTURE_SECONDS};
@@ -346,7 +347,7 @@ pub async fn handle_alarm_event_in<M: MetricSource, S: BudgetStore, N: Notifier>
             trigger,
             now,
             only: Some(evaluate.clone()),
-            shard: None,
+            range: NameRange::all(),
             alarm: Some(note),
             deadline_ms: ctx.deadline_ms,
             // An alarm is a live event: its evaluation may notify even when delivered late

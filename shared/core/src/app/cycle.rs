@@ -14,7 +14,7 @@ use crate::slo::message::{changes_reference, compose, compose_with, rfc3339, Ala
 use crate::slo::model::SloDefinition;
 use crate::slo::plan::{EvalTime, QueryPlan};
 use crate::slo::series::StreamData;
-use crate::slo::shard::in_shard;
+use crate::slo::shard::NameRange;
 use crate::slo::status::{decide, Rules, SloState};
 
 use super::deliver::dedup;
@@ -43,7 +43,8 @@ pub struct CycleRequest {
     pub now: i64,
     /// Only these SLOs (None: all).
     pub only: Option<Vec<String>>,
-    pub shard: Option<(u32, u32)>,
+    /// Only the SLOs whose names are in this range (one shard of a fanned-out cycle).
+    pub range: NameRange,
     /// The alarm transition behind this cycle, named in snapshots and messages.
     pub alarm: Option<AlarmNote>,
     /// Wall-clock deadline (epoch milliseconds), e.g. the Lambda invocation's: SLOs not
@@ -104,13 +105,51 @@ pub async fn handle_scheduled_event_until<M: MetricSource, S: BudgetStore, N: No
             trigger: input.time.unwrap_or(now),
             now,
             only: input.slo.clone().map(|s| vec![s]),
-            shard: input.shard,
             alarm: None,
             deadline_ms,
             ..CycleRequest::default()
         },
     )
     .await
+}
+
+/// Rounds of fetching composites' parts from outside the range: deeper nesting than this
+/// is left to `resolve`, which names the part it could not find.
+const PART_ROUNDS: usize = 8;
+
+/// The readable definitions of `stored` and every SLO their composites name, fetched one by
+/// one when a shard's range does not hold them.
+async fn with_parts<M: MetricSource, S: BudgetStore, N: Notifier>(
+    app: &App<M, S, N>,
+    stored: &[super::ports::StoredDefinition],
+) -> Result<Vec<SloDefinition>, CycleError> {
+    let mut all: Vec<SloDefinition> = stored
+        .iter()
+        .filter_map(|d| d.definition.as_ref().ok().cloned())
+        .collect();
+    let mut asked: std::collections::HashSet<String> =
+        all.iter().map(|d| d.name.clone()).collect();
+    for _ in 0..PART_ROUNDS {
+        let missing: Vec<String> = all
+            .iter()
+            .flat_map(crate::slo::composite::slo_parts)
+            .filter(|n| asked.insert(n.clone()))
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        for name in missing {
+            let part = app
+                .store
+                .definition(&name)
+                .await
+                .map_err(CycleError::Definitions)?;
+            if let Some(Ok(def)) = part.map(|p| p.definition) {
+                all.push(def);
+            }
+        }
+    }
+    Ok(all)
 }
 
 /// One evaluation cycle over the stored definitions.
@@ -127,17 +166,15 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
     let backfill = req.is_backfill(app.config.schedule_seconds);
     let stored = app
         .store
-        .definitions()
+        .definitions_in(&req.range)
         .await
         .map_err(CycleError::Definitions)?;
     let t = EvalTime::from_trigger(req.trigger, app.config.lag_seconds, req.now);
     let mut outcomes = Vec::new();
     let mut slos: Vec<SloDefinition> = Vec::new();
-    // Composites read their parts (stored SLOs, any service) whatever this cycle selects.
-    let all: Vec<SloDefinition> = stored
-        .iter()
-        .filter_map(|d| d.definition.as_ref().ok().cloned())
-        .collect();
+    // Composites read their parts (stored SLOs, any service, any shard) whatever this
+    // cycle selects.
+    let all = with_parts(app, &stored).await?;
     let by_name: HashMap<&str, &SloDefinition> = all.iter().map(|d| (d.name.as_str(), d)).collect();
     for d in stored {
         if !req
@@ -146,11 +183,6 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
             .is_none_or(|names| names.contains(&d.name))
         {
             continue;
-        }
-        if let Some((shard, shards)) = req.shard {
-            if !in_shard(&d.name, shard, shards) {
-                continue;
-            }
         }
         match d.definition {
             Ok(def) => match resolve(&def, &by_name) {
@@ -178,7 +210,10 @@ pub async fn run_cycle<M: MetricSource, S: BudgetStore, N: Notifier>(
     let states = if slos.is_empty() {
         HashMap::new()
     } else {
-        app.store.states().await.map_err(CycleError::States)?
+        app.store
+            .states_in(&req.range)
+            .await
+            .map_err(CycleError::States)?
     };
     if !slos.is_empty() {
         // Corrected time is left out exactly as an exclusion is, from here on.

@@ -2,9 +2,9 @@
 //! evaluator publishes its health (and, when asked, per-SLO metrics) with no extra
 //! API call.
 //!
-//! Health metrics carry the stack and the shard as dimensions, so two stacks in one
-//! account, or two shards of one stack, never keep each other's dead man's switch
-//! green. Every line says `"level": "FATAL"`: Lambda's log-level filtering drops JSON
+//! Health metrics carry the stack as a dimension, so two stacks in one account never keep
+//! each other's dead man's switch green; shards are fields, not dimensions, so a fleet of
+//! any size bills the same few health metrics. Every line says `"level": "FATAL"`: Lambda's log-level filtering drops JSON
 //! lines below the configured level and reads a missing level as INFO, so a function
 //! whose log level is raised to WARN or ERROR would otherwise stop its own metrics.
 
@@ -16,7 +16,7 @@ use crate::cost::{CycleLog, LogFigures};
 use crate::slo::snapshot::Snapshot;
 
 use super::cycle::{CycleReport, SloOutcome};
-use super::events::ScheduleInput;
+use super::fanout::DispatchReport;
 
 /// Namespace of every sloguard metric.
 pub const NAMESPACE: &str = "sloguard";
@@ -24,32 +24,11 @@ pub const NAMESPACE: &str = "sloguard";
 /// Which per-SLO metrics to emit: a deployment setting the cost model prices too.
 pub use crate::cost::SloMetrics;
 
-/// Where the metrics come from: the stack and the shard become dimensions.
+/// Where the metrics come from: the stack becomes a dimension.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     pub stack: String,
-    /// "0".."3", or "0" for an unsharded fleet.
-    pub shard: String,
     pub slo_metrics: SloMetrics,
-}
-
-impl Source {
-    /// The source of one scheduled invocation: the shard its event names ("0" when it
-    /// names none, or could not be read: None), so each shard's dead man's switch counts
-    /// only that shard's cycles.
-    pub fn from_schedule(
-        stack: &str,
-        input: Option<&ScheduleInput>,
-        slo_metrics: SloMetrics,
-    ) -> Source {
-        Source {
-            stack: stack.to_string(),
-            shard: input
-                .and_then(|s| s.shard)
-                .map_or("0".into(), |(shard, _)| shard.to_string()),
-            slo_metrics,
-        }
-    }
 }
 
 fn envelope(timestamp_ms: i64, dimensions: Value, metrics: &[(&str, &str)]) -> Value {
@@ -64,23 +43,13 @@ fn directive(dimensions: Value, metrics: &[(&str, &str)]) -> Value {
     })
 }
 
-/// EMF lines for one completed cycle: the health line and, when asked, one line per
-/// evaluated SLO. Health metrics are only what the template's alarms read (each distinct
-/// metric is billed): CyclesCompleted per stack and shard (the dead man's switches) and
-/// SlosFailed per stack; the line also carries the evaluated and notified counts as plain
-/// fields, for Logs Insights.
+/// EMF lines for one completed cycle (or shard): the health line and, when asked, one line
+/// per evaluated SLO. Health metrics are only what the template's alarms read (each distinct
+/// metric is billed): SlosFailed per stack; the line also carries the shard and the
+/// evaluated and notified counts as plain fields, for Logs Insights.
 pub fn cycle_lines(source: &Source, report: &CycleReport, timestamp_ms: i64) -> Vec<String> {
-    let mut health = envelope(
-        timestamp_ms,
-        json!([["Stack", "Shard"]]),
-        &[("CyclesCompleted", "Count")],
-    );
-    health["_aws"]["CloudWatchMetrics"]
-        .as_array_mut()
-        .expect("a list of directives")
-        .push(directive(json!([["Stack"]]), &[("SlosFailed", "Count")]));
+    let mut health = envelope(timestamp_ms, json!([["Stack"]]), &[("SlosFailed", "Count")]);
     health["Stack"] = json!(source.stack);
-    health["Shard"] = json!(source.shard);
     health["CyclesCompleted"] = json!(1);
     health["SlosEvaluated"] = json!(report.evaluated);
     health["SlosFailed"] = json!(report.failed);
@@ -121,6 +90,25 @@ pub fn cycle_lines(source: &Source, report: &CycleReport, timestamp_ms: i64) -> 
         lines.push(line.to_string());
     }
     lines
+}
+
+/// The dispatcher's EMF line, once per schedule: ShardsMissing (the dead man's switch: shards
+/// the previous cycle dispatched and never completed) and ShardsDispatched per stack, with
+/// the cycle, a skipped cycle and a repeated delivery as plain fields.
+pub fn dispatch_lines(stack: &str, report: &DispatchReport, timestamp_ms: i64) -> Vec<String> {
+    let mut line = envelope(
+        timestamp_ms,
+        json!([["Stack"]]),
+        &[("ShardsMissing", "Count"), ("ShardsDispatched", "Count")],
+    );
+    line["Stack"] = json!(stack);
+    line["ShardsMissing"] = json!(report.previous_missing);
+    line["ShardsDispatched"] = json!(report.dispatched);
+    line["Cycle"] = json!(report.cycle);
+    line["Slos"] = json!(report.slos);
+    line["CycleSkipped"] = json!(u8::from(report.skipped.is_some()));
+    line["Repeated"] = json!(u8::from(report.repeated));
+    vec![line.to_string()]
 }
 
 /// One custom metric as CloudWatch bills it: namespace, name, dimension names and values.
@@ -188,7 +176,6 @@ impl CycleLog for EmfLog {
         };
         let source = Source {
             stack: "sloguard".into(),
-            shard: "0".into(),
             slo_metrics,
         };
         let lines = cycle_lines(&source, &report, timestamp_ms);
@@ -234,13 +221,12 @@ mod tests {
     fn source(slo_metrics: SloMetrics) -> Source {
         Source {
             stack: "prod-slos".into(),
-            shard: "1".into(),
             slo_metrics,
         }
     }
 
     #[test]
-    fn health_lines_name_the_stack_and_shard_and_survive_any_log_level() {
+    fn health_lines_name_the_stack_and_survive_any_log_level() {
         let lines = cycle_lines(&source(SloMetrics::None), &report(), 1_795_608_000_000);
         assert_eq!(lines.len(), 1, "no per-SLO metrics by default");
         let health: Value = serde_json::from_str(&lines[0]).unwrap();
@@ -253,20 +239,16 @@ mod tests {
             health["_aws"]["CloudWatchMetrics"][0]["Namespace"],
             "sloguard"
         );
-        // only what the alarms read: the dead man's switch per shard, failures per stack
+        // only what the alarms read: failures per stack (the switch is the dispatcher's)
         let directives = &health["_aws"]["CloudWatchMetrics"];
-        assert_eq!(directives[0]["Dimensions"], json!([["Stack", "Shard"]]));
-        assert_eq!(directives[0]["Metrics"][0]["Name"], "CyclesCompleted");
-        assert_eq!(directives[1]["Dimensions"], json!([["Stack"]]));
-        assert_eq!(directives[1]["Metrics"][0]["Name"], "SlosFailed");
+        assert_eq!(directives.as_array().unwrap().len(), 1);
+        assert_eq!(directives[0]["Dimensions"], json!([["Stack"]]));
+        assert_eq!(directives[0]["Metrics"][0]["Name"], "SlosFailed");
         assert_eq!(
             distinct_emf_metrics(lines.iter().map(String::as_str)).len(),
-            2
+            1
         );
-        assert_eq!(
-            (&health["Stack"], &health["Shard"]),
-            (&json!("prod-slos"), &json!("1"))
-        );
+        assert_eq!(health["Stack"], "prod-slos");
         // another stack's line differs in its dimension values
         let other = Source {
             stack: "staging-slos".into(),
@@ -277,29 +259,38 @@ mod tests {
     }
 
     #[test]
-    fn two_shards_of_one_stack_emit_different_dimension_values() {
-        // What the template's Schedule0 and Schedule1 ask for, for 2 shards.
-        let event = |shard: u32| ScheduleInput {
-            time: Some(1_795_608_000),
-            shard: Some((shard, 2)),
-            slo: None,
+    fn the_dispatch_line_carries_the_switch_whatever_the_fleet_size() {
+        let small = DispatchReport {
+            cycle: 1_795_608_000,
+            slos: 10,
+            dispatched: 4,
+            previous_missing: 1,
+            ..DispatchReport::default()
         };
-        let line = |input: Option<&ScheduleInput>| -> Value {
-            let source = Source::from_schedule("prod-slos", input, SloMetrics::None);
-            serde_json::from_str(&cycle_lines(&source, &report(), 0)[0]).unwrap()
+        let big = DispatchReport {
+            slos: 100_000,
+            dispatched: 100,
+            previous_missing: 0,
+            ..small.clone()
         };
-        let (zero, one) = (line(Some(&event(0))), line(Some(&event(1))));
-        assert_eq!((&zero["Shard"], &one["Shard"]), (&json!("0"), &json!("1")));
-        assert_eq!(zero["Stack"], one["Stack"], "one stack");
+        let metrics = |r: &DispatchReport| {
+            let lines = dispatch_lines("prod-slos", r, 0);
+            let v: Value = serde_json::from_str(&lines[0]).unwrap();
+            (v, distinct_emf_metrics(lines.iter().map(String::as_str)))
+        };
+        let (line, names) = metrics(&small);
+        assert_eq!(line["ShardsMissing"], 1);
+        assert_eq!(line["ShardsDispatched"], 4);
+        assert_eq!(line["level"], "FATAL");
         assert_eq!(
-            zero["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
-            json!(["Stack", "Shard"]),
-            "the shard is a dimension, not only a field"
+            names,
+            metrics(&big).1,
+            "100 shards bill the same metrics as 4"
         );
-        // An unsharded schedule and an unreadable one count as shard 0.
-        for input in [Some(&ScheduleInput::default()), None] {
-            assert_eq!(line(input)["Shard"], "0", "{input:?}");
-        }
+        assert_eq!(names.len(), 2);
+        assert!(names
+            .iter()
+            .all(|(ns, _, dims)| ns == "sloguard" && dims == &[("Stack".into(), "prod-slos".into())]));
     }
 
     #[test]
@@ -351,15 +342,15 @@ mod tests {
             .collect();
         let none = EmfLog.measure(&snapshots, SloMetrics::None, 0);
         let lines = cycle_lines(&source(SloMetrics::None), &report(), 0);
-        assert_eq!(none.custom_metrics, 2, "the dead man's switch and failures");
-        // the same line but for the stack and shard names ("sloguard", "0" against "prod-slos", "1")
+        assert_eq!(none.custom_metrics, 1, "failures per stack");
+        // the same line but for the stack name ("sloguard" against "prod-slos")
         assert_eq!(
             none.bytes,
-            lines[0].len() + 1 - "prod-slos1".len() + "sloguard0".len()
+            lines[0].len() + 1 - "prod-slos".len() + "sloguard".len()
         );
         // SloMetrics=all: budget, attainment and the one burn rate with data, per SLO
         let all = EmfLog.measure(&snapshots, SloMetrics::All, 0);
-        assert_eq!(all.custom_metrics, 2 + 3);
+        assert_eq!(all.custom_metrics, 1 + 3);
         assert!(all.bytes > none.bytes);
     }
 }

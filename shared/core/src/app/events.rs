@@ -17,8 +17,6 @@ pub struct EventError(pub String);
 pub struct ScheduleInput {
     /// Trigger time (epoch seconds); None means now.
     pub time: Option<i64>,
-    /// (shard, shards): evaluate only the SLOs of this shard.
-    pub shard: Option<(u32, u32)>,
     /// Evaluate only this SLO.
     pub slo: Option<String>,
 }

@@ -15,9 +15,11 @@ use crate::slo::incremental::StreamCache;
 use crate::slo::message::{rfc3339, Notification};
 use crate::slo::model::{MetricSpec, SloDefinition};
 use crate::slo::plan::MetricRequest;
+use crate::slo::shard::NameRange;
 use crate::slo::status::SloState;
 
 use super::events::AlarmMetric;
+use super::fanout::{CycleRecord, CycleStore, QueueError, ShardOrder, ShardQueue};
 use super::ports::{
     outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, CorrectionStore, DedupStore,
     DefinitionStore, Destination, HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier,
@@ -42,6 +44,10 @@ struct Tables {
     expiry: BTreeMap<(String, String), i64>,
     /// State writes that succeeded, for assertions on what a cycle writes.
     commits: usize,
+    /// Definition range reads, for assertions on what a shard reads.
+    definition_reads: usize,
+    /// Cycle records by trigger time.
+    cycles: BTreeMap<i64, CycleRecord>,
     /// History reads (pages and whole ranges), for assertions on what a reader costs.
     history_reads: usize,
     outbox: BTreeMap<(String, OutboxKey), OutboxItem>,
@@ -127,26 +133,53 @@ impl MemoryStore {
         self.with(|t| t.incident_writes)
     }
 
+    /// Definition reads (whole or one range) so far, for assertions on what a shard reads.
+    pub fn definition_reads(&self) -> usize {
+        self.with(|t| t.definition_reads)
+    }
+
     /// Outbox items not yet sent, for assertions.
     pub fn unsent(&self) -> usize {
         self.with(|t| t.outbox.values().filter(|o| !o.sent).count())
     }
 }
 
+fn stored_definition(name: &str, version: u64, text: &str) -> StoredDefinition {
+    StoredDefinition {
+        name: name.to_string(),
+        version,
+        definition: SloDefinition::from_stored(text).map_err(|e| StoreError::Corrupt {
+            key: format!("DEF/{name}"),
+            message: format!("`definition`: {e}"),
+        }),
+    }
+}
+
 impl DefinitionStore for MemoryStore {
     async fn definitions(&self) -> Result<Vec<StoredDefinition>, StoreError> {
+        self.definitions_in(&NameRange::all()).await
+    }
+
+    async fn definitions_in(&self, range: &NameRange) -> Result<Vec<StoredDefinition>, StoreError> {
         Ok(self.with(|t| {
+            t.definition_reads += 1;
             t.definitions
                 .iter()
-                .map(|(name, (version, text))| StoredDefinition {
-                    name: name.clone(),
-                    version: *version,
-                    definition: SloDefinition::from_stored(text).map_err(|e| StoreError::Corrupt {
-                        key: format!("DEF/{name}"),
-                        message: format!("`definition`: {e}"),
-                    }),
-                })
+                .filter(|(name, _)| range.contains(name))
+                .map(|(name, (version, text))| stored_definition(name, *version, text))
                 .collect()
+        }))
+    }
+
+    async fn definition_names(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.with(|t| t.definitions.keys().cloned().collect()))
+    }
+
+    async fn definition(&self, name: &str) -> Result<Option<StoredDefinition>, StoreError> {
+        Ok(self.with(|t| {
+            t.definitions
+                .get(name)
+                .map(|(version, text)| stored_definition(name, *version, text))
         }))
     }
 
@@ -180,6 +213,19 @@ impl DefinitionStore for MemoryStore {
 impl StateStore for MemoryStore {
     async fn states(&self) -> Result<std::collections::HashMap<String, StoredState>, StoreError> {
         Ok(self.with(|t| t.states.clone().into_iter().collect()))
+    }
+
+    async fn states_in(
+        &self,
+        range: &NameRange,
+    ) -> Result<std::collections::HashMap<String, StoredState>, StoreError> {
+        Ok(self.with(|t| {
+            t.states
+                .iter()
+                .filter(|(name, _)| range.contains(name))
+                .map(|(n, s)| (n.clone(), s.clone()))
+                .collect()
+        }))
     }
 
     async fn state(&self, slo: &str) -> Result<Option<StoredState>, StoreError> {
@@ -514,4 +560,42 @@ impl StreamCacheStore for MemoryStore {
 
 mod fakes;
 
-pub use fakes::{app_with, store_naming_changes, FakeMetrics, FakeNotifier, TestApp};
+pub use fakes::{app_with, store_naming_changes, FakeMetrics, FakeNotifier, MemoryQueue, TestApp};
+
+impl CycleStore for MemoryStore {
+    async fn begin_cycle(&self, record: &CycleRecord, _expires_at: i64) -> Result<bool, StoreError> {
+        Ok(self.with(|t| {
+            if t.cycles.contains_key(&record.cycle) {
+                return false;
+            }
+            t.cycles.insert(record.cycle, record.clone());
+            true
+        }))
+    }
+
+    async fn mark_dispatched(&self, cycle: i64) -> Result<(), StoreError> {
+        self.with(|t| {
+            if let Some(c) = t.cycles.get_mut(&cycle) {
+                c.dispatched = true;
+            }
+        });
+        Ok(())
+    }
+
+    async fn cycle(&self, cycle: i64) -> Result<Option<CycleRecord>, StoreError> {
+        Ok(self.with(|t| t.cycles.get(&cycle).cloned()))
+    }
+
+    async fn recent_cycles(&self, limit: usize) -> Result<Vec<CycleRecord>, StoreError> {
+        Ok(self.with(|t| t.cycles.values().rev().take(limit).cloned().collect()))
+    }
+
+    async fn complete_shard(&self, cycle: i64, index: u32) -> Result<(), StoreError> {
+        self.with(|t| {
+            if let Some(c) = t.cycles.get_mut(&cycle) {
+                c.done.insert(index);
+            }
+        });
+        Ok(())
+    }
+}

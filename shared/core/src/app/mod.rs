@@ -10,6 +10,7 @@ pub mod cycle;
 pub mod deliver;
 pub mod emf;
 pub mod events;
+pub mod fanout;
 pub mod gate;
 pub mod incidents;
 pub mod latest;

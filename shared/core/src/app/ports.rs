@@ -12,6 +12,7 @@ use crate::slo::message::Notification;
 use crate::slo::model::{MetricSpec, SloDefinition};
 use crate::slo::plan::MetricRequest;
 use crate::slo::status::SloState;
+use crate::slo::shard::NameRange;
 
 use crate::slo::snapshot::Snapshot;
 
@@ -271,6 +272,19 @@ pub trait DefinitionStore: Send + Sync {
     /// Every stored definition.
     fn definitions(&self)
         -> impl Future<Output = Result<Vec<StoredDefinition>, StoreError>> + Send;
+    /// The stored definitions whose names are in `range`: one shard's, read as one key range.
+    fn definitions_in(
+        &self,
+        range: &NameRange,
+    ) -> impl Future<Output = Result<Vec<StoredDefinition>, StoreError>> + Send;
+    /// Every stored definition's name, in order: what the dispatcher cuts into shards
+    /// without reading (or paying for) the definitions themselves.
+    fn definition_names(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    /// One stored definition: a composite's part that lives in another shard.
+    fn definition(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<StoredDefinition>, StoreError>> + Send;
     /// Store a definition; unchanged definitions are left alone.
     fn put_definition(
         &self,
@@ -285,6 +299,11 @@ pub trait StateStore: Send + Sync {
     /// The state of every SLO that has one.
     fn states(
         &self,
+    ) -> impl Future<Output = Result<HashMap<String, StoredState>, StoreError>> + Send;
+    /// The states of the SLOs whose names are in `range`: one shard's.
+    fn states_in(
+        &self,
+        range: &NameRange,
     ) -> impl Future<Output = Result<HashMap<String, StoredState>, StoreError>> + Send;
     /// The state of one SLO (re-read after a lost race).
     fn state(

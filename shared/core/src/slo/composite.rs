@@ -388,6 +388,20 @@ pub enum ResolveError {
     },
 }
 
+/// The stored SLOs `slo` names as composite parts (directly): what a shard must read
+/// beyond its own range before it can resolve the composite.
+pub fn slo_parts(slo: &SloDefinition) -> Vec<String> {
+    match &slo.indicator {
+        Indicator::Composite(c) => c
+            .parts
+            .iter()
+            .filter(|p| p.source == PartSource::Slo)
+            .map(|p| p.name.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// `slo` with every part that names another SLO (`sloguard.dev/composite-of`) replaced by that
 /// SLO's indicator and objective, nested composites too; `all` holds the stored SLOs by name.
 pub fn resolve(

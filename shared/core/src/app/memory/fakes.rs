@@ -217,3 +217,42 @@ pub async fn store_naming_changes(changes: &str) -> MemoryStore {
         .expect("the memory store keeps it");
     store
 }
+
+/// The shard queue, kept: every order sent, and a number of sends to fail after part of
+/// their orders went out (a call that fails half-way).
+#[derive(Default)]
+pub struct MemoryQueue {
+    /// Every order queued, in order.
+    pub sent: Mutex<Vec<ShardOrder>>,
+    /// The next sends that fail after queueing this many of their orders.
+    pub fail_after: Mutex<Vec<usize>>,
+}
+
+impl MemoryQueue {
+    /// The orders queued so far, taken (what the evaluators would receive).
+    pub fn take(&self) -> Vec<ShardOrder> {
+        std::mem::take(&mut *self.sent.lock().expect("queue lock"))
+    }
+}
+
+impl ShardQueue for MemoryQueue {
+    async fn send(&self, orders: &[ShardOrder]) -> Result<(), QueueError> {
+        let fail = {
+            let mut f = self.fail_after.lock().expect("queue lock");
+            (!f.is_empty()).then(|| f.remove(0))
+        };
+        let n = fail.unwrap_or(orders.len()).min(orders.len());
+        self.sent
+            .lock()
+            .expect("queue lock")
+            .extend(orders[..n].iter().cloned());
+        match fail {
+            Some(_) => Err(QueueError {
+                queued: n,
+                total: orders.len(),
+                message: "the queue stopped answering".into(),
+            }),
+            None => Ok(()),
+        }
+    }
+}

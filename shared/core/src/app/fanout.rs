@@ -1,0 +1,397 @@
+//! Fan-out: one schedule starts a cycle; the dispatcher cuts the stored fleet into shards
+//! of at most `shard_size` SLOs (contiguous name ranges) and queues one order per shard;
+//! each evaluator invocation runs one shard as an ordinary cycle over its range and marks
+//! it done in the cycle's record. Shards completed against shards dispatched is the dead
+//! man's switch, judged by the next dispatch. A repeated schedule delivery queues nothing
+//! twice, a cycle still running when the next one starts holds that one back (reported),
+//! and a shard order is only run when it matches a cycle this stack's dispatcher recorded.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::future::Future;
+
+use serde::Serialize;
+
+use crate::slo::shard::{bounds_of, bounds_to_ranges, cut, NameRange};
+
+use super::cycle::{run_cycle, CycleError, CycleReport, CycleRequest};
+use super::ports::{BudgetStore, MetricSource, Notifier, StoreError};
+use super::App;
+
+/// How long cycle records are kept: long enough to read a week of switch history by hand.
+pub const CYCLE_RECORD_DAYS: i64 = 7;
+
+/// One shard of one cycle, as queued for an evaluator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardOrder {
+    /// The cycle's trigger time (epoch seconds): every shard evaluates at the same time.
+    pub cycle: i64,
+    /// 0-based, below `of`.
+    pub index: u32,
+    /// Shards in the cycle.
+    pub of: u32,
+    pub range: NameRange,
+}
+
+/// What the store keeps of one cycle: its cut and which shards completed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CycleRecord {
+    /// The trigger time (epoch seconds), the cycle's identity.
+    pub cycle: i64,
+    /// Wall clock when the dispatcher recorded it (epoch seconds).
+    pub started: i64,
+    pub shards: u32,
+    /// The cut's inner bounds (`slo::shard::bounds_of`): a resent dispatch cuts as the first.
+    pub bounds: Vec<String>,
+    /// Indexes of the shards that completed.
+    pub done: BTreeSet<u32>,
+    /// Every order was queued (false: a dispatch that failed half-way, resent on retry).
+    pub dispatched: bool,
+}
+
+impl CycleRecord {
+    /// Shards dispatched and not completed: what the dead man's switch counts.
+    pub fn missing(&self) -> u32 {
+        self.shards
+            .saturating_sub(u32::try_from(self.done.len()).unwrap_or(u32::MAX))
+    }
+
+    /// The orders of this cycle, one per shard.
+    pub fn orders(&self) -> Vec<ShardOrder> {
+        bounds_to_ranges(&self.bounds, self.shards as usize)
+            .into_iter()
+            .zip(0u32..)
+            .map(|(range, index)| ShardOrder {
+                cycle: self.cycle,
+                index,
+                of: self.shards,
+                range,
+            })
+            .collect()
+    }
+}
+
+/// Cycle records: the dispatcher's bookkeeping and the switch's source.
+pub trait CycleStore: Send + Sync {
+    /// Record a new cycle before its orders are queued; false when it was recorded before
+    /// (a repeated delivery of the same schedule event).
+    fn begin_cycle(
+        &self,
+        record: &CycleRecord,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Every order of the cycle is queued.
+    fn mark_dispatched(&self, cycle: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// One cycle's record.
+    fn cycle(
+        &self,
+        cycle: i64,
+    ) -> impl Future<Output = Result<Option<CycleRecord>, StoreError>> + Send;
+    /// The newest `limit` cycle records, newest first.
+    fn recent_cycles(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<CycleRecord>, StoreError>> + Send;
+    /// Mark shard `index` of `cycle` completed (idempotent: a set, not a counter).
+    fn complete_shard(
+        &self,
+        cycle: i64,
+        index: u32,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Why shard orders were not all queued.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{queued} of {total} shard orders queued: {message}")]
+pub struct QueueError {
+    pub queued: usize,
+    pub total: usize,
+    pub message: String,
+}
+
+/// Where shard orders go (SQS in AWS): each order reaches one evaluator, at least once.
+pub trait ShardQueue: Send + Sync {
+    /// Queue every order, or fail saying how many were queued.
+    fn send(&self, orders: &[ShardOrder]) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+/// What one schedule asks of the dispatcher.
+#[derive(Debug, Clone)]
+pub struct DispatchRequest {
+    /// The schedule's trigger time (epoch seconds).
+    pub cycle: i64,
+    /// The wall clock (epoch seconds).
+    pub now: i64,
+    /// At most this many SLOs per shard (SLO_SHARD_SIZE).
+    pub shard_size: usize,
+    /// The schedule period: a cycle older than two periods no longer holds the next back.
+    pub schedule_seconds: i64,
+}
+
+/// Why a cycle was not dispatched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Skip {
+    /// The previous cycle still has shards running: dispatching now would evaluate their
+    /// SLOs twice at once.
+    StillRunning { cycle: i64, done: u32, shards: u32 },
+    /// A newer cycle is already recorded: this schedule event arrived late.
+    Superseded { by: i64 },
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skip::StillRunning {
+                cycle,
+                done,
+                shards,
+            } => write!(
+                f,
+                "cycle {} is still running ({done} of {shards} shards completed); this cycle is skipped",
+                crate::slo::message::rfc3339(*cycle)
+            ),
+            Skip::Superseded { by } => write!(
+                f,
+                "a newer cycle ({}) is already dispatched; this late schedule event is dropped",
+                crate::slo::message::rfc3339(*by)
+            ),
+        }
+    }
+}
+
+/// What a dispatch did: the Lambda response and the switch's figures.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DispatchReport {
+    pub cycle: i64,
+    /// SLOs stored when the cycle was cut (0 when nothing was cut).
+    pub slos: usize,
+    /// Shards in this cycle.
+    pub shards: u32,
+    /// Orders queued by this invocation.
+    pub dispatched: u32,
+    /// The cycle before this one, judged now.
+    pub previous: Option<i64>,
+    /// Its shards that never completed: the dead man's switch.
+    pub previous_missing: u32,
+    /// Why nothing was dispatched, when nothing was.
+    pub skipped: Option<Skip>,
+    /// The schedule event was delivered before (orders are resent only when the first
+    /// delivery failed half-way).
+    pub repeated: bool,
+}
+
+/// Why a dispatch failed (Lambda retries the schedule event; nothing is queued twice).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DispatchError {
+    #[error("cannot read or write cycle records or SLO names: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot queue the cycle's shards: {0}")]
+    Queue(#[from] QueueError),
+    #[error("SLO_SHARD_SIZE is 0; a shard holds at least one SLO")]
+    NoShardSize,
+}
+
+impl DispatchError {
+    /// A stable error type for Lambda diagnostics and alarms.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            DispatchError::Store(_) => "StoreUnavailable",
+            DispatchError::Queue(_) => "QueueUnavailable",
+            DispatchError::NoShardSize => "BadSettings",
+        }
+    }
+}
+
+/// Records that are looked at to judge the previous cycle and spot duplicates and late events.
+const RECENT: usize = 3;
+
+/// Start one cycle: judge the previous one, cut the fleet, queue one order per shard.
+pub async fn dispatch<S, Q>(
+    store: &S,
+    queue: &Q,
+    req: &DispatchRequest,
+) -> Result<DispatchReport, DispatchError>
+where
+    S: CycleStore + BudgetStore,
+    Q: ShardQueue,
+{
+    if req.shard_size == 0 {
+        return Err(DispatchError::NoShardSize);
+    }
+    let recent = store.recent_cycles(RECENT).await?;
+    let previous = recent.iter().find(|c| c.cycle < req.cycle);
+    let mut report = DispatchReport {
+        cycle: req.cycle,
+        previous: previous.map(|p| p.cycle),
+        previous_missing: previous.map_or(0, CycleRecord::missing),
+        ..DispatchReport::default()
+    };
+    if let Some(newer) = recent.iter().find(|c| c.cycle > req.cycle) {
+        report.skipped = Some(Skip::Superseded { by: newer.cycle });
+        return Ok(report);
+    }
+    if let Some(own) = recent.iter().find(|c| c.cycle == req.cycle) {
+        report.repeated = true;
+        report.shards = own.shards;
+        if !own.dispatched {
+            // The first delivery failed half-way: queue the orders not completed yet, cut as
+            // the first time. A shard that did run checks the record and is not run again.
+            let orders: Vec<ShardOrder> = own
+                .orders()
+                .into_iter()
+                .filter(|o| !own.done.contains(&o.index))
+                .collect();
+            queue.send(&orders).await?;
+            store.mark_dispatched(req.cycle).await?;
+            report.dispatched = u32::try_from(orders.len()).unwrap_or(u32::MAX);
+        }
+        return Ok(report);
+    }
+    if let Some(p) = previous {
+        if p.missing() > 0 && req.now - p.started < 2 * req.schedule_seconds {
+            report.skipped = Some(Skip::StillRunning {
+                cycle: p.cycle,
+                done: p.shards - p.missing(),
+                shards: p.shards,
+            });
+            return Ok(report);
+        }
+    }
+    let names = store.definition_names().await?;
+    let ranges = cut(&names, req.shard_size);
+    let record = CycleRecord {
+        cycle: req.cycle,
+        started: req.now,
+        shards: u32::try_from(ranges.len()).unwrap_or(u32::MAX),
+        bounds: bounds_of(&ranges),
+        done: BTreeSet::new(),
+        dispatched: false,
+    };
+    report.slos = names.len();
+    report.shards = record.shards;
+    let expires_at = req.now + CYCLE_RECORD_DAYS * 86_400;
+    if !store.begin_cycle(&record, expires_at).await? {
+        // A concurrent delivery of the same event recorded it first; it queues the orders.
+        report.repeated = true;
+        return Ok(report);
+    }
+    let orders = record.orders();
+    queue.send(&orders).await?;
+    store.mark_dispatched(req.cycle).await?;
+    report.dispatched = record.shards;
+    Ok(report)
+}
+
+/// What running one shard order came to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ShardOutcome {
+    /// Evaluated and marked completed.
+    Ran { report: CycleReport },
+    /// Completed before (a repeated delivery): not run again.
+    AlreadyDone,
+    /// A newer cycle is dispatched: running this late shard would only evaluate its SLOs
+    /// twice, so it is dropped.
+    Superseded { by: i64 },
+}
+
+/// Why a shard order failed (SQS delivers it again once, then to the dead-letter queue).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ShardError {
+    #[error("cannot read or write the cycle record: {0}")]
+    Store(#[from] StoreError),
+    #[error("no cycle {cycle} is recorded: the order did not come from this stack's dispatcher, or its record expired")]
+    UnknownCycle { cycle: i64 },
+    #[error("shard {index} of {of} ({range}) does not match cycle {cycle}'s cut: {why}")]
+    Mismatch {
+        cycle: i64,
+        index: u32,
+        of: u32,
+        range: NameRange,
+        why: &'static str,
+    },
+    #[error(transparent)]
+    Cycle(#[from] CycleError),
+}
+
+impl ShardError {
+    /// A stable error type for Lambda diagnostics and alarms.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            ShardError::Store(_) => "StoreUnavailable",
+            ShardError::UnknownCycle { .. } => "UnknownCycle",
+            ShardError::Mismatch { .. } => "ShardMismatch",
+            ShardError::Cycle(e) => e.error_type(),
+        }
+    }
+
+    /// Whether delivering the order again could succeed: a forged or mismatched order never will.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(
+            self,
+            ShardError::UnknownCycle { .. } | ShardError::Mismatch { .. }
+        )
+    }
+}
+
+/// Run one shard order: check it against the cycle's record, evaluate its range as one
+/// cycle at the cycle's trigger time, and mark it completed.
+pub async fn run_shard<M, S, N>(
+    app: &App<M, S, N>,
+    order: &ShardOrder,
+    now: i64,
+    deadline_ms: Option<i64>,
+) -> Result<ShardOutcome, ShardError>
+where
+    M: MetricSource,
+    S: BudgetStore + CycleStore,
+    N: Notifier,
+{
+    let record = app
+        .store
+        .cycle(order.cycle)
+        .await?
+        .ok_or(ShardError::UnknownCycle { cycle: order.cycle })?;
+    let mismatch = |why| ShardError::Mismatch {
+        cycle: order.cycle,
+        index: order.index,
+        of: order.of,
+        range: order.range.clone(),
+        why,
+    };
+    if order.of != record.shards {
+        return Err(mismatch("the cycle has another number of shards"));
+    }
+    let ranges = bounds_to_ranges(&record.bounds, record.shards as usize);
+    match ranges.get(order.index as usize) {
+        None => return Err(mismatch("no such shard")),
+        Some(r) if *r != order.range => return Err(mismatch("another range")),
+        Some(_) => {}
+    }
+    if record.done.contains(&order.index) {
+        return Ok(ShardOutcome::AlreadyDone);
+    }
+    if let Some(newest) = app.store.recent_cycles(1).await?.first() {
+        if newest.cycle > order.cycle {
+            return Ok(ShardOutcome::Superseded { by: newest.cycle });
+        }
+    }
+    let report = run_cycle(
+        app,
+        CycleRequest {
+            trigger: order.cycle,
+            now,
+            range: order.range.clone(),
+            deadline_ms,
+            ..CycleRequest::default()
+        },
+    )
+    .await?;
+    app.store.complete_shard(order.cycle, order.index).await?;
+    Ok(ShardOutcome::Ran { report })
+}
+
+#[cfg(test)]
+#[path = "fanout_tests.rs"]
+mod tests;

@@ -1,0 +1,296 @@
+//! The fan-out over in-memory ports: every SLO evaluated once per cycle across shards, a
+//! repeated schedule event queues nothing twice, a dispatch that failed half-way is resent
+//! without running a shard twice, a cycle still running holds the next one back, the switch
+//! counts shards that never completed, and orders that match no recorded cycle are refused.
+
+use super::*;
+use crate::app::memory::{FakeMetrics, FakeNotifier, MemoryQueue, MemoryStore};
+use crate::app::ports::{DefinitionStore, HistoryStore};
+use crate::app::{Config, App};
+use crate::slo::fixtures::checkout_yaml;
+use crate::slo::load::{load, SourceFile};
+
+/// A schedule boundary (2027-01-15T08:00:00Z).
+const T: i64 = 1_800_000_000;
+const PERIOD: i64 = 300;
+
+type FleetApp = App<FakeMetrics, MemoryStore, FakeNotifier>;
+
+/// `n` SLOs named slo-00.. over steady traffic.
+async fn fleet(n: usize) -> FleetApp {
+    let app = App {
+        metrics: FakeMetrics::new(|name, _| match name {
+            "Requests" => Some(100.0),
+            "Errors" => Some(0.0),
+            _ => None,
+        }),
+        store: MemoryStore::default(),
+        notifier: FakeNotifier::default(),
+        config: Config {
+            lag_seconds: 0,
+            ..Config::default()
+        },
+    };
+    for i in 0..n {
+        let text = checkout_yaml().replace("name: checkout\n", &format!("name: slo-{i:02}\n"));
+        let mut loaded = load(&[SourceFile {
+            name: format!("slo-{i}.yaml"),
+            text,
+        }]);
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        app.store
+            .put_definition(&loaded.slos.remove(0))
+            .await
+            .unwrap();
+    }
+    app
+}
+
+fn request(cycle: i64, now: i64) -> DispatchRequest {
+    DispatchRequest {
+        cycle,
+        now,
+        shard_size: 3,
+        schedule_seconds: PERIOD,
+    }
+}
+
+/// Run every queued order (as the evaluators would), returning the SLOs each evaluated.
+async fn run_all(app: &FleetApp, queue: &MemoryQueue, now: i64) -> Vec<String> {
+    let mut evaluated = Vec::new();
+    for order in queue.take() {
+        if let ShardOutcome::Ran { report } = run_shard(app, &order, now, None).await.unwrap() {
+            evaluated.extend(report.slos.into_iter().map(|o| o.slo));
+        }
+    }
+    evaluated.sort();
+    evaluated
+}
+
+async fn snapshots_at(app: &FleetApp, at: i64) -> usize {
+    let mut n = 0;
+    for i in 0..10 {
+        let h = app
+            .store
+            .history(&format!("slo-{i:02}"), at - 1, at + 1)
+            .await
+            .unwrap();
+        n += h.len();
+    }
+    n
+}
+
+#[tokio::test]
+async fn ten_slos_in_shards_of_three_are_each_evaluated_once_per_cycle() {
+    let app = fleet(10).await;
+    let queue = MemoryQueue::default();
+    let r = dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
+    assert_eq!((r.slos, r.shards, r.dispatched), (10, 4, 4), "{r:?}");
+    assert_eq!(r.previous, None);
+    let evaluated = run_all(&app, &queue, T + 5).await;
+    let want: Vec<String> = (0..10).map(|i| format!("slo-{i:02}")).collect();
+    assert_eq!(evaluated, want, "every SLO once");
+    assert_eq!(snapshots_at(&app, T).await, 10);
+    let rec = app.store.cycle(T).await.unwrap().unwrap();
+    assert_eq!((rec.missing(), rec.dispatched), (0, true));
+    // The next cycle judges this one complete.
+    let next = dispatch(&app.store, &queue, &request(T + PERIOD, T + PERIOD))
+        .await
+        .unwrap();
+    assert_eq!((next.previous, next.previous_missing), (Some(T), 0));
+    assert_eq!(next.dispatched, 4);
+}
+
+#[tokio::test]
+async fn a_repeated_schedule_event_queues_nothing_and_a_repeated_order_runs_nothing() {
+    let app = fleet(10).await;
+    let queue = MemoryQueue::default();
+    dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
+    let again = dispatch(&app.store, &queue, &request(T, T + 2))
+        .await
+        .unwrap();
+    assert!(again.repeated);
+    assert_eq!(again.dispatched, 0);
+    let orders = queue.take();
+    assert_eq!(orders.len(), 4, "queued once");
+    let first = run_shard(&app, &orders[0], T + 5, None).await.unwrap();
+    assert!(matches!(first, ShardOutcome::Ran { .. }));
+    // SQS delivers at least once: the same order again is not run again.
+    let twice = run_shard(&app, &orders[0], T + 6, None).await.unwrap();
+    assert_eq!(twice, ShardOutcome::AlreadyDone);
+    assert_eq!(app.store.commits(), 3, "three SLOs, one state write each");
+}
+
+#[tokio::test]
+async fn a_dispatch_that_fails_half_way_is_resent_without_running_a_shard_twice() {
+    let app = fleet(10).await;
+    let queue = MemoryQueue::default();
+    queue.fail_after.lock().unwrap().push(2);
+    let err = dispatch(&app.store, &queue, &request(T, T))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("2 of 4 shard orders queued"),
+        "{err}"
+    );
+    assert_eq!(err.error_type(), "QueueUnavailable");
+    // One of the two queued shards runs before Lambda retries the schedule event.
+    let early = queue.take();
+    run_shard(&app, &early[0], T + 3, None).await.unwrap();
+    let retry = dispatch(&app.store, &queue, &request(T, T + 10))
+        .await
+        .unwrap();
+    assert!(retry.repeated);
+    assert_eq!(retry.dispatched, 3, "every shard not completed, cut as before");
+    let mut evaluated = run_all(&app, &queue, T + 12).await;
+    // The second early order is still in the queue too (SQS keeps it): it runs once.
+    if let ShardOutcome::Ran { report } = run_shard(&app, &early[1], T + 13, None).await.unwrap() {
+        evaluated.extend(report.slos.into_iter().map(|o| o.slo));
+    }
+    evaluated.sort();
+    assert_eq!(evaluated.len(), 7, "the 7 SLOs after the first shard, once each: {evaluated:?}");
+    assert_eq!(snapshots_at(&app, T).await, 10);
+    assert_eq!(app.store.cycle(T).await.unwrap().unwrap().missing(), 0);
+}
+
+#[tokio::test]
+async fn a_shard_that_never_completes_holds_one_cycle_back_and_trips_the_switch() {
+    let app = fleet(10).await;
+    let queue = MemoryQueue::default();
+    dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
+    let orders = queue.take();
+    for o in &orders[1..] {
+        run_shard(&app, o, T + 5, None).await.unwrap();
+    }
+    // Shard 0 never completes. The next schedule finds the cycle still running.
+    let next = dispatch(&app.store, &queue, &request(T + PERIOD, T + PERIOD))
+        .await
+        .unwrap();
+    assert_eq!(next.previous_missing, 1, "the switch counts it");
+    assert_eq!(
+        next.skipped,
+        Some(Skip::StillRunning {
+            cycle: T,
+            done: 3,
+            shards: 4
+        })
+    );
+    assert_eq!(next.dispatched, 0, "never doubled");
+    assert!(next.skipped.as_ref().unwrap().to_string().contains("3 of 4 shards"));
+    // Two periods on, the stuck cycle no longer holds the fleet back; it is still missing.
+    let later = dispatch(&app.store, &queue, &request(T + 2 * PERIOD, T + 2 * PERIOD))
+        .await
+        .unwrap();
+    assert_eq!((later.previous, later.previous_missing), (Some(T), 1));
+    assert_eq!((later.skipped, later.dispatched), (None, 4));
+    // The stuck order, delivered at last, is dropped: a newer cycle covers its SLOs.
+    let late = run_shard(&app, &orders[0], T + 2 * PERIOD + 5, None)
+        .await
+        .unwrap();
+    assert_eq!(late, ShardOutcome::Superseded { by: T + 2 * PERIOD });
+    // A late schedule event of the skipped cycle is dropped too.
+    let stale = dispatch(&app.store, &queue, &request(T + PERIOD, T + 2 * PERIOD + 9))
+        .await
+        .unwrap();
+    assert_eq!(stale.skipped, Some(Skip::Superseded { by: T + 2 * PERIOD }));
+}
+
+#[tokio::test]
+async fn orders_that_match_no_recorded_cut_are_refused_and_not_retried() {
+    let app = fleet(10).await;
+    let queue = MemoryQueue::default();
+    dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
+    let order = queue.take().remove(1);
+    let forged = [
+        ShardOrder {
+            cycle: T - PERIOD,
+            ..order.clone()
+        },
+        ShardOrder {
+            of: 1,
+            ..order.clone()
+        },
+        ShardOrder {
+            index: 7,
+            ..order.clone()
+        },
+        ShardOrder {
+            range: NameRange::all(),
+            ..order.clone()
+        },
+    ];
+    for f in &forged {
+        let err = run_shard(&app, f, T + 5, None).await.unwrap_err();
+        assert!(!err.is_retryable(), "{err}");
+        assert!(
+            ["UnknownCycle", "ShardMismatch"].contains(&err.error_type()),
+            "{err}"
+        );
+    }
+    assert_eq!(snapshots_at(&app, T).await, 0, "nothing evaluated");
+    assert!(matches!(
+        run_shard(&app, &order, T + 5, None).await.unwrap(),
+        ShardOutcome::Ran { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_shard_reads_its_own_range_and_a_composite_reaches_parts_in_other_shards() {
+    let app = fleet(10).await;
+    // A composite named so it lands in the last shard, over two SLOs of the first.
+    let composite = r#"apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: zz-journey
+  annotations:
+    sloguard.dev/composite-of: slo-00, slo-01
+spec:
+  service: webshop
+  timeWindow:
+    - duration: 30d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - target: 0.99
+"#;
+    let mut loaded = load(&[SourceFile {
+        name: "journey.yaml".into(),
+        text: composite.into(),
+    }]);
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    app.store
+        .put_definition(&loaded.slos.remove(0))
+        .await
+        .unwrap();
+    let queue = MemoryQueue::default();
+    dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
+    let orders = queue.take();
+    let last = orders.last().unwrap();
+    assert!(last.range.contains("zz-journey") && !last.range.contains("slo-00"));
+    let ShardOutcome::Ran { report } = run_shard(&app, last, T + 5, None).await.unwrap() else {
+        panic!("the last shard runs");
+    };
+    let journey = report.slos.iter().find(|o| o.slo == "zz-journey").unwrap();
+    assert!(journey.error.is_none(), "{:?}", journey.error);
+    assert_eq!(report.slos.len(), 2, "slo-09 and the composite only");
+}
+
+#[tokio::test]
+async fn an_empty_fleet_dispatches_no_shard_and_misses_none() {
+    let app = fleet(0).await;
+    let queue = MemoryQueue::default();
+    let r = dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
+    assert_eq!((r.shards, r.dispatched), (0, 0));
+    let next = dispatch(&app.store, &queue, &request(T + PERIOD, T + PERIOD))
+        .await
+        .unwrap();
+    assert_eq!((next.previous_missing, next.skipped), (0, None));
+    let zero = DispatchRequest {
+        shard_size: 0,
+        ..request(T + 2 * PERIOD, T + 2 * PERIOD)
+    };
+    assert_eq!(
+        dispatch(&app.store, &queue, &zero).await.unwrap_err(),
+        DispatchError::NoShardSize
+    );
+}
