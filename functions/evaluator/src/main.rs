@@ -1,24 +1,84 @@
-//! `slo-evaluator`: EventBridge schedule -> one evaluation cycle. Thin on purpose:
-//! the logic is `sloguard_core::app::cycle::handle_scheduled_event_until` (the event read by
+//! `slo-evaluator`: a shard order from the shard queue (SQS, queued by `slo-dispatcher`)
+//! -> one cycle over that shard's SLOs; a direct invocation (`{"time": ...}`, `{"slo": ...}`,
+//! the weekly `{"review": ...}`) -> that cycle or digest. Thin on purpose: the logic is
+//! `sloguard_core::app::fanout::run_shard` and `app::cycle` (the events read by
 //! `sloguard_aws::events`), the same cycle the CLI runs.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use sloguard_aws::events::schedule::review_request;
+use sloguard_aws::events::shard::{handle_shard_event, is_shard_event};
 use sloguard_aws::events::{emf_source, handle_scheduled_event_until};
 use sloguard_aws::lambda::{init_tracing, Failure};
-use sloguard_aws::{build_app, load_function_config, AwsApp, Environment, Timeouts};
+use sloguard_aws::{
+    build_app, build_shard_queue, load_function_config, AwsApp, Environment, SqsShardQueue, Timeouts,
+};
+use sloguard_core::app::alarm::HandlerContext;
 use sloguard_core::app::emf;
 use sloguard_core::app::report::send_review;
 use tokio::sync::OnceCell;
 
+/// What every invocation shares, built once per cold start.
+struct State {
+    app: AwsApp,
+    /// The shard queue, to make a failed shard's message visible again soon.
+    queue: Option<SqsShardQueue>,
+}
+
+/// A batch of shard orders: each runs as one cycle over its range; the failed ones are
+/// reported to SQS by message id (retried once, then the dead-letter queue).
+async fn handle_shards(
+    state: &State,
+    env: &Environment,
+    event: &LambdaEvent<Value>,
+    now_ms: i64,
+) -> Result<Value, Failure> {
+    // Its own account and region: an order from another account's queue is refused.
+    let ctx = HandlerContext::from_function_arn(
+        &event.context.invoked_function_arn,
+        i64::try_from(event.context.deadline).ok(),
+    )
+    .map_err(|e| Failure::logged(e, "evaluator does not know its stack"))?;
+    let batch = handle_shard_event(
+        &state.app,
+        state.queue.as_ref(),
+        &event.payload,
+        now_ms / 1000,
+        &ctx,
+    )
+    .await
+    .map_err(|e| {
+        Failure::logged(
+            sloguard_core::app::cycle::CycleError::BadEvent(e),
+            "not a batch of shard orders",
+        )
+    })?;
+    for r in &batch.results {
+        match &r.error {
+            None => tracing::info!(cycle = ?r.cycle, shard = ?r.shard, outcome = r.outcome, evaluated = r.evaluated, failed = r.failed_slos, "shard handled"),
+            Some(e) => tracing::error!(cycle = ?r.cycle, shard = ?r.shard, error_type = ?r.error_type, error = %e, "shard failed"),
+        }
+    }
+    let source = emf_source(&env.stack_name, env.slo_metrics);
+    for report in &batch.reports {
+        for line in emf::cycle_lines(&source, report, now_ms) {
+            println!("{line}");
+        }
+    }
+    Ok(serde_json::to_value(&batch.response).unwrap_or_default())
+}
+
 async fn handle(
-    app: &AwsApp,
+    state: &State,
     env: &Environment,
     event: LambdaEvent<Value>,
 ) -> Result<Value, Failure> {
+    let app = &state.app;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let now = now_ms / 1000;
+    if is_shard_event(&event.payload) {
+        return handle_shards(state, env, &event, now_ms).await;
+    }
     // The weekly review schedule sends `{"review": {"days": 28}}`: one digest, once a week.
     if let Some(review) = review_request(&event.payload) {
         let sent = send_review(&app.store, &app.notifier, review.days, now)
@@ -40,7 +100,7 @@ async fn handle(
         "cycle complete"
     );
     // Embedded metric format on stdout: the dead man's switch and the fleet dashboard, no API call.
-    let source = emf_source(&env.stack_name, &event.payload, env.slo_metrics);
+    let source = emf_source(&env.stack_name, env.slo_metrics);
     for line in emf::cycle_lines(&source, &report, now_ms) {
         println!("{line}");
     }
@@ -58,13 +118,19 @@ async fn main() -> Result<(), Error> {
     // Clients are built once per cold start and shared by every invocation, at the first
     // invocation rather than before the first poll: the runtime asks for its first event
     // sooner, and the SDK's set-up (TLS roots, credentials) overlaps the event's arrival.
-    let app: OnceCell<AwsApp> = OnceCell::new();
-    let (app, env) = (&app, &settings);
+    let state: OnceCell<State> = OnceCell::new();
+    let (state, env) = (&state, &settings);
     run(service_fn(move |event| async move {
-        let app = app
-            .get_or_init(|| async { build_app(env, &load_function_config(timeouts).await) })
+        let state = state
+            .get_or_init(|| async {
+                let sdk = load_function_config(timeouts).await;
+                State {
+                    app: build_app(env, &sdk),
+                    queue: build_shard_queue(env, &sdk),
+                }
+            })
             .await;
-        handle(app, env, event).await
+        handle(state, env, event).await
     }))
     .await
 }

@@ -13,9 +13,11 @@
 //! | incident        | `INCIDENT`       | `<opened_at RFC 3339>#<slo>` | `incident` (JSON: the record a review starts from), `expires_at` (TTL: the history retention after it opened) |
 //! | stream cache    | `STREAM#<digest>` | `CACHE`                   | `cache` (binary: closed hours and far-edge buckets), `read_at`, `expires_at` (TTL) |
 //! | correction      | `CORR`           | `<id>#v<version, 10 digits>` | `correction` (JSON); one item per version, written once, never expired |
+//! | cycle           | `CYCLE`          | trigger time (epoch seconds, 12 digits) | `started`, `shards`, `bounds` (the cut's inner bounds, a list), `done` (number set of completed shards), `dispatched`, `expires_at` (TTL: 7 days) |
 //!
-//! Definitions and states each live in one partition, so a cycle lists all of
-//! them with one paginated Query instead of scanning history. A snapshot's key is
+//! Definitions and states each live in one partition keyed by SLO name, so a cycle lists
+//! all of them, or one shard's name range, with one paginated Query instead of scanning
+//! history. A snapshot's key is
 //! the SLO and its evaluation time, so writing the same evaluation twice is one item.
 
 use std::collections::HashMap;
@@ -25,11 +27,13 @@ use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 
 use sloguard_core::app::ports::StoreError;
+use sloguard_core::slo::shard::NameRange;
 
 use super::{classify, Failure};
 
 mod changes;
 mod corrections;
+mod cycles;
 mod dedup;
 mod definitions;
 mod history;
@@ -181,16 +185,18 @@ impl DynamoStore {
         pk: &str,
         range: Option<(String, String)>,
     ) -> Result<Vec<Item>, StoreError> {
-        self.query(pk, range, None).await
+        self.query(pk, Keys::from(range), None, None).await
     }
 
     /// A partition's items in key order; with `latest`, only the last that many, read
-    /// newest first so a long range costs no more than what is returned.
+    /// newest first so a long range costs no more than what is returned; with `projection`,
+    /// only those attributes.
     async fn query(
         &self,
         pk: &str,
-        range: Option<(String, String)>,
+        keys: Keys,
         latest: Option<usize>,
+        projection: Option<&str>,
     ) -> Result<Vec<Item>, StoreError> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
@@ -201,16 +207,23 @@ impl DynamoStore {
                 .table_name(&self.table)
                 .consistent_read(true)
                 .expression_attribute_values(":pk", s(pk))
+                .set_projection_expression(projection.map(str::to_string))
                 .set_exclusive_start_key(start.take());
             if let Some(n) = latest {
                 let left = n.saturating_sub(out.len()).clamp(1, 1000);
                 q = q.scan_index_forward(false).limit(left as i32);
             }
-            q = match &range {
-                None => q.key_condition_expression("pk = :pk"),
-                Some((a, b)) => q
+            q = match &keys {
+                Keys::All => q.key_condition_expression("pk = :pk"),
+                Keys::Between(a, b) => q
                     .key_condition_expression("pk = :pk AND sk BETWEEN :a AND :b")
                     .expression_attribute_values(":a", s(a.clone()))
+                    .expression_attribute_values(":b", s(b.clone())),
+                Keys::AtLeast(a) => q
+                    .key_condition_expression("pk = :pk AND sk >= :a")
+                    .expression_attribute_values(":a", s(a.clone())),
+                Keys::Below(b) => q
+                    .key_condition_expression("pk = :pk AND sk < :b")
                     .expression_attribute_values(":b", s(b.clone())),
             };
             let page = q.send().await.map_err(|e| self.err(e))?;
@@ -226,6 +239,43 @@ impl DynamoStore {
             out.reverse();
         }
         Ok(out)
+    }
+
+    /// The items of a partition keyed by SLO name (`DEF`, `STATE`) whose names are in
+    /// `range`: one key-range Query, the upper bound dropped (a range excludes it).
+    async fn names_in(
+        &self,
+        pk: &str,
+        range: &NameRange,
+        projection: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let keys = match (&range.from, &range.until) {
+            (None, None) => Keys::All,
+            (Some(a), None) => Keys::AtLeast(a.clone()),
+            (None, Some(b)) => Keys::Below(b.clone()),
+            (Some(a), Some(b)) => Keys::Between(a.clone(), b.clone()),
+        };
+        let mut items = self.query(pk, keys, None, projection).await?;
+        items.retain(|item| get_s(item, SK).is_some_and(|name| range.contains(name)));
+        Ok(items)
+    }
+}
+
+/// Which sort keys of a partition a Query reads.
+enum Keys {
+    All,
+    /// Inclusive at both ends.
+    Between(String, String),
+    AtLeast(String),
+    Below(String),
+}
+
+impl From<Option<(String, String)>> for Keys {
+    fn from(range: Option<(String, String)>) -> Keys {
+        match range {
+            None => Keys::All,
+            Some((a, b)) => Keys::Between(a, b),
+        }
     }
 }
 

@@ -72,3 +72,9 @@ impl From<Failure> for Diagnostic {
         }
     }
 }
+
+impl ErrorType for crate::events::dispatch::DispatchEventError {
+    fn error_type(&self) -> &'static str {
+        crate::events::dispatch::DispatchEventError::error_type(self)
+    }
+}

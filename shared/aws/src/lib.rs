@@ -15,6 +15,7 @@ mod failure;
 pub mod lambda;
 pub mod sdk;
 pub mod sns;
+pub mod sqs;
 pub mod timeouts;
 pub mod wiring;
 
@@ -25,7 +26,9 @@ pub use eventbridge::EventBridgeNotifier;
 pub(crate) use failure::{classify, Failure};
 pub use sdk::{load_config, load_function_config, MAX_ATTEMPTS};
 pub use sns::SnsNotifier;
+pub use sqs::SqsShardQueue;
 pub use timeouts::Timeouts;
 pub use wiring::{
-    build_app, build_store, claim_lease_seconds, AwsApp, AwsNotifier, MIN_CLAIM_LEASE_SECONDS,
+    build_app, build_shard_queue, build_store, claim_lease_seconds, AwsApp, AwsNotifier,
+    MIN_CLAIM_LEASE_SECONDS,
 };

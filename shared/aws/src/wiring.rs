@@ -13,7 +13,7 @@ use sloguard_core::slo::message::Notification;
 use crate::environment::Environment;
 use crate::sdk::MAX_ATTEMPTS;
 use crate::timeouts::Timeouts;
-use crate::{CloudWatchSource, DynamoStore, EventBridgeNotifier, SnsNotifier};
+use crate::{CloudWatchSource, DynamoStore, EventBridgeNotifier, SnsNotifier, SqsShardQueue};
 
 /// The production notifier: SNS for people (and the JSON topic), and the EventBridge bus
 /// when one is set; each is a channel of its own in the outbox, delivered once each.
@@ -102,6 +102,14 @@ pub type AwsApp = App<CloudWatchSource, DynamoStore, AwsNotifier>;
 /// Only the store, for the read-only dashboard widget.
 pub fn build_store(env: &Environment, sdk: &SdkConfig) -> DynamoStore {
     DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.table.clone())
+}
+
+/// The shard queue the stack names (SLO_SHARD_QUEUE_URL), on the cold start's SDK config.
+pub fn build_shard_queue(settings: &Environment, sdk: &SdkConfig) -> Option<SqsShardQueue> {
+    settings
+        .shard_queue_url
+        .clone()
+        .map(|url| SqsShardQueue::new(aws_sdk_sqs::Client::new(sdk), url))
 }
 
 /// Build every client once (per cold start) and wire them into the use cases.

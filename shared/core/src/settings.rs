@@ -454,6 +454,20 @@ settings! {
         kind: Kind::Switch { default: false },
         meaning: "the stack topic also gets every message routed to a team topic (an audit mailbox)",
     },
+    /// SLO_SHARD_SIZE: at most this many SLOs per evaluator invocation (one shard).
+    shard_size: i64 = SHARD_SIZE {
+        var: "SLO_SHARD_SIZE",
+        flag: Some("--shard-size"),
+        kind: Kind::Whole { default: 1000, min: 1, max: 20000, unit: "SLOs" },
+        meaning: "the dispatcher cuts the fleet into shards of at most this many SLOs, one evaluator invocation each (the stack sets it from `ShardSize`; the flag is on `cost`)",
+    },
+    /// SLO_SHARD_QUEUE_URL: where the dispatcher queues shard orders (the stack sets it).
+    shard_queue_url: Option<String> = SHARD_QUEUE_URL {
+        var: "SLO_SHARD_QUEUE_URL",
+        flag: None,
+        kind: Kind::Text { default: None, off: None },
+        meaning: "the SQS queue the dispatcher sends shard orders to and the evaluator reads (the stack sets it; only `slo-dispatcher` needs it)",
+    },
     /// SLO_AWS_CONNECT_TIMEOUT_SECONDS: how long to wait for a connection to AWS.
     aws_connect_timeout_seconds: i64 = AWS_CONNECT_TIMEOUT_SECONDS {
         var: "SLO_AWS_CONNECT_TIMEOUT_SECONDS",

@@ -4,6 +4,7 @@
 use sloguard_core::app::ports::{ApplyOutcome, DefinitionStore, StoreError, StoredDefinition};
 use sloguard_core::slo::message::rfc3339;
 use sloguard_core::slo::model::SloDefinition;
+use sloguard_core::slo::shard::NameRange;
 
 use super::{classify, corrupt, get_n, get_s, key, n, s, DynamoStore, Failure, Item, SK};
 
@@ -12,6 +13,15 @@ fn stored_definition(item: &Item) -> Result<SloDefinition, StoreError> {
     let text = get_s(item, "definition")
         .ok_or_else(|| corrupt(item, "missing attribute `definition`".into()))?;
     SloDefinition::from_stored(text).map_err(|e| corrupt(item, format!("`definition`: {e}")))
+}
+
+/// A definition item as the use cases see it (an unreadable one names what is wrong).
+fn stored(item: &Item) -> StoredDefinition {
+    StoredDefinition {
+        name: get_s(item, SK).unwrap_or_default().to_string(),
+        version: get_n(item, "version").unwrap_or(0) as u64,
+        definition: stored_definition(item),
+    }
 }
 
 /// A definition's item: its stored form, its version, its service, its owner and when it
@@ -56,15 +66,34 @@ fn record_owner_change(item: &mut Item, def: &SloDefinition, old: Option<&Item>,
 
 impl DefinitionStore for DynamoStore {
     async fn definitions(&self) -> Result<Vec<StoredDefinition>, StoreError> {
-        let items = self.partition("DEF", None).await?;
+        self.definitions_in(&NameRange::all()).await
+    }
+
+    async fn definitions_in(&self, range: &NameRange) -> Result<Vec<StoredDefinition>, StoreError> {
+        let items = self.names_in("DEF", range, None).await?;
+        Ok(items.iter().map(stored).collect())
+    }
+
+    async fn definition_names(&self) -> Result<Vec<String>, StoreError> {
+        // Keys only: 100,000 names are a few MB of reads, not the definitions' hundreds.
+        let items = self.names_in("DEF", &NameRange::all(), Some(SK)).await?;
         Ok(items
             .iter()
-            .map(|item| StoredDefinition {
-                name: get_s(item, SK).unwrap_or_default().to_string(),
-                version: get_n(item, "version").unwrap_or(0) as u64,
-                definition: stored_definition(item),
-            })
+            .filter_map(|item| get_s(item, SK).map(str::to_string))
             .collect())
+    }
+
+    async fn definition(&self, name: &str) -> Result<Option<StoredDefinition>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key("DEF", name)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(out.item().map(stored))
     }
 
     async fn put_definition(&self, def: &SloDefinition) -> Result<ApplyOutcome, StoreError> {

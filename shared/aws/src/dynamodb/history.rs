@@ -5,7 +5,7 @@ use sloguard_core::app::ports::{HistoryPage, HistoryStore, StoreError};
 use sloguard_core::slo::message::rfc3339;
 use sloguard_core::slo::snapshot::Snapshot;
 
-use super::{corrupt, get_s, key, n, s, DynamoStore, Item, PK, SK, TTL_ATTRIBUTE};
+use super::{corrupt, get_s, key, n, s, DynamoStore, Item, Keys, PK, SK, TTL_ATTRIBUTE};
 
 /// A history item's `snapshot`, read back as `Snapshot::to_stored` wrote it.
 fn stored_snapshot(item: &Item) -> Result<Snapshot, StoreError> {
@@ -63,8 +63,9 @@ impl HistoryStore for DynamoStore {
         let items = self
             .query(
                 &format!("SNAP#{slo}"),
-                Some((rfc3339(since), rfc3339(until))),
+                Keys::Between(rfc3339(since), rfc3339(until)),
                 Some(limit),
+                None,
             )
             .await?;
         items.iter().map(stored_snapshot).collect()

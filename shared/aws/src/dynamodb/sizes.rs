@@ -18,7 +18,7 @@ use super::definitions::definition_item;
 use super::history::snapshot_item;
 use super::state::state_item;
 use super::streams::{cache_item, digest_pk};
-use super::{get_s, DynamoStore, Item, SK};
+use super::{get_s, DynamoStore, Item, Keys, SK};
 
 /// A state's version after a year of 5-minute cycles: the digits a live state's version has.
 const YEAR_OF_CYCLES: u64 = 365 * 288;
@@ -98,8 +98,9 @@ impl DynamoStore {
             let newest = self
                 .query(
                     &format!("SNAP#{name}"),
-                    Some((rfc3339(0), rfc3339(FAR_FUTURE))),
+                    Keys::Between(rfc3339(0), rfc3339(FAR_FUTURE)),
                     Some(1),
+                    None,
                 )
                 .await?;
             let Some(snapshot) = newest.first() else {

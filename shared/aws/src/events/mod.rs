@@ -4,7 +4,9 @@
 
 pub mod alarm;
 pub mod change;
+pub mod dispatch;
 pub mod schedule;
+pub mod shard;
 pub mod widget;
 
 use serde_json::Value;
@@ -58,11 +60,12 @@ pub async fn handle_scheduled_event_until<M: MetricSource, S: BudgetStore, N: No
     app::cycle::handle_scheduled_event_until(app, &input, now, deadline_ms).await
 }
 
-/// The EMF source of one scheduled invocation: the shard its event names ("0" when it
-/// names none or cannot be read).
-pub fn emf_source(stack: &str, payload: &Value, slo_metrics: emf::SloMetrics) -> emf::Source {
-    let input = schedule::parse_schedule(payload).ok();
-    emf::Source::from_schedule(stack, input.as_ref(), slo_metrics)
+/// The EMF source of the evaluator's invocations: the stack is the health metrics' dimension.
+pub fn emf_source(stack: &str, slo_metrics: emf::SloMetrics) -> emf::Source {
+    emf::Source {
+        stack: stack.to_string(),
+        slo_metrics,
+    }
 }
 
 /// The alarm handler's invocation: read the alarm or deployment event, handle it.
@@ -142,20 +145,4 @@ mod tests {
         assert_eq!(err.error_type(), "BadEvent");
     }
 
-    #[test]
-    fn an_unreadable_schedule_counts_as_shard_0_and_a_sharded_one_as_its_shard() {
-        let shard = |payload: Value| emf_source("prod-slos", &payload, emf::SloMetrics::None).shard;
-        let at = "2026-11-25T12:00:00Z";
-        assert_eq!(
-            shard(serde_json::json!({"time": at, "shard": 1, "shards": 2})),
-            "1"
-        );
-        for payload in [
-            serde_json::json!({"time": at}),
-            Value::Null,
-            serde_json::json!([1]),
-        ] {
-            assert_eq!(shard(payload.clone()), "0", "{payload}");
-        }
-    }
 }

@@ -64,22 +64,11 @@ pub fn parse_schedule(v: &Value) -> Result<ScheduleInput, EventError> {
         obj.get(name)
             .or_else(|| obj.get("detail").and_then(|d| d.get(name)))
     };
-    let num = |name: &str| -> Result<Option<u32>, EventError> {
-        match field(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(x) => x
-                .as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .map(Some)
-                .ok_or_else(|| EventError(format!("{name} must be a whole number, found {x}"))),
-        }
-    };
-    let shard = match (num("shard")?, num("shards")?) {
-        (None, None) => None,
-        (Some(s), Some(n)) if n >= 1 && s < n => Some((s, n)),
-        (Some(s), Some(n)) => return Err(EventError(format!("shard {s} is not in 0..{n}"))),
-        _ => return Err(EventError("shard and shards go together".into())),
-    };
+    if let Some(name) = ["shard", "shards"].into_iter().find(|n| field(n).is_some()) {
+        return Err(EventError(format!(
+            "`{name}`: schedules no longer name shards; the stack's dispatcher (slo-dispatcher) cuts the fleet and queues each shard (see docs/deploying.md, \"How the stack scales\")"
+        )));
+    }
     let slo = match field("slo") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -90,7 +79,7 @@ pub fn parse_schedule(v: &Value) -> Result<ScheduleInput, EventError> {
             )))
         }
     };
-    Ok(ScheduleInput { time, shard, slo })
+    Ok(ScheduleInput { time, slo })
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -130,19 +119,14 @@ mod tests {
         let s = parse_schedule(&eb).unwrap();
         assert_eq!(s.time, Some(1_795_608_000));
         assert_eq!(
-            parse_schedule(&json!({"shard": 1, "shards": 4}))
-                .unwrap()
-                .shard,
-            Some((1, 4))
-        );
-        assert_eq!(
             parse_schedule(&json!({})).unwrap(),
             ScheduleInput::default()
         );
-        assert!(parse_schedule(&json!({"shard": 4, "shards": 4}))
+        // An old stack's per-shard schedule is told where sharding went, not run whole.
+        assert!(parse_schedule(&json!({"shard": 1, "shards": 4}))
             .unwrap_err()
             .0
-            .contains("not in 0..4"));
+            .contains("slo-dispatcher"));
         assert!(parse_schedule(&json!({"time": "yesterday"}))
             .unwrap_err()
             .0

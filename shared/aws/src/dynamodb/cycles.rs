@@ -1,0 +1,129 @@
+//! Cycle records: one item per fanned-out cycle under `CYCLE`, keyed by its trigger time
+//! (12 digits, so key order is time order). The dispatcher writes it once (a conditional
+//! put), marks it dispatched when every order is queued; each shard adds its index to the
+//! `done` number set, so a shard completed twice counts once.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use sloguard_core::app::fanout::{CycleRecord, CycleStore};
+use sloguard_core::app::ports::StoreError;
+
+use super::{corrupt, get_n, key, n, DynamoStore, Item, Keys, SK, TTL_ATTRIBUTE};
+
+const PARTITION: &str = "CYCLE";
+
+fn sort_key(cycle: i64) -> String {
+    format!("{cycle:012}")
+}
+
+fn record_item(r: &CycleRecord, expires_at: i64) -> Item {
+    let mut item = key(PARTITION, sort_key(r.cycle));
+    item.insert("started".into(), n(r.started));
+    item.insert("shards".into(), n(r.shards));
+    item.insert(
+        "bounds".into(),
+        AttributeValue::L(r.bounds.iter().cloned().map(AttributeValue::S).collect()),
+    );
+    item.insert("dispatched".into(), AttributeValue::Bool(r.dispatched));
+    item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
+    item
+}
+
+/// A stored cycle record; a malformed one names the attribute (it is data, never trusted).
+fn record(item: &Item) -> Result<CycleRecord, StoreError> {
+    let cycle = super::get_s(item, SK)
+        .and_then(|k| k.parse::<i64>().ok())
+        .ok_or_else(|| corrupt(item, "sort key is not a trigger time".into()))?;
+    let whole = |name: &str| {
+        get_n(item, name).ok_or_else(|| corrupt(item, format!("missing number `{name}`")))
+    };
+    let shards = u32::try_from(whole("shards")?)
+        .map_err(|_| corrupt(item, "`shards` out of range".into()))?;
+    let bounds = match item.get("bounds") {
+        Some(AttributeValue::L(l)) => l
+            .iter()
+            .map(|v| v.as_s().cloned())
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|_| corrupt(item, "`bounds` holds a non-string".into()))?,
+        None => Vec::new(),
+        Some(_) => return Err(corrupt(item, "`bounds` is not a list".into())),
+    };
+    if bounds.len() + 1 != shards as usize && shards > 0 {
+        return Err(corrupt(
+            item,
+            format!("{} bounds for {shards} shards", bounds.len()),
+        ));
+    }
+    let done = match item.get("done") {
+        Some(AttributeValue::Ns(ns)) => ns
+            .iter()
+            .map(|v| v.parse::<u32>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| corrupt(item, "`done` holds a non-index".into()))?,
+        None => Default::default(),
+        Some(_) => return Err(corrupt(item, "`done` is not a number set".into())),
+    };
+    Ok(CycleRecord {
+        cycle,
+        started: whole("started")?,
+        shards,
+        bounds,
+        done,
+        dispatched: matches!(item.get("dispatched"), Some(AttributeValue::Bool(true))),
+    })
+}
+
+impl CycleStore for DynamoStore {
+    async fn begin_cycle(&self, r: &CycleRecord, expires_at: i64) -> Result<bool, StoreError> {
+        self.put_once(record_item(r, expires_at)).await
+    }
+
+    async fn mark_dispatched(&self, cycle: i64) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(PARTITION, sort_key(cycle))))
+            .update_expression("SET dispatched = :t")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    async fn cycle(&self, cycle: i64) -> Result<Option<CycleRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(PARTITION, sort_key(cycle))))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        out.item().map(record).transpose()
+    }
+
+    async fn recent_cycles(&self, limit: usize) -> Result<Vec<CycleRecord>, StoreError> {
+        let mut items = self
+            .query(PARTITION, Keys::All, Some(limit), None)
+            .await?;
+        items.reverse();
+        items.iter().map(record).collect()
+    }
+
+    async fn complete_shard(&self, cycle: i64, index: u32) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(PARTITION, sort_key(cycle))))
+            .update_expression("ADD done :i")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":i", AttributeValue::Ns(vec![index.to_string()]))
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
