@@ -294,11 +294,10 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
                 .sum::<usize>();
         states = after;
         custom_metrics(
-            // what the deployed evaluator prints: health per stack and shard, no per-SLO metrics
+            // what the deployed evaluator prints: health per stack, no per-SLO metrics
             &emf::cycle_lines(
                 &emf::Source {
                     stack: "sloguard".into(),
-                    shard: "0".into(),
                     slo_metrics: emf::SloMetrics::None,
                 },
                 &report,

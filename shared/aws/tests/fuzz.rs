@@ -7,6 +7,7 @@
 use sloguard_aws::events::alarm::parse_alarm_payload;
 use sloguard_aws::events::change::parse_change_event;
 use sloguard_aws::events::schedule::parse_schedule;
+use sloguard_aws::events::shard::{order_body, parse_order};
 use sloguard_core::app::events::Parsed;
 use sloguard_core::slo::change::parse_target;
 use sloguard_core::slo::load::{load, SourceFile};
@@ -128,10 +129,26 @@ fn fuzz_schedule_event_parser() {
             ] {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
                     if let Ok(s) = parse_schedule(&v) {
-                        if let Some((shard, shards)) = s.shard {
-                            assert!(shard < shards);
+                        assert!(v.get("shard").is_none(), "shards are the dispatcher's");
+                        if let Some(t) = s.time {
+                            assert!(v.to_string().contains("time"), "{t} from nowhere");
                         }
                     }
+                }
+            }
+        });
+}
+
+#[test]
+fn fuzz_shard_order_parser() {
+    let seed = r#"{"cycle":1800000000,"shard":1,"of":4,"from":"slo-03","until":"slo-06"}"#;
+    bolero::check!()
+        .with_iterations(3000)
+        .for_each(|bytes: &[u8]| {
+            for text in [String::from_utf8_lossy(bytes).to_string(), mutate(seed, bytes)] {
+                if let Ok(o) = parse_order(&text) {
+                    assert!(o.index < o.of, "{text}");
+                    assert_eq!(parse_order(&order_body(&o)).as_ref(), Ok(&o), "{text}");
                 }
             }
         });

@@ -25,6 +25,9 @@ fn record_item(r: &CycleRecord, expires_at: i64) -> Item {
         AttributeValue::L(r.bounds.iter().cloned().map(AttributeValue::S).collect()),
     );
     item.insert("dispatched".into(), AttributeValue::Bool(r.dispatched));
+    item.insert("slos".into(), n(r.slos));
+    item.insert("fleet_version".into(), n(r.fleet_version));
+    item.insert("shard_size".into(), n(r.shard_size));
     item.insert(TTL_ATTRIBUTE.into(), n(expires_at));
     item
 }
@@ -70,6 +73,9 @@ fn record(item: &Item) -> Result<CycleRecord, StoreError> {
         bounds,
         done,
         dispatched: matches!(item.get("dispatched"), Some(AttributeValue::Bool(true))),
+        slos: usize::try_from(whole("slos")?).unwrap_or(0),
+        fleet_version: u64::try_from(whole("fleet_version")?).unwrap_or(0),
+        shard_size: usize::try_from(whole("shard_size")?).unwrap_or(0),
     })
 }
 

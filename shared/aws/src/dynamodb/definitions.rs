@@ -15,6 +15,26 @@ fn stored_definition(item: &Item) -> Result<SloDefinition, StoreError> {
     SloDefinition::from_stored(text).map_err(|e| corrupt(item, format!("`definition`: {e}")))
 }
 
+/// The fleet version's item: bumped when a definition is created or deleted, so the
+/// dispatcher knows when its cut of the names is stale without reading them.
+const FLEET_PK: &str = "FLEET";
+const FLEET_SK: &str = "VERSION";
+
+impl DynamoStore {
+    async fn bump_fleet_version(&self) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(FLEET_PK, FLEET_SK)))
+            .update_expression("ADD version :one")
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
 /// A definition item as the use cases see it (an unreadable one names what is wrong).
 fn stored(item: &Item) -> StoredDefinition {
     StoredDefinition {
@@ -142,6 +162,7 @@ impl DefinitionStore for DynamoStore {
             _ => self.err(e),
         })?;
         Ok(if version == 0 {
+            self.bump_fleet_version().await?;
             ApplyOutcome::Created
         } else {
             ApplyOutcome::Updated {
@@ -160,6 +181,22 @@ impl DefinitionStore for DynamoStore {
                 .await
                 .map_err(|e| self.err(e))?;
         }
-        Ok(())
+        self.bump_fleet_version().await
+    }
+
+    async fn fleet_version(&self) -> Result<u64, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(FLEET_PK, FLEET_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(out
+            .item()
+            .and_then(|i| get_n(i, "version"))
+            .map_or(0, |v| v.max(0) as u64))
     }
 }

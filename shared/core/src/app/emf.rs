@@ -92,14 +92,15 @@ pub fn cycle_lines(source: &Source, report: &CycleReport, timestamp_ms: i64) -> 
     lines
 }
 
-/// The dispatcher's EMF line, once per schedule: ShardsMissing (the dead man's switch: shards
-/// the previous cycle dispatched and never completed) and ShardsDispatched per stack, with
-/// the cycle, a skipped cycle and a repeated delivery as plain fields.
+/// The dispatcher's EMF line, once per schedule: ShardsMissing per stack (the dead man's
+/// switch: shards the previous cycle dispatched and never completed; the only metric, as
+/// each is billed), with the shards dispatched, the cycle, a skipped cycle and a repeated
+/// delivery as plain fields.
 pub fn dispatch_lines(stack: &str, report: &DispatchReport, timestamp_ms: i64) -> Vec<String> {
     let mut line = envelope(
         timestamp_ms,
         json!([["Stack"]]),
-        &[("ShardsMissing", "Count"), ("ShardsDispatched", "Count")],
+        &[("ShardsMissing", "Count")],
     );
     line["Stack"] = json!(stack);
     line["ShardsMissing"] = json!(report.previous_missing);
@@ -287,7 +288,7 @@ mod tests {
             metrics(&big).1,
             "100 shards bill the same metrics as 4"
         );
-        assert_eq!(names.len(), 2);
+        assert_eq!(names.len(), 1);
         assert!(names
             .iter()
             .all(|(ns, _, dims)| ns == "sloguard" && dims == &[("Stack".into(), "prod-slos".into())]));

@@ -47,6 +47,13 @@ pub struct CycleRecord {
     pub done: BTreeSet<u32>,
     /// Every order was queued (false: a dispatch that failed half-way, resent on retry).
     pub dispatched: bool,
+    /// SLOs stored when the fleet was cut.
+    pub slos: usize,
+    /// The store's fleet version when the fleet was cut: the next cycle reuses the cut
+    /// while it holds (and the shard size is the same).
+    pub fleet_version: u64,
+    /// The shard size the fleet was cut with.
+    pub shard_size: usize,
 }
 
 impl CycleRecord {
@@ -258,17 +265,33 @@ where
             return Ok(report);
         }
     }
-    let names = store.definition_names().await?;
-    let ranges = cut(&names, req.shard_size);
+    // The previous cut holds while no definition was created or deleted: one item
+    // read instead of every definition's. (A stale cut would still cover every name: the
+    // ranges are contiguous and open at both ends.)
+    let version = store.fleet_version().await?;
+    let (bounds, shards, slos) = match previous
+        .filter(|p| p.fleet_version == version && p.shard_size == req.shard_size)
+    {
+        Some(p) => (p.bounds.clone(), p.shards, p.slos),
+        None => {
+            let names = store.definition_names().await?;
+            let ranges = cut(&names, req.shard_size);
+            let shards = u32::try_from(ranges.len()).unwrap_or(u32::MAX);
+            (bounds_of(&ranges), shards, names.len())
+        }
+    };
     let record = CycleRecord {
         cycle: req.cycle,
         started: req.now,
-        shards: u32::try_from(ranges.len()).unwrap_or(u32::MAX),
-        bounds: bounds_of(&ranges),
+        shards,
+        bounds,
         done: BTreeSet::new(),
         dispatched: false,
+        slos,
+        fleet_version: version,
+        shard_size: req.shard_size,
     };
-    report.slos = names.len();
+    report.slos = slos;
     report.shards = record.shards;
     let expires_at = req.now + CYCLE_RECORD_DAYS * 86_400;
     if !store.begin_cycle(&record, expires_at).await? {

@@ -294,3 +294,27 @@ async fn an_empty_fleet_dispatches_no_shard_and_misses_none() {
         DispatchError::NoShardSize
     );
 }
+
+#[tokio::test]
+async fn the_cut_is_reused_until_an_slo_is_created_or_deleted() {
+    let app = fleet(10).await;
+    let queue = MemoryQueue::default();
+    dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
+    run_all(&app, &queue, T + 5).await;
+    assert_eq!(app.store.name_reads(), 1);
+    let same = dispatch(&app.store, &queue, &request(T + PERIOD, T + PERIOD))
+        .await
+        .unwrap();
+    assert_eq!((same.slos, same.shards), (10, 4));
+    assert_eq!(app.store.name_reads(), 1, "no SLO came or went: the cut is reused");
+    run_all(&app, &queue, T + PERIOD + 5).await;
+    app.store.delete_definition("slo-04").await.unwrap();
+    app.store.delete_definition("slo-05").await.unwrap();
+    let fewer = dispatch(&app.store, &queue, &request(T + 2 * PERIOD, T + 2 * PERIOD))
+        .await
+        .unwrap();
+    assert_eq!((fewer.slos, fewer.shards), (8, 3), "re-cut after the deletes");
+    assert_eq!(app.store.name_reads(), 2);
+    let evaluated = run_all(&app, &queue, T + 2 * PERIOD + 5).await;
+    assert_eq!(evaluated.len(), 8);
+}

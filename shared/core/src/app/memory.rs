@@ -48,6 +48,10 @@ struct Tables {
     definition_reads: usize,
     /// Cycle records by trigger time.
     cycles: BTreeMap<i64, CycleRecord>,
+    /// Bumped by every definition created or deleted.
+    fleet_version: u64,
+    /// Reads of every definition's name (the dispatcher's cut), for assertions.
+    name_reads: usize,
     /// History reads (pages and whole ranges), for assertions on what a reader costs.
     history_reads: usize,
     outbox: BTreeMap<(String, OutboxKey), OutboxItem>,
@@ -138,6 +142,11 @@ impl MemoryStore {
         self.with(|t| t.definition_reads)
     }
 
+    /// Reads of every definition's name so far (the dispatcher's cuts), for assertions.
+    pub fn name_reads(&self) -> usize {
+        self.with(|t| t.name_reads)
+    }
+
     /// Outbox items not yet sent, for assertions.
     pub fn unsent(&self) -> usize {
         self.with(|t| t.outbox.values().filter(|o| !o.sent).count())
@@ -172,7 +181,14 @@ impl DefinitionStore for MemoryStore {
     }
 
     async fn definition_names(&self) -> Result<Vec<String>, StoreError> {
-        Ok(self.with(|t| t.definitions.keys().cloned().collect()))
+        Ok(self.with(|t| {
+            t.name_reads += 1;
+            t.definitions.keys().cloned().collect()
+        }))
+    }
+
+    async fn fleet_version(&self) -> Result<u64, StoreError> {
+        Ok(self.with(|t| t.fleet_version))
     }
 
     async fn definition(&self, name: &str) -> Result<Option<StoredDefinition>, StoreError> {
@@ -198,6 +214,7 @@ impl DefinitionStore for MemoryStore {
                 ApplyOutcome::Updated { version }
             }
             None => {
+                t.fleet_version += 1;
                 t.definitions.insert(def.name.clone(), (1, def.to_stored()));
                 ApplyOutcome::Created
             }
@@ -205,7 +222,10 @@ impl DefinitionStore for MemoryStore {
     }
 
     async fn delete_definition(&self, name: &str) -> Result<(), StoreError> {
-        self.with(|t| t.definitions.remove(name));
+        self.with(|t| {
+            t.fleet_version += 1;
+            t.definitions.remove(name)
+        });
         Ok(())
     }
 }

@@ -280,6 +280,9 @@ pub trait DefinitionStore: Send + Sync {
     /// Every stored definition's name, in order: what the dispatcher cuts into shards
     /// without reading (or paying for) the definitions themselves.
     fn definition_names(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    /// A number that changes whenever a definition is created or deleted (the names
+    /// change): the dispatcher re-cuts the fleet only when it moved, else reads one item.
+    fn fleet_version(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// One stored definition: a composite's part that lives in another shard.
     fn definition(
         &self,
