@@ -24,8 +24,17 @@ async fn handle(
         .await
         .map_err(|e| Failure::logged(e, "cycle not dispatched"))?;
     match &report.skipped {
-        Some(skip) => tracing::warn!(reason = %skip, missing = report.previous_missing, "cycle not dispatched"),
-        None => tracing::info!(slos = report.slos, shards = report.shards, dispatched = report.dispatched, repeated = report.repeated, missing = report.previous_missing, "cycle dispatched"),
+        Some(skip) => {
+            tracing::warn!(reason = %skip, missing = report.previous_missing, "cycle not dispatched")
+        }
+        None => tracing::info!(
+            slos = report.slos,
+            shards = report.shards,
+            dispatched = report.dispatched,
+            repeated = report.repeated,
+            missing = report.previous_missing,
+            "cycle dispatched"
+        ),
     }
     // Embedded metric format on stdout: the dead man's switch, no API call.
     for line in emf::dispatch_lines(&env.stack_name, &report, now_ms) {

@@ -11,7 +11,8 @@ use sloguard_aws::events::shard::{handle_shard_event, is_shard_event};
 use sloguard_aws::events::{emf_source, handle_scheduled_event_until};
 use sloguard_aws::lambda::{init_tracing, Failure};
 use sloguard_aws::{
-    build_app, build_shard_queue, load_function_config, AwsApp, Environment, SqsShardQueue, Timeouts,
+    build_app, build_shard_queue, load_function_config, AwsApp, Environment, SqsShardQueue,
+    Timeouts,
 };
 use sloguard_core::app::alarm::HandlerContext;
 use sloguard_core::app::emf;
@@ -55,8 +56,12 @@ async fn handle_shards(
     })?;
     for r in &batch.results {
         match &r.error {
-            None => tracing::info!(cycle = ?r.cycle, shard = ?r.shard, outcome = r.outcome, evaluated = r.evaluated, failed = r.failed_slos, "shard handled"),
-            Some(e) => tracing::error!(cycle = ?r.cycle, shard = ?r.shard, error_type = ?r.error_type, error = %e, "shard failed"),
+            None => {
+                tracing::info!(cycle = ?r.cycle, shard = ?r.shard, outcome = r.outcome, evaluated = r.evaluated, failed = r.failed_slos, "shard handled")
+            }
+            Some(e) => {
+                tracing::error!(cycle = ?r.cycle, shard = ?r.shard, error_type = ?r.error_type, error = %e, "shard failed")
+            }
         }
     }
     let source = emf_source(&env.stack_name, env.slo_metrics);

@@ -11,6 +11,9 @@ use crate::events::shard::order_body;
 
 use super::{classify, Failure};
 
+/// After a shard fails, its message is visible again this soon: the one retry SQS allows
+/// (maxReceiveCount 2) falls inside the schedule period.
+pub const RETRY_AFTER_SECONDS: i32 = 15;
 /// SQS's batch limit.
 const BATCH: usize = 10;
 /// Sends of the entries a batch answered as failed (throttled, internal) before giving up.
@@ -21,6 +24,7 @@ const ENTRY_ATTEMPTS: usize = 3;
 pub struct SqsShardQueue {
     client: Client,
     url: String,
+    retry_after_seconds: i32,
 }
 
 fn describe(f: Failure) -> String {
@@ -38,7 +42,19 @@ fn describe(f: Failure) -> String {
 impl SqsShardQueue {
     /// The queue at `url`.
     pub fn new(client: Client, url: String) -> Self {
-        SqsShardQueue { client, url }
+        SqsShardQueue {
+            client,
+            url,
+            retry_after_seconds: RETRY_AFTER_SECONDS,
+        }
+    }
+
+    /// The same queue with another delay before a failed shard's retry (tests use 1 s).
+    pub fn retrying_after(self, seconds: i32) -> Self {
+        SqsShardQueue {
+            retry_after_seconds: seconds,
+            ..self
+        }
     }
 
     /// The queue's URL.
@@ -46,14 +62,14 @@ impl SqsShardQueue {
         &self.url
     }
 
-    /// Make a received message visible again after `seconds`, so a failed shard is retried
-    /// within the cycle rather than after the whole visibility timeout.
-    pub async fn retry_after(&self, receipt_handle: &str, seconds: i32) -> Result<(), String> {
+    /// Make a received message visible again soon, so a failed shard is retried within
+    /// the cycle rather than after the whole visibility timeout.
+    pub async fn retry_soon(&self, receipt_handle: &str) -> Result<(), String> {
         self.client
             .change_message_visibility()
             .queue_url(&self.url)
             .receipt_handle(receipt_handle)
-            .visibility_timeout(seconds)
+            .visibility_timeout(self.retry_after_seconds)
             .send()
             .await
             .map(|_| ())
@@ -99,11 +115,7 @@ impl ShardQueue for SqsShardQueue {
                 queued += out.successful().len();
                 let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();
                 if let Some(f) = out.failed().first() {
-                    last_error = format!(
-                        "{}: {}",
-                        f.code(),
-                        f.message().unwrap_or("no message")
-                    );
+                    last_error = format!("{}: {}", f.code(), f.message().unwrap_or("no message"));
                 }
                 left.retain(|(id, _)| failed.contains(&id.as_str()));
             }

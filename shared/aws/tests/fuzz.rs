@@ -145,7 +145,10 @@ fn fuzz_shard_order_parser() {
     bolero::check!()
         .with_iterations(3000)
         .for_each(|bytes: &[u8]| {
-            for text in [String::from_utf8_lossy(bytes).to_string(), mutate(seed, bytes)] {
+            for text in [
+                String::from_utf8_lossy(bytes).to_string(),
+                mutate(seed, bytes),
+            ] {
                 if let Ok(o) = parse_order(&text) {
                     assert!(o.index < o.of, "{text}");
                     assert_eq!(parse_order(&order_body(&o)).as_ref(), Ok(&o), "{text}");

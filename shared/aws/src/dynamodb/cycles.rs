@@ -112,9 +112,7 @@ impl CycleStore for DynamoStore {
     }
 
     async fn recent_cycles(&self, limit: usize) -> Result<Vec<CycleRecord>, StoreError> {
-        let mut items = self
-            .query(PARTITION, Keys::All, Some(limit), None)
-            .await?;
+        let mut items = self.query(PARTITION, Keys::All, Some(limit), None).await?;
         items.reverse();
         items.iter().map(record).collect()
     }

@@ -11,8 +11,8 @@ use sloguard_core::app::ports::{
 };
 use sloguard_core::slo::incident::IncidentRecord;
 use sloguard_core::slo::message::Notification;
-use sloguard_core::slo::status::SloState;
 use sloguard_core::slo::shard::NameRange;
+use sloguard_core::slo::status::SloState;
 
 use super::incidents::incident_put;
 use super::outbox::{outbox_item_key, outbox_sort_key, parse_outbox_key, OUTBOX_DAYS};
@@ -104,7 +104,10 @@ impl StateStore for DynamoStore {
         self.states_in(&NameRange::all()).await
     }
 
-    async fn states_in(&self, range: &NameRange) -> Result<HashMap<String, StoredState>, StoreError> {
+    async fn states_in(
+        &self,
+        range: &NameRange,
+    ) -> Result<HashMap<String, StoredState>, StoreError> {
         let items = self.names_in("STATE", range, None).await?;
         // One unreadable state must not stop the cycle: that SLO is re-read on its own
         // (its commit fails on the version check) and fails alone if it is really corrupt.

@@ -45,7 +45,8 @@ where
     let input = super::schedule::parse_schedule(payload)?;
     if input.slo.is_some() {
         return Err(EventError(
-            "`slo`: the dispatcher runs whole cycles; invoke the evaluator to evaluate one SLO".into(),
+            "`slo`: the dispatcher runs whole cycles; invoke the evaluator to evaluate one SLO"
+                .into(),
         )
         .into());
     }

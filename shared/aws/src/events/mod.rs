@@ -144,5 +144,4 @@ mod tests {
         let err = read_handler_event(&serde_json::json!({"hello": 1})).unwrap_err();
         assert_eq!(err.error_type(), "BadEvent");
     }
-
 }

@@ -25,9 +25,6 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 const MAX_NAME_CHARS: usize = 1024;
 /// Shards a cycle may have (100,000 SLOs in shards of 1 would be 100,000).
 const MAX_SHARDS: u32 = 1_000_000;
-/// After a shard fails, its message is visible again this soon: the one retry SQS allows
-/// (maxReceiveCount 2) falls inside the schedule period.
-pub const RETRY_AFTER_SECONDS: i32 = 15;
 
 /// An order as it travels on the queue.
 #[derive(Debug, Serialize, Deserialize)]
@@ -143,10 +140,10 @@ pub fn read_shard_event(
         .enumerate()
         .map(|(i, r)| {
             let message_id = r.message_id.clone().unwrap_or_default();
-            let order = check_record(&r, ctx, ours).and_then(|()| {
-                parse_order(r.body.as_deref().unwrap_or_default())
-            });
-            let order = order.map_err(|e| EventError(format!("record {i} ({message_id}): {}", e.0)));
+            let order = check_record(&r, ctx, ours)
+                .and_then(|()| parse_order(r.body.as_deref().unwrap_or_default()));
+            let order =
+                order.map_err(|e| EventError(format!("record {i} ({message_id}): {}", e.0)));
             Delivery {
                 message_id,
                 receipt_handle: r.receipt_handle,
@@ -210,7 +207,7 @@ pub struct ShardBatch {
 }
 
 /// Run every order of an SQS event; a failed one is reported to SQS (and, when `queue` is
-/// given and it could succeed again, made visible again in `RETRY_AFTER_SECONDS`), the
+/// given and it could succeed again, made visible again soon: `sqs::RETRY_AFTER_SECONDS`), the
 /// others are deleted by SQS as handled.
 pub async fn handle_shard_event<M, S, N>(
     app: &App<M, S, N>,
@@ -270,7 +267,7 @@ where
             },
         };
         if let (true, Some(q), Some(handle)) = (retry, queue, d.receipt_handle.as_deref()) {
-            if let Err(e) = q.retry_after(handle, RETRY_AFTER_SECONDS).await {
+            if let Err(e) = q.retry_soon(handle).await {
                 tracing::warn!(error = %e, "shard not made visible early; SQS retries it after the visibility timeout");
             }
         }
@@ -339,17 +336,29 @@ mod tests {
     fn bodies_that_are_not_orders_are_refused_naming_what_is_wrong() {
         for (body, says) in [
             ("[]", "not a shard order"),
-            (r#"{"cycle":1800000000,"shard":0,"of":1,"extra":1}"#, "unknown field"),
+            (
+                r#"{"cycle":1800000000,"shard":0,"of":1,"extra":1}"#,
+                "unknown field",
+            ),
             (r#"{"cycle":-5,"shard":0,"of":1}"#, "trigger time"),
             (r#"{"cycle":1800000000,"shard":4,"of":4}"#, "is not a shard"),
             (r#"{"cycle":1800000000,"shard":0,"of":0}"#, "is not a shard"),
-            (r#"{"cycle":1800000000,"shard":0,"of":2,"from":""}"#, "from must be"),
-            (r#"{"cycle":1800000000,"shard":0,"of":2,"from":"b","until":"a"}"#, "sort before"),
+            (
+                r#"{"cycle":1800000000,"shard":0,"of":2,"from":""}"#,
+                "from must be",
+            ),
+            (
+                r#"{"cycle":1800000000,"shard":0,"of":2,"from":"b","until":"a"}"#,
+                "sort before",
+            ),
         ] {
             let err = parse_order(body).unwrap_err();
             assert!(err.0.contains(says), "{body}: {err}");
         }
-        let huge = format!(r#"{{"cycle":1800000000,"shard":0,"of":2,"from":"{}"}}"#, "a".repeat(20_000));
+        let huge = format!(
+            r#"{{"cycle":1800000000,"shard":0,"of":2,"from":"{}"}}"#,
+            "a".repeat(20_000)
+        );
         assert!(parse_order(&huge).unwrap_err().0.contains("bytes"));
     }
 
@@ -373,10 +382,28 @@ mod tests {
             r
         };
         let cases = [
-            (with("eventSourceARN", "arn:aws:sqs:eu-west-1:999999999999:prod-shards"), "of account 999999999999"),
-            (with("eventSourceARN", "arn:aws:sqs:us-east-1:123456789012:prod-shards"), "region"),
+            (
+                with(
+                    "eventSourceARN",
+                    "arn:aws:sqs:eu-west-1:999999999999:prod-shards",
+                ),
+                "of account 999999999999",
+            ),
+            (
+                with(
+                    "eventSourceARN",
+                    "arn:aws:sqs:us-east-1:123456789012:prod-shards",
+                ),
+                "region",
+            ),
             (with("awsRegion", "us-east-1"), "region"),
-            (with("eventSourceARN", "arn:aws:sqs:eu-west-1:123456789012:other-queue"), "from queue other-queue"),
+            (
+                with(
+                    "eventSourceARN",
+                    "arn:aws:sqs:eu-west-1:123456789012:other-queue",
+                ),
+                "from queue other-queue",
+            ),
             (with("eventSourceARN", "not-an-arn"), "not a sqs ARN"),
         ];
         for (record, says) in cases {
@@ -387,9 +414,16 @@ mod tests {
             assert!(err.0.contains(says), "{says}: {err}");
             assert!(err.0.contains("record 1"), "{err}");
         }
-        let none = event_with(json!({"messageId": "m", "eventSource": "aws:sqs", "body": order_body(&order())}));
+        let none = event_with(
+            json!({"messageId": "m", "eventSource": "aws:sqs", "body": order_body(&order())}),
+        );
         let d = read_shard_event(&none, &ctx(), Some(QUEUE)).unwrap();
-        assert!(d[0].order.as_ref().unwrap_err().0.contains("names no account"));
+        assert!(d[0]
+            .order
+            .as_ref()
+            .unwrap_err()
+            .0
+            .contains("names no account"));
     }
 
     #[test]

@@ -127,8 +127,7 @@ async fn with_parts<M: MetricSource, S: BudgetStore, N: Notifier>(
         .iter()
         .filter_map(|d| d.definition.as_ref().ok().cloned())
         .collect();
-    let mut asked: std::collections::HashSet<String> =
-        all.iter().map(|d| d.name.clone()).collect();
+    let mut asked: std::collections::HashSet<String> = all.iter().map(|d| d.name.clone()).collect();
     for _ in 0..PART_ROUNDS {
         let missing: Vec<String> = all
             .iter()

@@ -289,9 +289,9 @@ mod tests {
             "100 shards bill the same metrics as 4"
         );
         assert_eq!(names.len(), 1);
-        assert!(names
-            .iter()
-            .all(|(ns, _, dims)| ns == "sloguard" && dims == &[("Stack".into(), "prod-slos".into())]));
+        assert!(names.iter().all(
+            |(ns, _, dims)| ns == "sloguard" && dims == &[("Stack".into(), "prod-slos".into())]
+        ));
     }
 
     #[test]

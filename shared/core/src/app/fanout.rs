@@ -269,17 +269,16 @@ where
     // read instead of every definition's. (A stale cut would still cover every name: the
     // ranges are contiguous and open at both ends.)
     let version = store.fleet_version().await?;
-    let (bounds, shards, slos) = match previous
-        .filter(|p| p.fleet_version == version && p.shard_size == req.shard_size)
-    {
-        Some(p) => (p.bounds.clone(), p.shards, p.slos),
-        None => {
-            let names = store.definition_names().await?;
-            let ranges = cut(&names, req.shard_size);
-            let shards = u32::try_from(ranges.len()).unwrap_or(u32::MAX);
-            (bounds_of(&ranges), shards, names.len())
-        }
-    };
+    let (bounds, shards, slos) =
+        match previous.filter(|p| p.fleet_version == version && p.shard_size == req.shard_size) {
+            Some(p) => (p.bounds.clone(), p.shards, p.slos),
+            None => {
+                let names = store.definition_names().await?;
+                let ranges = cut(&names, req.shard_size);
+                let shards = u32::try_from(ranges.len()).unwrap_or(u32::MAX);
+                (bounds_of(&ranges), shards, names.len())
+            }
+        };
     let record = CycleRecord {
         cycle: req.cycle,
         started: req.now,

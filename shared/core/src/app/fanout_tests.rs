@@ -6,7 +6,7 @@
 use super::*;
 use crate::app::memory::{FakeMetrics, FakeNotifier, MemoryQueue, MemoryStore};
 use crate::app::ports::{DefinitionStore, HistoryStore};
-use crate::app::{Config, App};
+use crate::app::{App, Config};
 use crate::slo::fixtures::checkout_yaml;
 use crate::slo::load::{load, SourceFile};
 
@@ -141,14 +141,21 @@ async fn a_dispatch_that_fails_half_way_is_resent_without_running_a_shard_twice(
         .await
         .unwrap();
     assert!(retry.repeated);
-    assert_eq!(retry.dispatched, 3, "every shard not completed, cut as before");
+    assert_eq!(
+        retry.dispatched, 3,
+        "every shard not completed, cut as before"
+    );
     let mut evaluated = run_all(&app, &queue, T + 12).await;
     // The second early order is still in the queue too (SQS keeps it): it runs once.
     if let ShardOutcome::Ran { report } = run_shard(&app, &early[1], T + 13, None).await.unwrap() {
         evaluated.extend(report.slos.into_iter().map(|o| o.slo));
     }
     evaluated.sort();
-    assert_eq!(evaluated.len(), 7, "the 7 SLOs after the first shard, once each: {evaluated:?}");
+    assert_eq!(
+        evaluated.len(),
+        7,
+        "the 7 SLOs after the first shard, once each: {evaluated:?}"
+    );
     assert_eq!(snapshots_at(&app, T).await, 10);
     assert_eq!(app.store.cycle(T).await.unwrap().unwrap().missing(), 0);
 }
@@ -176,7 +183,12 @@ async fn a_shard_that_never_completes_holds_one_cycle_back_and_trips_the_switch(
         })
     );
     assert_eq!(next.dispatched, 0, "never doubled");
-    assert!(next.skipped.as_ref().unwrap().to_string().contains("3 of 4 shards"));
+    assert!(next
+        .skipped
+        .as_ref()
+        .unwrap()
+        .to_string()
+        .contains("3 of 4 shards"));
     // Two periods on, the stuck cycle no longer holds the fleet back; it is still missing.
     let later = dispatch(&app.store, &queue, &request(T + 2 * PERIOD, T + 2 * PERIOD))
         .await
@@ -306,14 +318,22 @@ async fn the_cut_is_reused_until_an_slo_is_created_or_deleted() {
         .await
         .unwrap();
     assert_eq!((same.slos, same.shards), (10, 4));
-    assert_eq!(app.store.name_reads(), 1, "no SLO came or went: the cut is reused");
+    assert_eq!(
+        app.store.name_reads(),
+        1,
+        "no SLO came or went: the cut is reused"
+    );
     run_all(&app, &queue, T + PERIOD + 5).await;
     app.store.delete_definition("slo-04").await.unwrap();
     app.store.delete_definition("slo-05").await.unwrap();
     let fewer = dispatch(&app.store, &queue, &request(T + 2 * PERIOD, T + 2 * PERIOD))
         .await
         .unwrap();
-    assert_eq!((fewer.slos, fewer.shards), (8, 3), "re-cut after the deletes");
+    assert_eq!(
+        (fewer.slos, fewer.shards),
+        (8, 3),
+        "re-cut after the deletes"
+    );
     assert_eq!(app.store.name_reads(), 2);
     let evaluated = run_all(&app, &queue, T + 2 * PERIOD + 5).await;
     assert_eq!(evaluated.len(), 8);

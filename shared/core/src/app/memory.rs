@@ -583,7 +583,11 @@ mod fakes;
 pub use fakes::{app_with, store_naming_changes, FakeMetrics, FakeNotifier, MemoryQueue, TestApp};
 
 impl CycleStore for MemoryStore {
-    async fn begin_cycle(&self, record: &CycleRecord, _expires_at: i64) -> Result<bool, StoreError> {
+    async fn begin_cycle(
+        &self,
+        record: &CycleRecord,
+        _expires_at: i64,
+    ) -> Result<bool, StoreError> {
         Ok(self.with(|t| {
             if t.cycles.contains_key(&record.cycle) {
                 return false;

@@ -11,8 +11,8 @@ use crate::slo::incremental::StreamCache;
 use crate::slo::message::Notification;
 use crate::slo::model::{MetricSpec, SloDefinition};
 use crate::slo::plan::MetricRequest;
-use crate::slo::status::SloState;
 use crate::slo::shard::NameRange;
+use crate::slo::status::SloState;
 
 use crate::slo::snapshot::Snapshot;
 

@@ -51,7 +51,14 @@ pub fn cut(names: &[String], size: usize) -> Vec<NameRange> {
     sorted.sort_unstable();
     sorted.dedup();
     let starts: Vec<&str> = sorted.chunks(size.max(1)).map(|c| c[0]).collect();
-    bounds_to_ranges(&starts.iter().skip(1).map(|s| s.to_string()).collect::<Vec<_>>(), starts.len())
+    bounds_to_ranges(
+        &starts
+            .iter()
+            .skip(1)
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+        starts.len(),
+    )
 }
 
 /// The ranges of a cut from its inner bounds (the first name of every shard but the
@@ -70,7 +77,11 @@ pub fn bounds_to_ranges(bounds: &[String], shards: usize) -> Vec<NameRange> {
 
 /// The inner bounds of a cut: the inverse of `bounds_to_ranges`.
 pub fn bounds_of(ranges: &[NameRange]) -> Vec<String> {
-    ranges.iter().skip(1).filter_map(|r| r.from.clone()).collect()
+    ranges
+        .iter()
+        .skip(1)
+        .filter_map(|r| r.from.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -89,12 +100,23 @@ mod tests {
 
     #[test]
     fn a_cut_puts_every_name_in_exactly_one_shard_of_at_most_size() {
-        for (n, size) in [(10, 3), (9, 3), (1, 1000), (1000, 1000), (1001, 1000), (7, 1)] {
+        for (n, size) in [
+            (10, 3),
+            (9, 3),
+            (1, 1000),
+            (1000, 1000),
+            (1001, 1000),
+            (7, 1),
+        ] {
             let all = names(n);
             let shards = cut(&all, size);
             assert_eq!(shards.len(), n.div_ceil(size), "{n} by {size}");
             for name in &all {
-                assert_eq!(shards.iter().filter(|r| r.contains(name)).count(), 1, "{name}");
+                assert_eq!(
+                    shards.iter().filter(|r| r.contains(name)).count(),
+                    1,
+                    "{name}"
+                );
             }
             for r in &shards {
                 let held = all.iter().filter(|x| r.contains(x)).count();
@@ -109,7 +131,11 @@ mod tests {
     fn names_applied_after_the_cut_land_in_one_shard() {
         let shards = cut(&names(10), 3);
         for late in ["", "a", "slo-0045", "slo-999", "zzz", "slo-003"] {
-            assert_eq!(shards.iter().filter(|r| r.contains(late)).count(), 1, "{late}");
+            assert_eq!(
+                shards.iter().filter(|r| r.contains(late)).count(),
+                1,
+                "{late}"
+            );
         }
         // Unsorted input with duplicates cuts as sorted, deduplicated input.
         let mut shuffled = names(10);
