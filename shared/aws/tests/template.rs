@@ -1,5 +1,6 @@
 //! The SAM template, parsed and held to each hardening rule: self-monitoring per stack
-//! and shard, retries and failure destinations, what survives deletion, who may publish,
+//! (one dead man's switch over the fan-out, whatever the shard count), the shard queue and
+//! its consumer, retries and failure destinations, what survives deletion, who may publish,
 //! and least privilege. cfn-lint, `sam validate --lint` and checkov run in `make test` too.
 
 use sloguard_core::slo::yaml::{self, Node, Value};
@@ -43,19 +44,67 @@ fn scalar<'a>(n: &'a Node, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{key}"))
 }
 
+/// Every logical id under a section (Parameters, Conditions, Resources, Outputs).
+fn ids<'a>(t: &'a Node, section: &str) -> Vec<&'a str> {
+    t.get(section)
+        .and_then(Node::as_map)
+        .map(|m| m.iter().filter_map(|(k, _)| k.as_scalar()).collect())
+        .unwrap_or_default()
+}
+
 #[test]
-fn every_shard_has_its_own_dead_mans_switch_and_failures_alarm() {
+fn one_dead_mans_switch_watches_every_shard_and_failures_alarm() {
     let t = template();
-    for shard in 0..4 {
-        let p = props(&t, &format!("DeadMansSwitchShard{shard}Alarm"));
-        let dims = flat(p.get("Dimensions").unwrap());
-        assert!(
-            dims.contains("Name: Stack") && dims.contains(&format!("Name: Shard Value: {shard}")),
-            "{dims}"
-        );
-        assert_eq!(scalar(p, "MetricName"), "CyclesCompleted");
-        assert_eq!(scalar(p, "TreatMissingData"), "breaching");
+    let p = props(&t, "DeadMansSwitchAlarm");
+    assert_eq!(scalar(p, "Namespace"), "sloguard");
+    assert_eq!(scalar(p, "MetricName"), "ShardsMissing");
+    let dims = p.get("Dimensions").and_then(Node::as_seq).unwrap();
+    assert_eq!(dims.len(), 1, "the stack only: no shard dimension");
+    assert_eq!(scalar(&dims[0], "Name"), "Stack");
+    assert_eq!(scalar(&dims[0], "Value"), "AWS::StackName");
+    assert_eq!(scalar(p, "Statistic"), "Maximum");
+    assert_eq!(scalar(p, "Threshold"), "0");
+    assert_eq!(scalar(p, "ComparisonOperator"), "GreaterThanThreshold");
+    assert_eq!(scalar(p, "EvaluationPeriods"), "2");
+    assert_eq!(scalar(p, "DatapointsToAlarm"), "2");
+    assert_eq!(
+        period_column(p),
+        "PeriodSeconds",
+        "one datapoint per schedule"
+    );
+    // A dispatcher that stops emitting (or is never invoked) fires it too.
+    assert_eq!(scalar(p, "TreatMissingData"), "breaching");
+    assert!(flat(p.get("AlarmActions").unwrap()).contains("Topic"));
+    assert!(flat(p.get("OKActions").unwrap()).contains("Topic"));
+    // No shard is enumerated anywhere: no shard count, no per-shard condition, schedule,
+    // permission or alarm, no Shard dimension.
+    for section in ["Parameters", "Conditions", "Resources", "Outputs"] {
+        for id in ids(&t, section) {
+            assert!(
+                !id.contains("HasShard") && !id.contains("ShardCount"),
+                "{section}.{id}"
+            );
+            assert!(
+                !id.chars().any(|c| c.is_ascii_digit()),
+                "{section}.{id}: nothing numbered per shard"
+            );
+        }
     }
+    let whole = flat(&t);
+    for gone in [
+        "ShardCount",
+        "HasShard",
+        "Name: Shard ",
+        "\"shard\"",
+        "CyclesCompleted",
+    ] {
+        assert!(!whole.contains(gone), "{gone} is still in the template");
+    }
+    let alarms: Vec<&str> = resources_of(&t, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(alarms.len(), 9, "{alarms:?}");
     let failed = props(&t, "SlosFailedAlarm");
     assert_eq!(scalar(failed, "MetricName"), "SlosFailed");
     assert_eq!(scalar(failed, "Threshold"), "0");
@@ -66,6 +115,26 @@ fn every_shard_has_its_own_dead_mans_switch_and_failures_alarm() {
             "Throttles"
         );
     }
+    for f in ["Evaluator", "AlarmHandler", "Dispatcher"] {
+        let errors = props(&t, &format!("{f}ErrorsAlarm"));
+        assert_eq!(scalar(errors, "MetricName"), "Errors");
+        assert_eq!(
+            flat(errors.get("Dimensions").unwrap()),
+            format!("Name: FunctionName Value: {f}Function")
+        );
+    }
+    let dead = props(&t, "ShardDeadLetterAlarm");
+    assert_eq!(scalar(dead, "Namespace"), "AWS/SQS");
+    assert_eq!(
+        scalar(dead, "MetricName"),
+        "ApproximateNumberOfMessagesVisible"
+    );
+    assert_eq!(
+        flat(dead.get("Dimensions").unwrap()),
+        "Name: QueueName Value: ShardDeadLetterQueue.QueueName"
+    );
+    assert_eq!(scalar(dead, "Threshold"), "0");
+    assert_eq!(scalar(dead, "ComparisonOperator"), "GreaterThanThreshold");
     let env = flat(t.get("Globals").unwrap());
     assert!(env.contains("SLO_STACK_NAME: AWS::StackName"), "{env}");
 }
@@ -91,12 +160,198 @@ fn cycles_never_overlap_and_are_not_replayed() {
         scalar(ev.get("EventInvokeConfig").unwrap(), "MaximumRetryAttempts"),
         "0"
     );
-    for f in ["EvaluatorFunction", "AlarmHandlerFunction"] {
+    for f in [
+        "EvaluatorFunction",
+        "AlarmHandlerFunction",
+        "DispatcherFunction",
+    ] {
         assert!(
             props(&t, f).get("DeadLetterQueue").is_none(),
             "{f}: one failure destination"
         );
+        assert_eq!(
+            flat(props(&t, f).get("EventInvokeConfig").unwrap())
+                .split("Destination: ")
+                .last(),
+            Some("FailureQueue.Arn"),
+            "{f}"
+        );
     }
+    // The dispatcher may be retried: a repeated schedule event resends only what was not
+    // queued. One at a time, within one schedule period.
+    let dispatcher = props(&t, "DispatcherFunction");
+    let invoke = dispatcher.get("EventInvokeConfig").unwrap();
+    assert_eq!(scalar(invoke, "MaximumRetryAttempts"), "2");
+    assert_eq!(
+        flat(invoke.get("MaximumEventAgeInSeconds").unwrap()),
+        "Schedule ScheduleMinutes MaxEventAge"
+    );
+    assert_eq!(scalar(dispatcher, "ReservedConcurrentExecutions"), "1");
+    assert_eq!(scalar(dispatcher, "Timeout"), "60");
+    assert_eq!(scalar(dispatcher, "MemorySize"), "256");
+    assert_eq!(
+        scalar(
+            resource(&t, "DispatcherFunction")
+                .get("Metadata")
+                .unwrap()
+                .get("BuildProperties")
+                .unwrap(),
+            "Binary"
+        ),
+        "slo-dispatcher"
+    );
+}
+
+/// The shard queue: an order in work is never handed out twice (its visibility timeout
+/// outlasts the evaluator), a failed shard is tried once more and then dead-lettered (an
+/// alarm watches), and only the dispatcher queues orders.
+#[test]
+fn the_shard_queue_retries_a_shard_once_and_outlasts_the_evaluator() {
+    let t = template();
+    let schedule = t.get("Mappings").and_then(|m| m.get("Schedule")).unwrap();
+    for (minutes, row) in schedule.as_map().unwrap() {
+        let timeout: i64 = scalar(row, "Timeout").parse().unwrap();
+        let visibility: i64 = scalar(row, "ShardVisibility").parse().unwrap();
+        assert!(
+            visibility > timeout,
+            "{minutes:?}: {visibility} s vs {timeout} s"
+        );
+        assert_eq!(visibility, timeout + 30, "{minutes:?}");
+    }
+    let queue = props(&t, "ShardQueue");
+    assert_eq!(
+        flat(queue.get("VisibilityTimeout").unwrap()),
+        "Schedule ScheduleMinutes ShardVisibility"
+    );
+    assert_eq!(
+        flat(props(&t, "EvaluatorFunction").get("Timeout").unwrap()),
+        "Schedule ScheduleMinutes Timeout",
+        "the same row's timeout"
+    );
+    assert_eq!(scalar(queue, "MessageRetentionPeriod"), "3600");
+    assert_eq!(scalar(queue, "KmsMasterKeyId"), "Key");
+    let redrive = queue.get("RedrivePolicy").expect("a redrive policy");
+    assert_eq!(scalar(redrive, "maxReceiveCount"), "2", "one retry");
+    assert_eq!(
+        scalar(redrive, "deadLetterTargetArn"),
+        "ShardDeadLetterQueue.Arn"
+    );
+    let dead = props(&t, "ShardDeadLetterQueue");
+    assert_eq!(scalar(dead, "MessageRetentionPeriod"), "1209600");
+    assert_eq!(scalar(dead, "KmsMasterKeyId"), "Key");
+    for (policy, queue) in [
+        ("ShardQueuePolicy", "ShardQueue"),
+        ("ShardDeadLetterQueuePolicy", "ShardDeadLetterQueue"),
+    ] {
+        let text = flat(props(&t, policy));
+        assert!(text.contains(&format!("Queues: {queue}")), "{text}");
+        assert!(text.contains("Sid: DenyWithoutTls"), "{policy}");
+        assert!(text.contains("aws:SecureTransport: false"), "{policy}");
+    }
+    let policy = flat(props(&t, "ShardQueuePolicy"));
+    assert!(
+        policy.contains(
+            "Sid: DenySendByOthers Effect: Deny Principal: * Action: sqs:SendMessage Resource: ShardQueue.Arn Condition: StringNotEquals: aws:PrincipalArn: DispatcherRole.Arn"
+        ),
+        "{policy}"
+    );
+    // The roles that may send to it: the dispatcher only.
+    let senders: Vec<&str> = resources_of(&t, "AWS::IAM::Role")
+        .into_iter()
+        .filter(|(_, r)| {
+            statements(r).iter().any(|s| {
+                s.actions.iter().any(|a| a == "sqs:SendMessage")
+                    && s.resources.iter().any(|r| r == "ShardQueue.Arn")
+            })
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(senders, ["DispatcherRole"]);
+    let variables = ["Globals", "Function", "Environment", "Variables"]
+        .iter()
+        .try_fold(&t, |n, k| n.get(k))
+        .unwrap();
+    assert_eq!(scalar(variables, "SLO_SHARD_QUEUE_URL"), "ShardQueue");
+    assert_eq!(scalar(variables, "SLO_SHARD_SIZE"), "ShardSize");
+    let url = t
+        .get("Outputs")
+        .and_then(|o| o.get("ShardQueueUrl"))
+        .unwrap();
+    assert_eq!(scalar(url, "Value"), "ShardQueue");
+    let arn = t
+        .get("Outputs")
+        .and_then(|o| o.get("DispatcherFunctionArn"))
+        .unwrap();
+    assert_eq!(scalar(arn, "Value"), "DispatcherFunction.Arn");
+}
+
+/// The evaluator takes one shard per invocation from the queue, reports a failed shard
+/// alone, and at most ShardConcurrency run at once, under its reserved concurrency.
+#[test]
+fn the_evaluator_takes_one_shard_at_a_time_within_the_shard_concurrency() {
+    let t = template();
+    let ev = props(&t, "EvaluatorFunction");
+    let events = ev.get("Events").and_then(Node::as_map).expect("Events");
+    assert_eq!(events.len(), 1, "the shard queue only");
+    let esm = ev.get("Events").and_then(|e| e.get("ShardOrders")).unwrap();
+    assert_eq!(scalar(esm, "Type"), "SQS");
+    let p = esm.get("Properties").unwrap();
+    assert_eq!(scalar(p, "Queue"), "ShardQueue.Arn");
+    assert_eq!(scalar(p, "BatchSize"), "1");
+    assert_eq!(
+        flat(p.get("FunctionResponseTypes").unwrap()),
+        "ReportBatchItemFailures"
+    );
+    assert_eq!(
+        flat(p.get("ScalingConfig").unwrap()),
+        "MaximumConcurrency: ShardConcurrency"
+    );
+    assert_eq!(
+        scalar(ev, "ReservedConcurrentExecutions"),
+        "EvaluatorConcurrency"
+    );
+    let param = |name: &str| t.get("Parameters").and_then(|p| p.get(name)).unwrap();
+    let number = |name: &str, key: &str| -> i64 { scalar(param(name), key).parse().unwrap() };
+    assert_eq!(number("ShardConcurrency", "Default"), 4);
+    assert_eq!(
+        number("ShardConcurrency", "MinValue"),
+        2,
+        "SQS's least MaximumConcurrency"
+    );
+    assert_eq!(number("EvaluatorConcurrency", "Default"), 10);
+    assert!(number("EvaluatorConcurrency", "Default") > number("ShardConcurrency", "Default"));
+    assert!(number("EvaluatorConcurrency", "MinValue") > number("ShardConcurrency", "MinValue"));
+    assert!(scalar(param("EvaluatorConcurrency"), "Description")
+        .contains("must exceed ShardConcurrency"));
+    // The parameter takes what the functions accept (SLO_SHARD_SIZE).
+    let sloguard_core::settings::Kind::Whole {
+        default, min, max, ..
+    } = sloguard_core::settings::SHARD_SIZE.kind
+    else {
+        panic!("SLO_SHARD_SIZE is a whole number")
+    };
+    assert_eq!(number("ShardSize", "Default"), default);
+    assert_eq!(number("ShardSize", "MinValue"), min);
+    assert_eq!(number("ShardSize", "MaxValue"), max);
+    // Lambda polls the queue as the evaluator's role.
+    let role = statements(resource(&t, "EvaluatorRole"));
+    let orders = role
+        .iter()
+        .find(|s| s.sid == "ShardOrders")
+        .expect("ShardOrders");
+    assert_eq!(
+        orders.actions,
+        [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ChangeMessageVisibility"
+        ]
+    );
+    assert_eq!(orders.resources, ["ShardQueue.Arn"]);
+    let key = role.iter().find(|s| s.sid == "Key").unwrap();
+    assert!(key.actions.iter().any(|a| a == "kms:Decrypt"));
+    assert!(key.conditions.contains("sqs.${AWS::Region}.amazonaws.com"));
 }
 
 /// Every resource of this type, by logical id.
@@ -108,6 +363,58 @@ fn resources_of<'a>(t: &'a Node, kind: &str) -> Vec<(&'a str, &'a Node)> {
         .filter(|(_, r)| r.get("Type").and_then(Node::as_scalar) == Some(kind))
         .map(|(name, r)| (name.as_scalar().unwrap(), r))
         .collect()
+}
+
+/// One statement of a role's inline policies, as a reader checks it.
+#[derive(Debug)]
+struct Statement {
+    sid: String,
+    actions: Vec<String>,
+    resources: Vec<String>,
+    /// The condition block, flattened ("" when none).
+    conditions: String,
+}
+
+/// Every statement of a role's inline policies; a statement under `!If [C, S, NoValue]`
+/// counts as S.
+fn statements(role: &Node) -> Vec<Statement> {
+    let list = |n: Option<&Node>| -> Vec<String> {
+        match n.map(|n| &n.value) {
+            Some(Value::Seq(items)) => items.iter().map(flat).collect(),
+            Some(_) => vec![flat(n.unwrap())],
+            None => Vec::new(),
+        }
+    };
+    let mut out = Vec::new();
+    let policies = role
+        .get("Properties")
+        .and_then(|p| p.get("Policies"))
+        .and_then(Node::as_seq)
+        .expect("inline policies");
+    for policy in policies {
+        let items = policy
+            .get("PolicyDocument")
+            .and_then(|d| d.get("Statement"))
+            .and_then(Node::as_seq)
+            .unwrap();
+        for item in items {
+            let s = match &item.value {
+                Value::Seq(branches) => &branches[1],
+                _ => item,
+            };
+            out.push(Statement {
+                sid: s
+                    .get("Sid")
+                    .and_then(Node::as_scalar)
+                    .unwrap_or("")
+                    .to_string(),
+                actions: list(s.get("Action")),
+                resources: list(s.get("Resource")),
+                conditions: s.get("Condition").map(flat).unwrap_or_default(),
+            });
+        }
+    }
+    out
 }
 
 #[test]
@@ -126,13 +433,7 @@ fn every_schedule_target_has_no_retries_a_short_event_age_and_the_dead_letter_qu
     names.sort_unstable();
     assert_eq!(
         names,
-        [
-            "Schedule0",
-            "Schedule1",
-            "Schedule2",
-            "Schedule3",
-            "WeeklyReviewSchedule"
-        ],
+        ["Schedule", "WeeklyReviewSchedule"],
         "every scheduled rule is checked below"
     );
     for (name, rule) in schedules {
@@ -160,6 +461,29 @@ fn every_schedule_target_has_no_retries_a_short_event_age_and_the_dead_letter_qu
             assert_eq!(dlq, "Arn: FailureQueue.Arn", "{name}");
         }
     }
+    // The evaluation schedule invokes the dispatcher with the scheduled time, nothing else
+    // (schedules naming shard/shards are refused).
+    let target = &props(&t, "Schedule")
+        .get("Targets")
+        .and_then(Node::as_seq)
+        .unwrap()[0];
+    assert_eq!(scalar(target, "Arn"), "DispatcherFunction.Arn");
+    let input = target.get("InputTransformer").unwrap();
+    assert_eq!(scalar(input, "InputTemplate"), r#"{"time": <time>}"#);
+    assert_eq!(flat(input.get("InputPathsMap").unwrap()), "time: $.time");
+    let permission = props(&t, "SchedulePermission");
+    assert_eq!(scalar(permission, "FunctionName"), "DispatcherFunction");
+    assert_eq!(scalar(permission, "SourceArn"), "Schedule.Arn");
+    assert_eq!(scalar(permission, "Principal"), "events.amazonaws.com");
+    let review = &props(&t, "WeeklyReviewSchedule")
+        .get("Targets")
+        .and_then(Node::as_seq)
+        .unwrap()[0];
+    assert_eq!(
+        scalar(review, "Arn"),
+        "EvaluatorFunction.Arn",
+        "the review stays direct"
+    );
 }
 
 #[test]
@@ -207,7 +531,12 @@ fn only_sloguard_and_this_accounts_alarms_publish_over_tls() {
 #[test]
 fn roles_grant_only_what_is_used() {
     let t = template();
-    for role in ["EvaluatorRole", "AlarmHandlerRole", "DashboardRole"] {
+    for role in [
+        "EvaluatorRole",
+        "AlarmHandlerRole",
+        "DashboardRole",
+        "DispatcherRole",
+    ] {
         let text = flat(props(&t, role));
         assert!(!text.contains("ConditionCheckItem"), "{role}");
         assert!(!text.contains("kms:Encrypt"), "{role}");
@@ -229,7 +558,8 @@ fn roles_grant_only_what_is_used() {
     };
     assert_eq!(
         leading("EvaluatorRole"),
-        ["STATE", "SNAP#*", "OUTBOX#*", "INCIDENT", "REVIEW", "STREAM#*"]
+        ["STATE", "SNAP#*", "OUTBOX#*", "INCIDENT", "REVIEW", "STREAM#*", "CYCLE"],
+        "a shard marks itself done in its cycle record"
     );
     assert_eq!(
         leading("AlarmHandlerRole"),
@@ -246,6 +576,90 @@ fn roles_grant_only_what_is_used() {
         .and_then(|p| p.get("LogRetentionDays"))
         .unwrap();
     assert_eq!(scalar(retention, "Default"), "365");
+}
+
+/// The dispatcher reads SLO names (DEF) and cycle records (CYCLE), writes only cycle
+/// records, queues shard orders and dead-letters a failed invocation: nothing else.
+#[test]
+fn the_dispatcher_role_grants_only_what_the_dispatcher_uses() {
+    let t = template();
+    let role = statements(resource(&t, "DispatcherRole"));
+    let granted: Vec<(&str, Vec<&str>, Vec<&str>, &str)> = role
+        .iter()
+        .map(|s| {
+            (
+                s.sid.as_str(),
+                s.actions.iter().map(String::as_str).collect(),
+                s.resources.iter().map(String::as_str).collect(),
+                s.conditions.as_str(),
+            )
+        })
+        .collect();
+    let region = |service: &str| format!("{service}.${{AWS::Region}}.amazonaws.com");
+    let key_services = format!(
+        "StringEquals: kms:ViaService: {} {} {}",
+        region("dynamodb"),
+        region("sqs"),
+        region("lambda")
+    );
+    assert_eq!(
+        granted,
+        [
+            (
+                "ReadNamesAndCycles",
+                vec!["dynamodb:GetItem", "dynamodb:Query"],
+                vec!["Table.Arn"],
+                "ForAllValues:StringLike: dynamodb:LeadingKeys: DEF CYCLE"
+            ),
+            (
+                "WriteCycles",
+                vec!["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                vec!["Table.Arn"],
+                "ForAllValues:StringLike: dynamodb:LeadingKeys: CYCLE"
+            ),
+            (
+                "QueueShardOrders",
+                vec!["sqs:SendMessage"],
+                vec!["ShardQueue.Arn"],
+                ""
+            ),
+            (
+                "FailureDestination",
+                vec!["sqs:SendMessage"],
+                vec!["FailureQueue.Arn"],
+                ""
+            ),
+            (
+                "Key",
+                vec!["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                vec!["Key.Arn"],
+                key_services.as_str()
+            ),
+            (
+                "Logs",
+                vec!["logs:CreateLogStream", "logs:PutLogEvents"],
+                vec!["DispatcherLogGroup.Arn"],
+                ""
+            ),
+        ]
+    );
+    let p = props(&t, "DispatcherFunction");
+    assert_eq!(scalar(p, "Role"), "DispatcherRole.Arn");
+    assert_eq!(
+        flat(p.get("LoggingConfig").unwrap()),
+        "LogGroup: DispatcherLogGroup"
+    );
+    assert!(p.get("Events").is_none(), "only the schedule invokes it");
+    let skips = flat(
+        resource(&t, "DispatcherFunction")
+            .get("Metadata")
+            .and_then(|m| m.get("checkov"))
+            .unwrap(),
+    );
+    assert!(
+        skips.contains("CKV_AWS_117") && skips.contains("CKV_AWS_116"),
+        "{skips}"
+    );
 }
 
 #[test]
@@ -342,10 +756,11 @@ fn self_monitoring_alarms_fire_after_three_schedule_periods_at_every_schedule() 
     let t = template();
     let schedule = t.get("Mappings").and_then(|m| m.get("Schedule")).unwrap();
     let failed = props(&t, "SlosFailedAlarm");
-    let switch = props(&t, "DeadMansSwitchShard0Alarm");
-    for description in [failed, switch].map(|p| flat(p.get("AlarmDescription").unwrap())) {
+    let switch = props(&t, "DeadMansSwitchAlarm");
+    for (alarm, periods) in [(failed, 3), (switch, 2)] {
+        let description = flat(alarm.get("AlarmDescription").unwrap());
         assert!(
-            description.contains("for 3 schedule periods"),
+            description.contains(&format!("for {periods} schedule periods")),
             "{description}"
         );
     }
@@ -357,6 +772,7 @@ fn self_monitoring_alarms_fire_after_three_schedule_periods_at_every_schedule() 
                 seconds % 60 == 0,
                 "CloudWatch periods are whole minutes: {seconds}"
             );
+            assert_eq!(seconds, period, "one datapoint per schedule period");
             let n: i64 = scalar(alarm, "EvaluationPeriods").parse().unwrap();
             let m: i64 = alarm
                 .get("DatapointsToAlarm")
@@ -371,20 +787,23 @@ fn self_monitoring_alarms_fire_after_three_schedule_periods_at_every_schedule() 
             "3",
             "one period per datapoint"
         );
-        // ...and 3 periods without a completed cycle fire the dead man's switch.
+        // ...and 2 schedules in a row that find the cycle before incomplete (or no
+        // dispatch at all) fire the dead man's switch: a cycle is judged one schedule
+        // later, so a blind stack is called out within 3 periods too.
         assert_eq!(
             window(switch),
-            3 * period,
+            2 * period,
             "dead man's switch at {period} s"
         );
     }
 }
 
-#[test]
-fn the_health_alarms_watch_what_the_evaluator_emits() {
+/// (metric name, sorted dimension names) of every metric the evaluator's and the
+/// dispatcher's EMF lines publish.
+fn emitted_health_metrics() -> Vec<(String, Vec<String>)> {
     use sloguard_core::app::cycle::CycleReport;
-    use sloguard_core::app::emf::{cycle_lines, Source, NAMESPACE};
-    let t = template();
+    use sloguard_core::app::emf::{cycle_lines, dispatch_lines, Source, NAMESPACE};
+    use sloguard_core::app::fanout::DispatchReport;
     let report = CycleReport {
         evaluated_at: "2026-11-25T12:00:00Z".into(),
         slos: Vec::new(),
@@ -395,12 +814,22 @@ fn the_health_alarms_watch_what_the_evaluator_emits() {
     };
     let source = Source {
         stack: "prod-slos".into(),
-        shard: "0".into(),
         slo_metrics: Default::default(),
     };
-    // (metric name, dimension names) the evaluator's EMF lines publish.
-    let mut emitted: Vec<(String, Vec<String>)> = Vec::new();
-    for line in cycle_lines(&source, &report, 0) {
+    let dispatch = DispatchReport {
+        cycle: 1_795_000_000,
+        slos: 2500,
+        shards: 3,
+        dispatched: 3,
+        previous: Some(1_794_999_700),
+        previous_missing: 1,
+        ..Default::default()
+    };
+    let lines = cycle_lines(&source, &report, 0)
+        .into_iter()
+        .chain(dispatch_lines("prod-slos", &dispatch, 0));
+    let mut emitted = Vec::new();
+    for line in lines {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         for directive in v["_aws"]["CloudWatchMetrics"].as_array().unwrap() {
             assert_eq!(directive["Namespace"], NAMESPACE);
@@ -421,6 +850,14 @@ fn the_health_alarms_watch_what_the_evaluator_emits() {
             }
         }
     }
+    emitted
+}
+
+#[test]
+fn the_health_alarms_watch_what_the_evaluator_emits() {
+    use sloguard_core::app::emf::NAMESPACE;
+    let t = template();
+    let emitted = emitted_health_metrics();
     let mut checked = 0;
     for (name, alarm) in resources_of(&t, "AWS::CloudWatch::Alarm") {
         let p = alarm.get("Properties").unwrap();
@@ -444,7 +881,7 @@ fn the_health_alarms_watch_what_the_evaluator_emits() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 5, "four dead man's switches and SlosFailedAlarm");
+    assert_eq!(checked, 2, "the dead man's switch and SlosFailedAlarm");
 }
 
 #[test]
@@ -515,13 +952,33 @@ fn only_the_per_slo_widget_holds_the_dashboard_variables_token() {
     );
     assert_eq!(custom[0]["properties"]["params"]["view"], "fleet");
     assert_eq!(custom[1]["properties"]["params"]["slo"], token);
-    // The health widget reads what the evaluator emits: CyclesCompleted exists only per
-    // stack and shard (see emf.rs), so it is searched by shard, never asked for by stack.
-    assert!(
-        json.contains("MetricName=\\\"CyclesCompleted\\\""),
-        "{json}"
-    );
-    assert!(!json.contains(r#""CyclesCompleted", "Stack""#));
+    // The health widget reads the stack's metrics as the dispatcher and the evaluator emit
+    // them (by stack, no shard dimension).
+    let emitted = emitted_health_metrics();
+    let health: Vec<&serde_json::Value> = body["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["type"] == "metric")
+        .collect();
+    assert_eq!(health.len(), 1);
+    let mut shown = Vec::new();
+    for metric in health[0]["properties"]["metrics"].as_array().unwrap() {
+        let m = metric.as_array().unwrap();
+        assert_eq!(m[0], "sloguard", "{metric}");
+        assert_eq!(m[2], "Stack", "{metric}");
+        assert_eq!(m[3], "s", "{metric}: this stack's");
+        let name = m[1].as_str().unwrap();
+        assert!(
+            emitted
+                .iter()
+                .any(|(n, d)| n == name && *d == ["Stack".to_string()]),
+            "{name} by Stack is emitted"
+        );
+        shown.push(name);
+    }
+    assert_eq!(shown, ["ShardsDispatched", "ShardsMissing", "SlosFailed"]);
+    assert!(!json.contains("CyclesCompleted") && !json.contains("SEARCH("));
 }
 
 /// Issue 20.1: `source: sloguard` is not reserved, so on the default bus anyone allowed
