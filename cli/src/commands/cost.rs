@@ -34,7 +34,11 @@ pub struct Args {
     #[arg(long, value_name = "HOURS", allow_negative_numbers = true,
           help = settings::RECONCILE_HOURS.flag_help())]
     reconcile_hours: Option<String>,
-    /// A measured cycle time in seconds (the evaluator's REPORT Duration); default: estimated.
+    #[arg(long, value_name = "SLOS", allow_negative_numbers = true,
+          help = settings::SHARD_SIZE.flag_help())]
+    shard_size: Option<String>,
+    /// A measured shard time in seconds (the evaluator's REPORT Duration for one shard);
+    /// default: estimated.
     #[arg(long)]
     cycle_seconds: Option<f64>,
     /// Whose prices (us-east-1, us-east-2, us-west-2, eu-west-1).
@@ -63,7 +67,8 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
             args.schedule_minutes.as_deref(),
         )
         .set(&settings::HISTORY_DAYS, args.history_days.as_deref())
-        .set(&settings::RECONCILE_HOURS, args.reconcile_hours.as_deref());
+        .set(&settings::RECONCILE_HOURS, args.reconcile_hours.as_deref())
+        .set(&settings::SHARD_SIZE, args.shard_size.as_deref());
     let deployed = Settings::without_table(|k| std::env::var(k).ok(), &flags)?;
     let options = CostOptions {
         slos: args.slos,

@@ -185,6 +185,18 @@ impl CycleLog for EmfLog {
             bytes: lines.iter().map(|l| l.len() + 1).sum(),
         }
     }
+
+    fn dispatch(&self, timestamp_ms: i64) -> LogFigures {
+        let report = DispatchReport {
+            cycle: timestamp_ms / 1000,
+            ..DispatchReport::default()
+        };
+        let lines = dispatch_lines("sloguard", &report, timestamp_ms);
+        LogFigures {
+            custom_metrics: distinct_emf_metrics(lines.iter().map(String::as_str)).len(),
+            bytes: lines.iter().map(|l| l.len() + 1).sum(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ use crate::slo::snapshot::{Snapshot, RECENT_HISTORY_DAYS};
 use super::fleet::representative;
 use super::layout::{ItemLayout, Layout};
 use super::model::{
-    Deployment, Estimate, FleetSlo, ItemSizes, PerCycle, Term, HOURS_PER_MONTH, TEMPLATE_ALARMS,
-    TEMPLATE_DASHBOARDS, TEMPLATE_KMS_KEYS,
+    Deployment, Estimate, FleetSlo, ItemSizes, PerCycle, Term, DISPATCHER_MEMORY_MB,
+    HOURS_PER_MONTH, SQS_IDLE_REQUESTS_PER_MONTH, TEMPLATE_ALARMS, TEMPLATE_DASHBOARDS,
+    TEMPLATE_KMS_KEYS,
 };
 use super::prices::{self, Prices};
 use super::reads;
@@ -27,6 +28,19 @@ const GET_METRIC_DATA_SECONDS: f64 = 0.30;
 const DYNAMODB_WRITE_SECONDS: f64 = 0.010;
 /// KMS requests a month: DynamoDB refreshes its table key about every 5 minutes per caller.
 const KMS_REQUESTS_PER_HOUR: f64 = 12.0;
+/// The dispatcher's time a cycle: three small DynamoDB calls, seconds (plus `SQS_BATCH_SECONDS`
+/// per ten shards).
+const DISPATCH_SECONDS: f64 = 0.05;
+/// One SendMessageBatch of ten shard orders, seconds.
+const SQS_BATCH_SECONDS: f64 = 0.02;
+/// Log bytes of a dispatch besides its EMF line: the "cycle dispatched" line and Lambda's own.
+const DISPATCH_LOG_BYTES: f64 = 700.0;
+/// A cycle record's size: fixed attributes, then each shard's bound (an SLO name) and index.
+const CYCLE_RECORD_BYTES: usize = 200;
+const CYCLE_RECORD_BYTES_PER_SHARD: usize = 48;
+/// KMS requests an hour for the shard queue: a data key for the dispatcher and one for the
+/// evaluator, each reused for SQS's default 5 minutes.
+const SQS_KMS_REQUESTS_PER_HOUR: f64 = 24.0;
 /// Snapshot size used when a representative evaluation cannot be made, bytes.
 const FALLBACK_SNAPSHOT_BYTES: usize = 1500;
 
@@ -166,45 +180,73 @@ pub fn estimate(
     let def_bytes: usize = sizes.iter().map(|s| s.definition).sum();
     let state_bytes: usize = sizes.iter().map(|s| s.state).sum();
     let page = 1 << 20;
-    // And one Query of the budget corrections (the CORR partition: a few small items,
-    // within the units the listings round to).
+    // Fan-out: each shard reads its range of definitions and states, the corrections, its
+    // cycle record and the newest record (a GetItem and a one-item Query); the dispatcher
+    // reads the fleet version and the newest cycle records, writes the cycle's record and
+    // marks it dispatched, and each shard adds itself to the record's `done` set.
+    let shards = deployment.shards(n);
+    let record_kb = (CYCLE_RECORD_BYTES + CYCLE_RECORD_BYTES_PER_SHARD * shards).div_ceil(1024);
+    let record_units = record_kb.div_ceil(4) as f64;
     let read_requests = if n == 0 {
-        1.0
+        3.0
     } else {
-        (def_bytes.div_ceil(page).max(1) + state_bytes.div_ceil(page).max(1) + 1) as f64
+        let per_shard = |bytes: usize| (bytes / shards).div_ceil(page).max(1) * shards;
+        (per_shard(def_bytes) + per_shard(state_bytes) + 3 * shards + 2) as f64
             + reads.cache_read_requests
     };
-    let read_units =
-        (def_bytes.div_ceil(4096) + state_bytes.div_ceil(4096)) as f64 + reads.cache_read_units;
+    let read_units = ((def_bytes + state_bytes).div_ceil(4096) + shards) as f64
+        + shards as f64 * (1.0 + 2.0 * record_units)
+        + 1.0
+        + 3.0 * record_units
+        + reads.cache_read_units;
+    let record_writes = if n == 0 { 0 } else { shards + 2 };
+    let record_write_units = (record_writes * record_kb) as f64;
 
     // The EMF lines the evaluator prints for this cycle.
     let snapshots: Vec<Snapshot> = reps.iter().flatten().map(|(s, _)| s.clone()).collect();
     let log = layout
         .log
         .measure(&snapshots, deployment.slo_metrics, hour * 1000);
-    let custom_metrics = log.custom_metrics;
-    let log_bytes = log.bytes as f64 + LOG_BYTES_PER_CYCLE;
-
+    let dispatch_log = layout.log.dispatch(hour * 1000);
+    let health = layout.log.measure(&[], deployment.slo_metrics, hour * 1000);
+    let custom_metrics = log.custom_metrics + dispatch_log.custom_metrics;
+    // One health line and Lambda's own lines per shard; the per-SLO lines once.
+    let log_bytes = log.bytes as f64
+        + shards.saturating_sub(1) as f64 * health.bytes as f64
+        + shards.max(1) as f64 * LOG_BYTES_PER_CYCLE
+        + dispatch_log.bytes as f64
+        + DISPATCH_LOG_BYTES;
     let calls_per_cycle = reads.calls;
     let conc = deployment.concurrency.max(1) as f64;
+    let invocations = shards.max(1) as f64;
     let (lambda_seconds, estimated) = match deployment.cycle_seconds {
-        Some(s) => (s, false),
+        Some(s) => (s * invocations, false),
         None => (
-            CYCLE_BASE_SECONDS
-                + GET_METRIC_DATA_SECONDS * (calls_per_cycle / conc).ceil()
+            invocations
+                * (CYCLE_BASE_SECONDS
+                    + GET_METRIC_DATA_SECONDS * (calls_per_cycle / invocations / conc).ceil())
                 + DYNAMODB_WRITE_SECONDS * n as f64 * (1.0 + 1.0 / cycles_per_hour) / conc,
             true,
         ),
     };
+    let batches = shards.div_ceil(10) as f64;
+    let dispatcher_seconds = DISPATCH_SECONDS + SQS_BATCH_SECONDS * batches;
+    // SendMessageBatch per ten orders; each order received and deleted once.
+    let sqs_requests = batches + 2.0 * shards as f64;
     let per_cycle = PerCycle {
         get_metric_data_calls: calls_per_cycle,
         metrics_requested: reads.metrics,
-        dynamodb_write_requests: n as f64 * (1.0 + 1.0 / cycles_per_hour) + reads.cache_writes,
-        dynamodb_write_units: write_units,
+        dynamodb_write_requests: n as f64 * (1.0 + 1.0 / cycles_per_hour)
+            + reads.cache_writes
+            + record_writes as f64,
+        dynamodb_write_units: write_units + record_write_units,
         dynamodb_read_requests: read_requests,
         dynamodb_read_units: read_units,
         log_bytes,
         lambda_seconds,
+        shards: shards as f64,
+        dispatcher_seconds,
+        sqs_requests,
         lambda_seconds_estimated: estimated,
     };
 
@@ -225,7 +267,11 @@ pub fn estimate(
         + reads.cache_bytes;
     let gib = (1u64 << 30) as f64;
     let stored_gb = stored_bytes / gib;
-    let gb_seconds = cycles * lambda_seconds * deployment.memory_mb / 1024.0;
+    let gb_seconds = cycles
+        * (lambda_seconds * deployment.memory_mb + dispatcher_seconds * DISPATCHER_MEMORY_MB)
+        / 1024.0;
+    let sqs_month = SQS_IDLE_REQUESTS_PER_MONTH + cycles * sqs_requests;
+    let kms_per_hour = KMS_REQUESTS_PER_HOUR + SQS_KMS_REQUESTS_PER_HOUR;
     let log_gb = cycles * log_bytes / gib;
     let p = prices;
     let mut terms = vec![
@@ -240,8 +286,11 @@ pub fn estimate(
         },
         Term {
             item: "DynamoDB writes (on demand)".into(),
-            usage: format!("{} write units", thousands((cycles * write_units).round())),
-            monthly_usd: cycles * write_units / 1e6 * p.dynamodb_write_million,
+            usage: format!(
+                "{} write units",
+                thousands((cycles * per_cycle.dynamodb_write_units).round())
+            ),
+            monthly_usd: cycles * per_cycle.dynamodb_write_units / 1e6 * p.dynamodb_write_million,
         },
         Term {
             item: "DynamoDB reads (on demand)".into(),
@@ -268,17 +317,32 @@ pub fn estimate(
         Term {
             item: "Lambda compute (arm64)".into(),
             usage: format!(
-                "{} GB-s ({:.2} s a cycle at {} MB)",
+                "{} GB-s ({:.2} s a cycle in {} shard{} at {} MB, {:.2} s of dispatcher at {} MB)",
                 thousands(gb_seconds.round()),
                 lambda_seconds,
-                deployment.memory_mb
+                shards.max(1),
+                if shards > 1 { "s" } else { "" },
+                deployment.memory_mb,
+                dispatcher_seconds,
+                DISPATCHER_MEMORY_MB
             ),
             monthly_usd: gb_seconds * p.lambda_arm64_gb_second,
         },
         Term {
             item: "Lambda requests".into(),
-            usage: format!("{} invocations", thousands(cycles.round())),
-            monthly_usd: cycles / 1e6 * p.lambda_requests_million,
+            usage: format!(
+                "{} invocations",
+                thousands((cycles * (invocations + 1.0)).round())
+            ),
+            monthly_usd: cycles * (invocations + 1.0) / 1e6 * p.lambda_requests_million,
+        },
+        Term {
+            item: "SQS requests (shard queue)".into(),
+            usage: format!(
+                "{} (the event source mapping's idle long polls, then each order sent, received, deleted)",
+                thousands(sqs_month.round())
+            ),
+            monthly_usd: sqs_month / 1e6 * p.sqs_requests_million,
         },
         Term {
             item: "CloudWatch custom metrics (EMF)".into(),
@@ -317,10 +381,10 @@ pub fn estimate(
         Term {
             item: "KMS requests".into(),
             usage: format!(
-                "~{} (DynamoDB's table key)",
-                thousands((KMS_REQUESTS_PER_HOUR * HOURS_PER_MONTH).round())
+                "~{} (DynamoDB's table key, the shard queue's data keys)",
+                thousands((kms_per_hour * HOURS_PER_MONTH).round())
             ),
-            monthly_usd: KMS_REQUESTS_PER_HOUR * HOURS_PER_MONTH / 1e4 * p.kms_requests_10k,
+            monthly_usd: kms_per_hour * HOURS_PER_MONTH / 1e4 * p.kms_requests_10k,
         },
     ]);
     let total_usd = terms.iter().map(|t| t.monthly_usd).sum();

@@ -36,6 +36,8 @@ pub trait CycleLog: Sync {
         slo_metrics: SloMetrics,
         timestamp_ms: i64,
     ) -> LogFigures;
+    /// The dispatcher's line of one cycle (the dead man's switch), measured.
+    fn dispatch(&self, timestamp_ms: i64) -> LogFigures;
 }
 
 /// Both, as the estimate takes them.

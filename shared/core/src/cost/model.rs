@@ -9,9 +9,14 @@ use crate::slo::model::SloDefinition;
 
 /// Hours in a month, as AWS's pricing examples count them.
 pub const HOURS_PER_MONTH: f64 = 730.0;
-/// The template's alarms with one shard: evaluator and alarm-handler errors and throttles,
-/// the failure queue, the dead man's switch of shard 0, and failed SLOs.
-pub const TEMPLATE_ALARMS: usize = 7;
+/// The template's alarms: evaluator and alarm-handler errors and throttles, the failure
+/// queue, the shard dead-letter queue, the dead man's switch (ShardsMissing) and failed SLOs.
+pub const TEMPLATE_ALARMS: usize = 8;
+/// The dispatcher's memory (the template's 256 MB).
+pub const DISPATCHER_MEMORY_MB: f64 = 256.0;
+/// Requests a month the shard queue's event source mapping makes while idle: Lambda long-polls
+/// with 5 pollers, each a ReceiveMessage of up to 20 s (5 x 3 a minute, 730 hours).
+pub const SQS_IDLE_REQUESTS_PER_MONTH: f64 = 5.0 * 3.0 * 60.0 * HOURS_PER_MONTH;
 /// Dashboards the SAM template creates.
 pub const TEMPLATE_DASHBOARDS: usize = 1;
 /// KMS keys the SAM template creates (table, topics, queue, logs share one).
@@ -54,7 +59,7 @@ pub struct Deployment {
     pub memory_mb: f64,
     /// GetMetricData calls and SLOs processed at once (`app::Config::concurrency`).
     pub concurrency: usize,
-    /// A measured cycle time (the REPORT line's Duration); None: estimated.
+    /// A measured shard time (one evaluator invocation's REPORT Duration); None: estimated.
     pub cycle_seconds: Option<f64>,
     /// Days the functions' logs are kept (LogRetentionDays).
     pub log_retention_days: f64,
@@ -65,6 +70,15 @@ pub struct Deployment {
     /// Longest time between full reads of a cached stream (ReconcileHours,
     /// SLO_RECONCILE_HOURS; 24 by default, 0: every stream read whole every cycle).
     pub reconcile_hours: i64,
+    /// At most this many SLOs per evaluator invocation (ShardSize, SLO_SHARD_SIZE).
+    pub shard_size: usize,
+}
+
+impl Deployment {
+    /// Evaluator invocations per cycle for `slos` SLOs.
+    pub fn shards(&self, slos: usize) -> usize {
+        slos.div_ceil(self.shard_size.max(1))
+    }
 }
 
 impl Deployment {
@@ -82,6 +96,7 @@ impl Deployment {
             point_in_time_recovery: true,
             slo_metrics: s.slo_metrics,
             reconcile_hours: s.reconcile_hours,
+            shard_size: usize::try_from(s.shard_size).unwrap_or(1).max(1),
         }
     }
 }
@@ -130,8 +145,14 @@ pub struct PerCycle {
     pub dynamodb_read_units: f64,
     /// Bytes of log lines (EMF and the cycle's own).
     pub log_bytes: f64,
-    /// Lambda duration, seconds.
+    /// Lambda duration of the evaluator's invocations (all shards), seconds.
     pub lambda_seconds: f64,
+    /// Evaluator invocations (shards).
+    pub shards: f64,
+    /// The dispatcher's duration, seconds.
+    pub dispatcher_seconds: f64,
+    /// SQS requests for the cycle's orders (send, receive, delete; idle polling is monthly).
+    pub sqs_requests: f64,
     /// True when `lambda_seconds` is an estimate, not a measurement.
     pub lambda_seconds_estimated: bool,
 }
@@ -217,6 +238,14 @@ impl Estimate {
                 "measured"
             },
             c.log_bytes / 1024.0
+        ));
+        out.push_str(&format!(
+            "           {} shard{} of at most {} SLOs, one dispatch ({:.2} s), {:.0} SQS requests\n",
+            c.shards,
+            if c.shards == 1.0 { "" } else { "s" },
+            self.deployment.shard_size,
+            c.dispatcher_seconds,
+            c.sqs_requests
         ));
         out.push_str(&format!(
             "custom metrics: {} ({:.1} per SLO; goal 0 per SLO)\n\n",

@@ -46,6 +46,8 @@ pub struct Prices {
     pub kms_key_month: f64,
     /// KMS requests, per 10,000.
     pub kms_requests_10k: f64,
+    /// SQS standard queue: per million requests (each up to 64 KB).
+    pub sqs_requests_million: f64,
 }
 
 const CUSTOM_METRIC_TIERS: Tiers = &[
@@ -71,6 +73,7 @@ const US_EAST_1: Prices = Prices {
     lambda_requests_million: 0.20,
     kms_key_month: 1.00,
     kms_requests_10k: 0.03,
+    sqs_requests_million: 0.40,
 };
 
 /// Every region whose prices sloguard knows; us-east-1 first (the default).

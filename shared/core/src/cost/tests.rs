@@ -23,8 +23,9 @@ impl ItemLayout for JsonItems {
     }
 }
 
-/// Two health metrics a cycle, one per SLO with per-SLO metrics on, 300 bytes a line: a
-/// stand-in for the evaluator's EMF (`app::emf::EmfLog` is the real one and tests it).
+/// One health metric a cycle (and the dispatcher's one), one per SLO with per-SLO metrics
+/// on, 300 bytes a line: a stand-in for the EMF (`app::emf::EmfLog` is the real one and
+/// tests it).
 struct HealthLog;
 
 impl CycleLog for HealthLog {
@@ -35,8 +36,15 @@ impl CycleLog for HealthLog {
             snapshots.len()
         };
         LogFigures {
-            custom_metrics: 2 + per_slo,
+            custom_metrics: 1 + per_slo,
             bytes: 300 * (1 + per_slo),
+        }
+    }
+
+    fn dispatch(&self, _: i64) -> LogFigures {
+        LogFigures {
+            custom_metrics: 1,
+            bytes: 300,
         }
     }
 }
@@ -81,8 +89,13 @@ fn a_ratio_slo_on_its_own_metrics_requests_what_the_plan_fetches() {
     );
     let m = whole.per_cycle.metrics_requested;
     assert!((9.0..=10.0).contains(&m), "{m} metrics per cycle");
-    // one snapshot put (under 1 KB) a cycle, the state (under 1 KB) updated once an hour
-    assert_eq!(whole.per_cycle.dynamodb_write_requests, 1.0 + 1.0 / 12.0);
+    // one snapshot put (under 1 KB) a cycle, the state (under 1 KB) updated once an hour,
+    // and the cycle's record: written and marked dispatched by the dispatcher, marked done
+    // by the one shard
+    assert_eq!(
+        whole.per_cycle.dynamodb_write_requests,
+        1.0 + 1.0 / 12.0 + 3.0
+    );
     // ... and on caches two stream items about once an hour more, a few KB each
     let w = e.per_cycle.dynamodb_write_units;
     assert!((1.1..=2.0).contains(&w), "{w} write units per cycle");
@@ -178,10 +191,16 @@ fn measured_sizes_replace_the_estimate() {
         README_HOUR,
         LAYOUT,
     );
-    // snapshot 1025 B = 2 units a cycle; state 3000 B = 3 units once an hour (12 cycles)
-    assert_eq!(e.per_cycle.dynamodb_write_units, 2.0 * (2.0 + 3.0 / 12.0));
-    // 2,000 B of definitions and 6,000 B of states, 1 unit per 4 KB each
-    assert_eq!(e.per_cycle.dynamodb_read_units, 1.0 + 2.0);
+    // snapshot 1025 B = 2 units a cycle; state 3000 B = 3 units once an hour (12 cycles);
+    // the cycle record (under 1 KB) written three times
+    assert_eq!(
+        e.per_cycle.dynamodb_write_units,
+        2.0 * (2.0 + 3.0 / 12.0) + 3.0
+    );
+    // 2,000 B of definitions and 6,000 B of states, 1 unit per 4 KB each, in one shard;
+    // the shard's corrections, cycle record and newest record; the dispatcher's fleet
+    // version and newest three records
+    assert_eq!(e.per_cycle.dynamodb_read_units, 1.0 + 2.0 + 3.0 + 4.0);
     assert_eq!(e.region, "eu-west-1");
 }
 
@@ -201,8 +220,7 @@ fn the_stack_terms_are_the_templates() {
             .filter(|l| l.trim() == format!("Type: {ty}"))
             .count()
     };
-    // the dead man's switches of shards 1-3 exist only with more shards
-    assert_eq!(count("AWS::CloudWatch::Alarm"), TEMPLATE_ALARMS + 3);
+    assert_eq!(count("AWS::CloudWatch::Alarm"), TEMPLATE_ALARMS);
     assert_eq!(count("AWS::CloudWatch::Dashboard"), TEMPLATE_DASHBOARDS);
     assert_eq!(count("AWS::KMS::Key"), TEMPLATE_KMS_KEYS);
     assert!(template.contains("MemorySize: 512"));
