@@ -1,28 +1,40 @@
 //! The fan-out end to end on the emulator: the dispatcher's orders go through a real SQS
 //! queue (with a dead-letter queue, maxReceiveCount 2, as the template sets it), the
-//! evaluator's handler takes them as Lambda's event source mapping delivers them (the
-//! recorded SQS event shape, deleting what succeeded), and DynamoDB keeps the cycle
-//! records. Ten SLOs in shards of three: every SLO is evaluated once per cycle, a failed
-//! shard is retried and then evaluated once, and a shard that never completes (dead-
+//! evaluator's workers take them with the real SQS adapter (receive, delete, visibility),
+//! and DynamoDB keeps the cycle records. The workers the dispatcher starts are counted
+//! here and run by the test (moto cannot run a Lambda function). Ten SLOs in shards of
+//! three: every SLO is evaluated once per cycle by two workers at once, a failed shard is
+//! retried within the cycle and evaluated once, and a shard that never completes (dead-
 //! lettered) trips the dead man's switch for two schedule periods in a row.
+
+use std::sync::Mutex;
 
 use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
 use sloguard_aws::events::dispatch::handle_dispatch_event;
-use sloguard_aws::events::shard::{handle_shard_event, ShardBatch};
 use sloguard_aws::{build_app, AwsApp, Environment, SqsShardQueue};
-use sloguard_core::app::alarm::HandlerContext;
 use sloguard_core::app::emf;
-use sloguard_core::app::fanout::{CycleStore, DispatchReport, Skip};
+use sloguard_core::app::fanout::{
+    run_shard, work, CycleStore, DispatchReport, QueueError, ShardQueue, Skip, WorkReport, Workers,
+};
 use sloguard_core::app::HistoryStore;
 use sloguard_core::slo::message::rfc3339;
 use sloguard_e2e::{checkout_slo, Env, REGION};
 use sloguard_testing::cbor_front::{self, CborFront};
 use sloguard_testing::emulator;
 
+/// The workers the dispatcher asked for; the test runs them.
+#[derive(Default)]
+struct Started(Mutex<Vec<u32>>);
+
+impl Workers for Started {
+    async fn start(&self, n: u32, _cycle: i64) -> Result<(), QueueError> {
+        self.0.lock().unwrap().push(n);
+        Ok(())
+    }
+}
+
 const PERIOD: i64 = 300;
-/// The evaluator's own ARN: its account (moto's) and region are the ones orders must come from.
-const FUNCTION_ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:sloguard-test-evaluator";
 
 fn names() -> Vec<String> {
     (0..10).map(|i| format!("slo-{i:02}")).collect()
@@ -31,10 +43,8 @@ fn names() -> Vec<String> {
 /// The shard queue and its dead-letter queue, as the template makes them.
 struct Queues {
     queue: SqsShardQueue,
-    arn: String,
     dead_letters: String,
-    /// Receipt handles by message id, to delete what succeeded.
-    handles: std::sync::Mutex<Vec<(String, String)>>,
+    workers: Started,
 }
 
 async fn queues(env: &Env) -> Result<Queues> {
@@ -64,10 +74,9 @@ async fn queues(env: &Env) -> Result<Queues> {
         .queue_url
         .context("queue url")?;
     Ok(Queues {
-        arn: queue_arn(env, &url).await?,
         queue: SqsShardQueue::new(aws_sdk_sqs::Client::new(&env.sdk), url).retrying_after(1),
         dead_letters: dlq,
-        handles: Default::default(),
+        workers: Started::default(),
     })
 }
 
@@ -93,6 +102,7 @@ async fn fleet(env: &Env) -> Result<Environment> {
     env.checkout_traffic(|_| 0.0).await?;
     Ok(Environment {
         shard_size: 3,
+        shard_concurrency: 2,
         ..env.settings.clone()
     })
 }
@@ -107,82 +117,37 @@ async fn dispatch_at(
     let event = json!({"version": "0", "id": format!("ev-{cycle}"), "detail-type": "Scheduled Event",
         "source": "aws.events", "account": "123456789012", "time": rfc3339(cycle), "region": REGION,
         "resources": ["arn:aws:events:eu-west-1:123456789012:rule/sloguard-test"], "detail": {}});
-    Ok(handle_dispatch_event(&env.app.store, &q.queue, settings, &event, now).await?)
+    Ok(handle_dispatch_event(&env.app.store, &q.queue, &q.workers, settings, &event, now).await?)
 }
 
-/// Receive up to `max` messages (waiting for them) as Lambda's event source mapping does,
-/// as the SQS event it delivers.
-async fn receive(env: &Env, q: &Queues, max: i32) -> Result<(Value, Vec<String>)> {
-    let mut records = Vec::new();
-    let mut handles = Vec::new();
-    for _ in 0..10 {
-        let got = env
-            .sqs
-            .receive_message()
-            .queue_url(q.queue.url())
-            .max_number_of_messages(max - i32::try_from(records.len())?)
-            .wait_time_seconds(1)
-            .send()
-            .await?;
-        for m in got.messages() {
-            records.push(json!({
-                "messageId": m.message_id(),
-                "receiptHandle": m.receipt_handle(),
-                "body": m.body(),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": m.md5_of_body(),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": q.arn,
-                "awsRegion": REGION,
-            }));
-            handles.push((
-                m.message_id().unwrap_or_default().to_string(),
-                m.receipt_handle().unwrap_or_default().to_string(),
-            ));
-        }
-        if records.len() >= usize::try_from(max)? {
-            break;
-        }
+/// One worker of `app` draining the queue, with the clock at `now` (seconds).
+async fn worker(app: &AwsApp, q: &Queues, now: i64) -> Result<WorkReport> {
+    Ok(work(app, &q.queue, || now * 1000, None).await?)
+}
+
+/// Take one order and run it on `app`, settling it as a worker does: what a worker whose
+/// CloudWatch is down does with the first order it takes. Returns the order's body.
+async fn one_order(app: &AwsApp, q: &Queues, now: i64) -> Result<(u32, bool)> {
+    let got = q.queue.receive(5).await?.context("an order")?;
+    let order = got.order.map_err(anyhow::Error::msg)?;
+    let ok = run_shard(app, &order, now, None).await.is_ok();
+    if ok {
+        q.queue.done(&got.receipt).await?;
+    } else {
+        q.queue.retry_soon(&got.receipt).await?;
     }
-    let ids = handles.iter().map(|(id, _)| id.clone()).collect();
-    q.handles.lock().unwrap().extend(handles);
-    Ok((json!({ "Records": records }), ids))
+    Ok((order.index, ok))
 }
 
-/// Hand one SQS event to the evaluator's handler, then delete what succeeded (as the event
-/// source mapping does with a partial batch response).
-async fn deliver(
-    env: &Env,
-    q: &Queues,
-    app: &AwsApp,
-    event: &Value,
-    now: i64,
-) -> Result<ShardBatch> {
-    let ctx = HandlerContext::from_function_arn(FUNCTION_ARN, None)?;
-    let batch = handle_shard_event(app, Some(&q.queue), event, now, &ctx).await?;
-    let failed: Vec<&str> = batch
-        .response
-        .batch_item_failures
+fn evaluated(reports: &[&WorkReport]) -> Vec<String> {
+    let mut names: Vec<String> = reports
         .iter()
-        .map(|f| f.item_identifier.as_str())
+        .flat_map(|r| &r.shards)
+        .filter_map(|s| s.report.as_ref())
+        .flat_map(|r| r.slos.iter().map(|o| o.slo.clone()))
         .collect();
-    let handles = q.handles.lock().unwrap().clone();
-    for r in event["Records"].as_array().into_iter().flatten() {
-        let id = r["messageId"].as_str().unwrap_or_default();
-        if failed.contains(&id) {
-            continue;
-        }
-        if let Some((_, handle)) = handles.iter().find(|(m, _)| m == id) {
-            env.sqs
-                .delete_message()
-                .queue_url(q.queue.url())
-                .receipt_handle(handle)
-                .send()
-                .await?;
-        }
-    }
-    Ok(batch)
+    names.sort();
+    names
 }
 
 /// Snapshots of each SLO at the cycle's evaluation time: exactly one each is "once per cycle".
@@ -216,23 +181,28 @@ async fn ten_slos_in_shards_of_three_are_each_evaluated_once_per_cycle() -> Resu
     let settings = fleet(&env).await?;
     let (cycle, now) = (env.end, env.end + 30);
     let r = dispatch_at(&env, &q, &settings, cycle, now).await?;
-    ensure!((r.slos, r.shards, r.dispatched) == (10, 4, 4), "{r:?}");
-    let (event, ids) = receive(&env, &q, 10).await?;
-    ensure!(ids.len() == 4, "one message per shard: {ids:?}");
-    let batch = deliver(&env, &q, &env.app, &event, now + 5).await?;
     ensure!(
-        batch.response.batch_item_failures.is_empty(),
-        "{:?}",
-        batch.results
+        (r.slos, r.shards, r.dispatched, r.workers) == (10, 4, 4, 2),
+        "{r:?}"
     );
-    let evaluated: usize = batch.results.iter().map(|r| r.evaluated).sum();
-    ensure!(evaluated == 10, "{:?}", batch.results);
+    ensure!(*q.workers.0.lock().unwrap() == vec![2]);
+    // The two workers the dispatcher started, at once, on the one queue.
+    let (a, b) = tokio::join!(worker(&env.app, &q, now + 5), worker(&env.app, &q, now + 5));
+    let (a, b) = (a?, b?);
+    ensure!(
+        evaluated(&[&a, &b]) == names(),
+        "every SLO once: {a:?} {b:?}"
+    );
+    ensure!(a.shards.len() + b.shards.len() == 4);
     ensure!(snapshots_at(&env, cycle).await? == vec![1; 10]);
-    // A repeated schedule event queues nothing, and the queue is empty: nothing runs twice.
+    ensure!(q.queue.pending().await? == 0, "every order settled");
+    // A repeated schedule event queues nothing and starts nobody.
     let again = dispatch_at(&env, &q, &settings, cycle, now + 40).await?;
-    ensure!(again.repeated && again.dispatched == 0, "{again:?}");
-    let (left, ids) = receive(&env, &q, 10).await?;
-    ensure!(ids.is_empty(), "nothing left: {left}");
+    ensure!(
+        again.repeated && again.dispatched == 0 && again.workers == 0,
+        "{again:?}"
+    );
+    ensure!(q.queue.pending().await? == 0);
     let record = env.app.store.cycle(cycle).await?.context("cycle record")?;
     ensure!(record.missing() == 0 && record.dispatched, "{record:?}");
     // The next schedule judges the cycle complete: the switch reads 0.
@@ -252,23 +222,9 @@ async fn a_failed_shard_is_retried_within_the_cycle_and_evaluated_once() -> Resu
     let (cycle, now) = (env.end, env.end + 30);
     dispatch_at(&env, &q, &settings, cycle, now).await?;
     let (down, _front) = cloudwatch_down(&env).await?;
-    // The first shard lands on an evaluator that cannot reach CloudWatch; the rest run.
-    let (first, ids) = receive(&env, &q, 1).await?;
-    ensure!(ids.len() == 1);
-    let failed = deliver(&env, &q, &down, &first, now + 5).await?;
-    ensure!(
-        failed.response.batch_item_failures.len() == 1,
-        "reported to SQS: {:?}",
-        failed.results
-    );
-    ensure!(
-        failed.results[0].error_type == Some("NothingEvaluated"),
-        "{:?}",
-        failed.results
-    );
-    let (rest, ids) = receive(&env, &q, 3).await?;
-    ensure!(ids.len() == 3, "{rest}");
-    deliver(&env, &q, &env.app, &rest, now + 6).await?;
+    // The first order lands on a worker that cannot reach CloudWatch: made visible again.
+    let (failed, ok) = one_order(&down, &q, now + 5).await?;
+    ensure!(!ok, "shard {failed} cannot be evaluated without CloudWatch");
     ensure!(
         env.app
             .store
@@ -276,22 +232,21 @@ async fn a_failed_shard_is_retried_within_the_cycle_and_evaluated_once() -> Resu
             .await?
             .context("record")?
             .missing()
-            == 1
+            == 4
     );
-    // Made visible again after 1 s (not the 60 s visibility timeout): the retry runs.
-    let (retry, ids) = receive(&env, &q, 1).await?;
-    ensure!(ids.len() == 1, "the failed shard comes back: {retry}");
-    ensure!(retry["Records"][0]["body"] == first["Records"][0]["body"]);
-    let ok = deliver(&env, &q, &env.app, &retry, now + 9).await?;
+    // A healthy worker takes the rest, then waits for the failed one (visible again after
+    // 1 s, not the queue's 60 s) and runs it: the retry within the cycle.
+    let healthy = worker(&env.app, &q, now + 6).await?;
+    ensure!(healthy.shards.len() == 4, "{healthy:?}");
     ensure!(
-        ok.response.batch_item_failures.is_empty(),
-        "{:?}",
-        ok.results
+        healthy
+            .shards
+            .iter()
+            .any(|s| s.shard == Some(failed) && s.outcome == "ran"),
+        "{healthy:?}"
     );
-    ensure!(
-        snapshots_at(&env, cycle).await? == vec![1; 10],
-        "every SLO once"
-    );
+    ensure!(evaluated(&[&healthy]) == names(), "every SLO once");
+    ensure!(snapshots_at(&env, cycle).await? == vec![1; 10]);
     ensure!(
         env.app
             .store
@@ -301,6 +256,7 @@ async fn a_failed_shard_is_retried_within_the_cycle_and_evaluated_once() -> Resu
             .missing()
             == 0
     );
+    ensure!(q.queue.pending().await? == 0);
     Ok(())
 }
 
@@ -312,18 +268,20 @@ async fn a_shard_that_never_completes_trips_the_switch_for_two_periods() -> Resu
     let (cycle, now) = (env.end, env.end + 30);
     dispatch_at(&env, &q, &settings, cycle, now).await?;
     let (down, _front) = cloudwatch_down(&env).await?;
-    let (first, _) = receive(&env, &q, 1).await?;
-    let (rest, _) = receive(&env, &q, 3).await?;
-    deliver(&env, &q, &env.app, &rest, now + 5).await?;
-    // The shard fails on its first delivery and on its retry: SQS moves it to the
-    // dead-letter queue (maxReceiveCount 2) instead of delivering it a third time.
-    deliver(&env, &q, &down, &first, now + 5).await?;
-    let (retry, ids) = receive(&env, &q, 1).await?;
-    ensure!(ids.len() == 1, "one retry: {retry}");
-    deliver(&env, &q, &down, &retry, now + 8).await?;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let (third, ids) = receive(&env, &q, 1).await?;
-    ensure!(ids.is_empty(), "not delivered a third time: {third}");
+    // One shard fails on its first delivery and on its retry ...
+    let (stuck, ok) = one_order(&down, &q, now + 5).await?;
+    ensure!(!ok);
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let (again, ok) = one_order(&down, &q, now + 7).await?;
+    ensure!(
+        again == stuck && !ok,
+        "the same shard, retried: {again} {stuck}"
+    );
+    // ... so SQS dead-letters it instead of delivering it a third time; a healthy worker
+    // runs the other three and stops once nothing is left.
+    let healthy = worker(&env.app, &q, now + 9).await?;
+    ensure!(healthy.shards.len() == 3, "{healthy:?}");
+    ensure!(healthy.shards.iter().all(|s| s.shard != Some(stuck)));
     let dead = env
         .sqs
         .receive_message()
@@ -332,7 +290,9 @@ async fn a_shard_that_never_completes_trips_the_switch_for_two_periods() -> Resu
         .send()
         .await?;
     ensure!(dead.messages().len() == 1, "dead-lettered: {dead:?}");
-    ensure!(dead.messages()[0].body() == first["Records"][0]["body"].as_str());
+    ensure!(dead.messages()[0]
+        .body()
+        .is_some_and(|b| b.contains(&format!("\"shard\":{stuck},"))));
     ensure!(snapshots_at(&env, cycle).await?.iter().sum::<usize>() == 7);
 
     // The next schedule finds the cycle unfinished: it holds back and counts the shard.
@@ -349,6 +309,7 @@ async fn a_shard_that_never_completes_trips_the_switch_for_two_periods() -> Resu
         ),
         "{next:?}"
     );
+    ensure!(next.workers == 0, "nothing waits in the queue: no worker");
     // The one after still counts it, and dispatches: two periods in a row above 0 is what
     // the template's DeadMansSwitchAlarm (2 of 2, > 0) fires on.
     let after = dispatch_at(&env, &q, &settings, cycle + 2 * PERIOD, now + 2 * PERIOD).await?;
@@ -366,10 +327,9 @@ async fn a_shard_that_never_completes_trips_the_switch_for_two_periods() -> Resu
         .collect();
     ensure!(switch == vec![1, 1], "{switch:?}");
     // Once the fleet is whole again the switch reads 0.
-    let (all, ids) = receive(&env, &q, 10).await?;
-    ensure!(ids.len() == 4);
-    deliver(&env, &q, &env.app, &all, now + 2 * PERIOD + 5).await?;
-    let healed = dispatch_at(&env, &q, &settings, cycle + 3 * PERIOD, now + 3 * PERIOD).await?;
-    ensure!(healed.previous_missing == 0, "{healed:?}");
+    let healed = worker(&env.app, &q, now + 2 * PERIOD + 5).await?;
+    ensure!(healed.shards.len() == 4, "{healed:?}");
+    let next = dispatch_at(&env, &q, &settings, cycle + 3 * PERIOD, now + 3 * PERIOD).await?;
+    ensure!(next.previous_missing == 0, "{next:?}");
     Ok(())
 }

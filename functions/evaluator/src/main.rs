@@ -1,76 +1,75 @@
-//! `slo-evaluator`: a shard order from the shard queue (SQS, queued by `slo-dispatcher`)
-//! -> one cycle over that shard's SLOs; a direct invocation (`{"time": ...}`, `{"slo": ...}`,
-//! the weekly `{"review": ...}`) -> that cycle or digest. Thin on purpose: the logic is
-//! `sloguard_core::app::fanout::run_shard` and `app::cycle` (the events read by
+//! `slo-evaluator`: a worker invocation (`{"work": ...}`, started by `slo-dispatcher`) ->
+//! take shard orders from the shard queue until none is left, each one cycle over that
+//! shard's SLOs; a direct invocation (`{"time": ...}`, `{"slo": ...}`, the weekly
+//! `{"review": ...}`) -> that cycle or digest. Thin on purpose: the logic is
+//! `sloguard_core::app::fanout::work` and `app::cycle` (the events read by
 //! `sloguard_aws::events`), the same cycle the CLI runs.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use sloguard_aws::events::schedule::review_request;
-use sloguard_aws::events::shard::{handle_shard_event, is_shard_event};
 use sloguard_aws::events::{emf_source, handle_scheduled_event_until};
 use sloguard_aws::lambda::{init_tracing, Failure};
+use sloguard_aws::workers::work_request;
 use sloguard_aws::{
     build_app, build_shard_queue, load_function_config, AwsApp, Environment, SqsShardQueue,
     Timeouts,
 };
-use sloguard_core::app::alarm::HandlerContext;
 use sloguard_core::app::emf;
+use sloguard_core::app::fanout::work;
 use sloguard_core::app::report::send_review;
 use tokio::sync::OnceCell;
 
 /// What every invocation shares, built once per cold start.
 struct State {
     app: AwsApp,
-    /// The shard queue, to make a failed shard's message visible again soon.
+    /// The shard queue workers take orders from.
     queue: Option<SqsShardQueue>,
 }
 
-/// A batch of shard orders: each runs as one cycle over its range; the failed ones are
-/// reported to SQS by message id (retried once, then the dead-letter queue).
-async fn handle_shards(
+/// A worker: drain the shard queue, one shard at a time, until nothing is left or the
+/// deadline is near; each shard's health line goes out as EMF.
+async fn handle_work(
     state: &State,
     env: &Environment,
     event: &LambdaEvent<Value>,
-    now_ms: i64,
+    cycle: Option<i64>,
 ) -> Result<Value, Failure> {
-    // Its own account and region: an order from another account's queue is refused.
-    let ctx = HandlerContext::from_function_arn(
-        &event.context.invoked_function_arn,
-        i64::try_from(event.context.deadline).ok(),
-    )
-    .map_err(|e| Failure::logged(e, "evaluator does not know its stack"))?;
-    let batch = handle_shard_event(
+    let queue = state.queue.as_ref().ok_or_else(|| Failure {
+        error_type: "BadSettings",
+        message: "SLO_SHARD_QUEUE_URL: not set; a worker needs the shard queue".into(),
+    })?;
+    let deadline_ms = i64::try_from(event.context.deadline).ok();
+    let report = work(
         &state.app,
-        state.queue.as_ref(),
-        &event.payload,
-        now_ms / 1000,
-        &ctx,
+        queue,
+        || chrono::Utc::now().timestamp_millis(),
+        deadline_ms,
     )
     .await
-    .map_err(|e| {
-        Failure::logged(
-            sloguard_core::app::cycle::CycleError::BadEvent(e),
-            "not a batch of shard orders",
-        )
-    })?;
-    for r in &batch.results {
+    .map_err(|e| Failure::logged(e, "worker stopped: the shard queue failed"))?;
+    let source = emf_source(&env.stack_name, env.slo_metrics);
+    for r in &report.shards {
         match &r.error {
             None => {
-                tracing::info!(cycle = ?r.cycle, shard = ?r.shard, outcome = r.outcome, evaluated = r.evaluated, failed = r.failed_slos, "shard handled")
+                tracing::info!(started_for = ?cycle, cycle = ?r.cycle, shard = ?r.shard, outcome = r.outcome, evaluated = r.evaluated, failed = r.failed_slos, "shard handled")
             }
             Some(e) => {
-                tracing::error!(cycle = ?r.cycle, shard = ?r.shard, error_type = ?r.error_type, error = %e, "shard failed")
+                tracing::error!(cycle = ?r.cycle, shard = ?r.shard, error_type = ?r.error_type, error = %e, "shard failed; retried once, then dead-lettered")
+            }
+        }
+        if let Some(cycle_report) = &r.report {
+            for line in
+                emf::cycle_lines(&source, cycle_report, chrono::Utc::now().timestamp_millis())
+            {
+                println!("{line}");
             }
         }
     }
-    let source = emf_source(&env.stack_name, env.slo_metrics);
-    for report in &batch.reports {
-        for line in emf::cycle_lines(&source, report, now_ms) {
-            println!("{line}");
-        }
+    if report.stopped_at_deadline {
+        tracing::warn!("worker stopped at its deadline with shards left; another worker or the next cycle takes them");
     }
-    Ok(serde_json::to_value(&batch.response).unwrap_or_default())
+    Ok(serde_json::to_value(&report).unwrap_or_default())
 }
 
 async fn handle(
@@ -81,8 +80,8 @@ async fn handle(
     let app = &state.app;
     let now_ms = chrono::Utc::now().timestamp_millis();
     let now = now_ms / 1000;
-    if is_shard_event(&event.payload) {
-        return handle_shards(state, env, &event, now_ms).await;
+    if let Some(cycle) = work_request(&event.payload) {
+        return handle_work(state, env, &event, cycle).await;
     }
     // The weekly review schedule sends `{"review": {"days": 28}}`: one digest, once a week.
     if let Some(review) = review_request(&event.payload) {

@@ -22,6 +22,21 @@ pub(crate) enum Failure {
     Other(String),
 }
 
+impl Failure {
+    /// What went wrong, in words for an error message.
+    pub(crate) fn describe(self) -> String {
+        match self {
+            Failure::Missing(m) => format!("does not exist: {m}"),
+            Failure::TimedOut(t, m) => format!("{m} ({t})"),
+            Failure::Throttled(m)
+            | Failure::Unavailable(m)
+            | Failure::Credentials(m)
+            | Failure::Conditional(m)
+            | Failure::Other(m) => m,
+        }
+    }
+}
+
 /// Classify any SDK error by its kind and error code.
 pub(crate) fn classify<E, R>(err: &SdkError<E, R>) -> Failure
 where

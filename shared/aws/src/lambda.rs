@@ -73,6 +73,12 @@ impl From<Failure> for Diagnostic {
     }
 }
 
+impl ErrorType for sloguard_core::app::fanout::QueueError {
+    fn error_type(&self) -> &'static str {
+        "QueueUnavailable"
+    }
+}
+
 impl ErrorType for crate::events::dispatch::DispatchEventError {
     fn error_type(&self) -> &'static str {
         crate::events::dispatch::DispatchEventError::error_type(self)

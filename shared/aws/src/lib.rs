@@ -18,6 +18,7 @@ pub mod sns;
 pub mod sqs;
 pub mod timeouts;
 pub mod wiring;
+pub mod workers;
 
 pub use cloudwatch::CloudWatchSource;
 pub use dynamodb::DynamoStore;
@@ -29,6 +30,7 @@ pub use sns::SnsNotifier;
 pub use sqs::SqsShardQueue;
 pub use timeouts::Timeouts;
 pub use wiring::{
-    build_app, build_shard_queue, build_store, claim_lease_seconds, AwsApp, AwsNotifier,
-    MIN_CLAIM_LEASE_SECONDS,
+    build_app, build_shard_queue, build_store, build_workers, claim_lease_seconds, AwsApp,
+    AwsNotifier, MIN_CLAIM_LEASE_SECONDS,
 };
+pub use workers::LambdaWorkers;

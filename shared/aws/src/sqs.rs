@@ -1,15 +1,17 @@
 //! The shard queue (SQS): the dispatcher sends one message per shard order, ten to a
-//! batch; the evaluator receives them through its event source mapping and, when a shard
-//! fails, makes its message visible again soon so the one retry falls inside the cycle.
+//! batch; the evaluator's workers receive them one at a time, delete each shard that
+//! completed, and make a failed one visible again soon so its one retry falls inside the
+//! cycle (the queue's redrive policy dead-letters it after that). No event source mapping
+//! polls it between cycles.
 
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
 
-use sloguard_core::app::fanout::{QueueError, ShardOrder, ShardQueue};
+use sloguard_core::app::fanout::{QueueError, Received, ShardOrder, ShardQueue};
 
-use crate::events::shard::order_body;
+use crate::events::shard::{order_body, parse_order};
 
-use super::{classify, Failure};
+use super::classify;
 
 /// After a shard fails, its message is visible again this soon: the one retry SQS allows
 /// (maxReceiveCount 2) falls inside the schedule period.
@@ -25,18 +27,6 @@ pub struct SqsShardQueue {
     client: Client,
     url: String,
     retry_after_seconds: i32,
-}
-
-fn describe(f: Failure) -> String {
-    match f {
-        Failure::Missing(m) => format!("the queue does not exist: {m}"),
-        Failure::TimedOut(t, m) => format!("{m} ({t:?})"),
-        Failure::Throttled(m)
-        | Failure::Unavailable(m)
-        | Failure::Credentials(m)
-        | Failure::Conditional(m)
-        | Failure::Other(m) => m,
-    }
 }
 
 impl SqsShardQueue {
@@ -62,22 +52,79 @@ impl SqsShardQueue {
         &self.url
     }
 
-    /// Make a received message visible again soon, so a failed shard is retried within
-    /// the cycle rather than after the whole visibility timeout.
-    pub async fn retry_soon(&self, receipt_handle: &str) -> Result<(), String> {
-        self.client
-            .change_message_visibility()
-            .queue_url(&self.url)
-            .receipt_handle(receipt_handle)
-            .visibility_timeout(self.retry_after_seconds)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| describe(classify(&e)))
+    fn error<E, R>(&self, e: &aws_sdk_sqs::error::SdkError<E, R>) -> QueueError
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        QueueError {
+            queued: 0,
+            total: 0,
+            message: classify(e).describe(),
+        }
     }
 }
 
 impl ShardQueue for SqsShardQueue {
+    async fn receive(&self, wait_seconds: i32) -> Result<Option<Received>, QueueError> {
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(1)
+            .wait_time_seconds(wait_seconds.clamp(0, 20))
+            .send()
+            .await
+            .map_err(|e| self.error(&e))?;
+        Ok(out.messages().first().map(|m| Received {
+            receipt: m.receipt_handle().unwrap_or_default().to_string(),
+            order: parse_order(m.body().unwrap_or_default()).map_err(|e| e.0),
+        }))
+    }
+
+    async fn pending(&self) -> Result<u64, QueueError> {
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .map_err(|e| self.error(&e))?;
+        let count = |name: &QueueAttributeName| {
+            out.attributes()
+                .and_then(|a| a.get(name))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        Ok(count(&QueueAttributeName::ApproximateNumberOfMessages)
+            + count(&QueueAttributeName::ApproximateNumberOfMessagesNotVisible))
+    }
+
+    async fn done(&self, receipt: &str) -> Result<(), QueueError> {
+        self.client
+            .delete_message()
+            .queue_url(&self.url)
+            .receipt_handle(receipt)
+            .send()
+            .await
+            .map_err(|e| self.error(&e))?;
+        Ok(())
+    }
+
+    async fn retry_soon(&self, receipt: &str) -> Result<(), QueueError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.url)
+            .receipt_handle(receipt)
+            .visibility_timeout(self.retry_after_seconds)
+            .send()
+            .await
+            .map_err(|e| self.error(&e))?;
+        Ok(())
+    }
+
     async fn send(&self, orders: &[ShardOrder]) -> Result<(), QueueError> {
         let mut queued = 0;
         for chunk in orders.chunks(BATCH) {
@@ -110,7 +157,7 @@ impl ShardQueue for SqsShardQueue {
                     .map_err(|e| QueueError {
                         queued,
                         total: orders.len(),
-                        message: describe(classify(&e)),
+                        message: classify(&e).describe(),
                     })?;
                 queued += out.successful().len();
                 let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();

@@ -13,7 +13,9 @@ use sloguard_core::slo::message::Notification;
 use crate::environment::Environment;
 use crate::sdk::MAX_ATTEMPTS;
 use crate::timeouts::Timeouts;
-use crate::{CloudWatchSource, DynamoStore, EventBridgeNotifier, SnsNotifier, SqsShardQueue};
+use crate::{
+    CloudWatchSource, DynamoStore, EventBridgeNotifier, LambdaWorkers, SnsNotifier, SqsShardQueue,
+};
 
 /// The production notifier: SNS for people (and the JSON topic), and the EventBridge bus
 /// when one is set; each is a channel of its own in the outbox, delivered once each.
@@ -102,6 +104,14 @@ pub type AwsApp = App<CloudWatchSource, DynamoStore, AwsNotifier>;
 /// Only the store, for the read-only dashboard widget.
 pub fn build_store(env: &Environment, sdk: &SdkConfig) -> DynamoStore {
     DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), env.table.clone())
+}
+
+/// The workers the dispatcher starts (SLO_EVALUATOR_FUNCTION), on the cold start's SDK config.
+pub fn build_workers(settings: &Environment, sdk: &SdkConfig) -> Option<LambdaWorkers> {
+    settings
+        .evaluator_function
+        .clone()
+        .map(|f| LambdaWorkers::new(aws_sdk_lambda::Client::new(sdk), f))
 }
 
 /// The shard queue the stack names (SLO_SHARD_QUEUE_URL), on the cold start's SDK config.

@@ -461,12 +461,26 @@ settings! {
         kind: Kind::Whole { default: 1000, min: 1, max: 20000, unit: "SLOs" },
         meaning: "the dispatcher cuts the fleet into shards of at most this many SLOs, one evaluator invocation each (the stack sets it from `ShardSize`; the flag is on `cost`)",
     },
-    /// SLO_SHARD_QUEUE_URL: where the dispatcher queues shard orders (the stack sets it).
+    /// SLO_SHARD_CONCURRENCY: workers a cycle starts at most.
+    shard_concurrency: i64 = SHARD_CONCURRENCY {
+        var: "SLO_SHARD_CONCURRENCY",
+        flag: None,
+        kind: Kind::Whole { default: 4, min: 1, max: 1000, unit: "workers" },
+        meaning: "the dispatcher starts at most this many evaluator invocations (workers) a cycle, each taking shards from the queue until none is left: what keeps GetMetricData under the account's request quota (the stack sets it from `ShardConcurrency`)",
+    },
+    /// SLO_SHARD_QUEUE_URL: where shard orders wait (the stack sets it).
     shard_queue_url: Option<String> = SHARD_QUEUE_URL {
         var: "SLO_SHARD_QUEUE_URL",
         flag: None,
         kind: Kind::Text { default: None, off: None },
-        meaning: "the SQS queue the dispatcher sends shard orders to and the evaluator reads (the stack sets it; only `slo-dispatcher` needs it)",
+        meaning: "the SQS queue the dispatcher sends shard orders to and the evaluator's workers take them from (the stack sets it)",
+    },
+    /// SLO_EVALUATOR_FUNCTION: the function the dispatcher starts as workers.
+    evaluator_function: Option<String> = EVALUATOR_FUNCTION {
+        var: "SLO_EVALUATOR_FUNCTION",
+        flag: None,
+        kind: Kind::Text { default: None, off: None },
+        meaning: "the evaluator function the dispatcher invokes (asynchronously) as workers (the stack sets it; only `slo-dispatcher` needs it)",
     },
     /// SLO_AWS_CONNECT_TIMEOUT_SECONDS: how long to wait for a connection to AWS.
     aws_connect_timeout_seconds: i64 = AWS_CONNECT_TIMEOUT_SECONDS {

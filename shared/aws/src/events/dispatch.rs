@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use sloguard_core::app::events::EventError;
 use sloguard_core::app::fanout::{
-    dispatch, CycleStore, DispatchError, DispatchReport, DispatchRequest, ShardQueue,
+    dispatch, CycleStore, DispatchError, DispatchReport, DispatchRequest, ShardQueue, Workers,
 };
 use sloguard_core::app::ports::BudgetStore;
 
@@ -30,10 +30,11 @@ impl DispatchEventError {
     }
 }
 
-/// Read the schedule event and dispatch its cycle.
-pub async fn handle_dispatch_event<S, Q>(
+/// Read the schedule event and dispatch its cycle: orders on `queue`, `workers` started.
+pub async fn handle_dispatch_event<S, Q, W>(
     store: &S,
     queue: &Q,
+    workers: &W,
     env: &Environment,
     payload: &Value,
     now: i64,
@@ -41,6 +42,7 @@ pub async fn handle_dispatch_event<S, Q>(
 where
     S: BudgetStore + CycleStore,
     Q: ShardQueue,
+    W: Workers,
 {
     let input = super::schedule::parse_schedule(payload)?;
     if input.slo.is_some() {
@@ -55,6 +57,7 @@ where
         now,
         shard_size: usize::try_from(env.shard_size).unwrap_or(1),
         schedule_seconds: env.schedule_minutes * 60,
+        workers: u32::try_from(env.shard_concurrency).unwrap_or(1),
     };
-    Ok(dispatch(store, queue, &req).await?)
+    Ok(dispatch(store, queue, workers, &req).await?)
 }

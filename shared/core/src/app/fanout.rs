@@ -1,10 +1,13 @@
 //! Fan-out: one schedule starts a cycle; the dispatcher cuts the stored fleet into shards
-//! of at most `shard_size` SLOs (contiguous name ranges) and queues one order per shard;
-//! each evaluator invocation runs one shard as an ordinary cycle over its range and marks
-//! it done in the cycle's record. Shards completed against shards dispatched is the dead
-//! man's switch, judged by the next dispatch. A repeated schedule delivery queues nothing
-//! twice, a cycle still running when the next one starts holds that one back (reported),
-//! and a shard order is only run when it matches a cycle this stack's dispatcher recorded.
+//! of at most `shard_size` SLOs (contiguous name ranges), queues one order per shard and
+//! starts a bounded number of workers (evaluator invocations). Each worker takes orders
+//! from the queue until none is left, runs each shard as an ordinary cycle over its range
+//! and marks it done in the cycle's record; a failed shard is made visible again soon, so
+//! it is retried once within the cycle before the queue dead-letters it. Shards completed
+//! against shards dispatched is the dead man's switch, judged by the next dispatch. A
+//! repeated schedule delivery queues nothing twice, a cycle still running when the next
+//! one starts holds that one back (reported), and a shard order is only run when it
+//! matches a cycle this stack's dispatcher recorded. Nothing polls between cycles.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -116,10 +119,37 @@ pub struct QueueError {
     pub message: String,
 }
 
-/// Where shard orders go (SQS in AWS): each order reaches one evaluator, at least once.
+/// One order taken from the queue: its receipt (to settle it) and the order, or why its
+/// body is not one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub receipt: String,
+    pub order: Result<ShardOrder, String>,
+}
+
+/// Where shard orders wait (SQS in AWS): each order is taken by one worker at a time, at
+/// least once, and comes back if it is not settled.
 pub trait ShardQueue: Send + Sync {
     /// Queue every order, or fail saying how many were queued.
     fn send(&self, orders: &[ShardOrder]) -> impl Future<Output = Result<(), QueueError>> + Send;
+    /// Take the next visible order, waiting up to `wait_seconds` for one.
+    fn receive(
+        &self,
+        wait_seconds: i32,
+    ) -> impl Future<Output = Result<Option<Received>, QueueError>> + Send;
+    /// Orders waiting or taken and not settled (in flight): while any are, work may remain.
+    fn pending(&self) -> impl Future<Output = Result<u64, QueueError>> + Send;
+    /// The order is done: remove it.
+    fn done(&self, receipt: &str) -> impl Future<Output = Result<(), QueueError>> + Send;
+    /// The order failed: make it visible again soon (the queue dead-letters it after its
+    /// second failure).
+    fn retry_soon(&self, receipt: &str) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+/// Starts workers (asynchronous evaluator invocations in AWS) that drain the shard queue.
+pub trait Workers: Send + Sync {
+    /// Start `n` workers for `cycle`.
+    fn start(&self, n: u32, cycle: i64) -> impl Future<Output = Result<(), QueueError>> + Send;
 }
 
 /// What one schedule asks of the dispatcher.
@@ -133,6 +163,9 @@ pub struct DispatchRequest {
     pub shard_size: usize,
     /// The schedule period: a cycle older than two periods no longer holds the next back.
     pub schedule_seconds: i64,
+    /// At most this many workers at once (SLO_SHARD_CONCURRENCY): what keeps GetMetricData
+    /// under the account's request quota.
+    pub workers: u32,
 }
 
 /// Why a cycle was not dispatched.
@@ -186,6 +219,8 @@ pub struct DispatchReport {
     /// The schedule event was delivered before (orders are resent only when the first
     /// delivery failed half-way).
     pub repeated: bool,
+    /// Workers started.
+    pub workers: u32,
 }
 
 /// Why a dispatch failed (Lambda retries the schedule event; nothing is queued twice).
@@ -193,7 +228,7 @@ pub struct DispatchReport {
 pub enum DispatchError {
     #[error("cannot read or write cycle records or SLO names: {0}")]
     Store(#[from] StoreError),
-    #[error("cannot queue the cycle's shards: {0}")]
+    #[error("cannot queue the cycle's shards or start its workers: {0}")]
     Queue(#[from] QueueError),
     #[error("SLO_SHARD_SIZE is 0; a shard holds at least one SLO")]
     NoShardSize,
@@ -213,15 +248,18 @@ impl DispatchError {
 /// Records that are looked at to judge the previous cycle and spot duplicates and late events.
 const RECENT: usize = 3;
 
-/// Start one cycle: judge the previous one, cut the fleet, queue one order per shard.
-pub async fn dispatch<S, Q>(
+/// Start one cycle: judge the previous one, cut the fleet, queue one order per shard and
+/// start the workers.
+pub async fn dispatch<S, Q, W>(
     store: &S,
     queue: &Q,
+    workers: &W,
     req: &DispatchRequest,
 ) -> Result<DispatchReport, DispatchError>
 where
     S: CycleStore + BudgetStore,
     Q: ShardQueue,
+    W: Workers,
 {
     if req.shard_size == 0 {
         return Err(DispatchError::NoShardSize);
@@ -252,6 +290,7 @@ where
             queue.send(&orders).await?;
             store.mark_dispatched(req.cycle).await?;
             report.dispatched = u32::try_from(orders.len()).unwrap_or(u32::MAX);
+            report.workers = start_workers(workers, req, report.dispatched).await?;
         }
         return Ok(report);
     }
@@ -262,6 +301,10 @@ where
                 done: p.shards - p.missing(),
                 shards: p.shards,
             });
+            // Its orders may be waiting with no worker left (one crashed, its order came
+            // back after the others had finished): start workers for what is waiting.
+            let waiting = u32::try_from(queue.pending().await?).unwrap_or(u32::MAX);
+            report.workers = start_workers(workers, req, waiting).await?;
             return Ok(report);
         }
     }
@@ -302,7 +345,21 @@ where
     queue.send(&orders).await?;
     store.mark_dispatched(req.cycle).await?;
     report.dispatched = record.shards;
+    report.workers = start_workers(workers, req, record.shards).await?;
     Ok(report)
+}
+
+/// Start one worker per waiting order, at most `req.workers`; none for none.
+async fn start_workers<W: Workers>(
+    workers: &W,
+    req: &DispatchRequest,
+    waiting: u32,
+) -> Result<u32, QueueError> {
+    let n = waiting.min(req.workers.max(1));
+    if n > 0 {
+        workers.start(n, req.cycle).await?;
+    }
+    Ok(n)
 }
 
 /// What running one shard order came to.
@@ -412,6 +469,122 @@ where
     .await?;
     app.store.complete_shard(order.cycle, order.index).await?;
     Ok(ShardOutcome::Ran { report })
+}
+
+/// Time kept before a worker's deadline besides its longest shard so far: a shard started
+/// later could be cut off half-way (its SLOs would be deferred).
+pub const WORK_MARGIN_MS: i64 = 10_000;
+/// How long a worker waits for an order before asking whether any are still in flight.
+const WAIT_SECONDS: i32 = 5;
+
+/// What one shard order came to, for the log and the tests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShardResult {
+    /// The order's cycle and shard, when its body could be read.
+    pub cycle: Option<i64>,
+    pub shard: Option<u32>,
+    /// `ran`, `already_done`, `superseded`, `failed` or `refused` (a body that is no order).
+    pub outcome: &'static str,
+    pub evaluated: usize,
+    pub failed_slos: usize,
+    pub error: Option<String>,
+    pub error_type: Option<&'static str>,
+    /// The cycle's report, when the shard ran (the EMF lines are made from it).
+    #[serde(skip)]
+    pub report: Option<CycleReport>,
+}
+
+/// What one worker did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WorkReport {
+    pub shards: Vec<ShardResult>,
+    /// It stopped at its deadline with orders still pending (another worker, or the next
+    /// cycle's, takes them).
+    pub stopped_at_deadline: bool,
+}
+
+/// Drain the shard queue: take orders until none is waiting or in flight, run each, settle
+/// it (done, or retried soon), and stop early when the deadline (epoch milliseconds, by
+/// `clock`) leaves too little time for another shard.
+pub async fn work<M, S, N, Q>(
+    app: &App<M, S, N>,
+    queue: &Q,
+    clock: impl Fn() -> i64,
+    deadline_ms: Option<i64>,
+) -> Result<WorkReport, QueueError>
+where
+    M: MetricSource,
+    S: BudgetStore + CycleStore,
+    N: Notifier,
+    Q: ShardQueue,
+{
+    let mut report = WorkReport::default();
+    let mut longest_ms = 0;
+    loop {
+        if deadline_ms.is_some_and(|d| clock() + longest_ms + WORK_MARGIN_MS > d) {
+            report.stopped_at_deadline = queue.pending().await? > 0;
+            return Ok(report);
+        }
+        let Some(received) = queue.receive(WAIT_SECONDS).await? else {
+            if queue.pending().await? == 0 {
+                return Ok(report);
+            }
+            continue;
+        };
+        let started = clock();
+        let result = match received.order {
+            Err(why) => ShardResult {
+                cycle: None,
+                shard: None,
+                outcome: "refused",
+                evaluated: 0,
+                failed_slos: 0,
+                error: Some(why),
+                error_type: Some("BadShardOrder"),
+                report: None,
+            },
+            Ok(order) => {
+                let r = run_shard(app, &order, started / 1000, deadline_ms).await;
+                shard_result(&order, r)
+            }
+        };
+        // A refused or failed order comes back soon; its second failure dead-letters it.
+        if result.error.is_some() {
+            queue.retry_soon(&received.receipt).await?;
+        } else {
+            queue.done(&received.receipt).await?;
+        }
+        longest_ms = longest_ms.max(clock() - started);
+        report.shards.push(result);
+    }
+}
+
+fn shard_result(order: &ShardOrder, r: Result<ShardOutcome, ShardError>) -> ShardResult {
+    let mut result = ShardResult {
+        cycle: Some(order.cycle),
+        shard: Some(order.index),
+        outcome: "failed",
+        evaluated: 0,
+        failed_slos: 0,
+        error: None,
+        error_type: None,
+        report: None,
+    };
+    match r {
+        Ok(ShardOutcome::Ran { report }) => {
+            result.outcome = "ran";
+            result.evaluated = report.evaluated;
+            result.failed_slos = report.failed;
+            result.report = Some(report);
+        }
+        Ok(ShardOutcome::AlreadyDone) => result.outcome = "already_done",
+        Ok(ShardOutcome::Superseded { .. }) => result.outcome = "superseded",
+        Err(e) => {
+            result.error = Some(e.to_string());
+            result.error_type = Some(e.error_type());
+        }
+    }
+    result
 }
 
 #[cfg(test)]

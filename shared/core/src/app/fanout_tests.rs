@@ -1,29 +1,67 @@
-//! The fan-out over in-memory ports: every SLO evaluated once per cycle across shards, a
-//! repeated schedule event queues nothing twice, a dispatch that failed half-way is resent
-//! without running a shard twice, a cycle still running holds the next one back, the switch
-//! counts shards that never completed, and orders that match no recorded cycle are refused.
+//! The fan-out over in-memory ports: every SLO evaluated once per cycle across shards and
+//! workers, a repeated schedule event queues nothing twice, a dispatch that failed half-way
+//! is resent without running a shard twice, a failed shard is retried once and then dead-
+//! lettered, a cycle still running holds the next one back, the switch counts shards that
+//! never completed, and orders that match no recorded cut are refused.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::*;
-use crate::app::memory::{FakeMetrics, FakeNotifier, MemoryQueue, MemoryStore};
-use crate::app::ports::{DefinitionStore, HistoryStore};
+use crate::app::events::AlarmMetric;
+use crate::app::memory::{FakeMetrics, FakeNotifier, MemoryQueue, MemoryStore, MemoryWorkers};
+use crate::app::ports::{DefinitionStore, HistoryStore, MetricSource, QueryResult, SourceError};
 use crate::app::{App, Config};
 use crate::slo::fixtures::checkout_yaml;
 use crate::slo::load::{load, SourceFile};
+use crate::slo::model::MetricSpec;
+use crate::slo::plan::MetricRequest;
 
 /// A schedule boundary (2027-01-15T08:00:00Z).
 const T: i64 = 1_800_000_000;
 const PERIOD: i64 = 300;
 
-type FleetApp = App<FakeMetrics, MemoryStore, FakeNotifier>;
+/// CloudWatch that fails its first `failures` calls, then answers as the fake does.
+struct Flaky {
+    inner: FakeMetrics,
+    failures: AtomicUsize,
+}
 
-/// `n` SLOs named slo-00.. over steady traffic.
-async fn fleet(n: usize) -> FleetApp {
+impl MetricSource for Flaky {
+    async fn alarm_metrics(
+        &self,
+        region: &str,
+        names: &[String],
+    ) -> Result<Vec<(String, Vec<AlarmMetric>)>, SourceError> {
+        self.inner.alarm_metrics(region, names).await
+    }
+
+    async fn get_metric_data(
+        &self,
+        request: &MetricRequest,
+        streams: &[MetricSpec],
+    ) -> Result<Vec<QueryResult>, SourceError> {
+        let left = self.failures.load(Ordering::SeqCst);
+        if left > 0 {
+            self.failures.store(left - 1, Ordering::SeqCst);
+            return Err(SourceError::Unavailable("connection reset".into()));
+        }
+        self.inner.get_metric_data(request, streams).await
+    }
+}
+
+type FleetApp = App<Flaky, MemoryStore, FakeNotifier>;
+
+/// `n` SLOs named slo-00.. over steady traffic; CloudWatch fails its first `failures` calls.
+async fn flaky_fleet(n: usize, failures: usize) -> FleetApp {
     let app = App {
-        metrics: FakeMetrics::new(|name, _| match name {
-            "Requests" => Some(100.0),
-            "Errors" => Some(0.0),
-            _ => None,
-        }),
+        metrics: Flaky {
+            inner: FakeMetrics::new(|name, _| match name {
+                "Requests" => Some(100.0),
+                "Errors" => Some(0.0),
+                _ => None,
+            }),
+            failures: AtomicUsize::new(failures),
+        },
         store: MemoryStore::default(),
         notifier: FakeNotifier::default(),
         config: Config {
@@ -46,25 +84,31 @@ async fn fleet(n: usize) -> FleetApp {
     app
 }
 
+async fn fleet(n: usize) -> FleetApp {
+    flaky_fleet(n, 0).await
+}
+
 fn request(cycle: i64, now: i64) -> DispatchRequest {
     DispatchRequest {
         cycle,
         now,
         shard_size: 3,
         schedule_seconds: PERIOD,
+        workers: 2,
     }
 }
 
-/// Run every queued order (as the evaluators would), returning the SLOs each evaluated.
-async fn run_all(app: &FleetApp, queue: &MemoryQueue, now: i64) -> Vec<String> {
-    let mut evaluated = Vec::new();
-    for order in queue.take() {
-        if let ShardOutcome::Ran { report } = run_shard(app, &order, now, None).await.unwrap() {
-            evaluated.extend(report.slos.into_iter().map(|o| o.slo));
-        }
-    }
+/// One worker draining the queue with the clock at `now`; the SLOs it evaluated, sorted.
+async fn drain(app: &FleetApp, queue: &MemoryQueue, now: i64) -> (WorkReport, Vec<String>) {
+    let report = work(app, queue, || now * 1000, None).await.unwrap();
+    let mut evaluated: Vec<String> = report
+        .shards
+        .iter()
+        .filter_map(|s| s.report.as_ref())
+        .flat_map(|r| r.slos.iter().map(|o| o.slo.clone()))
+        .collect();
     evaluated.sort();
-    evaluated
+    (report, evaluated)
 }
 
 async fn snapshots_at(app: &FleetApp, at: i64) -> usize {
@@ -80,23 +124,37 @@ async fn snapshots_at(app: &FleetApp, at: i64) -> usize {
     n
 }
 
+fn all_names() -> Vec<String> {
+    (0..10).map(|i| format!("slo-{i:02}")).collect()
+}
+
 #[tokio::test]
 async fn ten_slos_in_shards_of_three_are_each_evaluated_once_per_cycle() {
     let app = fleet(10).await;
-    let queue = MemoryQueue::default();
-    let r = dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
+    let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
+    let r = dispatch(&app.store, &queue, &workers, &request(T, T))
+        .await
+        .unwrap();
     assert_eq!((r.slos, r.shards, r.dispatched), (10, 4, 4), "{r:?}");
     assert_eq!(r.previous, None);
-    let evaluated = run_all(&app, &queue, T + 5).await;
-    let want: Vec<String> = (0..10).map(|i| format!("slo-{i:02}")).collect();
-    assert_eq!(evaluated, want, "every SLO once");
+    assert_eq!(r.workers, 2, "at most the concurrency asked for");
+    assert_eq!(*workers.started.lock().unwrap(), vec![(2, T)]);
+    let (report, evaluated) = drain(&app, &queue, T + 5).await;
+    assert_eq!(evaluated, all_names(), "every SLO once");
+    assert!(report.shards.iter().all(|s| s.outcome == "ran"));
+    assert!(queue.orders().is_empty(), "every order settled");
     assert_eq!(snapshots_at(&app, T).await, 10);
     let rec = app.store.cycle(T).await.unwrap().unwrap();
     assert_eq!((rec.missing(), rec.dispatched), (0, true));
     // The next cycle judges this one complete.
-    let next = dispatch(&app.store, &queue, &request(T + PERIOD, T + PERIOD))
-        .await
-        .unwrap();
+    let next = dispatch(
+        &app.store,
+        &queue,
+        &workers,
+        &request(T + PERIOD, T + PERIOD),
+    )
+    .await
+    .unwrap();
     assert_eq!((next.previous, next.previous_missing), (Some(T), 0));
     assert_eq!(next.dispatched, 4);
 }
@@ -104,14 +162,16 @@ async fn ten_slos_in_shards_of_three_are_each_evaluated_once_per_cycle() {
 #[tokio::test]
 async fn a_repeated_schedule_event_queues_nothing_and_a_repeated_order_runs_nothing() {
     let app = fleet(10).await;
-    let queue = MemoryQueue::default();
-    dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
-    let again = dispatch(&app.store, &queue, &request(T, T + 2))
+    let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
+    dispatch(&app.store, &queue, &workers, &request(T, T))
+        .await
+        .unwrap();
+    let again = dispatch(&app.store, &queue, &workers, &request(T, T + 2))
         .await
         .unwrap();
     assert!(again.repeated);
-    assert_eq!(again.dispatched, 0);
-    let orders = queue.take();
+    assert_eq!((again.dispatched, again.workers), (0, 0));
+    let orders = queue.orders();
     assert_eq!(orders.len(), 4, "queued once");
     let first = run_shard(&app, &orders[0], T + 5, None).await.unwrap();
     assert!(matches!(first, ShardOutcome::Ran { .. }));
@@ -124,9 +184,9 @@ async fn a_repeated_schedule_event_queues_nothing_and_a_repeated_order_runs_noth
 #[tokio::test]
 async fn a_dispatch_that_fails_half_way_is_resent_without_running_a_shard_twice() {
     let app = fleet(10).await;
-    let queue = MemoryQueue::default();
+    let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
     queue.fail_after.lock().unwrap().push(2);
-    let err = dispatch(&app.store, &queue, &request(T, T))
+    let err = dispatch(&app.store, &queue, &workers, &request(T, T))
         .await
         .unwrap_err();
     assert!(
@@ -134,10 +194,11 @@ async fn a_dispatch_that_fails_half_way_is_resent_without_running_a_shard_twice(
         "{err}"
     );
     assert_eq!(err.error_type(), "QueueUnavailable");
+    assert!(workers.started.lock().unwrap().is_empty());
     // One of the two queued shards runs before Lambda retries the schedule event.
-    let early = queue.take();
+    let early = queue.orders();
     run_shard(&app, &early[0], T + 3, None).await.unwrap();
-    let retry = dispatch(&app.store, &queue, &request(T, T + 10))
+    let retry = dispatch(&app.store, &queue, &workers, &request(T, T + 10))
         .await
         .unwrap();
     assert!(retry.repeated);
@@ -145,34 +206,94 @@ async fn a_dispatch_that_fails_half_way_is_resent_without_running_a_shard_twice(
         retry.dispatched, 3,
         "every shard not completed, cut as before"
     );
-    let mut evaluated = run_all(&app, &queue, T + 12).await;
-    // The second early order is still in the queue too (SQS keeps it): it runs once.
-    if let ShardOutcome::Ran { report } = run_shard(&app, &early[1], T + 13, None).await.unwrap() {
-        evaluated.extend(report.slos.into_iter().map(|o| o.slo));
-    }
-    evaluated.sort();
+    assert_eq!(retry.workers, 2);
+    // The queue holds both copies of shard 0 and 1 the first delivery sent: each runs once.
+    let (report, evaluated) = drain(&app, &queue, T + 12).await;
     assert_eq!(
         evaluated.len(),
         7,
-        "the 7 SLOs after the first shard, once each: {evaluated:?}"
+        "the 7 SLOs after shard 0, once each: {evaluated:?}"
     );
+    let outcomes: Vec<&str> = report.shards.iter().map(|s| s.outcome).collect();
+    assert_eq!(outcomes.iter().filter(|o| **o == "already_done").count(), 2);
     assert_eq!(snapshots_at(&app, T).await, 10);
     assert_eq!(app.store.cycle(T).await.unwrap().unwrap().missing(), 0);
 }
 
 #[tokio::test]
-async fn a_shard_that_never_completes_holds_one_cycle_back_and_trips_the_switch() {
-    let app = fleet(10).await;
-    let queue = MemoryQueue::default();
-    dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
-    let orders = queue.take();
-    for o in &orders[1..] {
-        run_shard(&app, o, T + 5, None).await.unwrap();
-    }
-    // Shard 0 never completes. The next schedule finds the cycle still running.
-    let next = dispatch(&app.store, &queue, &request(T + PERIOD, T + PERIOD))
+async fn a_failed_shard_is_retried_within_the_cycle_and_then_dead_lettered() {
+    // Each shard of 3 SLOs makes one GetMetricData call; the first one fails.
+    let app = flaky_fleet(10, 1).await;
+    let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
+    dispatch(&app.store, &queue, &workers, &request(T, T))
         .await
         .unwrap();
+    let (report, evaluated) = drain(&app, &queue, T + 5).await;
+    assert_eq!(evaluated, all_names(), "retried, then every SLO once");
+    let failed: Vec<&ShardResult> = report.shards.iter().filter(|s| s.error.is_some()).collect();
+    assert_eq!(failed.len(), 1, "{:?}", report.shards);
+    assert_eq!(failed[0].error_type, Some("NothingEvaluated"));
+    assert!(queue.dead_letters().is_empty());
+    assert_eq!(snapshots_at(&app, T).await, 10);
+    // A CloudWatch that stays down: every shard fails twice and is dead-lettered, and the
+    // worker stops when nothing is left rather than waiting for the schedule.
+    let down = flaky_fleet(10, usize::MAX).await;
+    let queue = MemoryQueue::default();
+    dispatch(&down.store, &queue, &workers, &request(T, T))
+        .await
+        .unwrap();
+    let (report, evaluated) = drain(&down, &queue, T + 5).await;
+    assert!(evaluated.is_empty());
+    assert_eq!(
+        report.shards.len(),
+        8,
+        "two deliveries of each of the 4 shards"
+    );
+    assert_eq!(queue.dead_letters().len(), 4);
+    assert!(queue.orders().is_empty());
+    assert_eq!(down.store.cycle(T).await.unwrap().unwrap().missing(), 4);
+}
+
+#[tokio::test]
+async fn a_worker_stops_taking_orders_before_its_deadline() {
+    let app = fleet(10).await;
+    let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
+    dispatch(&app.store, &queue, &workers, &request(T, T))
+        .await
+        .unwrap();
+    let deadline = (T + 5) * 1000 + WORK_MARGIN_MS - 1;
+    let report = work(&app, &queue, || (T + 5) * 1000, Some(deadline))
+        .await
+        .unwrap();
+    assert!(
+        report.shards.is_empty() && report.stopped_at_deadline,
+        "{report:?}"
+    );
+    assert_eq!(queue.orders().len(), 4, "left for another worker");
+}
+
+#[tokio::test]
+async fn a_shard_that_never_completes_holds_one_cycle_back_and_trips_the_switch() {
+    let app = fleet(10).await;
+    let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
+    dispatch(&app.store, &queue, &workers, &request(T, T))
+        .await
+        .unwrap();
+    let orders = queue.orders();
+    // Shard 0's worker dies with it in flight; the other shards complete.
+    let taken = queue.receive(0).await.unwrap().unwrap();
+    assert_eq!(taken.order.as_ref().unwrap().index, 0);
+    let (_, evaluated) = drain_without(&app, &queue, T + 5).await;
+    assert_eq!(evaluated.len(), 7);
+    // The next schedule finds the cycle still running.
+    let next = dispatch(
+        &app.store,
+        &queue,
+        &workers,
+        &request(T + PERIOD, T + PERIOD),
+    )
+    .await
+    .unwrap();
     assert_eq!(next.previous_missing, 1, "the switch counts it");
     assert_eq!(
         next.skipped,
@@ -183,6 +304,7 @@ async fn a_shard_that_never_completes_holds_one_cycle_back_and_trips_the_switch(
         })
     );
     assert_eq!(next.dispatched, 0, "never doubled");
+    assert_eq!(next.workers, 1, "a worker for the order still waiting");
     assert!(next
         .skipped
         .as_ref()
@@ -190,9 +312,14 @@ async fn a_shard_that_never_completes_holds_one_cycle_back_and_trips_the_switch(
         .to_string()
         .contains("3 of 4 shards"));
     // Two periods on, the stuck cycle no longer holds the fleet back; it is still missing.
-    let later = dispatch(&app.store, &queue, &request(T + 2 * PERIOD, T + 2 * PERIOD))
-        .await
-        .unwrap();
+    let later = dispatch(
+        &app.store,
+        &queue,
+        &workers,
+        &request(T + 2 * PERIOD, T + 2 * PERIOD),
+    )
+    .await
+    .unwrap();
     assert_eq!((later.previous, later.previous_missing), (Some(T), 1));
     assert_eq!((later.skipped, later.dispatched), (None, 4));
     // The stuck order, delivered at last, is dropped: a newer cycle covers its SLOs.
@@ -201,18 +328,48 @@ async fn a_shard_that_never_completes_holds_one_cycle_back_and_trips_the_switch(
         .unwrap();
     assert_eq!(late, ShardOutcome::Superseded { by: T + 2 * PERIOD });
     // A late schedule event of the skipped cycle is dropped too.
-    let stale = dispatch(&app.store, &queue, &request(T + PERIOD, T + 2 * PERIOD + 9))
-        .await
-        .unwrap();
+    let stale = dispatch(
+        &app.store,
+        &queue,
+        &workers,
+        &request(T + PERIOD, T + 2 * PERIOD + 9),
+    )
+    .await
+    .unwrap();
     assert_eq!(stale.skipped, Some(Skip::Superseded { by: T + 2 * PERIOD }));
+}
+
+/// Drain while one order stays in flight (its worker died): the worker stops once only
+/// that order is left, as the in-memory queue never times it out by itself.
+async fn drain_without(
+    app: &FleetApp,
+    queue: &MemoryQueue,
+    now: i64,
+) -> (Vec<ShardResult>, Vec<String>) {
+    let mut results = Vec::new();
+    while let Some(r) = queue.receive(0).await.unwrap() {
+        let order = r.order.unwrap();
+        let outcome = run_shard(app, &order, now, None).await;
+        results.push(shard_result(&order, outcome));
+        queue.done(&r.receipt).await.unwrap();
+    }
+    let mut evaluated: Vec<String> = results
+        .iter()
+        .filter_map(|s| s.report.as_ref())
+        .flat_map(|r| r.slos.iter().map(|o| o.slo.clone()))
+        .collect();
+    evaluated.sort();
+    (results, evaluated)
 }
 
 #[tokio::test]
 async fn orders_that_match_no_recorded_cut_are_refused_and_not_retried() {
     let app = fleet(10).await;
-    let queue = MemoryQueue::default();
-    dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
-    let order = queue.take().remove(1);
+    let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
+    dispatch(&app.store, &queue, &workers, &request(T, T))
+        .await
+        .unwrap();
+    let order = queue.orders().remove(1);
     let forged = [
         ShardOrder {
             cycle: T - PERIOD,
@@ -274,9 +431,11 @@ spec:
         .put_definition(&loaded.slos.remove(0))
         .await
         .unwrap();
-    let queue = MemoryQueue::default();
-    dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
-    let orders = queue.take();
+    let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
+    dispatch(&app.store, &queue, &workers, &request(T, T))
+        .await
+        .unwrap();
+    let orders = queue.orders();
     let last = orders.last().unwrap();
     assert!(last.range.contains("zz-journey") && !last.range.contains("slo-00"));
     let ShardOutcome::Ran { report } = run_shard(&app, last, T + 5, None).await.unwrap() else {
@@ -290,19 +449,32 @@ spec:
 #[tokio::test]
 async fn an_empty_fleet_dispatches_no_shard_and_misses_none() {
     let app = fleet(0).await;
-    let queue = MemoryQueue::default();
-    let r = dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
-    assert_eq!((r.shards, r.dispatched), (0, 0));
-    let next = dispatch(&app.store, &queue, &request(T + PERIOD, T + PERIOD))
+    let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
+    let r = dispatch(&app.store, &queue, &workers, &request(T, T))
         .await
         .unwrap();
+    assert_eq!((r.shards, r.dispatched, r.workers), (0, 0, 0));
+    assert!(
+        workers.started.lock().unwrap().is_empty(),
+        "no worker for nothing"
+    );
+    let next = dispatch(
+        &app.store,
+        &queue,
+        &workers,
+        &request(T + PERIOD, T + PERIOD),
+    )
+    .await
+    .unwrap();
     assert_eq!((next.previous_missing, next.skipped), (0, None));
     let zero = DispatchRequest {
         shard_size: 0,
         ..request(T + 2 * PERIOD, T + 2 * PERIOD)
     };
     assert_eq!(
-        dispatch(&app.store, &queue, &zero).await.unwrap_err(),
+        dispatch(&app.store, &queue, &workers, &zero)
+            .await
+            .unwrap_err(),
         DispatchError::NoShardSize
     );
 }
@@ -310,31 +482,43 @@ async fn an_empty_fleet_dispatches_no_shard_and_misses_none() {
 #[tokio::test]
 async fn the_cut_is_reused_until_an_slo_is_created_or_deleted() {
     let app = fleet(10).await;
-    let queue = MemoryQueue::default();
-    dispatch(&app.store, &queue, &request(T, T)).await.unwrap();
-    run_all(&app, &queue, T + 5).await;
-    assert_eq!(app.store.name_reads(), 1);
-    let same = dispatch(&app.store, &queue, &request(T + PERIOD, T + PERIOD))
+    let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
+    dispatch(&app.store, &queue, &workers, &request(T, T))
         .await
         .unwrap();
+    drain(&app, &queue, T + 5).await;
+    assert_eq!(app.store.name_reads(), 1);
+    let same = dispatch(
+        &app.store,
+        &queue,
+        &workers,
+        &request(T + PERIOD, T + PERIOD),
+    )
+    .await
+    .unwrap();
     assert_eq!((same.slos, same.shards), (10, 4));
     assert_eq!(
         app.store.name_reads(),
         1,
         "no SLO came or went: the cut is reused"
     );
-    run_all(&app, &queue, T + PERIOD + 5).await;
+    drain(&app, &queue, T + PERIOD + 5).await;
     app.store.delete_definition("slo-04").await.unwrap();
     app.store.delete_definition("slo-05").await.unwrap();
-    let fewer = dispatch(&app.store, &queue, &request(T + 2 * PERIOD, T + 2 * PERIOD))
-        .await
-        .unwrap();
+    let fewer = dispatch(
+        &app.store,
+        &queue,
+        &workers,
+        &request(T + 2 * PERIOD, T + 2 * PERIOD),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (fewer.slos, fewer.shards),
         (8, 3),
         "re-cut after the deletes"
     );
     assert_eq!(app.store.name_reads(), 2);
-    let evaluated = run_all(&app, &queue, T + 2 * PERIOD + 5).await;
+    let (_, evaluated) = drain(&app, &queue, T + 2 * PERIOD + 5).await;
     assert_eq!(evaluated.len(), 8);
 }

@@ -19,7 +19,9 @@ use crate::slo::shard::NameRange;
 use crate::slo::status::SloState;
 
 use super::events::AlarmMetric;
-use super::fanout::{CycleRecord, CycleStore, QueueError, ShardOrder, ShardQueue};
+use super::fanout::{
+    CycleRecord, CycleStore, QueueError, Received, ShardOrder, ShardQueue, Workers,
+};
 use super::ports::{
     outbox_items, ApplyOutcome, ChangeStore, Channel, Claim, CorrectionStore, DedupStore,
     DefinitionStore, Destination, HistoryPage, HistoryStore, IncidentStore, MetricSource, Notifier,
@@ -580,7 +582,10 @@ impl StreamCacheStore for MemoryStore {
 
 mod fakes;
 
-pub use fakes::{app_with, store_naming_changes, FakeMetrics, FakeNotifier, MemoryQueue, TestApp};
+pub use fakes::{
+    app_with, store_naming_changes, FakeMetrics, FakeNotifier, MemoryQueue, MemoryWorkers, TestApp,
+    MAX_RECEIVES,
+};
 
 impl CycleStore for MemoryStore {
     async fn begin_cycle(

@@ -218,20 +218,51 @@ pub async fn store_naming_changes(changes: &str) -> MemoryStore {
     store
 }
 
-/// The shard queue, kept: every order sent, and a number of sends to fail after part of
-/// their orders went out (a call that fails half-way).
+/// Deliveries before the queue dead-letters an order (the template's maxReceiveCount).
+pub const MAX_RECEIVES: u32 = 2;
+
+struct QueuedOrder {
+    id: u64,
+    order: ShardOrder,
+    receives: u32,
+    in_flight: bool,
+}
+
+#[derive(Default)]
+struct QueueState {
+    next: u64,
+    messages: Vec<QueuedOrder>,
+    dead: Vec<ShardOrder>,
+}
+
+/// The shard queue in memory, as SQS keeps it: an order taken is in flight until settled,
+/// comes back when retried, and is dead-lettered on its third delivery. `fail_after` makes
+/// the next sends fail after part of their orders went out (a call that fails half-way).
 #[derive(Default)]
 pub struct MemoryQueue {
-    /// Every order queued, in order.
-    pub sent: Mutex<Vec<ShardOrder>>,
+    state: Mutex<QueueState>,
     /// The next sends that fail after queueing this many of their orders.
     pub fail_after: Mutex<Vec<usize>>,
 }
 
 impl MemoryQueue {
-    /// The orders queued so far, taken (what the evaluators would receive).
-    pub fn take(&self) -> Vec<ShardOrder> {
-        std::mem::take(&mut *self.sent.lock().expect("queue lock"))
+    fn with<R>(&self, f: impl FnOnce(&mut QueueState) -> R) -> R {
+        f(&mut self.state.lock().expect("queue lock"))
+    }
+
+    /// Every order queued and not settled, in order (what workers would receive).
+    pub fn orders(&self) -> Vec<ShardOrder> {
+        self.with(|q| q.messages.iter().map(|m| m.order.clone()).collect())
+    }
+
+    /// Orders dead-lettered after failing twice.
+    pub fn dead_letters(&self) -> Vec<ShardOrder> {
+        self.with(|q| q.dead.clone())
+    }
+
+    /// Orders in flight come back, as when their visibility timeout runs out (a worker died).
+    pub fn time_out_in_flight(&self) {
+        self.with(|q| q.messages.iter_mut().for_each(|m| m.in_flight = false));
     }
 }
 
@@ -242,10 +273,18 @@ impl ShardQueue for MemoryQueue {
             (!f.is_empty()).then(|| f.remove(0))
         };
         let n = fail.unwrap_or(orders.len()).min(orders.len());
-        self.sent
-            .lock()
-            .expect("queue lock")
-            .extend(orders[..n].iter().cloned());
+        self.with(|q| {
+            for o in &orders[..n] {
+                q.next += 1;
+                let id = q.next;
+                q.messages.push(QueuedOrder {
+                    id,
+                    order: o.clone(),
+                    receives: 0,
+                    in_flight: false,
+                });
+            }
+        });
         match fail {
             Some(_) => Err(QueueError {
                 queued: n,
@@ -254,5 +293,59 @@ impl ShardQueue for MemoryQueue {
             }),
             None => Ok(()),
         }
+    }
+
+    async fn receive(&self, _wait_seconds: i32) -> Result<Option<Received>, QueueError> {
+        Ok(self.with(|q| loop {
+            let pos = q.messages.iter().position(|m| !m.in_flight)?;
+            if q.messages[pos].receives >= MAX_RECEIVES {
+                let dead = q.messages.remove(pos);
+                q.dead.push(dead.order);
+                continue;
+            }
+            let m = &mut q.messages[pos];
+            m.receives += 1;
+            m.in_flight = true;
+            return Some(Received {
+                receipt: format!("{}#{}", m.id, m.receives),
+                order: Ok(m.order.clone()),
+            });
+        }))
+    }
+
+    async fn pending(&self) -> Result<u64, QueueError> {
+        Ok(self.with(|q| q.messages.len() as u64))
+    }
+
+    async fn done(&self, receipt: &str) -> Result<(), QueueError> {
+        self.with(|q| {
+            q.messages
+                .retain(|m| format!("{}#{}", m.id, m.receives) != receipt)
+        });
+        Ok(())
+    }
+
+    async fn retry_soon(&self, receipt: &str) -> Result<(), QueueError> {
+        self.with(|q| {
+            for m in &mut q.messages {
+                if format!("{}#{}", m.id, m.receives) == receipt {
+                    m.in_flight = false;
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+/// Workers started, kept: (how many, for which cycle).
+#[derive(Default)]
+pub struct MemoryWorkers {
+    pub started: Mutex<Vec<(u32, i64)>>,
+}
+
+impl Workers for MemoryWorkers {
+    async fn start(&self, n: u32, cycle: i64) -> Result<(), QueueError> {
+        self.started.lock().expect("workers lock").push((n, cycle));
+        Ok(())
     }
 }
