@@ -67,7 +67,7 @@ mod tests {
 
     #[test]
     fn the_evaluators_custom_metrics_are_two_and_seven_more_per_slo_when_asked() {
-        // the dead man's switch of the one shard and the stack's failures; no per-SLO metrics
+        // the dead man's switch (the dispatcher's) and the stack's failures; no per-SLO metrics
         let e = priced(&synthetic_fleet(1), &Deployment::default());
         assert_eq!(e.custom_metrics, 2);
         let all = priced(
@@ -82,6 +82,8 @@ mod tests {
         // one snapshot (under 1 KB) a cycle, the state once an hour, two stream caches
         // about once an hour more, a few KB each
         let w = e.per_cycle.dynamodb_write_units;
+        // (besides the cycle record: written, marked dispatched, marked done by its shard)
+        let w = w - 3.0;
         assert!((1.1..=2.0).contains(&w), "{w} write units per cycle");
     }
 

@@ -113,32 +113,37 @@ fn one_dead_mans_switch_watches_every_shard_and_failures_alarm() {
     assert_eq!(scalar(failed, "MetricName"), "SlosFailed");
     assert_eq!(scalar(failed, "Threshold"), "0");
     assert!(flat(failed.get("Dimensions").unwrap()).contains("Name: Stack"));
-    for f in ["Evaluator", "AlarmHandler"] {
+    // The alarm handler is invoked synchronously by CloudWatch alarms and EventBridge: its
+    // errors and throttles are alarmed. The evaluator and the dispatcher are only invoked
+    // asynchronously: a failed or throttled-out invocation lands in the failure queue, whose
+    // alarm watches every function, and a shard left undone trips the switch.
+    assert_eq!(
+        scalar(props(&t, "AlarmHandlerThrottlesAlarm"), "MetricName"),
+        "Throttles"
+    );
+    let errors = props(&t, "AlarmHandlerErrorsAlarm");
+    assert_eq!(scalar(errors, "MetricName"), "Errors");
+    for f in ["Evaluator", "Dispatcher"] {
+        let invoke = props(&t, &format!("{f}Function"))
+            .get("EventInvokeConfig")
+            .unwrap();
         assert_eq!(
-            scalar(props(&t, &format!("{f}ThrottlesAlarm")), "MetricName"),
-            "Throttles"
+            flat(invoke.get("DestinationConfig").unwrap()),
+            "OnFailure: Type: SQS Destination: FailureQueue.Arn",
+            "{f}"
         );
     }
-    for f in ["Evaluator", "AlarmHandler", "Dispatcher"] {
-        let errors = props(&t, &format!("{f}ErrorsAlarm"));
-        assert_eq!(scalar(errors, "MetricName"), "Errors");
-        assert_eq!(
-            flat(errors.get("Dimensions").unwrap()),
-            format!("Name: FunctionName Value: {f}Function")
-        );
-    }
-    let dead = props(&t, "ShardDeadLetterAlarm");
-    assert_eq!(scalar(dead, "Namespace"), "AWS/SQS");
-    assert_eq!(
-        scalar(dead, "MetricName"),
-        "ApproximateNumberOfMessagesVisible"
+    let failures = props(&t, "FailureQueueAlarm");
+    assert!(
+        flat(failures).contains("FailureQueue.QueueName"),
+        "{}",
+        flat(failures)
     );
-    assert_eq!(
-        flat(dead.get("Dimensions").unwrap()),
-        "Name: QueueName Value: ShardDeadLetterQueue.QueueName"
+    assert!(
+        flat(failures).contains("AlarmActions: Topic"),
+        "{}",
+        flat(failures)
     );
-    assert_eq!(scalar(dead, "Threshold"), "0");
-    assert_eq!(scalar(dead, "ComparisonOperator"), "GreaterThanThreshold");
     let env = flat(t.get("Globals").unwrap());
     assert!(env.contains("SLO_STACK_NAME: AWS::StackName"), "{env}");
 }
@@ -236,16 +241,11 @@ fn the_shard_queue_retries_a_shard_once_and_outlasts_the_evaluator() {
     assert_eq!(scalar(queue, "KmsMasterKeyId"), "Key");
     let redrive = queue.get("RedrivePolicy").expect("a redrive policy");
     assert_eq!(scalar(redrive, "maxReceiveCount"), "2", "one retry");
-    assert_eq!(
-        scalar(redrive, "deadLetterTargetArn"),
-        "ShardDeadLetterQueue.Arn"
-    );
-    let dead = props(&t, "ShardDeadLetterQueue");
-    assert_eq!(scalar(dead, "MessageRetentionPeriod"), "1209600");
-    assert_eq!(scalar(dead, "KmsMasterKeyId"), "Key");
+    // A shard that failed twice waits in the failure queue, which its alarm watches.
+    assert_eq!(scalar(redrive, "deadLetterTargetArn"), "FailureQueue.Arn");
     for (policy, queue) in [
         ("ShardQueuePolicy", "ShardQueue"),
-        ("ShardDeadLetterQueuePolicy", "ShardDeadLetterQueue"),
+        ("FailureQueuePolicy", "FailureQueue"),
     ] {
         let text = flat(props(&t, policy));
         assert!(text.contains(&format!("Queues: {queue}")), "{text}");
@@ -277,6 +277,19 @@ fn the_shard_queue_retries_a_shard_once_and_outlasts_the_evaluator() {
         .unwrap();
     assert_eq!(scalar(variables, "SLO_SHARD_QUEUE_URL"), "ShardQueue");
     assert_eq!(scalar(variables, "SLO_SHARD_SIZE"), "ShardSize");
+    assert_eq!(
+        scalar(variables, "SLO_SHARD_CONCURRENCY"),
+        "ShardConcurrency"
+    );
+    let own = ["Environment", "Variables"]
+        .iter()
+        .try_fold(props(&t, "DispatcherFunction"), |n, k| n.get(k))
+        .unwrap();
+    assert_eq!(
+        scalar(own, "SLO_EVALUATOR_FUNCTION"),
+        "EvaluatorFunction",
+        "the dispatcher starts the evaluator as workers"
+    );
     let url = t
         .get("Outputs")
         .and_then(|o| o.get("ShardQueueUrl"))
@@ -289,26 +302,20 @@ fn the_shard_queue_retries_a_shard_once_and_outlasts_the_evaluator() {
     assert_eq!(scalar(arn, "Value"), "DispatcherFunction.Arn");
 }
 
-/// The evaluator takes one shard per invocation from the queue, reports a failed shard
-/// alone, and at most ShardConcurrency run at once, under its reserved concurrency.
+/// Nothing polls the shard queue between cycles: the evaluator has no event source; the
+/// dispatcher starts at most ShardConcurrency workers, under the evaluator's reserved
+/// concurrency.
 #[test]
-fn the_evaluator_takes_one_shard_at_a_time_within_the_shard_concurrency() {
+fn the_evaluator_takes_shards_only_as_workers_within_the_shard_concurrency() {
     let t = template();
     let ev = props(&t, "EvaluatorFunction");
-    let events = ev.get("Events").and_then(Node::as_map).expect("Events");
-    assert_eq!(events.len(), 1, "the shard queue only");
-    let esm = ev.get("Events").and_then(|e| e.get("ShardOrders")).unwrap();
-    assert_eq!(scalar(esm, "Type"), "SQS");
-    let p = esm.get("Properties").unwrap();
-    assert_eq!(scalar(p, "Queue"), "ShardQueue.Arn");
-    assert_eq!(scalar(p, "BatchSize"), "1");
-    assert_eq!(
-        flat(p.get("FunctionResponseTypes").unwrap()),
-        "ReportBatchItemFailures"
+    assert!(
+        ev.get("Events").is_none(),
+        "no event source mapping polls the queue"
     );
-    assert_eq!(
-        flat(p.get("ScalingConfig").unwrap()),
-        "MaximumConcurrency: ShardConcurrency"
+    assert!(
+        resources_of(&t, "AWS::Lambda::EventSourceMapping").is_empty(),
+        "no event source mapping anywhere"
     );
     assert_eq!(
         scalar(ev, "ReservedConcurrentExecutions"),
@@ -317,11 +324,7 @@ fn the_evaluator_takes_one_shard_at_a_time_within_the_shard_concurrency() {
     let param = |name: &str| t.get("Parameters").and_then(|p| p.get(name)).unwrap();
     let number = |name: &str, key: &str| -> i64 { scalar(param(name), key).parse().unwrap() };
     assert_eq!(number("ShardConcurrency", "Default"), 4);
-    assert_eq!(
-        number("ShardConcurrency", "MinValue"),
-        2,
-        "SQS's least MaximumConcurrency"
-    );
+    assert_eq!(number("ShardConcurrency", "MinValue"), 1);
     assert_eq!(number("EvaluatorConcurrency", "Default"), 10);
     assert!(number("EvaluatorConcurrency", "Default") > number("ShardConcurrency", "Default"));
     assert!(number("EvaluatorConcurrency", "MinValue") > number("ShardConcurrency", "MinValue"));
@@ -337,7 +340,7 @@ fn the_evaluator_takes_one_shard_at_a_time_within_the_shard_concurrency() {
     assert_eq!(number("ShardSize", "Default"), default);
     assert_eq!(number("ShardSize", "MinValue"), min);
     assert_eq!(number("ShardSize", "MaxValue"), max);
-    // Lambda polls the queue as the evaluator's role.
+    // The workers take orders as the evaluator's role.
     let role = statements(resource(&t, "EvaluatorRole"));
     let orders = role
         .iter()
@@ -582,8 +585,9 @@ fn roles_grant_only_what_is_used() {
     assert_eq!(scalar(retention, "Default"), "365");
 }
 
-/// The dispatcher reads SLO names (DEF) and cycle records (CYCLE), writes only cycle
-/// records, queues shard orders and dead-letters a failed invocation: nothing else.
+/// The dispatcher reads SLO names (DEF), the fleet version (FLEET) and cycle records
+/// (CYCLE), writes only cycle records, queues shard orders, starts the evaluator as workers
+/// and dead-letters a failed invocation: nothing else.
 #[test]
 fn the_dispatcher_role_grants_only_what_the_dispatcher_uses() {
     let t = template();
@@ -613,7 +617,7 @@ fn the_dispatcher_role_grants_only_what_the_dispatcher_uses() {
                 "ReadNamesAndCycles",
                 vec!["dynamodb:GetItem", "dynamodb:Query"],
                 vec!["Table.Arn"],
-                "ForAllValues:StringLike: dynamodb:LeadingKeys: DEF CYCLE"
+                "ForAllValues:StringLike: dynamodb:LeadingKeys: DEF CYCLE FLEET"
             ),
             (
                 "WriteCycles",
@@ -623,8 +627,14 @@ fn the_dispatcher_role_grants_only_what_the_dispatcher_uses() {
             ),
             (
                 "QueueShardOrders",
-                vec!["sqs:SendMessage"],
+                vec!["sqs:SendMessage", "sqs:GetQueueAttributes"],
                 vec!["ShardQueue.Arn"],
+                ""
+            ),
+            (
+                "StartWorkers",
+                vec!["lambda:InvokeFunction"],
+                vec!["EvaluatorFunction.Arn"],
                 ""
             ),
             (

@@ -525,11 +525,16 @@ where
             report.stopped_at_deadline = queue.pending().await? > 0;
             return Ok(report);
         }
-        let Some(received) = queue.receive(WAIT_SECONDS).await? else {
-            if queue.pending().await? == 0 {
-                return Ok(report);
-            }
-            continue;
+        // A quick look first: a worker whose queue is empty stops at once, not after a
+        // long poll (its Lambda time is billed).
+        let received = match queue.receive(0).await? {
+            Some(r) => r,
+            None if queue.pending().await? == 0 => return Ok(report),
+            // Orders in flight elsewhere or due back soon (a retry): wait for one.
+            None => match queue.receive(WAIT_SECONDS).await? {
+                Some(r) => r,
+                None => continue,
+            },
         };
         let started = clock();
         let result = match received.order {

@@ -10,8 +10,7 @@ use super::fleet::representative;
 use super::layout::{ItemLayout, Layout};
 use super::model::{
     Deployment, Estimate, FleetSlo, ItemSizes, PerCycle, Term, DISPATCHER_MEMORY_MB,
-    HOURS_PER_MONTH, SQS_IDLE_REQUESTS_PER_MONTH, TEMPLATE_ALARMS, TEMPLATE_DASHBOARDS,
-    TEMPLATE_KMS_KEYS,
+    HOURS_PER_MONTH, TEMPLATE_ALARMS, TEMPLATE_DASHBOARDS, TEMPLATE_KMS_KEYS,
 };
 use super::prices::{self, Prices};
 use super::reads;
@@ -31,6 +30,8 @@ const KMS_REQUESTS_PER_HOUR: f64 = 12.0;
 /// The dispatcher's time a cycle: three small DynamoDB calls, seconds (plus `SQS_BATCH_SECONDS`
 /// per ten shards).
 const DISPATCH_SECONDS: f64 = 0.05;
+/// A worker's own time besides its shards: its last look at the empty queue, seconds.
+const WORKER_SECONDS: f64 = 0.05;
 /// One SendMessageBatch of ten shard orders, seconds.
 const SQS_BATCH_SECONDS: f64 = 0.02;
 /// Log bytes of a dispatch besides its EMF line: the "cycle dispatched" line and Lambda's own.
@@ -218,21 +219,24 @@ pub fn estimate(
         + DISPATCH_LOG_BYTES;
     let calls_per_cycle = reads.calls;
     let conc = deployment.concurrency.max(1) as f64;
-    let invocations = shards.max(1) as f64;
+    let per_shard = shards.max(1) as f64;
+    let workers = deployment.workers(n) as f64;
     let (lambda_seconds, estimated) = match deployment.cycle_seconds {
-        Some(s) => (s * invocations, false),
+        Some(s) => (s * per_shard + WORKER_SECONDS * workers, false),
         None => (
-            invocations
+            per_shard
                 * (CYCLE_BASE_SECONDS
-                    + GET_METRIC_DATA_SECONDS * (calls_per_cycle / invocations / conc).ceil())
-                + DYNAMODB_WRITE_SECONDS * n as f64 * (1.0 + 1.0 / cycles_per_hour) / conc,
+                    + GET_METRIC_DATA_SECONDS * (calls_per_cycle / per_shard / conc).ceil())
+                + DYNAMODB_WRITE_SECONDS * n as f64 * (1.0 + 1.0 / cycles_per_hour) / conc
+                + WORKER_SECONDS * workers,
             true,
         ),
     };
     let batches = shards.div_ceil(10) as f64;
     let dispatcher_seconds = DISPATCH_SECONDS + SQS_BATCH_SECONDS * batches;
-    // SendMessageBatch per ten orders; each order received and deleted once.
-    let sqs_requests = batches + 2.0 * shards as f64;
+    // SendMessageBatch per ten orders; each order received and deleted once; each worker's
+    // last look (an empty ReceiveMessage and the queue's depth).
+    let sqs_requests = batches + 2.0 * shards as f64 + 2.0 * workers;
     let per_cycle = PerCycle {
         get_metric_data_calls: calls_per_cycle,
         metrics_requested: reads.metrics,
@@ -245,6 +249,7 @@ pub fn estimate(
         log_bytes,
         lambda_seconds,
         shards: shards as f64,
+        workers,
         dispatcher_seconds,
         sqs_requests,
         lambda_seconds_estimated: estimated,
@@ -270,7 +275,7 @@ pub fn estimate(
     let gb_seconds = cycles
         * (lambda_seconds * deployment.memory_mb + dispatcher_seconds * DISPATCHER_MEMORY_MB)
         / 1024.0;
-    let sqs_month = SQS_IDLE_REQUESTS_PER_MONTH + cycles * sqs_requests;
+    let sqs_month = cycles * sqs_requests;
     let kms_per_hour = KMS_REQUESTS_PER_HOUR + SQS_KMS_REQUESTS_PER_HOUR;
     let log_gb = cycles * log_bytes / gib;
     let p = prices;
@@ -317,11 +322,11 @@ pub fn estimate(
         Term {
             item: "Lambda compute (arm64)".into(),
             usage: format!(
-                "{} GB-s ({:.2} s a cycle in {} shard{} at {} MB, {:.2} s of dispatcher at {} MB)",
+                "{} GB-s ({:.2} s a cycle in {} worker{} at {} MB, {:.2} s of dispatcher at {} MB)",
                 thousands(gb_seconds.round()),
                 lambda_seconds,
-                shards.max(1),
-                if shards > 1 { "s" } else { "" },
+                workers,
+                if workers == 1.0 { "" } else { "s" },
                 deployment.memory_mb,
                 dispatcher_seconds,
                 DISPATCHER_MEMORY_MB
@@ -331,15 +336,15 @@ pub fn estimate(
         Term {
             item: "Lambda requests".into(),
             usage: format!(
-                "{} invocations",
-                thousands((cycles * (invocations + 1.0)).round())
+                "{} invocations (workers and the dispatcher)",
+                thousands((cycles * (workers + 1.0)).round())
             ),
-            monthly_usd: cycles * (invocations + 1.0) / 1e6 * p.lambda_requests_million,
+            monthly_usd: cycles * (workers + 1.0) / 1e6 * p.lambda_requests_million,
         },
         Term {
             item: "SQS requests (shard queue)".into(),
             usage: format!(
-                "{} (the event source mapping's idle long polls, then each order sent, received, deleted)",
+                "{} (each order sent, received, deleted; nothing polls between cycles)",
                 thousands(sqs_month.round())
             ),
             monthly_usd: sqs_month / 1e6 * p.sqs_requests_million,

@@ -9,14 +9,15 @@ use crate::slo::model::SloDefinition;
 
 /// Hours in a month, as AWS's pricing examples count them.
 pub const HOURS_PER_MONTH: f64 = 730.0;
-/// The template's alarms: evaluator and alarm-handler errors and throttles, the failure
-/// queue, the shard dead-letter queue, the dead man's switch (ShardsMissing) and failed SLOs.
-pub const TEMPLATE_ALARMS: usize = 8;
+/// The template's alarms: alarm-handler errors and throttles, the failure queue (failed
+/// invocations of every function and shards that failed twice), the dead man's switch
+/// (ShardsMissing) and failed SLOs. The evaluator's errors and throttles need none of their
+/// own: its invocations are asynchronous, so a failed or throttled-out one lands in the
+/// failure queue, and a shard it leaves undone trips the switch.
+pub const TEMPLATE_ALARMS: usize = 5;
 /// The dispatcher's memory (the template's 256 MB).
 pub const DISPATCHER_MEMORY_MB: f64 = 256.0;
-/// Requests a month the shard queue's event source mapping makes while idle: Lambda long-polls
-/// with 5 pollers, each a ReceiveMessage of up to 20 s (5 x 3 a minute, 730 hours).
-pub const SQS_IDLE_REQUESTS_PER_MONTH: f64 = 5.0 * 3.0 * 60.0 * HOURS_PER_MONTH;
+
 /// Dashboards the SAM template creates.
 pub const TEMPLATE_DASHBOARDS: usize = 1;
 /// KMS keys the SAM template creates (table, topics, queue, logs share one).
@@ -70,14 +71,21 @@ pub struct Deployment {
     /// Longest time between full reads of a cached stream (ReconcileHours,
     /// SLO_RECONCILE_HOURS; 24 by default, 0: every stream read whole every cycle).
     pub reconcile_hours: i64,
-    /// At most this many SLOs per evaluator invocation (ShardSize, SLO_SHARD_SIZE).
+    /// At most this many SLOs per shard (ShardSize, SLO_SHARD_SIZE).
     pub shard_size: usize,
+    /// Workers a cycle starts at most (ShardConcurrency, SLO_SHARD_CONCURRENCY).
+    pub workers: usize,
 }
 
 impl Deployment {
-    /// Evaluator invocations per cycle for `slos` SLOs.
+    /// Shards per cycle for `slos` SLOs.
     pub fn shards(&self, slos: usize) -> usize {
         slos.div_ceil(self.shard_size.max(1))
+    }
+
+    /// Workers (evaluator invocations) per cycle for `slos` SLOs.
+    pub fn workers(&self, slos: usize) -> usize {
+        self.shards(slos).min(self.workers.max(1))
     }
 }
 
@@ -97,6 +105,7 @@ impl Deployment {
             slo_metrics: s.slo_metrics,
             reconcile_hours: s.reconcile_hours,
             shard_size: usize::try_from(s.shard_size).unwrap_or(1).max(1),
+            workers: usize::try_from(s.shard_concurrency).unwrap_or(1).max(1),
         }
     }
 }
@@ -147,11 +156,14 @@ pub struct PerCycle {
     pub log_bytes: f64,
     /// Lambda duration of the evaluator's invocations (all shards), seconds.
     pub lambda_seconds: f64,
-    /// Evaluator invocations (shards).
+    /// Shards.
     pub shards: f64,
+    /// Evaluator invocations (workers).
+    pub workers: f64,
     /// The dispatcher's duration, seconds.
     pub dispatcher_seconds: f64,
-    /// SQS requests for the cycle's orders (send, receive, delete; idle polling is monthly).
+    /// SQS requests for the cycle's orders: sent ten to a batch, each received and deleted,
+    /// and each worker's last look at an empty queue (nothing polls between cycles).
     pub sqs_requests: f64,
     /// True when `lambda_seconds` is an estimate, not a measurement.
     pub lambda_seconds_estimated: bool,
@@ -240,10 +252,12 @@ impl Estimate {
             c.log_bytes / 1024.0
         ));
         out.push_str(&format!(
-            "           {} shard{} of at most {} SLOs, one dispatch ({:.2} s), {:.0} SQS requests\n",
+            "           {} shard{} of at most {} SLOs taken by {} worker{}, one dispatch ({:.2} s), {:.0} SQS requests\n",
             c.shards,
             if c.shards == 1.0 { "" } else { "s" },
             self.deployment.shard_size,
+            c.workers,
+            if c.workers == 1.0 { "" } else { "s" },
             c.dispatcher_seconds,
             c.sqs_requests
         ));

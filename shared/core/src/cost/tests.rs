@@ -98,6 +98,8 @@ fn a_ratio_slo_on_its_own_metrics_requests_what_the_plan_fetches() {
     );
     // ... and on caches two stream items about once an hour more, a few KB each
     let w = e.per_cycle.dynamodb_write_units;
+    // (besides the cycle record: written, marked dispatched, marked done by its shard)
+    let w = w - 3.0;
     assert!((1.1..=2.0).contains(&w), "{w} write units per cycle");
     assert!(e.per_cycle.dynamodb_write_requests > 1.0 + 2.0 / 12.0);
     // the log's custom metrics are billed as the log counts them, per-SLO ones when asked
