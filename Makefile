@@ -6,7 +6,7 @@ PYTHON ?= python3
 MOTO := $(CURDIR)/$(VENV)/bin/moto_server
 export SLOGUARD_MOTO_SERVER := $(MOTO)
 
-.PHONY: test check install fmt-check lint deny deny-advisories outdated cloudwatch-shapes unit unit-and-e2e demo bench bench-cycle bench-cold-start cost-table venv browser clean infra-check infra-tools
+.PHONY: test check install fmt-check lint deny deny-advisories outdated cloudwatch-shapes unit unit-and-e2e demo bench bench-cycle bench-fleet bench-cold-start cost-table venv browser clean infra-check infra-tools
 
 INFRA_VENV := .venv-infra
 CHECKOV_VENV := .venv-checkov
@@ -18,7 +18,7 @@ INFRA_ENV := AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY
 LIGHT_RELEASE := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 
 # Everything CI runs: the checks below plus the dependency policy (cargo-deny) and the
-# template's (cfn-lint, sam validate, checkov, sam build of the three functions), which
+# template's (cfn-lint, sam validate, checkov, sam build of the four functions), which
 # take 10 minutes or more.
 test: fmt-check lint deny unit-and-e2e infra-check
 
@@ -104,7 +104,7 @@ infra-check: infra-tools
 	$(INFRA_ENV) sam validate --lint -t infra/template.yaml
 	$(CHECKOV_VENV)/bin/checkov -f infra/template.yaml --framework cloudformation --skip-download --compact --quiet
 	$(INFRA_ENV) $(LIGHT_RELEASE) sam build -t infra/template.yaml --build-dir infra/.aws-sam/build-x86_64 --parameter-overrides Architecture=x86_64
-	test -x infra/.aws-sam/build-x86_64/EvaluatorFunction/bootstrap && test -x infra/.aws-sam/build-x86_64/AlarmHandlerFunction/bootstrap && test -x infra/.aws-sam/build-x86_64/DashboardFunction/bootstrap
+	test -x infra/.aws-sam/build-x86_64/EvaluatorFunction/bootstrap && test -x infra/.aws-sam/build-x86_64/AlarmHandlerFunction/bootstrap && test -x infra/.aws-sam/build-x86_64/DashboardFunction/bootstrap && test -x infra/.aws-sam/build-x86_64/DispatcherFunction/bootstrap
 	@if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then \
 	  $(INFRA_ENV) $(LIGHT_RELEASE) sam build -t infra/template.yaml --build-dir infra/.aws-sam/build-arm64 --parameter-overrides Architecture=arm64 && \
 	  test -x infra/.aws-sam/build-arm64/EvaluatorFunction/bootstrap; \
@@ -125,6 +125,13 @@ bench-cycle:
 	cargo bench -p sloguard-aws --bench cycle --no-run
 	cargo bench -p sloguard-aws --bench cycle -- 1000
 	cargo bench -p sloguard-aws --bench cycle -- 5000
+
+# A fleet's cycle fanned out: one shard measured, then the dispatcher and its workers over
+# SLOS SLOs played in virtual time (latencies, the 50 TPS GetMetricData quota, throttling).
+SLOS ?= 100000
+bench-fleet:
+	cargo bench -p sloguard-aws --bench fleet --no-run
+	cargo bench -p sloguard-aws --bench fleet -- $(SLOS)
 
 # Spawn -> first Runtime API poll, the evaluator beside a hello-world lambda_runtime binary.
 bench-cold-start:

@@ -302,7 +302,7 @@ async fn machines_get_the_json_document_on_the_events_topic() -> Result<()> {
 #[tokio::test]
 async fn shards_split_the_fleet_without_overlap() -> Result<()> {
     let env = Env::new().await?;
-    let names: Vec<String> = (0..6).map(|i| format!("checkout-{i}")).collect();
+    let names: Vec<String> = (0..7).map(|i| format!("checkout-{i}")).collect();
     env.apply(
         &names
             .iter()
@@ -312,19 +312,32 @@ async fn shards_split_the_fleet_without_overlap() -> Result<()> {
     )
     .await?;
     env.checkout_traffic(|_| 0.0).await?;
+    // The dispatcher's cut: ranges open below, between two names, and open above, read
+    // from DynamoDB as key ranges (the upper bound excluded).
+    let ranges = sloguard_core::slo::shard::cut(&names, 3);
+    assert_eq!(ranges.len(), 3);
     let mut seen = Vec::new();
-    for shard in 0..3 {
-        let event = serde_json::json!({"time": sloguard_core::slo::message::rfc3339(env.end), "shard": shard, "shards": 3});
-        let r = sloguard_aws::events::handle_scheduled_event(
+    for range in ranges {
+        let r = sloguard_core::app::cycle::run_cycle(
             &env.app,
-            &event,
-            chrono::Utc::now().timestamp(),
+            sloguard_core::app::cycle::CycleRequest {
+                trigger: env.end,
+                now: chrono::Utc::now().timestamp(),
+                range,
+                ..Default::default()
+            },
         )
         .await?;
         seen.extend(r.slos.into_iter().map(|o| o.slo));
     }
     seen.sort();
     assert_eq!(seen, names, "every SLO exactly once across the shards");
+    // A schedule of an older stack that still names shards is refused, not run whole.
+    let old = serde_json::json!({"time": sloguard_core::slo::message::rfc3339(env.end), "shard": 0, "shards": 3});
+    let err = sloguard_aws::events::handle_scheduled_event(&env.app, &old, env.end)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("slo-dispatcher"), "{err}");
     Ok(())
 }
 
@@ -351,13 +364,21 @@ async fn overlapping_shards_announce_each_change_once() -> Result<()> {
     env.incident(&checkout_slo("checkout")).await?;
     let t = env.end - 70 * MIN;
     let other = env.second_app(&env.settings);
-    // one evaluator runs everything, another shard 0 of 1: both cover checkout
+    // one evaluator runs everything, another a shard whose range holds checkout
     let all = serde_json::json!({"time": sloguard_core::slo::message::rfc3339(t)});
-    let shard = serde_json::json!({"time": sloguard_core::slo::message::rfc3339(t), "shard": 0, "shards": 1});
+    let shard = sloguard_core::app::cycle::CycleRequest {
+        trigger: t,
+        now: t,
+        range: sloguard_core::slo::shard::NameRange {
+            from: Some("a".into()),
+            until: Some("d".into()),
+        },
+        ..Default::default()
+    };
     let now = t;
     let (a, b) = tokio::join!(
         sloguard_aws::events::handle_scheduled_event(&env.app, &all, now),
-        sloguard_aws::events::handle_scheduled_event(&other, &shard, now)
+        sloguard_core::app::cycle::run_cycle(&other, shard)
     );
     assert_eq!(a?.notifications_sent + b?.notifications_sent, 1);
     assert_eq!(env.inbox().await?.len(), 1);

@@ -323,7 +323,13 @@ fn the_evaluator_takes_shards_only_as_workers_within_the_shard_concurrency() {
     );
     let param = |name: &str| t.get("Parameters").and_then(|p| p.get(name)).unwrap();
     let number = |name: &str, key: &str| -> i64 { scalar(param(name), key).parse().unwrap() };
-    assert_eq!(number("ShardConcurrency", "Default"), 4);
+    let sloguard_core::settings::Kind::Whole {
+        default: workers, ..
+    } = sloguard_core::settings::SHARD_CONCURRENCY.kind
+    else {
+        panic!("SLO_SHARD_CONCURRENCY is a whole number")
+    };
+    assert_eq!(number("ShardConcurrency", "Default"), workers);
     assert_eq!(number("ShardConcurrency", "MinValue"), 1);
     assert_eq!(number("EvaluatorConcurrency", "Default"), 10);
     assert!(number("EvaluatorConcurrency", "Default") > number("ShardConcurrency", "Default"));

@@ -465,7 +465,7 @@ settings! {
     shard_concurrency: i64 = SHARD_CONCURRENCY {
         var: "SLO_SHARD_CONCURRENCY",
         flag: None,
-        kind: Kind::Whole { default: 4, min: 1, max: 1000, unit: "workers" },
+        kind: Kind::Whole { default: 8, min: 1, max: 1000, unit: "workers" },
         meaning: "the dispatcher starts at most this many evaluator invocations (workers) a cycle, each taking shards from the queue until none is left: what keeps GetMetricData under the account's request quota (the stack sets it from `ShardConcurrency`)",
     },
     /// SLO_SHARD_QUEUE_URL: where shard orders wait (the stack sets it).
