@@ -370,7 +370,15 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
     // a snapshot (one unit) a cycle, the state once an hour, the 21 caches once an hour
     let cache_units = total.cache_write_units as f64 / (CYCLES * SLOS) as f64;
     assert!((w - (1.0 + 1.0 / 12.0 + cache_units)).abs() < 1e-9, "{w}");
-    // the dead man's switch of the shard and the stack's failures; none per SLO by default
+    // the dispatcher's dead man's switch and the stack's failures; none per SLO by default
+    custom_metrics(
+        &emf::dispatch_lines(
+            "sloguard",
+            &sloguard_core::app::fanout::DispatchReport::default(),
+            hour * 1000,
+        ),
+        &mut metrics,
+    );
     assert_eq!(metrics.len(), 2, "no per-SLO custom metrics");
 
     // The model, fed what `sloguard cost` reads from the table, gives the same figures.
@@ -409,16 +417,30 @@ async fn billing_units_per_slo_per_cycle_match_the_cost_model() -> Result<()> {
         "model (no caches): {c:?}, custom metrics {}",
         e.custom_metrics
     );
+    // The shard's own units (these cycles ran as one shard), then the fan-out's cycle record
+    // and the dispatcher's reads, which `tests/fanout.rs` runs for real.
     let cache_units = per_cycle(total.cache_write_units);
-    assert!((c.dynamodb_write_units - (per_cycle(write_units) - cache_units)).abs() < 1e-9);
+    assert!(
+        (c.dynamodb_write_units - c.fanout_write_units - (per_cycle(write_units) - cache_units))
+            .abs()
+            < 1e-9
+    );
     assert!(
         (c.dynamodb_write_requests
+            - c.fanout_write_requests
             - per_cycle(total.calls["DynamoDB:PutItem"] - total.cache_writes + state_updates))
         .abs()
             < 1e-9
     );
-    assert_eq!(c.dynamodb_read_units, per_cycle(read_units));
-    assert_eq!(c.dynamodb_read_requests, 3.0);
+    assert_eq!(
+        c.dynamodb_read_units - c.fanout_read_units,
+        per_cycle(read_units)
+    );
+    assert_eq!(c.dynamodb_read_requests - c.fanout_read_requests, 3.0);
+    assert_eq!(
+        (c.fanout_write_requests, c.fanout_read_requests),
+        (3.0, 4.0)
+    );
     assert_eq!(e.custom_metrics, metrics.len());
 
     // The reads: the model's simulation of these very cycles (the cold one, then the hour)

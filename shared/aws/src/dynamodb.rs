@@ -13,7 +13,8 @@
 //! | incident        | `INCIDENT`       | `<opened_at RFC 3339>#<slo>` | `incident` (JSON: the record a review starts from), `expires_at` (TTL: the history retention after it opened) |
 //! | stream cache    | `STREAM#<digest>` | `CACHE`                   | `cache` (binary: closed hours and far-edge buckets), `read_at`, `expires_at` (TTL) |
 //! | correction      | `CORR`           | `<id>#v<version, 10 digits>` | `correction` (JSON); one item per version, written once, never expired |
-//! | cycle           | `CYCLE`          | trigger time (epoch seconds, 12 digits) | `started`, `shards`, `bounds` (the cut's inner bounds, a list), `done` (number set of completed shards), `dispatched`, `slos`, `fleet_version` and `shard_size` (what the cut was made from), `expires_at` (TTL: 7 days) |
+//! | cycle           | `CYCLE`          | trigger time (epoch seconds, 12 digits) | `started`, `shards`, `bounds` (the cut's inner bounds, a list), `dispatched`, `slos`, `fleet_version` and `shard_size` (what the cut was made from), `expires_at` (TTL: 7 days) |
+//! | shards done     | `CYCLE`          | `<trigger time>#done`       | `done` (number set of the completed shards' indexes), `expires_at` |
 //! | fleet version   | `FLEET`          | `VERSION`                   | `version`: bumped when a definition is created or deleted |
 //!
 //! Definitions and states each live in one partition keyed by SLO name, so a cycle lists

@@ -1,11 +1,13 @@
-//! Cycle records: one item per fanned-out cycle under `CYCLE`, keyed by its trigger time
-//! (12 digits, so key order is time order). The dispatcher writes it once (a conditional
-//! put), marks it dispatched when every order is queued; each shard adds its index to the
-//! `done` number set, so a shard completed twice counts once.
+//! Cycle records: two items per fanned-out cycle under `CYCLE`, keyed by its trigger time
+//! (12 digits, so key order is time order). The dispatcher writes the cycle's item once (a
+//! conditional put: the cut, its size and the fleet it came from) and marks it dispatched
+//! when every order is queued; each shard adds its index to the `done` number set of a
+//! small item of its own (`<time>#done`), so a shard completed twice counts once and its
+//! write costs one unit however many shards the cut has.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use sloguard_core::app::fanout::{CycleRecord, CycleStore};
+use sloguard_core::app::fanout::{CycleRecord, CycleStore, CYCLE_RECORD_DAYS};
 use sloguard_core::app::ports::StoreError;
 
 use super::{corrupt, get_n, key, n, DynamoStore, Item, Keys, SK, TTL_ATTRIBUTE};
@@ -14,6 +16,49 @@ const PARTITION: &str = "CYCLE";
 
 fn sort_key(cycle: i64) -> String {
     format!("{cycle:012}")
+}
+
+/// The completed shards' item of a cycle: sorts right after the cycle's own item.
+fn done_key(cycle: i64) -> String {
+    format!("{cycle:012}#done")
+}
+
+/// The completed shards of a `done` item.
+fn done_set(item: &Item) -> Result<std::collections::BTreeSet<u32>, StoreError> {
+    match item.get("done") {
+        Some(AttributeValue::Ns(ns)) => ns
+            .iter()
+            .map(|v| v.parse::<u32>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| corrupt(item, "`done` holds a non-index".into())),
+        None => Ok(Default::default()),
+        Some(_) => Err(corrupt(item, "`done` is not a number set".into())),
+    }
+}
+
+/// Cycle records from items of the partition in any order: each cycle's item with the
+/// completed shards of its `done` item.
+fn records(items: &[Item]) -> Result<Vec<CycleRecord>, StoreError> {
+    let mut out: Vec<CycleRecord> = Vec::new();
+    let mut done = std::collections::HashMap::new();
+    for item in items {
+        let key = super::get_s(item, SK).unwrap_or_default();
+        match key.strip_suffix("#done") {
+            Some(cycle) => {
+                let cycle = cycle
+                    .parse::<i64>()
+                    .map_err(|_| corrupt(item, "sort key is not a trigger time".into()))?;
+                done.insert(cycle, done_set(item)?);
+            }
+            None => out.push(record(item)?),
+        }
+    }
+    for r in &mut out {
+        if let Some(d) = done.remove(&r.cycle) {
+            r.done = d;
+        }
+    }
+    Ok(out)
 }
 
 fn record_item(r: &CycleRecord, expires_at: i64) -> Item {
@@ -57,21 +102,12 @@ fn record(item: &Item) -> Result<CycleRecord, StoreError> {
             format!("{} bounds for {shards} shards", bounds.len()),
         ));
     }
-    let done = match item.get("done") {
-        Some(AttributeValue::Ns(ns)) => ns
-            .iter()
-            .map(|v| v.parse::<u32>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| corrupt(item, "`done` holds a non-index".into()))?,
-        None => Default::default(),
-        Some(_) => return Err(corrupt(item, "`done` is not a number set".into())),
-    };
     Ok(CycleRecord {
         cycle,
         started: whole("started")?,
         shards,
         bounds,
-        done,
+        done: Default::default(),
         dispatched: matches!(item.get("dispatched"), Some(AttributeValue::Bool(true))),
         slos: usize::try_from(whole("slos")?).unwrap_or(0),
         fleet_version: u64::try_from(whole("fleet_version")?).unwrap_or(0),
@@ -99,32 +135,37 @@ impl CycleStore for DynamoStore {
     }
 
     async fn cycle(&self, cycle: i64) -> Result<Option<CycleRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(PARTITION, sort_key(cycle))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.err(e))?;
-        out.item().map(record).transpose()
+        // The cycle's item and its `done` item, in one Query.
+        let items = self
+            .query(
+                PARTITION,
+                Keys::Between(sort_key(cycle), done_key(cycle)),
+                None,
+                None,
+            )
+            .await?;
+        Ok(records(&items)?.into_iter().find(|r| r.cycle == cycle))
     }
 
     async fn recent_cycles(&self, limit: usize) -> Result<Vec<CycleRecord>, StoreError> {
-        let mut items = self.query(PARTITION, Keys::All, Some(limit), None).await?;
-        items.reverse();
-        items.iter().map(record).collect()
+        // Newest first: each cycle's `done` item, then its own.
+        let items = self
+            .query(PARTITION, Keys::All, Some(2 * limit), None)
+            .await?;
+        let mut out = records(&items)?;
+        out.sort_by(|a, b| b.cycle.cmp(&a.cycle));
+        out.truncate(limit);
+        Ok(out)
     }
 
     async fn complete_shard(&self, cycle: i64, index: u32) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(PARTITION, sort_key(cycle))))
-            .update_expression("ADD done :i")
-            .condition_expression("attribute_exists(pk)")
+            .set_key(Some(key(PARTITION, done_key(cycle))))
+            .update_expression("ADD done :i SET expires_at = if_not_exists(expires_at, :e)")
             .expression_attribute_values(":i", AttributeValue::Ns(vec![index.to_string()]))
+            .expression_attribute_values(":e", n(cycle + CYCLE_RECORD_DAYS * 86_400))
             .send()
             .await
             .map_err(|e| self.err(e))?;

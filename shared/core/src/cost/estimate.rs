@@ -17,8 +17,10 @@ use super::reads;
 
 /// DynamoDB's per-item storage overhead, in bytes.
 const ITEM_OVERHEAD: f64 = 100.0;
-/// Log bytes per cycle besides EMF: the "cycle complete" line and Lambda's START/END/REPORT lines.
-const LOG_BYTES_PER_CYCLE: f64 = 700.0;
+/// Log bytes per shard besides EMF: its "shard handled" line.
+const LOG_BYTES_PER_SHARD: f64 = 300.0;
+/// Log bytes per worker (an invocation): Lambda's START/END/REPORT lines.
+const LOG_BYTES_PER_INVOCATION: f64 = 400.0;
 /// Cycle time estimate: fixed start (listing definitions and states), seconds.
 const CYCLE_BASE_SECONDS: f64 = 0.25;
 /// Cycle time estimate: one GetMetricData call (calls run `concurrency` at a time), seconds.
@@ -36,9 +38,12 @@ const WORKER_SECONDS: f64 = 0.05;
 const SQS_BATCH_SECONDS: f64 = 0.02;
 /// Log bytes of a dispatch besides its EMF line: the "cycle dispatched" line and Lambda's own.
 const DISPATCH_LOG_BYTES: f64 = 700.0;
-/// A cycle record's size: fixed attributes, then each shard's bound (an SLO name) and index.
+/// A cycle record's size: fixed attributes, then each shard's bound (an SLO name).
 const CYCLE_RECORD_BYTES: usize = 200;
-const CYCLE_RECORD_BYTES_PER_SHARD: usize = 48;
+const CYCLE_RECORD_BYTES_PER_SHARD: usize = 44;
+/// The completed shards' item: its keys, then each shard's index in a number set.
+const DONE_BYTES: usize = 60;
+const DONE_BYTES_PER_SHARD: usize = 4;
 /// KMS requests an hour for the shard queue: a data key for the dispatcher and one for the
 /// evaluator, each reused for SQS's default 5 minutes.
 const SQS_KMS_REQUESTS_PER_HOUR: f64 = 24.0;
@@ -186,22 +191,35 @@ pub fn estimate(
     // reads the fleet version and the newest cycle records, writes the cycle's record and
     // marks it dispatched, and each shard adds itself to the record's `done` set.
     let shards = deployment.shards(n);
-    let record_kb = (CYCLE_RECORD_BYTES + CYCLE_RECORD_BYTES_PER_SHARD * shards).div_ceil(1024);
-    let record_units = record_kb.div_ceil(4) as f64;
-    let read_requests = if n == 0 {
-        3.0
+    let record_bytes = CYCLE_RECORD_BYTES + CYCLE_RECORD_BYTES_PER_SHARD * shards;
+    let done_bytes = DONE_BYTES + DONE_BYTES_PER_SHARD * shards;
+    let record_kb = record_bytes.div_ceil(1024);
+    // A Query of a cycle's two items (its record and the completed shards), consistent.
+    let record_units = (record_bytes + done_bytes).div_ceil(4096) as f64;
+    // And per shard one Query of the budget corrections (the CORR partition: a few small
+    // items, within the units the listings round to).
+    let (shard_requests, shard_units) = if n == 0 {
+        (1.0, 0.0)
     } else {
-        let per_shard = |bytes: usize| (bytes / shards).div_ceil(page).max(1) * shards;
-        (per_shard(def_bytes) + per_shard(state_bytes) + 3 * shards + 2) as f64
-            + reads.cache_read_requests
+        let pages = |bytes: usize| (bytes / shards).div_ceil(page).max(1) * shards;
+        let units = |bytes: usize| (bytes / shards).div_ceil(4096) * shards;
+        (
+            (pages(def_bytes) + pages(state_bytes) + shards) as f64,
+            (units(def_bytes) + units(state_bytes)) as f64,
+        )
     };
-    let read_units = ((def_bytes + state_bytes).div_ceil(4096) + shards) as f64
-        + shards as f64 * (1.0 + 2.0 * record_units)
+    let fanout_read_requests = (2 * shards + 2) as f64;
+    let fanout_read_units = 2.0 * shards as f64 * record_units
         + 1.0
-        + 3.0 * record_units
-        + reads.cache_read_units;
+        + (3 * (record_bytes + done_bytes)).div_ceil(4096) as f64;
+    let read_requests = shard_requests + fanout_read_requests + reads.cache_read_requests;
+    let read_units = shard_units + fanout_read_units + reads.cache_read_units;
     let record_writes = if n == 0 { 0 } else { shards + 2 };
-    let record_write_units = (record_writes * record_kb) as f64;
+    let record_write_units = if n == 0 {
+        0.0
+    } else {
+        (2 * record_kb + shards * done_bytes.div_ceil(1024)) as f64
+    };
 
     // The EMF lines the evaluator prints for this cycle.
     let snapshots: Vec<Snapshot> = reps.iter().flatten().map(|(s, _)| s.clone()).collect();
@@ -211,10 +229,12 @@ pub fn estimate(
     let dispatch_log = layout.log.dispatch(hour * 1000);
     let health = layout.log.measure(&[], deployment.slo_metrics, hour * 1000);
     let custom_metrics = log.custom_metrics + dispatch_log.custom_metrics;
-    // One health line and Lambda's own lines per shard; the per-SLO lines once.
+    // One health line and one "shard handled" line per shard, Lambda's own lines per
+    // worker; the per-SLO lines once.
     let log_bytes = log.bytes as f64
         + shards.saturating_sub(1) as f64 * health.bytes as f64
-        + shards.max(1) as f64 * LOG_BYTES_PER_CYCLE
+        + shards.max(1) as f64 * LOG_BYTES_PER_SHARD
+        + deployment.workers(n).max(1) as f64 * LOG_BYTES_PER_INVOCATION
         + dispatch_log.bytes as f64
         + DISPATCH_LOG_BYTES;
     let calls_per_cycle = reads.calls;
@@ -247,6 +267,10 @@ pub fn estimate(
         dynamodb_read_requests: read_requests,
         dynamodb_read_units: read_units,
         log_bytes,
+        fanout_read_requests,
+        fanout_read_units,
+        fanout_write_requests: record_writes as f64,
+        fanout_write_units: record_write_units,
         lambda_seconds,
         shards: shards as f64,
         workers,

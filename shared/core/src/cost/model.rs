@@ -154,6 +154,13 @@ pub struct PerCycle {
     pub dynamodb_read_units: f64,
     /// Bytes of log lines (EMF and the cycle's own).
     pub log_bytes: f64,
+    /// Of the reads, the fan-out's own: each shard's cycle record and the newest one, the
+    /// dispatcher's fleet version and newest records (requests, then units).
+    pub fanout_read_requests: f64,
+    pub fanout_read_units: f64,
+    /// Of the writes, the cycle record's: written, marked dispatched, marked done per shard.
+    pub fanout_write_requests: f64,
+    pub fanout_write_units: f64,
     /// Lambda duration of the evaluator's invocations (all shards), seconds.
     pub lambda_seconds: f64,
     /// Shards.

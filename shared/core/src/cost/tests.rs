@@ -200,9 +200,10 @@ fn measured_sizes_replace_the_estimate() {
         2.0 * (2.0 + 3.0 / 12.0) + 3.0
     );
     // 2,000 B of definitions and 6,000 B of states, 1 unit per 4 KB each, in one shard;
-    // the shard's corrections, cycle record and newest record; the dispatcher's fleet
-    // version and newest three records
-    assert_eq!(e.per_cycle.dynamodb_read_units, 1.0 + 2.0 + 3.0 + 4.0);
+    // the shard's cycle record and the newest one (a unit each); the dispatcher's fleet
+    // version and newest records (a unit each)
+    assert_eq!(e.per_cycle.dynamodb_read_units, 1.0 + 2.0 + 2.0 + 2.0);
+    assert_eq!(e.per_cycle.fanout_read_units, 4.0);
     assert_eq!(e.region, "eu-west-1");
 }
 
