@@ -571,8 +571,18 @@ fn roles_grant_only_what_is_used() {
     };
     assert_eq!(
         leading("EvaluatorRole"),
-        ["STATE", "SNAP#*", "OUTBOX#*", "INCIDENT", "REVIEW", "STREAM#*", "CYCLE"],
-        "a shard marks itself done in its cycle record"
+        ["STATE", "SNAP#*", "OUTBOX#*", "INCIDENT", "REVIEW", "STREAM#*"]
+    );
+    // A worker marks its shards done: UpdateItem on CYCLE, and no other write there.
+    let role = statements(resource(&t, "EvaluatorRole"));
+    let done = role
+        .iter()
+        .find(|s| s.sid == "MarkShardsDone")
+        .expect("MarkShardsDone");
+    assert_eq!(done.actions, ["dynamodb:UpdateItem"]);
+    assert_eq!(
+        done.conditions,
+        "ForAllValues:StringLike: dynamodb:LeadingKeys: CYCLE"
     );
     assert_eq!(
         leading("AlarmHandlerRole"),

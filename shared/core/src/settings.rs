@@ -459,7 +459,7 @@ settings! {
         var: "SLO_SHARD_SIZE",
         flag: Some("--shard-size"),
         kind: Kind::Whole { default: 1000, min: 1, max: 20000, unit: "SLOs" },
-        meaning: "the dispatcher cuts the fleet into shards of at most this many SLOs, one evaluator invocation each (the stack sets it from `ShardSize`; the flag is on `cost`)",
+        meaning: "the dispatcher cuts the fleet into shards of at most this many SLOs, each one order on the shard queue that a worker evaluates as one cycle (the stack sets it from `ShardSize`; the flag is on `cost`)",
     },
     /// SLO_SHARD_CONCURRENCY: workers a cycle starts at most.
     shard_concurrency: i64 = SHARD_CONCURRENCY {

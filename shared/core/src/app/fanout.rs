@@ -17,7 +17,9 @@ use serde::Serialize;
 
 use crate::slo::shard::{bounds_of, bounds_to_ranges, cut, NameRange};
 
-use super::cycle::{run_cycle, CycleError, CycleReport, CycleRequest};
+use super::cycle::{
+    run_cycle, CycleError, CycleReport, CycleRequest, SloError, MAX_FUTURE_SECONDS,
+};
 use super::ports::{BudgetStore, MetricSource, Notifier, StoreError};
 use super::App;
 
@@ -33,6 +35,7 @@ pub struct ShardOrder {
     pub index: u32,
     /// Shards in the cycle.
     pub of: u32,
+    /// The SLOs this shard evaluates: checked against the cycle's recorded cut.
     pub range: NameRange,
 }
 
@@ -114,8 +117,11 @@ pub trait CycleStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{queued} of {total} shard orders queued: {message}")]
 pub struct QueueError {
+    /// Orders queued (or workers started) before the failure: what a retry must not repeat.
     pub queued: usize,
+    /// Orders (or workers) asked for.
     pub total: usize,
+    /// The service's words, for the log.
     pub message: String,
 }
 
@@ -123,7 +129,9 @@ pub struct QueueError {
 /// body is not one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
+    /// What settles this delivery (SQS's receipt handle): it changes with each delivery.
     pub receipt: String,
+    /// The order, or why the body is not one (refused, and dead-lettered after a retry).
     pub order: Result<ShardOrder, String>,
 }
 
@@ -232,6 +240,9 @@ pub enum DispatchError {
     Queue(#[from] QueueError),
     #[error("SLO_SHARD_SIZE is 0; a shard holds at least one SLO")]
     NoShardSize,
+    /// A cycle recorded in the future would make every real schedule look late.
+    #[error("cycle time {cycle} is {} s ahead of the clock; more than {MAX_FUTURE_SECONDS} s ahead is refused", .cycle - .now)]
+    FutureCycle { cycle: i64, now: i64 },
 }
 
 impl DispatchError {
@@ -241,12 +252,18 @@ impl DispatchError {
             DispatchError::Store(_) => "StoreUnavailable",
             DispatchError::Queue(_) => "QueueUnavailable",
             DispatchError::NoShardSize => "BadSettings",
+            DispatchError::FutureCycle { .. } => "FutureTrigger",
         }
     }
 }
 
-/// Records that are looked at to judge the previous cycle and spot duplicates and late events.
+/// Records looked at: the two cycles the switch judges (within `SWITCH_PERIODS`), and one
+/// more to tell a repeated or late schedule event from a new one.
 const RECENT: usize = 3;
+/// The switch reports the worst of the cycles started within this many schedule periods
+/// (two and a half: the previous two, with the schedule's jitter), so a shard lost for
+/// good is counted at two schedules in a row, as the alarm (2 of 2) needs.
+const SWITCH_PERIODS_X2: i64 = 5;
 
 /// Start one cycle: judge the previous one, cut the fleet, queue one order per shard and
 /// start the workers.
@@ -264,12 +281,21 @@ where
     if req.shard_size == 0 {
         return Err(DispatchError::NoShardSize);
     }
+    if req.cycle > req.now + MAX_FUTURE_SECONDS {
+        return Err(DispatchError::FutureCycle {
+            cycle: req.cycle,
+            now: req.now,
+        });
+    }
     let recent = store.recent_cycles(RECENT).await?;
     let previous = recent.iter().find(|c| c.cycle < req.cycle);
+    let judged = recent.iter().filter(|c| {
+        c.cycle < req.cycle && 2 * (req.now - c.started) < SWITCH_PERIODS_X2 * req.schedule_seconds
+    });
     let mut report = DispatchReport {
         cycle: req.cycle,
         previous: previous.map(|p| p.cycle),
-        previous_missing: previous.map_or(0, CycleRecord::missing),
+        previous_missing: judged.map(CycleRecord::missing).max().unwrap_or(0),
         ..DispatchReport::default()
     };
     if let Some(newer) = recent.iter().find(|c| c.cycle > req.cycle) {
@@ -290,12 +316,20 @@ where
             queue.send(&orders).await?;
             store.mark_dispatched(req.cycle).await?;
             report.dispatched = u32::try_from(orders.len()).unwrap_or(u32::MAX);
-            report.workers = start_workers(workers, req, report.dispatched).await?;
         }
+        // Workers for whatever waits: the first delivery may have failed before (or while)
+        // starting them; a duplicate's extra workers find the queue drained and stop.
+        let waiting = u32::try_from(queue.pending().await?).unwrap_or(u32::MAX);
+        report.workers = start_workers(workers, req, waiting).await?;
         return Ok(report);
     }
     if let Some(p) = previous {
-        if p.missing() > 0 && req.now - p.started < 2 * req.schedule_seconds {
+        // Its orders still wait or run: dispatching now would evaluate their SLOs twice at
+        // once. Shards lost for good (dead-lettered) hold nothing back; the switch counts them.
+        if p.missing() > 0
+            && req.now - p.started < 2 * req.schedule_seconds
+            && queue.pending().await? > 0
+        {
             report.skipped = Some(Skip::StillRunning {
                 cycle: p.cycle,
                 done: p.shards - p.missing(),
@@ -382,6 +416,8 @@ pub enum ShardError {
     Store(#[from] StoreError),
     #[error("no cycle {cycle} is recorded: the order did not come from this stack's dispatcher, or its record expired")]
     UnknownCycle { cycle: i64 },
+    #[error("{deferred} SLOs were not reached before the deadline; the shard is retried")]
+    Deferred { deferred: usize },
     #[error("shard {index} of {of} ({range}) does not match cycle {cycle}'s cut: {why}")]
     Mismatch {
         cycle: i64,
@@ -400,6 +436,7 @@ impl ShardError {
         match self {
             ShardError::Store(_) => "StoreUnavailable",
             ShardError::UnknownCycle { .. } => "UnknownCycle",
+            ShardError::Deferred { .. } => "ShardDeferred",
             ShardError::Mismatch { .. } => "ShardMismatch",
             ShardError::Cycle(e) => e.error_type(),
         }
@@ -467,6 +504,16 @@ where
         },
     )
     .await?;
+    // SLOs left for lack of time are not done: the shard comes back (once, then the
+    // failure queue), rather than counting as complete with some of its SLOs unwatched.
+    let deferred = report
+        .slos
+        .iter()
+        .filter(|o| o.error == Some(SloError::Deferred))
+        .count();
+    if deferred > 0 {
+        return Err(ShardError::Deferred { deferred });
+    }
     app.store.complete_shard(order.cycle, order.index).await?;
     Ok(ShardOutcome::Ran { report })
 }
@@ -476,6 +523,9 @@ where
 pub const WORK_MARGIN_MS: i64 = 10_000;
 /// How long a worker waits for an order before asking whether any are still in flight.
 const WAIT_SECONDS: i32 = 5;
+/// A worker's first look: a long poll, however short, asks every SQS server (a short poll
+/// samples some, and may miss orders that are there); it returns as soon as an order is.
+const LOOK_SECONDS: i32 = 1;
 
 /// What one shard order came to, for the log and the tests.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -483,7 +533,8 @@ pub struct ShardResult {
     /// The order's cycle and shard, when its body could be read.
     pub cycle: Option<i64>,
     pub shard: Option<u32>,
-    /// `ran`, `already_done`, `superseded`, `failed` or `refused` (a body that is no order).
+    /// `ran`, `already_done`, `superseded`, `failed` or `refused` (a body that is no order,
+    /// or an order that matches no recorded cut).
     pub outcome: &'static str,
     pub evaluated: usize,
     pub failed_slos: usize,
@@ -525,9 +576,16 @@ where
             report.stopped_at_deadline = queue.pending().await? > 0;
             return Ok(report);
         }
-        // A quick look first: a worker whose queue is empty stops at once, not after a
-        // long poll (its Lambda time is billed).
-        let received = match queue.receive(0).await? {
+        // A short look: the first a long poll of a second (the orders were sent before the
+        // worker started, so it finds them), later ones a quick poll, so a worker whose
+        // queue is empty stops at once (its Lambda time is billed). Should a quick poll and
+        // the queue's depth both miss an order, another worker, or the next cycle's, takes it.
+        let look = if report.shards.is_empty() {
+            LOOK_SECONDS
+        } else {
+            0
+        };
+        let received = match queue.receive(look).await? {
             Some(r) => r,
             None if queue.pending().await? == 0 => return Ok(report),
             // Orders in flight elsewhere or due back soon (a retry): wait for one.
@@ -585,6 +643,11 @@ fn shard_result(order: &ShardOrder, r: Result<ShardOutcome, ShardError>) -> Shar
         Ok(ShardOutcome::AlreadyDone) => result.outcome = "already_done",
         Ok(ShardOutcome::Superseded { .. }) => result.outcome = "superseded",
         Err(e) => {
+            // An order no retry can help (no such cycle, another cut) is refused: it comes
+            // back once all the same and then waits in the failure queue for a person.
+            if !e.is_retryable() {
+                result.outcome = "refused";
+            }
             result.error = Some(e.to_string());
             result.error_type = Some(e.error_type());
         }

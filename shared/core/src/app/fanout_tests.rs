@@ -24,6 +24,8 @@ const PERIOD: i64 = 300;
 struct Flaky {
     inner: FakeMetrics,
     failures: AtomicUsize,
+    /// Every call fails while set.
+    down: std::sync::atomic::AtomicBool,
 }
 
 impl MetricSource for Flaky {
@@ -41,6 +43,9 @@ impl MetricSource for Flaky {
         streams: &[MetricSpec],
     ) -> Result<Vec<QueryResult>, SourceError> {
         let left = self.failures.load(Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(SourceError::Unavailable("connection refused".into()));
+        }
         if left > 0 {
             self.failures.store(left - 1, Ordering::SeqCst);
             return Err(SourceError::Unavailable("connection reset".into()));
@@ -61,6 +66,7 @@ async fn flaky_fleet(n: usize, failures: usize) -> FleetApp {
                 _ => None,
             }),
             failures: AtomicUsize::new(failures),
+            down: Default::default(),
         },
         store: MemoryStore::default(),
         notifier: FakeNotifier::default(),
@@ -170,7 +176,9 @@ async fn a_repeated_schedule_event_queues_nothing_and_a_repeated_order_runs_noth
         .await
         .unwrap();
     assert!(again.repeated);
-    assert_eq!((again.dispatched, again.workers), (0, 0));
+    // Nothing queued again; workers for the orders still waiting (the first delivery's
+    // may have failed to start), which stop as soon as the queue is drained.
+    assert_eq!((again.dispatched, again.workers), (0, 2));
     let orders = queue.orders();
     assert_eq!(orders.len(), 4, "queued once");
     let first = run_shard(&app, &orders[0], T + 5, None).await.unwrap();
@@ -252,6 +260,86 @@ async fn a_failed_shard_is_retried_within_the_cycle_and_then_dead_lettered() {
     assert_eq!(queue.dead_letters().len(), 4);
     assert!(queue.orders().is_empty());
     assert_eq!(down.store.cycle(T).await.unwrap().unwrap().missing(), 4);
+}
+
+#[tokio::test]
+async fn a_dead_lettered_shard_holds_nothing_back_and_is_counted_at_two_schedules() {
+    let app = fleet(10).await;
+    let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
+    dispatch(&app.store, &queue, &workers, &request(T, T))
+        .await
+        .unwrap();
+    // CloudWatch is down while shard 0 is delivered and retried, as a worker settles it.
+    app.metrics.down.store(true, Ordering::SeqCst);
+    for _ in 0..2 {
+        let got = queue.receive(0).await.unwrap().unwrap();
+        let order = got.order.unwrap();
+        assert_eq!(order.index, 0);
+        assert!(run_shard(&app, &order, T + 5, None).await.is_err());
+        queue.retry_soon(&got.receipt).await.unwrap();
+    }
+    app.metrics.down.store(false, Ordering::SeqCst);
+    let (_, evaluated) = drain(&app, &queue, T + 6).await;
+    assert_eq!(evaluated.len(), 7, "the other shards");
+    assert_eq!(queue.dead_letters().len(), 1, "shard 0, after its retry");
+    // Nothing waits: the next cycle goes ahead, and the switch counts the lost shard ...
+    let next = dispatch(
+        &app.store,
+        &queue,
+        &workers,
+        &request(T + PERIOD, T + PERIOD),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (next.skipped, next.dispatched, next.previous_missing),
+        (None, 4, 1)
+    );
+    drain(&app, &queue, T + PERIOD + 5).await;
+    // ... and again at the schedule after, though the cycle between was whole: the alarm
+    // (2 of 2 periods above 0) fires once for a shard lost for good.
+    let after = dispatch(
+        &app.store,
+        &queue,
+        &workers,
+        &request(T + 2 * PERIOD, T + 2 * PERIOD),
+    )
+    .await
+    .unwrap();
+    assert_eq!(after.previous_missing, 1);
+    drain(&app, &queue, T + 2 * PERIOD + 5).await;
+    let healed = dispatch(
+        &app.store,
+        &queue,
+        &workers,
+        &request(T + 3 * PERIOD, T + 3 * PERIOD),
+    )
+    .await
+    .unwrap();
+    assert_eq!(healed.previous_missing, 0);
+}
+
+#[tokio::test]
+async fn a_cycle_from_the_future_is_refused_and_a_retried_dispatch_starts_its_workers() {
+    let app = fleet(10).await;
+    let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
+    let err = dispatch(&app.store, &queue, &workers, &request(T + 3600, T))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "FutureTrigger");
+    assert!(err.to_string().contains("3600 s ahead"), "{err}");
+    assert!(app.store.recent_cycles(1).await.unwrap().is_empty());
+    // The orders went out, then starting the workers failed: Lambda retries the event,
+    // and the retry starts workers for what waits.
+    dispatch(&app.store, &queue, &workers, &request(T, T))
+        .await
+        .unwrap();
+    workers.started.lock().unwrap().clear();
+    let retry = dispatch(&app.store, &queue, &workers, &request(T, T + 3))
+        .await
+        .unwrap();
+    assert!(retry.repeated && retry.dispatched == 0);
+    assert_eq!(*workers.started.lock().unwrap(), vec![(2, T)]);
 }
 
 #[tokio::test]
@@ -363,7 +451,7 @@ async fn drain_without(
 }
 
 #[tokio::test]
-async fn orders_that_match_no_recorded_cut_are_refused_and_not_retried() {
+async fn orders_that_match_no_recorded_cut_are_refused() {
     let app = fleet(10).await;
     let (queue, workers) = (MemoryQueue::default(), MemoryWorkers::default());
     dispatch(&app.store, &queue, &workers, &request(T, T))
@@ -397,6 +485,9 @@ async fn orders_that_match_no_recorded_cut_are_refused_and_not_retried() {
         );
     }
     assert_eq!(snapshots_at(&app, T).await, 0, "nothing evaluated");
+    // A worker reports them as refused, not as failures a retry could mend.
+    let refused = shard_result(&forged[0], run_shard(&app, &forged[0], T + 5, None).await);
+    assert_eq!(refused.outcome, "refused");
     assert!(matches!(
         run_shard(&app, &order, T + 5, None).await.unwrap(),
         ShardOutcome::Ran { .. }

@@ -32,7 +32,8 @@ const KMS_REQUESTS_PER_HOUR: f64 = 12.0;
 /// The dispatcher's time a cycle: three small DynamoDB calls, seconds (plus `SQS_BATCH_SECONDS`
 /// per ten shards).
 const DISPATCH_SECONDS: f64 = 0.05;
-/// A worker's own time besides its shards: its last look at the empty queue, seconds.
+/// A worker's own time besides its shards: its last look at the empty queue (a quick poll
+/// and the queue's depth), seconds.
 const WORKER_SECONDS: f64 = 0.05;
 /// One SendMessageBatch of ten shard orders, seconds.
 const SQS_BATCH_SECONDS: f64 = 0.02;
