@@ -153,7 +153,7 @@ impl CycleStore for DynamoStore {
             .query(PARTITION, Keys::All, Some(2 * limit), None)
             .await?;
         let mut out = records(&items)?;
-        out.sort_by(|a, b| b.cycle.cmp(&a.cycle));
+        out.sort_by_key(|r| std::cmp::Reverse(r.cycle));
         out.truncate(limit);
         Ok(out)
     }
