@@ -236,7 +236,7 @@ async fn play(
 }
 
 /// A fleet as the cost model prices it, its item sizes estimated.
-fn unsized(fleet: &[sloguard_core::slo::model::SloDefinition]) -> Vec<FleetSlo<'_>> {
+fn priced_estimated(fleet: &[sloguard_core::slo::model::SloDefinition]) -> Vec<FleetSlo<'_>> {
     fleet
         .iter()
         .map(|d| FleetSlo {
@@ -293,7 +293,7 @@ fn main() {
     // The steady cycle's calls per shard come from the cost model (tails only, far edges
     // now and then, a daily full read), the cold cycle's from step 1.
     let fleet = synthetic_fleet(slos);
-    let priced = unsized(&fleet);
+    let priced = priced_estimated(&fleet);
     let deployment = Deployment {
         shard_size,
         workers: settings.shard_concurrency as usize,
@@ -367,7 +367,7 @@ fn main() {
     println!("cost per SLO-month (us-east-1), a steady shard taking {shard_seconds:.2} s:");
     for n in [1_000usize, 10_000, 100_000] {
         let fleet = synthetic_fleet(n);
-        let priced = unsized(&fleet);
+        let priced = priced_estimated(&fleet);
         let fanned = estimate(
             &priced,
             &Deployment {
