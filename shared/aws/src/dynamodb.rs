@@ -181,6 +181,20 @@ impl DynamoStore {
         }
     }
 
+    /// One item by its keys, read consistently (what was just written is what is read).
+    async fn item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(out.item)
+    }
+
     /// Every item of one partition, following pagination.
     async fn partition(
         &self,

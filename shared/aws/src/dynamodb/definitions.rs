@@ -104,29 +104,12 @@ impl DefinitionStore for DynamoStore {
     }
 
     async fn definition(&self, name: &str) -> Result<Option<StoredDefinition>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key("DEF", name)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.err(e))?;
-        Ok(out.item().map(stored))
+        Ok(self.item("DEF", name).await?.as_ref().map(stored))
     }
 
     async fn put_definition(&self, def: &SloDefinition) -> Result<ApplyOutcome, StoreError> {
-        let current = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key("DEF", &def.name)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.err(e))?;
-        let (version, unchanged) = match current.item() {
+        let current = self.item("DEF", &def.name).await?;
+        let (version, unchanged) = match current.as_ref() {
             None => (0, false),
             Some(item) => {
                 let old = stored_definition(item);
@@ -139,7 +122,7 @@ impl DefinitionStore for DynamoStore {
         }
         let now = chrono::Utc::now().timestamp();
         let mut item = definition_item(def, version + 1, now);
-        record_owner_change(&mut item, def, current.item(), now);
+        record_owner_change(&mut item, def, current.as_ref(), now);
         let cond = if version == 0 {
             "attribute_not_exists(pk)"
         } else {
@@ -185,18 +168,10 @@ impl DefinitionStore for DynamoStore {
     }
 
     async fn fleet_version(&self) -> Result<u64, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(FLEET_PK, FLEET_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.err(e))?;
-        Ok(out
-            .item()
-            .and_then(|i| get_n(i, "version"))
+        Ok(self
+            .item(FLEET_PK, FLEET_SK)
+            .await?
+            .and_then(|i| get_n(&i, "version"))
             .map_or(0, |v| v.max(0) as u64))
     }
 }

@@ -124,16 +124,11 @@ impl StateStore for DynamoStore {
     }
 
     async fn state(&self, slo: &str) -> Result<Option<StoredState>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key("STATE", slo)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.err(e))?;
-        out.item().map(Self::stored_state).transpose()
+        self.item("STATE", slo)
+            .await?
+            .as_ref()
+            .map(Self::stored_state)
+            .transpose()
     }
 
     async fn commit(
